@@ -1,0 +1,99 @@
+/**
+ * The managed configuration that IT pushes (Contract 1), validated the same way as the policy:
+ * one valibot schema, typed output, per-key errors. Invalid values are reported, never silently
+ * replaced by defaults for `office` or `trustedKeys`.
+ */
+import * as v from 'valibot';
+import { checkTrustedKey, type PublicJwk } from './verify.ts';
+
+export const MANAGED_DEFAULTS = {
+  signatureThreshold: 1,
+  refreshMinutes: 60,
+  failMode: 'closed' as 'closed' | 'open',
+  groups: [] as string[],
+  auditFormat: 'json' as 'json' | 'splunk-hec',
+  auditUrlDetail: 'path' as 'path' | 'origin',
+};
+
+export interface ManagedConfig {
+  office: string;
+  policyUrl: string;
+  trustedKeys: PublicJwk[];
+  signatureThreshold: number;
+  groups: string[];
+  refreshMinutes: number;
+  auditUrl?: string;
+  failMode: 'closed' | 'open';
+  /** Extension: `json` (default) or `splunk-hec` body for the audit collector. */
+  auditFormat: 'json' | 'splunk-hec';
+  /** Extension: how much of a URL audit events carry, `path` (origin + path) or `origin`. */
+  auditUrlDetail: 'path' | 'origin';
+  /** Extension (issue 11): the employee's id for per-person exceptions. */
+  userId?: string;
+}
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
+/** `https:` anywhere; plain `http:` only for loopback hosts (tests and local trials). */
+export function checkFetchUrl(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return `"${url}" is not an absolute URL`;
+  }
+  if (u.protocol === 'https:') return null;
+  if (u.protocol === 'http:' && LOOPBACK.test(u.hostname)) return null;
+  return `"${url}" must use https: (plain http: is allowed only for localhost)`;
+}
+
+const Int = (min: number, max: number) => v.pipe(v.number('expected an integer'), v.integer('expected an integer'), v.minValue(min), v.maxValue(max));
+
+const ManagedSchema = v.object({
+  office: v.pipe(v.string('expected the office code as a string'), v.minLength(1, 'must not be empty')),
+  policyUrl: v.pipe(v.string('expected a URL string'), v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)')),
+  trustedKeys: v.pipe(
+    v.array(v.unknown(), 'expected an array of public JWKs'),
+    v.minLength(1, 'at least one trusted key is required'),
+    v.check((keys) => keys.every((k) => checkTrustedKey(k) === null), 'every key needs a kid and must be a public Ed25519 or P-256 JWK'),
+  ),
+  signatureThreshold: v.optional(Int(1, 10), MANAGED_DEFAULTS.signatureThreshold),
+  groups: v.optional(v.array(v.string('expected strings')), MANAGED_DEFAULTS.groups),
+  refreshMinutes: v.optional(Int(1, 7 * 24 * 60), MANAGED_DEFAULTS.refreshMinutes),
+  auditUrl: v.optional(v.pipe(v.string(), v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'))),
+  failMode: v.optional(v.picklist(['closed', 'open'], 'expected "closed" or "open"'), MANAGED_DEFAULTS.failMode),
+  auditFormat: v.optional(v.picklist(['json', 'splunk-hec']), MANAGED_DEFAULTS.auditFormat),
+  auditUrlDetail: v.optional(v.picklist(['path', 'origin']), MANAGED_DEFAULTS.auditUrlDetail),
+  userId: v.optional(v.string()),
+});
+
+export type ManagedResult =
+  | { ok: true; config: ManagedConfig; warnings: string[] }
+  | { ok: false; errors: string[]; /** what could still be read, for the popup */ partial: Partial<ManagedConfig> };
+
+/** Validate what `storage.managed.get()` returned. Never throws. */
+export function parseManagedConfig(raw: unknown): ManagedResult {
+  const obj = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  if (Object.keys(obj).length === 0) {
+    return { ok: false, errors: ['no managed configuration: IT has not configured this extension through enterprise policy (yet)'], partial: {} };
+  }
+  const result = v.safeParse(ManagedSchema, obj);
+  if (result.success) {
+    const config = result.output as ManagedConfig;
+    const warnings: string[] = [];
+    if (config.signatureThreshold > config.trustedKeys.length) {
+      return { ok: false, errors: [`signatureThreshold ${config.signatureThreshold} exceeds the ${config.trustedKeys.length} trusted key(s): no policy could ever be accepted`], partial: config };
+    }
+    return { ok: true, config, warnings };
+  }
+  const errors = result.issues.map((i) => {
+    const key = i.path?.map((p) => String((p as { key: unknown }).key)).join('.') ?? '';
+    const detail = i.path && i.path.length > 1 ? '' : '';
+    if (key === '' && i.expected?.includes('office')) return i.message;
+    return `managed key "${key || '?'}"${detail}: ${i.message}`;
+  });
+  const partial: Partial<ManagedConfig> = {};
+  if (typeof obj.office === 'string') partial.office = obj.office;
+  if (typeof obj.policyUrl === 'string') partial.policyUrl = obj.policyUrl;
+  return { ok: false, errors: [...new Set(errors)], partial };
+}

@@ -1,0 +1,126 @@
+/**
+ * The one message protocol between extension contexts, as a discriminated union. Requests are named
+ * by who sends them; the background answers each with the matching response type.
+ */
+import type { Action, LocalizedText, Notice } from './policy-schema.ts';
+import type { ManagedConfig } from './managed-config.ts';
+import type { RefusalCode } from './verify.ts';
+
+/** What the extension is doing right now. */
+export type EnforcementMode =
+  | 'enforcing' // a verified, unexpired policy is in force
+  | 'fail-closed' // no valid policy: every catalogue tool is blocked
+  | 'fail-open' // no valid policy: everything allowed, and the popup says so
+  | 'waiting-config'; // no (valid) managed configuration yet
+
+export interface PolicySummary {
+  serial: number;
+  issuer: string | null;
+  contact: string | null;
+  issued: string;
+  expires: string;
+  payloadHash: string;
+  signers: string[];
+  verifiedAt: string;
+  /** true once `expires` has passed (the policy no longer counts; fail mode applies). */
+  expired: boolean;
+}
+
+export interface Problem {
+  at: string;
+  code: RefusalCode | 'fetch-failed' | 'config-invalid' | 'timeout' | 'http-error' | 'too-large';
+  message: string;
+}
+
+export interface Status {
+  mode: EnforcementMode;
+  extensionVersion: string;
+  config: Partial<ManagedConfig> | null;
+  configErrors: string[];
+  policy: PolicySummary | null;
+  /** The last attempt to fetch the policy, successful or not. */
+  lastFetch: { at: string; ok: boolean; message: string } | null;
+  /** The last refused document (signature, rollback, expiry, schema…), kept until a good one arrives. */
+  lastRefusal: Problem | null;
+  /** Number of installed DNR rules, for diagnostics. */
+  ruleCount: number;
+  audit: { queued: number; lastDelivery: { at: string; ok: boolean; message: string } | null };
+}
+
+export interface ToolRef {
+  id: string;
+  name: string;
+  vendor: string | null;
+  url: string | null;
+}
+
+/** A decision made serialisable for pages and content scripts. */
+export interface Explanation {
+  url: string;
+  action: Action;
+  basis: 'rule' | 'default' | 'not-a-tool' | 'fail-closed' | 'fail-open';
+  tool: ToolRef | null;
+  ruleId: string | null;
+  notice: Notice | null;
+  alternatives: ToolRef[];
+  office: { code: string; name: string } | null;
+  contact: string | null;
+  issuer: string | null;
+  policySerial: number | null;
+  /** For warn: ISO time until which an acknowledgement lets the employee through, if any. */
+  acknowledgedUntil: string | null;
+  allowForMinutes: number | null;
+  requireJustification: boolean;
+}
+
+export interface NoticeEntry {
+  ruleId: string;
+  action: Action;
+  tools: ToolRef[];
+  notice: Notice | null;
+}
+
+export interface PopupView {
+  status: Status;
+  office: { code: string; name: string } | null;
+  site: Explanation | null;
+  /** Every rule that applies to this employee right now, in policy order. */
+  notices: NoticeEntry[];
+  /** Tools the employee may use (allow or monitor), with a link where the policy gives one. */
+  approved: ToolRef[];
+}
+
+export type Request =
+  | { type: 'get-status' }
+  | { type: 'get-popup'; tabUrl: string | null }
+  | { type: 'explain'; url: string }
+  | { type: 'proceed'; url: string; justification?: string }
+  | { type: 'page-visit'; url: string; frame: 'top' | 'embedded' }
+  | { type: 'refresh-policy' };
+
+export interface ResponseMap {
+  'get-status': Status;
+  'get-popup': PopupView;
+  explain: Explanation;
+  proceed: { ok: true; until: string } | { ok: false; error: string };
+  'page-visit': Explanation;
+  'refresh-policy': Status;
+}
+
+export type ResponseFor<R extends Request> = ResponseMap[R['type']];
+
+/** Pick the employee's language from a localized text; falls back to `en`, then to any entry. */
+export function pickText(text: LocalizedText | undefined | null, languages: readonly string[]): string {
+  if (text == null) return '';
+  if (typeof text === 'string') return text;
+  for (const lang of languages) {
+    const l = lang.toLowerCase();
+    for (const [tag, value] of Object.entries(text)) if (tag.toLowerCase() === l) return value;
+    // zh-HK / zh-TW browsers read Traditional Chinese; zh-CN / zh-SG Simplified.
+    const script = /^zh-(hk|tw|mo)/.test(l) ? 'zh-hant' : /^zh(-cn|-sg)?$/.test(l) ? 'zh-hans' : null;
+    if (script) for (const [tag, value] of Object.entries(text)) if (tag.toLowerCase() === script) return value;
+    const base = l.split('-')[0];
+    for (const [tag, value] of Object.entries(text)) if (tag.toLowerCase() === base) return value;
+  }
+  return text.en ?? Object.values(text)[0] ?? '';
+}

@@ -1,0 +1,176 @@
+/**
+ * The signed policy document (Contract 2): one valibot schema from which the TypeScript types,
+ * the runtime validation and `docs/policy.schema.json` all come.
+ *
+ * Valibot was chosen over zod/ajv because it is tree-shakable (the validator we ship in the
+ * service worker is ~10 KB minified), gives typed output and exports JSON Schema through
+ * `@valibot/to-json-schema`.
+ */
+import * as v from 'valibot';
+
+export const POLICY_TYPE = 'ai-geofence-policy';
+export const POLICY_VERSION = 1;
+export const POLICY_JWS_TYP = 'ai-geofence-policy+jws';
+
+const isoInstant = v.pipe(
+  v.string(),
+  v.isoTimestamp('expected an ISO 8601 instant such as "2026-11-20T00:00:00Z"'),
+);
+/** A date ("2026-11-20") or an instant. */
+const isoDateOrInstant = v.pipe(
+  v.string(),
+  v.check(
+    (s) => /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(s) && !Number.isNaN(Date.parse(s)),
+    'expected an ISO 8601 date ("2026-11-20") or instant',
+  ),
+);
+const id = v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(200));
+const idList = v.array(id);
+
+/** A text shown to employees: a plain string, or a map of BCP 47 language tags with `en` required. */
+export const LocalizedTextSchema = v.union(
+  [
+    v.pipe(v.string(), v.maxLength(10_000)),
+    v.pipe(
+      v.record(v.string(), v.pipe(v.string(), v.maxLength(10_000))),
+      v.check((m) => typeof m.en === 'string', 'a language map must have an "en" entry'),
+    ),
+  ],
+  'expected a string or a map of language tags to strings with an "en" entry',
+);
+export type LocalizedText = v.InferOutput<typeof LocalizedTextSchema>;
+
+export const ActionSchema = v.picklist(
+  ['block', 'warn', 'monitor', 'allow'],
+  'expected one of "block", "warn", "monitor", "allow"',
+);
+export type Action = v.InferOutput<typeof ActionSchema>;
+
+const ControlSchema = v.picklist(['allow', 'warn', 'block'], 'expected "allow", "warn" or "block"');
+
+export const PatternSchema = v.object({
+  name: id,
+  regex: v.pipe(v.string(), v.minLength(1), v.maxLength(1000)),
+  min: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 1),
+});
+
+export const DataControlsSchema = v.object({
+  paste: v.optional(ControlSchema, 'allow'),
+  upload: v.optional(ControlSchema, 'allow'),
+  sensitive: v.optional(v.picklist(['warn', 'block'], 'expected "warn" or "block"')),
+  patterns: v.optional(v.array(PatternSchema), []),
+});
+export type DataControls = v.InferOutput<typeof DataControlsSchema>;
+
+export const NoticeSchema = v.object({
+  title: LocalizedTextSchema,
+  reason: v.optional(LocalizedTextSchema),
+  reference: v.optional(LocalizedTextSchema),
+  effective: v.optional(isoDateOrInstant),
+  contact: v.optional(v.string()),
+  alternatives: v.optional(idList),
+  version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+});
+export type Notice = v.InferOutput<typeof NoticeSchema>;
+
+export const RuleSchema = v.object({
+  id,
+  tools: v.pipe(idList, v.minLength(1, 'a rule must name at least one tool')),
+  action: ActionSchema,
+  notice: v.optional(NoticeSchema),
+  offices: v.optional(idList),
+  jurisdictions: v.optional(idList),
+  regions: v.optional(idList),
+  groups: v.optional(idList),
+  exceptOffices: v.optional(idList),
+  exceptJurisdictions: v.optional(idList),
+  exceptRegions: v.optional(idList),
+  exceptGroups: v.optional(idList),
+  from: v.optional(isoInstant),
+  until: v.optional(isoInstant),
+  /** How long a warn acknowledgement lasts. */
+  allowForMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(60 * 24 * 30)), 60),
+  /** A warn rule may ask for a typed justification before proceeding. */
+  requireJustification: v.optional(v.boolean(), false),
+  models: v.optional(idList),
+  dataControls: v.optional(DataControlsSchema),
+});
+export type Rule = v.InferOutput<typeof RuleSchema>;
+
+export const ModelSchema = v.object({
+  name: v.string(),
+  match: v.optional(
+    v.object({
+      query: v.optional(v.record(v.string(), v.string())),
+      pathPrefixes: v.optional(v.array(v.string())),
+      text: v.optional(v.array(v.string())),
+    }),
+  ),
+});
+
+export const ToolSchema = v.object({
+  name: v.pipe(v.string(), v.minLength(1)),
+  vendor: v.optional(v.string()),
+  domains: v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1, 'a tool needs at least one domain')),
+  paths: v.optional(v.array(v.pipe(v.string(), v.startsWith('/', 'a path prefix starts with "/"')))),
+  url: v.optional(v.pipe(v.string(), v.url('expected an absolute URL'))),
+  tenantHeaders: v.optional(v.record(v.string(), v.string())),
+  models: v.optional(v.record(v.string(), ModelSchema)),
+});
+export type Tool = v.InferOutput<typeof ToolSchema>;
+
+export const OfficeSchema = v.object({
+  name: v.pipe(v.string(), v.minLength(1, 'an office needs a name')),
+  jurisdiction: v.optional(v.string()),
+  regions: v.optional(idList),
+  failMode: v.optional(v.picklist(['closed', 'open'])),
+});
+export type Office = v.InferOutput<typeof OfficeSchema>;
+
+export const PolicySchema = v.object({
+  type: v.literal(POLICY_TYPE, `expected "${POLICY_TYPE}"`),
+  version: v.literal(POLICY_VERSION, `expected ${POLICY_VERSION}`),
+  serial: v.pipe(v.number('expected a number'), v.integer('expected an integer'), v.minValue(0)),
+  issued: isoInstant,
+  expires: isoInstant,
+  issuer: v.optional(v.string()),
+  contact: v.optional(v.string()),
+  offices: v.record(id, OfficeSchema),
+  tools: v.optional(v.record(id, ToolSchema), {}),
+  rules: v.array(RuleSchema),
+  defaultAction: v.optional(ActionSchema, 'allow'),
+  unlistedAiAction: v.optional(v.picklist(['allow', 'warn', 'block']), 'allow'),
+  maxStalenessHours: v.optional(v.pipe(v.number(), v.minValue(1))),
+});
+export type Policy = v.InferOutput<typeof PolicySchema>;
+/** The document as written by compliance, before defaults are filled in. */
+export type PolicyInput = v.InferInput<typeof PolicySchema>;
+
+export interface SchemaIssue {
+  /** JSON path such as `$.rules[0].action`. */
+  path: string;
+  message: string;
+}
+
+function issuePath(issue: v.BaseIssue<unknown>): string {
+  let p = '$';
+  for (const item of issue.path ?? []) {
+    const key = (item as { key: unknown }).key;
+    p += typeof key === 'number' ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(key)}]`;
+  }
+  return p;
+}
+
+/** Validate a parsed policy payload; never throws. */
+export function parsePolicy(input: unknown): { ok: true; policy: Policy } | { ok: false; issues: SchemaIssue[] } {
+  const result = v.safeParse(PolicySchema, input);
+  if (result.success) return { ok: true, policy: result.output };
+  return { ok: false, issues: result.issues.map((i) => ({ path: issuePath(i), message: i.message })) };
+}
+
+/** Human-readable one-liner of schema issues. */
+export function formatIssues(issues: SchemaIssue[], max = 5): string {
+  const shown = issues.slice(0, max).map((i) => `${i.path}: ${i.message}`);
+  if (issues.length > max) shown.push(`…and ${issues.length - max} more`);
+  return shown.join('; ');
+}

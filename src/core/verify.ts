@@ -1,0 +1,232 @@
+/**
+ * Verification of the signed policy (Contract 2). Pure (WebCrypto through `jose`, no extension API),
+ * so the service worker and the CLI run exactly the same checks.
+ */
+import { base64url, flattenedVerify, importJWK, type JWK } from 'jose';
+import { parseStrictJson } from './strict-json.ts';
+import { formatIssues, parsePolicy, POLICY_JWS_TYP, type Policy } from './policy-schema.ts';
+
+/** Only these; `none` and HMAC are never accepted (an HMAC "keyed" with a public key is forgeable). */
+export const ALLOWED_ALGS = ['EdDSA', 'ES256'] as const;
+export type SigningAlg = (typeof ALLOWED_ALGS)[number];
+export const MAX_POLICY_BYTES = 5 * 1024 * 1024;
+export const CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+export interface PublicJwk {
+  kid: string;
+  kty: 'OKP' | 'EC';
+  crv: 'Ed25519' | 'P-256';
+  x: string;
+  y?: string;
+  [k: string]: unknown;
+}
+
+/** Why a document was refused; stable codes for the popup, the audit trail and tests. */
+export type RefusalCode =
+  | 'too-large'
+  | 'malformed-jws'
+  | 'bad-header'
+  | 'alg-not-allowed'
+  | 'untrusted-key'
+  | 'bad-signature'
+  | 'threshold-not-met'
+  | 'bad-payload'
+  | 'invalid-policy'
+  | 'not-yet-valid'
+  | 'expired'
+  | 'rollback'
+  | 'no-trusted-keys';
+
+export type VerifyResult =
+  | { ok: true; policy: Policy; payloadText: string; payloadHash: string; signers: string[] }
+  | { ok: false; code: RefusalCode; message: string };
+
+export interface VerifyOptions {
+  trustedKeys: readonly unknown[];
+  threshold?: number;
+  /** ms since epoch */
+  now: number;
+  /** The policy in force, for rollback protection. */
+  current?: { serial: number; payloadHash: string } | null;
+  /** The header `typ` to require. */
+  typ?: string;
+}
+
+const fail = (code: RefusalCode, message: string): VerifyResult => ({ ok: false, code, message });
+
+/** Check one managed `trustedKeys` entry; returns an error message or null. */
+export function checkTrustedKey(k: unknown): string | null {
+  if (!k || typeof k !== 'object') return 'a trusted key must be a JWK object';
+  const j = k as Record<string, unknown>;
+  if (typeof j.kid !== 'string' || !j.kid) return 'a trusted key needs a "kid"';
+  if ('d' in j) return `trusted key "${j.kid}" contains a private part ("d"); publish only the public key`;
+  if (j.kty === 'OKP' && j.crv === 'Ed25519' && typeof j.x === 'string') return null;
+  if (j.kty === 'EC' && j.crv === 'P-256' && typeof j.x === 'string' && typeof j.y === 'string') return null;
+  return `trusted key "${j.kid}" must be Ed25519 (kty OKP, crv Ed25519) or P-256 (kty EC, crv P-256)`;
+}
+
+function algForKey(k: PublicJwk): SigningAlg {
+  return k.kty === 'OKP' ? 'EdDSA' : 'ES256';
+}
+
+/** SHA-256 of a string as lower-case hex. */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+interface SignatureEntry {
+  protected: string;
+  signature: string;
+}
+
+/** Split compact or general-JSON serialization into (payload, signatures); unprotected headers are dropped. */
+function splitJws(text: string): { payload: string; signatures: SignatureEntry[] } | string {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(trimmed);
+    } catch {
+      return 'the document starts with "{" but is not valid JSON';
+    }
+    const d = doc as { payload?: unknown; signatures?: unknown; protected?: unknown; signature?: unknown };
+    if (typeof d.payload !== 'string') return 'JSON serialization without a "payload" string';
+    // Flattened serialization is one signature; general has an array.
+    const list = Array.isArray(d.signatures) ? d.signatures : d.signature !== undefined ? [d] : null;
+    if (!list || list.length === 0) return 'JSON serialization without signatures';
+    const signatures: SignatureEntry[] = [];
+    for (const s of list as Array<Record<string, unknown>>) {
+      if (typeof s?.protected !== 'string' || typeof s.signature !== 'string') {
+        return 'every signature needs a protected header (an unprotected header alone is never trusted)';
+      }
+      signatures.push({ protected: s.protected, signature: s.signature });
+    }
+    return { payload: d.payload, signatures };
+  }
+  const parts = trimmed.split('.');
+  if (parts.length !== 3) return 'expected a compact JWS (three dot-separated parts) or JSON serialization';
+  return { payload: parts[1]!, signatures: [{ protected: parts[0]!, signature: parts[2]! }] };
+}
+
+function decodeHeader(b64: string): Record<string, unknown> | null {
+  try {
+    const h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64url.decode(b64)));
+    return h && typeof h === 'object' && !Array.isArray(h) ? h : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Verify signatures (threshold of distinct trusted keys) and return the raw payload bytes. */
+export async function verifySignatures(
+  text: string,
+  trustedKeys: readonly unknown[],
+  threshold: number,
+  typ: string,
+): Promise<{ ok: true; payload: Uint8Array; signers: string[] } | { ok: false; code: RefusalCode; message: string }> {
+  if (text.length > MAX_POLICY_BYTES) return { ok: false, code: 'too-large', message: `the document is larger than ${MAX_POLICY_BYTES} bytes` };
+  const keys = new Map<string, PublicJwk>();
+  for (const k of trustedKeys) if (checkTrustedKey(k) === null) keys.set((k as PublicJwk).kid, k as PublicJwk);
+  if (keys.size === 0) return { ok: false, code: 'no-trusted-keys', message: 'no usable trusted key is configured (managed "trustedKeys")' };
+  const split = splitJws(text);
+  if (typeof split === 'string') return { ok: false, code: 'malformed-jws', message: split };
+
+  const signers = new Set<string>();
+  let firstError: { code: RefusalCode; message: string } | null = null;
+  let payload: Uint8Array | null = null;
+  for (const sig of split.signatures) {
+    const header = decodeHeader(sig.protected);
+    const note = (code: RefusalCode, message: string) => {
+      firstError ??= { code, message };
+    };
+    if (!header) {
+      note('bad-header', 'the protected header is not a JSON object');
+      continue;
+    }
+    if (typeof header.alg !== 'string' || !(ALLOWED_ALGS as readonly string[]).includes(header.alg)) {
+      note('alg-not-allowed', `algorithm ${JSON.stringify(header.alg)} is not accepted (only EdDSA and ES256)`);
+      continue;
+    }
+    if (header.typ !== typ) {
+      note('bad-header', `header "typ" must be "${typ}", got ${JSON.stringify(header.typ)}`);
+      continue;
+    }
+    if (typeof header.kid !== 'string' || !keys.has(header.kid)) {
+      note('untrusted-key', `signed by key ${JSON.stringify(header.kid)}, which is not among the trusted keys`);
+      continue;
+    }
+    const jwk = keys.get(header.kid)!;
+    if (algForKey(jwk) !== header.alg) {
+      note('alg-not-allowed', `key "${header.kid}" is ${jwk.crv}; it cannot sign with ${header.alg}`);
+      continue;
+    }
+    try {
+      const key = await importJWK({ ...(jwk as JWK), alg: header.alg }, header.alg);
+      // `jku`, `jwk`, `x5u` headers are never used: the key comes only from the trusted list above.
+      const res = await flattenedVerify(
+        { protected: sig.protected, payload: split.payload, signature: sig.signature },
+        key,
+        { algorithms: [header.alg] },
+      );
+      payload = res.payload;
+      signers.add(header.kid);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      note(/crit/i.test(msg) ? 'bad-header' : 'bad-signature', `signature by "${header.kid}" does not verify: ${msg}`);
+    }
+  }
+  if (signers.size >= Math.max(1, threshold) && payload) return { ok: true, payload, signers: [...signers] };
+  if (signers.size > 0) {
+    return {
+      ok: false,
+      code: 'threshold-not-met',
+      message: `valid signatures from ${signers.size} distinct trusted key(s) (${[...signers].join(', ')}); ${threshold} required`,
+    };
+  }
+  const err = firstError as { code: RefusalCode; message: string } | null;
+  return { ok: false, code: err?.code ?? 'bad-signature', message: err?.message ?? 'no valid signature' };
+}
+
+/** Verify a signed policy end to end: signatures, payload, schema, freshness and rollback. */
+export async function verifyPolicy(text: string, opts: VerifyOptions): Promise<VerifyResult> {
+  const sig = await verifySignatures(text, opts.trustedKeys, opts.threshold ?? 1, opts.typ ?? POLICY_JWS_TYP);
+  if (!sig.ok) return sig;
+  let payloadText: string;
+  try {
+    payloadText = new TextDecoder('utf-8', { fatal: true }).decode(sig.payload);
+  } catch {
+    return fail('bad-payload', 'the payload is not valid UTF-8');
+  }
+  const parsed = parseStrictJson(payloadText);
+  if (!parsed.ok) return fail('bad-payload', `the payload is not acceptable JSON: ${parsed.message}`);
+  const checked = parsePolicy(parsed.value);
+  if (!checked.ok) return fail('invalid-policy', `the policy does not match the schema: ${formatIssues(checked.issues)}`);
+  const policy = checked.policy;
+  const payloadHash = await sha256Hex(payloadText);
+  const fresh = checkFreshness(policy, payloadHash, opts.now, opts.current ?? null);
+  if (fresh) return fresh;
+  return { ok: true, policy, payloadText, payloadHash, signers: sig.signers };
+}
+
+/** Rollback, freeze and future-issue checks; returns the refusal or null. */
+export function checkFreshness(
+  policy: Policy,
+  payloadHash: string,
+  now: number,
+  current: { serial: number; payloadHash: string } | null,
+): VerifyResult | null {
+  const issued = Date.parse(policy.issued);
+  const expires = Date.parse(policy.expires);
+  if (issued > now + CLOCK_SKEW_MS) return fail('not-yet-valid', `issued ${policy.issued}, which is in the future (check the signing machine's clock)`);
+  if (expires <= now) return fail('expired', `expired ${policy.expires}; publish a newly signed policy`);
+  if (current) {
+    if (policy.serial < current.serial) {
+      return fail('rollback', `serial ${policy.serial} is older than serial ${current.serial} in force (rollback refused)`);
+    }
+    if (policy.serial === current.serial && payloadHash !== current.payloadHash) {
+      return fail('rollback', `serial ${policy.serial} is the one in force but the content differs; a changed policy needs a higher serial`);
+    }
+  }
+  return null;
+}
