@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// Builds the unpacked extensions: dist/chrome/ and dist/firefox/ (Contract 4).
+// One explicit entry table, one loop over target browsers, one base manifest with small patches.
+import { build } from 'esbuild';
+import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = dirname(fileURLToPath(import.meta.url));
+
+/** name → source entry; UI entries also have an index.html beside them. */
+export const ENTRIES = {
+  background: { src: 'src/background/index.ts' },
+  content: { src: 'src/content/index.ts' },
+  popup: { src: 'src/popup/index.tsx', html: 'src/popup/index.html' },
+  block: { src: 'src/pages/block/index.tsx', html: 'src/pages/block/index.html' },
+  warn: { src: 'src/pages/warn/index.tsx', html: 'src/pages/warn/index.html' },
+};
+
+export const BROWSERS = ['chrome', 'firefox'];
+
+const TARGETS = { chrome: ['chrome120'], firefox: ['firefox128'] };
+
+/** Bundle a TypeScript module for Node and import it (build-time constants such as the manifest key). */
+export async function importTs(path) {
+  const out = await build({
+    entryPoints: [join(ROOT, path)], bundle: true, write: false, format: 'esm', platform: 'node', logLevel: 'silent',
+  });
+  const code = out.outputFiles[0].text;
+  return import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
+}
+
+async function exists(p) {
+  return stat(p).then(() => true, () => false);
+}
+
+/** The per-browser manifest, derived from the one source manifest.json. */
+export async function manifestFor(browser) {
+  const base = JSON.parse(await readFile(join(ROOT, 'manifest.json'), 'utf8'));
+  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
+  const { MANIFEST_KEY, GECKO_ID } = await importTs('src/core/identity.ts');
+  const m = { ...base, version: pkg.version };
+  if (await exists(join(ROOT, 'static/_locales/en/messages.json'))) {
+    const en = JSON.parse(await readFile(join(ROOT, 'static/_locales/en/messages.json'), 'utf8'));
+    if (en.extName && en.extDescription) Object.assign(m, { name: '__MSG_extName__', description: '__MSG_extDescription__', default_locale: 'en' });
+    else m.default_locale = 'en';
+  }
+  if (browser === 'chrome') {
+    // A fixed key gives a stable extension ID, so IT can address it in enterprise policy.
+    m.key = MANIFEST_KEY;
+  } else {
+    delete m.minimum_chrome_version;
+    // Firefox MV3 runs background scripts (event page), not a service worker.
+    m.background = { scripts: ['background.js'], type: 'module' };
+    m.browser_specific_settings = {
+      gecko: {
+        id: GECKO_ID,
+        strict_min_version: '128.0',
+        // Audit events (AI-site visits) go to the employer's own collector.
+        data_collection_permissions: { required: ['browsingActivity'] },
+      },
+    };
+  }
+  return m;
+}
+
+/** Build one browser's unpacked extension into dist/<browser>/. */
+export async function buildBrowser(browser, { minify = true } = {}) {
+  const out = join(ROOT, 'dist', browser);
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  const entryPoints = {};
+  for (const [name, e] of Object.entries(ENTRIES)) if (await exists(join(ROOT, e.src))) entryPoints[name] = join(ROOT, e.src);
+  await build({
+    entryPoints,
+    outdir: out,
+    bundle: true,
+    format: 'esm',
+    minify,
+    target: TARGETS[browser],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    legalComments: 'none',
+    charset: 'utf8',
+    define: { __BROWSER__: JSON.stringify(browser) },
+    logLevel: 'warning',
+  });
+  for (const [name, e] of Object.entries(ENTRIES)) {
+    if (e.html && (await exists(join(ROOT, e.html)))) await cp(join(ROOT, e.html), join(out, `${name}.html`));
+  }
+  if (await exists(join(ROOT, 'static'))) await cp(join(ROOT, 'static'), out, { recursive: true });
+  if (await exists(join(ROOT, 'icons'))) await cp(join(ROOT, 'icons'), join(out, 'icons'), { recursive: true });
+  await writeFile(join(out, 'manifest.json'), `${JSON.stringify(await manifestFor(browser), null, 2)}\n`);
+  return out;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const only = process.argv.slice(2).filter((a) => BROWSERS.includes(a));
+  for (const b of only.length ? only : BROWSERS) {
+    const out = await buildBrowser(b, { minify: !process.argv.includes('--dev') });
+    console.log(`built ${b} → ${out}`);
+  }
+}

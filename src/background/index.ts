@@ -1,0 +1,38 @@
+/**
+ * Service worker entry. Every listener is registered synchronously at top level (a killed worker
+ * is woken by the event, and only listeners registered in the first turn receive it); all state
+ * is in storage; timers that must survive are alarms.
+ */
+import type { Runtime } from 'webextension-polyfill';
+import { browser } from '../platform/browser.ts';
+import { AUDIT_ALARM, handleAuditAlarm } from './audit.ts';
+import { applyRules, enforceTab, ensureReady, refreshPolicy, REFRESH_ALARM, RULES_ALARM } from './enforcement.ts';
+import { handleMessage } from './handlers.ts';
+import { updateBadge } from './badge.ts';
+
+browser.runtime.onInstalled.addListener(() => void refreshPolicy('installed or updated'));
+browser.runtime.onStartup.addListener(() => void refreshPolicy('browser started'));
+
+browser.alarms.onAlarm.addListener((alarm) => {
+  if (alarm.name === REFRESH_ALARM) void refreshPolicy('scheduled refresh');
+  else if (alarm.name === RULES_ALARM) void applyRules();
+  else if (alarm.name === AUDIT_ALARM) void handleAuditAlarm();
+});
+
+// Managed storage can arrive late (Chromium loads extension policy at low priority) or change.
+browser.storage.onChanged.addListener((_changes, area) => {
+  if (area === 'managed') void refreshPolicy('managed configuration changed');
+});
+
+browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => handleMessage(message, sender));
+
+browser.tabs.onUpdated.addListener((tabId, info, tab) => {
+  // info.url also fires for history.pushState: single-page-app routes the network rules never see.
+  if (info.url) void enforceTab(tabId, info.url);
+  if (info.url || info.status === 'complete') void updateBadge(tabId, tab.url);
+});
+browser.tabs.onActivated.addListener(({ tabId }) => {
+  void browser.tabs.get(tabId).then((tab) => updateBadge(tabId, tab.url), () => undefined);
+});
+
+void ensureReady();

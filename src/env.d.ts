@@ -1,0 +1,2 @@
+/** Set by build.mjs for each target browser. */
+declare const __BROWSER__: 'chrome' | 'firefox';
