@@ -250,6 +250,8 @@ async function applyUnqueued(r: Runtime): Promise<void> {
     await saveState({ lastMode: mode });
   }
   r.mode = mode;
+  r.state.lastApplied = { serial: policyValid(r, now) ? r.policy!.serial : null, mode, ruleCount: r.ruleCount, at: new Date(now).toISOString() };
+  await saveState({ lastApplied: r.state.lastApplied });
   await registerContentScripts(r, now);
   await scheduleWindowAlarm(r, now);
   await followOpenTabs(r);

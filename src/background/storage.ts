@@ -28,9 +28,11 @@ export interface StoredState {
   lastEmployee: { office: string; groups: string[] } | null;
   /** The match patterns the content script is registered for (to skip needless re-registration). */
   contentScriptKey: string | null;
+  /** What the last apply installed: tests and diagnostics wait on it. */
+  lastApplied: { serial: number | null; mode: string; ruleCount: number; at: string } | null;
 }
 
-const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null };
+const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, lastApplied: null };
 
 /** Read the whole state (missing keys get their defaults). */
 export async function loadState(): Promise<StoredState> {

@@ -74,7 +74,7 @@ function labels(domain: string): number {
 class RuleBuilder {
   rules: DnrRule[] = [];
   // group key → rule, so that same-shaped entries share one requestDomains list
-  private groups = new Map<string, DnrRule>();
+  private groups = new Map<string, { rule: DnrRule; domains: Set<string> }>();
   constructor(private readonly types: (t: readonly ResourceType[]) => ResourceType[]) {}
 
   add(key: string, priority: number, action: DnrRule['action'], filter: string | undefined, resourceTypes: readonly ResourceType[], domains: string[]): void {
@@ -82,7 +82,11 @@ class RuleBuilder {
     const k = `${key}|${priority}|${filter ?? ''}|${resourceTypes.join(',')}`;
     const existing = this.groups.get(k);
     if (existing) {
-      for (const d of domains) if (!existing.condition.requestDomains.includes(d)) existing.condition.requestDomains.push(d);
+      for (const d of domains) {
+        if (existing.domains.has(d)) continue;
+        existing.domains.add(d);
+        existing.rule.condition.requestDomains.push(d);
+      }
       return;
     }
     const rule: DnrRule = {
@@ -91,7 +95,7 @@ class RuleBuilder {
       action,
       condition: { requestDomains: [...new Set(domains)], resourceTypes: this.types(resourceTypes), ...(filter ? { regexFilter: filter } : {}) },
     };
-    this.groups.set(k, rule);
+    this.groups.set(k, { rule, domains: new Set(rule.condition.requestDomains) });
     this.rules.push(rule);
   }
 }

@@ -4,15 +4,12 @@
  * mapped to loopback with --host-resolver-rules.
  */
 import { chromium, type BrowserContext, type Worker } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CompactSign, exportJWK, GeneralSign, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { EXTENSION_ID } from '../../src/core/identity.ts';
+import { startServer, type Served, type TestServer } from '../../scripts/lib/local-servers.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const EXTENSION_DIR = join(ROOT, 'dist/chrome');
@@ -108,97 +105,8 @@ export function samplePolicy(overrides: Record<string, unknown> = {}): Record<st
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-export interface RecordedRequest {
-  host: string;
-  method: string;
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  secure: boolean;
-}
-
-export interface Served {
-  status?: number;
-  body: string;
-  type?: string;
-  headers?: Record<string, string>;
-  /** Delay before answering (ms). */
-  delayMs?: number;
-}
-
-export type Route = (req: http.IncomingMessage, url: URL) => Served | Promise<Served> | undefined;
-
-export interface TestServer {
-  port: number;
-  requests: RecordedRequest[];
-  /** Requests whose Host header is (a subdomain of) one of `domains`. */
-  requestsFor(...domains: string[]): RecordedRequest[];
-  route(r: Route): void;
-  close(): Promise<void>;
-}
-
-let certCache: { key: string; cert: string } | null = null;
-
-/** A self-signed certificate for the vendor hosts (Chromium runs with --ignore-certificate-errors). */
-function testCertificate(): { key: string; cert: string } {
-  if (certCache) return certCache;
-  const dir = mkdtempSync(join(tmpdir(), 'aig-cert-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', '/CN=ai-geofence-test', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-  certCache = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
-  rmSync(dir, { recursive: true, force: true });
-  return certCache;
-}
-
-/** One port serving HTTP and HTTPS (peeking at the first byte: 0x16 starts a TLS handshake). */
-export async function startServer(fallback?: Route): Promise<TestServer> {
-  const requests: RecordedRequest[] = [];
-  const routes: Route[] = [];
-  const handler = async (req: http.IncomingMessage, res: http.ServerResponse, secure: boolean) => {
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-    requests.push({ host, method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, secure });
-    const url = new URL(req.url ?? '/', `${secure ? 'https' : 'http'}://${host || 'localhost'}`);
-    let served: Served | undefined;
-    for (const r of [...routes].reverse()) if ((served = await r(req, url))) break;
-    served ??= fallback ? await fallback(req, url) : undefined;
-    served ??= { status: 404, body: 'not found' };
-    if (served.delayMs) await new Promise((r) => setTimeout(r, served!.delayMs));
-    res.writeHead(served.status ?? 200, { 'content-type': served.type ?? 'text/html; charset=utf-8', 'cache-control': 'no-store', ...served.headers });
-    res.end(served.body);
-  };
-  const plain = http.createServer((q, s) => void handler(q, s, false));
-  const tls = https.createServer(testCertificate(), (q, s) => void handler(q, s, true));
-  const sockets = new Set<net.Socket>();
-  const front = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.once('data', (chunk) => {
-      socket.pause();
-      socket.unshift(chunk);
-      (chunk[0] === 0x16 ? tls : plain).emit('connection', socket);
-      socket.resume();
-    });
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
-  const port = (front.address() as net.AddressInfo).port;
-  return {
-    port,
-    requests,
-    requestsFor: (...domains) => requests.filter((q) => domains.some((d) => q.host === d || q.host.endsWith(`.${d}`))),
-    route: (r) => void routes.push(r),
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => front.close(() => r()));
-      plain.close();
-      tls.close();
-    },
-  };
-}
-
-/** A fake vendor site: every host answers with a small page naming itself. */
-export function vendorPage(_req: http.IncomingMessage, url: URL): Served {
-  return { body: `<!doctype html><html><head><title>${url.hostname}</title></head><body><h1 id="vendor">Vendor page ${url.hostname}${url.pathname}</h1></body></html>` };
-}
+export type { RecordedRequest, Route, Served, TestServer } from '../../scripts/lib/local-servers.ts';
+export { startServer, vendorPage } from '../../scripts/lib/local-servers.ts';
 
 /** A policy server whose document can be swapped (and broken) during a test. */
 export async function startPolicyServer(initial: string): Promise<TestServer & { set(doc: Served | string): void; url: string }> {
@@ -216,9 +124,12 @@ export async function startPolicyServer(initial: string): Promise<TestServer & {
 // Enterprise policy file and browser
 
 const writtenPolicyFiles = new Set<string>();
+/** Every policy file the tests write starts with this, so teardown finds them all. */
+export const TEST_POLICY_PREFIX = 'ai-geofence-e2e';
 
 /** Write the managed configuration as a real Chromium enterprise policy file. */
 export function writeManagedConfig(config: Record<string, unknown>, name = 'ai-geofence-e2e.json', extra: Record<string, unknown> = {}): string {
+  if (!name.startsWith(TEST_POLICY_PREFIX)) throw new Error(`test policy files must start with ${TEST_POLICY_PREFIX}`);
   try {
     mkdirSync(POLICY_DIR, { recursive: true });
     const file = join(POLICY_DIR, name);
@@ -230,10 +141,12 @@ export function writeManagedConfig(config: Record<string, unknown>, name = 'ai-g
   }
 }
 
-/** Remove every policy file this run wrote. */
+/** Remove every policy file this run wrote (by name, so the run's teardown can do it from any process). */
 export function removeManagedConfig(): void {
   for (const f of writtenPolicyFiles) rmSync(f, { force: true });
   writtenPolicyFiles.clear();
+  if (!existsSync(POLICY_DIR)) return;
+  for (const f of readdirSync(POLICY_DIR)) if (f.startsWith(TEST_POLICY_PREFIX)) rmSync(join(POLICY_DIR, f), { force: true });
 }
 
 export interface LaunchOptions {
@@ -314,8 +227,8 @@ export async function waitForManagedConfig(context: BrowserContext, office: stri
 export async function waitForPolicy(context: BrowserContext, serial: number): Promise<void> {
   await waitInWorker(
     context,
-    async () => ({ rec: ((await chrome.storage.local.get('policyRecord')) as { policyRecord?: { serial: number } }).policyRecord?.serial ?? null, rules: (await chrome.declarativeNetRequest.getDynamicRules()).length }),
-    (v) => v.rec === serial && v.rules > 0,
+    async () => ((await chrome.storage.local.get('lastApplied')) as { lastApplied?: { serial: number | null } }).lastApplied?.serial ?? null,
+    (v) => v === serial,
     `policy serial ${serial} applied`,
   );
 }

@@ -1,0 +1,97 @@
+/** `sign POLICY.json --key PRIVATE.jwk [--key …] --out POLICY.jws`: lint, then sign the file's exact bytes. */
+import { writeFileSync } from 'node:fs';
+import { CompactSign, GeneralSign, importJWK } from 'jose';
+import { parsePolicy, POLICY_JWS_TYP } from '../../core/policy-schema.ts';
+import { checkFreshness, verifySignatures } from '../../core/verify.ts';
+import { optionalInstant, requiredString, stringList } from '../args.ts';
+import type { Command } from '../command.ts';
+import { CliError, usageError } from '../errors.ts';
+import { readPrivateKey, type PrivateKeyFile } from '../files.ts';
+import { countSummary, formatIssue, lintFile } from '../lint-file.ts';
+
+export const sign: Command = {
+  name: 'sign',
+  summary: 'lint a policy and sign it with one or more private keys',
+  help: `Usage: ai-geofence sign POLICY.json --key PRIVATE.jwk [--key PRIVATE2.jwk …] --out POLICY.jws
+
+Lints the policy first and refuses to sign one with errors (warnings are printed and allowed), then
+signs the exact bytes of the file:
+  one --key      compact serialization (header.payload.signature)
+  several --key  general JSON serialization, one signature per key (for signatureThreshold > 1
+                 or for a key rollover, when browsers may trust the old or the new key)
+Every protected header is {"alg", "kid", "typ": "${POLICY_JWS_TYP}"}.
+
+Flags:
+  --key FILE   a private JWK made by "keygen" (repeatable)
+  --out FILE   where to write the JWS ("-" for stdout)
+  --at ISO     lint and check expiry as of this instant instead of now
+
+Exit codes: 0 signed, 1 lint errors / expired policy / bad key, 2 usage error.`,
+  flags: { key: { type: 'string', multiple: true }, out: { type: 'string' }, at: { type: 'string' } },
+  allowPositionals: true,
+  async run(args, io) {
+    if (args.positionals.length !== 1) throw usageError('"sign" needs exactly one POLICY.json (see: ai-geofence sign --help)');
+    const file = args.positionals[0]!;
+    const keyPaths = stringList(args, 'key');
+    if (keyPaths.length === 0) throw usageError('"sign" needs at least one --key PRIVATE.jwk (see: ai-geofence sign --help)');
+    const out = requiredString(args, 'out', 'sign');
+    const now = optionalInstant(args, 'at', Date.now());
+
+    const keys: PrivateKeyFile[] = keyPaths.map(readPrivateKey);
+    const kids = new Set<string>();
+    for (const k of keys) {
+      // A threshold counts distinct keys; two signatures by one kid would only look like more.
+      if (kids.has(k.kid)) throw new CliError(`two --key files have kid "${k.kid}"; each signature must come from a different key`);
+      kids.add(k.kid);
+    }
+
+    const { bytes, value, issues } = lintFile(file, now);
+    for (const issue of issues) io.err(formatIssue(file, issue));
+    if (issues.some((i) => i.severity === 'error')) {
+      throw new CliError(`refusing to sign ${file}: ${countSummary(issues)} (run: ai-geofence lint ${file})`);
+    }
+    // lint is the main gate; this re-check keeps sign safe even if a lint rule is missing.
+    const parsed = parsePolicy(value);
+    if (!parsed.ok) throw new CliError(`refusing to sign ${file}: it does not match the policy schema`);
+    const fresh = checkFreshness(parsed.policy, '', now, null);
+    if (fresh && !fresh.ok && fresh.code === 'expired') throw new CliError(`refusing to sign ${file}: ${fresh.message}`);
+    if (fresh && !fresh.ok) io.err(`${file}: warning: ${fresh.message}; browsers will refuse it until then`);
+
+    let jws: string;
+    if (keys.length === 1) {
+      const k = keys[0]!;
+      jws = await new CompactSign(bytes)
+        .setProtectedHeader({ alg: k.alg, kid: k.kid, typ: POLICY_JWS_TYP })
+        .sign(await importPrivate(k));
+    } else {
+      const signer = new GeneralSign(bytes);
+      for (const k of keys) signer.addSignature(await importPrivate(k)).setProtectedHeader({ alg: k.alg, kid: k.kid, typ: POLICY_JWS_TYP });
+      jws = JSON.stringify(await signer.sign(), null, 2);
+    }
+
+    // Prove the output verifies with the same code the extension runs before anyone publishes it.
+    const check = await verifySignatures(jws, keys.map((k) => k.publicJwk), keys.length, POLICY_JWS_TYP);
+    if (!check.ok) throw new CliError(`internal error: the signed output does not verify (${check.message})`);
+
+    if (out === '-') {
+      io.out(jws);
+      return 0;
+    }
+    try {
+      writeFileSync(out, `${jws}\n`);
+    } catch (e) {
+      throw new CliError(`cannot write "${out}": ${(e as Error).message}`);
+    }
+    const form = keys.length === 1 ? 'compact serialization' : `general JSON serialization, ${keys.length} signatures`;
+    io.out(`Signed ${file} (serial ${parsed.policy.serial}) with ${[...kids].join(', ')} → ${out} (${form})`);
+    return 0;
+  },
+};
+
+async function importPrivate(k: PrivateKeyFile) {
+  try {
+    return await importJWK({ ...k.jwk, alg: k.alg }, k.alg);
+  } catch (e) {
+    throw new CliError(`cannot use private key "${k.path}": ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,203 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EXTENSION_ID, GECKO_ID } from '../core/identity.ts';
+import { EXAMPLE_TRUSTED, runCli, runInProcess, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
+
+const TRUSTED = JSON.parse(readFileSync(EXAMPLE_TRUSTED, 'utf8')) as unknown[];
+// An "&" and a quote-free query make sure XML and .reg escaping are exercised.
+const POLICY_URL = 'https://policy.bank.example/ai/policy.jws?tenant=bank&v=2';
+const UPDATE_URL = 'https://ext.bank.example/updates.xml';
+const INPUT = {
+  office: 'HK',
+  policyUrl: POLICY_URL,
+  trustedKeys: TRUSTED,
+  signatureThreshold: 1,
+  groups: ['traders', 'research'],
+  refreshMinutes: 30,
+  auditUrl: 'https://audit.bank.example/events',
+  failMode: 'open',
+};
+const FLAGS = [
+  '--office', 'HK', '--policy-url', POLICY_URL, '--keys', EXAMPLE_TRUSTED, '--groups', 'traders,research',
+  '--threshold', '1', '--refresh-minutes', '30', '--audit-url', 'https://audit.bank.example/events', '--fail-mode', 'open',
+  '--update-url', UPDATE_URL,
+];
+
+const outputs: Record<string, string> = {};
+beforeAll(async () => {
+  const formats = ['chrome-linux', 'chrome-windows-reg', 'chrome-macos-plist', 'firefox', 'google-admin'];
+  const runs = await Promise.all(formats.map((f) => runCli(['deploy-config', ...FLAGS, '--format', f])));
+  runs.forEach((r, i) => {
+    expect(r.code, r.stderr).toBe(0);
+    outputs[formats[i]!] = r.stdout;
+  });
+}, SUBPROCESS_TIMEOUT);
+
+describe('deploy-config formats', { timeout: SUBPROCESS_TIMEOUT }, () => {
+  it('chrome-linux: ExtensionSettings force-install and 3rdparty managed keys', () => {
+    const doc = JSON.parse(outputs['chrome-linux']!);
+    expect(doc.ExtensionSettings).toEqual({ [EXTENSION_ID]: { installation_mode: 'force_installed', update_url: UPDATE_URL } });
+    expect(doc['3rdparty'].extensions[EXTENSION_ID]).toEqual(INPUT);
+  });
+
+  it('firefox: policies.json with the gecko id', () => {
+    const doc = JSON.parse(outputs.firefox!);
+    expect(doc.policies.ExtensionSettings[GECKO_ID]).toMatchObject({ installation_mode: 'force_installed' });
+    expect(doc.policies.ExtensionSettings[GECKO_ID].install_url).toMatch(/^https:\/\//);
+    expect(doc.policies['3rdparty'].Extensions[GECKO_ID]).toEqual(INPUT);
+  });
+
+  it('google-admin: every key wrapped as {"Value": …}', () => {
+    const doc = JSON.parse(outputs['google-admin']!);
+    expect(doc).toEqual(Object.fromEntries(Object.entries(INPUT).map(([k, v]) => [k, { Value: v }])));
+  });
+
+  it('chrome-windows-reg: forcelist and typed 3rdparty values for Chrome and Edge', () => {
+    const text = outputs['chrome-windows-reg']!;
+    expect(text.startsWith('Windows Registry Editor Version 5.00\r\n')).toBe(true);
+    const reg = parseReg(text);
+    for (const root of ['HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Google\\Chrome', 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Edge']) {
+      expect(reg.get(`${root}\\ExtensionInstallForcelist`)).toEqual({ '1': `${EXTENSION_ID};${UPDATE_URL}` });
+      const policy = reg.get(`${root}\\3rdparty\\extensions\\${EXTENSION_ID}\\policy`)!;
+      expect(policy).toBeDefined();
+      // Decode as Chrome does: dword → integer, REG_SZ holding JSON → list/dict per the managed schema.
+      const decoded = Object.fromEntries(
+        Object.entries(policy).map(([k, v]) => [k, typeof v === 'string' && /^[[{]/.test(v) ? JSON.parse(v) : v]),
+      );
+      expect(decoded).toEqual(INPUT);
+    }
+  });
+
+  it('chrome-macos-plist: well-formed plist with forcelist and typed managed payload', () => {
+    const profile = parsePlist(outputs['chrome-macos-plist']!) as Record<string, unknown>;
+    expect(profile.PayloadType).toBe('Configuration');
+    const content = profile.PayloadContent as Array<Record<string, unknown>>;
+    const chrome = content.find((p) => p.PayloadType === 'com.google.Chrome')!;
+    expect(chrome.ExtensionInstallForcelist).toEqual([`${EXTENSION_ID};${UPDATE_URL}`]);
+    const config = content.find((p) => p.PayloadType === `com.google.Chrome.extensions.${EXTENSION_ID}`)!;
+    const managed = Object.fromEntries(Object.entries(config).filter(([k]) => !k.startsWith('Payload')));
+    expect(managed).toEqual(INPUT);
+    const uuids = [profile.PayloadUUID, ...content.map((p) => p.PayloadUUID)];
+    for (const u of uuids) expect(u).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/);
+    expect(new Set(uuids).size).toBe(3);
+  });
+
+  it('writes only the keys given: optional ones are left to the extension defaults', async () => {
+    const r = await runCli(['deploy-config', '--office', 'NY', '--policy-url', 'http://localhost:8080/p.jws', '--keys', EXAMPLE_TRUSTED, '--format', 'google-admin']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(r.stdout))).toEqual(['office', 'policyUrl', 'trustedKeys']);
+  });
+});
+
+describe('deploy-config identity overrides', { timeout: SUBPROCESS_TIMEOUT }, () => {
+  it('--extension-id and --gecko-id replace the built-in IDs', async () => {
+    const storeId = 'abcdefghijklmnopabcdefghijklmnop';
+    const common = ['--office', 'HK', '--policy-url', POLICY_URL, '--keys', EXAMPLE_TRUSTED];
+    const chrome = await runInProcess(['deploy-config', ...common, '--format', 'chrome-linux', '--extension-id', storeId]);
+    expect(Object.keys(JSON.parse(chrome.stdout).ExtensionSettings)).toEqual([storeId]);
+    const firefox = await runInProcess(['deploy-config', ...common, '--format', 'firefox', '--gecko-id', 'geofence@corp.example']);
+    expect(Object.keys(JSON.parse(firefox.stdout).policies['3rdparty'].Extensions)).toEqual(['geofence@corp.example']);
+    const bad = await runInProcess(['deploy-config', ...common, '--format', 'firefox', '--extension-id', 'XYZ']);
+    expect(bad.code).toBe(2);
+  });
+});
+
+describe('deploy-config validation', { timeout: SUBPROCESS_TIMEOUT }, () => {
+  it.each([
+    [['--policy-url', 'http://policy.bank.example/p.jws'], 1, /must use https/],
+    [['--audit-url', 'ftp://audit.bank.example/'], 1, /--audit-url/],
+    [['--threshold', '2'], 1, /exceeds the 1 key/],
+    [['--fail-mode', 'sometimes'], 2, /--fail-mode must be "closed" or "open"/],
+    [['--format', 'ini'], 2, /--format must be one of/],
+    [['--office', ' '], 2, /needs --office/],
+  ])('%j → exit %i', async (override, code, message) => {
+    const base: Record<string, string> = { '--office': 'HK', '--policy-url': POLICY_URL, '--keys': EXAMPLE_TRUSTED, '--format': 'firefox' };
+    for (let i = 0; i < override.length; i += 2) base[override[i]!] = override[i + 1]!;
+    const r = await runInProcess(['deploy-config', ...Object.entries(base).flat()]);
+    expect(r.code).toBe(code);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('refuses a private key in --keys', async () => {
+    const r = await runInProcess(['deploy-config', '--office', 'HK', '--policy-url', POLICY_URL, '--keys', EXAMPLE_TRUSTED.replace('trusted.json', 'demo.private.jwk'), '--format', 'firefox']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/private key/);
+  });
+});
+
+/** A .reg reader: sections, "name"="string" with \\ and \" escapes, "name"=dword:hex. */
+function parseReg(text: string): Map<string, Record<string, string | number>> {
+  const keys = new Map<string, Record<string, string | number>>();
+  let current: Record<string, string | number> | null = null;
+  for (const line of text.split('\r\n').slice(1)) {
+    if (line === '' || line.startsWith(';')) continue;
+    const section = /^\[([^\]]+)\]$/.exec(line);
+    if (section) {
+      current = {};
+      keys.set(section[1]!, current);
+      continue;
+    }
+    const value = /^"((?:[^"\\]|\\.)*)"=(?:"((?:[^"\\]|\\.)*)"|dword:([0-9a-f]{8}))$/.exec(line);
+    if (!value || !current) throw new Error(`not a .reg line: ${line}`);
+    const unescape = (s: string) => s.replace(/\\(.)/g, '$1');
+    current[unescape(value[1]!)] = value[3] !== undefined ? parseInt(value[3], 16) : unescape(value[2]!);
+  }
+  return keys;
+}
+
+/** A strict reader for the XML plist subset we emit; throws on any unbalanced or unknown tag. */
+function parsePlist(xml: string): unknown {
+  const body = /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<!DOCTYPE plist [^>]+>\n<plist version="1\.0">([\s\S]*)<\/plist>\n$/.exec(xml);
+  if (!body) throw new Error('missing XML declaration, doctype or plist root');
+  const tokens = body[1]!.match(/<[^>]+>|[^<]+/g)!.filter((t) => t.trim() !== '');
+  let i = 0;
+  const text = (close: string) => {
+    let s = '';
+    if (tokens[i] !== close) s = tokens[i++]!;
+    if (tokens[i++] !== close) throw new Error(`expected ${close}`);
+    if (/[<>]|&(?!amp;|lt;|gt;)/.test(s)) throw new Error(`unescaped text: ${s}`);
+    return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  };
+  const value = (): unknown => {
+    const tag = tokens[i++];
+    switch (tag) {
+      case '<string>':
+        return text('</string>');
+      case '<integer>': {
+        const n = text('</integer>');
+        if (!/^-?\d+$/.test(n)) throw new Error(`bad integer ${n}`);
+        return Number(n);
+      }
+      case '<true/>':
+        return true;
+      case '<false/>':
+        return false;
+      case '<array/>':
+        return [];
+      case '<dict/>':
+        return {};
+      case '<array>': {
+        const out: unknown[] = [];
+        while (tokens[i] !== '</array>') out.push(value());
+        i++;
+        return out;
+      }
+      case '<dict>': {
+        const out: Record<string, unknown> = {};
+        while (tokens[i] !== '</dict>') {
+          if (tokens[i++] !== '<key>') throw new Error('expected <key>');
+          const k = text('</key>');
+          out[k] = value();
+        }
+        i++;
+        return out;
+      }
+      default:
+        throw new Error(`unexpected ${tag}`);
+    }
+  };
+  const root = value();
+  if (i !== tokens.length) throw new Error('trailing content after the root value');
+  return root;
+}

@@ -1,0 +1,44 @@
+/** Load a policy for `explain`: a plain JSON policy, or a signed JWS verified against trusted keys. */
+import { formatIssues, parsePolicy, type Policy } from '../core/policy-schema.ts';
+import { parseStrictJson } from '../core/strict-json.ts';
+import { checkFreshness, verifyPolicy } from '../core/verify.ts';
+import { CliError, usageError } from './errors.ts';
+import { readText, readTrustedKeys } from './files.ts';
+
+export interface LoadedPolicy {
+  policy: Policy;
+  /** Kids of the keys that signed it; null for an unsigned JSON policy. */
+  signers: string[] | null;
+}
+
+/** True when the text is a JWS (compact, or a JSON serialization with payload and signatures). */
+export function looksLikeJws(text: string, json: unknown): boolean {
+  if (json === undefined) return /^[\w-]+\.[\w-]*\.[\w-]+$/.test(text.trim());
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return false;
+  const o = json as Record<string, unknown>;
+  return typeof o.payload === 'string' && ('signatures' in o || 'signature' in o);
+}
+
+/** Read `path`; a JWS needs `keysPath` and is verified at `now` exactly as the extension would. */
+export async function loadPolicy(path: string, keysPath: string | undefined, threshold: number, now: number, warn: (msg: string) => void): Promise<LoadedPolicy> {
+  const text = readText(path, 'policy');
+  const parsed = parseStrictJson(text);
+  const json = parsed.ok ? parsed.value : undefined;
+
+  if (looksLikeJws(text, json)) {
+    if (!keysPath) throw usageError(`"${path}" is a signed policy: pass --keys TRUSTED.json to verify it first`);
+    const trustedKeys = readTrustedKeys(keysPath, warn);
+    const result = await verifyPolicy(text, { trustedKeys, threshold, now });
+    if (!result.ok) throw new CliError(`${path}: refused (${result.code}): ${result.message}`);
+    return { policy: result.policy, signers: result.signers };
+  }
+
+  if (!parsed.ok) throw new CliError(`policy "${path}" is neither JSON nor a JWS: ${parsed.message}`);
+  const checked = parsePolicy(json);
+  if (!checked.ok) throw new CliError(`policy "${path}" is invalid: ${formatIssues(checked.issues, 3)} (run: ai-geofence lint ${path})`);
+  if (keysPath) warn(`note: "${path}" is unsigned JSON; --keys is ignored`);
+  const fresh = checkFreshness(checked.policy, '', now, null);
+  // Explaining a draft is legitimate; say loudly that browsers would not accept it as it stands.
+  if (fresh && !fresh.ok) warn(`warning: browsers would refuse this policy at that time: ${fresh.message}`);
+  return { policy: checked.policy, signers: null };
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { checkFetchUrl, parseManagedConfig } from './managed-config.ts';
+
+const KEY = { kid: 'k1', kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' };
+const GOOD = { office: 'HK', policyUrl: 'https://policy.bank.example/ai.jws', trustedKeys: [KEY] };
+
+describe('parseManagedConfig', () => {
+  it('accepts a minimal configuration and fills the documented defaults', () => {
+    const r = parseManagedConfig(GOOD);
+    expect(r.ok && r.config).toMatchObject({ office: 'HK', signatureThreshold: 1, refreshMinutes: 60, failMode: 'closed', groups: [] });
+  });
+
+  it('reports a missing configuration as such', () => {
+    const r = parseManagedConfig({});
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.errors[0]).toMatch(/no managed configuration/);
+  });
+
+  it('names every invalid key, never defaulting office or trustedKeys', () => {
+    const r = parseManagedConfig({ office: '', policyUrl: 'http://policy.bank.example/x', trustedKeys: [{ kid: 'a', kty: 'oct', k: 'c2VjcmV0' }] });
+    expect(r.ok).toBe(false);
+    const text = !r.ok ? r.errors.join('\n') : '';
+    expect(text).toMatch(/office/);
+    expect(text).toMatch(/policyUrl/);
+    expect(text).toMatch(/trustedKeys/);
+  });
+
+  it('refuses private keys and a threshold above the number of keys', () => {
+    expect(parseManagedConfig({ ...GOOD, trustedKeys: [{ ...KEY, d: 'secret' }] }).ok).toBe(false);
+    const r = parseManagedConfig({ ...GOOD, signatureThreshold: 2 });
+    expect(!r.ok && r.errors[0]).toMatch(/exceeds/);
+  });
+
+  it('allows plain http only for loopback', () => {
+    expect(checkFetchUrl('http://127.0.0.1:8080/p.jws')).toBeNull();
+    expect(checkFetchUrl('http://localhost/p.jws')).toBeNull();
+    expect(checkFetchUrl('http://policy.bank.example/p.jws')).toMatch(/https/);
+    expect(checkFetchUrl('ftp://x/p')).toMatch(/https/);
+    expect(checkFetchUrl('not a url')).toMatch(/absolute/);
+  });
+});
