@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compilePolicy, decide } from '../src/core/decide.ts';
 import { EXTENSION_ID } from '../src/core/identity.ts';
-import { parsePolicy } from '../src/core/policy-schema.ts';
+import { verifyPolicy } from '../src/core/verify.ts';
+import { acquireBrowserLock, releaseBrowserLock } from './lib/browser-lock.ts';
 import { startServer, vendorPage } from './lib/local-servers.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -58,12 +59,14 @@ console.log('demo: building the extension…');
 execFileSync(process.execPath, [join(ROOT, 'build.mjs'), 'chrome'], { stdio: ['ignore', 'ignore', 'inherit'] });
 
 const jws = readFileSync(join(ROOT, 'examples/policy.jws'), 'utf8');
-const policyJson = JSON.parse(readFileSync(join(ROOT, 'examples/policy.json'), 'utf8'));
-const parsed = parsePolicy(policyJson);
-if (!parsed.ok) fail('examples/policy.json is not a valid policy: run npm run -s cli -- lint examples/policy.json');
-const policy = parsed.policy;
-if (!policy.offices[office]) fail(`office "${office}" is not in the example policy; choose one of ${Object.keys(policy.offices).join(', ')}`);
 const trustedKeys = JSON.parse(readFileSync(join(ROOT, 'examples/keys/trusted.json'), 'utf8'));
+// The tour's expectations come from the very document the browser gets, verified the same way.
+const verified = await verifyPolicy(jws, { trustedKeys, now: Date.now() });
+if (!verified.ok) {
+  fail(`examples/policy.jws is refused (${verified.message}). Re-sign it: npm run -s cli -- sign examples/policy.json --key examples/keys/demo.private.jwk --out examples/policy.jws`);
+}
+const policy = verified.policy;
+if (!policy.offices[office]) fail(`office "${office}" is not in the example policy; choose one of ${Object.keys(policy.offices).join(', ')}`);
 
 const policyServer = await startServer((_req, url) => (url.pathname === '/policy.jws' ? { body: jws, type: 'application/jose' } : undefined));
 const vendor = await startServer(vendorPage);
@@ -78,6 +81,7 @@ const sites = toolIds.flatMap((id) => {
 });
 const hosts = [...new Set(toolIds.flatMap((id) => compiled.tools.get(id)?.domains ?? []))];
 
+await acquireBrowserLock(10 * 60_000, () => console.log('demo: another AI Geofence browser run (tests?) is using the policy directory; waiting…'));
 try {
   mkdirSync(POLICY_DIR, { recursive: true });
   writeFileSync(POLICY_FILE, JSON.stringify({ '3rdparty': { extensions: { [EXTENSION_ID]: { office, policyUrl, trustedKeys, failMode: 'closed' } } } }, null, 2));
@@ -98,6 +102,7 @@ const cleanup = async () => {
   rmSync(userDataDir, { recursive: true, force: true });
   await policyServer.close();
   await vendor.close();
+  releaseBrowserLock();
 };
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 

@@ -14,7 +14,8 @@ mkdirSync(dirname(out), { recursive: true });
 await build({
   entryPoints: [entry], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20',
   packages: 'external', logLevel: 'error', jsx: 'automatic', jsxImportSource: 'preact',
-  define: { __BROWSER__: '"chrome"' },
+  // The bundle lives in the cache; scripts still see their own source folder.
+  define: { __BROWSER__: '"chrome"', 'import.meta.dirname': JSON.stringify(dirname(entry)) },
 });
 process.argv.splice(2, 1);
 try {

@@ -2,7 +2,7 @@
  * Turns decisions into what employees read (pure): the block/warn page explanation and the popup's
  * "what may I use here" view.
  */
-import { actionsByTool, subjectFor, ruleActiveAt, ruleTargets, type CompiledPolicy, type Decision, type Employee } from './decide.ts';
+import { actionsByTool, firstRuleFor, subjectFor, ruleActiveAt, ruleTargets, type CompiledPolicy, type Decision, type Employee } from './decide.ts';
 import type { Explanation, NoticeEntry, ToolRef } from './messages.ts';
 import type { Policy, Tool } from './policy-schema.ts';
 
@@ -52,10 +52,12 @@ export function noticesFor(compiled: CompiledPolicy, employee: Employee, now: nu
   const notices: NoticeEntry[] = [];
   for (const rule of compiled.policy.rules) {
     if (!ruleTargets(rule, s) || !ruleActiveAt(rule, now)) continue;
+    // Only the tools this rule actually decides: an earlier rule may already decide the others.
     const tools = rule.tools.flatMap((id) => {
       const t = compiled.tools.get(id);
-      return t ? [toolRef(id, t)] : [];
+      return t && (rule.models || firstRuleFor(compiled, id, s, now) === rule) ? [toolRef(id, t)] : [];
     });
+    if (tools.length === 0) continue;
     notices.push({ ruleId: rule.id, action: rule.action, tools, notice: rule.notice ?? null });
   }
   // Approved: tools the policy names (not the whole catalogue) that this employee may use.
