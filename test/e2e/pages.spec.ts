@@ -120,6 +120,19 @@ test('block page: a Hong Kong employee on claude.ai reads the whole notice', asy
   await expect(page.getByText('November 20, 2026')).toBeVisible();
   await expect(page).toHaveTitle('Do not use: Anthropic Claude · AI Geofence');
 
+  // The skeleton reserves the space: content arriving does not push anything around.
+  const shift = await page.evaluate(
+    () =>
+      new Promise<number>((done) => {
+        let total = 0;
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) total += (e as PerformanceEntry & { value: number }).value;
+        }).observe({ type: 'layout-shift', buffered: true });
+        setTimeout(() => done(total), 200);
+      }),
+  );
+  expect(shift).toBeLessThan(0.01);
+
   await expectAccessible(page);
   await shoot(page, 'block-en');
   // Readable at 320 px: nothing wider than the viewport.
@@ -191,7 +204,7 @@ test('popup: office, this site, notices, approved tools, policy and help-desk de
   await expectAccessible(popup);
   await shoot(popup, 'popup-en', 400);
 
-  await b.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(popupUrl).origin });
+  await b.context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await popup.getByRole('button', { name: 'Copy details for the help desk' }).click();
   await expect(popup.getByRole('status').filter({ hasText: /Copied|Copying is not allowed/ })).toBeVisible();
   const copied = (await popup.getByText('Copied.').count())

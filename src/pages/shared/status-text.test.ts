@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { describePolicyState, describeSite, noPolicyCauses } from './status-text.ts';
+import { explanation, i18nFor, status } from './test-fixtures.ts';
+
+const en = i18nFor(['en-US']);
+
+describe('describePolicyState', () => {
+  it('says Verified for an enforcing, current policy', () => {
+    const s = describePolicyState(status(), en);
+    expect(s).toEqual({ tone: 'ok', headline: 'Verified', lines: ['Signature checked 2026-11-24T08:00:00Z.'] });
+  });
+
+  it('puts a refused update first, keeps the policy in force, and says what to do', () => {
+    const s = describePolicyState(
+      status({ lastRefusal: { at: '2026-11-24T09:00:00Z', code: 'rollback', message: 'serial 41 is lower than 42 in force' } }),
+      en,
+    );
+    expect(s.tone).toBe('warn');
+    expect(s.headline).toBe('Verified');
+    expect(s.lines[0]).toBe('Latest update refused: serial 41 is lower than 42 in force');
+    expect(s.lines).toContain('The verified policy with serial 42 stays in force.');
+    expect(s.lines.join('\n')).toMatch(/\(rollback\)/);
+    expect(s.lines.at(-1)).toBe('If this persists, contact ai-governance@bank.example.');
+  });
+
+  it('says Expired with the date', () => {
+    const base = status();
+    const s = describePolicyState(status({ policy: { ...base.policy!, expired: true } }), en);
+    expect(s).toMatchObject({ tone: 'error', headline: 'Expired on 2027-11-20T00:00:00Z' });
+  });
+
+  it('says when no policy was received yet', () => {
+    expect(describePolicyState(status({ policy: null }), en).headline).toBe('No policy received yet');
+  });
+
+  it('lists what IT has to fix when not configured', () => {
+    const s = describePolicyState(
+      status({ mode: 'waiting-config', policy: null, configErrors: ['office: missing', 'trustedKeys: at least one trusted key is required'] }),
+      en,
+    );
+    expect(s.tone).toBe('error');
+    expect(s.headline).toBe('Not configured by IT: office: missing; trustedKeys: at least one trusted key is required');
+    expect(s.lines).toEqual(['IT must set office, policyUrl and trustedKeys through enterprise policy.']);
+  });
+
+  it('explains fail-closed and fail-open', () => {
+    const closed = describePolicyState(status({ mode: 'fail-closed', policy: null }), en);
+    expect(closed.tone).toBe('error');
+    expect(closed.headline).toMatch(/every known AI tool is blocked/);
+    expect(closed.lines).toContain('No policy has been received yet.');
+    expect(closed.lines.at(-1)).toBe('If this persists, contact your IT help desk.');
+    const open = describePolicyState(status({ mode: 'fail-open', policy: null }), en);
+    expect(open.tone).toBe('warn');
+    expect(open.headline).toMatch(/not restricted/);
+  });
+
+  it('reports a failed fetch once, not twice when it is also the refusal', () => {
+    const fetchFailed = { at: '2026-11-24T09:00:00Z', ok: false, message: 'HTTP 503' };
+    const only = describePolicyState(status({ lastFetch: fetchFailed }), en);
+    expect(only.tone).toBe('warn');
+    expect(only.lines).toContain('The last update attempt failed at 2026-11-24T09:00:00Z: HTTP 503');
+    const both = describePolicyState(
+      status({ lastFetch: fetchFailed, lastRefusal: { at: fetchFailed.at, code: 'http-error', message: 'HTTP 503' } }),
+      en,
+    );
+    expect(both.lines.filter((l) => l.includes('HTTP 503'))).toHaveLength(1);
+  });
+
+  it('speaks the UI language', () => {
+    const zh = i18nFor(['zh-HK'], 'zh_TW');
+    expect(describePolicyState(status(), zh).headline).toBe('已驗證');
+  });
+});
+
+describe('noPolicyCauses', () => {
+  it('names the expiry and the refusal', () => {
+    const base = status();
+    const causes = noPolicyCauses(
+      status({
+        mode: 'fail-closed',
+        policy: { ...base.policy!, expired: true },
+        lastRefusal: { at: 'x', code: 'bad-signature', message: 'signature does not verify' },
+      }),
+      en,
+    );
+    expect(causes).toEqual(['The policy expired on 2027-11-20T00:00:00Z.', 'The latest policy was refused: signature does not verify']);
+  });
+  it('falls back to "no policy yet"', () => {
+    expect(noPolicyCauses(status({ mode: 'fail-closed', policy: null }), en)).toEqual(['No policy has been received yet.']);
+  });
+});
+
+describe('describeSite', () => {
+  it('names the action and the rule', () => {
+    expect(describeSite(explanation(), en)).toEqual({ tone: 'error', text: 'Blocked by rule HK-ANTHROPIC-2026-11', note: null });
+    expect(describeSite(explanation({ action: 'monitor', ruleId: 'CHATGPT-MONITOR' }), en).text).toBe('Monitored by rule CHATGPT-MONITOR');
+  });
+  it('covers no page, not a tool, the default and the fail modes', () => {
+    expect(describeSite(null, en).text).toBe('No web page in this tab');
+    expect(describeSite(explanation({ basis: 'not-a-tool', action: 'allow', ruleId: null, tool: null }), en).text).toBe('Not an AI tool');
+    expect(describeSite(explanation({ basis: 'default', action: 'allow', ruleId: null }), en)).toMatchObject({
+      tone: 'ok',
+      text: 'Allowed by the policy default',
+    });
+    expect(describeSite(explanation({ basis: 'fail-closed', ruleId: null }), en).text).toBe('Blocked: no valid policy');
+    expect(describeSite(explanation({ basis: 'fail-open', action: 'allow', ruleId: null }), en).text).toBe('Allowed: no valid policy');
+  });
+  it('mentions a running acknowledgement of a warning, not an expired one', () => {
+    const now = Date.parse('2026-11-24T10:00:00Z');
+    const warn = (until: string) => explanation({ action: 'warn', ruleId: 'NON-US-ANTHROPIC', acknowledgedUntil: until });
+    expect(describeSite(warn('2026-11-24T18:00:00Z'), en, now).note).toBe('You confirmed the warning until 2026-11-24T18:00:00Z.');
+    expect(describeSite(warn('2026-11-24T09:00:00Z'), en, now).note).toBeNull();
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * What the pages say about the policy and a site, derived from the background's Status and
+ * Explanation. Pure: takes a translator and a date formatter, returns text, so the same wording
+ * feeds the popup, the block page and (in English) the help-desk summary.
+ */
+import type { Action, LocalizedText } from '../../core/policy-schema.ts';
+import { pickText, type Explanation, type Status } from '../../core/messages.ts';
+import type { MessageKey, Translate } from './i18n.ts';
+
+export type Tone = 'ok' | 'info' | 'warn' | 'error';
+
+export interface Wording {
+  t: Translate;
+  when: (iso: string) => string;
+}
+
+export interface PolicyState {
+  tone: Tone;
+  /** One line that names the state ("Verified", "Latest update refused: …"). */
+  headline: string;
+  /** Why, and what to do. */
+  lines: string[];
+}
+
+const TONE_RANK: Record<Tone, number> = { ok: 0, info: 1, warn: 2, error: 3 };
+const worse = (a: Tone, b: Tone): Tone => (TONE_RANK[b] > TONE_RANK[a] ? b : a);
+
+/** The contact an employee should turn to about the policy itself. */
+export function policyContact(status: Status | null, w: Wording): string {
+  return status?.policy?.contact ?? w.t('defaultContact');
+}
+
+/** Why there is no valid policy, most specific first (used by the fail-closed block page). */
+export function noPolicyCauses(status: Status, w: Wording): string[] {
+  const causes: string[] = [];
+  if (status.mode === 'waiting-config' || status.configErrors.length) {
+    causes.push(w.t('causeNotConfigured', status.configErrors.join('; ') || w.t('notGiven')));
+  }
+  if (status.policy?.expired) causes.push(w.t('causeExpired', w.when(status.policy.expires)));
+  if (status.lastRefusal) causes.push(w.t('causeRefused', status.lastRefusal.message));
+  if (!causes.length) causes.push(w.t('causeNoPolicy'));
+  return causes;
+}
+
+/** The verification state of the policy, for `policy-status`. */
+export function describePolicyState(status: Status, w: Wording): PolicyState {
+  const { t } = w;
+  const contact = policyContact(status, w);
+  let tone: Tone;
+  let headline: string;
+  const lines: string[] = [];
+  let verified = false;
+
+  if (status.mode === 'waiting-config') {
+    tone = 'error';
+    headline = t('stateNotConfigured', status.configErrors.join('; ') || t('notGiven'));
+    lines.push(t('stateNotConfiguredAdvice'));
+  } else if (status.mode === 'fail-closed' || status.mode === 'fail-open') {
+    tone = status.mode === 'fail-closed' ? 'error' : 'warn';
+    headline = t(status.mode === 'fail-closed' ? 'stateFailClosed' : 'stateFailOpen');
+    // The refusal gets its own line below; here only what the refusal does not explain.
+    if (status.policy?.expired) lines.push(t('causeExpired', w.when(status.policy.expires)));
+    else if (!status.lastRefusal) lines.push(t('causeNoPolicy'));
+  } else if (!status.policy) {
+    tone = 'warn';
+    headline = t('stateNoPolicy');
+  } else if (status.policy.expired) {
+    tone = 'error';
+    headline = t('stateExpired', w.when(status.policy.expires));
+  } else {
+    tone = 'ok';
+    verified = true;
+    headline = t('stateVerified');
+    lines.push(t('stateVerifiedDetail', w.when(status.policy.verifiedAt)));
+  }
+
+  const refusal = status.lastRefusal;
+  if (refusal) {
+    tone = worse(tone, 'warn');
+    const refused = t('stateRefused', refusal.message);
+    // A refused update next to a policy still in force is the news, not a footnote.
+    if (verified) lines.unshift(refused);
+    else lines.push(refused);
+    lines.push(status.policy && !status.policy.expired ? t('stateKeeps', status.policy.serial) : t('stateKeepsNone'));
+    lines.push(t('stateRefusedAdvice', refusal.code));
+  }
+
+  const fetch = status.lastFetch;
+  if (fetch && !fetch.ok && fetch.message !== refusal?.message) {
+    tone = worse(tone, 'warn');
+    lines.push(t('stateFetchFailed', w.when(fetch.at), fetch.message));
+  }
+
+  if (tone !== 'ok' && status.mode !== 'waiting-config') lines.push(t('stateAdvice', contact));
+  return { tone, headline, lines };
+}
+
+const ACTION_KEY: Record<Action, MessageKey> = {
+  block: 'actionBlock',
+  warn: 'actionWarn',
+  monitor: 'actionMonitor',
+  allow: 'actionAllow',
+};
+
+export const ACTION_TONE: Record<Action, Tone> = { block: 'error', warn: 'warn', monitor: 'info', allow: 'ok' };
+
+export function actionLabel(action: Action, t: Translate): string {
+  return t(ACTION_KEY[action]);
+}
+
+export interface SiteState {
+  tone: Tone;
+  /** For `site-status`: "Blocked by rule HK-ANTHROPIC-2026-11", "Not an AI tool"… */
+  text: string;
+  /** An extra line, e.g. an acknowledgement that is still running. */
+  note: string | null;
+}
+
+/** This site's status for the popup. `site` null means the tab shows no web page. */
+export function describeSite(site: Explanation | null, w: Wording, now: number = Date.now()): SiteState {
+  const { t } = w;
+  if (!site) return { tone: 'info', text: t('siteNone'), note: null };
+  const ack =
+    site.action === 'warn' && site.acknowledgedUntil && Date.parse(site.acknowledgedUntil) > now
+      ? t('siteAcknowledged', w.when(site.acknowledgedUntil))
+      : null;
+  switch (site.basis) {
+    case 'not-a-tool':
+      return { tone: 'info', text: t('siteNotTool'), note: null };
+    case 'fail-closed':
+      return { tone: 'error', text: t('siteFailClosed'), note: null };
+    case 'fail-open':
+      return { tone: 'warn', text: t('siteFailOpen'), note: null };
+    case 'rule':
+      return {
+        tone: ACTION_TONE[site.action],
+        text: site.ruleId ? t('siteRule', actionLabel(site.action, t), site.ruleId) : actionLabel(site.action, t),
+        note: ack,
+      };
+    default:
+      return { tone: ACTION_TONE[site.action], text: t('siteDefault', actionLabel(site.action, t)), note: ack };
+  }
+}
+
+/** A policy text in the employee's language, with the language tag it came in (for `lang`). */
+export function pickLocalized(
+  text: LocalizedText | undefined | null,
+  languages: readonly string[],
+): { text: string; lang: string | undefined } {
+  const value = pickText(text, languages);
+  if (text && typeof text === 'object') {
+    return { text: value, lang: Object.keys(text).find((tag) => text[tag] === value) };
+  }
+  return { text: value, lang: undefined };
+}

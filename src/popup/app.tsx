@@ -1,0 +1,334 @@
+/** The toolbar popup: the employee's situation at a glance. */
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { NoticeEntry, PopupView } from '../core/messages.ts';
+import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from '../pages/shared/i18n.ts';
+import { packageUrl, sendRequest, uiLanguages } from '../pages/shared/ext.ts';
+import {
+  ACTION_TONE,
+  actionLabel,
+  describePolicyState,
+  describeSite,
+  pickLocalized,
+} from '../pages/shared/status-text.ts';
+import { displayHost } from '../pages/shared/url.ts';
+import { Bar, Callout, Chip, Contact, Facts, ShieldMark, ToolList, type Fact } from '../pages/shared/ui.tsx';
+import { findSiteUrl } from './current-tab.ts';
+import { helpDeskSummary } from './help-desk.ts';
+
+type State =
+  | { phase: 'loading' }
+  | { phase: 'failed'; i18n: I18n; message: string }
+  | { phase: 'ready'; i18n: I18n; view: PopupView; siteUrl: string | null };
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+function Header({ chip }: { chip: ComponentChildren }) {
+  return (
+    <header class="pop-head">
+      <ShieldMark class="pop-head__mark" />
+      <h1>AI Geofence</h1>
+      <div class="pop-head__state">{chip}</div>
+    </header>
+  );
+}
+
+function Skeleton() {
+  return (
+    <>
+      <Header chip={<Bar w="5.5rem" h="1.4rem" />} />
+      <main class="pop" aria-busy="true">
+        <div class="pop-office">
+          <Bar w="9rem" />
+        </div>
+        <div class="card">
+          <Bar w="5rem" h="1.1rem" />
+          <Bar w="8rem" h="1.25rem" mt="0.6rem" />
+          <Bar w="14rem" h="1.4rem" mt="0.5rem" />
+        </div>
+        <div class="card">
+          <Bar w="10rem" h="1.1rem" />
+          <Bar w="100%" h="3.5rem" mt="0.6rem" />
+          <Bar w="100%" h="3.5rem" mt="0.5rem" />
+        </div>
+        <div class="card">
+          <Bar w="6rem" h="1.1rem" />
+          {[0, 1, 2, 3].map((i) => (
+            <Bar key={i} w={`${55 + i * 10}%`} mt="0.6rem" />
+          ))}
+        </div>
+      </main>
+    </>
+  );
+}
+
+function NoticeItem({ entry, i18n }: { entry: NoticeEntry; i18n: I18n }) {
+  const { t, languages } = i18n;
+  const title = pickLocalized(entry.notice?.title, languages);
+  const reason = pickLocalized(entry.notice?.reason, languages);
+  const reference = pickLocalized(entry.notice?.reference, languages);
+  const tools = entry.tools.map((tool) => tool.name).join(', ');
+  const meta = [
+    reference.text,
+    entry.notice?.effective ? t('popupSince', i18n.when(entry.notice.effective)) : '',
+  ].filter(Boolean);
+  return (
+    <li class="notice-item">
+      <div class="notice-item__head">
+        <Chip tone={ACTION_TONE[entry.action]}>{actionLabel(entry.action, t)}</Chip>
+        <span class="notice-item__tools">{tools}</span>
+      </div>
+      <p class="notice-item__title" lang={title.lang}>
+        {title.text || entry.ruleId}
+      </p>
+      {meta.length ? <p class="notice-item__meta">{meta.join(' · ')}</p> : null}
+      {reason.text ? (
+        <details>
+          <summary>{t('popupWhy')}</summary>
+          <p lang={reason.lang}>{reason.text}</p>
+        </details>
+      ) : null}
+    </li>
+  );
+}
+
+function CopyDetails({ text, i18n }: { text: () => string; i18n: I18n }) {
+  const { t } = i18n;
+  const [result, setResult] = useState<'copied' | 'failed' | null>(null);
+  const [fallback, setFallback] = useState('');
+  async function copy() {
+    const summary = text();
+    try {
+      await navigator.clipboard.writeText(summary);
+      setResult('copied');
+      setFallback('');
+    } catch {
+      // Clipboard access can be refused (page not focused, policy): let the employee copy by hand.
+      setResult('failed');
+      setFallback(summary);
+    }
+  }
+  return (
+    <div class="copy">
+      <button type="button" class="button button--primary" onClick={copy} data-testid="copy-details">
+        {t('copyDetails')}
+      </button>
+      <p role="status" class="copy__result">
+        {result === 'copied' ? t('copied') : result === 'failed' ? t('copyFailed') : ''}
+      </p>
+      {fallback ? (
+        <textarea class="copy__text mono" readOnly rows={8} aria-label={t('copyDetails')} value={fallback} />
+      ) : null}
+    </div>
+  );
+}
+
+function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { phase: 'ready' }>; onRefresh: () => void; refreshing: boolean }) {
+  const { i18n, view, siteUrl } = state;
+  const { t, languages } = i18n;
+  const { status, site } = view;
+  const policy = status.policy;
+  const policyState = describePolicyState(status, i18n);
+  const siteState = describeSite(site, i18n);
+  const siteNotice = site?.notice && site.basis === 'rule' ? site.notice : null;
+  const siteTitle = pickLocalized(siteNotice?.title, languages);
+  const siteReason = pickLocalized(siteNotice?.reason, languages);
+  const siteReference = pickLocalized(siteNotice?.reference, languages);
+  const restricted = site && (site.action === 'block' || site.action === 'warn');
+
+  // An allow rule without a notice has nothing to tell the employee; the tool is under "approved".
+  const notices = view.notices.filter((entry) => entry.notice || entry.action !== 'allow');
+  const officeText = view.office ? `${view.office.name} (${view.office.code})` : (status.config?.office ?? t('notGiven'));
+
+  const policyFacts: Fact[] = [
+    {
+      label: t('labelPolicyStatus'),
+      value: (
+        <>
+          <strong>{policyState.headline}</strong>
+          {policyState.lines.map((line) => (
+            <span class="fact-line" key={line}>
+              {line}
+            </span>
+          ))}
+        </>
+      ),
+      testid: 'policy-status',
+    },
+    { label: t('labelSerial'), value: policy ? String(policy.serial) : t('notGiven'), testid: 'policy-serial' },
+    { label: t('labelIssuer'), value: policy?.issuer ?? t('notGiven') },
+  ];
+  if (policy) {
+    policyFacts.push(
+      { label: t('labelIssued'), value: i18n.when(policy.issued) },
+      { label: t('labelExpires'), value: i18n.when(policy.expires) },
+      { label: t('labelSigners'), value: policy.signers.join(', ') || t('notGiven'), mono: true },
+      { label: t('labelHash'), value: <span title={policy.payloadHash}>{shortHash(policy.payloadHash)}</span>, mono: true },
+    );
+  }
+
+  const delivery = status.audit.lastDelivery;
+  const auditLines = [
+    t('auditQueued', status.audit.queued),
+    delivery
+      ? delivery.ok
+        ? t('auditDelivered', i18n.when(delivery.at))
+        : t('auditFailed', i18n.when(delivery.at), delivery.message)
+      : status.config?.auditUrl
+        ? t('auditNever')
+        : t('auditOff'),
+  ];
+
+  return (
+    <>
+      <Header chip={<Chip tone={policyState.tone}>{policyState.headline}</Chip>} />
+      <main class="pop">
+        <p class="pop-office">
+          <span class="pop-office__label">{t('labelOffice')}</span>{' '}
+          <strong data-testid="office-name">{officeText}</strong>
+        </p>
+
+        <section class="card" aria-labelledby="site-heading" data-tone={siteState.tone}>
+          <h2 id="site-heading">{t('popupSite')}</h2>
+          <p class="site-host">{siteUrl ? displayHost(siteUrl) : t('siteNone')}</p>
+          <p>
+            <Chip tone={siteState.tone} testid="site-status">
+              {siteState.text}
+            </Chip>
+          </p>
+          {siteState.note ? <p class="fact-line">{siteState.note}</p> : null}
+          {siteNotice ? (
+            <div class="site-notice">
+              <p class="site-notice__title" data-testid="notice-title" lang={siteTitle.lang}>
+                {siteTitle.text}
+              </p>
+              {siteReason.text ? (
+                <p data-testid="notice-reason" lang={siteReason.lang}>
+                  {siteReason.text}
+                </p>
+              ) : null}
+              {siteReference.text ? (
+                <p class="fact-line" data-testid="notice-reference" lang={siteReference.lang}>
+                  {siteReference.text}
+                </p>
+              ) : null}
+            </div>
+          ) : null}
+          {restricted && site.alternatives.length ? (
+            <div class="site-alternatives">
+              <h3>{t('useInstead')}</h3>
+              <ToolList tools={site.alternatives} testid="notice-alternatives" empty="" newTab />
+            </div>
+          ) : null}
+          {restricted ? (
+            <p class="fact-line">
+              {t('contactPrefix')}{' '}
+              <Contact contact={site.contact} fallback={t('defaultContact')} testid="notice-contact" />
+            </p>
+          ) : null}
+        </section>
+
+        <section class="card" aria-labelledby="notices-heading">
+          <h2 id="notices-heading">{t('popupNotices')}</h2>
+          {notices.length ? (
+            <ul class="notice-list">
+              {notices.map((entry) => (
+                <NoticeItem key={entry.ruleId} entry={entry} i18n={i18n} />
+              ))}
+            </ul>
+          ) : (
+            <p>{t('popupNoNotices')}</p>
+          )}
+        </section>
+
+        <section class="card" aria-labelledby="approved-heading">
+          <h2 id="approved-heading">{t('popupApproved')}</h2>
+          <ToolList tools={view.approved} empty={t('popupNoApproved')} newTab />
+        </section>
+
+        <section class="card" aria-labelledby="policy-heading">
+          <h2 id="policy-heading">{t('popupPolicy')}</h2>
+          <Facts facts={policyFacts} />
+        </section>
+
+        <section class="card" aria-labelledby="audit-heading">
+          <h2 id="audit-heading">{t('popupAudit')}</h2>
+          {auditLines.map((line) => (
+            <p key={line}>{line}</p>
+          ))}
+        </section>
+
+        <div class="pop-actions">
+          <CopyDetails
+            i18n={i18n}
+            text={() => helpDeskSummary({ view, siteUrl, tEn: i18n.tEn, now: new Date(), languages })}
+          />
+          <button type="button" class="button" onClick={onRefresh} disabled={refreshing} aria-busy={refreshing}>
+            {refreshing ? t('checking') : t('checkUpdate')}
+          </button>
+        </div>
+      </main>
+      <footer class="pop-foot">{t('version', status.extensionVersion)}</footer>
+    </>
+  );
+}
+
+/** sha256-… fingerprints are long; the first 12 characters identify a policy for a person. */
+function shortHash(hash: string): string {
+  const [algo, value] = hash.includes(':') ? hash.split(':', 2) : ['', hash];
+  const head = (value ?? hash).slice(0, 12);
+  return algo ? `${algo}:${head}…` : `${head}…`;
+}
+
+export function PopupApp() {
+  const [state, setState] = useState<State>({ phase: 'loading' });
+  const [refreshing, setRefreshing] = useState(false);
+
+  async function load(i18n: I18n) {
+    try {
+      const siteUrl = await findSiteUrl();
+      const view = await sendRequest({ type: 'get-popup', tabUrl: siteUrl });
+      setState({ phase: 'ready', i18n, view, siteUrl });
+    } catch (e) {
+      setState({ phase: 'failed', i18n, message: i18n.t('loadFailed', errorText(e)) });
+    }
+  }
+
+  useEffect(() => {
+    const languages = uiLanguages();
+    void loadI18n(languages, packageUrl)
+      .catch(() => createI18n(languages, {}, {}))
+      .then((i18n) => {
+        applyDocumentLanguage(i18n);
+        return load(i18n);
+      });
+  }, []);
+
+  async function refresh() {
+    if (state.phase === 'loading') return;
+    setRefreshing(true);
+    try {
+      await sendRequest({ type: 'refresh-policy' });
+    } catch {
+      // The reload below shows the outcome, including a failed fetch.
+    }
+    await load(state.i18n);
+    setRefreshing(false);
+  }
+
+  if (state.phase === 'loading') return <Skeleton />;
+  if (state.phase === 'failed') {
+    return (
+      <>
+        <Header chip={null} />
+        <main class="pop">
+          <Callout tone="error">
+            <p role="alert">{state.message}</p>
+            <p>{state.i18n.t('loadFailedAdvice')}</p>
+          </Callout>
+        </main>
+      </>
+    );
+  }
+  return <PopupBody state={state} onRefresh={refresh} refreshing={refreshing} />;
+}

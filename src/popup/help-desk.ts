@@ -1,0 +1,63 @@
+/**
+ * The plain-text summary behind "Copy details for the help desk". Always English with ISO times:
+ * tickets go to a global help desk and are searched and pasted into other tools.
+ */
+import type { PopupView } from '../core/messages.ts';
+import type { Translate } from '../pages/shared/i18n.ts';
+import { describePolicyState, describeSite } from '../pages/shared/status-text.ts';
+import { redactUrl } from '../pages/shared/url.ts';
+
+export interface SummaryInput {
+  view: PopupView;
+  /** The site the popup is about (redacted to origin + path in the summary). */
+  siteUrl: string | null;
+  /** English translator. */
+  tEn: Translate;
+  now: Date;
+  languages: readonly string[];
+}
+
+const iso = (s: string) => s;
+
+export function helpDeskSummary({ view, siteUrl, tEn, now, languages }: SummaryInput): string {
+  const { status, office, site } = view;
+  const w = { t: tEn, when: iso };
+  const state = describePolicyState(status, w);
+  const p = status.policy;
+  const lines = [
+    'AI Geofence: details for the help desk',
+    `Time: ${now.toISOString()}`,
+    `Extension version: ${status.extensionVersion}`,
+    `Office: ${office ? `${office.name} (${office.code})` : (status.config?.office ?? 'not set')}`,
+    `Site: ${siteUrl ? redactUrl(siteUrl) : 'none'}`,
+  ];
+  if (site) {
+    lines.push(
+      `Decision: ${site.action} (basis ${site.basis}; rule ${site.ruleId ?? 'none'}; tool ${site.tool?.id ?? 'none'})`,
+      `Site status: ${describeSite(site, w, now.getTime()).text}`,
+    );
+  }
+  lines.push(
+    p
+      ? `Policy: serial ${p.serial}, issued ${p.issued}, expires ${p.expires}, issuer ${p.issuer ?? 'not given'}`
+      : 'Policy: none in force',
+  );
+  if (p) lines.push(`Policy hash: ${p.payloadHash}`, `Signed by: ${p.signers.join(', ') || 'none'}`);
+  lines.push(`Policy status: ${state.headline} (mode ${status.mode})`, ...state.lines.map((l) => `  ${l}`));
+  if (status.configErrors.length) lines.push(`Configuration problems: ${status.configErrors.join('; ')}`);
+  if (status.lastFetch) {
+    const f = status.lastFetch;
+    lines.push(`Last fetch: ${f.at} ${f.ok ? 'ok' : 'failed'}${f.message ? `: ${f.message}` : ''}`);
+  }
+  if (status.lastRefusal) {
+    const r = status.lastRefusal;
+    lines.push(`Last refusal: ${r.at} ${r.code}: ${r.message}`);
+  }
+  const d = status.audit.lastDelivery;
+  lines.push(
+    `Audit: ${status.audit.queued} queued; last delivery ${d ? `${d.at} ${d.ok ? 'ok' : `failed: ${d.message}`}` : 'never'}`,
+    `DNR rules installed: ${status.ruleCount}`,
+    `Languages: ${languages.join(', ')}`,
+  );
+  return lines.join('\n');
+}
