@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AuditContext, AuditEvent } from '../core/audit.ts';
+import { heartbeatDetail, type AuditContext, type AuditEvent } from '../core/audit.ts';
+import { auditEventHash, parseEventLines, verifyLedger } from '../core/ledger.ts';
 
 type AuditModule = typeof import('./audit.ts');
 
@@ -373,5 +374,107 @@ describe('without a collector', () => {
     await settle();
     expect(requests.map((r) => r.url)).toEqual([URL_, 'http://127.0.0.1:9999/']);
     expect(storedEvents()).toHaveLength(0);
+  });
+});
+
+/** Verify events as audit-verify would, from the JSON lines a collector would have written. */
+async function verifyEvents(events: readonly AuditEvent[]) {
+  return verifyLedger(parseEventLines(events.map((e) => JSON.stringify(e)).join('\n')).events);
+}
+
+describe('the tamper-evident ledger', () => {
+  const HASH = 'ab'.repeat(32);
+
+  it('chains every stored event to the previous one under one source id, with the policy hash', async () => {
+    const audit = await configured({ policyHash: HASH });
+    await audit.recordAudit({ type: 'block' });
+    await Promise.all([audit.recordAudit({ type: 'warn-shown' }), audit.recordAudit({ type: 'monitor-visit' })]);
+    const events = storedEvents();
+    expect(events.map((e) => e.seq)).toEqual([0, 1, 2]);
+    expect(new Set(events.map((e) => e.source)).size).toBe(1);
+    expect(events[0]).toMatchObject({ prev: null, policyHash: HASH });
+    expect(events[2]!.prev).toBe(await auditEventHash(events[1]));
+    expect(await audit.getAuditLedger()).toEqual({ source: events[0]!.source, seq: 3, head: await auditEventHash(events[2]) });
+    expect((await verifyEvents(events)).problems).toEqual([]);
+  });
+
+  it('continues the same chain after the worker is stopped, from storage alone', async () => {
+    let audit = await configured();
+    await audit.recordAudit({ type: 'block' });
+    audit = await freshWorker();
+    await audit.recordAudit({ type: 'block' });
+    const [a, b] = storedEvents();
+    expect(b).toMatchObject({ source: a!.source, seq: 1, prev: await auditEventHash(a) });
+  });
+
+  it('does not advance the chain when storage refuses the event', async () => {
+    const audit = await configured();
+    await audit.recordAudit({ type: 'block' });
+    fake.state.failWrites = true;
+    await expect(audit.recordAudit({ type: 'warn-shown' })).rejects.toThrow(/quota/);
+    fake.state.failWrites = false;
+    await audit.recordAudit({ type: 'monitor-visit' });
+    const events = storedEvents();
+    expect(events.map((e) => [e.type, e.seq])).toEqual([['block', 0], ['monitor-visit', 1]]);
+    expect((await verifyEvents(events)).problems).toEqual([]);
+  });
+
+  it('delivers a chain the collector can verify, across retries and batches', async () => {
+    const audit = await configured();
+    for (let i = 0; i < 150; i++) await audit.recordAudit({ type: 'block' });
+    answers = [{ status: 503 }, { status: 200 }, { status: 200 }];
+    await audit.deliverAuditNow();
+    await vi.advanceTimersByTimeAsync(15_000);
+    await audit.handleAuditAlarm();
+    const delivered = requests.slice(1).flatMap((r) => eventsOf(r.body));
+    expect(delivered).toHaveLength(150);
+    const report = await verifyEvents(delivered);
+    expect(report.problems).toEqual([]);
+    expect(report.sources[0]).toMatchObject({ events: 150, firstSeq: 0, lastSeq: 149 });
+  });
+
+  it('seals the dropped report too, so the loss it reports verifies as reported', async () => {
+    const audit = await configured({ auditUrl: null });
+    for (let i = 0; i < 3; i++) await audit.recordAudit({ type: 'block' });
+    // As if the queue had overflowed and dropped seq 1.
+    const stored = fake.store.get('auditQueue') as { events: AuditEvent[] } & Record<string, unknown>;
+    fake.store.set('auditQueue', { ...stored, events: stored.events.filter((e) => e.seq !== 1), dropped: 1, droppedSince: '2026-11-20T08:00:00.000Z', droppedSeqs: { first: 1, last: 1 } });
+    const restarted = await freshWorker();
+    restarted.setAuditContext(CONTEXT);
+    await settle();
+    await restarted.deliverAuditNow();
+    const sent = eventsOf(requests[0]!.body);
+    expect(sent.map((e) => [e.type, e.seq])).toEqual([['dropped', 3], ['block', 0], ['block', 2]]);
+    expect(sent[0]!.detail).toMatchObject({ count: 1, firstSeq: 1, lastSeq: 1 });
+    const report = await verifyEvents(sent);
+    expect(report.problems).toEqual([]);
+    expect(report.warnings.map((w) => w.kind)).toEqual(['lost']);
+  });
+});
+
+describe('recordHeartbeat', () => {
+  const detail = heartbeatDetail({ office: 'HK', policySerial: 42, policyHash: 'ab'.repeat(32), rulesInstalled: 7, incognitoAllowed: false, extensionVersion: '1.2.3', mode: 'enforcing' });
+
+  it('records one when due, then not again until a day has passed or something changed', async () => {
+    const audit = await configured({ auditUrl: null }); // nothing delivered: every heartbeat stays in the queue
+    expect(await audit.recordHeartbeat(detail)).toBe(true);
+    expect(await audit.recordHeartbeat(detail)).toBe(false);
+    await vi.advanceTimersByTimeAsync(6 * 3_600_000);
+    expect(await audit.recordHeartbeat({ ...detail, policySerial: 43 })).toBe(true);
+    expect(await audit.recordHeartbeat({ ...detail, policySerial: 43 })).toBe(false);
+    await vi.advanceTimersByTimeAsync(24 * 3_600_000);
+    expect(await audit.recordHeartbeat({ ...detail, policySerial: 43 })).toBe(true);
+    const beats = storedEvents().filter((e) => e.type === 'heartbeat');
+    expect(beats).toHaveLength(3);
+    expect(beats[0]).toMatchObject({ office: 'HK', detail });
+  });
+
+  it('sends one heartbeat for concurrent calls, and remembers it across a worker restart', async () => {
+    let audit = await configured();
+    const results = await Promise.all([audit.recordHeartbeat(detail), audit.recordHeartbeat(detail), audit.recordHeartbeat(detail)]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    audit = await freshWorker();
+    expect(await audit.recordHeartbeat(detail)).toBe(false);
+    expect(storedEvents().filter((e) => e.type === 'heartbeat')).toHaveLength(1);
   });
 });

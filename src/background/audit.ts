@@ -4,6 +4,11 @@
  * calls never overwrite each other. Delivery is a POST to the managed `auditUrl`; retries are
  * driven by `browser.alarms` so they survive the worker being stopped and the browser restarting.
  * The pure logic (schema, cap, batches, backoff, classification) is in src/core/audit.ts.
+ *
+ * Every event is chained into this browser's tamper-evident ledger (src/core/ledger.ts) inside the
+ * same serialised task that stores it, and the ledger's head lives in the same storage value as the
+ * queue: one `storage.local.set` writes both, so a worker killed mid-way leaves either the old
+ * state or the new one, never an event without its link or a head without its event.
  */
 import { browser } from '../platform/browser.ts';
 import {
@@ -12,25 +17,36 @@ import {
   acknowledgeAuditBatch,
   appendAuditEvent,
   classifyDelivery,
+  droppedAuditDetail,
   encodeAuditBatch,
+  heartbeatDue,
+  heartbeatMark,
   makeAuditEvent,
   parseAuditQueue,
+  prependDroppedReport,
   recordAuditFailure,
-  reportDropped,
   takeAuditBatch,
   type AuditContext,
   type AuditEvent,
   type AuditEventType,
+  type AuditLedger,
   type AuditQueueState,
   type DeliveryOutcome,
+  type HeartbeatDetail,
   type LastDelivery,
 } from '../core/audit.ts';
+import { sealAuditEvent, startLedger } from '../core/ledger.ts';
 import * as v from 'valibot';
 
-export type { AuditContext, AuditEventType };
+export type { AuditContext, AuditEventType, AuditLedger, HeartbeatDetail };
 
 /** The alarm that drives (re)delivery; the background's alarms.onAlarm routes it to handleAuditAlarm. */
 export const AUDIT_ALARM = 'audit-delivery';
+/**
+ * The alarm the background creates for coverage heartbeats (e.g. every 60 minutes) and routes to
+ * recordHeartbeat; a heartbeat is recorded only when due (daily, or when what it reports changed).
+ */
+export const HEARTBEAT_ALARM = 'audit-heartbeat';
 
 const QUEUE_KEY = 'auditQueue';
 const CONTEXT_KEY = 'auditContext';
@@ -44,7 +60,7 @@ const FALLBACK_ALARM_MS = 30_000;
 /** Bound one delivery run; if more is left an alarm brings us back. */
 const MAX_BATCHES_PER_RUN = 200;
 
-const DEFAULT_CONTEXT: AuditContext = { office: null, groups: [], policySerial: null, auditUrl: null, format: 'json', urlDetail: 'path' };
+const DEFAULT_CONTEXT: AuditContext = { office: null, groups: [], policySerial: null, policyHash: null, auditUrl: null, format: 'json', urlDetail: 'path' };
 
 let queue: AuditQueueState | null = null; // cache of what is on disk; null until first read
 let context: AuditContext | null = null;
@@ -69,16 +85,16 @@ async function readQueue(): Promise<AuditQueueState> {
 }
 
 /** Apply `change` and write the result; only inside a serialised task. The cache moves only once the write succeeded. */
-async function changeQueue(change: (state: AuditQueueState) => AuditQueueState): Promise<AuditQueueState> {
+async function changeQueue(change: (state: AuditQueueState) => AuditQueueState | Promise<AuditQueueState>): Promise<AuditQueueState> {
   const current = await readQueue();
-  const next = change(current);
+  const next = await change(current);
   if (next === current) return current;
   await browser.storage.local.set({ [QUEUE_KEY]: next });
   queue = next;
   return next;
 }
 
-function updateQueue(change: (state: AuditQueueState) => AuditQueueState): Promise<AuditQueueState> {
+function updateQueue(change: (state: AuditQueueState) => AuditQueueState | Promise<AuditQueueState>): Promise<AuditQueueState> {
   return serialise(() => changeQueue(change));
 }
 
@@ -107,6 +123,18 @@ function extensionVersion(): string {
 
 function newEvent(input: Parameters<typeof recordAudit>[0], ctx: AuditContext): AuditEvent {
   return makeAuditEvent(input, ctx, { id: crypto.randomUUID(), now: Date.now(), extensionVersion: extensionVersion() });
+}
+
+/** Chain `event` into the ledger carried by `state` (starting one, with a new source id, the first time). */
+async function seal(state: AuditQueueState, event: AuditEvent): Promise<{ state: AuditQueueState; event: AuditEvent }> {
+  const sealed = await sealAuditEvent(state.ledger ?? startLedger(crypto.randomUUID()), event);
+  return { state: { ...state, ledger: sealed.ledger }, event: sealed.event };
+}
+
+/** Seal and append in one write: the event and the ledger head that points at it land together. */
+async function appendSealed(state: AuditQueueState, event: AuditEvent): Promise<AuditQueueState> {
+  const sealed = await seal(state, event);
+  return appendAuditEvent(sealed.state, sealed.event, { cap: AUDIT_QUEUE_CAP, protect: inFlight, now: Date.now() });
 }
 
 /** Where we post, for messages: never the query, which may hold a collector token. */
@@ -179,8 +207,32 @@ export async function recordAudit(event: {
 }): Promise<void> {
   const ctx = context ?? (await getContext());
   const full = newEvent(event, ctx);
-  await updateQueue((s) => appendAuditEvent(s, full, { cap: AUDIT_QUEUE_CAP, protect: inFlight, now: Date.now() }));
+  await updateQueue((s) => appendSealed(s, full));
   scheduleQuietly();
+}
+
+/**
+ * The HEARTBEAT_ALARM handler (and after each policy apply): record a `heartbeat` event when one is
+ * due (src/core/audit.ts heartbeatDue). Resolves to whether one was recorded. The due-check and the
+ * write happen in one serialised task, so two callers never send two heartbeats.
+ */
+export async function recordHeartbeat(detail: HeartbeatDetail): Promise<boolean> {
+  const ctx = context ?? (await getContext());
+  let recorded = false;
+  await updateQueue(async (s) => {
+    const now = Date.now();
+    if (!heartbeatDue(s.lastHeartbeat, detail, now)) return s;
+    recorded = true;
+    const next = await appendSealed(s, newEvent({ type: 'heartbeat', detail: { ...detail } }, ctx));
+    return { ...next, lastHeartbeat: heartbeatMark(detail, now) };
+  });
+  if (recorded) scheduleQuietly();
+  return recorded;
+}
+
+/** This browser's ledger head (source id, next seq, hash of the last event), for diagnostics; null before the first event. */
+export async function getAuditLedger(): Promise<AuditLedger | null> {
+  return serialise(async () => (await readQueue()).ledger);
 }
 
 /** The alarms.onAlarm handler for AUDIT_ALARM: deliver unless still backing off. */
@@ -232,7 +284,12 @@ async function runDelivery(force: boolean): Promise<void> {
     // In the chain, so an event appended meanwhile either is in this batch or finds the alarm cleared
     // before it schedules its own, and the cap never drops what is in flight.
     const batch = await serialise(async () => {
-      const current = await changeQueue((s) => (s.dropped > 0 ? reportDropped(s, newEvent({ type: 'dropped' }, ctx)) : s));
+      const current = await changeQueue(async (s) => {
+        if (s.dropped <= 0) return s;
+        // Built complete before sealing: the report's hash must cover exactly what is sent.
+        const sealed = await seal(s, newEvent({ type: 'dropped', detail: droppedAuditDetail(s, Date.now()) }, ctx));
+        return prependDroppedReport(sealed.state, sealed.event);
+      });
       const taken = takeAuditBatch(current, ctx.format);
       if (taken.length === 0) await browser.alarms.clear(AUDIT_ALARM);
       else inFlight = new Set(taken.map((e) => e.id));

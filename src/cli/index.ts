@@ -4,17 +4,20 @@
  */
 import { parseFlags } from './args.ts';
 import type { Command } from './command.ts';
+import { auditVerify } from './commands/audit-verify.ts';
+import { coverage } from './commands/coverage.ts';
 import { deployConfig } from './commands/deploy-config.ts';
 import { explain } from './commands/explain.ts';
 import { keygen } from './commands/keygen.ts';
 import { lint } from './commands/lint.ts';
 import { sign } from './commands/sign.ts';
+import { signException } from './commands/sign-exception.ts';
 import { verify } from './commands/verify.ts';
 import { CliError, usageError } from './errors.ts';
 import { PROCESS_IO, type Io } from './io.ts';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [keygen, lint, sign, verify, explain, deployConfig];
+export const COMMANDS: readonly Command[] = [keygen, lint, sign, verify, explain, deployConfig, signException, auditVerify, coverage];
 
 /** The top-level help. */
 export function usage(): string {

@@ -9,7 +9,13 @@ import {
   appendAuditEvent,
   backoffDelay,
   classifyDelivery,
+  droppedAuditDetail,
   emptyAuditQueue,
+  HEARTBEAT_INTERVAL_MS,
+  heartbeatDetail,
+  heartbeatDue,
+  heartbeatMark,
+  prependDroppedReport,
   encodeAuditBatch,
   makeAuditEvent,
   parseAuditQueue,
@@ -255,5 +261,61 @@ describe('parseAuditQueue', () => {
   });
   it('starts empty from nothing', () => {
     expect(parseAuditQueue(undefined)).toEqual(emptyAuditQueue());
+  });
+});
+
+describe('ledger fields in the queue (issue 11)', () => {
+  it('stamps the policy hash of the context on every event, null when none', () => {
+    const hash = 'b'.repeat(64);
+    expect(makeAuditEvent({ type: 'block' }, { ...CONTEXT, policyHash: hash }, { id: uuid(), now: NOW, extensionVersion: '1' }).policyHash).toBe(hash);
+    expect(event().policyHash).toBeNull();
+  });
+  it('tracks the seq range of dropped events for the dropped report', () => {
+    let s = emptyAuditQueue();
+    for (let i = 0; i < 7; i++) s = appendAuditEvent(s, { ...event(), seq: i }, { cap: 4, now: NOW });
+    expect(s.droppedSeqs).toEqual({ first: 0, last: 2 });
+    const detail = droppedAuditDetail(s, NOW + 1000);
+    expect(detail).toEqual({ count: 3, since: '2026-11-20T09:00:00.000Z', until: '2026-11-20T09:00:01.000Z', firstSeq: 0, lastSeq: 2 });
+    const report = { ...event({ type: 'dropped', detail }), seq: 7 };
+    s = prependDroppedReport(s, report);
+    expect(s.events[0]).toBe(report);
+    expect(s).toMatchObject({ dropped: 0, droppedSince: null, droppedSeqs: null });
+  });
+  it('round-trips the ledger head and the last heartbeat through storage, and ignores damaged ones', () => {
+    const s = {
+      ...queueOf(1),
+      ledger: { source: '11111111-1111-4111-8111-111111111111', seq: 12, head: 'c'.repeat(64) },
+      droppedSeqs: { first: 3, last: 5 },
+      lastHeartbeat: { at: NOW, key: '["HK",42]' },
+    };
+    expect(parseAuditQueue(JSON.parse(JSON.stringify(s)))).toEqual(s);
+    const damaged = parseAuditQueue({ ...s, ledger: { source: 'x', seq: -1, head: 'nope' }, lastHeartbeat: 'yesterday' });
+    expect(damaged).toMatchObject({ ledger: null, lastHeartbeat: null });
+  });
+});
+
+describe('heartbeats', () => {
+  const detail = heartbeatDetail({ office: 'HK', policySerial: 42, policyHash: 'd'.repeat(64), rulesInstalled: 9, incognitoAllowed: true, extensionVersion: '0.2.0', mode: 'enforcing' });
+  it('builds the detail with every field, missing values as null', () => {
+    expect(heartbeatDetail({ extensionVersion: '0.2.0', mode: 'waiting-config' })).toEqual({
+      office: null, policySerial: null, policyHash: null, rulesInstalled: 0, incognitoAllowed: null, extensionVersion: '0.2.0', mode: 'waiting-config',
+    });
+  });
+  it('is due first, then daily', () => {
+    expect(heartbeatDue(null, detail, NOW)).toBe(true);
+    const mark = heartbeatMark(detail, NOW);
+    expect(heartbeatDue(mark, detail, NOW + HEARTBEAT_INTERVAL_MS - 1)).toBe(false);
+    expect(heartbeatDue(mark, detail, NOW + HEARTBEAT_INTERVAL_MS)).toBe(true);
+  });
+  it('is due at once when the policy, office, mode or incognito access changes, not for a rule count', () => {
+    const mark = heartbeatMark(detail, NOW);
+    expect(heartbeatDue(mark, { ...detail, policySerial: 43, policyHash: 'e'.repeat(64) }, NOW + 1)).toBe(true);
+    expect(heartbeatDue(mark, { ...detail, office: 'LDN' }, NOW + 1)).toBe(true);
+    expect(heartbeatDue(mark, { ...detail, mode: 'fail-closed' }, NOW + 1)).toBe(true);
+    expect(heartbeatDue(mark, { ...detail, incognitoAllowed: false }, NOW + 1)).toBe(true);
+    expect(heartbeatDue(mark, { ...detail, rulesInstalled: 11 }, NOW + 1)).toBe(false);
+  });
+  it('is due when the clock went back, rather than going quiet until it catches up', () => {
+    expect(heartbeatDue(heartbeatMark(detail, NOW), detail, NOW - 60_000)).toBe(true);
   });
 });

@@ -21,6 +21,13 @@ export const AUDIT_EVENT_TYPES = [
   // Data controls (Contract 2): a paste, upload or sensitive send was warned or blocked.
   'data-control',
   'dropped',
+  // Compliance evidence (issue 11, docs/compliance.md).
+  'notice-acknowledged',
+  'exceptions-applied',
+  'exceptions-refused',
+  'stale-closed-entered',
+  'stale-closed-left',
+  'heartbeat',
 ] as const;
 
 export const AuditEventTypeSchema = v.picklist(AUDIT_EVENT_TYPES);
@@ -31,6 +38,7 @@ export type AuditFormat = v.InferOutput<typeof AuditFormatSchema>;
 export type AuditUrlDetail = 'path' | 'origin';
 
 const nullableString = v.nullable(v.pipe(v.string(), v.maxLength(2048)));
+const sha256HexString = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex SHA-256'));
 
 /** One audit event as stored and as sent (the `event` of docs/audit.md). */
 export const AuditEventSchema = v.object({
@@ -45,6 +53,17 @@ export const AuditEventSchema = v.object({
   extensionVersion: v.string(),
   url: nullableString,
   detail: v.optional(v.record(v.string(), v.unknown())),
+  // The tamper-evident ledger (src/core/ledger.ts). Optional only so that events queued by an older
+  // version survive an update; every event recorded now carries all four. They must be listed here:
+  // valibot drops unknown keys, and a dropped key would change the event's hash.
+  /** SHA-256 of the policy payload in force (the `payloadHash` of `policy-applied`), or null. */
+  policyHash: v.optional(v.nullable(sha256HexString)),
+  /** This browser's ledger id: a random UUID made once and kept with the queue. */
+  source: v.optional(v.pipe(v.string(), v.uuid())),
+  /** Position in this browser's ledger, from 0. */
+  seq: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  /** SHA-256 of the previous event's canonical JSON in this ledger; null for the first (genesis). */
+  prev: v.optional(v.nullable(sha256HexString)),
 });
 export type AuditEvent = v.InferOutput<typeof AuditEventSchema>;
 
@@ -79,12 +98,15 @@ export interface AuditContext {
   auditUrl: string | null;
   format: AuditFormat;
   urlDetail: AuditUrlDetail;
+  /** SHA-256 of the policy payload in force (issue 11); absent or null when none. */
+  policyHash?: string | null;
 }
 
 export const AuditContextSchema = v.object({
   office: v.nullable(v.string()),
   groups: v.array(v.string()),
   policySerial: v.nullable(v.number()),
+  policyHash: v.optional(v.nullable(v.string())),
   auditUrl: v.nullable(v.string()),
   format: AuditFormatSchema,
   urlDetail: v.picklist(['path', 'origin']),
@@ -117,7 +139,7 @@ function boundDetail(detail: Record<string, unknown> | undefined): Record<string
 /** Build a complete event from what the caller knows plus the context; `id` and `now` are injected. */
 export function makeAuditEvent(
   input: AuditInput,
-  context: Pick<AuditContext, 'office' | 'groups' | 'policySerial' | 'urlDetail'>,
+  context: Pick<AuditContext, 'office' | 'groups' | 'policySerial' | 'urlDetail' | 'policyHash'>,
   meta: { id: string; now: number; extensionVersion: string },
 ): AuditEvent {
   const event: AuditEvent = {
@@ -131,6 +153,7 @@ export function makeAuditEvent(
     policySerial: context.policySerial,
     extensionVersion: meta.extensionVersion,
     url: reduceAuditUrl(input.url, context.urlDetail),
+    policyHash: context.policyHash ?? null,
   };
   const detail = boundDetail(input.detail);
   if (detail) event.detail = detail;
@@ -158,14 +181,34 @@ export interface AuditQueueState {
   /** Not before this instant (ms since epoch) unless asked explicitly; null = no backoff. */
   nextAttemptAt: number | null;
   lastDelivery: LastDelivery | null;
+  /** The ledger's head, written with every event so a killed worker cannot break the chain; null until the first event. */
+  ledger: AuditLedger | null;
+  /** Lowest and highest `seq` among the dropped events, for the `dropped` report (the verifier accepts that gap). */
+  droppedSeqs: { first: number; last: number } | null;
+  /** The last heartbeat recorded, to tell when the next is due. */
+  lastHeartbeat: HeartbeatMark | null;
+}
+
+/** Where this browser's ledger stands: its id, the next `seq`, the hash of the last event. */
+export interface AuditLedger {
+  source: string;
+  seq: number;
+  head: string | null;
 }
 
 /** An empty queue. */
 export function emptyAuditQueue(): AuditQueueState {
-  return { events: [], dropped: 0, droppedSince: null, attempt: 0, nextAttemptAt: null, lastDelivery: null };
+  return {
+    events: [], dropped: 0, droppedSince: null, attempt: 0, nextAttemptAt: null, lastDelivery: null,
+    ledger: null, droppedSeqs: null, lastHeartbeat: null,
+  };
 }
 
 const LastDeliverySchema = v.object({ at: v.string(), ok: v.boolean(), message: v.string() });
+const SeqSchema = v.pipe(v.number(), v.integer(), v.minValue(0));
+const LedgerSchema = v.object({ source: v.pipe(v.string(), v.uuid()), seq: SeqSchema, head: v.nullable(sha256HexString) });
+const DroppedSeqsSchema = v.object({ first: SeqSchema, last: SeqSchema });
+const HeartbeatMarkSchema = v.object({ at: v.number(), key: v.string() });
 
 /**
  * Read a stored queue. Valid events are salvaged one by one from a damaged value, so a single bad
@@ -188,6 +231,12 @@ export function parseAuditQueue(raw: unknown): AuditQueueState {
   if (typeof r.nextAttemptAt === 'number' && Number.isFinite(r.nextAttemptAt)) state.nextAttemptAt = r.nextAttemptAt;
   const last = v.safeParse(LastDeliverySchema, r.lastDelivery);
   if (last.success) state.lastDelivery = last.output;
+  const ledger = v.safeParse(LedgerSchema, r.ledger);
+  if (ledger.success) state.ledger = ledger.output;
+  const seqs = v.safeParse(DroppedSeqsSchema, r.droppedSeqs);
+  if (seqs.success) state.droppedSeqs = seqs.output;
+  const beat = v.safeParse(HeartbeatMarkSchema, r.lastHeartbeat);
+  if (beat.success) state.lastHeartbeat = beat.output;
   return state;
 }
 
@@ -206,10 +255,14 @@ export function appendAuditEvent(
   if (excess <= 0) return { ...state, events };
   const kept: AuditEvent[] = [];
   let dropped = 0;
+  let droppedSeqs = state.droppedSeqs;
   for (const e of events) {
     if (excess > 0 && e.type !== 'dropped' && e !== event && !options.protect?.has(e.id)) {
       excess -= 1;
       dropped += 1;
+      if (e.seq !== undefined) {
+        droppedSeqs = droppedSeqs ? { first: Math.min(droppedSeqs.first, e.seq), last: Math.max(droppedSeqs.last, e.seq) } : { first: e.seq, last: e.seq };
+      }
     } else {
       kept.push(e);
     }
@@ -219,6 +272,7 @@ export function appendAuditEvent(
     events: kept,
     dropped: state.dropped + dropped,
     droppedSince: dropped > 0 ? (state.droppedSince ?? new Date(options.now).toISOString()) : state.droppedSince,
+    droppedSeqs,
   };
 }
 
@@ -228,12 +282,27 @@ export function appendAuditEvent(
  */
 export function reportDropped(state: AuditQueueState, event: AuditEvent): AuditQueueState {
   if (state.dropped <= 0) return state;
-  const report: AuditEvent = {
-    ...event,
-    type: 'dropped',
-    detail: { ...event.detail, count: state.dropped, since: state.droppedSince, until: event.time },
-  };
-  return { ...state, events: [report, ...state.events], dropped: 0, droppedSince: null };
+  const report: AuditEvent = { ...event, type: 'dropped', detail: { ...event.detail, ...droppedAuditDetail(state, Date.parse(event.time)) } };
+  return prependDroppedReport(state, report);
+}
+
+/**
+ * The `detail` of the `dropped` report: count and time span, and the `seq` range lost from the
+ * ledger (so audit-verify can tell reported loss from deleted lines).
+ */
+export function droppedAuditDetail(state: AuditQueueState, now: number): Record<string, unknown> {
+  const detail: Record<string, unknown> = { count: state.dropped, since: state.droppedSince, until: new Date(now).toISOString() };
+  if (state.droppedSeqs) {
+    detail.firstSeq = state.droppedSeqs.first;
+    detail.lastSeq = state.droppedSeqs.last;
+  }
+  return detail;
+}
+
+/** Put a finished (sealed) `dropped` report at the head of the queue and clear the pending count. */
+export function prependDroppedReport(state: AuditQueueState, report: AuditEvent): AuditQueueState {
+  if (state.dropped <= 0) return state;
+  return { ...state, events: [report, ...state.events], dropped: 0, droppedSince: null, droppedSeqs: null };
 }
 
 function utf8Length(s: string): number {
@@ -348,4 +417,72 @@ export function recordAuditFailure(
     nextAttemptAt,
     lastDelivery: { at: new Date(now).toISOString(), ok: false, message: `${outcome.message}; ${kept}` },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Coverage heartbeats (issue 11): evidence that a browser is enforcing, and which policy.
+
+/** At least one heartbeat a day from every running browser. */
+export const HEARTBEAT_INTERVAL_MS = 24 * 60 * 60_000;
+
+/** The `detail` of a `heartbeat` event. */
+export interface HeartbeatDetail {
+  office: string | null;
+  policySerial: number | null;
+  policyHash: string | null;
+  /** Network rules installed (DNR dynamic rules of ours). */
+  rulesInstalled: number;
+  /** Whether the extension may run in incognito windows (null when the browser cannot say). */
+  incognitoAllowed: boolean | null;
+  extensionVersion: string;
+  /** The EnforcementMode: enforcing, fail-closed, fail-open, waiting-config (or stale-closed). */
+  mode: string;
+}
+
+/** When the last heartbeat was recorded and what it said (the fields whose change makes one due). */
+export interface HeartbeatMark {
+  at: number;
+  key: string;
+}
+
+/** Build a heartbeat's `detail` from what the background knows; missing values become null. */
+export function heartbeatDetail(input: {
+  office?: string | null;
+  policySerial?: number | null;
+  policyHash?: string | null;
+  rulesInstalled?: number;
+  incognitoAllowed?: boolean | null;
+  extensionVersion: string;
+  mode: string;
+}): HeartbeatDetail {
+  return {
+    office: input.office ?? null,
+    policySerial: input.policySerial ?? null,
+    policyHash: input.policyHash ?? null,
+    rulesInstalled: input.rulesInstalled ?? 0,
+    incognitoAllowed: input.incognitoAllowed ?? null,
+    extensionVersion: input.extensionVersion,
+    mode: input.mode,
+  };
+}
+
+/** What a heartbeat says that matters for coverage; the rule count is left out (it moves with rule windows). */
+function heartbeatKey(d: HeartbeatDetail): string {
+  return JSON.stringify([d.office, d.policySerial, d.policyHash, d.mode, d.incognitoAllowed, d.extensionVersion]);
+}
+
+/** The mark to keep after recording `detail` at `now`. */
+export function heartbeatMark(detail: HeartbeatDetail, now: number): HeartbeatMark {
+  return { at: now, key: heartbeatKey(detail) };
+}
+
+/**
+ * True when a heartbeat is due: never sent, a day since the last, or something coverage cares
+ * about changed (policy, office, mode, incognito access, extension version). A clock set back
+ * also makes one due, rather than going silent until it catches up.
+ */
+export function heartbeatDue(last: HeartbeatMark | null, detail: HeartbeatDetail, now: number): boolean {
+  if (!last) return true;
+  if (now < last.at || now - last.at >= HEARTBEAT_INTERVAL_MS) return true;
+  return last.key !== heartbeatKey(detail);
 }

@@ -30,6 +30,8 @@ export interface ManagedConfig {
   auditUrlDetail: 'path' | 'origin';
   /** Extension (issue 11): the employee's id for per-person exceptions. */
   userId?: string;
+  /** Extension (issue 11): where the signed exceptions document is fetched from (same URL rule as policyUrl). */
+  exceptionsUrl?: string;
 }
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
@@ -65,6 +67,7 @@ const ManagedSchema = v.object({
   auditFormat: v.optional(v.picklist(['json', 'splunk-hec']), MANAGED_DEFAULTS.auditFormat),
   auditUrlDetail: v.optional(v.picklist(['path', 'origin']), MANAGED_DEFAULTS.auditUrlDetail),
   userId: v.optional(v.string()),
+  exceptionsUrl: v.optional(v.pipe(v.string('expected a URL string'), v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'))),
 });
 
 export type ManagedResult =

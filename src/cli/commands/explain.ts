@@ -1,10 +1,14 @@
 /** `explain --policy P --office CODE URL…`: what the extension decides for each URL. */
 import { compilePolicy, decide, type Decision } from '../../core/decide.ts';
-import type { LocalizedText } from '../../core/policy-schema.ts';
+import { applyException, findException, parseExceptions, verifyExceptions, type ExceptionsDoc } from '../../core/exceptions.ts';
+import type { ExceptionRef } from '../../core/messages.ts';
+import { formatIssues, type LocalizedText } from '../../core/policy-schema.ts';
+import { parseStrictJson } from '../../core/strict-json.ts';
 import { commaList, flag, optionalInstant, optionalInt, optionalString, requiredString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';
-import { loadPolicy } from '../policy-source.ts';
+import { readText, readTrustedKeys } from '../files.ts';
+import { loadPolicy, looksLikeJws } from '../policy-source.ts';
 
 /** One line of `explain --json` (Contract 3). */
 export interface ExplainRow {
@@ -12,13 +16,16 @@ export interface ExplainRow {
   action: Decision['action'];
   tool: string | null;
   rule: string | null;
+  /** Only with --exceptions: the exception that lifted a block or warn, or null. */
+  exception?: ExceptionRef | null;
 }
 
 export const explain: Command = {
   name: 'explain',
   summary: 'show the decision for URLs as an employee of an office would get it',
   help: `Usage: ai-geofence explain --policy POLICY.json|POLICY.jws [--keys TRUSTED.json] --office CODE
-                           [--groups a,b] [--at ISO] [--lang TAG] [--json] URL…
+                           [--groups a,b] [--at ISO] [--lang TAG] [--json]
+                           [--exceptions EXCEPTIONS.jws --user ID] URL…
 
 For each URL prints the decision the extension makes for an employee of that office:
   https://claude.ai/new → block (claude, HK-ANTHROPIC-2026-11) — Do not use: Anthropic Claude
@@ -34,6 +41,11 @@ Flags:
   --lang TAG        language for notice titles; default en
   --json            print exactly a JSON array of {"url","action","tool","rule"}
                     (tool and rule are null where nothing matched)
+  --exceptions FILE a signed exceptions document (JWS, verified with the same --keys and
+                    --threshold) or an unsigned draft (JSON); needs --user. A block or warn
+                    lifted by an exception is shown as allow, with the exception (and in --json
+                    an extra "exception" key: {"id","until","ticket","approver"} or null)
+  --user ID         the employee's id (managed "userId") the exceptions are looked up for
 
 Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
   flags: {
@@ -45,6 +57,8 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
     at: { type: 'string' },
     lang: { type: 'string' },
     json: { type: 'boolean' },
+    exceptions: { type: 'string' },
+    user: { type: 'string' },
   },
   allowPositionals: true,
   async run(args, io) {
@@ -56,24 +70,41 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
     const threshold = optionalInt(args, 'threshold', 1, 10) ?? 1;
     const lang = optionalString(args, 'lang') ?? 'en';
     const json = flag(args, 'json');
+    const exceptionsPath = optionalString(args, 'exceptions');
+    const user = optionalString(args, 'user')?.trim();
+    if (exceptionsPath !== undefined && !user) throw usageError('--exceptions needs --user ID, the employee the exceptions are looked up for (see: ai-geofence explain --help)');
+    if (user !== undefined && exceptionsPath === undefined) throw usageError('--user is used with --exceptions EXCEPTIONS.jws (see: ai-geofence explain --help)');
 
     const { policy, signers } = await loadPolicy(policyPath, optionalString(args, 'keys'), threshold, now, io.err);
+    const exceptions = exceptionsPath === undefined ? null : await loadExceptions(exceptionsPath, optionalString(args, 'keys'), threshold, now, io.err);
     const officeInfo = policy.offices[office];
     if (!officeInfo) {
       throw new CliError(`office "${office}" is not in the policy's offices (${Object.keys(policy.offices).join(', ')})`);
     }
 
     const compiled = compilePolicy(policy);
-    const decisions = args.positionals.map((url) => ({ url, d: decide(compiled, { office, groups }, withScheme(url), now) }));
+    const decisions = args.positionals.map((url) => {
+      const plain = decide(compiled, { office, groups }, withScheme(url), now);
+      if (!exceptions) return { url, d: plain, exception: undefined };
+      const lifted = applyException(plain, findException(exceptions.doc, user, plain.toolId, office, now), exceptions.doc);
+      return { url, d: lifted, exception: lifted.exception };
+    });
 
     if (json) {
-      const rows: ExplainRow[] = decisions.map(({ url, d }) => ({ url, action: d.action, tool: d.toolId, rule: d.rule?.id ?? null }));
+      const rows: ExplainRow[] = decisions.map(({ url, d, exception }) => ({
+        url, action: d.action, tool: d.toolId, rule: d.rule?.id ?? null,
+        // The four contract keys stay exactly as they were without --exceptions.
+        ...(exception === undefined ? {} : { exception }),
+      }));
       io.out(JSON.stringify(rows, null, 2));
       return 0;
     }
     const source = signers ? `verified, signed by ${signers.join(', ')}` : 'unsigned';
-    io.out(`Policy serial ${policy.serial} (${source}) · office ${office} (${officeInfo.name})${groups.length ? ` · groups ${groups.join(', ')}` : ''} · at ${new Date(now).toISOString()}`);
-    for (const { url, d } of decisions) io.out(describe(url, d, lang));
+    const exceptionsNote = exceptions
+      ? ` · exceptions serial ${exceptions.doc.serial} (${exceptions.signers ? `verified, signed by ${exceptions.signers.join(', ')}` : 'unsigned'}) for user ${user}`
+      : '';
+    io.out(`Policy serial ${policy.serial} (${source}) · office ${office} (${officeInfo.name})${groups.length ? ` · groups ${groups.join(', ')}` : ''}${exceptionsNote} · at ${new Date(now).toISOString()}`);
+    for (const { url, d, exception } of decisions) io.out(describe(url, d, lang) + (exception ? describeException(exception) : ''));
     return 0;
   },
 };
@@ -92,4 +123,33 @@ function describe(url: string, d: Decision, lang: string): string {
   const why = d.rule ? d.rule.id : 'no rule: defaultAction';
   const title = d.notice ? ` — ${localize(d.notice.title, lang)}` : '';
   return `${url} → ${d.action} (${d.toolId}, ${why})${title}`;
+}
+
+function describeException(e: ExceptionRef): string {
+  return ` — exception ${e.id} until ${e.until} (ticket ${e.ticket}, approved by ${e.approver})`;
+}
+
+/** An exceptions document: a JWS verified like the policy (same keys and threshold), or an unsigned draft. */
+async function loadExceptions(
+  path: string,
+  keysPath: string | undefined,
+  threshold: number,
+  now: number,
+  warn: (message: string) => void,
+): Promise<{ doc: ExceptionsDoc; signers: string[] | null }> {
+  const text = readText(path, 'exceptions document');
+  const parsed = parseStrictJson(text);
+  const json = parsed.ok ? parsed.value : undefined;
+  if (looksLikeJws(text, json)) {
+    if (!keysPath) throw usageError(`"${path}" is a signed exceptions document: pass --keys TRUSTED.json to verify it first`);
+    const result = await verifyExceptions(text, { trustedKeys: readTrustedKeys(keysPath, warn), threshold, now });
+    if (!result.ok) throw new CliError(`${path}: refused (${result.code}): ${result.message}`);
+    return { doc: result.doc, signers: result.signers };
+  }
+  if (!parsed.ok) throw new CliError(`exceptions document "${path}" is neither JSON nor a JWS: ${parsed.message}`);
+  const checked = parseExceptions(json);
+  if (!checked.ok) throw new CliError(`exceptions document "${path}" is invalid: ${formatIssues(checked.issues, 3)}`);
+  if (Date.parse(checked.doc.expires) <= now) warn(`warning: browsers would refuse these exceptions at that time: expired ${checked.doc.expires}`);
+  warn(`note: "${path}" is unsigned JSON: browsers apply only a signed exceptions document`);
+  return { doc: checked.doc, signers: null };
 }

@@ -1,0 +1,64 @@
+/** `audit-verify EVENTS.jsonl`: check every browser's tamper-evident ledger in collected audit events. */
+import { parseEventLines, verifyLedger, type LedgerFinding, type LedgerReport } from '../../core/ledger.ts';
+import { flag } from '../args.ts';
+import type { Command } from '../command.ts';
+import { usageError } from '../errors.ts';
+import { readText } from '../files.ts';
+
+export const auditVerify: Command = {
+  name: 'audit-verify',
+  summary: 'check the tamper-evident audit ledger of collected events (gaps, edits, reordering)',
+  help: `Usage: ai-geofence audit-verify EVENTS.jsonl [--partial] [--json]
+
+Reads audit events as the reference collector writes them (one JSON event per line; Splunk HEC
+lines {"time","sourcetype","event"} are unwrapped) and checks, for every browser ("source"), the
+chain of "seq" and "prev" hashes (SHA-256 of the previous event's canonical JSON):
+  gap        events missing: a "prev" that matches no event (deleted lines)
+  edited     an event whose hash is not what the next event recorded
+  reordered  an event placed before its predecessor
+  conflict   one id twice with different content (the same id twice, identical, is fine:
+             delivery is at-least-once)
+  fork       two different events with one seq
+Events the browser itself dropped (queue full) and reported in a "dropped" event, and events from
+extension versions before the ledger, are warnings. Prints one summary line per browser, then the
+problems and warnings.
+
+Flags:
+  --partial   the file starts after the beginning of a ledger (a rotated log): accept that
+  --json      print the report as JSON: {"events", "sources": [...], "problems": [...], "warnings": [...]}
+
+Exit codes: 0 every ledger intact, 1 a problem found or the file unreadable, 2 usage error.`,
+  flags: { partial: { type: 'boolean' }, json: { type: 'boolean' } },
+  allowPositionals: true,
+  async run(args, io) {
+    if (args.positionals.length !== 1) throw usageError('"audit-verify" needs exactly one EVENTS.jsonl (see: ai-geofence audit-verify --help)');
+    const file = args.positionals[0]!;
+    const { events, malformed } = parseEventLines(readText(file, 'events file'));
+    const report = await verifyLedger(events, { partial: flag(args, 'partial') });
+    report.problems.unshift(...malformed);
+    if (flag(args, 'json')) io.out(JSON.stringify(report, null, 2));
+    else io.out(formatReport(file, report));
+    return report.problems.length > 0 ? 1 : 0;
+  },
+};
+
+function formatReport(file: string, r: LedgerReport): string {
+  const out = [`${file}: ${r.events} event(s) from ${r.sources.length} browser(s)`];
+  for (const s of r.sources) {
+    const repeats = s.duplicates ? ` (+${s.duplicates} identical repeat(s))` : '';
+    const verdict = s.problems ? `${s.problems} PROBLEM(S)` : s.warnings ? `ok, ${s.warnings} warning(s)` : 'ok';
+    out.push(
+      `  ${s.source}  office ${s.office ?? '-'}  serial ${s.policySerial ?? '-'}  seq ${s.firstSeq}–${s.lastSeq}  ${s.events} event(s)${repeats}  ` +
+        `${s.firstTime ?? '?'} → ${s.lastTime ?? '?'}  head ${s.head.slice(0, 12)}…  ${verdict}`,
+    );
+  }
+  const list = (title: string, findings: readonly LedgerFinding[]) => {
+    if (findings.length === 0) return;
+    out.push(`${title}:`);
+    for (const f of findings) out.push(`  ${f.kind}: ${f.message}`);
+  };
+  list('problems', r.problems);
+  list('warnings', r.warnings);
+  out.push(r.problems.length ? `${file}: ${r.problems.length} problem(s): the ledger is incomplete or was altered` : `${file}: every ledger is intact`);
+  return out.join('\n');
+}

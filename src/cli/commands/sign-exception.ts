@@ -1,0 +1,108 @@
+/** `sign-exception EXCEPTIONS.json --key PRIVATE.jwk [--key …] --out EXCEPTIONS.jws`: check, then sign the file's exact bytes. */
+import { writeFileSync } from 'node:fs';
+import { CompactSign, GeneralSign, importJWK } from 'jose';
+import { EXCEPTIONS_JWS_TYP, exceptionWarnings, parseExceptions } from '../../core/exceptions.ts';
+import { formatIssues } from '../../core/policy-schema.ts';
+import { parseStrictJson } from '../../core/strict-json.ts';
+import { checkDocumentFreshness, verifySignatures } from '../../core/verify.ts';
+import { optionalInstant, requiredString, stringList } from '../args.ts';
+import type { Command } from '../command.ts';
+import { CliError, usageError } from '../errors.ts';
+import { readBytes, readPrivateKey, type PrivateKeyFile } from '../files.ts';
+
+export const signException: Command = {
+  name: 'sign-exception',
+  summary: 'check a signed-exceptions document and sign it with one or more private keys',
+  help: `Usage: ai-geofence sign-exception EXCEPTIONS.json --key PRIVATE.jwk [--key PRIVATE2.jwk …] --out EXCEPTIONS.jws
+
+Checks the exceptions document against its schema ({"type": "ai-geofence-exceptions", "version": 1,
+"serial", "issued", "expires", "issuer", "exceptions": [{"id", "user", "tool", "offices"?, "until",
+"ticket", "approver", "reason"?}]}), refuses one with errors or already expired (entries that have
+ended, or outlive the document, are warnings), then signs the exact bytes of the file:
+  one --key      compact serialization
+  several --key  general JSON serialization, one signature per key
+Every protected header is {"alg", "kid", "typ": "${EXCEPTIONS_JWS_TYP}"}; browsers verify it with
+the same trusted keys and threshold as the policy, and never accept it as a policy (or a policy as
+exceptions). Publish it at the managed "exceptionsUrl".
+
+Flags:
+  --key FILE   a private JWK made by "keygen" (repeatable)
+  --out FILE   where to write the JWS ("-" for stdout)
+  --at ISO     check expiry as of this instant instead of now
+
+Exit codes: 0 signed, 1 invalid or expired document / bad key, 2 usage error.`,
+  flags: { key: { type: 'string', multiple: true }, out: { type: 'string' }, at: { type: 'string' } },
+  allowPositionals: true,
+  async run(args, io) {
+    if (args.positionals.length !== 1) throw usageError('"sign-exception" needs exactly one EXCEPTIONS.json (see: ai-geofence sign-exception --help)');
+    const file = args.positionals[0]!;
+    const keyPaths = stringList(args, 'key');
+    if (keyPaths.length === 0) throw usageError('"sign-exception" needs at least one --key PRIVATE.jwk (see: ai-geofence sign-exception --help)');
+    const out = requiredString(args, 'out', 'sign-exception');
+    const now = optionalInstant(args, 'at', Date.now());
+
+    const keys: PrivateKeyFile[] = keyPaths.map(readPrivateKey);
+    const kids = new Set<string>();
+    for (const k of keys) {
+      // A threshold counts distinct keys; two signatures by one kid would only look like more.
+      if (kids.has(k.kid)) throw new CliError(`two --key files have kid "${k.kid}"; each signature must come from a different key`);
+      kids.add(k.kid);
+    }
+
+    const bytes = readBytes(file, 'exceptions document');
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new CliError(`exceptions document "${file}" is not valid UTF-8`);
+    }
+    // Strict JSON: browsers refuse duplicate keys, so signing such a file would publish a dud.
+    const json = parseStrictJson(text);
+    if (!json.ok) throw new CliError(`refusing to sign ${file}: not acceptable JSON: ${json.message}`);
+    const parsed = parseExceptions(json.value);
+    if (!parsed.ok) {
+      for (const issue of parsed.issues) io.err(`${file}: error ${issue.path}: ${issue.message}`);
+      throw new CliError(`refusing to sign ${file}: it does not match the exceptions schema (${formatIssues(parsed.issues, 3)})`);
+    }
+    const doc = parsed.doc;
+    const fresh = checkDocumentFreshness(doc, '', now, null, 'exceptions document');
+    if (fresh?.code === 'expired') throw new CliError(`refusing to sign ${file}: ${fresh.message}`);
+    if (fresh) io.err(`${file}: warning: ${fresh.message}; browsers will refuse it until then`);
+    for (const w of exceptionWarnings(doc, now)) io.err(`${file}: warning ${w.path}: ${w.message}`);
+
+    let jws: string;
+    if (keys.length === 1) {
+      const k = keys[0]!;
+      jws = await new CompactSign(bytes).setProtectedHeader({ alg: k.alg, kid: k.kid, typ: EXCEPTIONS_JWS_TYP }).sign(await importPrivate(k));
+    } else {
+      const signer = new GeneralSign(bytes);
+      for (const k of keys) signer.addSignature(await importPrivate(k)).setProtectedHeader({ alg: k.alg, kid: k.kid, typ: EXCEPTIONS_JWS_TYP });
+      jws = JSON.stringify(await signer.sign(), null, 2);
+    }
+
+    // Prove the output verifies with the code browsers run before anyone publishes it.
+    const check = await verifySignatures(jws, keys.map((k) => k.publicJwk), keys.length, EXCEPTIONS_JWS_TYP);
+    if (!check.ok) throw new CliError(`internal error: the signed output does not verify (${check.message})`);
+
+    if (out === '-') {
+      io.out(jws);
+      return 0;
+    }
+    try {
+      writeFileSync(out, `${jws}\n`);
+    } catch (e) {
+      throw new CliError(`cannot write "${out}": ${(e as Error).message}`);
+    }
+    const form = keys.length === 1 ? 'compact serialization' : `general JSON serialization, ${keys.length} signatures`;
+    io.out(`Signed ${file} (exceptions serial ${doc.serial}, ${doc.exceptions.length} exception(s)) with ${[...kids].join(', ')} → ${out} (${form})`);
+    return 0;
+  },
+};
+
+async function importPrivate(k: PrivateKeyFile) {
+  try {
+    return await importJWK({ ...k.jwk, alg: k.alg }, k.alg);
+  } catch (e) {
+    throw new CliError(`cannot use private key "${k.path}": ${(e as Error).message}`);
+  }
+}
