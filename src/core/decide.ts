@@ -1,8 +1,17 @@
 /**
  * The decision core (Contract 2): (policy, employee, url, now) → decision. Pure: no browser API.
+ *
+ * Semantics, in the order they apply:
+ * 1. The URL must be http(s) with a domain name host (IP literals and other schemes are never a tool).
+ * 2. The tool is found by the most specific listed domain (`llm.bank.example` beats `bank.example`);
+ *    among the tools listing that domain, the longest matching `paths` prefix wins (a tool without
+ *    `paths` counts as prefix length 0, a tool whose `paths` do not match is skipped), then policy
+ *    tools before catalogue tools, then declaration order.
+ * 3. The first rule in array order that names the tool, has no `models`, targets the employee and
+ *    whose `from`/`until` window contains `now` decides; otherwise `defaultAction`.
  */
 import { CATALOGUE } from './catalogue.ts';
-import { hostMatchesDomain, hostSuffixes, normalizeHost, parseTarget, pathMatches } from './hosts.ts';
+import { DomainIndex, hostOfUrl, longestPrefix, normalizeHost, normalizePath, normalizePrefixes, parseTarget } from './hosts.ts';
 import type { Action, Notice, Policy, Rule, Tool } from './policy-schema.ts';
 
 export interface Employee {
@@ -30,50 +39,124 @@ export interface Subject {
   groups: readonly string[];
 }
 
+/** The targeting fields of a rule (Contract 2), all optional. */
+export type Targeting = Pick<
+  Rule,
+  'offices' | 'jurisdictions' | 'regions' | 'groups' | 'exceptOffices' | 'exceptJurisdictions' | 'exceptRegions' | 'exceptGroups'
+>;
+
+/** One tool listing a domain, with its `paths` pre-normalised. */
+export interface ToolCandidate {
+  toolId: string;
+  tool: Tool;
+  /** Normalised path prefixes, or null when the tool covers the whole host. */
+  prefixes: readonly string[] | null;
+  fromPolicy: boolean;
+}
+
 /** A policy prepared for fast decisions: tools resolved against the catalogue and indexed by domain. */
 export interface CompiledPolicy {
   policy: Policy;
   tools: ReadonlyMap<string, Tool>;
-  /** normalised domain → tool ids listing it (policy tools first). */
-  byDomain: ReadonlyMap<string, string[]>;
+  /** normalised domain → tool ids listing it, in precedence order (policy tools first). Built on first use. */
+  readonly byDomain: ReadonlyMap<string, string[]>;
   /** tool id → indices of the rules naming it, in array order. */
   rulesByTool: ReadonlyMap<string, number[]>;
+  /** Every tool in precedence order (see the module comment); a tool's id in `domains` is its index here. */
+  candidates: readonly ToolCandidate[];
+  /** Listed domain → indices into `candidates`. */
+  domains: DomainIndex;
+  /**
+   * URL-level rules (no `models`) of candidate c, in array order: `ruleList[ruleStart[c] ..
+   * ruleStart[c + 1])`. Flat typed arrays, so a decision touches few cache lines.
+   */
+  ruleStart: Int32Array;
+  ruleList: Int32Array;
+  /** `[from, until)` of rule i at `[2i, 2i+1]` in ms (±Infinity when absent): no date parsing per decision. */
+  windows: Float64Array;
 }
 
 /** Merge the policy's tools over the built-in catalogue: a policy definition overrides the catalogue entry. */
 export function resolveTools(policy: Pick<Policy, 'tools'>): Map<string, Tool> {
-  const tools = new Map<string, Tool>(Object.entries(CATALOGUE));
-  for (const [id, tool] of Object.entries(policy.tools ?? {})) tools.set(id, tool);
+  const tools = new Map<string, Tool>();
+  for (const id of Object.keys(CATALOGUE)) tools.set(id, CATALOGUE[id]!);
+  const own = policy.tools ?? {};
+  for (const id of Object.keys(own)) tools.set(id, own[id]!);
   return tools;
+}
+
+/** Parse an instant once; an unparseable bound (the schema refuses them) leaves that side open. */
+function instant(s: string | undefined, open: number): number {
+  if (s === undefined) return open;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? open : t;
 }
 
 /** Index a validated policy for decisions. */
 export function compilePolicy(policy: Policy): CompiledPolicy {
   const tools = resolveTools(policy);
-  const byDomain = new Map<string, string[]>();
-  for (const [id, tool] of tools) {
-    for (const d of tool.domains) {
-      const host = normalizeHost(d);
-      if (!host) continue;
-      const list = byDomain.get(host);
-      if (!list) byDomain.set(host, [id]);
-      else if (!list.includes(id)) list.push(id);
-    }
-  }
+  const policyTools = policy.tools ?? {};
   const rulesByTool = new Map<string, number[]>();
+  const windows = new Float64Array(policy.rules.length * 2);
   policy.rules.forEach((rule, i) => {
+    windows[2 * i] = instant(rule.from, -Infinity);
+    windows[2 * i + 1] = instant(rule.until, Infinity);
     for (const t of rule.tools) {
       const list = rulesByTool.get(t);
       if (!list) rulesByTool.set(t, [i]);
       else if (list[list.length - 1] !== i) list.push(i);
     }
   });
-  return { policy, tools, byDomain, rulesByTool };
+
+  const candidates: ToolCandidate[] = [];
+  const listedDomains: string[] = [];
+  const listedIds: number[] = [];
+  const ruleStart = new Int32Array(tools.size + 1);
+  const ruleIndices: number[] = [];
+  const add = (toolId: string, tool: Tool, fromPolicy: boolean) => {
+    const id = candidates.length;
+    const prefixes = tool.paths && tool.paths.length > 0 ? normalizePrefixes(tool.paths) : null;
+    candidates.push({ toolId, tool, prefixes, fromPolicy });
+    // Model-level rules are applied by the content script, never by URL.
+    for (const i of rulesByTool.get(toolId) ?? []) if (!policy.rules[i]!.models) ruleIndices.push(i);
+    ruleStart[id + 1] = ruleIndices.length;
+    for (const d of tool.domains) {
+      const domain = normalizeHost(d);
+      if (domain) {
+        listedDomains.push(domain);
+        listedIds.push(id);
+      }
+    }
+  };
+  // Precedence order: policy tools first (their own order), then the catalogue's remaining tools.
+  for (const id of Object.keys(policyTools)) add(id, policyTools[id]!, true);
+  for (const id of Object.keys(CATALOGUE)) if (!Object.hasOwn(policyTools, id)) add(id, CATALOGUE[id]!, false);
+  const domains = new DomainIndex(listedDomains, listedIds);
+  const ruleList = Int32Array.from(ruleIndices);
+
+  let byDomain: Map<string, string[]> | null = null;
+  return {
+    policy,
+    tools,
+    get byDomain() {
+      if (!byDomain) {
+        byDomain = new Map();
+        for (const [domain, ids] of domains.entries()) byDomain.set(domain, ids.map((id) => candidates[id]!.toolId));
+      }
+      return byDomain;
+    },
+    rulesByTool,
+    candidates,
+    domains,
+    ruleStart,
+    ruleList,
+    windows,
+  };
 }
 
 /** Resolve the employee's targeting attributes from the policy's office table. */
 export function subjectFor(policy: Policy, employee: Employee): Subject {
-  const office = policy.offices[employee.office];
+  const office = Object.hasOwn(policy.offices, employee.office) ? policy.offices[employee.office] : undefined;
   return {
     office: employee.office,
     jurisdiction: office?.jurisdiction,
@@ -82,79 +165,186 @@ export function subjectFor(policy: Policy, employee: Employee): Subject {
   };
 }
 
-function listed(list: readonly string[] | undefined, values: readonly string[]): boolean {
-  return values.some((v) => list!.includes(v));
+function anyListed(list: readonly string[], values: readonly string[]): boolean {
+  for (const v of values) if (list.includes(v)) return true;
+  return false;
 }
 
 /** True when the rule's targeting selects this subject (ignoring tools and time). */
-export function ruleTargets(rule: Rule, s: Subject): boolean {
+export function ruleTargets(rule: Targeting, s: Subject): boolean {
   const j = s.jurisdiction === undefined ? [] : [s.jurisdiction];
   if (rule.offices && !rule.offices.includes(s.office)) return false;
-  if (rule.jurisdictions && !listed(rule.jurisdictions, j)) return false;
-  if (rule.regions && !listed(rule.regions, s.regions)) return false;
-  if (rule.groups && !listed(rule.groups, s.groups)) return false;
+  if (rule.jurisdictions && !anyListed(rule.jurisdictions, j)) return false;
+  if (rule.regions && !anyListed(rule.regions, s.regions)) return false;
+  if (rule.groups && !anyListed(rule.groups, s.groups)) return false;
   if (rule.exceptOffices?.includes(s.office)) return false;
-  if (rule.exceptJurisdictions && listed(rule.exceptJurisdictions, j)) return false;
-  if (rule.exceptRegions && listed(rule.exceptRegions, s.regions)) return false;
-  if (rule.exceptGroups && listed(rule.exceptGroups, s.groups)) return false;
+  if (rule.exceptJurisdictions && anyListed(rule.exceptJurisdictions, j)) return false;
+  if (rule.exceptRegions && anyListed(rule.exceptRegions, s.regions)) return false;
+  if (rule.exceptGroups && anyListed(rule.exceptGroups, s.groups)) return false;
   return true;
 }
 
 /** True when `now` lies inside the rule's `from`/`until` window (from inclusive, until exclusive). */
-export function ruleActiveAt(rule: Rule, now: number): boolean {
-  if (rule.from !== undefined && now < Date.parse(rule.from)) return false;
-  if (rule.until !== undefined && now >= Date.parse(rule.until)) return false;
+export function ruleActiveAt(rule: Pick<Rule, 'from' | 'until'>, now: number): boolean {
+  return now >= instant(rule.from, -Infinity) && now < instant(rule.until, Infinity);
+}
+
+/**
+ * Per compiled policy: the last employee seen, its subject and which rules target it (0 unknown,
+ * 1 yes, 2 no), so a decision for the same employee does no targeting work twice.
+ */
+interface SubjectCache {
+  office: string;
+  groups: readonly string[];
+  subject: Subject;
+  targets: Uint8Array;
+}
+const SUBJECT_CACHE = new WeakMap<CompiledPolicy, SubjectCache>();
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** The most recent (compiled, cache) pair: saves the WeakMap lookup on the hot path. */
+let lastCompiled: CompiledPolicy | null = null;
+let lastCache: SubjectCache | null = null;
+
+function cacheFor(compiled: CompiledPolicy, employee: Employee): SubjectCache {
+  const groups = employee.groups ?? [];
+  const hit = compiled === lastCompiled ? lastCache : SUBJECT_CACHE.get(compiled);
+  lastCompiled = compiled;
+  lastCache = hit ?? null;
+  if (hit && hit.office === employee.office && sameList(hit.groups, groups)) return hit;
+  const entry: SubjectCache = {
+    office: employee.office,
+    groups: [...groups],
+    subject: subjectFor(compiled.policy, { office: employee.office, groups: [...groups] }),
+    targets: new Uint8Array(compiled.policy.rules.length),
+  };
+  SUBJECT_CACHE.set(compiled, entry);
+  lastCache = entry;
+  return entry;
+}
+
+function firstRuleIndex(compiled: CompiledPolicy, toolId: string, s: Subject, targets: Uint8Array | null, now: number): number {
+  const indices = compiled.rulesByTool.get(toolId);
+  return indices ? firstRuleIn(compiled, indices, 0, indices.length, s, targets, now) : -1;
+}
+
+/** First of `indices[from..to)` whose window contains `now`, that is not model-level and that targets `s`. */
+function firstRuleIn(
+  compiled: CompiledPolicy,
+  indices: ArrayLike<number>,
+  from: number,
+  to: number,
+  s: Subject,
+  targets: Uint8Array | null,
+  now: number,
+): number {
+  const { rules } = compiled.policy;
+  const w = compiled.windows;
+  for (let k = from; k < to; k++) {
+    const i = indices[k]!;
+    if (now < w[2 * i]! || now >= w[2 * i + 1]!) continue;
+    const rule = rules[i]!;
+    if (rule.models) continue; // model-level rules are applied by the content script, not by URL
+    let t = targets ? targets[i]! : 0;
+    if (t === 0) {
+      t = ruleTargets(rule, s) ? 1 : 2;
+      if (targets) targets[i] = t;
+    }
+    if (t === 1) return i;
+  }
+  return -1;
 }
 
 /** The first rule (array order) that names the tool, targets the subject and is active now. */
 export function firstRuleFor(compiled: CompiledPolicy, toolId: string, s: Subject, now: number): Rule | null {
-  for (const i of compiled.rulesByTool.get(toolId) ?? []) {
-    const rule = compiled.policy.rules[i]!;
-    if (rule.models) continue; // model-level rules are applied by the content script, not by URL
-    if (ruleTargets(rule, s) && ruleActiveAt(rule, now)) return rule;
+  const i = firstRuleIndex(compiled, toolId, s, null, now);
+  return i < 0 ? null : compiled.policy.rules[i]!;
+}
+
+/**
+ * Codes of the listed domains the current host falls under, least specific first: fixed scratch
+ * (a DNS name has at most 127 labels), as findCandidate is synchronous and not re-entrant.
+ */
+const MATCHED = new Int32Array(128);
+/** The current URL's normalised path, parsed at most once per lookup and only when needed. */
+let currentPath: string | null = null;
+
+/** Best candidate listing one domain: the longest matching `paths` prefix, then precedence order. */
+function pickCandidate(compiled: CompiledPolicy, code: number, url: string): number {
+  if (code >= 0 && !compiled.candidates[code]!.prefixes) return code;
+  let best = -1;
+  let bestLength = -1;
+  for (const id of compiled.domains.idsOf(code)) {
+    const prefixes = compiled.candidates[id]!.prefixes;
+    let length = 0;
+    if (prefixes) {
+      currentPath ??= normalizePath(parseTarget(url)?.path ?? '/');
+      length = longestPrefix(currentPath, prefixes);
+    }
+    // ids are in precedence order, so on equal length the earlier one stays.
+    if (length > bestLength) {
+      best = id;
+      bestLength = length;
+    }
   }
-  return null;
+  return best;
 }
 
 /** The tool a URL belongs to: the most specific listed domain wins, then tool `paths` narrow it. */
 export function findTool(compiled: CompiledPolicy, url: string): { toolId: string; tool: Tool } | null {
-  const t = parseTarget(url);
-  if (!t || t.isIp || !t.host || (t.scheme !== 'https:' && t.scheme !== 'http:')) return null;
-  for (const suffix of hostSuffixes(t.host)) {
-    const ids = compiled.byDomain.get(suffix);
-    if (!ids) continue;
-    for (const toolId of ids) {
-      const tool = compiled.tools.get(toolId)!;
-      if (pathMatches(t.path, tool.paths)) return { toolId, tool };
-    }
-  }
-  return null;
+  const id = findCandidate(compiled, url);
+  if (id < 0) return null;
+  const c = compiled.candidates[id]!;
+  return { toolId: c.toolId, tool: c.tool };
+}
+
+/** Index into `compiled.candidates` of the URL's tool, or -1. */
+function findCandidate(compiled: CompiledPolicy, url: string): number {
+  const host = hostOfUrl(url);
+  if (host === null) return -1;
+  const matched = compiled.domains.collect(host, MATCHED);
+  currentPath = null;
+  let found = -1;
+  // Most specific listed domain first.
+  for (let m = matched - 1; m >= 0 && found < 0; m--) found = pickCandidate(compiled, MATCHED[m]!, url);
+  currentPath = null;
+  return found;
 }
 
 /** Decide what happens to a URL for this employee at `now` (ms since epoch). Never throws. */
 export function decide(compiled: CompiledPolicy, employee: Employee, url: string, now: number): Decision {
-  const found = findTool(compiled, url);
-  if (!found) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
-  const s = subjectFor(compiled.policy, employee);
-  const rule = firstRuleFor(compiled, found.toolId, s, now);
-  if (rule) return { action: rule.action, toolId: found.toolId, tool: found.tool, rule, notice: rule.notice ?? null, basis: 'rule' };
+  const id = findCandidate(compiled, url);
+  if (id < 0) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
+  const found = compiled.candidates[id]!;
+  const cache = cacheFor(compiled, employee);
+  const i = firstRuleIn(compiled, compiled.ruleList, compiled.ruleStart[id]!, compiled.ruleStart[id + 1]!, cache.subject, cache.targets, now);
+  if (i >= 0) {
+    const rule = compiled.policy.rules[i]!;
+    return { action: rule.action, toolId: found.toolId, tool: found.tool, rule, notice: rule.notice ?? null, basis: 'rule' };
+  }
   return { action: compiled.policy.defaultAction, toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'default' };
 }
 
+let catalogueOnly: CompiledPolicy | null = null;
+
 /** With no valid policy at all: `closed` blocks every catalogue tool, `open` allows and says so. */
 export function decideWithoutPolicy(failMode: 'closed' | 'open', url: string): Decision {
-  const t = parseTarget(url);
-  if (t && !t.isIp && (t.scheme === 'https:' || t.scheme === 'http:')) {
-    for (const [toolId, tool] of Object.entries(CATALOGUE)) {
-      if (tool.domains.some((d) => hostMatchesDomain(t.host, normalizeHost(d)))) {
-        return failMode === 'closed'
-          ? { action: 'block', toolId, tool, rule: null, notice: null, basis: 'fail-closed' }
-          : { action: 'allow', toolId, tool, rule: null, notice: null, basis: 'fail-open' };
-      }
-    }
-  }
-  return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
+  // Same host/path matching as with a policy, over the catalogue alone.
+  catalogueOnly ??= compilePolicy({
+    type: 'ai-geofence-policy', version: 1, serial: 0, issued: '1970-01-01T00:00:00Z', expires: '1970-01-01T00:00:00Z',
+    offices: {}, tools: {}, rules: [], defaultAction: 'allow', unlistedAiAction: 'allow',
+  });
+  const found = findTool(catalogueOnly, url);
+  if (!found) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
+  return failMode === 'closed'
+    ? { action: 'block', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-closed' }
+    : { action: 'allow', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-open' };
 }
 
 /**
@@ -162,10 +352,11 @@ export function decideWithoutPolicy(failMode: 'closed' | 'open', url: string): D
  * and the popup's "what may I use here" list both need.
  */
 export function actionsByTool(compiled: CompiledPolicy, employee: Employee, now: number): Map<string, { action: Action; rule: Rule | null }> {
-  const s = subjectFor(compiled.policy, employee);
+  const cache = cacheFor(compiled, employee);
   const out = new Map<string, { action: Action; rule: Rule | null }>();
   for (const toolId of compiled.tools.keys()) {
-    const rule = firstRuleFor(compiled, toolId, s, now);
+    const i = firstRuleIndex(compiled, toolId, cache.subject, cache.targets, now);
+    const rule = i < 0 ? null : compiled.policy.rules[i]!;
     out.set(toolId, { action: rule ? rule.action : compiled.policy.defaultAction, rule });
   }
   return out;

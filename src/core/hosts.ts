@@ -1,6 +1,7 @@
 /**
  * Host handling that cannot be fooled by URL tricks (Contract 2): the WHATWG URL parser does
- * lower-casing, IDN→punycode, percent-decoding of hosts and userinfo separation for us.
+ * lower-casing, IDN→punycode, percent-decoding of hosts, IPv4 number forms and userinfo
+ * separation for us, exactly as the browser will when it navigates.
  */
 
 export interface ParsedTarget {
@@ -16,20 +17,103 @@ export interface ParsedTarget {
   search: string;
 }
 
+/** After WHATWG parsing every IPv4 form (`0x7f.1`, `2130706433`) is dotted decimal. */
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+/** Characters that mean a policy "domain" is really a URL, a host:port, a wildcard or userinfo. */
+const NOT_A_BARE_HOST = /[/\\?#@:*%\s[\]]/;
 
-/** Normalise a host or domain as written in a policy or URL; returns '' when it is not a host. */
+/**
+ * Lower-case letters, digits and hyphens in dot-separated labels, no `xn--` label (the URL parser
+ * validates punycode) and a last label starting with a letter (the URL parser reads a numeric last
+ * label as IPv4): for these the WHATWG host is the text itself, so the parser can be skipped. A
+ * property test (hosts.test.ts) checks this agreement with `new URL`.
+ */
+function isPlainHost(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return false;
+  let labelStart = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 46;
+    if (c === 46 /* . */) {
+      if (i === labelStart) return false; // empty label
+      if (i - labelStart >= 4 && s.startsWith('xn--', labelStart)) return false;
+      if (i === n) {
+        const first = s.charCodeAt(labelStart);
+        return first >= 97 && first <= 122;
+      }
+      labelStart = i + 1;
+    } else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45)) {
+      return false;
+    }
+  }
+  return false;
+}
+
+/** Normalise a host or domain as written in a policy; returns '' when it is not a bare domain name. */
 export function normalizeHost(input: string): string {
+  if (typeof input !== 'string') return '';
+  if (isPlainHost(input)) return input;
   const raw = input.trim();
-  if (!raw) return '';
+  // Checked before parsing: `claude.ai:80` would otherwise lose its (default) port silently.
+  if (!raw || NOT_A_BARE_HOST.test(raw)) return '';
+  let host: string;
   try {
-    const u = new URL(`http://${raw}/`);
-    // Anything beyond the host (path, userinfo, port) means the input was not a bare host.
-    if (u.username || u.password || u.port || u.pathname !== '/' || u.search || u.hash) return '';
-    return u.hostname.replace(/\.+$/, '');
+    host = new URL(`http://${raw}/`).hostname;
   } catch {
     return '';
   }
+  host = stripTrailingDots(host);
+  // Empty labels (`a..b`, `.a`) are not DNS names; IP literals never match a domain.
+  if (!host || host.startsWith('.') || host.includes('..') || IPV4.test(host)) return '';
+  return host;
+}
+
+function stripTrailingDots(host: string): string {
+  let end = host.length;
+  while (end > 0 && host.charCodeAt(end - 1) === 46) end--;
+  return end === host.length ? host : host.slice(0, end);
+}
+
+/**
+ * The host of an http(s) URL with a domain name, as the WHATWG parser would give it (lower case,
+ * punycode, trailing dots removed), or null for other schemes, IP literals and unparseable text.
+ * `https://plain.host/…` URLs (see `isPlainHost`) skip the parser in one scan; anything else —
+ * userinfo, ports, upper case, IDN, escapes, trailing dots — goes through it. Never throws.
+ */
+export function hostOfUrl(url: string): string | null {
+  if (typeof url !== 'string') return null;
+  const start = url.startsWith('https://') ? 8 : url.startsWith('http://') ? 7 : 0;
+  if (start > 0) {
+    const n = url.length;
+    let labelStart = start;
+    let i = start;
+    let plain = true;
+    for (; i < n; i++) {
+      const c = url.charCodeAt(i);
+      if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45) continue;
+      if (c === 46 /* . */) {
+        if (i === labelStart || isPunycodeLabel(url, labelStart, i)) {
+          plain = false;
+          break;
+        }
+        labelStart = i + 1;
+        continue;
+      }
+      if (c !== 47 /* / */ && c !== 63 /* ? */ && c !== 35 /* # */) plain = false;
+      break;
+    }
+    if (plain && i > labelStart && !isPunycodeLabel(url, labelStart, i)) {
+      const first = url.charCodeAt(labelStart);
+      if (first >= 97 && first <= 122) return url.slice(start, i);
+    }
+  }
+  const t = parseTarget(url);
+  if (!t || t.isIp || !t.host || (t.scheme !== 'https:' && t.scheme !== 'http:')) return null;
+  return t.host;
+}
+
+function isPunycodeLabel(s: string, from: number, to: number): boolean {
+  return to - from >= 4 && s.charCodeAt(from) === 120 && s.charCodeAt(from + 1) === 110 && s.charCodeAt(from + 2) === 45 && s.charCodeAt(from + 3) === 45;
 }
 
 /** Parse a URL for matching; returns null when it cannot be parsed. Never throws. */
@@ -40,13 +124,14 @@ export function parseTarget(url: string): ParsedTarget | null {
   } catch {
     return null;
   }
-  let host = u.hostname.replace(/\.+$/, '');
+  let host = u.hostname;
   let isIp = false;
-  if (host.startsWith('[')) {
+  if (host.charCodeAt(0) === 91 /* [ */) {
     host = host.slice(1, -1);
     isIp = true;
-  } else if (IPV4.test(host)) {
-    isIp = true;
+  } else {
+    host = stripTrailingDots(host);
+    isIp = IPV4.test(host);
   }
   return { scheme: u.protocol, host, isIp, path: u.pathname || '/', search: u.search };
 }
@@ -54,7 +139,7 @@ export function parseTarget(url: string): ParsedTarget | null {
 /** True when `host` is `domain` or one of its subdomains. Both must already be normalised. */
 export function hostMatchesDomain(host: string, domain: string): boolean {
   if (!domain || !host) return false;
-  return host === domain || (host.length > domain.length && host.endsWith(domain) && host[host.length - domain.length - 1] === '.');
+  return host === domain || (host.length > domain.length && host.endsWith(domain) && host.charCodeAt(host.length - domain.length - 1) === 46);
 }
 
 /** Every suffix of a host that could be a listed domain: `a.b.claude.ai` → itself, `b.claude.ai`, `claude.ai`, `ai`. */
@@ -68,11 +153,213 @@ export function hostSuffixes(host: string): string[] {
   return out;
 }
 
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+
+/**
+ * Canonical form of a URL path for prefix matching: unreserved characters percent-decoded
+ * (`/%63hat` is `/chat` to the server), repeated slashes collapsed (servers merge them), dot
+ * segments resolved and lower case (DNR `regexFilter` is case-insensitive too), no trailing slash.
+ */
+export function normalizePath(path: string): string {
+  let p = path;
+  if (p.includes('%')) {
+    p = p.replace(/%([0-9A-Fa-f]{2})/g, (m, hex: string) => {
+      const c = String.fromCharCode(parseInt(hex, 16));
+      return UNRESERVED.test(c) ? c : m;
+    });
+  }
+  if (p.includes('//')) p = p.replace(/\/{2,}/g, '/');
+  // Decoding or collapsing can expose `.`/`..` segments; let the URL parser resolve them.
+  if (p !== path && /(^|\/)\.\.?(\/|$)/.test(p)) {
+    try {
+      p = new URL(p.startsWith('/') ? p : `/${p}`, 'http://h').pathname;
+    } catch {
+      // keep p as is
+    }
+  }
+  p = p.toLowerCase();
+  if (!p.startsWith('/')) p = `/${p}`;
+  while (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
+  return p === '/' ? '' : p;
+}
+
+/** Prefixes as `normalizePath` sees them, for `longestPrefix`; compute once per tool. */
+export function normalizePrefixes(prefixes: readonly string[]): string[] {
+  return prefixes.map(normalizePath);
+}
+
+/** Length of the longest normalised prefix that the normalised path falls under, or -1. */
+export function longestPrefix(normalizedPath: string, normalizedPrefixes: readonly string[]): number {
+  let best = -1;
+  for (const prefix of normalizedPrefixes) {
+    if (prefix.length <= best) continue;
+    if (normalizedPath === prefix || (normalizedPath.startsWith(prefix) && normalizedPath.charCodeAt(prefix.length) === 47 /* / */)) {
+      best = prefix.length;
+    }
+  }
+  return best;
+}
+
+/**
+ * Length of the longest prefix (normalised, see `normalizePath`) that `path` falls under, or -1.
+ * `/chat` covers `/chat`, `/chat/`, `/chat/x`, not `/chatter`. No prefixes: 0 (the whole host).
+ */
+export function matchedPathLength(path: string, prefixes: readonly string[] | undefined): number {
+  if (!prefixes || prefixes.length === 0) return 0;
+  return longestPrefix(normalizePath(path), normalizePrefixes(prefixes));
+}
+
 /** True when `path` is under one of the prefixes (`/chat` covers `/chat`, `/chat/`, `/chat/x`, not `/chatter`). */
 export function pathMatches(path: string, prefixes: readonly string[] | undefined): boolean {
-  if (!prefixes || prefixes.length === 0) return true;
-  return prefixes.some((p) => {
-    if (p.endsWith('/')) return path.startsWith(p) || path === p.slice(0, -1);
-    return path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`) || path.startsWith(`${p}?`);
-  });
+  return matchedPathLength(path, prefixes) >= 0;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+/** Slot layout in `DomainIndex.slots`: hash, suffix length (0 = empty), offset in the pool, list index (-1: no list). */
+const SLOT = 4;
+
+/**
+ * Listed domains → small integer ids, answering "which listed domains does this host fall under"
+ * in a few cache-line reads even for 100,000 domains. Every label-boundary suffix of every listed
+ * domain (`claude.ai` → `ai`, `claude.ai`) is in an open-addressing table of typed arrays, keyed by
+ * a hash computed right to left over the host, so a lookup slices no strings and stops at the first
+ * suffix no listed domain ends with. A suffix carrying ids is confirmed character by character
+ * against a pool of the listed domains: a hash collision can never make a host match a domain.
+ */
+export class DomainIndex {
+  private slots: Int32Array;
+  private mask: number;
+  private used = 0;
+  private readonly pool: Uint16Array;
+  /** Id lists of domains listed with more than one id; a slot refers to list i as -(i + 2). */
+  private readonly lists: number[][] = [];
+
+  /** `domains[i]` (normalised, see `normalizeHost`) is listed with id `ids[i]` ≥ 0; a domain may repeat. */
+  constructor(domains: readonly string[], ids: ArrayLike<number>) {
+    let chars = 0;
+    for (const d of domains) chars += d.length;
+    // Sized for the domains; most of their suffixes are shared (`example`), and the table grows
+    // when it fills past half (load ≤ 0.5 keeps linear probes short).
+    let capacity = 16;
+    while (capacity < domains.length * 2) capacity *= 2;
+    this.mask = capacity - 1;
+    this.slots = new Int32Array(capacity * SLOT);
+    this.pool = new Uint16Array(chars);
+    const pool = this.pool;
+    let start = 0;
+    for (let n = 0; n < domains.length; n++) {
+      const domain = domains[n]!;
+      let h = FNV_OFFSET;
+      for (let i = domain.length - 1; i >= 0; i--) {
+        const c = domain.charCodeAt(i);
+        pool[start + i] = c;
+        h = Math.imul(h ^ c, FNV_PRIME);
+        if (i === 0) this.insert(h, start, domain.length, ids[n]!);
+        else if (domain.charCodeAt(i - 1) === 46) this.insert(h, start + i, domain.length - i, -1);
+      }
+      start += domain.length;
+    }
+  }
+
+  /** Double the table and re-place every slot (hashes are stored, so nothing is re-hashed). */
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
+    this.mask = (this.slots.length / SLOT) - 1;
+    for (let at = 0; at < old.length; at += SLOT) {
+      if (old[at + 1] === 0) continue;
+      let i = old[at]! & this.mask;
+      while (this.slots[i * SLOT + 1] !== 0) i = (i + 1) & this.mask;
+      this.slots.set(old.subarray(at, at + SLOT), i * SLOT);
+    }
+  }
+
+  private insert(h: number, offset: number, length: number, id: number): void {
+    if ((this.used + 1) * 2 > this.slots.length / SLOT) this.grow();
+    const s = this.slots;
+    let sawHash = false;
+    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+      const at = i * SLOT;
+      if (s[at + 1] === 0) {
+        // A bare suffix only marks "some listed domain ends with this"; one slot per hash does.
+        if (id < 0 && sawHash) return;
+        s[at] = h;
+        s[at + 1] = length;
+        s[at + 2] = offset;
+        s[at + 3] = id;
+        this.used++;
+        return;
+      }
+      if (s[at] !== h) continue;
+      sawHash = true;
+      if (id < 0) return;
+      if (s[at + 1] === length && this.sameChars(s[at + 2]!, offset, length)) {
+        const code = s[at + 3]!;
+        if (code === -1) s[at + 3] = id;
+        else if (code >= 0) {
+          if (code !== id) s[at + 3] = -(this.lists.push([code, id]) - 1) - 2;
+        } else if (!this.lists[-code - 2]!.includes(id)) this.lists[-code - 2]!.push(id);
+        return;
+      }
+    }
+  }
+
+  private sameChars(a: number, b: number, length: number): boolean {
+    const p = this.pool;
+    for (let k = 0; k < length; k++) if (p[a + k] !== p[b + k]) return false;
+    return true;
+  }
+
+  /**
+   * Write into `out` a code for each listed domain that `host` (normalised) is or falls under,
+   * least specific first, and return how many. A code ≥ 0 is the domain's only id; read others
+   * with `idsOf`. `out` is caller-owned scratch (128 long covers any DNS name).
+   */
+  collect(host: string, out: Int32Array): number {
+    const s = this.slots;
+    const p = this.pool;
+    const mask = this.mask;
+    let found = 0;
+    let h = FNV_OFFSET;
+    for (let i = host.length - 1; i >= 0; i--) {
+      h = Math.imul(h ^ host.charCodeAt(i), FNV_PRIME);
+      if (i !== 0 && host.charCodeAt(i - 1) !== 46) continue;
+      const length = host.length - i;
+      let present = false;
+      let code = -1;
+      for (let j = h & mask; ; j = (j + 1) & mask) {
+        const at = j * SLOT;
+        if (s[at + 1] === 0) break;
+        if (s[at] !== h) continue;
+        present = true;
+        if (s[at + 3] === -1 || s[at + 1] !== length) continue;
+        const offset = s[at + 2]!;
+        let k = 0;
+        while (k < length && p[offset + k] === host.charCodeAt(i + k)) k++;
+        if (k === length) {
+          code = s[at + 3]!;
+          break;
+        }
+      }
+      // No listed domain ends with this suffix, so none ends with a longer one either.
+      if (!present) break;
+      if (code !== -1 && found < out.length) out[found++] = code;
+    }
+    return found;
+  }
+
+  /** The ids behind a code from `collect`, in insertion order. */
+  idsOf(code: number): readonly number[] {
+    return code >= 0 ? [code] : this.lists[-code - 2]!;
+  }
+
+  /** Every listed domain with its ids, for diagnostics. */
+  *entries(): IterableIterator<[string, readonly number[]]> {
+    const s = this.slots;
+    for (let at = 0; at < s.length; at += SLOT) {
+      if (s[at + 1] === 0 || s[at + 3] === -1) continue;
+      yield [String.fromCharCode(...this.pool.subarray(s[at + 2]!, s[at + 2]! + s[at + 1]!)), this.idsOf(s[at + 3]!)];
+    }
+  }
 }

@@ -1,7 +1,25 @@
 /**
- * Semantic lint of a policy (Contract 3 `lint`). Stub: the full checks come with issue 3.
+ * Semantic lint of a policy (Contract 3 `lint`): schema errors plus the mistakes a schema cannot
+ * see (unknown ids, unreachable rules, blocked alternatives, dates, domains, risky patterns).
+ *
+ * The semantic checks read the raw document defensively, so one schema error does not hide the
+ * others: compliance fixes everything in one pass.
  */
-import { parsePolicy } from './policy-schema.ts';
+import { CATALOGUE } from './catalogue.ts';
+import { ruleTargets, type Subject, type Targeting } from './decide.ts';
+import { normalizeHost } from './hosts.ts';
+import {
+  DataControlsSchema,
+  ModelSchema,
+  NoticeSchema,
+  OfficeSchema,
+  parsePolicy,
+  PatternSchema,
+  PolicySchema,
+  RuleSchema,
+  ToolSchema,
+  formatJsonPath,
+} from './policy-schema.ts';
 
 export interface LintIssue {
   severity: 'error' | 'warning';
@@ -10,10 +28,454 @@ export interface LintIssue {
   message: string;
 }
 
+type Obj = Record<string, unknown>;
+type Key = string | number;
+
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
+/** The strings of an array, or undefined when it is not an array (the schema reports that). */
+const strings = (x: unknown): string[] | undefined => (Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : undefined);
+const own = (o: Obj, k: string): boolean => Object.hasOwn(o, k);
+
+const TARGET_FIELDS = ['offices', 'jurisdictions', 'regions', 'groups', 'exceptOffices', 'exceptJurisdictions', 'exceptRegions', 'exceptGroups'] as const;
+
+/** The parts of a rule the checks need, read without trusting the document's types. */
+interface RuleView {
+  index: number;
+  id: string | undefined;
+  tools: string[];
+  action: string | undefined;
+  targeting: Targeting;
+  from: number | undefined;
+  until: number | undefined;
+  hasModels: boolean;
+  raw: Obj;
+}
+
 /** Schema and semantic problems of a parsed (not yet validated) policy document. Never throws. */
 export function lintPolicy(input: unknown, now: number = Date.now()): LintIssue[] {
-  void now;
+  try {
+    return lint(input, now);
+  } catch (e) {
+    // A lint that crashes on odd input would hide every other finding; say so instead.
+    return [{ severity: 'error', path: '$', message: `the document could not be checked: ${e instanceof Error ? e.message : String(e)}` }];
+  }
+}
+
+function lint(input: unknown, now: number): LintIssue[] {
+  const issues: LintIssue[] = [];
+  const add = (severity: LintIssue['severity'], keys: readonly Key[], message: string) => issues.push({ severity, path: formatJsonPath(keys), message });
+
   const parsed = parsePolicy(input);
-  if (!parsed.ok) return parsed.issues.map((i) => ({ severity: 'error', path: i.path, message: i.message }));
-  return [];
+  const schemaIssues = parsed.ok ? [] : parsed.issues;
+  if (!isObj(input)) return schemaIssues.map((i) => ({ severity: 'error', path: i.path, message: i.message }));
+
+  checkUnknownKeys(input, add);
+  const offices = isObj(input.offices) ? input.offices : {};
+  const policyTools = isObj(input.tools) ? input.tools : {};
+  const knownTool = (id: string) => own(policyTools, id) || own(CATALOGUE, id);
+  const rules = Array.isArray(input.rules) ? input.rules.map(readRule) : [];
+
+  checkDates(input, now, add);
+  checkOffices(offices, add);
+  const domainPaths = checkDomains(policyTools, add);
+
+  const firstById = new Map<string, number>();
+  for (const r of rules) {
+    if (r.id !== undefined) {
+      const first = firstById.get(r.id);
+      if (first === undefined) firstById.set(r.id, r.index);
+      else add('error', ['rules', r.index, 'id'], `duplicate rule id "${r.id}" (first used at ${formatJsonPath(['rules', first, 'id'])}); audit events and notices name rules by id`);
+    }
+    strings(r.raw.tools)?.forEach((t, k) => {
+      if (!knownTool(t)) add('error', ['rules', r.index, 'tools', k], `unknown tool "${t}": not defined in $.tools nor in the built-in catalogue`);
+    });
+    for (const field of ['offices', 'exceptOffices'] as const) {
+      strings(r.raw[field])?.forEach((o, k) => {
+        if (!own(offices, o)) add('error', ['rules', r.index, field, k], `unknown office "${o}": not a key of $.offices`);
+      });
+    }
+    for (const field of TARGET_FIELDS.slice(0, 4)) {
+      if (Array.isArray(r.raw[field]) && (r.raw[field] as unknown[]).length === 0) {
+        add('warning', ['rules', r.index, field], `an empty "${field}" list matches no employee, so this rule never applies; remove the field to mean "any"`);
+      }
+    }
+    const notice = isObj(r.raw.notice) ? r.raw.notice : undefined;
+    strings(notice?.alternatives)?.forEach((t, k) => {
+      if (!knownTool(t)) add('error', ['rules', r.index, 'notice', 'alternatives', k], `unknown alternative tool "${t}": not defined in $.tools nor in the built-in catalogue`);
+    });
+    if (r.from !== undefined && r.until !== undefined && r.from >= r.until) {
+      add('error', ['rules', r.index, 'until'], `"until" (${String(r.raw.until)}) is not after "from" (${String(r.raw.from)}): the rule never applies`);
+    } else if (r.until !== undefined && r.until <= now) {
+      add('warning', ['rules', r.index, 'until'], `the rule's window ended at ${String(r.raw.until)}; it no longer applies`);
+    }
+    if (r.raw.dataControls !== undefined) {
+      if (r.action === 'block') {
+        add('error', ['rules', r.index, 'dataControls'], '"dataControls" is only for rules whose action is not "block" (a blocked tool cannot be used at all)');
+      }
+      checkPatterns(r, add);
+    }
+  }
+
+  checkShadowing(rules, offices, add);
+  checkAlternatives(rules, input, offices, knownTool, now, add);
+
+  // A specific domain finding replaces the schema's generic message at the same path.
+  const all = [
+    ...schemaIssues.filter((i) => !domainPaths.has(i.path)).map((i): LintIssue => ({ severity: 'error', path: i.path, message: i.message })),
+    ...issues,
+  ];
+  return all;
+}
+
+function readRule(raw: unknown, index: number): RuleView {
+  const r = isObj(raw) ? raw : {};
+  const targeting: Targeting = {};
+  for (const f of TARGET_FIELDS) {
+    const list = strings(r[f]);
+    if (list) targeting[f] = list;
+  }
+  const time = (x: unknown) => {
+    const t = typeof x === 'string' ? Date.parse(x) : NaN;
+    return Number.isNaN(t) ? undefined : t;
+  };
+  return {
+    index,
+    id: str(r.id),
+    tools: strings(r.tools) ?? [],
+    action: str(r.action),
+    targeting,
+    from: time(r.from),
+    until: time(r.until),
+    hasModels: r.models !== undefined,
+    raw: r,
+  };
+}
+
+type Add = (severity: LintIssue['severity'], keys: readonly Key[], message: string) => void;
+
+const KNOWN_KEYS = {
+  policy: Object.keys(PolicySchema.entries),
+  office: Object.keys(OfficeSchema.entries),
+  tool: Object.keys(ToolSchema.entries),
+  model: Object.keys(ModelSchema.entries),
+  match: ['query', 'pathPrefixes', 'text'],
+  rule: Object.keys(RuleSchema.entries),
+  notice: Object.keys(NoticeSchema.entries),
+  dataControls: Object.keys(DataControlsSchema.entries),
+  pattern: Object.keys(PatternSchema.entries),
+};
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Unknown properties are dropped by validation. A misspelt `exceptOffice` would silently widen a
+ * rule to everyone, so a near-miss of a known name is an error; anything else a warning.
+ */
+function checkUnknownKeys(doc: Obj, add: Add): void {
+  const check = (o: unknown, known: readonly string[], keys: readonly Key[]) => {
+    if (!isObj(o)) return;
+    for (const k of Object.keys(o)) {
+      if (known.includes(k)) continue;
+      const near = known.find((n) => editDistance(k, n) <= Math.max(1, Math.min(3, Math.floor(n.length / 4))));
+      if (near) add('error', [...keys, k], `unknown property "${k}" is ignored; did you mean "${near}"?`);
+      else add('warning', [...keys, k], `unknown property "${k}" is ignored`);
+    }
+  };
+  check(doc, KNOWN_KEYS.policy, []);
+  if (isObj(doc.offices)) for (const [id, o] of Object.entries(doc.offices)) check(o, KNOWN_KEYS.office, ['offices', id]);
+  if (isObj(doc.tools)) {
+    for (const [id, t] of Object.entries(doc.tools)) {
+      check(t, KNOWN_KEYS.tool, ['tools', id]);
+      if (isObj(t) && isObj(t.models)) {
+        for (const [m, model] of Object.entries(t.models)) {
+          check(model, KNOWN_KEYS.model, ['tools', id, 'models', m]);
+          if (isObj(model)) check(model.match, KNOWN_KEYS.match, ['tools', id, 'models', m, 'match']);
+        }
+      }
+    }
+  }
+  if (Array.isArray(doc.rules)) {
+    doc.rules.forEach((r: unknown, i) => {
+      check(r, KNOWN_KEYS.rule, ['rules', i]);
+      if (!isObj(r)) return;
+      check(r.notice, KNOWN_KEYS.notice, ['rules', i, 'notice']);
+      check(r.dataControls, KNOWN_KEYS.dataControls, ['rules', i, 'dataControls']);
+      if (isObj(r.dataControls) && Array.isArray(r.dataControls.patterns)) {
+        r.dataControls.patterns.forEach((p: unknown, k) => check(p, KNOWN_KEYS.pattern, ['rules', i, 'dataControls', 'patterns', k]));
+      }
+    });
+  }
+}
+
+function checkDates(doc: Obj, now: number, add: Add): void {
+  const issued = typeof doc.issued === 'string' ? Date.parse(doc.issued) : NaN;
+  const expires = typeof doc.expires === 'string' ? Date.parse(doc.expires) : NaN;
+  if (!Number.isNaN(expires) && expires <= now) {
+    add('error', ['expires'], `the policy expired at ${String(doc.expires)}; clients refuse it (set a later "expires" and a higher "serial")`);
+  }
+  if (!Number.isNaN(issued) && !Number.isNaN(expires) && issued >= expires) {
+    add('error', ['issued'], `"issued" (${String(doc.issued)}) is not before "expires" (${String(doc.expires)})`);
+  }
+}
+
+function checkOffices(offices: Obj, add: Add): void {
+  for (const [id, o] of Object.entries(offices)) {
+    if (isObj(o) && typeof o.name === 'string' && o.name.trim() === '' && o.name !== '') {
+      add('error', ['offices', id, 'name'], 'an office needs a name employees recognise (it is blank)');
+    }
+  }
+}
+
+const IP_LIKE = /^(\d{1,3}(\.\d{1,3}){3}|\[?[0-9a-f:]*:[0-9a-f:.]*\]?)$/i;
+
+/** Why a policy domain cannot be matched, or null when it is fine. */
+export function domainProblem(domain: string): { severity: LintIssue['severity']; message: string } | null {
+  const d = domain.trim();
+  const bad = (message: string) => ({ severity: 'error' as const, message: `"${domain}" ${message}` });
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(d)) return bad('is a URL; list the host only, e.g. "claude.ai" (subdomains are included)');
+  if (d.includes('*')) return bad('contains a wildcard; list the parent domain, subdomains are always included');
+  if (IP_LIKE.test(d)) return bad('is an IP address; IP literals never match a domain');
+  if (/[/?#]/.test(d)) return bad('contains a path; list the host only and use the tool\'s "paths" to narrow it');
+  if (d.includes('@')) return bad('contains userinfo ("@"); list the host only');
+  if (/:\d*$/.test(d)) return bad('contains a port; ports are ignored, list the host only');
+  const host = normalizeHost(d);
+  if (!host) {
+    // WHATWG normalises other IPv4 forms (`0x7f.1`, `2130706433`) to dotted decimal.
+    try {
+      if (/^\d{1,3}(\.\d{1,3}){3}$/.test(new URL(`http://${d}/`).hostname)) return bad('is an IP address; IP literals never match a domain');
+    } catch {
+      // not a host at all; reported below
+    }
+    return bad('is not a domain name');
+  }
+  if (!host.includes('.')) {
+    return { severity: 'warning', message: `"${domain}" is a single label: as a top-level domain it would match every host under it; only an intranet host name should look like this` };
+  }
+  return null;
+}
+
+/** Returns the paths it reported, so the schema's generic domain message can give way. */
+function checkDomains(tools: Obj, add: Add): Set<string> {
+  const reported = new Set<string>();
+  for (const [id, t] of Object.entries(tools)) {
+    if (!isObj(t)) continue;
+    (Array.isArray(t.domains) ? t.domains : []).forEach((d: unknown, k) => {
+      if (typeof d !== 'string') return;
+      const problem = domainProblem(d);
+      if (!problem) return;
+      const keys = ['tools', id, 'domains', k];
+      add(problem.severity, keys, problem.message);
+      reported.add(formatJsonPath(keys));
+    });
+  }
+  return reported;
+}
+
+/** Quantifiers that can repeat many times: `*`, `+`, `{n,}` and `{n,m}` with a large m. */
+function readQuantifier(re: string, i: number): { end: number; unbounded: boolean } | null {
+  const c = re[i];
+  if (c === '*' || c === '+') return { end: i + 1, unbounded: true };
+  if (c === '?') return { end: i + 1, unbounded: false };
+  if (c === '{') {
+    const m = /^\{(\d+)(,(\d*))?\}/.exec(re.slice(i));
+    if (!m) return null;
+    const max = m[2] === undefined ? Number(m[1]) : m[3] === '' ? Infinity : Number(m[3]);
+    return { end: i + m[0].length, unbounded: max > 16 };
+  }
+  return null;
+}
+
+/**
+ * Heuristic for catastrophic backtracking: a group that contains an unbounded quantifier and is
+ * itself repeated without bound, as in `(a+)+`, `(\w+\s?)*` or `((ab)*c){2,}`.
+ */
+export function hasNestedQuantifier(re: string): boolean {
+  const stack: boolean[] = [false]; // per open group: does it contain an unbounded quantifier?
+  let lastGroupUnbounded: boolean | null = null; // the atom just closed was a group (and its flag)
+  for (let i = 0; i < re.length; ) {
+    const c = re[i]!;
+    if (c === '\\') {
+      i += 2;
+      lastGroupUnbounded = null;
+      continue;
+    }
+    if (c === '[') {
+      let j = i + 1;
+      if (re[j] === '^') j++;
+      if (re[j] === ']') j++;
+      while (j < re.length && re[j] !== ']') j += re[j] === '\\' ? 2 : 1;
+      i = j + 1;
+      lastGroupUnbounded = null;
+      continue;
+    }
+    if (c === '(') {
+      stack.push(false);
+      i++;
+      if (re[i] === '?') {
+        // (?:  (?=  (?!  (?<=  (?<!  (?<name>
+        const m = /^\?(:|=|!|<=|<!|<[A-Za-z_$][\w$]*>)/.exec(re.slice(i));
+        i += m ? m[0].length : 1;
+      }
+      lastGroupUnbounded = null;
+      continue;
+    }
+    if (c === ')') {
+      const inner = stack.length > 1 ? stack.pop()! : false;
+      lastGroupUnbounded = inner;
+      if (inner) stack[stack.length - 1] = true;
+      i++;
+      continue;
+    }
+    const q = readQuantifier(re, i);
+    if (q) {
+      if (q.unbounded) {
+        if (lastGroupUnbounded) return true;
+        stack[stack.length - 1] = true;
+      }
+      i = q.end;
+      if (re[i] === '?') i++; // lazy
+      lastGroupUnbounded = null;
+      continue;
+    }
+    lastGroupUnbounded = null;
+    i++;
+  }
+  return false;
+}
+
+function checkPatterns(r: RuleView, add: Add): void {
+  const dc = r.raw.dataControls;
+  if (!isObj(dc) || !Array.isArray(dc.patterns)) return;
+  dc.patterns.forEach((p: unknown, k) => {
+    if (!isObj(p) || typeof p.regex !== 'string') return;
+    const keys = ['rules', r.index, 'dataControls', 'patterns', k, 'regex'];
+    try {
+      new RegExp(p.regex, 'g');
+    } catch (e) {
+      add('error', keys, `not a valid regular expression: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    if (hasNestedQuantifier(p.regex)) {
+      add('error', keys, `"${p.regex}" nests repeated groups (like "(a+)+"): it can backtrack catastrophically and freeze the page; rewrite it without a repeated group that itself repeats`);
+    }
+  });
+}
+
+/** Every office a rule could meet: the office table, codes named in rules, and one unknown code. */
+function officeUniverse(rules: readonly RuleView[], offices: Obj): Subject[] {
+  const codes = new Set(Object.keys(offices));
+  for (const r of rules) for (const o of [...(r.targeting.offices ?? []), ...(r.targeting.exceptOffices ?? [])]) codes.add(o);
+  let other = '\u0000other';
+  while (codes.has(other)) other += '_';
+  codes.add(other);
+  return [...codes].map((code) => {
+    const o = own(offices, code) && isObj(offices[code]) ? (offices[code] as Obj) : {};
+    return { office: code, jurisdiction: str(o.jurisdiction), regions: strings(o.regions) ?? [], groups: [] };
+  });
+}
+
+/** Does the office part of `rule` select `s` (groups ignored)? */
+function officePart(rule: Targeting, s: Subject): boolean {
+  return ruleTargets({ ...rule, groups: undefined, exceptGroups: undefined }, s);
+}
+
+/** Is every group set that `later` accepts also accepted by `earlier`? (Group sets are arbitrary.) */
+function groupsCovered(earlier: Targeting, later: Targeting): boolean {
+  const exceptL = later.exceptGroups ?? [];
+  if (!(earlier.exceptGroups ?? []).every((g) => exceptL.includes(g))) return false;
+  if (!earlier.groups) return true;
+  if (!later.groups) return false;
+  return later.groups.filter((g) => !exceptL.includes(g)).every((g) => earlier.groups!.includes(g));
+}
+
+function groupsSatisfiable(t: Targeting): boolean {
+  return !t.groups || t.groups.some((g) => !(t.exceptGroups ?? []).includes(g));
+}
+
+/** A rule is unreachable when an earlier, always-active rule covers all its tools and employees. */
+function checkShadowing(rules: readonly RuleView[], offices: Obj, add: Add): void {
+  const universe = officeUniverse(rules, offices);
+  for (const later of rules) {
+    if (later.tools.length === 0) continue;
+    const reach = universe.filter((s) => officePart(later.targeting, s));
+    if (reach.length === 0 || !groupsSatisfiable(later.targeting)) continue; // targets no one: not "shadowed"
+    for (const earlier of rules) {
+      if (earlier.index >= later.index) break;
+      if (earlier.from !== undefined || earlier.until !== undefined || earlier.hasModels) continue;
+      if (earlier.raw.from !== undefined || earlier.raw.until !== undefined) continue;
+      if (!later.tools.every((t) => earlier.tools.includes(t))) continue;
+      if (!reach.every((s) => officePart(earlier.targeting, s))) continue;
+      if (!groupsCovered(earlier.targeting, later.targeting)) continue;
+      const name = earlier.id !== undefined ? ` ("${earlier.id}")` : '';
+      add('error', ['rules', later.index], `unreachable rule: ${formatJsonPath(['rules', earlier.index])}${name} comes first and already decides every employee and tool it targets (the first matching rule wins)`);
+      break;
+    }
+  }
+}
+
+/** What `toolId` gets for subject `s` at `at`, following first-match-wins, with the reason. */
+function actionFor(rulesNaming: readonly RuleView[], defaultAction: string, s: Subject, at: number): { action: string; by: string } {
+  for (const r of rulesNaming) {
+    if (r.hasModels) continue;
+    if ((r.from !== undefined && at < r.from) || (r.until !== undefined && at >= r.until)) continue;
+    if (ruleTargets(r.targeting, s)) return { action: r.action ?? 'allow', by: r.id !== undefined ? `rule "${r.id}"` : formatJsonPath(['rules', r.index]) };
+  }
+  return { action: defaultAction, by: '"defaultAction"' };
+}
+
+/** An alternative offered in a notice must not itself be blocked where that notice is shown. */
+function checkAlternatives(rules: readonly RuleView[], doc: Obj, offices: Obj, knownTool: (id: string) => boolean, now: number, add: Add): void {
+  const defaultAction = str(doc.defaultAction) ?? 'allow';
+  const byTool = new Map<string, RuleView[]>();
+  for (const r of rules) {
+    for (const t of new Set(r.tools)) {
+      const list = byTool.get(t);
+      if (list) list.push(r);
+      else byTool.set(t, [r]);
+    }
+  }
+  const known = Object.keys(offices).map((code) => {
+    const o = isObj(offices[code]) ? (offices[code] as Obj) : {};
+    return { office: code, jurisdiction: str(o.jurisdiction), regions: strings(o.regions) ?? [], groups: [] as string[] };
+  });
+  for (const r of rules) {
+    const notice = isObj(r.raw.notice) ? r.raw.notice : undefined;
+    const alternatives = strings(notice?.alternatives);
+    if (!alternatives || alternatives.length === 0) continue;
+    // Judge at the moment the rule takes effect; group-targeted rules are judged per listed group.
+    const at = r.from !== undefined && r.from > now ? r.from : now;
+    const groupSets = r.targeting.groups ? r.targeting.groups.filter((g) => !(r.targeting.exceptGroups ?? []).includes(g)).map((g) => [g]) : [[]];
+    alternatives.forEach((alt, k) => {
+      if (!knownTool(alt)) return; // reported as unknown
+      const blockedAt: string[] = [];
+      let by = '';
+      for (const office of known) {
+        for (const groups of groupSets) {
+          const s = { ...office, groups };
+          if (!ruleTargets(r.targeting, s)) continue;
+          const d = actionFor(byTool.get(alt) ?? [], defaultAction, s, at);
+          if (d.action === 'block') {
+            if (!blockedAt.includes(office.office)) blockedAt.push(office.office);
+            by ||= d.by;
+          }
+        }
+      }
+      if (blockedAt.length > 0) {
+        add('error', ['rules', r.index, 'notice', 'alternatives', k], `alternative "${alt}" is itself blocked (by ${by}) for office ${blockedAt.join(', ')}, where this rule applies`);
+      }
+    });
+  }
 }

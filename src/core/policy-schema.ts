@@ -7,25 +7,41 @@
  * `@valibot/to-json-schema`.
  */
 import * as v from 'valibot';
+import { normalizeHost } from './hosts.ts';
 
 export const POLICY_TYPE = 'ai-geofence-policy';
 export const POLICY_VERSION = 1;
 export const POLICY_JWS_TYP = 'ai-geofence-policy+jws';
 
+/** True when `YYYY-MM-DD…` names a real calendar day (Date.parse rolls 2026-02-30 over to March). */
+function realCalendarDay(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(s);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
+
+const INSTANT_MESSAGE = 'expected an ISO 8601 instant such as "2026-11-20T00:00:00Z"';
 const isoInstant = v.pipe(
-  v.string(),
-  v.isoTimestamp('expected an ISO 8601 instant such as "2026-11-20T00:00:00Z"'),
+  v.string(INSTANT_MESSAGE),
+  v.isoTimestamp(INSTANT_MESSAGE),
+  // valibot accepts forms such as "+08" that Date.parse cannot read; every engine must agree on the instant.
+  v.check((s) => !Number.isNaN(Date.parse(s)) && realCalendarDay(s), INSTANT_MESSAGE),
 );
 /** A date ("2026-11-20") or an instant. */
 const isoDateOrInstant = v.pipe(
   v.string(),
   v.check(
-    (s) => /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(s) && !Number.isNaN(Date.parse(s)),
+    (s) => /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(s) && !Number.isNaN(Date.parse(s)) && realCalendarDay(s),
     'expected an ISO 8601 date ("2026-11-20") or instant',
   ),
 );
-const id = v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(200));
-const idList = v.array(id);
+const id = v.pipe(v.string('expected an id string'), v.minLength(1, 'must not be empty'), v.maxLength(200));
+const idList = v.array(id, 'expected an array of id strings');
+/** The instant and id schemas, shared with the other signed documents (exceptions). */
+export const IsoInstantSchema = isoInstant;
+export const IdSchema = id;
 
 /** A text shown to employees: a plain string, or a map of BCP 47 language tags with `en` required. */
 export const LocalizedTextSchema = v.union(
@@ -92,6 +108,11 @@ export const RuleSchema = v.object({
   allowForMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(60 * 24 * 30)), 60),
   /** A warn rule may ask for a typed justification before proceeding. */
   requireJustification: v.optional(v.boolean(), false),
+  /**
+   * A block rule may ask the employee to confirm once that they have read its notice (issue 11);
+   * asked again whenever `notice.version` changes. See src/core/acknowledgements.ts.
+   */
+  requireAcknowledgement: v.optional(v.boolean()),
   models: v.optional(idList),
   dataControls: v.optional(DataControlsSchema),
 });
@@ -111,7 +132,17 @@ export const ModelSchema = v.object({
 export const ToolSchema = v.object({
   name: v.pipe(v.string(), v.minLength(1)),
   vendor: v.optional(v.string()),
-  domains: v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1, 'a tool needs at least one domain')),
+  domains: v.pipe(
+    v.array(
+      v.pipe(
+        v.string('expected a domain name string'),
+        // A domain the matcher cannot use would silently enforce nothing: refuse it.
+        v.check((d) => normalizeHost(d) !== '', 'expected a domain name such as "claude.ai" (no scheme, path, port, wildcard or IP address)'),
+      ),
+      'expected an array of domain names',
+    ),
+    v.minLength(1, 'a tool needs at least one domain'),
+  ),
   paths: v.optional(v.array(v.pipe(v.string(), v.startsWith('/', 'a path prefix starts with "/"')))),
   url: v.optional(v.pipe(v.string(), v.url('expected an absolute URL'))),
   tenantHeaders: v.optional(v.record(v.string(), v.string())),
@@ -120,7 +151,7 @@ export const ToolSchema = v.object({
 export type Tool = v.InferOutput<typeof ToolSchema>;
 
 export const OfficeSchema = v.object({
-  name: v.pipe(v.string(), v.minLength(1, 'an office needs a name')),
+  name: v.pipe(v.string('an office needs a name (a string)'), v.minLength(1, 'an office needs a name')),
   jurisdiction: v.optional(v.string()),
   regions: v.optional(idList),
   failMode: v.optional(v.picklist(['closed', 'open'])),
@@ -130,7 +161,13 @@ export type Office = v.InferOutput<typeof OfficeSchema>;
 export const PolicySchema = v.object({
   type: v.literal(POLICY_TYPE, `expected "${POLICY_TYPE}"`),
   version: v.literal(POLICY_VERSION, `expected ${POLICY_VERSION}`),
-  serial: v.pipe(v.number('expected a number'), v.integer('expected an integer'), v.minValue(0)),
+  // Beyond 2^53 integers lose precision, and a huge serial would lock out every later policy.
+  serial: v.pipe(
+    v.number('expected an integer serial number'),
+    v.integer('expected an integer serial number'),
+    v.minValue(0, 'expected a serial number ≥ 0'),
+    v.maxValue(Number.MAX_SAFE_INTEGER, 'expected a serial number ≤ 2^53 − 1'),
+  ),
   issued: isoInstant,
   expires: isoInstant,
   issuer: v.optional(v.string()),
@@ -152,20 +189,35 @@ export interface SchemaIssue {
   message: string;
 }
 
-function issuePath(issue: v.BaseIssue<unknown>): string {
+/** A JSON path such as `$.rules[0].action` or `$.tools["firm-llm"].domains[1]` from its keys. */
+export function formatJsonPath(keys: ReadonlyArray<string | number>): string {
   let p = '$';
-  for (const item of issue.path ?? []) {
-    const key = (item as { key: unknown }).key;
-    p += typeof key === 'number' ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(key)}]`;
+  for (const key of keys) {
+    p += typeof key === 'number' ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
   }
   return p;
+}
+
+function issuePath(issue: v.BaseIssue<unknown>): string {
+  return formatJsonPath((issue.path ?? []).map((item) => {
+    const key = (item as { key: unknown }).key;
+    return typeof key === 'number' ? key : String(key);
+  }));
+}
+
+/** valibot words a missing property as "Invalid key"; say plainly what is missing. */
+function issueMessage(issue: v.BaseIssue<unknown>): string {
+  if (issue.kind === 'schema' && issue.type === 'object' && issue.input === undefined && issue.expected?.startsWith('"')) {
+    return `missing required property ${issue.expected}`;
+  }
+  return issue.message;
 }
 
 /** Validate a parsed policy payload; never throws. */
 export function parsePolicy(input: unknown): { ok: true; policy: Policy } | { ok: false; issues: SchemaIssue[] } {
   const result = v.safeParse(PolicySchema, input);
   if (result.success) return { ok: true, policy: result.output };
-  return { ok: false, issues: result.issues.map((i) => ({ path: issuePath(i), message: i.message })) };
+  return { ok: false, issues: result.issues.map((i) => ({ path: issuePath(i), message: issueMessage(i) })) };
 }
 
 /** Human-readable one-liner of schema issues. */

@@ -6,40 +6,59 @@ export const MAX_JSON_DEPTH = 64;
 
 export type StrictJsonResult = { ok: true; value: unknown } | { ok: false; message: string };
 
+/**
+ * One linear pass outside JSON.parse: the deepest nesting, or the first duplicate key. Runs before
+ * parsing so a nesting bomb costs one cheap scan, not a full parse; bounded on invalid input.
+ */
+function scan(text: string, maxDepth: number): { depthExceeded: true } | { duplicate: string } | null {
+  const stack: Array<Set<string> | null> = [];
+  let expectKey = false;
+  let duplicate: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 123 /* { */ || c === 91 /* [ */) {
+      stack.push(c === 123 ? new Set() : null);
+      if (stack.length > maxDepth) return { depthExceeded: true };
+      expectKey = c === 123;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 44 /* , */) {
+      expectKey = stack[stack.length - 1] instanceof Set;
+    } else if (c === 34 /* " */) {
+      let j = i + 1;
+      while (j < text.length && text.charCodeAt(j) !== 34) j += text.charCodeAt(j) === 92 /* \ */ ? 2 : 1;
+      if (expectKey && duplicate === null) {
+        const keys = stack[stack.length - 1];
+        let key: string;
+        try {
+          key = JSON.parse(text.slice(i, j + 1)) as string;
+        } catch {
+          return null; // invalid JSON: JSON.parse will say why
+        }
+        if (keys instanceof Set) {
+          if (keys.has(key)) duplicate = key;
+          else keys.add(key);
+        }
+      }
+      expectKey = false;
+      i = j;
+    }
+  }
+  return duplicate === null ? null : { duplicate };
+}
+
 /** Parse JSON, refusing duplicate keys and nesting deeper than `maxDepth`. Never throws. */
 export function parseStrictJson(text: string, maxDepth = MAX_JSON_DEPTH): StrictJsonResult {
+  if (typeof text !== 'string') return { ok: false, message: 'expected JSON text' };
+  const found = scan(text, maxDepth);
+  if (found && 'depthExceeded' in found) return { ok: false, message: `nesting deeper than ${maxDepth} levels` };
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
     return { ok: false, message: e instanceof Error ? e.message : String(e) };
   }
-  // A linear scan over the (already valid) text: track the keys of each open object.
-  const stack: Array<Set<string> | null> = [];
-  let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '{' || c === '[') {
-      stack.push(c === '{' ? new Set() : null);
-      if (stack.length > maxDepth) return { ok: false, message: `nesting deeper than ${maxDepth} levels` };
-      expectKey = c === '{';
-    } else if (c === '}' || c === ']') {
-      stack.pop();
-      expectKey = false;
-    } else if (c === ',') {
-      expectKey = stack[stack.length - 1] instanceof Set;
-    } else if (c === '"') {
-      let j = i + 1;
-      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      if (expectKey) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
-        const keys = stack[stack.length - 1] as Set<string>;
-        if (keys.has(key)) return { ok: false, message: `duplicate key ${JSON.stringify(key)}` };
-        keys.add(key);
-        expectKey = false;
-      }
-      i = j;
-    }
-  }
+  if (found) return { ok: false, message: `duplicate key ${JSON.stringify(found.duplicate)}` };
   return { ok: true, value };
 }

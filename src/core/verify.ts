@@ -35,7 +35,9 @@ export type RefusalCode =
   | 'not-yet-valid'
   | 'expired'
   | 'rollback'
-  | 'no-trusted-keys';
+  | 'no-trusted-keys'
+  /** A signed exceptions document (issue 11) that does not match its schema. */
+  | 'invalid-exceptions';
 
 export type VerifyResult =
   | { ok: true; policy: Policy; payloadText: string; payloadHash: string; signers: string[] }
@@ -69,6 +71,32 @@ function algForKey(k: PublicJwk): SigningAlg {
   return k.kty === 'OKP' ? 'EdDSA' : 'ES256';
 }
 
+/** The key material itself: two `kid`s for one key must not count as two signers. */
+function keyIdentity(k: PublicJwk): string {
+  return `${k.kty}|${k.crv}|${k.x}|${k.y ?? ''}`;
+}
+
+/** UTF-8 length without allocating the encoded bytes. */
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** True when the document is over `MAX_POLICY_BYTES` in UTF-8 (endless-data attack). */
+export function isOversized(text: string): boolean {
+  // UTF-8 never has fewer bytes than UTF-16 code units, so the cheap test settles most cases.
+  return text.length > MAX_POLICY_BYTES || utf8Length(text) > MAX_POLICY_BYTES;
+}
+
 /** SHA-256 of a string as lower-case hex. */
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
@@ -84,12 +112,11 @@ interface SignatureEntry {
 function splitJws(text: string): { payload: string; signatures: SignatureEntry[] } | string {
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(trimmed);
-    } catch {
-      return 'the document starts with "{" but is not valid JSON';
-    }
+    // Strict: with duplicate "payload" keys, two JSON readers could verify different documents.
+    const parsed = parseStrictJson(trimmed);
+    if (!parsed.ok) return `the document starts with "{" but is not acceptable JSON: ${parsed.message}`;
+    const doc = parsed.value;
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return 'the JSON serialization must be an object';
     const d = doc as { payload?: unknown; signatures?: unknown; protected?: unknown; signature?: unknown };
     if (typeof d.payload !== 'string') return 'JSON serialization without a "payload" string';
     // Flattened serialization is one signature; general has an array.
@@ -111,8 +138,9 @@ function splitJws(text: string): { payload: string; signatures: SignatureEntry[]
 
 function decodeHeader(b64: string): Record<string, unknown> | null {
   try {
-    const h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64url.decode(b64)));
-    return h && typeof h === 'object' && !Array.isArray(h) ? h : null;
+    const parsed = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(base64url.decode(b64)));
+    const h = parsed.ok ? parsed.value : null;
+    return h && typeof h === 'object' && !Array.isArray(h) ? (h as Record<string, unknown>) : null;
   } catch {
     return null;
   }
@@ -125,14 +153,21 @@ export async function verifySignatures(
   threshold: number,
   typ: string,
 ): Promise<{ ok: true; payload: Uint8Array; signers: string[] } | { ok: false; code: RefusalCode; message: string }> {
-  if (text.length > MAX_POLICY_BYTES) return { ok: false, code: 'too-large', message: `the document is larger than ${MAX_POLICY_BYTES} bytes` };
-  const keys = new Map<string, PublicJwk>();
-  for (const k of trustedKeys) if (checkTrustedKey(k) === null) keys.set((k as PublicJwk).kid, k as PublicJwk);
+  if (typeof text !== 'string') return { ok: false, code: 'malformed-jws', message: 'the document is not text' };
+  if (isOversized(text)) return { ok: false, code: 'too-large', message: `the document is larger than ${MAX_POLICY_BYTES} bytes` };
+  // Several entries may share a kid (key rotation mistakes); each is tried.
+  const keys = new Map<string, PublicJwk[]>();
+  for (const k of Array.isArray(trustedKeys) ? trustedKeys : []) {
+    if (checkTrustedKey(k) !== null) continue;
+    const jwk = k as PublicJwk;
+    keys.set(jwk.kid, [...(keys.get(jwk.kid) ?? []), jwk]);
+  }
   if (keys.size === 0) return { ok: false, code: 'no-trusted-keys', message: 'no usable trusted key is configured (managed "trustedKeys")' };
   const split = splitJws(text);
   if (typeof split === 'string') return { ok: false, code: 'malformed-jws', message: split };
 
-  const signers = new Set<string>();
+  // identity of the key material → kid, so one key listed under two kids counts once
+  const signers = new Map<string, string>();
   let firstError: { code: RefusalCode; message: string } | null = null;
   let payload: Uint8Array | null = null;
   for (const sig of split.signatures) {
@@ -152,36 +187,49 @@ export async function verifySignatures(
       note('bad-header', `header "typ" must be "${typ}", got ${JSON.stringify(header.typ)}`);
       continue;
     }
+    // We understand no extension; `crit` (RFC 7515 §4.1.11) and `b64` (RFC 7797) change how the
+    // signature must be read, so a header naming them is refused rather than half-understood.
+    if ('crit' in header || 'b64' in header) {
+      note('bad-header', `header ${'crit' in header ? `"crit" ${JSON.stringify(header.crit)}` : '"b64"'} names an extension this verifier does not support`);
+      continue;
+    }
     if (typeof header.kid !== 'string' || !keys.has(header.kid)) {
       note('untrusted-key', `signed by key ${JSON.stringify(header.kid)}, which is not among the trusted keys`);
       continue;
     }
-    const jwk = keys.get(header.kid)!;
-    if (algForKey(jwk) !== header.alg) {
-      note('alg-not-allowed', `key "${header.kid}" is ${jwk.crv}; it cannot sign with ${header.alg}`);
+    const candidates = keys.get(header.kid)!.filter((k) => algForKey(k) === header.alg);
+    if (candidates.length === 0) {
+      note('alg-not-allowed', `key "${header.kid}" is ${keys.get(header.kid)![0]!.crv}; it cannot sign with ${header.alg}`);
       continue;
     }
-    try {
-      const key = await importJWK({ ...(jwk as JWK), alg: header.alg }, header.alg);
-      // `jku`, `jwk`, `x5u` headers are never used: the key comes only from the trusted list above.
-      const res = await flattenedVerify(
-        { protected: sig.protected, payload: split.payload, signature: sig.signature },
-        key,
-        { algorithms: [header.alg] },
-      );
-      payload = res.payload;
-      signers.add(header.kid);
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      note(/crit/i.test(msg) ? 'bad-header' : 'bad-signature', `signature by "${header.kid}" does not verify: ${msg}`);
+    let verified = false;
+    let lastMessage = '';
+    for (const jwk of candidates) {
+      try {
+        const key = await importJWK({ ...(jwk as JWK), alg: header.alg }, header.alg);
+        // `jku`, `jwk`, `x5u` headers are never used: the key comes only from the trusted list above.
+        const res = await flattenedVerify(
+          { protected: sig.protected, payload: split.payload, signature: sig.signature },
+          key,
+          { algorithms: [header.alg] },
+        );
+        payload = res.payload;
+        signers.set(keyIdentity(jwk), header.kid);
+        verified = true;
+        break;
+      } catch (e) {
+        lastMessage = e instanceof Error ? e.message : String(e);
+      }
     }
+    if (!verified) note('bad-signature', `signature by "${header.kid}" does not verify: ${lastMessage}`);
   }
-  if (signers.size >= Math.max(1, threshold) && payload) return { ok: true, payload, signers: [...signers] };
+  const kids = [...new Set(signers.values())];
+  if (signers.size >= Math.max(1, threshold) && payload) return { ok: true, payload, signers: kids };
   if (signers.size > 0) {
     return {
       ok: false,
       code: 'threshold-not-met',
-      message: `valid signatures from ${signers.size} distinct trusted key(s) (${[...signers].join(', ')}); ${threshold} required`,
+      message: `valid signatures from ${signers.size} distinct trusted key(s) (${kids.join(', ')}); ${threshold} required`,
     };
   }
   const err = firstError as { code: RefusalCode; message: string } | null;
@@ -190,6 +238,15 @@ export async function verifySignatures(
 
 /** Verify a signed policy end to end: signatures, payload, schema, freshness and rollback. */
 export async function verifyPolicy(text: string, opts: VerifyOptions): Promise<VerifyResult> {
+  try {
+    return await verifyPolicyUnguarded(text, opts);
+  } catch (e) {
+    // Contract 4: bad input never fails silently, and never takes the worker down.
+    return fail('malformed-jws', `the document could not be verified: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+async function verifyPolicyUnguarded(text: string, opts: VerifyOptions): Promise<VerifyResult> {
   const sig = await verifySignatures(text, opts.trustedKeys, opts.threshold ?? 1, opts.typ ?? POLICY_JWS_TYP);
   if (!sig.ok) return sig;
   let payloadText: string;
@@ -216,17 +273,54 @@ export function checkFreshness(
   now: number,
   current: { serial: number; payloadHash: string } | null,
 ): VerifyResult | null {
-  const issued = Date.parse(policy.issued);
-  const expires = Date.parse(policy.expires);
-  if (issued > now + CLOCK_SKEW_MS) return fail('not-yet-valid', `issued ${policy.issued}, which is in the future (check the signing machine's clock)`);
-  if (expires <= now) return fail('expired', `expired ${policy.expires}; publish a newly signed policy`);
+  return checkDocumentFreshness(policy, payloadHash, now, current, 'policy');
+}
+
+/** The dated, serial-numbered part every signed document (policy, exceptions) shares. */
+export interface SignedDocumentDates {
+  serial: number;
+  issued: string;
+  expires: string;
+}
+
+/**
+ * The freshness and rollback rules of Contract 2 for any signed document: `issued` not in the
+ * future (beyond the clock skew), `expires` not past, `serial` not below the one in force (equal
+ * only with identical content). `what` names the document in messages.
+ */
+export function checkDocumentFreshness(
+  doc: SignedDocumentDates,
+  payloadHash: string,
+  now: number,
+  current: { serial: number; payloadHash: string } | null,
+  what = 'policy',
+): { ok: false; code: RefusalCode; message: string } | null {
+  const issued = Date.parse(doc.issued);
+  const expires = Date.parse(doc.expires);
+  if (issued > now + CLOCK_SKEW_MS) return { ok: false, code: 'not-yet-valid', message: `issued ${doc.issued}, which is in the future (check the signing machine's clock)` };
+  if (expires <= now) return { ok: false, code: 'expired', message: `expired ${doc.expires}; publish a newly signed ${what}` };
   if (current) {
-    if (policy.serial < current.serial) {
-      return fail('rollback', `serial ${policy.serial} is older than serial ${current.serial} in force (rollback refused)`);
+    if (doc.serial < current.serial) {
+      return { ok: false, code: 'rollback', message: `serial ${doc.serial} is older than serial ${current.serial} in force (rollback refused)` };
     }
-    if (policy.serial === current.serial && payloadHash !== current.payloadHash) {
-      return fail('rollback', `serial ${policy.serial} is the one in force but the content differs; a changed policy needs a higher serial`);
+    if (doc.serial === current.serial && payloadHash !== current.payloadHash) {
+      return { ok: false, code: 'rollback', message: `serial ${doc.serial} is the one in force but the content differs; a changed ${what} needs a higher serial` };
     }
   }
   return null;
+}
+
+/** A verified payload's bytes as strict UTF-8 JSON (no duplicate keys), or the `bad-payload` refusal. */
+export function decodeSignedJson(
+  payload: Uint8Array,
+): { ok: true; text: string; value: unknown } | { ok: false; code: RefusalCode; message: string } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
+  } catch {
+    return { ok: false, code: 'bad-payload', message: 'the payload is not valid UTF-8' };
+  }
+  const parsed = parseStrictJson(text);
+  if (!parsed.ok) return { ok: false, code: 'bad-payload', message: `the payload is not acceptable JSON: ${parsed.message}` };
+  return { ok: true, text, value: parsed.value };
 }

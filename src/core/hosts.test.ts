@@ -1,0 +1,322 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DomainIndex, hostMatchesDomain, hostOfUrl, hostSuffixes, matchedPathLength, normalizeHost, normalizePath, parseTarget, pathMatches } from './hosts.ts';
+
+/** Lower-case DNS names such as `claude.ai`, `a-b.example.co`. */
+const domainArb = fc.domain().map((d) => d.toLowerCase());
+const labelArb = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
+const segmentArb = fc.stringMatching(/^[A-Za-z0-9._~-]{1,10}$/).filter((s) => s !== '.' && s !== '..');
+/** URL-ish text built from parts (fc.webUrl is slow under vitest), tricks included. */
+const urlArb = fc
+  .tuple(
+    fc.constantFrom('https://', 'http://', 'HTTPS://', 'ftp://', 'blob:https://', 'data:', 'javascript:', ''),
+    fc.option(fc.string({ maxLength: 8 }).map((u) => `${u}@`), { nil: '' }),
+    fc.oneof(domainArb, fc.ipV4(), fc.ipV6().map((ip) => `[${ip}]`), fc.string({ unit: 'grapheme', maxLength: 12 })),
+    fc.option(fc.integer({ min: 0, max: 70000 }).map((p) => `:${p}`), { nil: '' }),
+    fc.string({ maxLength: 20 }),
+  )
+  .map((parts) => parts.join(''));
+
+describe('normalizeHost', () => {
+  it.each([
+    ['claude.ai', 'claude.ai'],
+    ['Claude.AI', 'claude.ai'],
+    ['claude.ai.', 'claude.ai'],
+    ['  claude.ai  ', 'claude.ai'],
+    ['bücher.de', 'xn--bcher-kva.de'],
+    ['BÜCHER.de.', 'xn--bcher-kva.de'],
+    ['xn--bcher-kva.de', 'xn--bcher-kva.de'],
+    ['llm', 'llm'],
+  ])('%s → %s', (input, expected) => {
+    expect(normalizeHost(input)).toBe(expected);
+  });
+
+  it.each([
+    ['https://claude.ai', 'scheme'],
+    ['claude.ai/chat', 'path'],
+    ['claude.ai:443', 'port'],
+    ['claude.ai:80', 'default port (the URL parser would drop it silently)'],
+    ['user@claude.ai', 'userinfo'],
+    ['*.claude.ai', 'wildcard'],
+    ['1.2.3.4', 'IPv4'],
+    ['0x7f.1', 'IPv4 in hex (the URL parser turns it into 127.0.0.1)'],
+    ['2130706433', 'IPv4 as one number'],
+    ['[::1]', 'IPv6'],
+    ['claude..ai', 'empty label'],
+    ['.claude.ai', 'leading dot'],
+    ['claude%2eai', 'percent-encoding'],
+    ['a b.com', 'space'],
+    ['', 'empty'],
+  ])('refuses %s (%s)', (input) => {
+    expect(normalizeHost(input)).toBe('');
+  });
+
+  it('is idempotent, ignores case and trailing dots (property)', () => {
+    fc.assert(
+      fc.property(domainArb, (d) => {
+        const n = normalizeHost(d);
+        expect(n).toBe(d);
+        expect(normalizeHost(n)).toBe(n);
+        expect(normalizeHost(`${d.toUpperCase()}.`)).toBe(n);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never matches an IP literal (property)', () => {
+    fc.assert(
+      fc.property(fc.ipV4(), fc.ipV6(), (v4, v6) => {
+        expect(normalizeHost(v4)).toBe('');
+        expect(normalizeHost(`[${v6}]`)).toBe('');
+        expect(normalizeHost(v6)).toBe('');
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('parseTarget', () => {
+  it('takes the host the browser would connect to, never the userinfo', () => {
+    expect(parseTarget('https://claude.ai@evil.example/')?.host).toBe('evil.example');
+    expect(parseTarget('https://claude.ai:pw@evil.example/x')?.host).toBe('evil.example');
+    expect(parseTarget('https://evil.example@claude.ai/')?.host).toBe('claude.ai');
+    // A backslash is a path separator in http(s) URLs, as in the browser.
+    expect(parseTarget('https://claude.ai\\@evil.example/')?.host).toBe('claude.ai');
+  });
+
+  it('lower-cases, converts IDN to punycode, drops trailing dots and ports', () => {
+    expect(parseTarget('HTTPS://WWW.Claude.AI.:8443/Chat?q=1#x')).toEqual({
+      scheme: 'https:', host: 'www.claude.ai', isIp: false, path: '/Chat', search: '?q=1',
+    });
+    expect(parseTarget('https://bücher.de/')?.host).toBe('xn--bcher-kva.de');
+    expect(parseTarget('https://cl%61ude.ai/')?.host).toBe('claude.ai');
+  });
+
+  it('flags IPv4 in every spelling and IPv6 as IP literals', () => {
+    for (const url of ['http://127.0.0.1/', 'http://0x7f.1/', 'http://2130706433/', 'http://127.0.0.1./', 'http://[::1]:8080/', 'http://[2001:db8::1]/']) {
+      expect(parseTarget(url)?.isIp, url).toBe(true);
+    }
+    expect(parseTarget('http://[::1]/')?.host).toBe('::1');
+  });
+
+  it('returns null for text that is not a URL', () => {
+    expect(parseTarget('claude.ai')).toBeNull();
+    expect(parseTarget('https://')).toBeNull();
+    expect(parseTarget('')).toBeNull();
+  });
+
+  it('never throws on arbitrary input (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), urlArb, fc.string({ unit: 'grapheme' })), (s) => {
+        parseTarget(s);
+        normalizeHost(s);
+        normalizePath(s);
+        pathMatches(s, [s, '/']);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('ignores ports and userinfo whatever they are (property)', () => {
+    fc.assert(
+      fc.property(domainArb, fc.integer({ min: 1, max: 65535 }), segmentArb, (d, port, user) => {
+        expect(parseTarget(`https://${d}:${port}/`)?.host).toBe(d);
+        const userinfo = encodeURIComponent(user || 'u');
+        expect(parseTarget(`https://${userinfo}@${d}/`)?.host).toBe(d);
+        expect(parseTarget(`https://${d}@evil.example/`)?.host).toBe('evil.example');
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('fast paths agree with the WHATWG parser', () => {
+  /** Host-like text that exercises the fast path's edges: digits, hyphens, dots, `xn--`, case. */
+  const hostish = fc
+    .array(fc.constantFrom('a', 'z', '0', '9', '-', '.', 'xn--', 'xn--bcher-kva', '0x', 'A', '_', ':', '@', '%2e', 'ü', '1.2.3.4'), { maxLength: 12 })
+    .map((parts) => parts.join(''));
+
+  /** What `new URL` says, with our trailing-dot rule; null when it throws or is an IP. */
+  function slowHost(url: string): string | null {
+    try {
+      const u = new URL(url);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') return null;
+      const h = u.hostname.replace(/\.+$/, '');
+      if (!h || h.startsWith('[') || /^\d+\.\d+\.\d+\.\d+$/.test(h)) return null;
+      return h;
+    } catch {
+      return null;
+    }
+  }
+
+  it('hostOfUrl equals the parsed hostname (property)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('https://', 'http://', 'HTTPS://', 'https:///', 'ftp://'), hostish, fc.constantFrom('', '/', '/x?y', '?q', '#f', ':8080/', '\\x'), (scheme, host, rest) => {
+        const url = `${scheme}${host}${rest}`;
+        expect(hostOfUrl(url), url).toBe(slowHost(url));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('normalizeHost equals the parsed hostname for plain hosts (property)', () => {
+    fc.assert(
+      fc.property(hostish, (host) => {
+        const n = normalizeHost(host);
+        if (n === '') return;
+        expect(n).toBe(new URL(`http://${host}/`).hostname.replace(/\.+$/, ''));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('refuses what the parser refuses', () => {
+    expect(hostOfUrl('https://xn--a/')).toBeNull(); // invalid punycode: new URL throws
+    expect(hostOfUrl('https://a.0x7f/')).toBeNull(); // numeric last label: the parser's IPv4 path
+    expect(hostOfUrl('https://1.2.3.4/')).toBeNull();
+    expect(hostOfUrl('https://claude.ai./x')).toBe('claude.ai');
+    expect(hostOfUrl('https://claude.ai@evil.example/')).toBe('evil.example');
+  });
+});
+
+describe('hostMatchesDomain', () => {
+  it('matches the domain and its subdomains only', () => {
+    expect(hostMatchesDomain('claude.ai', 'claude.ai')).toBe(true);
+    expect(hostMatchesDomain('www.claude.ai', 'claude.ai')).toBe(true);
+    expect(hostMatchesDomain('a.b.claude.ai', 'claude.ai')).toBe(true);
+    expect(hostMatchesDomain('notclaude.ai', 'claude.ai')).toBe(false);
+    expect(hostMatchesDomain('claude.ai.evil.example', 'claude.ai')).toBe(false);
+    expect(hostMatchesDomain('claude.a', 'claude.ai')).toBe(false);
+    expect(hostMatchesDomain('ai', 'claude.ai')).toBe(false);
+    expect(hostMatchesDomain('', 'claude.ai')).toBe(false);
+    expect(hostMatchesDomain('claude.ai', '')).toBe(false);
+  });
+
+  it('subdomains match, look-alikes never do (property)', () => {
+    fc.assert(
+      fc.property(domainArb, fc.array(labelArb, { minLength: 1, maxLength: 3 }), labelArb, domainArb, (d, subs, prefix, other) => {
+        expect(hostMatchesDomain(`${subs.join('.')}.${d}`, d)).toBe(true);
+        // `notclaude.ai`: glued onto the first label
+        expect(hostMatchesDomain(`${prefix}${d}`, d)).toBe(false);
+        // `claude.ai.evil.example`: the listed domain as a left part of another name
+        fc.pre(!hostMatchesDomain(other, d));
+        expect(hostMatchesDomain(`${d}.${other}`, d)).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('agrees with hostSuffixes (property)', () => {
+    fc.assert(
+      fc.property(domainArb, domainArb, (host, d) => {
+        expect(hostMatchesDomain(host, d)).toBe(hostSuffixes(host).includes(d));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('paths', () => {
+  it('covers the prefix and what is under it, not look-alike paths', () => {
+    expect(pathMatches('/chat', ['/chat'])).toBe(true);
+    expect(pathMatches('/chat/', ['/chat'])).toBe(true);
+    expect(pathMatches('/chat/abc', ['/chat'])).toBe(true);
+    expect(pathMatches('/chatter', ['/chat'])).toBe(false);
+    expect(pathMatches('/', ['/chat'])).toBe(false);
+    expect(pathMatches('/chat', ['/chat/'])).toBe(true);
+    expect(pathMatches('/anything', [])).toBe(true);
+    expect(pathMatches('/anything', undefined)).toBe(true);
+    expect(pathMatches('/anything', ['/'])).toBe(true);
+  });
+
+  it('cannot be dodged by case, percent-encoding or doubled slashes', () => {
+    for (const p of ['/CHAT', '/%63hat', '/%63HAT/x', '//chat', '/x//..//chat']) {
+      expect(pathMatches(p, ['/chat']), p).toBe(true);
+    }
+    // An encoded slash is not a separator to servers, so it stays encoded.
+    expect(normalizePath('/a%2Fb')).toBe('/a%2fb');
+  });
+
+  it('measures the longest matching prefix', () => {
+    expect(matchedPathLength('/g/firm/x', ['/g', '/g/firm'])).toBe('/g/firm'.length);
+    expect(matchedPathLength('/h', ['/g'])).toBe(-1);
+    expect(matchedPathLength('/h', undefined)).toBe(0);
+  });
+
+  it('a prefix always covers itself and its subpaths (property)', () => {
+    fc.assert(
+      fc.property(fc.array(segmentArb, { minLength: 1, maxLength: 3 }), segmentArb, (segs, tail) => {
+        const prefix = `/${segs.join('/')}`;
+        expect(pathMatches(prefix, [prefix])).toBe(true);
+        expect(pathMatches(`${prefix}/${tail}`, [prefix])).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('DomainIndex', () => {
+  const lookup = (index: DomainIndex, host: string) => {
+    const out = new Int32Array(128);
+    const n = index.collect(host, out);
+    return [...out.subarray(0, n)].map((code) => [...index.idsOf(code)]);
+  };
+
+  it('finds every listed domain a host falls under, least specific first', () => {
+    const index = new DomainIndex(['bank.example', 'llm.bank.example', 'claude.ai', 'claude.ai'], [1, 2, 3, 4]);
+    expect(lookup(index, 'x.llm.bank.example')).toEqual([[1], [2]]);
+    expect(lookup(index, 'bank.example')).toEqual([[1]]);
+    expect(lookup(index, 'claude.ai')).toEqual([[3, 4]]);
+    expect(lookup(index, 'notclaude.ai')).toEqual([]);
+    expect(lookup(index, 'claude.ai.evil.example')).toEqual([]);
+    expect([...index.entries()].sort()).toEqual([['bank.example', [1]], ['claude.ai', [3, 4]], ['llm.bank.example', [2]]]);
+  });
+
+  it('never lets a hash collision stand in for a domain', () => {
+    // These pairs have the same 32-bit hash (found by search), so only the character check separates them.
+    const index = new DomainIndex(['klzug.example', 'zlzy7', 'x.zpa6e'], [1, 2, 3]);
+    expect(lookup(index, 'klzug.example')).toEqual([[1]]);
+    expect(lookup(index, 'kpa25.example')).toEqual([]);
+    expect(lookup(index, 'www.kpa25.example')).toEqual([]);
+    // `zpa6e` is only a suffix of a listed domain and collides with the listed `zlzy7`.
+    expect(lookup(index, 'x.zpa6e')).toEqual([[3]]);
+    expect(lookup(index, 'zpa6e')).toEqual([]);
+    expect(lookup(index, 'a.zlzy7')).toEqual([[2]]);
+    const both = new DomainIndex(['klzug.example', 'kpa25.example'], [1, 2]);
+    expect(lookup(both, 'a.kpa25.example')).toEqual([[2]]);
+    expect(lookup(both, 'a.klzug.example')).toEqual([[1]]);
+  });
+
+  it('grows past its first size and still finds every domain, and nothing else', () => {
+    const domains = Array.from({ length: 20_000 }, (_, i) => (i % 3 === 0 ? `app${i % 7}.vendor${i}.example` : `tool${i}.example`));
+    const index = new DomainIndex(domains, domains.map((_, i) => i));
+    const missed = domains.filter((d, i) => JSON.stringify(lookup(index, `www.${d}`)) !== JSON.stringify([[i]]));
+    expect(missed).toEqual([]);
+    expect(lookup(index, 'vendor3.example')).toEqual([]);
+    expect(lookup(index, 'tool20000.example')).toEqual([]);
+  });
+
+  it('agrees with a linear scan of hostMatchesDomain (property)', () => {
+    const labels = fc.constantFrom('a', 'b', 'ai', 'claude', 'bank', 'llm', 'example', 'x-y', '0');
+    const name = fc.array(labels, { minLength: 1, maxLength: 4 }).map((l) => l.join('.'));
+    fc.assert(
+      fc.property(fc.array(name, { maxLength: 12 }), fc.array(name, { minLength: 1, maxLength: 10 }), (listed, hosts) => {
+        const index = new DomainIndex(listed, listed.map((_, i) => i));
+        for (const host of hosts) {
+          const expected = listed
+            .map((d, i) => ({ d, i }))
+            .filter(({ d }) => hostMatchesDomain(host, d))
+            .sort((a, b) => a.d.length - b.d.length);
+          const grouped: number[][] = [];
+          for (const { d, i } of expected) {
+            const last = grouped[grouped.length - 1];
+            if (last && listed[last[0]!] === d) last.push(i);
+            else grouped.push([i]);
+          }
+          expect(lookup(index, host), host).toEqual(grouped);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,292 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { domainProblem, hasNestedQuantifier, lintPolicy, type LintIssue } from './lint.ts';
+
+const NOW = Date.parse('2026-11-25T00:00:00Z');
+
+/** A clean policy; each test changes one thing. */
+function base(): Record<string, any> {
+  return {
+    type: 'ai-geofence-policy',
+    version: 1,
+    serial: 7,
+    issued: '2026-11-20T00:00:00Z',
+    expires: '2026-12-20T00:00:00Z',
+    offices: {
+      HK: { name: 'Hong Kong', jurisdiction: 'HK', regions: ['greater-china', 'apac'] },
+      NY: { name: 'New York', jurisdiction: 'US', regions: ['americas'] },
+      LDN: { name: 'London', jurisdiction: 'GB', regions: ['emea'] },
+    },
+    tools: { 'firm-llm': { name: 'Firm LLM', domains: ['llm.bank.example'] } },
+    rules: [
+      { id: 'HK-CLAUDE', tools: ['claude'], offices: ['HK'], action: 'block', notice: { title: { en: 'Do not use', 'zh-Hant': '請勿使用' }, alternatives: ['firm-llm'] } },
+      { id: 'NON-US-CLAUDE', tools: ['claude'], exceptJurisdictions: ['US'], action: 'warn', notice: { title: 'Check first' } },
+    ],
+  };
+}
+
+const lint = (doc: unknown) => lintPolicy(doc, NOW);
+const at = (issues: LintIssue[], path: string) => issues.filter((i) => i.path === path);
+const only = (issues: LintIssue[], path: string): LintIssue => {
+  const found = at(issues, path);
+  expect(found, JSON.stringify(issues, null, 1)).toHaveLength(1);
+  return found[0]!;
+};
+
+describe('lintPolicy', () => {
+  it('finds nothing in a clean policy', () => {
+    expect(lint(base())).toEqual([]);
+  });
+
+  it('reports schema errors with their JSON path', () => {
+    const doc = base();
+    doc.rules[0].action = 'deny';
+    doc.version = 2;
+    const issues = lint(doc);
+    expect(only(issues, '$.rules[0].action')).toMatchObject({ severity: 'error', message: expect.stringMatching(/expected one of "block"/) });
+    expect(only(issues, '$.version')).toMatchObject({ severity: 'error' });
+  });
+
+  it('reports a document that is not an object', () => {
+    expect(lint('hello')).toEqual([expect.objectContaining({ severity: 'error', path: '$' })]);
+    expect(lint(null)[0]?.path).toBe('$');
+  });
+
+  it('unknown tool ids in rules and alternatives (not in the policy nor the catalogue)', () => {
+    const doc = base();
+    doc.rules[0].tools = ['claude', 'claud'];
+    doc.rules[0].notice.alternatives = ['firm-llm', 'firm-lm'];
+    const issues = lint(doc);
+    expect(only(issues, '$.rules[0].tools[1]')).toMatchObject({ severity: 'error', message: expect.stringContaining('unknown tool "claud"') });
+    expect(only(issues, '$.rules[0].notice.alternatives[1]').message).toContain('unknown alternative tool "firm-lm"');
+    expect(at(issues, '$.rules[0].tools[0]')).toEqual([]); // catalogue tool
+  });
+
+  it('unknown office ids in offices and exceptOffices', () => {
+    const doc = base();
+    doc.rules[0].offices = ['HK', 'HKG'];
+    doc.rules[1].exceptOffices = ['NYC'];
+    const issues = lint(doc);
+    expect(only(issues, '$.rules[0].offices[1]').message).toContain('unknown office "HKG"');
+    expect(only(issues, '$.rules[1].exceptOffices[0]').message).toContain('unknown office "NYC"');
+  });
+
+  describe('unreachable rules', () => {
+    it('a later rule for the same tools and a subset of employees', () => {
+      const doc = base();
+      doc.rules.push({ id: 'LDN-CLAUDE', tools: ['claude'], offices: ['LDN'], action: 'block' });
+      const issue = only(lint(doc), '$.rules[2]');
+      expect(issue).toMatchObject({ severity: 'error' });
+      expect(issue.message).toMatch(/unreachable.*\$\.rules\[1\] \("NON-US-CLAUDE"\)/);
+    });
+
+    it('an earlier rule for everyone shadows everything after it for those tools', () => {
+      const doc = base();
+      doc.rules.unshift({ id: 'ALL', tools: ['claude', 'chatgpt'], action: 'warn' });
+      const issues = lint(doc);
+      expect(at(issues, '$.rules[1]')).toHaveLength(1);
+      expect(at(issues, '$.rules[2]')).toHaveLength(1);
+    });
+
+    it('is not reported when the earlier rule has a window, models, fewer tools or fewer employees', () => {
+      const variants = [
+        { from: '2026-12-01T00:00:00Z' },
+        { until: '2026-12-01T00:00:00Z' },
+        { models: ['opus'] },
+        { tools: ['chatgpt'] },
+        { exceptOffices: ['LDN'] },
+        { groups: ['traders'] },
+      ];
+      for (const v of variants) {
+        const doc = base();
+        doc.rules = [{ id: 'FIRST', tools: ['claude'], action: 'warn', ...v }, { id: 'LDN', tools: ['claude'], offices: ['LDN'], action: 'block' }];
+        expect(at(lint(doc), '$.rules[1]'), JSON.stringify(v)).toEqual([]);
+      }
+    });
+
+    it('reasons over jurisdictions, regions and groups', () => {
+      const doc = base();
+      doc.rules = [
+        { id: 'APAC', tools: ['claude'], regions: ['apac'], action: 'block', exceptGroups: ['legal'] },
+        { id: 'HK-JUR', tools: ['claude'], jurisdictions: ['HK'], exceptGroups: ['legal', 'it'], action: 'warn' },
+        { id: 'HK-ANY', tools: ['claude'], offices: ['HK'], action: 'warn' },
+        { id: 'TRADERS', tools: ['claude'], groups: ['traders'], action: 'warn' },
+        { id: 'TRADERS-HK', tools: ['claude'], groups: ['traders'], offices: ['HK'], action: 'allow' },
+      ];
+      const issues = lint(doc);
+      expect(at(issues, '$.rules[1]')).toHaveLength(1); // HK ⊂ apac, and it excludes more groups
+      expect(at(issues, '$.rules[2]')).toEqual([]); // HK legal staff reach it
+      expect(at(issues, '$.rules[3]')).toEqual([]);
+      expect(at(issues, '$.rules[4]')).toHaveLength(1);
+    });
+  });
+
+  it('alternatives that are blocked where the rule applies', () => {
+    const doc = base();
+    doc.rules.unshift({ id: 'NO-FIRM-LLM-HK', tools: ['firm-llm'], regions: ['greater-china'], action: 'block' });
+    const issue = only(lint(doc), '$.rules[1].notice.alternatives[0]');
+    expect(issue).toMatchObject({ severity: 'error' });
+    expect(issue.message).toContain('"firm-llm" is itself blocked (by rule "NO-FIRM-LLM-HK") for office HK');
+  });
+
+  it('alternatives blocked by defaultAction', () => {
+    const doc = base();
+    doc.defaultAction = 'block';
+    expect(only(lint(doc), '$.rules[0].notice.alternatives[0]').message).toContain('by "defaultAction"');
+  });
+
+  it('an alternative blocked only in another office is fine', () => {
+    const doc = base();
+    doc.rules.unshift({ id: 'NO-FIRM-LLM-NY', tools: ['firm-llm'], offices: ['NY'], action: 'block' });
+    expect(at(lint(doc), '$.rules[1].notice.alternatives[0]')).toEqual([]);
+  });
+
+  it('offices with no name', () => {
+    const doc = base();
+    doc.offices.SG = { jurisdiction: 'SG' };
+    doc.offices.ZRH = { name: '' };
+    doc.offices.PAR = { name: '   ' };
+    const issues = lint(doc);
+    expect(only(issues, '$.offices.SG.name').message).toMatch(/missing required property "name"/);
+    expect(only(issues, '$.offices.ZRH.name').message).toMatch(/needs a name/);
+    expect(only(issues, '$.offices.PAR.name').message).toMatch(/needs a name/);
+  });
+
+  it('notice texts whose language map lacks "en"', () => {
+    const doc = base();
+    doc.rules[0].notice.title = { 'zh-Hant': '請勿使用' };
+    doc.rules[0].notice.reason = { fr: 'raison' };
+    doc.rules[0].notice.reference = { de: 'Ref' };
+    const issues = lint(doc);
+    for (const field of ['title', 'reason', 'reference']) {
+      expect(only(issues, `$.rules[0].notice.${field}`).message).toMatch(/"en"/);
+    }
+  });
+
+  it('an expired policy, and issued after expires', () => {
+    const doc = base();
+    doc.expires = '2026-11-24T00:00:00Z';
+    expect(only(lint(doc), '$.expires').message).toMatch(/expired/);
+    doc.issued = '2026-11-24T12:00:00Z';
+    expect(only(lint(doc), '$.issued').message).toMatch(/not before "expires"/);
+  });
+
+  it('a serial that is not an integer', () => {
+    for (const serial of [1.5, '7', -1, 2 ** 60]) {
+      const doc = base();
+      doc.serial = serial;
+      expect(only(lint(doc), '$.serial')).toMatchObject({ severity: 'error', message: expect.stringMatching(/serial/) });
+    }
+  });
+
+  it('domains that are not registrable hosts', () => {
+    const cases: Array<[string, RegExp, 'error' | 'warning']> = [
+      ['https://llm.bank.example', /is a URL/, 'error'],
+      ['llm.bank.example/chat', /contains a path/, 'error'],
+      ['llm.bank.example:443', /contains a port/, 'error'],
+      ['*.bank.example', /wildcard/, 'error'],
+      ['10.0.0.1', /IP address/, 'error'],
+      ['0x7f.1', /IP address/, 'error'],
+      ['[::1]', /IP address/, 'error'],
+      ['user@bank.example', /userinfo/, 'error'],
+      ['bank..example', /not a domain name/, 'error'],
+      ['ai', /single label/, 'warning'],
+    ];
+    for (const [domain, message, severity] of cases) {
+      const doc = base();
+      doc.tools['firm-llm'].domains = ['llm.bank.example', domain];
+      expect(only(lint(doc), '$.tools["firm-llm"].domains[1]'), domain).toMatchObject({ severity, message: expect.stringMatching(message) });
+    }
+    expect(domainProblem('Claude.AI.')).toBeNull();
+    expect(domainProblem('bücher.de')).toBeNull();
+  });
+
+  it('duplicate rule ids', () => {
+    const doc = base();
+    doc.rules[1].id = 'HK-CLAUDE';
+    expect(only(lint(doc), '$.rules[1].id').message).toMatch(/duplicate rule id "HK-CLAUDE".*\$\.rules\[0\]\.id/);
+  });
+
+  it('dataControls on a block rule', () => {
+    const doc = base();
+    doc.rules[0].dataControls = { paste: 'block' };
+    expect(only(lint(doc), '$.rules[0].dataControls')).toMatchObject({ severity: 'error', message: expect.stringMatching(/not "block"/) });
+    doc.rules[0].action = 'warn';
+    expect(at(lint(doc), '$.rules[0].dataControls')).toEqual([]);
+  });
+
+  it('invalid and catastrophic regular expressions in dataControls.patterns', () => {
+    const doc = base();
+    doc.rules[1].dataControls = {
+      sensitive: 'block',
+      patterns: [
+        { name: 'account', regex: '\\bHC\\d{8}\\b' },
+        { name: 'broken', regex: '([a-z]+' },
+        { name: 'redos', regex: '^(a+)+$' },
+      ],
+    };
+    const issues = lint(doc);
+    expect(at(issues, '$.rules[1].dataControls.patterns[0].regex')).toEqual([]);
+    expect(only(issues, '$.rules[1].dataControls.patterns[1].regex').message).toMatch(/not a valid regular expression/);
+    expect(only(issues, '$.rules[1].dataControls.patterns[2].regex').message).toMatch(/backtrack catastrophically/);
+  });
+
+  it('from after until, and windows that already ended', () => {
+    const doc = base();
+    doc.rules[0].from = '2026-12-10T00:00:00Z';
+    doc.rules[0].until = '2026-12-01T00:00:00Z';
+    expect(only(lint(doc), '$.rules[0].until')).toMatchObject({ severity: 'error', message: expect.stringMatching(/never applies/) });
+    doc.rules[0].from = '2026-11-01T00:00:00Z';
+    doc.rules[0].until = '2026-11-02T00:00:00Z';
+    expect(only(lint(doc), '$.rules[0].until')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/ended/) });
+  });
+
+  it('misspelt properties that would silently widen a rule', () => {
+    const doc = base();
+    doc.rules[0].exceptOffice = ['NY'];
+    doc.rules[0].comment = 'why';
+    const issues = lint(doc);
+    expect(only(issues, '$.rules[0].exceptOffice')).toMatchObject({ severity: 'error', message: expect.stringContaining('did you mean "exceptOffices"') });
+    expect(only(issues, '$.rules[0].comment')).toMatchObject({ severity: 'warning' });
+  });
+
+  it('empty targeting lists that match no one', () => {
+    const doc = base();
+    doc.rules[1].groups = [];
+    expect(only(lint(doc), '$.rules[1].groups').severity).toBe('warning');
+  });
+
+  it('keeps reporting semantic problems when the schema fails elsewhere', () => {
+    const doc = base();
+    doc.serial = 'seven';
+    doc.rules[0].tools = ['nope'];
+    const issues = lint(doc);
+    expect(at(issues, '$.serial')).toHaveLength(1);
+    expect(at(issues, '$.rules[0].tools[0]')).toHaveLength(1);
+  });
+
+  it('never throws on arbitrary documents (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.jsonValue({ maxDepth: 5 }),
+          fc.record({ offices: fc.jsonValue({ maxDepth: 3 }), tools: fc.jsonValue({ maxDepth: 3 }), rules: fc.array(fc.dictionary(fc.constantFrom('id', 'tools', 'offices', 'groups', 'exceptGroups', 'from', 'until', 'notice', 'dataControls', 'action'), fc.jsonValue({ maxDepth: 2 }))) }),
+        ),
+        (doc) => {
+          const issues = lintPolicy(doc, NOW);
+          for (const i of issues) expect(i.path.startsWith('$')).toBe(true);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('hasNestedQuantifier', () => {
+  it.each(['(a+)+', '(a*)*', '^(\\w+\\s?)*$', '((ab)*c)+', '(?:x+y?){2,}', '(?<n>\\d+)+', '(a+){1,100}'])('flags %s', (re) => {
+    expect(hasNestedQuantifier(re)).toBe(true);
+  });
+  it.each(['\\bHC\\d{8}\\b', '(ab)+', '[(a+)]+', '\\(a+\\)+', 'a+b+', '(a+)?', '(\\d{3}-)+\\d{4}', '(a+){2}'])('accepts %s', (re) => {
+    expect(hasNestedQuantifier(re)).toBe(false);
+  });
+});
