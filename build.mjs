@@ -12,12 +12,20 @@ const ROOT = dirname(fileURLToPath(import.meta.url));
 export const ENTRIES = {
   background: { src: 'src/background/index.ts' },
   content: { src: 'src/content/index.ts' },
+  guard: { src: 'src/content/guard.ts' },
   popup: { src: 'src/popup/index.tsx', html: 'src/popup/index.html' },
   block: { src: 'src/pages/block/index.tsx', html: 'src/pages/block/index.html' },
   warn: { src: 'src/pages/warn/index.tsx', html: 'src/pages/warn/index.html' },
+  'embedded-block': { src: 'src/pages/embedded-block/index.ts', html: 'src/pages/embedded-block/index.html' },
 };
 
-const SELF_CONTAINED = ['background', 'content'];
+const SELF_CONTAINED = ['background', 'content', 'embedded-block', 'guard'];
+/**
+ * Content scripts that share a frame's isolated world with another one (the guard runs beside the
+ * banner script, and is re-injected into open tabs): as classic scripts their top-level names would
+ * be global and clash, so they are wrapped in an IIFE.
+ */
+const IIFE = ['guard'];
 const SPLIT = ['popup', 'block', 'warn'];
 
 export const BROWSERS = ['chrome', 'firefox'];
@@ -93,7 +101,8 @@ export async function buildBrowser(browser, { minify = true } = {}) {
   };
   // Worker and content script: self-contained files (a content script cannot import chunks).
   // Pages and popup: code-split, so preact and the shared UI are loaded once, not three times.
-  for (const [names, extra] of [[SELF_CONTAINED, {}], [SPLIT, { splitting: true, chunkNames: 'chunks/[name]-[hash]' }]]) {
+  const groups = [[SELF_CONTAINED.filter((n) => !IIFE.includes(n)), {}], [IIFE, { format: 'iife' }], [SPLIT, { splitting: true, chunkNames: 'chunks/[name]-[hash]' }]];
+  for (const [names, extra] of groups) {
     const entryPoints = {};
     for (const name of names) if (await exists(join(ROOT, ENTRIES[name].src))) entryPoints[name] = join(ROOT, ENTRIES[name].src);
     if (Object.keys(entryPoints).length) await build({ ...common, ...extra, entryPoints });

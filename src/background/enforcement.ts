@@ -15,7 +15,8 @@ import { parseStrictJson } from '../core/strict-json.ts';
 import { verifyPolicy, verifySignatures } from '../core/verify.ts';
 import { getAuditStatus, recordAudit, setAuditContext } from './audit.ts';
 import { fetchPolicy } from './policy-fetch.ts';
-import { loadState, saveState, type PolicyRecord, type StoredState } from './storage.ts';
+import { registerGuardScript } from './guard-registration.ts';
+import { loadAcknowledged, loadState, saveState, type PolicyRecord, type StoredState } from './storage.ts';
 
 export const REFRESH_ALARM = 'policy-refresh';
 export const RULES_ALARM = 'rules-window';
@@ -41,7 +42,7 @@ export function serial<T>(task: () => Promise<T>): Promise<T> {
   return next;
 }
 
-export const pageUrl = (name: 'block' | 'warn') => browser.runtime.getURL(`${name}.html`);
+export const pageUrl = (name: 'block' | 'warn' | 'embedded-block') => browser.runtime.getURL(`${name}.html`);
 
 const nowIso = () => new Date().toISOString();
 
@@ -138,13 +139,20 @@ export function refreshPolicy(reason: string): Promise<void> {
     await readConfig(r);
     await loadStoredPolicy(r);
     if (!r.config) {
-      await recordAudit({ type: 'config-invalid', detail: { errors: r.configErrors, reason } });
+      // Empty managed storage is "not delivered yet" (Chromium loads extension policy late) or
+      // never configured: there is no collector to tell then, and the popup says so. Only a
+      // configuration IT pushed and got wrong is an audit event.
+      if (r.partialConfig && Object.keys(r.partialConfig).length > 0) {
+        await recordAudit({ type: 'config-invalid', detail: { errors: r.configErrors, reason } });
+      }
       await applyUnqueued(r);
       return;
     }
     await browser.alarms.create(REFRESH_ALARM, { periodInMinutes: r.config.refreshMinutes, delayInMinutes: r.config.refreshMinutes });
     const rec = r.state.policyRecord;
-    const res = await fetchPolicy(r.config.policyUrl, rec && r.policy ? rec : null);
+    // Validators only for the document they came from: IT may have moved the policy to another URL.
+    const conditional = rec && r.policy && rec.url === r.config.policyUrl ? rec : null;
+    const res = await fetchPolicy(r.config.policyUrl, conditional);
     const at = nowIso();
     if (res.kind === 'error') {
       r.state.lastFetch = { at, ok: false, message: res.message };
@@ -172,7 +180,7 @@ async function acceptOrRefuse(r: Runtime, text: string, etag: string | null, las
     return;
   }
   const changed = !current || current.payloadHash !== v.payloadHash;
-  const record: PolicyRecord = { jws: text, payloadHash: v.payloadHash, serial: v.policy.serial, signers: v.signers, verifiedAt: at, etag, lastModified };
+  const record: PolicyRecord = { jws: text, payloadHash: v.payloadHash, serial: v.policy.serial, signers: v.signers, verifiedAt: at, etag, lastModified, url: config.policyUrl };
   r.state.policyRecord = record;
   r.state.lastFetch = { at, ok: true, message: changed ? `policy serial ${v.policy.serial} verified and applied` : 'policy unchanged' };
   r.state.lastRefusal = null;
@@ -215,7 +223,10 @@ export function applyRules(): Promise<void> {
 }
 
 function compileFor(r: Runtime, now: number): DnrRule[] | null {
-  const opts = { blockPageUrl: pageUrl('block'), warnPageUrl: pageUrl('warn'), browser: __BROWSER__, acknowledged: r.state.acknowledged };
+  const opts = {
+    blockPageUrl: pageUrl('block'), warnPageUrl: pageUrl('warn'), embeddedPageUrl: pageUrl('embedded-block'),
+    browser: __BROWSER__, acknowledged: r.state.acknowledged,
+  };
   const employee = employeeOf(r);
   if (policyValid(r, now) && r.compiled && employee) return compileDnrRules(r.compiled, employee, now, opts);
   // Without a valid configuration we cannot know better than what is installed: keep it.
@@ -225,22 +236,28 @@ function compileFor(r: Runtime, now: number): DnrRule[] | null {
 
 async function applyUnqueued(r: Runtime): Promise<void> {
   const now = Date.now();
-  // Expired acknowledgements are dropped here, so the next apply warns again.
-  for (const [tool, until] of Object.entries(r.state.acknowledged)) if (until <= now) delete r.state.acknowledged[tool];
-  await saveState({ acknowledged: r.state.acknowledged });
+  // Storage is the truth (a worker that slept through the acknowledgement's end and one that
+  // stayed awake must agree); expired acknowledgements are dropped here, so this apply warns again.
+  const acknowledged = { ...(await loadAcknowledged()) };
+  for (const [tool, until] of Object.entries(acknowledged)) if (!(until > now)) delete acknowledged[tool];
+  r.state.acknowledged = acknowledged;
+  await saveState({ acknowledged });
   const rules = compileFor(r, now);
   if (r.config) {
     r.state.lastEmployee = { office: r.config.office, groups: r.config.groups };
     await saveState({ lastEmployee: r.state.lastEmployee });
   }
+  let installError: string | null = null;
   if (rules) {
-    const existing = await browser.declarativeNetRequest.getDynamicRules();
-    // One atomic call: never a moment without rules, never half a policy.
-    await browser.declarativeNetRequest.updateDynamicRules({
-      removeRuleIds: existing.map((x) => x.id).filter((id) => id <= RULE_ID_MAX),
-      addRules: rules as unknown as Parameters<typeof browser.declarativeNetRequest.updateDynamicRules>[0]['addRules'],
-    });
-    r.ruleCount = rules.length;
+    try {
+      await installRules(rules);
+      r.ruleCount = rules.length;
+    } catch (e) {
+      // The browser refused the update as a whole (a rule limit, a filter RE2 cannot compile): the
+      // rules installed before stay, and the rest of the apply (alarms, open tabs) still runs.
+      installError = `the browser refused the network rules: ${e instanceof Error ? e.message : String(e)}`;
+      console.error('[enforcement]', installError);
+    }
   }
   const mode = modeOf(r);
   if (mode !== r.state.lastMode) {
@@ -250,11 +267,36 @@ async function applyUnqueued(r: Runtime): Promise<void> {
     await saveState({ lastMode: mode });
   }
   r.mode = mode;
-  r.state.lastApplied = { serial: policyValid(r, now) ? r.policy!.serial : null, mode, ruleCount: r.ruleCount, at: new Date(now).toISOString() };
+  const at = new Date(now).toISOString();
+  r.state.lastApplied = installError
+    ? { ...(r.state.lastApplied ?? { serial: null, mode, ruleCount: r.ruleCount }), at, error: installError }
+    : { serial: policyValid(r, now) ? r.policy!.serial : null, mode, ruleCount: r.ruleCount, at };
   await saveState({ lastApplied: r.state.lastApplied });
   await registerContentScripts(r, now);
+  await registerGuardScript(r.compiled, employeeOf(r), now, policyValid(r, now));
   await scheduleWindowAlarm(r, now);
   await followOpenTabs(r);
+}
+
+/**
+ * Replace our dynamic rules with `rules` in one atomic call (never a moment without rules, never
+ * half a policy), or no call at all when they are already installed (alarms recompile often).
+ */
+async function installRules(rules: DnrRule[]): Promise<void> {
+  const existing = (await browser.declarativeNetRequest.getDynamicRules()).filter((x) => x.id <= RULE_ID_MAX);
+  if (sameRules(existing, rules)) return;
+  await browser.declarativeNetRequest.updateDynamicRules({
+    removeRuleIds: existing.map((x) => x.id),
+    addRules: rules as unknown as Parameters<typeof browser.declarativeNetRequest.updateDynamicRules>[0]['addRules'],
+  });
+}
+
+/** Installed rules equal compiled ones? The browser may echo extra default fields: compare what we set. */
+function sameRules(installed: readonly unknown[], wanted: readonly DnrRule[]): boolean {
+  if (installed.length !== wanted.length) return false;
+  const pick = (x: Partial<DnrRule>) => JSON.stringify([x.id, x.priority, x.action, x.condition?.requestDomains, x.condition?.regexFilter ?? null, x.condition?.resourceTypes]);
+  const have = new Set((installed as Array<Partial<DnrRule>>).map(pick));
+  return wanted.every((w) => have.has(pick(w)));
 }
 
 function failReason(r: Runtime): string {
@@ -263,6 +305,8 @@ function failReason(r: Runtime): string {
 }
 
 const CONTENT_SCRIPT_ID = 'ai-geofence-content';
+/** Bumped when the registration's options change, so existing profiles re-register. */
+const CONTENT_SCRIPT_VERSION = 2;
 
 /** Match patterns for a domain and its subdomains. */
 function patternsFor(domains: readonly string[]): string[] {
@@ -283,12 +327,14 @@ async function registerContentScripts(r: Runtime, now: number): Promise<void> {
   }
   domains.delete('');
   const matches = patternsFor([...domains].sort());
-  const key = matches.join(' ');
+  const key = `v${CONTENT_SCRIPT_VERSION} ${matches.join(' ')}`;
   if (key === r.state.contentScriptKey) return;
   const existing = await browser.scripting.getRegisteredContentScripts({ ids: [CONTENT_SCRIPT_ID] }).catch(() => []);
   if (existing.length) await browser.scripting.unregisterContentScripts({ ids: [CONTENT_SCRIPT_ID] });
   if (matches.length) {
-    await browser.scripting.registerContentScripts([{ id: CONTENT_SCRIPT_ID, js: ['content.js'], matches, runAt: 'document_idle', allFrames: false, persistAcrossSessions: true }]);
+    // allFrames: a monitored or acknowledged tool embedded in another site gets its banner and its
+    // visit report too (blocked and unacknowledged frames never load: DNR swaps them for a notice).
+    await browser.scripting.registerContentScripts([{ id: CONTENT_SCRIPT_ID, js: ['content.js'], matches, runAt: 'document_idle', allFrames: true, persistAcrossSessions: true }]);
   }
   r.state.contentScriptKey = key;
   await saveState({ contentScriptKey: key });
@@ -361,7 +407,8 @@ export function acknowledge(toolId: string, minutes: number): Promise<number> {
   return serial(async () => {
     const r = await ensureReadyUnqueued();
     const until = Date.now() + minutes * 60_000;
-    r.state.acknowledged = { ...r.state.acknowledged, [toolId]: until };
+    // On disk first: applyUnqueued reads acknowledgements from storage.
+    await saveState({ acknowledged: { ...(await loadAcknowledged()), [toolId]: until } });
     await applyUnqueued(r);
     return until;
   });

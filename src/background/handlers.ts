@@ -7,6 +7,7 @@ import { browser } from '../platform/browser.ts';
 import { explainDecision, noticesFor } from '../core/explain.ts';
 import type { Request, ResponseMap } from '../core/messages.ts';
 import { recordAudit } from './audit.ts';
+import { dataControlAudit, dataControlsFor } from './guard-registration.ts';
 import { acknowledge, decideNow, employeeOf, ensureReady, isAcknowledged, pageUrl, refreshPolicy, statusOf } from './enforcement.ts';
 
 type Sender = BrowserRuntime.MessageSender;
@@ -40,10 +41,13 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
     handle: async (req, sender) => {
       const { d, explanation } = await explain(req.url);
       // The block and warn pages ask once when shown: that is the moment to record it.
-      if (sender.url?.startsWith(pageUrl('block')) && d.action === 'block') {
-        await recordAudit({ type: 'block', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url, detail: { basis: d.basis } });
-      } else if (sender.url?.startsWith(pageUrl('warn')) && d.action === 'warn') {
-        await recordAudit({ type: 'warn-shown', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url });
+      // The embedded notice stands in for a vendor frame inside another site: the same events, marked.
+      const embedded = !!sender.url?.startsWith(pageUrl('embedded-block'));
+      const frame = embedded ? { frame: 'embedded' } : {};
+      if ((embedded || sender.url?.startsWith(pageUrl('block'))) && d.action === 'block') {
+        await recordAudit({ type: 'block', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url, detail: { basis: d.basis, ...frame } });
+      } else if ((embedded || sender.url?.startsWith(pageUrl('warn'))) && d.action === 'warn') {
+        await recordAudit({ type: 'warn-shown', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url, ...(embedded ? { detail: frame } : {}) });
       }
       return explanation;
     },
@@ -83,6 +87,19 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
     handle: async () => {
       await refreshPolicy('requested from the popup');
       return statusOf(await ensureReady());
+    },
+  },
+  // The data-controls guard (issue 12): its page's controls, and what it blocked or warned about.
+  'get-data-controls': {
+    trusted: false,
+    handle: async (req) => dataControlsFor(decideNow(await ensureReady(), req.url)),
+  },
+  'data-control-event': {
+    trusted: false,
+    handle: async (req) => {
+      const event = dataControlAudit(req, decideNow(await ensureReady(), req.url));
+      if (event) await recordAudit(event);
+      return { ok: !!event };
     },
   },
 };

@@ -25,7 +25,11 @@ export async function fetchPolicy(
     if (previous?.lastModified) headers['If-Modified-Since'] = previous.lastModified;
     // Redirects to another host are refused: the policy URL IT configured is the only source.
     const res = await fetch(url, { headers, cache: 'no-store', credentials: 'omit', redirect: 'error', signal: controller.signal });
-    if (res.status === 304) return { kind: 'not-modified' };
+    if (res.status === 304) {
+      // Only an answer to our own validators means "keep what you have"; otherwise it is a server fault.
+      if (previous?.etag || previous?.lastModified) return { kind: 'not-modified' };
+      return { kind: 'error', code: 'http-error', message: 'the policy server answered 304 Not Modified to a request that was not conditional' };
+    }
     if (!res.ok) return { kind: 'error', code: 'http-error', message: `the policy server answered HTTP ${res.status} ${res.statusText}`.trim() };
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (declared > MAX_POLICY_BYTES) return tooLarge();

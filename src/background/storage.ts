@@ -14,6 +14,8 @@ export interface PolicyRecord {
   verifiedAt: string;
   etag: string | null;
   lastModified: string | null;
+  /** Where it was fetched: validators are sent back only to the same URL (absent in older records). */
+  url?: string;
 }
 
 export interface StoredState {
@@ -29,7 +31,7 @@ export interface StoredState {
   /** The match patterns the content script is registered for (to skip needless re-registration). */
   contentScriptKey: string | null;
   /** What the last apply installed: tests and diagnostics wait on it. */
-  lastApplied: { serial: number | null; mode: string; ruleCount: number; at: string } | null;
+  lastApplied: { serial: number | null; mode: string; ruleCount: number; at: string; error?: string } | null;
 }
 
 const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, lastApplied: null };
@@ -38,6 +40,16 @@ const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal
 export async function loadState(): Promise<StoredState> {
   const got = (await browser.storage.local.get(Object.keys(DEFAULTS))) as Partial<StoredState>;
   return { ...DEFAULTS, ...got };
+}
+
+/** The warn acknowledgements as stored (tool id → expiry in ms); malformed entries are dropped. */
+export async function loadAcknowledged(): Promise<Record<string, number>> {
+  const got = (await browser.storage.local.get('acknowledged')) as { acknowledged?: unknown };
+  const out: Record<string, number> = {};
+  if (got.acknowledged && typeof got.acknowledged === 'object') {
+    for (const [tool, until] of Object.entries(got.acknowledged)) if (typeof until === 'number' && Number.isFinite(until)) out[tool] = until;
+  }
+  return out;
 }
 
 /** Persist some keys of the state. */

@@ -5,6 +5,8 @@
 import type { Action, LocalizedText, Notice } from './policy-schema.ts';
 import type { ManagedConfig } from './managed-config.ts';
 import type { RefusalCode } from './verify.ts';
+import type { DataKind, DataOutcome, Finding } from './data-controls.ts';
+import type { DataControls } from './policy-schema.ts';
 
 /** What the extension is doing right now. */
 export type EnforcementMode =
@@ -24,6 +26,11 @@ export interface PolicySummary {
   verifiedAt: string;
   /** true once `expires` has passed (the policy no longer counts; fail mode applies). */
   expired: boolean;
+  /**
+   * Issue 11: past `maxStalenessHours` since the last successful fetch — since when, and what this
+   * office does about it (`closed`: restricted tools blocked; `open`: the last policy still enforced).
+   */
+  stale?: { since: string; failMode: 'closed' | 'open' } | null;
 }
 
 export interface Problem {
@@ -71,6 +78,35 @@ export interface Explanation {
   acknowledgedUntil: string | null;
   allowForMinutes: number | null;
   requireJustification: boolean;
+  /**
+   * A signed exception (issue 11) that lets this employee use the tool although a rule restricts
+   * it: the page says "you have an exception until …". Absent or null: none applies.
+   */
+  exception?: ExceptionRef | null;
+  /** A block rule with `requireAcknowledgement`: whether this notice version still needs reading. */
+  acknowledgement?: NoticeAcknowledgement | null;
+  /** The policy is older than `maxStalenessHours` and this office fails closed (issue 11). */
+  stale?: { since: string; failMode: 'closed' | 'open' } | null;
+}
+
+/** What pages show of a signed exception; the rest (user, reason) stays in the signed document. */
+export interface ExceptionRef {
+  id: string;
+  /** ISO instant at which the exception ends. */
+  until: string;
+  ticket: string;
+  approver: string;
+}
+
+/** The acknowledgement state of a versioned notice, for the block page's "I have read this". */
+export interface NoticeAcknowledgement {
+  ruleId: string;
+  version: number;
+  policySerial: number;
+  /** True while this version has not been acknowledged on this browser. */
+  required: boolean;
+  /** When this version was acknowledged (ISO), or null. */
+  acknowledgedAt: string | null;
 }
 
 export interface NoticeEntry {
@@ -96,7 +132,11 @@ export type Request =
   | { type: 'explain'; url: string }
   | { type: 'proceed'; url: string; justification?: string }
   | { type: 'page-visit'; url: string; frame: 'top' | 'embedded' }
-  | { type: 'refresh-policy' };
+  | { type: 'refresh-policy' }
+  // Data controls (issue 12): the guard content script asks for its page's controls and reports
+  // what it blocked or warned about: pattern names and counts, never the text.
+  | { type: 'get-data-controls'; url: string }
+  | { type: 'data-control-event'; url: string; kind: DataKind; outcome: DataOutcome; ruleId: string | null; patterns: Finding[]; unchecked?: boolean };
 
 export interface ResponseMap {
   'get-status': Status;
@@ -105,6 +145,8 @@ export interface ResponseMap {
   proceed: { ok: true; until: string } | { ok: false; error: string };
   'page-visit': Explanation;
   'refresh-policy': Status;
+  'get-data-controls': { ruleId: string | null; controls: DataControls | null };
+  'data-control-event': { ok: boolean };
 }
 
 export type ResponseFor<R extends Request> = ResponseMap[R['type']];
