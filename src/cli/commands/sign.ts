@@ -1,10 +1,9 @@
 /** `sign POLICY.json --key PRIVATE.jwk [--key …] --out POLICY.jws`: lint, then sign the file's exact bytes. */
-import { writeFileSync } from 'node:fs';
-import { CompactSign, GeneralSign, importJWK } from 'jose';
 import { parsePolicy, POLICY_JWS_TYP } from '../../core/policy-schema.ts';
-import { checkFreshness, verifySignatures } from '../../core/verify.ts';
+import { checkFreshness } from '../../core/verify.ts';
 import { optionalInstant, requiredString, stringList } from '../args.ts';
 import type { Command } from '../command.ts';
+import { signAndWrite } from '../signing.ts';
 import { CliError, usageError } from '../errors.ts';
 import { readPrivateKey, type PrivateKeyFile } from '../files.ts';
 import { countSummary, formatIssue, lintFile } from '../lint-file.ts';
@@ -57,41 +56,9 @@ Exit codes: 0 signed, 1 lint errors / expired policy / bad key, 2 usage error.`,
     if (fresh && !fresh.ok && fresh.code === 'expired') throw new CliError(`refusing to sign ${file}: ${fresh.message}`);
     if (fresh && !fresh.ok) io.err(`${file}: warning: ${fresh.message}; browsers will refuse it until then`);
 
-    let jws: string;
-    if (keys.length === 1) {
-      const k = keys[0]!;
-      jws = await new CompactSign(bytes)
-        .setProtectedHeader({ alg: k.alg, kid: k.kid, typ: POLICY_JWS_TYP })
-        .sign(await importPrivate(k));
-    } else {
-      const signer = new GeneralSign(bytes);
-      for (const k of keys) signer.addSignature(await importPrivate(k)).setProtectedHeader({ alg: k.alg, kid: k.kid, typ: POLICY_JWS_TYP });
-      jws = JSON.stringify(await signer.sign(), null, 2);
-    }
-
-    // Prove the output verifies with the same code the extension runs before anyone publishes it.
-    const check = await verifySignatures(jws, keys.map((k) => k.publicJwk), keys.length, POLICY_JWS_TYP);
-    if (!check.ok) throw new CliError(`internal error: the signed output does not verify (${check.message})`);
-
-    if (out === '-') {
-      io.out(jws);
-      return 0;
-    }
-    try {
-      writeFileSync(out, `${jws}\n`);
-    } catch (e) {
-      throw new CliError(`cannot write "${out}": ${(e as Error).message}`);
-    }
-    const form = keys.length === 1 ? 'compact serialization' : `general JSON serialization, ${keys.length} signatures`;
+    const { form, toStdout } = await signAndWrite(bytes, keys, POLICY_JWS_TYP, out, (t) => io.out(t));
+    if (toStdout) return 0;
     io.out(`Signed ${file} (serial ${parsed.policy.serial}) with ${[...kids].join(', ')} → ${out} (${form})`);
     return 0;
   },
 };
-
-async function importPrivate(k: PrivateKeyFile) {
-  try {
-    return await importJWK({ ...k.jwk, alg: k.alg }, k.alg);
-  } catch (e) {
-    throw new CliError(`cannot use private key "${k.path}": ${(e as Error).message}`);
-  }
-}

@@ -1,0 +1,46 @@
+/** Signing shared by `sign` and `sign-exception`: one JWS writer, checked with the browsers' own verifier. */
+import { writeFileSync } from 'node:fs';
+import { CompactSign, GeneralSign, importJWK } from 'jose';
+import { verifySignatures } from '../core/verify.ts';
+import { CliError } from './errors.ts';
+import type { PrivateKeyFile } from './files.ts';
+
+async function importPrivate(k: PrivateKeyFile) {
+  try {
+    return await importJWK({ ...k.jwk, alg: k.alg }, k.alg);
+  } catch (e) {
+    throw new CliError(`cannot use private key "${k.path}": ${(e as Error).message}`);
+  }
+}
+
+/** Sign `bytes` (compact with one key, general JSON with several), verify the result, write it to `out` ('-' = stdout). */
+export async function signAndWrite(
+  bytes: Uint8Array,
+  keys: readonly PrivateKeyFile[],
+  typ: string,
+  out: string,
+  writeStdout: (text: string) => void,
+): Promise<{ form: string; toStdout: boolean }> {
+  let jws: string;
+  if (keys.length === 1) {
+    const k = keys[0]!;
+    jws = await new CompactSign(bytes).setProtectedHeader({ alg: k.alg, kid: k.kid, typ }).sign(await importPrivate(k));
+  } else {
+    const signer = new GeneralSign(bytes);
+    for (const k of keys) signer.addSignature(await importPrivate(k)).setProtectedHeader({ alg: k.alg, kid: k.kid, typ });
+    jws = JSON.stringify(await signer.sign(), null, 2);
+  }
+  // Prove the output verifies with the same code the extension runs before anyone publishes it.
+  const check = await verifySignatures(jws, keys.map((k) => k.publicJwk), keys.length, typ);
+  if (!check.ok) throw new CliError(`internal error: the signed output does not verify (${check.message})`);
+  if (out === '-') {
+    writeStdout(jws);
+    return { form: '', toStdout: true };
+  }
+  try {
+    writeFileSync(out, `${jws}\n`);
+  } catch (e) {
+    throw new CliError(`cannot write "${out}": ${(e as Error).message}`);
+  }
+  return { form: keys.length === 1 ? 'compact serialization' : `general JSON serialization, ${keys.length} signatures`, toStdout: false };
+}
