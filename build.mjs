@@ -17,20 +17,21 @@ export const ENTRIES = {
   block: { src: 'src/pages/block/index.tsx', html: 'src/pages/block/index.html' },
   warn: { src: 'src/pages/warn/index.tsx', html: 'src/pages/warn/index.html' },
   'embedded-block': { src: 'src/pages/embedded-block/index.ts', html: 'src/pages/embedded-block/index.html' },
+  preview: { src: 'src/pages/preview/index.tsx', html: 'src/pages/preview/index.html' },
 };
 
 const SELF_CONTAINED = ['background', 'content', 'embedded-block', 'guard'];
 /**
- * Content scripts that share a frame's isolated world with another one (the guard runs beside the
+ * Content scripts share a frame's isolated world with each other (the guard runs beside the
  * banner script, and is re-injected into open tabs): as classic scripts their top-level names would
  * be global and clash, so they are wrapped in an IIFE.
  */
-const IIFE = ['guard'];
-const SPLIT = ['popup', 'block', 'warn'];
+const IIFE = ['content', 'guard'];
+const SPLIT = ['popup', 'block', 'warn', 'preview'];
 
 export const BROWSERS = ['chrome', 'firefox'];
 
-const TARGETS = { chrome: ['chrome120'], firefox: ['firefox128'] };
+const TARGETS = { chrome: ['chrome120'], firefox: ['firefox140'] };
 
 /** Bundle a TypeScript module for Node and import it (build-time constants such as the manifest key). */
 export async function importTs(path) {

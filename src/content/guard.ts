@@ -42,6 +42,7 @@ async function load(attempt = 0): Promise<void> {
     const answer = await sendRequest({ type: 'get-data-controls', url: location.href });
     ruleId = answer.ruleId;
     controls = controlsActive(answer.controls) ? answer.controls : null;
+    // The background has already left out patterns that are unsafe to run (lint's check).
     patterns = controls?.sensitive ? compilePatterns(controls.patterns).patterns : [];
   } catch {
     // The worker is waking up, or the extension was reloaded (then this copy is orphaned).

@@ -51,6 +51,11 @@ describe('screenControls', () => {
     expect(s.rejected).toHaveLength(1);
     expect(screenControls({ ...controls, patterns: [] }, hasNestedQuantifier).rejected).toEqual([]);
   });
+
+  it('judges each pattern by itself, even when two share a name', () => {
+    const twins: DataControls = { paste: 'allow', upload: 'allow', sensitive: 'warn', patterns: [{ name: 'id', regex: '(\\d+)+x', min: 1 }, { name: 'id', regex: 'ID-\\d{6}', min: 1 }] };
+    expect(screenControls(twins, hasNestedQuantifier).controls.patterns).toEqual([{ name: 'id', regex: 'ID-\\d{6}', min: 1 }]);
+  });
 });
 
 describe('controlsActive', () => {
