@@ -7,7 +7,7 @@ import { browser } from '../platform/browser.ts';
 import { controlsActive, dataControlDetail, screenControls } from '../core/data-controls.ts';
 import { actionsByTool, type CompiledPolicy, type Decision, type Employee } from '../core/decide.ts';
 import { normalizeHost } from '../core/hosts.ts';
-import { hasNestedQuantifier } from '../core/lint.ts';
+import { canBacktrackCatastrophically } from '../core/lint.ts';
 import type { Request, ResponseMap } from '../core/messages.ts';
 
 export const GUARD_SCRIPT_ID = 'ai-geofence-guard';
@@ -81,7 +81,7 @@ export function dataControlsFor(d: Decision): ResponseMap['get-data-controls'] {
   const controls = d.action !== 'block' ? d.rule?.dataControls : undefined;
   if (!controls || !controlsActive(controls)) return { ruleId: d.rule?.id ?? null, controls: null };
   // Lint refuses such patterns; a policy signed without linting must still not freeze the page.
-  const screened = screenControls(controls, hasNestedQuantifier);
+  const screened = screenControls(controls, canBacktrackCatastrophically);
   for (const r of screened.rejected) console.warn(`[data-controls] rule ${d.rule!.id}: pattern "${r.name}" ${r.reason}; not checked`);
   return { ruleId: d.rule!.id, controls: controlsActive(screened.controls) ? screened.controls : null };
 }

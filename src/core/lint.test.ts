@@ -290,3 +290,11 @@ describe('hasNestedQuantifier', () => {
     expect(hasNestedQuantifier(re)).toBe(false);
   });
 });
+
+describe('catastrophic backtracking heuristics', () => {
+  it('refuses repeated alternations and nested repeats, and accepts ordinary patterns', async () => {
+    const { canBacktrackCatastrophically } = await import('./lint.ts');
+    for (const bad of ['(\\w|\\d)+$', '(a|aa)+$', '(?:x|y)*z', '(a+)+$', '(a|b){2,}']) expect(canBacktrackCatastrophically(bad), bad).toBe(true);
+    for (const ok of ['\\bHC\\d{8}\\b', '[\\w\\d]+', '(foo|bar)', '(a|b){2}', '\\(x|y\\)+', '[(a|b)]+', '[A-Z]{2}\\d{10}']) expect(canBacktrackCatastrophically(ok), ok).toBe(false);
+  });
+});
