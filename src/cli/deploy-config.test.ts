@@ -37,6 +37,8 @@ describe('deploy-config formats', { timeout: SUBPROCESS_TIMEOUT }, () => {
   it('chrome-linux: ExtensionSettings force-install and 3rdparty managed keys', () => {
     const doc = JSON.parse(outputs['chrome-linux']!);
     expect(doc.ExtensionSettings).toEqual({ [EXTENSION_ID]: { installation_mode: 'force_installed', update_url: UPDATE_URL } });
+    // Preconnects reach a blocked vendor below any extension: the snippet turns them off.
+    expect(doc.NetworkPredictionOptions).toBe(2);
     expect(doc['3rdparty'].extensions[EXTENSION_ID]).toEqual(INPUT);
   });
 

@@ -57,10 +57,17 @@ export function renderDeployConfig(format: DeployFormat, m: ManagedValues, t: De
   }
 }
 
+/**
+ * Chromium's preconnects open TCP connections to hosts a page mentions before any extension (or
+ * the native URLBlocklist) sees a request; 2 = "never predict" (measured in docs/benchmarks.md).
+ */
+const NO_NETWORK_PREDICTION = 2;
+
 /** JSON for /etc/opt/chrome/policies/managed/ (Chromium: /etc/chromium/policies/managed/). */
 export function renderChromeLinux(m: ManagedValues, t: DeployTarget): string {
   const doc = {
     ExtensionSettings: { [t.extensionId]: { installation_mode: 'force_installed', update_url: t.updateUrl } },
+    NetworkPredictionOptions: NO_NETWORK_PREDICTION,
     '3rdparty': { extensions: { [t.extensionId]: managedObject(m) } },
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
@@ -112,6 +119,10 @@ function regBlock(browser: string, root: string, m: ManagedValues, t: DeployTarg
     `; force-installs other extensions, renumber it to an unused number so none is overwritten.`,
     `[${root}\\ExtensionInstallForcelist]`,
     `${regString('1')}=${regString(`${t.extensionId};${t.updateUrl}`)}`,
+    '',
+    `; No preconnects: they open connections to a blocked vendor below any extension's reach.`,
+    `[${root}]`,
+    regValue('NetworkPredictionOptions', NO_NETWORK_PREDICTION),
     '',
     `; Managed configuration (storage.managed). Lists and objects are REG_SZ JSON strings.`,
     `[${root}\\3rdparty\\extensions\\${t.extensionId}\\policy]`,
@@ -186,6 +197,7 @@ export function renderMacosMobileconfig(m: ManagedValues, t: DeployTarget): stri
     PayloadContent: [
       payload('com.google.Chrome', 'chrome', 'Google Chrome: force-install AI Geofence', {
         ExtensionInstallForcelist: [`${t.extensionId};${t.updateUrl}`],
+        NetworkPredictionOptions: NO_NETWORK_PREDICTION,
       }),
       // Chrome reads an extension's policy from the preference domain com.google.Chrome.extensions.<ID>.
       payload(`com.google.Chrome.extensions.${t.extensionId}`, 'config', 'AI Geofence: managed configuration', managedObject(m)),
