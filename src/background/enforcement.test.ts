@@ -57,6 +57,7 @@ vi.mock('../platform/browser.ts', () => ({
     alarms: {
       create: async (name: string, info: { when?: number; periodInMinutes?: number }) => void fake.alarms.set(name, info),
       clear: async (name: string) => fake.alarms.delete(name),
+      get: async (name: string) => (fake.alarms.has(name) ? { name, ...fake.alarms.get(name) } : undefined),
     },
     scripting: {
       getRegisteredContentScripts: async (f?: { ids?: string[] }) => clone(fake.contentScripts.filter((c) => !f?.ids || f.ids.includes(c.id))),
@@ -79,6 +80,8 @@ vi.mock('./audit.ts', () => ({
   recordAudit: vi.fn(async () => undefined),
   setAuditContext: vi.fn(),
   getAuditStatus: async () => ({ queued: 0, lastDelivery: null }),
+  recordHeartbeat: vi.fn(async () => true),
+  HEARTBEAT_ALARM: 'audit-heartbeat',
 }));
 
 vi.stubGlobal('__BROWSER__', 'chrome');
@@ -261,5 +264,207 @@ describe('content scripts', () => {
     const e = await load();
     await e.refreshPolicy('first');
     expect(fake.contentScripts).toEqual([expect.objectContaining({ id: 'ai-geofence-content', matches: ['*://claude.ai/*', '*://*.claude.ai/*'], allFrames: true })]);
+  });
+});
+
+// Issue 11: the background half of compliance evidence (docs/compliance.md).
+async function loadWithAudit() {
+  // The mocks outlive a test; only this test's calls count.
+  vi.clearAllMocks();
+  const e = await load();
+  // After resetModules the mock is made anew; this import returns the instance enforcement.ts uses.
+  const a = await import('./audit.ts');
+  return { e, a: a as unknown as { recordAudit: ReturnType<typeof vi.fn>; recordHeartbeat: ReturnType<typeof vi.fn>; setAuditContext: ReturnType<typeof vi.fn> } };
+}
+
+const auditTypes = (a: { recordAudit: ReturnType<typeof vi.fn> }) => a.recordAudit.mock.calls.map((c) => (c[0] as { type: string }).type);
+
+/** A policy that may be 24 hours stale; Hong Kong fails closed, London (no failMode) open. */
+function stalePolicyDoc(serial: number): Record<string, unknown> {
+  const doc = policyDoc(serial, WARN_CLAUDE);
+  return { ...doc, maxStalenessHours: 24, offices: { HK: { name: 'Hong Kong', jurisdiction: 'HK', failMode: 'closed' }, LDN: { name: 'London', jurisdiction: 'GB' } } };
+}
+
+describe('audit context and heartbeats', () => {
+  it('ties audit events to the policy hash and records a heartbeat after each apply, with an hourly alarm', async () => {
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }];
+    const { e, a } = await loadWithAudit();
+    await e.refreshPolicy('first');
+    const hash = (fake.local.policyRecord as { payloadHash: string }).payloadHash;
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(a.setAuditContext).toHaveBeenLastCalledWith(expect.objectContaining({ policySerial: 42, policyHash: hash }));
+    expect(a.recordHeartbeat).toHaveBeenLastCalledWith({
+      office: 'HK', policySerial: 42, policyHash: hash, rulesInstalled: fake.rules.length,
+      incognitoAllowed: null, extensionVersion: '0.0.0', mode: 'enforcing',
+    });
+    expect(fake.alarms.get('audit-heartbeat')).toEqual({ periodInMinutes: 60 });
+  });
+
+  it('reports no policy hash in a heartbeat once the policy has expired', async () => {
+    served = [{ status: 200, body: await sign({ ...policyDoc(42, BLOCK_CLAUDE), expires: new Date(Date.now() + 1000).toISOString() }) }];
+    const { e, a } = await loadWithAudit();
+    await e.refreshPolicy('first');
+    vi.useFakeTimers({ now: Date.now() + 5000, toFake: ['Date'] });
+    try {
+      await e.applyRules();
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(a.recordHeartbeat).toHaveBeenLastCalledWith(expect.objectContaining({ policySerial: null, policyHash: null, mode: 'fail-closed' }));
+  });
+});
+
+describe('stale policies', () => {
+  it('restarts the staleness clock on a verified policy and on a 304, never on an error', async () => {
+    served = [{ status: 200, body: await sign(stalePolicyDoc(42)), headers: { etag: '"v42"' } }];
+    const e = await load();
+    await e.refreshPolicy('first');
+    const first = fake.local.lastConfirmedAt as string;
+    expect(Date.parse(first)).toBeGreaterThan(Date.now() - 60_000);
+    fake.local.lastConfirmedAt = new Date(Date.now() - 3_600_000).toISOString();
+    const before = fake.local.lastConfirmedAt as string;
+    served = [new TypeError('Failed to fetch')];
+    await e.refreshPolicy('scheduled refresh');
+    expect(fake.local.lastConfirmedAt).toBe(before);
+    served = [{ status: 304 }];
+    await e.refreshPolicy('scheduled refresh');
+    expect(Date.parse(fake.local.lastConfirmedAt as string)).toBeGreaterThan(Date.parse(before));
+  });
+
+  it('turns warn into block for a stale-closed office, says since when, and recovers on confirmation', async () => {
+    served = [{ status: 200, body: await sign(stalePolicyDoc(42)), headers: { etag: '"v42"' } }];
+    const { e, a } = await loadWithAudit();
+    await e.refreshPolicy('first');
+    expect(redirectsTo('warn.html')).toBe(true);
+    // The rules alarm fires when the policy goes stale (24 h after confirmation), the earliest instant.
+    const confirmed = Date.parse(fake.local.lastConfirmedAt as string);
+    expect(fake.alarms.get(e.RULES_ALARM)?.when).toBe(confirmed + 24 * 3_600_000 + 500);
+
+    // Two days without a successful fetch, as a worker woken by the alarm finds it in storage.
+    const longAgo = new Date(Date.now() - 2 * DAY).toISOString();
+    fake.local.lastConfirmedAt = longAgo;
+    await e.applyRules();
+    expect(redirectsTo('warn.html')).toBe(false);
+    expect(redirectsTo('block.html')).toBe(true);
+    const r = await e.ensureReady();
+    expect(e.decideNow(r, 'https://claude.ai/').action).toBe('block');
+    const since = new Date(Date.parse(longAgo) + DAY).toISOString();
+    expect((await e.statusOf(r)).policy?.stale).toEqual({ since, failMode: 'closed' });
+    expect(a.recordAudit).toHaveBeenCalledWith({ type: 'stale-closed-entered', detail: { since, maxStalenessHours: 24 } });
+    expect(a.recordHeartbeat).toHaveBeenLastCalledWith(expect.objectContaining({ mode: 'stale-closed' }));
+    // Applying again while still stale records nothing new.
+    await e.applyRules();
+    expect(auditTypes(a).filter((t) => t === 'stale-closed-entered')).toHaveLength(1);
+
+    served = [{ status: 304 }];
+    await e.refreshPolicy('scheduled refresh');
+    expect(redirectsTo('warn.html')).toBe(true);
+    expect((await e.statusOf(r)).policy?.stale).toBeNull();
+    expect(auditTypes(a)).toContain('stale-closed-left');
+  });
+
+  it('keeps enforcing the last policy as it is in an office that does not fail closed', async () => {
+    fake.managed = { ...fake.managed, office: 'LDN' };
+    served = [{ status: 200, body: await sign(stalePolicyDoc(42)) }];
+    const { e, a } = await loadWithAudit();
+    await e.refreshPolicy('first');
+    fake.local.lastConfirmedAt = new Date(Date.now() - 2 * DAY).toISOString();
+    await e.applyRules();
+    expect(redirectsTo('warn.html')).toBe(true);
+    expect(redirectsTo('block.html')).toBe(false);
+    const r = await e.ensureReady();
+    expect(e.decideNow(r, 'https://claude.ai/').action).toBe('warn');
+    // Stale is still reported (the popup says so), with the office's fail mode: open.
+    expect((await e.statusOf(r)).policy?.stale).toMatchObject({ failMode: 'open' });
+    expect(auditTypes(a)).not.toContain('stale-closed-entered');
+  });
+});
+
+describe('signed exceptions', () => {
+  const EXC_URL = 'https://policy.example/exceptions.jws';
+  const excDoc = (serial: number, until: number) => ({
+    type: 'ai-geofence-exceptions', version: 1, serial,
+    issued: new Date(Date.now() - DAY).toISOString(), expires: new Date(Date.now() + 7 * DAY).toISOString(),
+    exceptions: [{ id: 'EXC-1', user: 'u-123', tool: 'claude', offices: ['HK'], until: new Date(until).toISOString(), ticket: 'CHG-1', approver: 'Head of Compliance' }],
+  });
+  const signExc = (doc: unknown, key: CryptoKey, kid = 'compliance') =>
+    new CompactSign(new TextEncoder().encode(JSON.stringify(doc))).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'ai-geofence-exceptions+jws' }).sign(key);
+
+  it('lifts the block for the named employee until the exception ends, and says so', async () => {
+    fake.managed = { ...fake.managed, userId: 'u-123', exceptionsUrl: EXC_URL };
+    const until = Date.now() + 3_600_000;
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 200, body: await signExc(excDoc(3, until), privateKey) }];
+    const { e, a } = await loadWithAudit();
+    await e.refreshPolicy('first');
+    expect(requests.map((q) => q.url)).toEqual(['https://policy.example/p.jws', EXC_URL]);
+    expect(redirectsTo('block.html')).toBe(false);
+    const r = await e.ensureReady();
+    expect(e.decideNow(r, 'https://claude.ai/').action).toBe('allow');
+    expect(e.exceptionNow(r, 'claude')).toEqual({ id: 'EXC-1', until: new Date(until).toISOString(), ticket: 'CHG-1', approver: 'Head of Compliance' });
+    expect(a.recordAudit).toHaveBeenCalledWith({ type: 'exceptions-applied', detail: expect.objectContaining({ serial: 3, signers: ['compliance'], count: 1 }) });
+    // The block comes back on time: the rules alarm fires when the exception ends.
+    expect(fake.alarms.get(e.RULES_ALARM)?.when).toBe(until + 500);
+    // A new worker life re-verifies the stored document and keeps the exception.
+    const e2 = await load();
+    expect(e2.decideNow(await e2.ensureReady(), 'https://claude.ai/').action).toBe('allow');
+  });
+
+  it('gives another employee nothing from the same document', async () => {
+    fake.managed = { ...fake.managed, userId: 'someone-else', exceptionsUrl: EXC_URL };
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 200, body: await signExc(excDoc(3, Date.now() + 3_600_000), privateKey) }];
+    const e = await load();
+    await e.refreshPolicy('first');
+    expect(redirectsTo('block.html')).toBe(true);
+    expect(e.exceptionNow(await e.ensureReady(), 'claude')).toBeNull();
+  });
+
+  it('refuses a document signed by an untrusted key and keeps the block', async () => {
+    fake.managed = { ...fake.managed, userId: 'u-123', exceptionsUrl: EXC_URL };
+    const attacker = await generateKeyPair('EdDSA');
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 200, body: await signExc(excDoc(3, Date.now() + 3_600_000), attacker.privateKey, 'compliance') }];
+    const { e, a } = await loadWithAudit();
+    await e.refreshPolicy('first');
+    expect(redirectsTo('block.html')).toBe(true);
+    expect(fake.local.exceptionsRecord ?? null).toBeNull();
+    expect(a.recordAudit).toHaveBeenCalledWith({ type: 'exceptions-refused', detail: { code: expect.any(String), reason: expect.any(String) } });
+  });
+
+  it('drops the exceptions when IT removes exceptionsUrl', async () => {
+    fake.managed = { ...fake.managed, userId: 'u-123', exceptionsUrl: EXC_URL };
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)), headers: { etag: '"v42"' } }, { status: 200, body: await signExc(excDoc(3, Date.now() + 3_600_000), privateKey) }];
+    const e = await load();
+    await e.refreshPolicy('first');
+    expect(redirectsTo('block.html')).toBe(false);
+    const { exceptionsUrl: _removed, ...rest } = fake.managed;
+    fake.managed = rest;
+    served = [{ status: 304 }];
+    await e.refreshPolicy('managed configuration changed');
+    expect(redirectsTo('block.html')).toBe(true);
+    expect(fake.local.exceptionsRecord).toBeNull();
+  });
+});
+
+describe('versioned notice acknowledgements', () => {
+  const ACK_RULE = (version: number) => [{ ...BLOCK_CLAUDE[0], requireAcknowledgement: true, notice: { title: 'Do not use', version } }];
+
+  it('records the notice version in force once, refuses other versions, and forgets it when the version changes', async () => {
+    served = [{ status: 200, body: await sign(policyDoc(42, ACK_RULE(2))) }];
+    const { e, a } = await loadWithAudit();
+    await e.refreshPolicy('first');
+    expect(await e.acknowledgeNotice('HK-CLAUDE', 1)).toMatchObject({ ok: false, error: expect.stringContaining('version 2') });
+    expect(await e.acknowledgeNotice('NO-SUCH-RULE', 1)).toMatchObject({ ok: false });
+    expect(await e.acknowledgeNotice('HK-CLAUDE', 2)).toMatchObject({ ok: true, evidence: 'read notice HK-CLAUDE v2 of policy serial 42' });
+    await e.acknowledgeNotice('HK-CLAUDE', 2);
+    expect(a.recordAudit.mock.calls.filter((c) => (c[0] as { type: string }).type === 'notice-acknowledged')).toEqual([
+      [{ type: 'notice-acknowledged', rule: 'HK-CLAUDE', detail: { version: 2, serial: 42, evidence: 'read notice HK-CLAUDE v2 of policy serial 42' } }],
+    ]);
+    expect(Object.keys(fake.local.noticeAcks as object)).toHaveLength(1);
+    // A new serial with the same notice version keeps it; a new version prunes it.
+    served = [{ status: 200, body: await sign(policyDoc(43, ACK_RULE(2))) }];
+    await e.refreshPolicy('scheduled refresh');
+    expect(Object.keys(fake.local.noticeAcks as object)).toHaveLength(1);
+    served = [{ status: 200, body: await sign(policyDoc(44, ACK_RULE(3))) }];
+    await e.refreshPolicy('scheduled refresh');
+    expect(fake.local.noticeAcks).toEqual({});
   });
 });

@@ -9,14 +9,19 @@ import { actionsByTool, compilePolicy, decide, decideWithoutPolicy, nextRuleChan
 import { compileDnrRules, compileFailClosedRules, RULE_ID_MAX, type DnrRule } from '../core/dnr.ts';
 import { normalizeHost } from '../core/hosts.ts';
 import { parseManagedConfig, type ManagedConfig } from '../core/managed-config.ts';
-import type { EnforcementMode, Problem, Status } from '../core/messages.ts';
+import type { EnforcementMode, ExceptionRef, Problem, Status } from '../core/messages.ts';
 import { parsePolicy, POLICY_JWS_TYP, type Policy } from '../core/policy-schema.ts';
 import { parseStrictJson } from '../core/strict-json.ts';
 import { verifyPolicy, verifySignatures } from '../core/verify.ts';
-import { getAuditStatus, recordAudit, setAuditContext } from './audit.ts';
+import { applyStaleness, isStaleClosed, stalenessState, type StalenessState } from '../core/staleness.ts';
+import { heartbeatDetail } from '../core/audit.ts';
+import { acknowledgementAuditDetail, noticeVersion, pruneAcknowledgements, recordAcknowledgement, requiresAcknowledgement } from '../core/acknowledgements.ts';
+import { exceptionRef, exceptionsFor, findException, policyWithExceptions, verifyExceptions, type ExceptionsDoc } from '../core/exceptions.ts';
+import { getAuditStatus, HEARTBEAT_ALARM, recordAudit, recordHeartbeat, setAuditContext } from './audit.ts';
 import { fetchPolicy } from './policy-fetch.ts';
 import { registerGuardScript } from './guard-registration.ts';
-import { loadAcknowledged, loadState, saveState, type PolicyRecord, type StoredState } from './storage.ts';
+import { registerModelScript } from './model-registration.ts';
+import { loadAcknowledged, loadLastConfirmedAt, loadState, saveState, type ExceptionsRecord, type PolicyRecord, type StoredState } from './storage.ts';
 
 export const REFRESH_ALARM = 'policy-refresh';
 export const RULES_ALARM = 'rules-window';
@@ -30,6 +35,10 @@ interface Runtime {
   compiled: CompiledPolicy | null;
   mode: EnforcementMode;
   ruleCount: number;
+  /** The verified signed exceptions in force (issue 11), or null. */
+  exceptions: ExceptionsDoc | null;
+  /** The policy compiled as enforced (staleness, exceptions), keyed by what it was derived from. */
+  enforced: { policy: Policy; exceptions: ExceptionsDoc | null; key: string; compiled: CompiledPolicy } | null;
 }
 
 let rt: Runtime | null = null;
@@ -73,6 +82,7 @@ async function readConfig(r: Runtime): Promise<void> {
     office: c?.office ?? r.partialConfig?.office ?? null,
     groups: c?.groups ?? [],
     policySerial: r.policy?.serial ?? r.state.policyRecord?.serial ?? null,
+    policyHash: r.state.policyRecord?.payloadHash ?? null,
     auditUrl: c?.auditUrl ?? null,
     format: c?.auditFormat ?? 'json',
     urlDetail: c?.auditUrlDetail ?? 'path',
@@ -154,17 +164,64 @@ export function refreshPolicy(reason: string): Promise<void> {
     const conditional = rec && r.policy && rec.url === r.config.policyUrl ? rec : null;
     const res = await fetchPolicy(r.config.policyUrl, conditional);
     const at = nowIso();
+    await loadStoredExceptions(r);
     if (res.kind === 'error') {
       r.state.lastFetch = { at, ok: false, message: res.message };
       await saveState({ lastFetch: r.state.lastFetch });
     } else if (res.kind === 'not-modified') {
       r.state.lastFetch = { at, ok: true, message: 'not modified since the last download' };
-      await saveState({ lastFetch: r.state.lastFetch });
+      // The server confirmed the policy in force is current: the staleness clock restarts.
+      r.state.lastConfirmedAt = at;
+      await saveState({ lastFetch: r.state.lastFetch, lastConfirmedAt: at });
     } else {
       await acceptOrRefuse(r, res.text, res.etag, res.lastModified, at);
     }
+    await refreshExceptions(r);
     await applyUnqueued(r);
   });
+}
+
+/**
+ * Re-verify the stored exceptions document with today's keys (as the policy). Dropped when IT
+ * removed or moved `exceptionsUrl`: exceptions come only from where IT says they are published.
+ */
+async function loadStoredExceptions(r: Runtime): Promise<void> {
+  r.exceptions = null;
+  const rec = r.state.exceptionsRecord;
+  if (!rec || !r.config) return;
+  if (rec.url !== r.config.exceptionsUrl) {
+    r.state.exceptionsRecord = null;
+    await saveState({ exceptionsRecord: null });
+    return;
+  }
+  const v = await verifyExceptions(rec.jws, { trustedKeys: r.config.trustedKeys, threshold: r.config.signatureThreshold, now: Date.now() });
+  // An expired document is refused here and grants nothing, which is what it should do.
+  if (v.ok) r.exceptions = v.doc;
+}
+
+/** Fetch and verify the exceptions document after the policy; keeps the one in force on any failure. */
+async function refreshExceptions(r: Runtime): Promise<void> {
+  const url = r.config?.exceptionsUrl;
+  if (!r.config || !url) return;
+  const res = await fetchPolicy(url, null);
+  // Unreachable: the document in force stays until it expires (docs/compliance.md, "Revoking").
+  if (res.kind !== 'ok') return;
+  const rec = r.state.exceptionsRecord;
+  const current = rec && r.exceptions ? { serial: rec.serial, payloadHash: rec.payloadHash } : null;
+  const now = Date.now();
+  const v = await verifyExceptions(res.text, { trustedKeys: r.config.trustedKeys, threshold: r.config.signatureThreshold, now, current });
+  if (!v.ok) {
+    await recordAudit({ type: 'exceptions-refused', detail: { code: v.code, reason: v.message } });
+    return;
+  }
+  const record: ExceptionsRecord = { jws: res.text, payloadHash: v.payloadHash, serial: v.doc.serial, signers: v.signers, verifiedAt: new Date(now).toISOString(), url };
+  r.state.exceptionsRecord = record;
+  r.exceptions = v.doc;
+  await saveState({ exceptionsRecord: record });
+  if (!current || current.payloadHash !== v.payloadHash) {
+    const count = exceptionsFor(v.doc, r.config.userId, r.config.office, now).length;
+    await recordAudit({ type: 'exceptions-applied', detail: { serial: v.doc.serial, payloadHash: v.payloadHash, signers: v.signers, count } });
+  }
 }
 
 async function acceptOrRefuse(r: Runtime, text: string, etag: string | null, lastModified: string | null, at: string): Promise<void> {
@@ -184,10 +241,15 @@ async function acceptOrRefuse(r: Runtime, text: string, etag: string | null, las
   r.state.policyRecord = record;
   r.state.lastFetch = { at, ok: true, message: changed ? `policy serial ${v.policy.serial} verified and applied` : 'policy unchanged' };
   r.state.lastRefusal = null;
+  // Verified (new or unchanged): the staleness clock restarts. Errors and refusals never do this.
+  r.state.lastConfirmedAt = at;
   r.policy = v.policy;
   r.compiled = compilePolicy(v.policy);
-  await saveState({ policyRecord: record, lastFetch: r.state.lastFetch, lastRefusal: null });
+  await saveState({ policyRecord: record, lastFetch: r.state.lastFetch, lastRefusal: null, lastConfirmedAt: at });
   if (changed) {
+    // Acknowledgements of rules or notice versions the new policy no longer has are discarded.
+    r.state.noticeAcks = pruneAcknowledgements(r.state.noticeAcks, v.policy);
+    await saveState({ noticeAcks: r.state.noticeAcks });
     setAuditContext(auditContextOf(r));
     await recordAudit({ type: 'policy-applied', detail: { serial: v.policy.serial, payloadHash: v.payloadHash, signers: v.signers } });
   }
@@ -199,6 +261,7 @@ function auditContextOf(r: Runtime) {
     office: c?.office ?? r.partialConfig?.office ?? null,
     groups: c?.groups ?? [],
     policySerial: r.policy?.serial ?? null,
+    policyHash: r.state.policyRecord?.payloadHash ?? null,
     auditUrl: c?.auditUrl ?? null,
     format: c?.auditFormat ?? ('json' as const),
     urlDetail: c?.auditUrlDetail ?? ('path' as const),
@@ -208,11 +271,14 @@ function auditContextOf(r: Runtime) {
 // Callers already inside the queue use this directly (waiting on the queue from inside it would deadlock).
 async function ensureReadyUnqueued(): Promise<Runtime> {
   if (rt) return rt;
-  const r: Runtime = { config: null, configErrors: [], partialConfig: null, state: await loadState(), policy: null, compiled: null, mode: 'waiting-config', ruleCount: 0 };
+  const r: Runtime = { config: null, configErrors: [], partialConfig: null, state: await loadState(), policy: null, compiled: null, mode: 'waiting-config', ruleCount: 0, exceptions: null, enforced: null };
   await readConfig(r);
   await loadStoredPolicy(r);
+  await loadStoredExceptions(r);
   r.ruleCount = (await browser.declarativeNetRequest.getDynamicRules()).length;
   r.mode = modeOf(r);
+  // Hourly: heartbeats are due daily or on change; alarms may not survive a restart, so check each life.
+  if (!(await browser.alarms.get(HEARTBEAT_ALARM).catch(() => undefined))) await browser.alarms.create(HEARTBEAT_ALARM, { periodInMinutes: 60 });
   rt = r;
   return r;
 }
@@ -228,7 +294,8 @@ function compileFor(r: Runtime, now: number): DnrRule[] | null {
     browser: __BROWSER__, acknowledged: r.state.acknowledged,
   };
   const employee = employeeOf(r);
-  if (policyValid(r, now) && r.compiled && employee) return compileDnrRules(r.compiled, employee, now, opts);
+  const compiled = compiledNow(r, now);
+  if (policyValid(r, now) && compiled && employee) return compileDnrRules(compiled, employee, now, opts);
   // Without a valid configuration we cannot know better than what is installed: keep it.
   if (!r.config) return null;
   return r.config.failMode === 'closed' ? compileFailClosedRules(opts) : [];
@@ -242,6 +309,8 @@ async function applyUnqueued(r: Runtime): Promise<void> {
   for (const [tool, until] of Object.entries(acknowledged)) if (!(until > now)) delete acknowledged[tool];
   r.state.acknowledged = acknowledged;
   await saveState({ acknowledged });
+  // Likewise the staleness clock: a worker that stayed awake and one that woke must agree.
+  r.state.lastConfirmedAt = await loadLastConfirmedAt();
   const rules = compileFor(r, now);
   if (r.config) {
     r.state.lastEmployee = { office: r.config.office, groups: r.config.groups };
@@ -267,15 +336,109 @@ async function applyUnqueued(r: Runtime): Promise<void> {
     await saveState({ lastMode: mode });
   }
   r.mode = mode;
+  await recordStaleTransition(r, now);
   const at = new Date(now).toISOString();
   r.state.lastApplied = installError
     ? { ...(r.state.lastApplied ?? { serial: null, mode, ruleCount: r.ruleCount }), at, error: installError }
     : { serial: policyValid(r, now) ? r.policy!.serial : null, mode, ruleCount: r.ruleCount, at };
   await saveState({ lastApplied: r.state.lastApplied });
   await registerContentScripts(r, now);
-  await registerGuardScript(r.compiled, employeeOf(r), now, policyValid(r, now));
+  await registerGuardScript(compiledNow(r, now), employeeOf(r), now, policyValid(r, now));
+  await registerModelScript(compiledNow(r, now), employeeOf(r), now, policyValid(r, now));
   await scheduleWindowAlarm(r, now);
   await followOpenTabs(r);
+  await sendHeartbeat(r);
+}
+
+/** Whether the policy in force is stale for this employee's office (issue 11); null without a policy. */
+export function stalenessOf(r: Runtime, now = Date.now()): StalenessState | null {
+  if (!r.policy) return null;
+  const confirmed = r.state.lastConfirmedAt ?? r.state.policyRecord?.verifiedAt ?? null;
+  return stalenessState(r.policy, confirmed, employeeOf(r)?.office ?? null, r.config?.failMode ?? 'closed', now);
+}
+
+/** What pages and the popup say about staleness: only while stale (not expired: fail mode says that). */
+export function staleSummary(r: Runtime, now = Date.now()): { since: string; failMode: 'closed' | 'open' } | null {
+  const st = stalenessOf(r, now);
+  return st?.reason === 'stale' && st.since ? { since: st.since, failMode: st.effectiveFailMode } : null;
+}
+
+/**
+ * The policy as enforced at `now`: while this office is stale-closed every warn becomes block; then
+ * this employee's signed exceptions in force become allow rules ending with the exception (rule
+ * windows, so the window alarm restores the rule on time). DNR rules, content scripts, the window
+ * alarm, open tabs and decisions all use this, so they agree.
+ */
+function enforcedPolicy(r: Runtime, now: number): { policy: Policy; key: string } | null {
+  if (!r.policy) return null;
+  const staleClosed = isStaleClosed(stalenessOf(r, now)!);
+  const office = employeeOf(r)?.office ?? null;
+  const userId = r.config?.userId ?? null;
+  const active = office ? exceptionsFor(r.exceptions, userId, office, now) : [];
+  const key = JSON.stringify([staleClosed, active.map((e) => e.id)]);
+  if (!staleClosed && active.length === 0) return { policy: r.policy, key };
+  const stale = applyStaleness(r.policy, stalenessOf(r, now)!);
+  return { policy: office ? policyWithExceptions(stale, r.exceptions, userId, office, now) : stale, key };
+}
+
+/** enforcedPolicy compiled, once per policy, exceptions document and set of active exceptions. */
+function compiledNow(r: Runtime, now: number): CompiledPolicy | null {
+  if (!r.policy || !r.compiled) return r.compiled;
+  const e = enforcedPolicy(r, now)!;
+  if (e.policy === r.policy) return r.compiled;
+  const cached = r.enforced;
+  if (cached && cached.policy === r.policy && cached.exceptions === r.exceptions && cached.key === e.key) return cached.compiled;
+  r.enforced = { policy: r.policy, exceptions: r.exceptions, key: e.key, compiled: compilePolicy(e.policy) };
+  return r.enforced.compiled;
+}
+
+/** The signed exception that lets this employee use `toolId` now, for pages (null: none). */
+export function exceptionNow(r: Runtime, toolId: string | null, now = Date.now()): ExceptionRef | null {
+  const office = employeeOf(r)?.office ?? null;
+  const e = policyValid(r, now) ? findException(r.exceptions, r.config?.userId, toolId, office, now) : null;
+  return e && r.exceptions ? exceptionRef(e, r.exceptions) : null;
+}
+
+/** Audit entering and leaving stale-closed; the last state is in storage so a restart does not repeat it. */
+async function recordStaleTransition(r: Runtime, now: number): Promise<void> {
+  const st = stalenessOf(r, now);
+  const closed = !!st && isStaleClosed(st);
+  if (closed === (r.state.lastStaleClosed ?? false)) return;
+  if (closed) await recordAudit({ type: 'stale-closed-entered', detail: { since: st!.since, maxStalenessHours: r.policy!.maxStalenessHours ?? null } });
+  else await recordAudit({ type: 'stale-closed-left' });
+  r.state.lastStaleClosed = closed;
+  await saveState({ lastStaleClosed: closed });
+}
+
+async function incognitoAllowed(): Promise<boolean | null> {
+  // Firefox and older Chromium may not have it (or throw synchronously): unknown, not false.
+  try {
+    return await browser.extension.isAllowedIncognitoAccess();
+  } catch {
+    return null;
+  }
+}
+
+/** Record a coverage heartbeat when one is due (daily, or when policy, office, mode… changed). */
+export async function sendHeartbeat(r: Runtime): Promise<void> {
+  const now = Date.now();
+  const valid = policyValid(r, now);
+  const st = stalenessOf(r, now);
+  await recordHeartbeat(heartbeatDetail({
+    office: employeeOf(r)?.office ?? null,
+    policySerial: valid ? r.policy!.serial : null,
+    // Only while the policy counts: an expired one decides nothing, and coverage must not count it.
+    policyHash: valid ? r.state.policyRecord?.payloadHash ?? null : null,
+    rulesInstalled: r.ruleCount,
+    incognitoAllowed: await incognitoAllowed(),
+    extensionVersion: browser.runtime.getManifest().version,
+    mode: st && isStaleClosed(st) ? 'stale-closed' : r.mode,
+  }));
+}
+
+/** The HEARTBEAT_ALARM: a heartbeat if one is due. */
+export function heartbeatNow(): Promise<void> {
+  return serial(async () => sendHeartbeat(await ensureReadyUnqueued()));
 }
 
 /**
@@ -320,9 +483,10 @@ function patternsFor(domains: readonly string[]): string[] {
 async function registerContentScripts(r: Runtime, now: number): Promise<void> {
   const employee = employeeOf(r);
   const domains = new Set<string>();
-  if (r.compiled && employee && policyValid(r, now)) {
-    for (const [toolId, { action }] of actionsByTool(r.compiled, employee, now)) {
-      if (action === 'warn' || action === 'monitor') for (const d of r.compiled.tools.get(toolId)!.domains) domains.add(normalizeHost(d));
+  const compiled = compiledNow(r, now);
+  if (compiled && employee && policyValid(r, now)) {
+    for (const [toolId, { action }] of actionsByTool(compiled, employee, now)) {
+      if (action === 'warn' || action === 'monitor') for (const d of compiled.tools.get(toolId)!.domains) domains.add(normalizeHost(d));
     }
   }
   domains.delete('');
@@ -344,8 +508,11 @@ async function registerContentScripts(r: Runtime, now: number): Promise<void> {
 async function scheduleWindowAlarm(r: Runtime, now: number): Promise<void> {
   const instants: number[] = [...Object.values(r.state.acknowledged)];
   if (r.policy) {
-    const next = nextRuleChange(r.policy, now);
+    // The enforced policy: an exception's end is a rule window there.
+    const next = nextRuleChange(enforcedPolicy(r, now)!.policy, now);
     if (next !== null) instants.push(next);
+    const staleAt = stalenessOf(r, now)?.staleAt;
+    if (staleAt != null) instants.push(staleAt);
     const exp = Date.parse(r.policy.expires);
     if (exp > now) instants.push(exp);
   }
@@ -357,7 +524,8 @@ async function scheduleWindowAlarm(r: Runtime, now: number): Promise<void> {
 /** The decision for a URL under what is in force right now. */
 export function decideNow(r: Runtime, url: string, now = Date.now()): Decision {
   const employee = employeeOf(r);
-  if (policyValid(r, now) && r.compiled && employee) return decide(r.compiled, employee, url, now);
+  const compiled = compiledNow(r, now);
+  if (policyValid(r, now) && compiled && employee) return decide(compiled, employee, url, now);
   // Without configuration nothing new is enforced (the installed rules stay); explain as fail-open.
   return decideWithoutPolicy(r.config?.failMode ?? 'open', url);
 }
@@ -379,6 +547,8 @@ function redirectFor(r: Runtime, url: string): string | null {
   const d = decideNow(r, original);
   if (d.action === 'block') return null;
   if (d.action === 'warn' && !isAcknowledged(r, d.toolId)) return onBlock ? `${warnBase}#${original}` : null;
+  // After "proceed" the warn page navigates itself; moving it too raced that navigation (chrome-error).
+  if (d.action === 'warn' && !onBlock) return null;
   return original;
 }
 
@@ -414,6 +584,27 @@ export function acknowledge(toolId: string, minutes: number): Promise<number> {
   });
 }
 
+/**
+ * The employee confirmed reading a notice: only for a rule in force that asks for it, and only for
+ * the notice version in force (a page left open across a new version must not confirm the old one).
+ */
+export function acknowledgeNotice(ruleId: string, version: number): Promise<{ ok: true; acknowledgedAt: string; evidence: string } | { ok: false; error: string }> {
+  return serial(async () => {
+    const r = await ensureReadyUnqueued();
+    const now = Date.now();
+    const rule = policyValid(r, now) ? r.policy!.rules.find((x) => x.id === ruleId) : undefined;
+    if (!rule || !requiresAcknowledgement(rule)) return { ok: false as const, error: `no rule "${ruleId}" in force asks for an acknowledgement` };
+    if (noticeVersion(rule) !== version) return { ok: false as const, error: `the notice in force is version ${noticeVersion(rule)}, not ${version}` };
+    const res = recordAcknowledgement(r.state.noticeAcks, rule, r.policy!.serial, now);
+    const isNew = !(res.key in r.state.noticeAcks);
+    r.state.noticeAcks = res.records;
+    await saveState({ noticeAcks: res.records });
+    // The first reading is the evidence; confirming twice records nothing new.
+    if (isNew) await recordAudit({ type: 'notice-acknowledged', rule: ruleId, detail: acknowledgementAuditDetail(res.record) });
+    return { ok: true as const, acknowledgedAt: res.record.at, evidence: res.evidence };
+  });
+}
+
 /** The status shown by the popup and the pages. */
 export async function statusOf(r: Runtime): Promise<Status> {
   const rec = r.state.policyRecord;
@@ -427,6 +618,7 @@ export async function statusOf(r: Runtime): Promise<Status> {
       ? {
           serial: p.serial, issuer: p.issuer ?? null, contact: p.contact ?? null, issued: p.issued, expires: p.expires,
           payloadHash: rec.payloadHash, signers: rec.signers, verifiedAt: rec.verifiedAt, expired: !policyValid(r),
+          stale: staleSummary(r),
         }
       : null,
     lastFetch: r.state.lastFetch,

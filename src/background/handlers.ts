@@ -5,10 +5,14 @@
 import type { Runtime as BrowserRuntime } from 'webextension-polyfill';
 import { browser } from '../platform/browser.ts';
 import { explainDecision, noticesFor } from '../core/explain.ts';
+import { policyMatrix } from '../core/matrix.ts';
+import { modelsFor } from './model-registration.ts';
 import type { Request, ResponseMap } from '../core/messages.ts';
 import { recordAudit } from './audit.ts';
 import { dataControlAudit, dataControlsFor } from './guard-registration.ts';
-import { acknowledge, decideNow, employeeOf, ensureReady, isAcknowledged, pageUrl, refreshPolicy, statusOf } from './enforcement.ts';
+import { acknowledgementEvidence, acknowledgementState, noticeVersion } from '../core/acknowledgements.ts';
+import { EXCEPTION_RULE_PREFIX } from '../core/exceptions.ts';
+import { acknowledge, acknowledgeNotice, decideNow, employeeOf, ensureReady, exceptionNow, isAcknowledged, pageUrl, refreshPolicy, staleSummary, statusOf } from './enforcement.ts';
 
 type Sender = BrowserRuntime.MessageSender;
 type Handler<K extends Request['type']> = (req: Extract<Request, { type: K }>, sender: Sender) => Promise<ResponseMap[K]>;
@@ -20,10 +24,50 @@ async function explain(url: string) {
   const r = await ensureReady();
   const d = decideNow(r, url);
   const until = d.toolId ? r.state.acknowledged[d.toolId] ?? null : null;
-  return { r, d, explanation: explainDecision(url, d, { compiled: r.compiled, employee: employeeOf(r), acknowledgedUntil: until }) };
+  const explanation = explainDecision(url, d, { compiled: r.compiled, employee: employeeOf(r), acknowledgedUntil: until });
+  // Issue 11: the page says since when the policy could not be refreshed (a stale-closed block).
+  explanation.stale = staleSummary(r);
+  // Allowed because of a signed exception (the enforced policy's synthetic allow rule): the page says
+  // until when, the ticket and approver. A tool allowed anyway is not "an exception".
+  explanation.exception = d.rule?.id.startsWith(EXCEPTION_RULE_PREFIX) ? exceptionNow(r, d.toolId) : null;
+  // A block rule asking to confirm its notice was read: whether this version still needs it.
+  explanation.acknowledgement = r.policy ? acknowledgementState(d.rule, r.state.noticeAcks, r.policy.serial, Date.now()) : null;
+  return { r, d, explanation };
 }
 
 const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K> } } = {
+  // Content scripts may ask: the answer is only this employee's rules for the page's own tool.
+  'get-model-rules': {
+    trusted: false,
+    handle: async (req) => {
+      const r = await ensureReady();
+      const languages = Array.isArray(req.languages) ? req.languages.filter((l): l is string => typeof l === 'string').slice(0, 8) : [];
+      return modelsFor(r.compiled, employeeOf(r), decideNow(r, req.url), Date.now(), languages.length ? languages : ['en']);
+    },
+  },
+  // What the overlay did, recorded as the URL-level events are (detail.model says which model).
+  // The rule and model are checked against what the background itself would tell this page, so a
+  // page cannot write arbitrary audit events.
+  'model-event': {
+    trusted: false,
+    handle: async (req) => {
+      const r = await ensureReady();
+      const d = decideNow(r, req.url);
+      const rule = modelsFor(r.compiled, employeeOf(r), d, Date.now()).rules.find((x) => x.id === req.ruleId && x.models.includes(req.model));
+      const expected = rule?.action === 'block' ? ['block'] : rule?.action === 'warn' ? ['warn-shown', 'warn-proceeded'] : [];
+      if (!rule || !expected.includes(req.outcome)) return { ok: false };
+      await recordAudit({ type: req.outcome, tool: d.toolId, rule: rule.id, url: req.url, detail: { basis: 'model', model: req.model } });
+      return { ok: true };
+    },
+  },
+  // The whole policy's office × tool table: compliance data, so extension pages only.
+  'get-matrix': {
+    trusted: true,
+    handle: async () => {
+      const r = await ensureReady();
+      return { matrix: r.compiled ? policyMatrix(r.compiled, Date.now()) : null, office: employeeOf(r)?.office ?? null };
+    },
+  },
   'get-status': { trusted: true, handle: async () => statusOf(await ensureReady()) },
   'get-popup': {
     trusted: true,
@@ -63,7 +107,11 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
       const until = await acknowledge(d.toolId, d.rule?.allowForMinutes ?? 60);
       await recordAudit({
         type: 'warn-proceeded', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url,
-        detail: { until: new Date(until).toISOString(), ...(justification ? { justification: justification.slice(0, 1000) } : {}) },
+        detail: {
+          until: new Date(until).toISOString(), ...(justification ? { justification: justification.slice(0, 1000) } : {}),
+          // Proceeding past a warning is reading its notice: the versioned evidence, as for block notices.
+          ...(d.rule && r.policy ? { acknowledgement: acknowledgementEvidence(d.rule.id, noticeVersion(d.rule), r.policy.serial) } : {}),
+        },
       });
       return { ok: true, until: new Date(until).toISOString() };
     },
@@ -87,6 +135,13 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
     handle: async () => {
       await refreshPolicy('requested from the popup');
       return statusOf(await ensureReady());
+    },
+  },
+  'acknowledge-notice': {
+    trusted: true,
+    handle: async (req) => {
+      if (typeof req.ruleId !== 'string' || !Number.isInteger(req.version)) return { ok: false, error: 'malformed acknowledgement' };
+      return acknowledgeNotice(req.ruleId, req.version);
     },
   },
   // The data-controls guard (issue 12): its page's controls, and what it blocked or warned about.

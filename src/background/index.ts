@@ -5,8 +5,8 @@
  */
 import type { Runtime } from 'webextension-polyfill';
 import { browser } from '../platform/browser.ts';
-import { AUDIT_ALARM, handleAuditAlarm } from './audit.ts';
-import { applyRules, enforceTab, ensureReady, refreshPolicy, REFRESH_ALARM, RULES_ALARM } from './enforcement.ts';
+import { AUDIT_ALARM, handleAuditAlarm, HEARTBEAT_ALARM } from './audit.ts';
+import { applyRules, enforceTab, ensureReady, heartbeatNow, refreshPolicy, REFRESH_ALARM, RULES_ALARM } from './enforcement.ts';
 import { handleMessage } from './handlers.ts';
 import { updateBadge } from './badge.ts';
 
@@ -17,6 +17,7 @@ browser.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name === REFRESH_ALARM) void refreshPolicy('scheduled refresh');
   else if (alarm.name === RULES_ALARM) void applyRules();
   else if (alarm.name === AUDIT_ALARM) void handleAuditAlarm();
+  else if (alarm.name === HEARTBEAT_ALARM) void heartbeatNow();
 });
 
 // Managed storage can arrive late (Chromium loads extension policy at low priority) or change.

@@ -4,6 +4,7 @@
  */
 import { browser } from '../platform/browser.ts';
 import type { Problem } from '../core/messages.ts';
+import type { AckRecord } from '../core/acknowledgements.ts';
 
 /** The last verified policy, as signed: re-verified on load so a retired key stops counting. */
 export interface PolicyRecord {
@@ -16,6 +17,17 @@ export interface PolicyRecord {
   lastModified: string | null;
   /** Where it was fetched: validators are sent back only to the same URL (absent in older records). */
   url?: string;
+}
+
+/** The last verified exceptions document (issue 11), as signed: re-verified on load, like the policy. */
+export interface ExceptionsRecord {
+  jws: string;
+  payloadHash: string;
+  serial: number;
+  signers: string[];
+  verifiedAt: string;
+  /** The managed `exceptionsUrl` it came from: a record from another URL (or none configured) is dropped. */
+  url: string;
 }
 
 export interface StoredState {
@@ -32,9 +44,16 @@ export interface StoredState {
   contentScriptKey: string | null;
   /** What the last apply installed: tests and diagnostics wait on it. */
   lastApplied: { serial: number | null; mode: string; ruleCount: number; at: string; error?: string } | null;
+  /** Issue 11: the last time the policy server confirmed the policy in force (verified, or 304), ISO. */
+  lastConfirmedAt: string | null;
+  /** Whether stale-closed was in force at the last apply, for enter/leave audit events. */
+  lastStaleClosed: boolean | null;
+  exceptionsRecord: ExceptionsRecord | null;
+  /** Versioned notice acknowledgements (issue 11), keyed by ackKey; pruned when the policy changes. */
+  noticeAcks: Record<string, AckRecord>;
 }
 
-const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, lastApplied: null };
+const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, noticeAcks: {} };
 
 /** Read the whole state (missing keys get their defaults). */
 export async function loadState(): Promise<StoredState> {
@@ -50,6 +69,12 @@ export async function loadAcknowledged(): Promise<Record<string, number>> {
     for (const [tool, until] of Object.entries(got.acknowledged)) if (typeof until === 'number' && Number.isFinite(until)) out[tool] = until;
   }
   return out;
+}
+
+/** When the policy server last confirmed the policy in force (ISO), as stored; anything else is null. */
+export async function loadLastConfirmedAt(): Promise<string | null> {
+  const got = (await browser.storage.local.get('lastConfirmedAt')) as { lastConfirmedAt?: unknown };
+  return typeof got.lastConfirmedAt === 'string' && Number.isFinite(Date.parse(got.lastConfirmedAt)) ? got.lastConfirmedAt : null;
 }
 
 /** Persist some keys of the state. */

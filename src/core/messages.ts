@@ -2,6 +2,8 @@
  * The one message protocol between extension contexts, as a discriminated union. Requests are named
  * by who sends them; the background answers each with the matching response type.
  */
+import type { PolicyMatrix } from './matrix.ts';
+import type { ModelDef, ModelRule } from './model-match.ts';
 import type { Action, LocalizedText, Notice } from './policy-schema.ts';
 import type { ManagedConfig } from './managed-config.ts';
 import type { RefusalCode } from './verify.ts';
@@ -133,9 +135,16 @@ export type Request =
   | { type: 'proceed'; url: string; justification?: string }
   | { type: 'page-visit'; url: string; frame: 'top' | 'embedded' }
   | { type: 'refresh-policy' }
+  // Issue 11: the block page's "I have read this notice", for the notice version it showed.
+  | { type: 'acknowledge-notice'; ruleId: string; version: number }
   // Data controls (issue 12): the guard content script asks for its page's controls and reports
   // what it blocked or warned about: pattern names and counts, never the text.
   | { type: 'get-data-controls'; url: string }
+  // Issue 10: the preview page's office × tool matrix of the policy in force (trusted pages only).
+  | { type: 'get-matrix' }
+  // Issue 10: the models content script asks which model-level rules apply on its page.
+  | { type: 'get-model-rules'; url: string; languages: string[] }
+  | { type: 'model-event'; url: string; ruleId: string; model: string; outcome: 'block' | 'warn-shown' | 'warn-proceeded' }
   | { type: 'data-control-event'; url: string; kind: DataKind; outcome: DataOutcome; ruleId: string | null; patterns: Finding[]; unchecked?: boolean };
 
 export interface ResponseMap {
@@ -145,8 +154,13 @@ export interface ResponseMap {
   proceed: { ok: true; until: string } | { ok: false; error: string };
   'page-visit': Explanation;
   'refresh-policy': Status;
+  'acknowledge-notice': { ok: true; acknowledgedAt: string; evidence: string } | { ok: false; error: string };
   'get-data-controls': { ruleId: string | null; controls: DataControls | null };
   'data-control-event': { ok: boolean };
+  /** null when no verified policy is in force; `office` is this employee's, to highlight. */
+  'get-matrix': { matrix: PolicyMatrix | null; office: string | null };
+  'get-model-rules': { tool: string | null; models: Record<string, ModelDef>; rules: ModelRule[] };
+  'model-event': { ok: boolean };
 }
 
 export type ResponseFor<R extends Request> = ResponseMap[R['type']];

@@ -1,5 +1,6 @@
 /** `explain --policy P --office CODE URL…`: what the extension decides for each URL. */
 import { compilePolicy, decide, type Decision } from '../../core/decide.ts';
+import { formatMatrix, policyMatrix } from '../../core/matrix.ts';
 import { applyException, findException, parseExceptions, verifyExceptions, type ExceptionsDoc } from '../../core/exceptions.ts';
 import type { ExceptionRef } from '../../core/messages.ts';
 import { formatIssues, type LocalizedText } from '../../core/policy-schema.ts';
@@ -26,6 +27,8 @@ export const explain: Command = {
   help: `Usage: ai-geofence explain --policy POLICY.json|POLICY.jws [--keys TRUSTED.json] --office CODE
                            [--groups a,b] [--at ISO] [--lang TAG] [--json]
                            [--exceptions EXCEPTIONS.jws --user ID] URL…
+       ai-geofence explain --policy POLICY.json|POLICY.jws [--keys TRUSTED.json] --matrix
+                           [--groups a,b] [--at ISO] [--json]
 
 For each URL prints the decision the extension makes for an employee of that office:
   https://claude.ai/new → block (claude, HK-ANTHROPIC-2026-11) — Do not use: Anthropic Claude
@@ -46,6 +49,11 @@ Flags:
                     lifted by an exception is shown as allow, with the exception (and in --json
                     an extra "exception" key: {"id","until","ticket","approver"} or null)
   --user ID         the employee's id (managed "userId") the exceptions are looked up for
+  --matrix          instead of URLs: a table of every office (× no group and each group the
+                    rules name, or those of --groups) × every tool the policy names, with the
+                    action and deciding rule; model-level rules shown as +action[models].
+                    With --json: {"serial","at","tools","groups","rows":[{"office","officeName",
+                    "group","cells":{TOOL:{"action","rule","modelRules"}}}]}
 
 Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
   flags: {
@@ -59,10 +67,30 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
     json: { type: 'boolean' },
     exceptions: { type: 'string' },
     user: { type: 'string' },
+    matrix: { type: 'boolean' },
   },
   allowPositionals: true,
   async run(args, io) {
     const policyPath = requiredString(args, 'policy', 'explain');
+    // --matrix answers "who gets what" for the whole policy, so it takes no office and no URLs.
+    if (flag(args, 'matrix')) {
+      if (args.positionals.length > 0) throw usageError('--matrix takes no URLs (see: ai-geofence explain --help)');
+      for (const f of ['office', 'exceptions', 'user'] as const) {
+        if (args.values[f] !== undefined) throw usageError(`--matrix covers every office and takes no --${f} (see: ai-geofence explain --help)`);
+      }
+      const now = optionalInstant(args, 'at', Date.now());
+      const threshold = optionalInt(args, 'threshold', 1, 10) ?? 1;
+      const { policy, signers } = await loadPolicy(policyPath, optionalString(args, 'keys'), threshold, now, io.err);
+      const groups = commaList(args, 'groups');
+      const m = policyMatrix(compilePolicy(policy), now, groups ? { groups } : {});
+      if (flag(args, 'json')) {
+        io.out(JSON.stringify(m, null, 2));
+        return 0;
+      }
+      io.out(`Policy serial ${policy.serial} (${signers ? `verified, signed by ${signers.join(', ')}` : 'unsigned'}) · at ${m.at}`);
+      io.out(formatMatrix(m));
+      return 0;
+    }
     const office = requiredString(args, 'office', 'explain').trim();
     if (args.positionals.length === 0) throw usageError('"explain" needs at least one URL (see: ai-geofence explain --help)');
     const groups = commaList(args, 'groups') ?? [];

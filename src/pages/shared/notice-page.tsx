@@ -151,6 +151,40 @@ function Acknowledge({ i18n, url, ex }: { i18n: I18n; url: string; ex: Explanati
   );
 }
 
+/** Issue 11: "I have read this notice" for a block rule that asks for it (evidence, not permission). */
+function AcknowledgeNotice({ i18n, ack }: { i18n: I18n; ack: NonNullable<Explanation['acknowledgement']> }) {
+  const { t } = i18n;
+  const [doneAt, setDoneAt] = useState<string | null>(ack.required ? null : ack.acknowledgedAt);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function onClick() {
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await sendRequest({ type: 'acknowledge-notice', ruleId: ack.ruleId, version: ack.version });
+      if (res.ok) setDoneAt(res.acknowledgedAt);
+      else setError(t('noticeAckFailed', res.error));
+    } catch (e) {
+      setError(t('noticeAckFailed', errorText(e)));
+    }
+    setBusy(false);
+  }
+
+  if (doneAt) return <p data-testid="acknowledged">{t('noticeAckDone', i18n.when(doneAt))}</p>;
+  return (
+    <section class="card ack" aria-labelledby="notice-ack-heading">
+      <p id="notice-ack-heading">{t('noticeAckText')}</p>
+      <div role="alert" class="form-error">
+        {error}
+      </div>
+      <button type="button" class="button" data-testid="acknowledge" disabled={busy} aria-busy={busy} onClick={onClick}>
+        {t('noticeAckButton')}
+      </button>
+    </section>
+  );
+}
+
 function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { phase: 'ready' }> }) {
   const { i18n, url, explanation: ex, status } = state;
   const { t, languages } = i18n;
@@ -255,6 +289,20 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
             </p>
           </Callout>
         ) : null}
+
+        {ex.exception ? (
+          <Callout tone="info">
+            <p data-testid="notice-exception">{t('exceptionUntil', i18n.when(ex.exception.until), ex.exception.ticket, ex.exception.approver)}</p>
+          </Callout>
+        ) : null}
+
+        {variant === 'block' && ex.stale?.failMode === 'closed' ? (
+          <Callout tone="warn">
+            <p data-testid="notice-stale">{t('staleClosed', i18n.when(ex.stale.since))}</p>
+          </Callout>
+        ) : null}
+
+        {variant === 'block' && ex.acknowledgement ? <AcknowledgeNotice i18n={i18n} ack={ex.acknowledgement} /> : null}
 
         <section class="card" aria-labelledby="alt-heading">
           <h2 id="alt-heading">{t(variant === 'fail-closed' ? 'failClosedNext' : 'useInstead')}</h2>

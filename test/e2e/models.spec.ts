@@ -1,0 +1,124 @@
+/**
+ * Model-level rules in real Chromium: a fake ChatGPT whose model changes by URL (pushState) and by
+ * the model picker's text. A `block` rule on one model covers the page with an overlay that comes
+ * back when removed and goes when the employee picks an allowed model; a `warn` rule asks once.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import {
+  launchBrowser, makeKey, removeManagedConfig, samplePolicy, signPolicy, startPolicyServer, startServer,
+  waitForManagedConfig, waitForPolicy, writeManagedConfig, type Launched, type TestServer,
+} from './harness.ts';
+
+const browsers: Launched[] = [];
+const servers: TestServer[] = [];
+
+test.afterEach(async () => {
+  for (const b of browsers.splice(0)) await b.close();
+  removeManagedConfig();
+  for (const s of servers.splice(0)) await s.close();
+});
+
+const APP = `<!doctype html><title>ChatGPT (fake)</title>
+<header><button id="picker">ChatGPT 4o</button></header><main><h1 id="vendor">Chat</h1><textarea></textarea></main>`;
+
+function modelPolicy(): Record<string, unknown> {
+  const base = samplePolicy();
+  const tools = base.tools as Record<string, Record<string, unknown>>;
+  return {
+    ...base,
+    tools: {
+      ...tools,
+      chatgpt: {
+        ...tools.chatgpt,
+        models: {
+          o3: { name: 'o3', match: { query: { model: 'o3' }, text: ['ChatGPT o3'] } },
+          'gpt-4o': { name: 'GPT-4o', match: { query: { model: 'gpt-4o' }, text: ['ChatGPT 4o'] } },
+          'gpt-4-5': { name: 'GPT-4.5', match: { text: ['ChatGPT 4.5'] } },
+        },
+      },
+    },
+    rules: [
+      ...(base.rules as unknown[]),
+      { id: 'HK-O3', tools: ['chatgpt'], offices: ['HK'], models: ['o3'], action: 'block', notice: { title: 'Do not use: OpenAI o3' } },
+      { id: 'HK-GPT45', tools: ['chatgpt'], offices: ['HK'], models: ['gpt-4-5'], action: 'warn', notice: { title: 'Check before using GPT-4.5' } },
+    ],
+  };
+}
+
+const overlay = (page: Page) => page.locator('[data-ai-geofence="overlay"]');
+const setPicker = (page: Page, text: string) => page.evaluate((t) => { document.getElementById('picker')!.textContent = t; }, text);
+const pushState = (page: Page, url: string) => page.evaluate((u) => history.pushState({}, '', u), url);
+
+test('a model-level block covers the page while that model is in use, by URL and by picker text', async () => {
+  const vendor = await startServer(() => ({ body: APP }));
+  servers.push(vendor);
+  const key = await makeKey('compliance-2026');
+  const policyServer = await startPolicyServer(await signPolicy(modelPolicy(), [key]));
+  servers.push(policyServer);
+  writeManagedConfig({ office: 'HK', policyUrl: policyServer.url, trustedKeys: [key.publicJwk] });
+  const b = await launchBrowser({ vendorPort: vendor.port });
+  browsers.push(b);
+  await waitForManagedConfig(b.context, 'HK');
+  await waitForPolicy(b.context, 42);
+
+  const page = await b.context.newPage();
+  // The blocked model named in the URL: overlay naming rule and model; the vendor page itself loaded.
+  await page.goto('https://chatgpt.com/?model=o3');
+  await expect(overlay(page)).toHaveCount(1);
+  await expect(overlay(page)).toContainText('Do not use: OpenAI o3');
+  await expect(overlay(page)).toContainText('HK-O3');
+  await expect(overlay(page)).toHaveAttribute('data-model', 'o3');
+  await expect(page.locator('#vendor')).toHaveText('Chat');
+  // No way to dismiss: no button, and removing it by script brings it back.
+  await expect(overlay(page).locator('button')).toHaveCount(0);
+  await page.evaluate(() => document.querySelector('[data-ai-geofence="overlay"]')!.remove());
+  await expect(overlay(page)).toHaveCount(1);
+  const box = await overlay(page).boundingBox();
+  expect(box!.width).toBeGreaterThanOrEqual(page.viewportSize()!.width - 1);
+
+  // Switching to an allowed model in the single-page app lifts it.
+  await pushState(page, '/?model=gpt-4o');
+  await expect(overlay(page)).toHaveCount(0);
+
+  // No model in the URL: the picker's text decides.
+  await pushState(page, '/c/123');
+  await page.waitForTimeout(700);
+  await expect(overlay(page)).toHaveCount(0);
+  await setPicker(page, 'ChatGPT o3');
+  await expect(overlay(page)).toHaveAttribute('data-rule', 'HK-O3');
+  await setPicker(page, 'ChatGPT 4o');
+  await expect(overlay(page)).toHaveCount(0);
+
+  // A warned model asks once, then lets the employee continue.
+  await setPicker(page, 'ChatGPT 4.5');
+  await expect(overlay(page)).toContainText('Check before using GPT-4.5');
+  await overlay(page).getByRole('button', { name: 'I understand, continue' }).click();
+  await expect(overlay(page)).toHaveCount(0);
+  await page.waitForTimeout(700);
+  await expect(overlay(page)).toHaveCount(0);
+
+  // Each of these is in the audit trail, naming rule and model.
+  const events = async () => ((await b.sw.evaluate(() => chrome.storage.local.get('auditQueue'))) as { auditQueue?: { events: Array<{ type: string; rule: string | null; detail?: Record<string, unknown> }> } }).auditQueue?.events ?? [];
+  await expect.poll(async () => (await events()).filter((e) => e.detail?.basis === 'model').map((e) => `${e.type} ${e.rule} ${String(e.detail?.model)}`).sort())
+    .toEqual(['block HK-O3 o3', 'warn-proceeded HK-GPT45 gpt-4-5', 'warn-shown HK-GPT45 gpt-4-5']);
+});
+
+test('the models script is not registered where no model rule targets the employee', async () => {
+  const vendor = await startServer(() => ({ body: APP }));
+  servers.push(vendor);
+  const key = await makeKey('compliance-2026');
+  const policyServer = await startPolicyServer(await signPolicy(modelPolicy(), [key]));
+  servers.push(policyServer);
+  writeManagedConfig({ office: 'NY', policyUrl: policyServer.url, trustedKeys: [key.publicJwk] });
+  const b = await launchBrowser({ vendorPort: vendor.port });
+  browsers.push(b);
+  await waitForManagedConfig(b.context, 'NY');
+  await waitForPolicy(b.context, 42);
+  const registered = await b.sw.evaluate(() => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-models'] }));
+  expect(registered).toEqual([]);
+  const page = await b.context.newPage();
+  await page.goto('https://chatgpt.com/?model=o3');
+  await expect(page.locator('#vendor')).toHaveText('Chat');
+  await page.waitForTimeout(1000);
+  await expect(overlay(page)).toHaveCount(0);
+});
