@@ -18,12 +18,13 @@ interface FakeBrowser {
   tabs: Array<{ id: number; url: string }>;
   moved: Array<{ tabId: number; url: string }>;
   contentScripts: Array<{ id: string; matches: string[] }>;
+  injected: Array<{ tabId: number; files: string[] }>;
   /** When set, updateDynamicRules rejects with this message (as Chromium does for a bad rule). */
   failUpdate: string | null;
 }
 
 const fake: FakeBrowser = {
-  local: {}, managed: {}, rules: [], updates: [], alarms: new Map(), tabs: [], moved: [], contentScripts: [], failUpdate: null,
+  local: {}, managed: {}, rules: [], updates: [], alarms: new Map(), tabs: [], moved: [], contentScripts: [], injected: [], failUpdate: null,
 };
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -63,7 +64,7 @@ vi.mock('../platform/browser.ts', () => ({
       getRegisteredContentScripts: async (f?: { ids?: string[] }) => clone(fake.contentScripts.filter((c) => !f?.ids || f.ids.includes(c.id))),
       registerContentScripts: async (s: Array<{ id: string; matches: string[] }>) => void fake.contentScripts.push(...clone(s)),
       unregisterContentScripts: async (f?: { ids?: string[] }) => void (fake.contentScripts = fake.contentScripts.filter((c) => f?.ids && !f.ids.includes(c.id))),
-      executeScript: async () => [],
+      executeScript: async (i: { target: { tabId: number }; files: string[] }) => void fake.injected.push({ tabId: i.target.tabId, files: i.files }),
     },
     tabs: {
       query: async () => clone(fake.tabs),
@@ -132,7 +133,7 @@ async function load() {
 const redirectsTo = (page: string) => fake.rules.some((r) => r.action?.redirect?.regexSubstitution.startsWith(`chrome-extension://test/${page}#`));
 
 beforeEach(() => {
-  Object.assign(fake, { local: {}, rules: [], updates: [], alarms: new Map(), tabs: [], moved: [], contentScripts: [], failUpdate: null });
+  Object.assign(fake, { local: {}, rules: [], updates: [], alarms: new Map(), tabs: [], moved: [], contentScripts: [], injected: [], failUpdate: null });
   fake.managed = { office: 'HK', policyUrl: 'https://policy.example/p.jws', trustedKeys: [publicJwk], refreshMinutes: 30 };
   served = [];
   requests.length = 0;
@@ -264,6 +265,19 @@ describe('content scripts', () => {
     const e = await load();
     await e.refreshPolicy('first');
     expect(fake.contentScripts).toEqual([expect.objectContaining({ id: 'ai-geofence-content', matches: ['*://claude.ai/*', '*://*.claude.ai/*'], allFrames: true })]);
+  });
+
+  it('injects on demand instead of registering thousands of patterns, and only into monitored or warned tools', async () => {
+    const e = await load();
+    const domains = Array.from({ length: e.MAX_REGISTERED_PATTERNS }, (_, i) => `ai${i}.example`);
+    const doc = { ...policyDoc(42, [{ id: 'MON', tools: ['many'], action: 'monitor' }]), tools: { claude: { name: 'Claude', domains: ['claude.ai'] }, many: { name: 'Many', domains } } };
+    served = [{ status: 200, body: await sign(doc) }];
+    await e.refreshPolicy('first');
+    expect(fake.contentScripts).toEqual([]);
+    await e.injectOnDemand(7, 'https://www.ai12.example/chat');
+    await e.injectOnDemand(8, 'https://claude.ai/');
+    await e.injectOnDemand(9, 'https://news.example/');
+    expect(fake.injected).toEqual([{ tabId: 7, files: ['content.js'] }]);
   });
 });
 

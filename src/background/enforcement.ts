@@ -470,6 +470,8 @@ function failReason(r: Runtime): string {
 const CONTENT_SCRIPT_ID = 'ai-geofence-content';
 /** Bumped when the registration's options change, so existing profiles re-register. */
 const CONTENT_SCRIPT_VERSION = 2;
+/** Above this many match patterns the content script is injected on demand instead of registered. */
+export const MAX_REGISTERED_PATTERNS = 2_000;
 
 /** Match patterns for a domain and its subdomains. */
 function patternsFor(domains: readonly string[]): string[] {
@@ -490,8 +492,13 @@ async function registerContentScripts(r: Runtime, now: number): Promise<void> {
     }
   }
   domains.delete('');
-  const matches = patternsFor([...domains].sort());
-  const key = `v${CONTENT_SCRIPT_VERSION} ${matches.join(' ')}`;
+  let matches = patternsFor([...domains].sort());
+  // Chromium matches every registered pattern on every navigation: at 60,000 patterns page loads
+  // slowed by 1.29x (docs/benchmarks.md). Past the cap, inject on demand when a page completes.
+  const onDemand = matches.length > MAX_REGISTERED_PATTERNS;
+  if (onDemand) matches = [];
+  r.state.contentOnDemand = onDemand;
+  const key = `v${CONTENT_SCRIPT_VERSION}${onDemand ? ' on-demand' : ''} ${matches.join(' ')}`;
   if (key === r.state.contentScriptKey) return;
   const existing = await browser.scripting.getRegisteredContentScripts({ ids: [CONTENT_SCRIPT_ID] }).catch(() => []);
   if (existing.length) await browser.scripting.unregisterContentScripts({ ids: [CONTENT_SCRIPT_ID] });
@@ -501,7 +508,17 @@ async function registerContentScripts(r: Runtime, now: number): Promise<void> {
     await browser.scripting.registerContentScripts([{ id: CONTENT_SCRIPT_ID, js: ['content.js'], matches, runAt: 'document_idle', allFrames: true, persistAcrossSessions: true }]);
   }
   r.state.contentScriptKey = key;
-  await saveState({ contentScriptKey: key });
+  await saveState({ contentScriptKey: key, contentOnDemand: onDemand });
+}
+
+/** With on-demand injection: put the banner script into a completed page of a warned or monitored tool. */
+export async function injectOnDemand(tabId: number, url: string): Promise<void> {
+  if (!/^https?:/.test(url)) return;
+  const r = await ensureReady();
+  if (!r.state.contentOnDemand) return;
+  const d = decideNow(r, url);
+  if (d.action !== 'monitor' && !(d.action === 'warn' && isAcknowledged(r, d.toolId))) return;
+  await browser.scripting.executeScript({ target: { tabId }, files: ['content.js'] }).catch(() => undefined);
 }
 
 /** One alarm at the next instant the rules change: a rule window, an acknowledgement's end, expiry. */

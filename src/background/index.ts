@@ -6,7 +6,7 @@
 import type { Runtime } from 'webextension-polyfill';
 import { browser } from '../platform/browser.ts';
 import { AUDIT_ALARM, handleAuditAlarm, HEARTBEAT_ALARM } from './audit.ts';
-import { applyRules, enforceTab, ensureReady, heartbeatNow, refreshPolicy, REFRESH_ALARM, RULES_ALARM } from './enforcement.ts';
+import { applyRules, enforceTab, injectOnDemand, ensureReady, heartbeatNow, refreshPolicy, REFRESH_ALARM, RULES_ALARM } from './enforcement.ts';
 import { handleMessage } from './handlers.ts';
 import { updateBadge } from './badge.ts';
 
@@ -31,6 +31,7 @@ browser.tabs.onUpdated.addListener((tabId, info, tab) => {
   // info.url also fires for history.pushState: single-page-app routes the network rules never see.
   if (info.url) void enforceTab(tabId, info.url);
   if (info.url || info.status === 'complete') void updateBadge(tabId, tab.url);
+  if (info.status === 'complete' && tab.url) void injectOnDemand(tabId, tab.url);
 });
 browser.tabs.onActivated.addListener(({ tabId }) => {
   void browser.tabs.get(tabId).then((tab) => updateBadge(tabId, tab.url), () => undefined);

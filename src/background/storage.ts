@@ -42,6 +42,8 @@ export interface StoredState {
   lastEmployee: { office: string; groups: string[] } | null;
   /** The match patterns the content script is registered for (to skip needless re-registration). */
   contentScriptKey: string | null;
+  /** True when the policy's warned/monitored hosts are too many to register: inject on demand. */
+  contentOnDemand: boolean;
   /** What the last apply installed: tests and diagnostics wait on it. */
   lastApplied: { serial: number | null; mode: string; ruleCount: number; at: string; error?: string } | null;
   /** Issue 11: the last time the policy server confirmed the policy in force (verified, or 304), ISO. */
@@ -53,7 +55,7 @@ export interface StoredState {
   noticeAcks: Record<string, AckRecord>;
 }
 
-const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, noticeAcks: {} };
+const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, contentOnDemand: false, lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, noticeAcks: {} };
 
 /** Read the whole state (missing keys get their defaults). */
 export async function loadState(): Promise<StoredState> {

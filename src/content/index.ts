@@ -54,15 +54,23 @@ button:focus-visible{outline:3px solid #1f5fbf;outline-offset:2px}`;
   document.documentElement.append(host);
 }
 
-void report();
-// SPA route changes and back/forward-cache restores do not reload the script.
-addEventListener('popstate', () => void report());
-addEventListener('pageshow', (ev) => {
-  if (ev.persisted) {
-    lastUrl = '';
-    void report();
-  }
-});
-const nav = (globalThis as { navigation?: EventTarget }).navigation;
-if (nav) nav.addEventListener('navigatesuccess', () => void report());
-else setInterval(() => void report(), 1000);
+/** Start once per document: with a very large policy the worker injects on demand, maybe twice. */
+function start(): void {
+  const marker = globalThis as { aiGeofenceContent?: boolean };
+  if (marker.aiGeofenceContent) return;
+  marker.aiGeofenceContent = true;
+  void report();
+  // SPA route changes and back/forward-cache restores do not reload the script.
+  addEventListener('popstate', () => void report());
+  addEventListener('pageshow', (ev) => {
+    if (ev.persisted) {
+      lastUrl = '';
+      void report();
+    }
+  });
+  const nav = (globalThis as { navigation?: EventTarget }).navigation;
+  if (nav) nav.addEventListener('navigatesuccess', () => void report());
+  else setInterval(() => void report(), 1000);
+}
+
+start();
