@@ -7,6 +7,8 @@ import { browser } from '../platform/browser.ts';
 import { base64url } from 'jose';
 import { actionsByTool, compilePolicy, decide, decideWithoutPolicy, nextRuleChange, type CompiledPolicy, type Decision, type Employee } from '../core/decide.ts';
 import { compileDnrRules, compileFailClosedRules, RULE_ID_MAX, type DnrRule } from '../core/dnr.ts';
+import type { BrowsingData } from 'webextension-polyfill';
+import { CATALOGUE } from '../core/catalogue.ts';
 import { normalizeHost } from '../core/hosts.ts';
 import { parseManagedConfig, type ManagedConfig } from '../core/managed-config.ts';
 import type { EnforcementMode, ExceptionRef, Problem, Status } from '../core/messages.ts';
@@ -346,8 +348,41 @@ async function applyUnqueued(r: Runtime): Promise<void> {
   await registerGuardScript(compiledNow(r, now), employeeOf(r), now, policyValid(r, now));
   await registerModelScript(compiledNow(r, now), employeeOf(r), now, policyValid(r, now));
   await scheduleWindowAlarm(r, now);
+  await evictBlockedVendorWorkers(r, now);
   await followOpenTabs(r);
   await sendHeartbeat(r);
+}
+
+/**
+ * A vendor's service worker installed while the tool was allowed can answer a navigation from its
+ * own cache, which the network rules never see (found by test/e2e/hardening.spec.ts): when a tool
+ * becomes blocked, remove its workers and caches so the next visit goes to the network — and the
+ * block page.
+ */
+async function evictBlockedVendorWorkers(r: Runtime, now: number): Promise<void> {
+  const employee = employeeOf(r);
+  const compiled = compiledNow(r, now);
+  const blocked = new Set<string>();
+  if (compiled && employee && policyValid(r, now)) {
+    for (const [toolId, { action }] of actionsByTool(compiled, employee, now)) if (action === 'block') blocked.add(toolId);
+  } else if (r.config?.failMode === 'closed') {
+    for (const id of Object.keys(CATALOGUE)) blocked.add(id);
+  }
+  const before = new Set(r.state.blockedTools ?? []);
+  const added = [...blocked].filter((id) => !before.has(id));
+  if (added.length) {
+    const domains = added.flatMap((id) => (compiled?.tools.get(id) ?? CATALOGUE[id])?.domains.map(normalizeHost).filter(Boolean) ?? []).slice(0, 2_000);
+    // Chromium filters by origin (no subdomain wildcard); Firefox by host name, and has no cacheStorage type.
+    const filter = __BROWSER__ === 'firefox'
+      ? { hostnames: domains }
+      : { origins: domains.flatMap((d) => [`https://${d}`, `https://www.${d}`, `http://${d}`]) };
+    const types = __BROWSER__ === 'firefox' ? { serviceWorkers: true } : { serviceWorkers: true, cacheStorage: true };
+    if (domains.length) await browser.browsingData?.remove(filter as BrowsingData.RemovalOptions, types as BrowsingData.DataTypeSet).catch(() => undefined);
+  }
+  if (added.length || blocked.size !== before.size) {
+    r.state.blockedTools = [...blocked];
+    await saveState({ blockedTools: r.state.blockedTools });
+  }
 }
 
 /** Whether the policy in force is stale for this employee's office (issue 11); null without a policy. */

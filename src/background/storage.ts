@@ -44,6 +44,8 @@ export interface StoredState {
   contentScriptKey: string | null;
   /** True when the policy's warned/monitored hosts are too many to register: inject on demand. */
   contentOnDemand: boolean;
+  /** Tool ids blocked at the last apply: a newly blocked tool's service workers are evicted once. */
+  blockedTools: string[];
   /** What the last apply installed: tests and diagnostics wait on it. */
   lastApplied: { serial: number | null; mode: string; ruleCount: number; at: string; error?: string } | null;
   /** Issue 11: the last time the policy server confirmed the policy in force (verified, or 304), ISO. */
@@ -55,7 +57,7 @@ export interface StoredState {
   noticeAcks: Record<string, AckRecord>;
 }
 
-const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, contentOnDemand: false, lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, noticeAcks: {} };
+const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, contentOnDemand: false, blockedTools: [], lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, noticeAcks: {} };
 
 /** Read the whole state (missing keys get their defaults). */
 export async function loadState(): Promise<StoredState> {

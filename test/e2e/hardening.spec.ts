@@ -267,22 +267,11 @@ self.addEventListener('fetch', (e) => {
     await expectBlocked(page, 'https://claude.ai/sw-cached/after-block');
     await expectBlocked(page, 'https://claude.ai/sw-pass/after-block');
     await expectBlocked(page, 'https://claude.ai/');
-    // KNOWN ISSUE (issue 9, reported): DNR does not see a navigation that the vendor's service
-    // worker answers from its own code (Response built in the worker / Cache Storage): that
-    // document commits and runs until the extension's tab enforcement moves the tab to the block
-    // page. Its network requests to the vendor are still blocked (zero requests above). A request
-    // the worker passes through with fetch() is blocked by DNR, and so is a path it does not handle.
-    // Proposed fix: when a tool becomes blocked, remove its origins' service workers and caches
-    // (chrome.browsingData.remove({ origins }, { serviceWorkers: true, cacheStorage: true })).
+    // DNR does not see a navigation that a vendor's service worker answers from its own code
+    // (a Response built in the worker, or Cache Storage). When a tool becomes blocked the
+    // background removes its origins' service workers and caches, so no claude.ai document commits.
     const vendorCommits = commits.filter((c) => c.url.startsWith('https://claude.ai'));
-    expect(vendorCommits.filter((c) => !c.url.includes('/sw-cached/')).map((c) => c.url)).toEqual([]);
-    for (const c of vendorCommits) {
-      const next = commits.find((n) => n.t >= c.t && n !== c && n.url.startsWith(blockPageUrl));
-      test.info().annotations.push({
-        type: 'known-issue',
-        description: `vendor service worker served ${c.url}; moved to the block page after ${next ? next.t - c.t : '?'} ms`,
-      });
-    }
+    expect(vendorCommits.map((c) => c.url)).toEqual([]);
   });
 
   await test.step('URL spellings of claude.ai all land on the block page with zero vendor requests', async () => {

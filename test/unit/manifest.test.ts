@@ -30,7 +30,7 @@ function surface(m: Manifest) {
   };
 }
 
-const PERMISSIONS = ['declarativeNetRequest', 'storage', 'alarms', 'tabs', 'scripting'];
+const PERMISSIONS = ['declarativeNetRequest', 'storage', 'alarms', 'tabs', 'scripting', 'browsingData'];
 const WEB_ACCESSIBLE = [
   {
     resources: ['block.html', 'block.js', 'block.css', 'warn.html', 'warn.js', 'warn.css', 'embedded-block.html', 'embedded-block.js', 'icons/*'],
