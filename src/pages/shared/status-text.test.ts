@@ -23,6 +23,13 @@ describe('describePolicyState', () => {
     expect(s.lines.at(-1)).toBe('If this persists, contact ai-governance@bank.example.');
   });
 
+  it('says when IT removed or broke the configuration while the last policy keeps enforcing', () => {
+    const s = describePolicyState(status({ configErrors: ['no managed configuration'] }), en);
+    expect(s.tone).toBe('warn');
+    expect(s.lines[0]).toMatch(/no managed configuration/);
+    expect(s.lines).toContain('The verified policy with serial 42 stays in force.');
+  });
+
   it('says Expired with the date', () => {
     const base = status();
     const s = describePolicyState(status({ policy: { ...base.policy!, expired: true } }), en);

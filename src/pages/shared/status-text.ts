@@ -74,6 +74,13 @@ export function describePolicyState(status: Status, w: Wording): PolicyState {
     lines.push(t('stateVerifiedDetail', w.when(status.policy.verifiedAt)));
   }
 
+  // Configuration removed or broken while a policy stays in force: enforcement continues, but IT must know.
+  if (status.mode !== 'waiting-config' && status.configErrors.length) {
+    tone = worse(tone, 'warn');
+    lines.unshift(t('stateNotConfigured', status.configErrors.join('; ')));
+    if (status.policy && !status.policy.expired) lines.push(t('stateKeeps', status.policy.serial));
+  }
+
   const refusal = status.lastRefusal;
   if (refusal) {
     tone = worse(tone, 'warn');
