@@ -2,8 +2,28 @@
 import { writeFileSync } from 'node:fs';
 import { CompactSign, GeneralSign, importJWK } from 'jose';
 import { verifySignatures } from '../core/verify.ts';
-import { CliError } from './errors.ts';
-import type { PrivateKeyFile } from './files.ts';
+import { optionalInstant, requiredString, stringList, type ParsedArgs } from './args.ts';
+import { CliError, usageError } from './errors.ts';
+import { readPrivateKey, type PrivateKeyFile } from './files.ts';
+
+/** The arguments `sign` and `sign-exception` share: one document, distinct --key files, --out, --at. */
+export function signingArgs(args: ParsedArgs, command: string, documentName: string) {
+  const help = `(see: ai-geofence ${command} --help)`;
+  if (args.positionals.length !== 1) throw usageError(`"${command}" needs exactly one ${documentName} ${help}`);
+  const file = args.positionals[0]!;
+  const keyPaths = stringList(args, 'key');
+  if (keyPaths.length === 0) throw usageError(`"${command}" needs at least one --key PRIVATE.jwk ${help}`);
+  const out = requiredString(args, 'out', command);
+  const now = optionalInstant(args, 'at', Date.now());
+  const keys: PrivateKeyFile[] = keyPaths.map(readPrivateKey);
+  const kids = new Set<string>();
+  for (const k of keys) {
+    // A threshold counts distinct keys; two signatures by one kid would only look like more.
+    if (kids.has(k.kid)) throw new CliError(`two --key files have kid "${k.kid}"; each signature must come from a different key`);
+    kids.add(k.kid);
+  }
+  return { file, out, now, keys, kids };
+}
 
 async function importPrivate(k: PrivateKeyFile) {
   try {

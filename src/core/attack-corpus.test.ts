@@ -11,8 +11,9 @@
  *
  * Entry ids are stable: docs/threat-model.md cites them as `attack-corpus.test.ts › <id>`.
  */
-import { base64url, CompactSign, exportJWK, GeneralSign, generateKeyPair, type JWK } from 'jose';
+import { base64url, CompactSign, GeneralSign, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { makeSigner, payloadOf, type Signer } from './test-signing.ts';
 import { POLICY_JWS_TYP } from './policy-schema.ts';
 import { MAX_POLICY_BYTES, sha256Hex, verifyPolicy, type RefusalCode, type VerifyOptions } from './verify.ts';
 
@@ -20,25 +21,6 @@ const NOW = Date.parse('2026-11-25T00:00:00Z');
 const DAY = 24 * 3600 * 1000;
 const enc = new TextEncoder();
 
-type Signer = { kid: string; alg: 'EdDSA' | 'ES256'; privateKey: CryptoKey; publicJwk: JWK & { kid: string } };
-
-async function makeSigner(alg: 'EdDSA' | 'ES256', kid: string): Promise<Signer> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  return { kid, alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid } };
-}
-
-function payloadOf(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    type: 'ai-geofence-policy',
-    version: 1,
-    serial: 42,
-    issued: '2026-11-20T00:00:00Z',
-    expires: '2026-12-20T00:00:00Z',
-    offices: { HK: { name: 'Hong Kong', jurisdiction: 'HK' } },
-    rules: [{ id: 'HK-CLAUDE', tools: ['claude'], offices: ['HK'], action: 'block', notice: { title: 'Do not use' } }],
-    ...overrides,
-  };
-}
 /** What an attacker would love to install: the block rule gone. */
 const permissive = (over: Record<string, unknown> = {}) => payloadOf({ serial: 43, rules: [], ...over });
 

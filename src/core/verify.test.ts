@@ -4,30 +4,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compilePolicy, decide } from './decide.ts';
 import { lintPolicy } from './lint.ts';
 import { parsePolicy, POLICY_JWS_TYP } from './policy-schema.ts';
+import { makeSigner, payloadOf, type Signer } from './test-signing.ts';
 import { checkTrustedKey, CLOCK_SKEW_MS, MAX_POLICY_BYTES, sha256Hex, verifyPolicy, type VerifyOptions, type VerifyResult } from './verify.ts';
 
 const NOW = Date.parse('2026-11-25T00:00:00Z');
 const enc = new TextEncoder();
 
-type Signer = { kid: string; alg: 'EdDSA' | 'ES256'; privateKey: CryptoKey; publicJwk: JWK & { kid: string } };
-
-async function makeSigner(alg: 'EdDSA' | 'ES256', kid: string): Promise<Signer> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  return { kid, alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid } };
-}
-
-function payloadOf(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    type: 'ai-geofence-policy',
-    version: 1,
-    serial: 42,
-    issued: '2026-11-20T00:00:00Z',
-    expires: '2026-12-20T00:00:00Z',
-    offices: { HK: { name: 'Hong Kong', jurisdiction: 'HK' } },
-    rules: [{ id: 'HK-CLAUDE', tools: ['claude'], offices: ['HK'], action: 'block', notice: { title: 'Do not use' } }],
-    ...overrides,
-  };
-}
 
 const bytesOf = (p: unknown) => (p instanceof Uint8Array ? p : enc.encode(typeof p === 'string' ? p : JSON.stringify(p)));
 

@@ -8,24 +8,17 @@
 import { expect, test, type Page } from '@playwright/test';
 import { CompactSign } from 'jose';
 import {
-  blockPageUrl, launchBrowser, makeKey, removeManagedConfig, samplePolicy, serviceWorker, signPolicy, startPolicyServer,
+  blockPageUrl, launchBrowser, makeKey, samplePolicy, serviceWorker, signPolicy, startPolicyServer,
   startServer, triggerRefresh, vendorPage, waitForManagedConfig, waitForPolicy, warnPageUrl, writeManagedConfig,
-  type Launched, type TestKey, type TestServer,
+  type Launched, type TestKey, type TestServer, trackForCleanup,
 } from './harness.ts';
 
 let vendor: TestServer;
-const browsers: Launched[] = [];
-const servers: TestServer[] = [];
+const { browsers, servers } = trackForCleanup();
 
 test.beforeEach(async () => {
   vendor = await startServer(vendorPage);
   servers.push(vendor);
-});
-
-test.afterEach(async () => {
-  for (const b of browsers.splice(0)) await b.close();
-  removeManagedConfig();
-  for (const s of servers.splice(0)) await s.close();
 });
 
 interface StoredEvent {

@@ -10,24 +10,17 @@
 import { expect, test, type Page } from '@playwright/test';
 import { ENCODED_PATH_FILTER, MAX_FILTER_PREFIX, prefixFilter } from '../../src/core/dnr.ts';
 import {
-  blockPageUrl, launchBrowser, makeKey, popupUrl, removeManagedConfig, samplePolicy, serviceWorker, signPolicy, startPolicyServer,
+  blockPageUrl, launchBrowser, makeKey, popupUrl, samplePolicy, serviceWorker, signPolicy, startPolicyServer,
   startServer, storedState, triggerRefresh, vendorPage, waitForManagedConfig, waitForPolicy, waitInWorker, warnPageUrl,
-  writeManagedConfig, EXTENSION_ID, type Launched, type RecordedRequest, type TestKey, type TestServer,
+  writeManagedConfig, EXTENSION_ID, type Launched, type RecordedRequest, type TestKey, type TestServer, trackForCleanup,
 } from './harness.ts';
 
 let vendor: TestServer;
-const browsers: Launched[] = [];
-const servers: TestServer[] = [];
+const { browsers, servers } = trackForCleanup();
 
 test.beforeEach(async () => {
   vendor = await startServer(vendorPage);
   servers.push(vendor);
-});
-
-test.afterEach(async () => {
-  for (const b of browsers.splice(0)) await b.close();
-  removeManagedConfig();
-  for (const s of servers.splice(0)) await s.close();
 });
 
 type PolicyServer = Awaited<ReturnType<typeof startPolicyServer>>;

@@ -13,22 +13,15 @@ import { expect, test, type Page } from '@playwright/test';
 import {
   blockPageUrl, launchBrowser, makeKey, popupUrl, removeManagedConfig, samplePolicy, serviceWorker, signPolicy, startPolicyServer,
   startServer, storedState, triggerRefresh, vendorPage, waitForManagedConfig, waitForPolicy, waitInWorker, warnPageUrl,
-  writeManagedConfig, type Launched, type RecordedRequest, type TestServer,
+  writeManagedConfig, type Launched, type RecordedRequest, type TestServer, trackForCleanup,
 } from './harness.ts';
 
 let vendor: TestServer;
-const browsers: Launched[] = [];
-const servers: TestServer[] = [];
+const { browsers, servers } = trackForCleanup();
 
 test.beforeEach(async () => {
   vendor = await startServer(vendorPage);
   servers.push(vendor);
-});
-
-test.afterEach(async () => {
-  for (const b of browsers.splice(0)) await b.close();
-  removeManagedConfig();
-  for (const s of servers.splice(0)) await s.close();
 });
 
 async function visit(page: Page, url: string): Promise<void> {

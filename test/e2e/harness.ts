@@ -3,7 +3,7 @@
  * a local policy server and a local fake vendor server (HTTP and HTTPS on one port), vendor hosts
  * mapped to loopback with --host-resolver-rules.
  */
-import { chromium, type BrowserContext, type Worker } from '@playwright/test';
+import { chromium, test, type BrowserContext, type Worker } from '@playwright/test';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -246,3 +246,17 @@ export async function storedState(context: BrowserContext): Promise<Record<strin
 export const blockPageUrl = `chrome-extension://${EXTENSION_ID}/block.html`;
 export const warnPageUrl = `chrome-extension://${EXTENSION_ID}/warn.html`;
 export const popupUrl = `chrome-extension://${EXTENSION_ID}/popup.html`;
+
+/**
+ * Browsers and servers a spec starts, closed after each test together with the policy files it
+ * wrote (one place instead of one afterEach per spec). Call at the top level of a spec file.
+ */
+export function trackForCleanup(): { browsers: Launched[]; servers: TestServer[] } {
+  const tracked = { browsers: [] as Launched[], servers: [] as TestServer[] };
+  test.afterEach(async () => {
+    for (const b of tracked.browsers.splice(0)) await b.close();
+    removeManagedConfig();
+    for (const s of tracked.servers.splice(0)) await s.close();
+  });
+  return tracked;
+}

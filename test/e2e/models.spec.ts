@@ -5,18 +5,11 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import {
-  launchBrowser, makeKey, removeManagedConfig, samplePolicy, signPolicy, startPolicyServer, startServer,
-  waitForManagedConfig, waitForPolicy, writeManagedConfig, type Launched, type TestServer,
+  launchBrowser, makeKey, samplePolicy, signPolicy, startPolicyServer, startServer,
+  waitForManagedConfig, waitForPolicy, writeManagedConfig, trackForCleanup,
 } from './harness.ts';
 
-const browsers: Launched[] = [];
-const servers: TestServer[] = [];
-
-test.afterEach(async () => {
-  for (const b of browsers.splice(0)) await b.close();
-  removeManagedConfig();
-  for (const s of servers.splice(0)) await s.close();
-});
+const { browsers, servers } = trackForCleanup();
 
 const APP = `<!doctype html><title>ChatGPT (fake)</title>
 <header><button id="picker">ChatGPT 4o</button></header><main><h1 id="vendor">Chat</h1><textarea></textarea></main>`;

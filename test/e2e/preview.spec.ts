@@ -4,18 +4,11 @@
  */
 import { expect, test } from '@playwright/test';
 import {
-  EXTENSION_ID, launchBrowser, makeKey, removeManagedConfig, samplePolicy, signPolicy, startPolicyServer, startServer, vendorPage,
-  waitForManagedConfig, waitForPolicy, writeManagedConfig, type Launched, type TestServer,
+  EXTENSION_ID, launchBrowser, makeKey, samplePolicy, signPolicy, startPolicyServer, startServer, vendorPage,
+  waitForManagedConfig, waitForPolicy, writeManagedConfig, trackForCleanup,
 } from './harness.ts';
 
-const browsers: Launched[] = [];
-const servers: TestServer[] = [];
-
-test.afterEach(async () => {
-  for (const b of browsers.splice(0)) await b.close();
-  removeManagedConfig();
-  for (const s of servers.splice(0)) await s.close();
-});
+const { browsers, servers } = trackForCleanup();
 
 test('the preview page shows the office × tool matrix of the policy in force', async () => {
   const vendor = await startServer(vendorPage);

@@ -8,22 +8,15 @@
  */
 import { expect, test } from '@playwright/test';
 import {
-  launchBrowser, makeKey, removeManagedConfig, samplePolicy, serviceWorker, signPolicy, startPolicyServer, startServer,
-  triggerRefresh, waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type Launched, type RecordedRequest, type TestServer,
+  launchBrowser, makeKey, samplePolicy, serviceWorker, signPolicy, startPolicyServer, startServer,
+  triggerRefresh, waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type RecordedRequest, type TestServer, trackForCleanup,
 } from './harness.ts';
 
 const HEADER = 'ChatGPT-Allowed-Workspace-Id';
 const WORKSPACE = 'ws-123';
 
 let vendor: TestServer;
-const browsers: Launched[] = [];
-const servers: TestServer[] = [];
-
-test.afterEach(async () => {
-  for (const b of browsers.splice(0)) await b.close();
-  removeManagedConfig();
-  for (const s of servers.splice(0)) await s.close();
-});
+const { browsers, servers } = trackForCleanup();
 
 function tenantPolicy(serial: number, rules: unknown[] = []): Record<string, unknown> {
   const base = samplePolicy({ serial });

@@ -3,11 +3,10 @@ import { EXCEPTIONS_JWS_TYP, exceptionWarnings, parseExceptions } from '../../co
 import { formatIssues } from '../../core/policy-schema.ts';
 import { parseStrictJson } from '../../core/strict-json.ts';
 import { checkDocumentFreshness } from '../../core/verify.ts';
-import { optionalInstant, requiredString, stringList } from '../args.ts';
 import type { Command } from '../command.ts';
-import { signAndWrite } from '../signing.ts';
-import { CliError, usageError } from '../errors.ts';
-import { readBytes, readPrivateKey, type PrivateKeyFile } from '../files.ts';
+import { signAndWrite, signingArgs } from '../signing.ts';
+import { CliError } from '../errors.ts';
+import { readBytes } from '../files.ts';
 
 export const signException: Command = {
   name: 'sign-exception',
@@ -33,20 +32,7 @@ Exit codes: 0 signed, 1 invalid or expired document / bad key, 2 usage error.`,
   flags: { key: { type: 'string', multiple: true }, out: { type: 'string' }, at: { type: 'string' } },
   allowPositionals: true,
   async run(args, io) {
-    if (args.positionals.length !== 1) throw usageError('"sign-exception" needs exactly one EXCEPTIONS.json (see: ai-geofence sign-exception --help)');
-    const file = args.positionals[0]!;
-    const keyPaths = stringList(args, 'key');
-    if (keyPaths.length === 0) throw usageError('"sign-exception" needs at least one --key PRIVATE.jwk (see: ai-geofence sign-exception --help)');
-    const out = requiredString(args, 'out', 'sign-exception');
-    const now = optionalInstant(args, 'at', Date.now());
-
-    const keys: PrivateKeyFile[] = keyPaths.map(readPrivateKey);
-    const kids = new Set<string>();
-    for (const k of keys) {
-      // A threshold counts distinct keys; two signatures by one kid would only look like more.
-      if (kids.has(k.kid)) throw new CliError(`two --key files have kid "${k.kid}"; each signature must come from a different key`);
-      kids.add(k.kid);
-    }
+    const { file, out, now, keys, kids } = signingArgs(args, 'sign-exception', 'EXCEPTIONS.json');
 
     const bytes = readBytes(file, 'exceptions document');
     let text: string;

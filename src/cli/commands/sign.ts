@@ -1,11 +1,9 @@
 /** `sign POLICY.json --key PRIVATE.jwk [--key …] --out POLICY.jws`: lint, then sign the file's exact bytes. */
 import { parsePolicy, POLICY_JWS_TYP } from '../../core/policy-schema.ts';
 import { checkFreshness } from '../../core/verify.ts';
-import { optionalInstant, requiredString, stringList } from '../args.ts';
 import type { Command } from '../command.ts';
-import { signAndWrite } from '../signing.ts';
-import { CliError, usageError } from '../errors.ts';
-import { readPrivateKey, type PrivateKeyFile } from '../files.ts';
+import { signAndWrite, signingArgs } from '../signing.ts';
+import { CliError } from '../errors.ts';
 import { countSummary, formatIssue, lintFile } from '../lint-file.ts';
 
 export const sign: Command = {
@@ -29,20 +27,7 @@ Exit codes: 0 signed, 1 lint errors / expired policy / bad key, 2 usage error.`,
   flags: { key: { type: 'string', multiple: true }, out: { type: 'string' }, at: { type: 'string' } },
   allowPositionals: true,
   async run(args, io) {
-    if (args.positionals.length !== 1) throw usageError('"sign" needs exactly one POLICY.json (see: ai-geofence sign --help)');
-    const file = args.positionals[0]!;
-    const keyPaths = stringList(args, 'key');
-    if (keyPaths.length === 0) throw usageError('"sign" needs at least one --key PRIVATE.jwk (see: ai-geofence sign --help)');
-    const out = requiredString(args, 'out', 'sign');
-    const now = optionalInstant(args, 'at', Date.now());
-
-    const keys: PrivateKeyFile[] = keyPaths.map(readPrivateKey);
-    const kids = new Set<string>();
-    for (const k of keys) {
-      // A threshold counts distinct keys; two signatures by one kid would only look like more.
-      if (kids.has(k.kid)) throw new CliError(`two --key files have kid "${k.kid}"; each signature must come from a different key`);
-      kids.add(k.kid);
-    }
+    const { file, out, now, keys, kids } = signingArgs(args, 'sign', 'POLICY.json');
 
     const { bytes, value, issues } = lintFile(file, now);
     for (const issue of issues) io.err(formatIssue(file, issue));
