@@ -28,6 +28,8 @@ export const AUDIT_EVENT_TYPES = [
   'stale-closed-entered',
   'stale-closed-left',
   'heartbeat',
+  // Issue 10: a page recognised as an AI tool that neither the policy nor the catalogue lists.
+  'discovered-tool',
 ] as const;
 
 export const AuditEventTypeSchema = v.picklist(AUDIT_EVENT_TYPES);

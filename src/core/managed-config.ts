@@ -13,6 +13,7 @@ export const MANAGED_DEFAULTS = {
   groups: [] as string[],
   auditFormat: 'json' as 'json' | 'splunk-hec',
   auditUrlDetail: 'path' as 'path' | 'origin',
+  discovery: true,
 };
 
 export interface ManagedConfig {
@@ -32,6 +33,11 @@ export interface ManagedConfig {
   userId?: string;
   /** Extension (issue 11): where the signed exceptions document is fetched from (same URL rule as policyUrl). */
   exceptionsUrl?: string;
+  /**
+   * Extension (issue 10): run the detector of unlisted AI tools on web pages (default true). `false`
+   * turns discovery off (no detector, no `discovered-tool` events, `unlistedAiAction` never applies).
+   */
+  discovery: boolean;
 }
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
@@ -68,6 +74,7 @@ const ManagedSchema = v.object({
   auditUrlDetail: v.optional(v.picklist(['path', 'origin']), MANAGED_DEFAULTS.auditUrlDetail),
   userId: v.optional(v.string()),
   exceptionsUrl: v.optional(v.pipe(v.string('expected a URL string'), v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'))),
+  discovery: v.optional(v.boolean('expected true or false'), MANAGED_DEFAULTS.discovery),
 });
 
 export type ManagedResult =

@@ -145,6 +145,8 @@ export type Request =
   // Issue 10: the models content script asks which model-level rules apply on its page.
   | { type: 'get-model-rules'; url: string; languages: string[] }
   | { type: 'model-event'; url: string; ruleId: string; model: string; outcome: 'block' | 'warn-shown' | 'warn-proceeded' }
+  // Issue 10: the discovery detector found that its page looks like an AI tool (signal names only).
+  | { type: 'discovered'; signals: string[] }
   | { type: 'data-control-event'; url: string; kind: DataKind; outcome: DataOutcome; ruleId: string | null; patterns: Finding[]; unchecked?: boolean };
 
 export interface ResponseMap {
@@ -161,6 +163,8 @@ export interface ResponseMap {
   'get-matrix': { matrix: PolicyMatrix | null; office: string | null };
   'get-model-rules': { tool: string | null; models: Record<string, ModelDef>; rules: ModelRule[] };
   'model-event': { ok: boolean };
+  /** `listed`: a known tool (nothing recorded); otherwise what `unlistedAiAction` applies to it. */
+  discovered: { ok: boolean; listed: boolean; action: 'allow' | 'warn' | 'block' | null };
 }
 
 export type ResponseFor<R extends Request> = ResponseMap[R['type']];
