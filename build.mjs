@@ -14,6 +14,7 @@ export const ENTRIES = {
   content: { src: 'src/content/index.ts' },
   guard: { src: 'src/content/guard.ts' },
   models: { src: 'src/content/models.ts' },
+  discovery: { src: 'src/content/discovery.ts' },
   popup: { src: 'src/popup/index.tsx', html: 'src/popup/index.html' },
   block: { src: 'src/pages/block/index.tsx', html: 'src/pages/block/index.html' },
   warn: { src: 'src/pages/warn/index.tsx', html: 'src/pages/warn/index.html' },
@@ -21,13 +22,13 @@ export const ENTRIES = {
   preview: { src: 'src/pages/preview/index.tsx', html: 'src/pages/preview/index.html' },
 };
 
-const SELF_CONTAINED = ['background', 'content', 'embedded-block', 'guard', 'models'];
+const SELF_CONTAINED = ['background', 'content', 'embedded-block', 'guard', 'models', 'discovery'];
 /**
  * Content scripts share a frame's isolated world with each other (the guard runs beside the
  * banner script, and is re-injected into open tabs): as classic scripts their top-level names would
  * be global and clash, so they are wrapped in an IIFE.
  */
-const IIFE = ['content', 'guard', 'models'];
+const IIFE = ['content', 'guard', 'models', 'discovery'];
 const SPLIT = ['popup', 'block', 'warn', 'preview'];
 
 export const BROWSERS = ['chrome', 'firefox'];

@@ -264,7 +264,7 @@ describe('content scripts', () => {
     served = [{ status: 200, body: await sign(policyDoc(42, WARN_CLAUDE)) }];
     const e = await load();
     await e.refreshPolicy('first');
-    expect(fake.contentScripts).toEqual([expect.objectContaining({ id: 'ai-geofence-content', matches: ['*://claude.ai/*', '*://*.claude.ai/*'], allFrames: true })]);
+    expect(fake.contentScripts.filter((c) => c.id !== 'ai-geofence-discovery')).toEqual([expect.objectContaining({ id: 'ai-geofence-content', matches: ['*://claude.ai/*', '*://*.claude.ai/*'], allFrames: true })]);
   });
 
   it('injects on demand instead of registering thousands of patterns, and only into monitored or warned tools', async () => {
@@ -273,11 +273,70 @@ describe('content scripts', () => {
     const doc = { ...policyDoc(42, [{ id: 'MON', tools: ['many'], action: 'monitor' }]), tools: { claude: { name: 'Claude', domains: ['claude.ai'] }, many: { name: 'Many', domains } } };
     served = [{ status: 200, body: await sign(doc) }];
     await e.refreshPolicy('first');
-    expect(fake.contentScripts).toEqual([]);
+    expect(fake.contentScripts.filter((c) => c.id !== 'ai-geofence-discovery')).toEqual([]);
     await e.injectOnDemand(7, 'https://www.ai12.example/chat');
     await e.injectOnDemand(8, 'https://claude.ai/');
     await e.injectOnDemand(9, 'https://news.example/');
     expect(fake.injected).toEqual([{ tabId: 7, files: ['content.js'] }]);
+  });
+});
+
+// Issue 10: what the background does with the discovery detector's report.
+describe('discovery of unlisted AI tools', () => {
+  async function setUp(unlistedAiAction: string, managed: Record<string, unknown> = {}) {
+    vi.clearAllMocks();
+    Object.assign(fake.managed, managed);
+    served = [{ status: 200, body: await sign({ ...policyDoc(42, BLOCK_CLAUDE), unlistedAiAction }) }];
+    const e = await load();
+    const d = await import('./discovery.ts');
+    const a = (await import('./audit.ts')) as unknown as { recordAudit: ReturnType<typeof vi.fn> };
+    await e.refreshPolicy('first');
+    const discovered = () => a.recordAudit.mock.calls.map((c) => c[0] as { type: string; url: string; detail: Record<string, unknown> }).filter((x) => x.type === 'discovered-tool');
+    return { e, d, discovered };
+  }
+  const blocksDomain = (domain: string) => fake.rules.some((r) => r.action?.type === 'redirect' && r.condition?.requestDomains?.includes(domain));
+
+  it('records an unlisted host once a day, blocks it by network rule and moves its open tab', async () => {
+    const { d, discovered } = await setUp('block');
+    expect(fake.contentScripts.find((c) => c.id === 'ai-geofence-discovery')?.matches).toEqual(['http://*/*', 'https://*/*']);
+    fake.tabs = [{ id: 3, url: 'https://chat.nova.example/c/1' }];
+    expect(await d.reportDiscovered('https://chat.nova.example/c/1', ['chat-input', 'name', 'evil'])).toEqual({ ok: true, listed: false, action: 'block' });
+    expect(discovered()).toEqual([{ type: 'discovered-tool', url: 'https://chat.nova.example', detail: { host: 'chat.nova.example', origin: 'https://chat.nova.example', signals: ['name', 'chat-input'], action: 'block', enforceable: true } }]);
+    expect(blocksDomain('chat.nova.example')).toBe(true);
+    expect(fake.moved).toContainEqual({ tabId: 3, url: 'chrome-extension://test/block.html#https://chat.nova.example/c/1' });
+    // Reported again the same day (a warn-acknowledged visit, another tab): remembered, not re-recorded.
+    await d.reportDiscovered('https://chat.nova.example/other', ['name', 'chat-input']);
+    expect(discovered()).toHaveLength(1);
+    expect(Object.keys(fake.local.discovered as object)).toEqual(['chat.nova.example']);
+  });
+
+  it('ignores listed tools, and records but does not enforce under "allow", IP hosts and without a policy decision', async () => {
+    const { d, discovered } = await setUp('allow');
+    expect(await d.reportDiscovered('https://claude.ai/new', ['name', 'chat-input'])).toEqual({ ok: true, listed: true, action: null });
+    expect(await d.reportDiscovered('https://chatgpt.com/', ['name', 'chat-input'])).toEqual({ ok: true, listed: true, action: null }); // the catalogue
+    expect(await d.reportDiscovered('https://www.nova.example/', ['name', 'chat-input'])).toEqual({ ok: true, listed: false, action: 'allow' });
+    expect(await d.reportDiscovered('http://10.1.2.3:8080/', ['ai-endpoint', 'name'])).toMatchObject({ ok: true, action: 'allow' });
+    expect(discovered().map((x) => [x.detail.host, x.detail.enforceable])).toEqual([['nova.example', true], ['10.1.2.3', false]]);
+    expect(blocksDomain('nova.example')).toBe(false);
+    expect(await d.reportDiscovered('chrome-extension://test/block.html', ['name'])).toEqual({ ok: false, listed: false, action: null });
+    expect(await d.reportDiscovered(undefined, ['name'])).toEqual({ ok: false, listed: false, action: null });
+  });
+
+  it('managed "discovery": false registers no detector and records nothing', async () => {
+    const { d, discovered } = await setUp('block', { discovery: false });
+    expect(fake.contentScripts.find((c) => c.id === 'ai-geofence-discovery')).toBeUndefined();
+    expect(await d.reportDiscovered('https://nova.example/', ['name', 'chat-input'])).toEqual({ ok: false, listed: false, action: null });
+    expect(discovered()).toEqual([]);
+    expect(blocksDomain('nova.example')).toBe(false);
+  });
+
+  it('a host the next policy lists is decided by that policy, no longer as unlisted', async () => {
+    const { e, d } = await setUp('block');
+    await d.reportDiscovered('https://nova.example/', ['name', 'chat-input']);
+    expect(blocksDomain('nova.example')).toBe(true);
+    served = [{ status: 200, body: await sign({ ...policyDoc(43, BLOCK_CLAUDE), unlistedAiAction: 'block', tools: { claude: { name: 'Claude', domains: ['claude.ai'] }, nova: { name: 'Nova', domains: ['nova.example'] } } }) }];
+    await e.refreshPolicy('second');
+    expect(blocksDomain('nova.example')).toBe(false);
   });
 });
 

@@ -23,12 +23,15 @@ import { getAuditStatus, HEARTBEAT_ALARM, recordAudit, recordHeartbeat, setAudit
 import { fetchPolicy } from './policy-fetch.ts';
 import { registerGuardScript } from './guard-registration.ts';
 import { registerModelScript } from './model-registration.ts';
+import { registerDiscoveryScript } from './discovery-registration.ts';
+import { coveredByListed, discoveredDomain, withDiscoveredTools } from '../core/discovery.ts';
+import { noticesFor } from '../core/explain.ts';
 import { loadAcknowledged, loadLastConfirmedAt, loadState, saveState, type ExceptionsRecord, type PolicyRecord, type StoredState } from './storage.ts';
 
 export const REFRESH_ALARM = 'policy-refresh';
 export const RULES_ALARM = 'rules-window';
 
-interface Runtime {
+export interface Runtime {
   config: ManagedConfig | null;
   configErrors: string[];
   partialConfig: Partial<ManagedConfig> | null;
@@ -285,6 +288,14 @@ async function ensureReadyUnqueued(): Promise<Runtime> {
   return r;
 }
 
+/** Run `task` in the update queue with the runtime; the rules are applied again when it resolves to true. */
+export function updateRuntime(task: (r: Runtime) => Promise<boolean>): Promise<void> {
+  return serial(async () => {
+    const r = await ensureReadyUnqueued();
+    if (await task(r)) await applyUnqueued(r);
+  });
+}
+
 /** Recompute and install the DNR rules (rule windows, acknowledgements, expiry, config changes). */
 export function applyRules(): Promise<void> {
   return serial(async () => applyUnqueued(await ensureReadyUnqueued()));
@@ -347,6 +358,7 @@ async function applyUnqueued(r: Runtime): Promise<void> {
   await registerContentScripts(r, now);
   await registerGuardScript(compiledNow(r, now), employeeOf(r), now, policyValid(r, now));
   await registerModelScript(compiledNow(r, now), employeeOf(r), now, policyValid(r, now));
+  await registerDiscoveryScript(discoveryEnabled(r));
   await scheduleWindowAlarm(r, now);
   await evictBlockedVendorWorkers(r, now);
   await followOpenTabs(r);
@@ -401,8 +413,9 @@ export function staleSummary(r: Runtime, now = Date.now()): { since: string; fai
 /**
  * The policy as enforced at `now`: while this office is stale-closed every warn becomes block; then
  * this employee's signed exceptions in force become allow rules ending with the exception (rule
- * windows, so the window alarm restores the rule on time). DNR rules, content scripts, the window
- * alarm, open tabs and decisions all use this, so they agree.
+ * windows, so the window alarm restores the rule on time); last, hosts discovered as unlisted AI
+ * tools become tools of a synthetic rule carrying `unlistedAiAction` (issue 10). DNR rules, content
+ * scripts, the window alarm, open tabs and decisions all use this, so they agree.
  */
 function enforcedPolicy(r: Runtime, now: number): { policy: Policy; key: string } | null {
   if (!r.policy) return null;
@@ -410,10 +423,48 @@ function enforcedPolicy(r: Runtime, now: number): { policy: Policy; key: string 
   const office = employeeOf(r)?.office ?? null;
   const userId = r.config?.userId ?? null;
   const active = office ? exceptionsFor(r.exceptions, userId, office, now) : [];
-  const key = JSON.stringify([staleClosed, active.map((e) => e.id)]);
-  if (!staleClosed && active.length === 0) return { policy: r.policy, key };
+  const discovered = discoveredToEnforce(r);
+  const key = JSON.stringify([staleClosed, active.map((e) => e.id), discovered]);
+  if (!staleClosed && active.length === 0 && discovered.length === 0) return { policy: r.policy, key };
   const stale = applyStaleness(r.policy, stalenessOf(r, now)!);
-  return { policy: office ? policyWithExceptions(stale, r.exceptions, userId, office, now) : stale, key };
+  const excepted = office ? policyWithExceptions(stale, r.exceptions, userId, office, now) : stale;
+  return { policy: withDiscovered(r, excepted, discovered, key, now), key };
+}
+
+/** Whether IT leaves the detector of unlisted AI tools on (managed `discovery`, default on). */
+export function discoveryEnabled(r: Runtime): boolean {
+  return !!r.config && r.config.discovery !== false;
+}
+
+let discoveredMemo: { compiled: CompiledPolicy; register: unknown; domains: string[] } | null = null;
+
+/**
+ * The discovered hosts `unlistedAiAction` applies to now: none while it is `allow` or discovery is
+ * off; hosts a listed tool covers (the policy may have listed them since) are left out.
+ */
+function discoveredToEnforce(r: Runtime): string[] {
+  if (!r.policy || !r.compiled || r.policy.unlistedAiAction === 'allow' || !discoveryEnabled(r)) return [];
+  const register = r.state.discovered;
+  if (discoveredMemo?.compiled === r.compiled && discoveredMemo.register === register) return discoveredMemo.domains;
+  const byDomain = r.compiled.byDomain;
+  // IP addresses and single-label hosts are remembered for the audit but cannot be a domain rule.
+  const wanted = Object.keys(register ?? {}).filter((d) => d && discoveredDomain(d) === d && !coveredByListed(d, byDomain)).sort();
+  discoveredMemo = { compiled: r.compiled, register, domains: wanted };
+  return wanted;
+}
+
+let withDiscoveredMemo: { base: Policy; key: string; out: Policy } | null = null;
+
+/** `policy` with the discovered hosts as tools of the synthetic unlisted rule (memoised per key). */
+function withDiscovered(r: Runtime, policy: Policy, domains: string[], key: string, now: number): Policy {
+  if (domains.length === 0) return policy;
+  if (withDiscoveredMemo?.base === policy && withDiscoveredMemo.key === key) return withDiscoveredMemo.out;
+  const employee = employeeOf(r);
+  // The notice's alternatives: tools this employee may use that have a link.
+  const approved = r.compiled && employee ? noticesFor(r.compiled, employee, now).approved.filter((t) => t.url).slice(0, 5).map((t) => t.id) : [];
+  const out = withDiscoveredTools(policy, domains, r.compiled!.byDomain, approved);
+  withDiscoveredMemo = { base: policy, key, out };
+  return out;
 }
 
 /** enforcedPolicy compiled, once per policy, exceptions document and set of active exceptions. */

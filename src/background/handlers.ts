@@ -9,6 +9,7 @@ import { policyMatrix } from '../core/matrix.ts';
 import { modelsFor } from './model-registration.ts';
 import type { Request, ResponseMap } from '../core/messages.ts';
 import { recordAudit } from './audit.ts';
+import { reportDiscovered } from './discovery.ts';
 import { dataControlAudit, dataControlsFor } from './guard-registration.ts';
 import { acknowledgementEvidence, acknowledgementState, noticeVersion } from '../core/acknowledgements.ts';
 import { EXCEPTION_RULE_PREFIX } from '../core/exceptions.ts';
@@ -59,6 +60,12 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
       await recordAudit({ type: req.outcome, tool: d.toolId, rule: rule.id, url: req.url, detail: { basis: 'model', model: req.model } });
       return { ok: true };
     },
+  },
+  // Issue 10: the discovery detector says its page looks like an AI tool. The page is the sender's
+  // own URL (a content script cannot report another site), and only signal names are kept.
+  discovered: {
+    trusted: false,
+    handle: async (req, sender) => reportDiscovered(sender.tab && sender.frameId === 0 ? sender.url : undefined, req.signals),
   },
   // The whole policy's office × tool table: compliance data, so extension pages only.
   'get-matrix': {

@@ -5,6 +5,7 @@
 import { browser } from '../platform/browser.ts';
 import type { Problem } from '../core/messages.ts';
 import type { AckRecord } from '../core/acknowledgements.ts';
+import type { DiscoveredRegister } from '../core/discovery.ts';
 
 /** The last verified policy, as signed: re-verified on load so a retired key stops counting. */
 export interface PolicyRecord {
@@ -55,9 +56,11 @@ export interface StoredState {
   exceptionsRecord: ExceptionsRecord | null;
   /** Versioned notice acknowledgements (issue 11), keyed by ackKey; pruned when the policy changes. */
   noticeAcks: Record<string, AckRecord>;
+  /** Issue 10: hosts recognised as unlisted AI tools (domain → entry); bounded and expiring. */
+  discovered: DiscoveredRegister;
 }
 
-const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, contentOnDemand: false, blockedTools: [], lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, noticeAcks: {} };
+const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, contentOnDemand: false, blockedTools: [], lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, noticeAcks: {}, discovered: {} };
 
 /** Read the whole state (missing keys get their defaults). */
 export async function loadState(): Promise<StoredState> {

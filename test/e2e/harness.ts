@@ -6,12 +6,19 @@
 import { chromium, test, type BrowserContext, type Worker } from '@playwright/test';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CompactSign, exportJWK, GeneralSign, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { EXTENSION_ID } from '../../src/core/identity.ts';
 import { startServer, type Served, type TestServer } from '../../scripts/lib/local-servers.ts';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
+/** The repository: the nearest folder up with build.mjs (benchmarks bundle this file elsewhere). */
+function repositoryRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'build.mjs')) && existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no repository (build.mjs) above ${from}`);
+  }
+}
+export const ROOT = repositoryRoot(import.meta.dirname);
 export const EXTENSION_DIR = join(ROOT, 'dist/chrome');
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const POLICY_DIR = process.env.CHROMIUM_POLICY_DIR ?? '/etc/chromium/policies/managed';

@@ -1,0 +1,59 @@
+/**
+ * Discovery of unlisted AI tools (issue 10): what the background does when the detector
+ * (src/content/discovery.ts) says its page looks like an AI tool. A host the policy or the
+ * catalogue lists is ignored. Otherwise the host is remembered (src/core/discovery.ts), a
+ * `discovered-tool` audit event records its origin and signals (at most once a day per host), and
+ * when `unlistedAiAction` is `warn` or `block` the rules are applied again: the host becomes a
+ * tool of the synthetic rule, the network rules stop its next requests and the open tab moves to
+ * the warn or block page, exactly as for a listed tool.
+ */
+import { cleanSignals, discoveredDomain, noteDiscovered, UNLISTED_TOOL_PREFIX } from '../core/discovery.ts';
+import type { ResponseMap } from '../core/messages.ts';
+import { applyStaleness } from '../core/staleness.ts';
+import { recordAudit } from './audit.ts';
+import { decideNow, discoveryEnabled, stalenessOf, updateRuntime } from './enforcement.ts';
+import { saveState } from './storage.ts';
+
+type Answer = ResponseMap['discovered'];
+
+/** Handle a detector's report for the page at `pageUrl` (the sender's URL, never the message's). */
+export async function reportDiscovered(pageUrl: string | undefined, rawSignals: unknown): Promise<Answer> {
+  let url: URL;
+  try {
+    url = new URL(pageUrl ?? '');
+  } catch {
+    return { ok: false, listed: false, action: null };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, listed: false, action: null };
+  const signals = cleanSignals(rawSignals);
+  let answer: Answer = { ok: false, listed: false, action: null };
+  await updateRuntime(async (r) => {
+    if (!discoveryEnabled(r)) return false;
+    const d = decideNow(r, url.href);
+    // Listed (or already enforced as an unlisted tool): the rules in force decide; nothing to record.
+    if (d.toolId && !d.toolId.startsWith(UNLISTED_TOOL_PREFIX)) {
+      answer = { ok: true, listed: true, action: null };
+      return false;
+    }
+    const now = Date.now();
+    const domain = discoveredDomain(url.hostname);
+    const valid = !!r.policy && Date.parse(r.policy.expires) > now;
+    const st = valid ? stalenessOf(r, now) : null;
+    const action = valid && st ? applyStaleness(r.policy!, st).unlistedAiAction : 'allow';
+    answer = { ok: true, listed: false, action };
+    // An IP address or a single-label host can be reported but not made a domain rule.
+    const key = domain || url.hostname;
+    const noted = noteDiscovered(r.state.discovered ?? {}, key, url.origin, signals, now);
+    r.state.discovered = noted.register;
+    await saveState({ discovered: noted.register });
+    if (noted.report) {
+      await recordAudit({
+        type: 'discovered-tool', url: url.origin,
+        detail: { host: key, origin: url.origin, signals, action, enforceable: !!domain },
+      });
+    }
+    // A new host under warn or block changes the rules; an allowed one, or one already enforced, does not.
+    return !!domain && action !== 'allow' && !d.toolId;
+  });
+  return answer;
+}
