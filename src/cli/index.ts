@@ -7,6 +7,7 @@ import type { Command } from './command.ts';
 import { auditVerify } from './commands/audit-verify.ts';
 import { coverage } from './commands/coverage.ts';
 import { deployConfig } from './commands/deploy-config.ts';
+import { discovered } from './commands/discovered.ts';
 import { explain } from './commands/explain.ts';
 import { keygen } from './commands/keygen.ts';
 import { lint } from './commands/lint.ts';
@@ -17,7 +18,7 @@ import { CliError, usageError } from './errors.ts';
 import { PROCESS_IO, type Io } from './io.ts';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [keygen, lint, sign, verify, explain, deployConfig, signException, auditVerify, coverage];
+export const COMMANDS: readonly Command[] = [keygen, lint, sign, verify, explain, deployConfig, signException, auditVerify, coverage, discovered];
 
 /** The top-level help. */
 export function usage(): string {
