@@ -7,6 +7,7 @@ import { browser } from '../platform/browser.ts';
 import { base64url } from 'jose';
 import { actionsByTool, compilePolicy, decide, decideWithoutPolicy, nextRuleChange, type CompiledPolicy, type Decision, type Employee } from '../core/decide.ts';
 import { compileDnrRules, compileFailClosedRules, RULE_ID_MAX, type DnrRule } from '../core/dnr.ts';
+import { compileModelDnrRules } from '../core/dnr-models.ts';
 import type { BrowsingData } from 'webextension-polyfill';
 import { CATALOGUE } from '../core/catalogue.ts';
 import { normalizeHost } from '../core/hosts.ts';
@@ -308,7 +309,14 @@ function compileFor(r: Runtime, now: number): DnrRule[] | null {
   };
   const employee = employeeOf(r);
   const compiled = compiledNow(r, now);
-  if (policyValid(r, now) && compiled && employee) return compileDnrRules(compiled, employee, now, opts);
+  if (policyValid(r, now) && compiled && employee) {
+    const rules = compileDnrRules(compiled, employee, now, opts);
+    // Model-level blocks the URL can tell (issue 10): above every tool rule, after its ids.
+    if (!compiled.policy.rules.some((x) => x.models)) return rules;
+    const blockedTools = new Set([...actionsByTool(compiled, employee, now)].filter(([, v]) => v.action === 'block').map(([id]) => id));
+    const firstId = rules.reduce((m, x) => Math.max(m, x.id), 0) + 1;
+    return [...rules, ...compileModelDnrRules(compiled, employee, now, firstId, { browser: __BROWSER__, blockedTools })];
+  }
   // Without a valid configuration we cannot know better than what is installed: keep it.
   if (!r.config) return null;
   return r.config.failMode === 'closed' ? compileFailClosedRules(opts) : [];

@@ -115,3 +115,29 @@ test('the models script is not registered where no model rule targets the employ
   await page.waitForTimeout(1000);
   await expect(overlay(page)).toHaveCount(0);
 });
+
+test('a blocked model that the URL names is also stopped on the network: API calls never reach the vendor', async () => {
+  const vendor = await startServer((_req, url) => (url.pathname.startsWith('/backend-api/') ? { body: '{"ok":true}', type: 'application/json' } : { body: APP }));
+  servers.push(vendor);
+  const key = await makeKey('compliance-2026');
+  const policyServer = await startPolicyServer(await signPolicy(modelPolicy(), [key]));
+  servers.push(policyServer);
+  writeManagedConfig({ office: 'HK', policyUrl: policyServer.url, trustedKeys: [key.publicJwk] });
+  const b = await launchBrowser({ vendorPort: vendor.port });
+  browsers.push(b);
+  await waitForManagedConfig(b.context, 'HK');
+  await waitForPolicy(b.context, 42);
+
+  const page = await b.context.newPage();
+  await page.goto('https://chatgpt.com/?model=gpt-4o');
+  await expect(page.locator('#vendor')).toHaveText('Chat');
+  const call = (path: string) => page.evaluate((p) => fetch(p, { method: 'POST', body: '{}' }).then((r) => r.status, (e: Error) => e.name), path);
+  expect(await call('/backend-api/conversation?model=gpt-4o')).toBe(200);
+  expect(await call('/backend-api/conversation?stream=1&model=o3-pro')).toBe('TypeError');
+  expect(await call('/backend-api/conversation?model=o3')).toBe('TypeError');
+  const seen = vendor.requestsFor('chatgpt.com').map((r) => r.path).filter((p) => p.startsWith('/backend-api/'));
+  expect(seen).toEqual(['/backend-api/conversation?model=gpt-4o']);
+  // One network rule for the query marker, and never for the page itself (the overlay's job).
+  const rules = await b.sw.evaluate(() => chrome.declarativeNetRequest.getDynamicRules());
+  expect(rules.filter((r) => r.condition.regexFilter?.includes('model=o3')).map((r) => r.condition.resourceTypes?.includes('main_frame'))).toEqual([false]);
+});
