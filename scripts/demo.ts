@@ -16,7 +16,7 @@ import { compilePolicy, decide } from '../src/core/decide.ts';
 import { EXTENSION_ID } from '../src/core/identity.ts';
 import { verifyPolicy } from '../src/core/verify.ts';
 import { acquireBrowserLock, releaseBrowserLock } from './lib/browser-lock.ts';
-import { startServer, vendorPage } from './lib/local-servers.ts';
+import { startServer, UNLISTED_AI_HOST, UNLISTED_AI_PAGE, vendorPage } from './lib/local-servers.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'demo-output');
@@ -69,7 +69,8 @@ const policy = verified.policy;
 if (!policy.offices[office]) fail(`office "${office}" is not in the example policy; choose one of ${Object.keys(policy.offices).join(', ')}`);
 
 const policyServer = await startServer((_req, url) => (url.pathname === '/policy.jws' ? { body: jws, type: 'application/jose' } : undefined));
-const vendor = await startServer(vendorPage);
+// The vendors are local fakes, and so is an AI assistant that no policy lists (discovery, issue 10).
+const vendor = await startServer((req, url) => (url.hostname === UNLISTED_AI_HOST ? { body: UNLISTED_AI_PAGE } : vendorPage(req, url)));
 const policyUrl = `http://127.0.0.1:${policyServer.port}/policy.jws`;
 
 // The sites of the tour: the first domain of every tool the example policy names.
@@ -79,7 +80,8 @@ const sites = toolIds.flatMap((id) => {
   const d = compiled.tools.get(id)?.domains[0];
   return d ? [`https://${d}/`] : [];
 });
-const hosts = [...new Set(toolIds.flatMap((id) => compiled.tools.get(id)?.domains ?? []))];
+const hosts = [...new Set([...toolIds.flatMap((id) => compiled.tools.get(id)?.domains ?? []), UNLISTED_AI_HOST])];
+const unlistedUrl = `https://${UNLISTED_AI_HOST}/`;
 
 await acquireBrowserLock(10 * 60_000, () => console.log('demo: another AI Geofence browser run (tests?) is using the policy directory; waiting…'));
 try {
@@ -136,7 +138,8 @@ try {
   if (!headless) {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(sites[0]!).catch(() => undefined);
-    console.log(`A Chromium window is open as a ${policy.offices[office]!.name} employee. Try:\n${sites.map((s) => `  ${s}`).join('\n')}\n` +
+    console.log(`A Chromium window is open as a ${policy.offices[office]!.name} employee. Try:\n${[...sites, unlistedUrl].map((s) => `  ${s}`).join('\n')}\n` +
+      `(${unlistedUrl} is an AI assistant no policy lists: unlistedAiAction "${policy.unlistedAiAction}" applies once it is recognised.)\n` +
       'Open the AI Geofence toolbar icon for the popup. Close the window (or press Ctrl+C) to end the demo.');
     await new Promise<void>((r) => context!.on('close', () => r()));
   } else {
@@ -155,6 +158,19 @@ try {
         await page.getByTestId('notice-title').waitFor({ timeout: 10_000 }).catch(() => undefined);
         shots[seen] = join(OUT, `${seen}-page.png`);
         await page.screenshot({ path: shots[seen], fullPage: true });
+      }
+    }
+    // An AI tool nobody listed: recognised in the page, then unlistedAiAction applies (the tab moves).
+    if (policy.unlistedAiAction !== 'allow') {
+      await page.goto(unlistedUrl).catch(() => undefined);
+      const seen = await page.waitForURL(/\/(block|warn)\.html#/, { timeout: 15_000 }).then(() => (page.url().includes('/block.html') ? 'block' : 'warn'), () => 'allow');
+      const agree = seen === policy.unlistedAiAction;
+      if (!agree) mismatches++;
+      console.log(`${unlistedUrl} → ${seen} → UNLISTED-AI-TOOL (not listed; discovered in the page)${agree ? '' : `   (MISMATCH: the policy says ${policy.unlistedAiAction})`}`);
+      if (seen !== 'allow') {
+        await page.getByTestId('notice-title').waitFor({ timeout: 10_000 }).catch(() => undefined);
+        shots.unlisted = join(OUT, `unlisted-${seen}-page.png`);
+        await page.screenshot({ path: shots.unlisted, fullPage: true });
       }
     }
     // The popup, as an employee opening it on the last blocked site.

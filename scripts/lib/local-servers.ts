@@ -103,3 +103,17 @@ export async function startServer(fallback?: Route): Promise<TestServer> {
 export function vendorPage(_req: http.IncomingMessage, url: URL): Served {
   return { body: `<!doctype html><html><head><title>${url.hostname}</title></head><body><h1 id="vendor">Vendor page ${url.hostname}${url.pathname}</h1></body></html>` };
 }
+
+/** The host of the fake AI assistant that no policy or catalogue lists (demo, e2e). */
+export const UNLISTED_AI_HOST = 'chat.novaai.example';
+
+/**
+ * A fake AI assistant that no policy lists: an AI name, and a prompt box with a send button that
+ * the app renders a moment after load (as chat apps do) — what the discovery detector looks for.
+ */
+export const UNLISTED_AI_PAGE = `<!doctype html><html><head><title>NovaChat — your AI assistant</title>
+<meta property="og:site_name" content="NovaChat"></head>
+<body><main><h1 id="vendor">NovaChat</h1><div id="app"></div></main>
+<script>setTimeout(() => { document.getElementById('app').innerHTML =
+  '<textarea placeholder="Ask NovaChat anything" rows="4"></textarea><button aria-label="Send message">➤</button>'; }, 300);</script>
+</body></html>`;

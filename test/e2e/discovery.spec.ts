@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { startCollector, type Collector } from '../../scripts/collector-server.mjs';
+import { UNLISTED_AI_PAGE } from '../../scripts/lib/local-servers.ts';
 import {
   blockPageUrl, DEFAULT_VENDOR_HOSTS, ROOT, launchBrowser, makeKey, samplePolicy, signPolicy, startPolicyServer, startServer, trackForCleanup,
   waitForManagedConfig, waitForPolicy, warnPageUrl, writeManagedConfig, type Launched, type TestServer,
@@ -23,13 +24,6 @@ test.afterEach(async () => {
   collector = null;
 });
 
-/** The fake unlisted assistant: an AI name, a prompt box and a send button; the model picker comes later. */
-const NOVA = `<!doctype html><html><head><title>NovaChat — your AI assistant</title>
-<meta property="og:site_name" content="NovaChat"></head>
-<body><main><h1 id="vendor">NovaChat</h1><div id="app"></div></main>
-<script>setTimeout(() => { document.getElementById('app').innerHTML =
-  '<textarea placeholder="Ask NovaChat anything" rows="4"></textarea><button aria-label="Send message">➤</button>'; }, 300);</script>
-</body></html>`;
 /** An article about AI with a comment box: AI vocabulary, but no prompt box. */
 const NEWS = `<!doctype html><html><head><title>AI stocks rally as chip makers report — Daily News</title></head>
 <body><h1 id="vendor">AI stocks rally</h1><p>Markets…</p><textarea placeholder="Add a comment…"></textarea><button>Submit</button></body></html>`;
@@ -45,7 +39,7 @@ const HOSTS = [...DEFAULT_VENDOR_HOSTS, 'novaai.example', 'news.example', 'shop.
 async function vendorServer(): Promise<TestServer> {
   const server = await startServer((_req, url) => {
     const host = url.hostname;
-    if (host.endsWith('novaai.example')) return { body: NOVA };
+    if (host.endsWith('novaai.example')) return { body: UNLISTED_AI_PAGE };
     if (host === 'news.example') return { body: NEWS };
     if (host === 'shop.example') return { body: SHOP };
     if (host === 'chatgpt.com') return { body: CHATGPT };
