@@ -16,12 +16,19 @@ const INPUT = {
   refreshMinutes: 30,
   auditUrl: 'https://audit.bank.example/events',
   failMode: 'open',
+  auditFormat: 'splunk-hec',
+  auditUrlDetail: 'origin',
+  exceptionsUrl: 'https://policy.bank.example/ai/exceptions.jws',
+  discovery: false,
 };
 const FLAGS = [
   '--office', 'HK', '--policy-url', POLICY_URL, '--keys', EXAMPLE_TRUSTED, '--groups', 'traders,research',
   '--threshold', '1', '--refresh-minutes', '30', '--audit-url', 'https://audit.bank.example/events', '--fail-mode', 'open',
-  '--update-url', UPDATE_URL,
+  '--update-url', UPDATE_URL, '--audit-format', 'splunk-hec', '--audit-url-detail', 'origin',
+  '--exceptions-url', 'https://policy.bank.example/ai/exceptions.jws', '--discovery', 'off',
 ];
+/** The extension's managed schema: how Chrome types a registry value. */
+const SCHEMA = JSON.parse(readFileSync(new URL('../../static/managed-schema.json', import.meta.url), 'utf8')) as { properties: Record<string, { type: string }> };
 
 const outputs: Record<string, string> = {};
 beforeAll(async () => {
@@ -62,9 +69,10 @@ describe('deploy-config formats', { timeout: SUBPROCESS_TIMEOUT }, () => {
       expect(reg.get(`${root}\\ExtensionInstallForcelist`)).toEqual({ '1': `${EXTENSION_ID};${UPDATE_URL}` });
       const policy = reg.get(`${root}\\3rdparty\\extensions\\${EXTENSION_ID}\\policy`)!;
       expect(policy).toBeDefined();
-      // Decode as Chrome does: dword → integer, REG_SZ holding JSON → list/dict per the managed schema.
+      // Decode as Chrome does: dword → integer (boolean where the schema says so), REG_SZ holding
+      // JSON → list/dict per the managed schema.
       const decoded = Object.fromEntries(
-        Object.entries(policy).map(([k, v]) => [k, typeof v === 'string' && /^[[{]/.test(v) ? JSON.parse(v) : v]),
+        Object.entries(policy).map(([k, v]) => [k, SCHEMA.properties[k]?.type === 'boolean' ? v === 1 : typeof v === 'string' && /^[[{]/.test(v) ? JSON.parse(v) : v]),
       );
       expect(decoded).toEqual(INPUT);
     }
@@ -110,6 +118,10 @@ describe('deploy-config validation', { timeout: SUBPROCESS_TIMEOUT }, () => {
     [['--audit-url', 'ftp://audit.bank.example/'], 1, /--audit-url/],
     [['--threshold', '2'], 1, /exceeds the 1 key/],
     [['--fail-mode', 'sometimes'], 2, /--fail-mode must be "closed" or "open"/],
+    [['--discovery', 'no'], 2, /--discovery must be "on" or "off"/],
+    [['--audit-format', 'xml'], 2, /--audit-format must be/],
+    [['--audit-url-detail', 'full'], 2, /--audit-url-detail must be/],
+    [['--exceptions-url', 'http://x.example/e.jws'], 1, /--exceptions-url/],
     [['--format', 'ini'], 2, /--format must be one of/],
     [['--office', ' '], 2, /needs --office/],
   ])('%j → exit %i', async (override, code, message) => {

@@ -19,6 +19,11 @@ export interface ManagedValues {
   refreshMinutes?: number;
   auditUrl?: string;
   failMode?: 'closed' | 'open';
+  /** Extensions of Contract 1 (docs/deploy.md). */
+  auditFormat?: 'json' | 'splunk-hec';
+  auditUrlDetail?: 'path' | 'origin';
+  exceptionsUrl?: string;
+  discovery?: boolean;
 }
 
 export interface DeployTarget {
@@ -105,6 +110,8 @@ function asciiJson(v: Json): string {
 }
 
 function regValue(name: string, v: Json): string {
+  // Chrome reads a boolean policy from a REG_DWORD (0 or 1).
+  if (typeof v === 'boolean') return `${regString(name)}=dword:0000000${v ? 1 : 0}`;
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return `${regString(name)}=dword:${v.toString(16).padStart(8, '0')}`;
   if (typeof v === 'string') return `${regString(name)}=${regString(v)}`;
   // Chrome converts a REG_SZ holding JSON into the list/dict the extension's managed_schema

@@ -13,6 +13,8 @@ export const deployConfig: Command = {
   help: `Usage: ai-geofence deploy-config --office CODE --policy-url URL --keys TRUSTED.json --format FORMAT
                                  [--groups a,b] [--audit-url URL] [--fail-mode closed|open]
                                  [--threshold N] [--refresh-minutes N]
+                                 [--exceptions-url URL] [--discovery on|off]
+                                 [--audit-format json|splunk-hec] [--audit-url-detail path|origin]
                                  [--update-url URL] [--install-url URL]
                                  [--extension-id ID] [--gecko-id ID]
 
@@ -35,6 +37,10 @@ Flags (managed key in brackets):
   --fail-mode MODE       closed (default) or open: behaviour with no valid policy [failMode]
   --threshold N          distinct signatures required, 1-10 [signatureThreshold]
   --refresh-minutes N    re-fetch interval, 1-10080 [refreshMinutes]
+  --exceptions-url URL   where the signed exceptions document is published [exceptionsUrl]
+  --discovery on|off     the detector of unlisted AI tools (default on) [discovery]
+  --audit-format F       json (default) or splunk-hec [auditFormat]
+  --audit-url-detail D   path (default) or origin: how much of a URL audit events carry [auditUrlDetail]
   --update-url URL       Chrome/Edge update manifest of the self-hosted extension
                          (default ${DEFAULT_UPDATE_URL})
   --install-url URL      Firefox .xpi location (default ${DEFAULT_FIREFOX_INSTALL_URL})
@@ -53,6 +59,10 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file), 2 usage error.`,
     'fail-mode': { type: 'string' },
     threshold: { type: 'string' },
     'refresh-minutes': { type: 'string' },
+    'exceptions-url': { type: 'string' },
+    discovery: { type: 'string' },
+    'audit-format': { type: 'string' },
+    'audit-url-detail': { type: 'string' },
     'update-url': { type: 'string' },
     'install-url': { type: 'string' },
     'extension-id': { type: 'string' },
@@ -71,6 +81,13 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file), 2 usage error.`,
     const signatureThreshold = optionalInt(args, 'threshold', 1, 10);
     const refreshMinutes = optionalInt(args, 'refresh-minutes', 1, 7 * 24 * 60);
     const groups = commaList(args, 'groups');
+    const discovery = optionalString(args, 'discovery');
+    if (discovery !== undefined && discovery !== 'on' && discovery !== 'off') throw usageError(`--discovery must be "on" or "off", got "${discovery}"`);
+    const auditFormat = optionalString(args, 'audit-format');
+    if (auditFormat !== undefined && auditFormat !== 'json' && auditFormat !== 'splunk-hec') throw usageError(`--audit-format must be "json" or "splunk-hec", got "${auditFormat}"`);
+    const auditUrlDetail = optionalString(args, 'audit-url-detail');
+    if (auditUrlDetail !== undefined && auditUrlDetail !== 'path' && auditUrlDetail !== 'origin') throw usageError(`--audit-url-detail must be "path" or "origin", got "${auditUrlDetail}"`);
+    const exceptionsRaw = optionalString(args, 'exceptions-url');
     const extensionId = optionalString(args, 'extension-id') ?? EXTENSION_ID;
     if (!/^[a-p]{32}$/.test(extensionId)) throw usageError(`--extension-id must be 32 letters a-p, got "${extensionId}"`);
     const geckoId = optionalString(args, 'gecko-id') ?? GECKO_ID;
@@ -91,6 +108,10 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file), 2 usage error.`,
       refreshMinutes,
       auditUrl: auditRaw === undefined ? undefined : checkedUrl(auditRaw, '--audit-url'),
       failMode,
+      auditFormat,
+      auditUrlDetail,
+      exceptionsUrl: exceptionsRaw === undefined ? undefined : checkedUrl(exceptionsRaw, '--exceptions-url'),
+      discovery: discovery === undefined ? undefined : discovery === 'on',
     };
     // The extension's own parser is the judge: what we print must be accepted as it stands.
     const accepted = parseManagedConfig(managedObject(managed));
