@@ -84,7 +84,7 @@ describe('detector vocabularies', () => {
   });
 
   it('prompt boxes: the vendors’ labels, not a contact form or a search box', () => {
-    for (const t of ['Ask anything', 'Ask Gemini', 'Message DeepSeek', 'Message ChatGPT', 'Enter a prompt here', 'prompt-textarea', 'Write your prompt to Claude', 'How can I help you today?', 'Send a message…', '输入你的问题', 'メッセージを入力']) {
+    for (const t of ['Ask anything', 'Ask Gemini', 'Message DeepSeek', 'Message ChatGPT', 'Enter a prompt here', 'prompt-textarea', 'Write your prompt to Claude', 'How can I help you today?', 'Send a message…', 'Type your message…', 'Write a message', 'Enter your prompt', "What's on your mind?", '输入你的问题', 'メッセージを入力']) {
       expect(PROMPT_LABEL_RE.test(t), t).toBe(true);
     }
     for (const t of ['Your message', 'Search', 'Add a comment…', 'Leave a reply', 'Email address', 'Subject']) {

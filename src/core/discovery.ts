@@ -40,7 +40,7 @@ export const AI_NAME_RE =
  * "Your message".
  */
 export const PROMPT_LABEL_RE =
-  /\bprompt|^ask\b|^message\b|send a message|how can i help|what can i help|what do you want to know|^chat with|^talk to|type (?:your|a) question|^输入|提问|發問|質問|^メッセージ|^posez|^demandez|^nachricht an|^frag/iu;
+  /\bprompt|^ask\b|^message\b|send a message|how can i help|what can i help|what do you want to know|what'?s on your mind|^chat with|^talk to|(?:type|write|enter) (?:a|your) (?:question|message|prompt)|^输入|提问|發問|質問|^メッセージ|^posez|^demandez|^nachricht an|^frag/iu;
 
 /** A send button's label, test id or text. */
 export const SEND_LABEL_RE = /\bsend\b|\bsubmit\b|发送|發送|送信|envoyer|senden/i;
