@@ -8,6 +8,10 @@
  *  - time to validate (parsePolicy) + compilePolicy + compileDnrRules for that policy.
  * Prints a table and writes bench/engine-results.json. `npm run bench:engine`.
  *
+ * While it measures it holds the machine's browser lock (scripts/lib/browser-lock.ts), so that it
+ * does not run alongside a Chromium e2e run or browser benchmark; it waits at most 3 minutes for
+ * it, then measures anyway and says so. `--no-lock` skips the lock.
+ *
  * Node 20 cannot import TypeScript, so esbuild bundles src/core into memory (data: URL import).
  */
 import { build } from 'esbuild';
@@ -25,6 +29,9 @@ const RULES = 1_000;
 const OFFICES = 50;
 /** `--no-dnr`: skip compileDnrRules (for quick iterations on decide). */
 const SKIP_DNR = process.argv.includes('--no-dnr');
+/** `--no-lock`: do not take the browser lock. */
+const NO_LOCK = process.argv.includes('--no-lock');
+const LOCK_WAIT_MS = 3 * 60_000;
 const TARGETS = { decisionsPerSecond: 2_000_000, speedupVsBaseline: 20, validateCompileMs: 300 };
 
 async function loadCore() {
@@ -34,6 +41,7 @@ async function loadCore() {
     export { compileDnrRules } from './src/core/dnr.ts';
     export { normalizeHost } from './src/core/hosts.ts';
     export { CATALOGUE } from './src/core/catalogue.ts';
+    export { acquireBrowserLock, releaseBrowserLock, BROWSER_LOCK } from './scripts/lib/browser-lock.ts';
   `;
   const out = await build({
     stdin: { contents: entry, resolveDir: ROOT, sourcefile: 'bench-entry.js', loader: 'js' },
@@ -158,6 +166,25 @@ const gc = vm.runInNewContext('gc');
 
 async function main() {
   const core = await loadCore();
+  let browserLock = 'not taken (--no-lock)';
+  if (!NO_LOCK) {
+    try {
+      await core.acquireBrowserLock(LOCK_WAIT_MS, () => console.log(`waiting (at most ${LOCK_WAIT_MS / 60_000} min) for ${core.BROWSER_LOCK}: a browser run is in progress`));
+      browserLock = 'held';
+    } catch {
+      browserLock = 'not held (timed out waiting; a browser run may have overlapped)';
+      console.log(`measuring without ${core.BROWSER_LOCK}: ${browserLock}`);
+    }
+  }
+  try {
+    await measure(core, browserLock);
+  } finally {
+    core.releaseBrowserLock();
+  }
+}
+
+async function measure(core, browserLock) {
+  const loadAtStart = Number(os.loadavg()[0].toFixed(2));
   const random = prng(20261125);
   const doc = makePolicy(random);
   const text = JSON.stringify(doc);
@@ -243,6 +270,8 @@ async function main() {
       platform: `${os.platform()} ${os.release()}`,
       // Other work on the machine slows every figure; recorded so runs can be compared fairly.
       loadAverage1m: Number(os.loadavg()[0].toFixed(2)),
+      loadAverage1mAtStart: loadAtStart,
+      browserLock,
     },
     policy: { tools: TOOLS, domains: TOOLS * DOMAINS_PER_TOOL, rules: RULES, offices: OFFICES, jsonBytes: Buffer.byteLength(text), dnrRules: dnrRules?.length ?? null },
     decisions: {
@@ -273,7 +302,7 @@ async function main() {
   const fmt = (n) => Math.round(n).toLocaleString('en-US');
   const ok = (b) => (b ? 'ok' : 'MISSED');
   const m = results.machine;
-  console.log(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, load average ${m.loadAverage1m}`);
+  console.log(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, load average ${m.loadAverage1mAtStart} at start, ${m.loadAverage1m} at end; browser lock ${m.browserLock}`);
   console.log(`Policy:  ${fmt(TOOLS)} tools, ${fmt(TOOLS * DOMAINS_PER_TOOL)} domains, ${fmt(RULES)} rules, ${fmt(OFFICES)} offices, ${(results.policy.jsonBytes / 2 ** 20).toFixed(1)} MiB JSON → ${results.policy.dnrRules} DNR rules\n`);
   const rows = [
     ['decide, 20,000 URLs over all domains', `${fmt(fastRate)} /s`, `≥ ${fmt(TARGETS.decisionsPerSecond)} /s`, ok(results.pass.decisionsPerSecond)],

@@ -400,6 +400,31 @@ describe('decide agrees with the naive reference model (property)', () => {
     );
   });
 
+  it('on adversarial URL spellings: the host fast path gives what the WHATWG parser gives', () => {
+    const trickyUrlArb = fc
+      .tuple(
+        fc.constantFrom('https://', 'http://', 'HTTPS://', 'hTTp://', 'https:', 'https:\\\\', '\thttps://', ' https://', 'wss://', 'ftp://'),
+        fc.constantFrom('', '', 'user@', 'claude.ai@', 'a:b@', '%40@', 'chatgpt.com:443@'),
+        fc.constantFrom('', '', 'www.', 'WWW.', 'x.y.', 'not', 'a.', 'xn--a.', 'xn--bcher-kva.'),
+        fc.constantFrom(...DOMAINS, 'CLAUDE.AI', 'claude.ai.evil.example', 'claude%2eai', 'cla\tude.ai', 'claude.a\ni', 'claude\u3002ai', 'claude\uff0eai', '127.1', '0x7f.1', '2130706433', '[::1]', 'bücher.de', 'BÜCHER.de'),
+        fc.constantFrom('', '', '.', '..', ':443', ':8443', ':', '\\'),
+        fc.constantFrom('/', '/chat', '/./chat', '/x/../chat', '/%2e%2e/chat', '/chat/..', '/CHAT', '/%63hat', '/g/firm/1', '\\chat', '//api/v1', '/api/%2e/x', ''),
+        fc.constantFrom('', '?q=1', '#frag', '?a/../b'),
+      )
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(policyArb, fc.array(fc.tuple(employeeArb, trickyUrlArb, nowArb), { minLength: 1, maxLength: 8 }), (policy, cases) => {
+        const compiled = compilePolicy(policy);
+        for (const [employee, url, now] of cases) {
+          const fast = decide(compiled, employee, url, now);
+          const slow = naiveDecide(policy, employee, url, now);
+          expect({ action: fast.action, toolId: fast.toolId, ruleIndex: fast.rule ? policy.rules.indexOf(fast.rule) : -1 }, JSON.stringify(url)).toEqual(slow);
+        }
+      }),
+      { numRuns: 600 },
+    );
+  });
+
   it('actionsByTool agrees with decide for a URL on each tool without paths', () => {
     fc.assert(
       fc.property(policyArb, employeeArb, nowArb, (policy, employee, now) => {

@@ -11,7 +11,7 @@
  *    whose `from`/`until` window contains `now` decides; otherwise `defaultAction`.
  */
 import { CATALOGUE } from './catalogue.ts';
-import { DomainIndex, hostOfUrl, longestPrefix, normalizeHost, normalizePath, normalizePrefixes, parseTarget } from './hosts.ts';
+import { DomainIndex, hostOfUrl, longestPrefix, normalizeHost, normalizePath, normalizePrefixes, parseTarget, plainHostEnd, plainHostStart } from './hosts.ts';
 import type { Action, Notice, Policy, Rule, Tool } from './policy-schema.ts';
 
 export interface Employee {
@@ -64,8 +64,17 @@ export interface CompiledPolicy {
   rulesByTool: ReadonlyMap<string, number[]>;
   /** Every tool in precedence order (see the module comment); a tool's id in `domains` is its index here. */
   candidates: readonly ToolCandidate[];
+  /** 1 when candidate c has `paths` (its `prefixes` are not null): read on every decision, so kept dense. */
+  pathScoped: Uint8Array;
   /** Listed domain → indices into `candidates`. */
   domains: DomainIndex;
+  /**
+   * The normalised domains of candidate c, as given to `domains` (so `domains.inputKeys[n]` is the
+   * key of `listedDomains[n]`): `listedDomains[domainStart[c] .. domainStart[c + 1])`. Lets the DNR
+   * compiler reuse them instead of normalising every domain again.
+   */
+  listedDomains: readonly string[];
+  domainStart: Int32Array;
   /**
    * URL-level rules (no `models`) of candidate c, in array order: `ruleList[ruleStart[c] ..
    * ruleStart[c + 1])`. Flat typed arrays, so a decision touches few cache lines.
@@ -109,28 +118,38 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   });
 
   const candidates: ToolCandidate[] = [];
-  const listedDomains: string[] = [];
-  const listedIds: number[] = [];
+  // Sized up front (domains that do not normalise are dropped at the end): for 100,000 domains,
+  // filling a `new Array(n)` costs a third of pushing onto a growing array.
+  let domainCount = 0;
+  for (const tool of tools.values()) domainCount += tool.domains.length;
+  const listedDomains: string[] = new Array<string>(domainCount);
+  const listedIds = new Int32Array(domainCount);
+  let listed = 0;
   const ruleStart = new Int32Array(tools.size + 1);
+  const domainStart = new Int32Array(tools.size + 1);
+  const pathScoped = new Uint8Array(tools.size);
   const ruleIndices: number[] = [];
   const add = (toolId: string, tool: Tool, fromPolicy: boolean) => {
     const id = candidates.length;
     const prefixes = tool.paths && tool.paths.length > 0 ? normalizePrefixes(tool.paths) : null;
     candidates.push({ toolId, tool, prefixes, fromPolicy });
+    if (prefixes) pathScoped[id] = 1;
     // Model-level rules are applied by the content script, never by URL.
     for (const i of rulesByTool.get(toolId) ?? []) if (!policy.rules[i]!.models) ruleIndices.push(i);
     ruleStart[id + 1] = ruleIndices.length;
     for (const d of tool.domains) {
       const domain = normalizeHost(d);
       if (domain) {
-        listedDomains.push(domain);
-        listedIds.push(id);
+        listedDomains[listed] = domain;
+        listedIds[listed++] = id;
       }
     }
+    domainStart[id + 1] = listed;
   };
   // Precedence order: policy tools first (their own order), then the catalogue's remaining tools.
   for (const id of Object.keys(policyTools)) add(id, policyTools[id]!, true);
   for (const id of Object.keys(CATALOGUE)) if (!Object.hasOwn(policyTools, id)) add(id, CATALOGUE[id]!, false);
+  listedDomains.length = listed;
   const domains = new DomainIndex(listedDomains, listedIds);
   const ruleList = Int32Array.from(ruleIndices);
 
@@ -147,7 +166,10 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     },
     rulesByTool,
     candidates,
+    pathScoped,
     domains,
+    listedDomains,
+    domainStart,
     ruleStart,
     ruleList,
     windows,
@@ -249,10 +271,11 @@ function firstRuleIn(
   for (let k = from; k < to; k++) {
     const i = indices[k]!;
     if (now < w[2 * i]! || now >= w[2 * i + 1]!) continue;
-    const rule = rules[i]!;
-    if (rule.models) continue; // model-level rules are applied by the content script, not by URL
     let t = targets ? targets[i]! : 0;
+    // A cached 1 was only ever stored for a rule without `models`, so the rule is read only once.
     if (t === 0) {
+      const rule = rules[i]!;
+      if (rule.models) continue; // model-level rules are applied by the content script, not by URL
       t = ruleTargets(rule, s) ? 1 : 2;
       if (targets) targets[i] = t;
     }
@@ -277,7 +300,7 @@ let currentPath: string | null = null;
 
 /** Best candidate listing one domain: the longest matching `paths` prefix, then precedence order. */
 function pickCandidate(compiled: CompiledPolicy, code: number, url: string): number {
-  if (code >= 0 && !compiled.candidates[code]!.prefixes) return code;
+  if (code >= 0 && compiled.pathScoped[code] === 0) return code;
   let best = -1;
   let bestLength = -1;
   for (const id of compiled.domains.idsOf(code)) {
@@ -306,9 +329,15 @@ export function findTool(compiled: CompiledPolicy, url: string): { toolId: strin
 
 /** Index into `compiled.candidates` of the URL's tool, or -1. */
 function findCandidate(compiled: CompiledPolicy, url: string): number {
-  const host = hostOfUrl(url);
-  if (host === null) return -1;
-  const matched = compiled.domains.collect(host, MATCHED);
+  let matched: number;
+  // Plain `https://host/…` URLs: the host is looked up where it sits in the URL, not sliced out.
+  const end = typeof url === 'string' ? plainHostEnd(url) : -1;
+  if (end >= 0) matched = compiled.domains.collectIn(url, plainHostStart(url), end, MATCHED);
+  else {
+    const host = hostOfUrl(url);
+    if (host === null) return -1;
+    matched = compiled.domains.collect(host, MATCHED);
+  }
   currentPath = null;
   let found = -1;
   // Most specific listed domain first.
@@ -317,13 +346,30 @@ function findCandidate(compiled: CompiledPolicy, url: string): number {
   return found;
 }
 
+/**
+ * Index into `compiled.candidates` of the tool `decide()` finds for this URL, or -1 when the URL is
+ * no tool. For the DNR compiler, which asks it for every listed (domain, path prefix).
+ */
+export function candidateForUrl(compiled: CompiledPolicy, url: string): number {
+  return findCandidate(compiled, url);
+}
+
+/**
+ * Index into `compiled.policy.rules` of the rule that decides candidate `id` for this employee at
+ * `now` (the first URL-level rule naming it that targets the employee and is active), or -1 when
+ * `defaultAction` decides: exactly what `decide()` uses for a URL of that candidate.
+ */
+export function ruleIndexFor(compiled: CompiledPolicy, employee: Employee, id: number, now: number): number {
+  const cache = cacheFor(compiled, employee);
+  return firstRuleIn(compiled, compiled.ruleList, compiled.ruleStart[id]!, compiled.ruleStart[id + 1]!, cache.subject, cache.targets, now);
+}
+
 /** Decide what happens to a URL for this employee at `now` (ms since epoch). Never throws. */
 export function decide(compiled: CompiledPolicy, employee: Employee, url: string, now: number): Decision {
   const id = findCandidate(compiled, url);
   if (id < 0) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
   const found = compiled.candidates[id]!;
-  const cache = cacheFor(compiled, employee);
-  const i = firstRuleIn(compiled, compiled.ruleList, compiled.ruleStart[id]!, compiled.ruleStart[id + 1]!, cache.subject, cache.targets, now);
+  const i = ruleIndexFor(compiled, employee, id, now);
   if (i >= 0) {
     const rule = compiled.policy.rules[i]!;
     return { action: rule.action, toolId: found.toolId, tool: found.tool, rule, notice: rule.notice ?? null, basis: 'rule' };

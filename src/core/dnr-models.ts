@@ -11,24 +11,16 @@
  * spellings of the parameter or path are caught by the overlay (it decodes), not by these rules.
  */
 import { ruleActiveAt, ruleTargets, subjectFor, type CompiledPolicy, type Employee } from './decide.ts';
-import { filterPrefix, type DnrRule, type ResourceType } from './dnr.ts';
+import { escapeRegex, filterPrefix, FIREFOX_UNKNOWN_TYPES, SUBRESOURCE_TYPES, type DnrRule, type ResourceType } from './dnr.ts';
 import { normalizeHost } from './hosts.ts';
 
 /** Above every rule of compileDnrRules (tenant headers included): a model block must win over an allowed tool. */
 export const PRIORITY_MODEL_BLOCK = 1_000_001;
 
 /** Every request type but the vendor's own page (main_frame), which shows the overlay. */
-const MODEL_TYPES: readonly ResourceType[] = [
-  'sub_frame', 'stylesheet', 'script', 'image', 'font', 'object', 'xmlhttprequest', 'ping', 'csp_report',
-  'media', 'websocket', 'webtransport', 'webbundle', 'other',
-];
-const FIREFOX_UNKNOWN_TYPES: ReadonlySet<ResourceType> = new Set(['webtransport', 'webbundle']);
+const MODEL_TYPES: readonly ResourceType[] = ['sub_frame', ...SUBRESOURCE_TYPES];
 /** Longest query value put into a filter (RE2's 2 KB per filter, as MAX_FILTER_PREFIX for paths). */
 const MAX_QUERY_VALUE = 48;
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** `?param=valuePrefix` anywhere in the query (parameter order is free; the value is a prefix). */
 export function queryFilter(param: string, valuePrefix: string): string {

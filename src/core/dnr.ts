@@ -21,9 +21,9 @@
  *   allow, monitor, acknowledged warn → allow, but only where a less specific entry restricts
  *          (otherwise nothing needs overriding and no rule is spent)
  */
-import { decide, type CompiledPolicy, type Employee, actionsByTool } from './decide.ts';
+import { candidateForUrl, ruleIndexFor, type CompiledPolicy, type Employee } from './decide.ts';
 import { CATALOGUE } from './catalogue.ts';
-import { normalizeHost, normalizePrefixes } from './hosts.ts';
+import { isPlainHost, normalizeHost, normalizePrefixes } from './hosts.ts';
 import type { Tool } from './policy-schema.ts';
 
 /** Our dynamic rules live in [1, RULE_ID_MAX]; nothing else in the extension uses DNR ids. */
@@ -45,13 +45,13 @@ export type ResourceType =
  * Everything a page can load besides frames. `<link rel=prefetch>` and speculative loads arrive as
  * `other`, `navigator.sendBeacon` and `<a ping>` as `ping`, `<object>`/`<embed>` as `object`.
  */
-const SUBRESOURCE_TYPES: readonly ResourceType[] = [
+export const SUBRESOURCE_TYPES: readonly ResourceType[] = [
   'stylesheet', 'script', 'image', 'font', 'object', 'xmlhttprequest', 'ping', 'csp_report',
   'media', 'websocket', 'webtransport', 'webbundle', 'other',
 ];
 const ALL_TYPES: readonly ResourceType[] = ['main_frame', 'sub_frame', ...SUBRESOURCE_TYPES];
 /** Firefox rejects the whole update when it meets a type it does not know. */
-const FIREFOX_UNKNOWN_TYPES: ReadonlySet<ResourceType> = new Set(['webtransport', 'webbundle']);
+export const FIREFOX_UNKNOWN_TYPES: ReadonlySet<ResourceType> = new Set(['webtransport', 'webbundle']);
 
 export interface DnrRule {
   id: number;
@@ -85,16 +85,13 @@ export interface CompileOptions {
 }
 
 type Kind = 'block' | 'warn' | 'allow';
+/** Kinds as numbers, in the order rules of one priority are emitted (see `build`). */
+const ALLOW = 0;
+const WARN = 1;
+const BLOCK = 2;
+const KINDS: readonly Kind[] = ['allow', 'warn', 'block'];
 
-interface Entry {
-  domain: string;
-  /** Normalised path prefix (`/blocked-area`), or '' for the whole host. */
-  prefix: string;
-  priority: number;
-  kind: Kind;
-}
-
-function escapeRegex(s: string): string {
+export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -148,8 +145,12 @@ function labels(domain: string): number {
 }
 
 function specificity(domain: string, prefix: string): number {
+  return specificityOf(labels(domain), prefix);
+}
+
+function specificityOf(labelCount: number, prefix: string): number {
   const slot = prefix === ENCODED ? PATH_SLOTS - 1 : Math.min(prefix.length, PATH_SLOTS - 2);
-  return labels(domain) * PATH_SLOTS + slot + 1;
+  return labelCount * PATH_SLOTS + slot + 1;
 }
 
 /** Every (domain, prefix) a set of tools lists, once each: domain → its prefixes ('' = whole host). */
@@ -176,7 +177,8 @@ function underPrefix(prefix: string, outer: string): boolean {
 class RuleBuilder {
   rules: DnrRule[] = [];
   // group key → rule, so that same-shaped entries share one requestDomains list
-  private groups = new Map<string, { rule: DnrRule; domains: Set<string> }>();
+  // (the set of a rule's domains is only built when a second group meets the rule, which is rare)
+  private groups = new Map<string, { rule: DnrRule; domains: Set<string> | null }>();
   constructor(private readonly browser: CompileOptions['browser']) {}
 
   /** Add a rule, or add the domains to the rule of the same key, priority and filter. */
@@ -186,9 +188,10 @@ class RuleBuilder {
     const existing = this.groups.get(k);
     if (existing) {
       // Two groups meet in one rule only when cut prefixes coincide; a domain is listed once.
+      const listed = (existing.domains ??= new Set(existing.rule.condition.requestDomains));
       for (const d of domains) {
-        if (existing.domains.has(d)) continue;
-        existing.domains.add(d);
+        if (listed.has(d)) continue;
+        listed.add(d);
         existing.rule.condition.requestDomains.push(d);
       }
       return;
@@ -205,7 +208,7 @@ class RuleBuilder {
         resourceTypes: types,
       },
     };
-    this.groups.set(k, { rule, domains: new Set(domains) });
+    this.groups.set(k, { rule, domains: null });
     this.rules.push(rule);
   }
 }
@@ -238,43 +241,75 @@ function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   }
 }
 
-/** Does a less specific restricted entry (this domain or a parent, a shorter prefix) cover `e`? */
-function overridesRestriction(e: Entry, restricted: ReadonlyMap<string, Entry[]>): boolean {
-  for (let start = 0; ; ) {
-    const list = restricted.get(start === 0 ? e.domain : e.domain.slice(start));
-    if (list?.some((r) => r.priority < e.priority && underPrefix(e.prefix, r.prefix))) return true;
-    const dot = e.domain.indexOf('.', start);
-    if (dot < 0) return false;
-    start = dot + 1;
-  }
+/**
+ * The decided entries of one compile, column by column: entry e < count is the path prefix
+ * `prefix[e]` of the listed domain `domains[unit[e]]`. A unit is one distinct listed domain. The
+ * columns have room for one more entry per unit (`build` appends the encoded-path entries).
+ */
+interface Entries {
+  domains: readonly string[];
+  count: number;
+  unit: Int32Array;
+  prefix: string[];
+  priority: Int32Array;
+  kind: Uint8Array;
+  /**
+   * The units of the listed domains that unit u's domain is or falls under, in any order (valid
+   * until the next call). Only asked for allow entries.
+   */
+  suffixUnits(u: number): ArrayLike<number>;
 }
 
-const KIND_ORDER: Record<Kind, number> = { allow: 0, warn: 1, block: 2 };
-
 /** Turn decided entries into rules; allow entries only where a less specific entry restricts. */
-function build(entries: readonly Entry[], opts: CompileOptions): RuleBuilder {
-  const restricted = new Map<string, Entry[]>();
-  for (const e of entries) {
-    if (e.kind === 'allow') continue;
-    const list = restricted.get(e.domain);
-    if (list) list.push(e);
-    else restricted.set(e.domain, [e]);
+function build(entries: Entries, opts: CompileOptions): RuleBuilder {
+  const { domains, unit, prefix, priority, kind } = entries;
+  const count = entries.count;
+  let total = count;
+  // Restricted (block, warn) entries of each unit, as linked lists: first[u] → next[e] → … → -1.
+  const first = new Int32Array(domains.length).fill(-1);
+  const next = new Int32Array(count + domains.length);
+  const restrictedUnits: number[] = [];
+  for (let e = 0; e < count; e++) {
+    if (kind[e] === ALLOW) continue;
+    const u = unit[e]!;
+    if (first[u] === -1) restrictedUnits.push(u);
+    next[e] = first[u]!;
+    first[u] = e;
   }
-  const groups = new Map<string, Group>();
-  const encoded: Entry[] = [];
-  for (const [domain, list] of restricted) {
-    if (list.some((r) => r.prefix !== '')) encoded.push({ domain, prefix: ENCODED, priority: specificity(domain, ENCODED), kind: 'block' });
+  // A host with a path-scoped restriction blocks encoded paths (see ENCODED_PATH_FILTER).
+  for (const u of restrictedUnits) {
+    let scoped = false;
+    for (let r = first[u]!; r !== -1 && !scoped; r = next[r]!) scoped = prefix[r] !== '';
+    if (!scoped) continue;
+    unit[total] = u;
+    prefix[total] = ENCODED;
+    priority[total] = specificity(domains[u]!, ENCODED);
+    kind[total++] = BLOCK;
   }
-  for (const e of [...entries, ...encoded]) {
-    if (e.kind === 'allow') {
-      if (restricted.size === 0) continue;
-      // Cut short, the allow rule would let through more than decide() allows: leave it out.
-      if (filterPrefix(e.prefix) !== e.prefix || !overridesRestriction(e, restricted)) continue;
+  /** Does a less specific restricted entry (this domain or a parent, a shorter prefix) cover entry e? */
+  const overridesRestriction = (e: number): boolean => {
+    const units = entries.suffixUnits(unit[e]!);
+    for (let m = 0; m < units.length; m++) {
+      for (let r = first[units[m]!]!; r !== -1; r = next[r]!) {
+        if (priority[r]! < priority[e]! && underPrefix(prefix[e]!, prefix[r]!)) return true;
+      }
     }
-    const k = `${e.kind} ${e.priority} ${e.prefix}`;
-    const g = groups.get(k);
-    if (g) g.domains.push(e.domain);
-    else groups.set(k, { kind: e.kind, priority: e.priority, prefix: e.prefix, domains: [e.domain] });
+    return false;
+  };
+  const groups = new Map<string | number, Group>();
+  for (let e = 0; e < total; e++) {
+    const k = kind[e]!;
+    const p = prefix[e]!;
+    if (k === ALLOW) {
+      if (restrictedUnits.length === 0) continue;
+      // Cut short, the allow rule would let through more than decide() allows: leave it out.
+      if (filterPrefix(p) !== p || !overridesRestriction(e)) continue;
+    }
+    // Whole-host entries (nearly all of them) are grouped by a number, not a built string.
+    const key = p === '' ? priority[e]! * 4 + k : `${k} ${priority[e]} ${p}`;
+    const g = groups.get(key);
+    if (g) g.domains.push(domains[unit[e]!]!);
+    else groups.set(key, { kind: KINDS[k]!, priority: priority[e]!, prefix: p, domains: [domains[unit[e]!]!] });
   }
   const b = new RuleBuilder(opts.browser);
   // Less specific first, so rule ids read in the order DNR ranks them (and stay stable).
@@ -283,28 +318,147 @@ function build(entries: readonly Entry[], opts: CompileOptions): RuleBuilder {
   return b;
 }
 
-/** The listed (domain, prefix) pairs of a compiled policy: alarms recompile the same policy often. */
-const ENTRIES = new WeakMap<CompiledPolicy, Map<string, string[]>>();
+const KIND_ORDER: Record<Kind, number> = { allow: ALLOW, warn: WARN, block: BLOCK };
+
+/** A tool that lists no `paths` covers the whole host: its one prefix. Never mutated. */
+const WHOLE_HOST: readonly string[] = [''];
+
+/**
+ * The distinct listed domains of a compiled policy with the path prefixes listed for each ('' =
+ * whole host), in the order of `compiled.tools` and of each tool's `domains`.
+ */
+interface Listing {
+  domains: string[];
+  /** Unit → key of its domain in `compiled.domains`. */
+  keys: Int32Array;
+  /** Key in `compiled.domains` → unit. */
+  unitOfKey: Int32Array;
+  prefixes: (readonly string[])[];
+  /** Number of (domain, prefix) entries: the sum of the prefix lists' lengths. */
+  entries: number;
+  /** Tool id → index into `compiled.candidates`. */
+  candidateOf: Map<string, number>;
+}
+
+/** Listings of compiled policies: alarms recompile the same policy often. */
+const LISTINGS = new WeakMap<CompiledPolicy, Listing>();
+
+function listingOf(compiled: CompiledPolicy): Listing {
+  const cached = LISTINGS.get(compiled);
+  if (cached) return cached;
+  const index = compiled.domains;
+  const candidateOf = new Map<string, number>();
+  compiled.candidates.forEach((c, i) => candidateOf.set(c.toolId, i));
+  // Every listed domain becomes one unit, so every column has index.size rows (filling arrays of
+  // known size: for 100,000 domains, pushing onto growing arrays costs three times as much).
+  const unitOfKey = new Int32Array(index.size).fill(-1);
+  const domains: string[] = new Array<string>(index.size);
+  const keys = new Int32Array(index.size);
+  const prefixes: (readonly string[])[] = new Array<readonly string[]>(index.size);
+  // Units whose prefix list is still a candidate's own array (copied before the first push).
+  const shared = new Uint8Array(index.size);
+  let units = 0;
+  let entries = 0;
+  for (const toolId of compiled.tools.keys()) {
+    const c = candidateOf.get(toolId)!;
+    const list = compiled.candidates[c]!.prefixes ?? WHOLE_HOST;
+    for (let n = compiled.domainStart[c]!; n < compiled.domainStart[c + 1]!; n++) {
+      const key = index.inputKeys[n]!;
+      if (key < 0) continue;
+      const u = unitOfKey[key]!;
+      if (u === -1) {
+        unitOfKey[key] = units;
+        domains[units] = compiled.listedDomains[n]!;
+        keys[units] = key;
+        prefixes[units] = list;
+        shared[units++] = 1;
+        entries += list.length;
+        continue;
+      }
+      let own = prefixes[u]!;
+      if (own === list) continue;
+      for (const p of list) {
+        if (own.includes(p)) continue;
+        if (shared[u]) {
+          own = [...own];
+          prefixes[u] = own;
+          shared[u] = 0;
+        }
+        (own as string[]).push(p);
+        entries++;
+      }
+    }
+  }
+  domains.length = units;
+  prefixes.length = units;
+  const listing = { domains, keys: keys.subarray(0, units), unitOfKey, prefixes, entries, candidateOf };
+  LISTINGS.set(compiled, listing);
+  return listing;
+}
 
 /** The DNR rules that enforce `compiled` for this employee at `now`. */
 export function compileDnrRules(compiled: CompiledPolicy, employee: Employee, now: number, opts: CompileOptions): DnrRule[] {
-  const entries: Entry[] = [];
-  let listed = ENTRIES.get(compiled);
-  if (!listed) ENTRIES.set(compiled, (listed = entriesOf(compiled.tools.values())));
-  for (const [domain, prefixes] of listed) {
-    for (const prefix of prefixes) {
-      // decide() is the one source of truth for who wins this (domain, prefix) and what it gets.
-      const d = decide(compiled, employee, `https://${domain}${prefix || '/'}`, now);
-      let kind: Kind = d.action === 'block' ? 'block' : d.action === 'warn' ? 'warn' : 'allow';
-      if (kind === 'warn' && d.toolId !== null && (opts.acknowledged?.[d.toolId] ?? 0) > now) kind = 'allow';
-      entries.push({ domain, prefix, priority: specificity(domain, prefix), kind });
+  const listing = listingOf(compiled);
+  const index = compiled.domains;
+  const candidates = compiled.candidates;
+  const { rules } = compiled.policy;
+  // Kind + 1 of each candidate's decision, computed once per candidate (0: not yet).
+  const kindOf = new Int8Array(candidates.length);
+  const kindOfCandidate = (id: number): number => {
+    if (id < 0) return ALLOW;
+    let k = kindOf[id]! - 1;
+    if (k < 0) {
+      const i = ruleIndexFor(compiled, employee, id, now);
+      const action = i < 0 ? compiled.policy.defaultAction : rules[i]!.action;
+      k = action === 'block' ? BLOCK : action === 'warn' ? WARN : ALLOW;
+      if (k === WARN && (opts.acknowledged?.[candidates[id]!.toolId] ?? 0) > now) k = ALLOW;
+      kindOf[id] = k + 1;
+    }
+    return k;
+  };
+  const units = listing.domains.length;
+  const unit = new Int32Array(listing.entries + units);
+  const prefix: string[] = new Array<string>(listing.entries + units);
+  const priority = new Int32Array(listing.entries + units);
+  const kind = new Uint8Array(listing.entries + units);
+  let count = 0;
+  for (let u = 0; u < units; u++) {
+    const domain = listing.domains[u]!;
+    const key = listing.keys[u]!;
+    const labelCount = index.labelsOfKey(key);
+    for (const p of listing.prefixes[u]!) {
+      // decide() is the one source of truth for who wins this (domain, prefix) and what it gets:
+      // the tool is decide()'s for `https://domain/prefix`. The usual case needs no lookup: for a
+      // plain domain (the URL's host is then the domain itself, see isPlainHost) the domain is the
+      // most specific listed domain of that URL, and when a single tool without `paths` lists it,
+      // that tool is decide()'s answer.
+      let id: number;
+      const code = p === '' && isPlainHost(domain) ? index.codeOfKey(key) : -1;
+      if (code >= 0 && !candidates[code]!.prefixes) id = code;
+      else id = candidateForUrl(compiled, `https://${domain}${p || '/'}`);
+      unit[count] = u;
+      prefix[count] = p;
+      priority[count] = specificityOf(labelCount, p);
+      kind[count++] = kindOfCandidate(id);
     }
   }
-  const b = build(entries, opts);
+  let scratch = new Int32Array(128); // a DNS name has at most 127 labels; longer names get more room
+  const b = build({
+    domains: listing.domains, count, unit, prefix, priority, kind,
+    suffixUnits: (u) => {
+      const labelCount = index.labelsOfKey(listing.keys[u]!);
+      if (labelCount > scratch.length) scratch = new Int32Array(labelCount);
+      const n = index.collectKeys(listing.domains[u]!, scratch);
+      for (let m = 0; m < n; m++) scratch[m] = listing.unitOfKey[scratch[m]!]!;
+      return scratch.subarray(0, n);
+    },
+  }, opts);
   // Tenant headers: on every request to the tool's hosts wherever the tool is not blocked.
-  for (const [toolId, { action }] of actionsByTool(compiled, employee, now)) {
-    const tool = compiled.tools.get(toolId)!;
-    if (action === 'block' || !tool.tenantHeaders || Object.keys(tool.tenantHeaders).length === 0) continue;
+  for (const [toolId, tool] of compiled.tools) {
+    if (!tool.tenantHeaders || Object.keys(tool.tenantHeaders).length === 0) continue;
+    const i = ruleIndexFor(compiled, employee, listing.candidateOf.get(toolId)!, now);
+    const action = i < 0 ? compiled.policy.defaultAction : rules[i]!.action;
+    if (action === 'block') continue;
     b.add(`tenant:${toolId}`, PRIORITY_TENANT_HEADERS, {
       type: 'modifyHeaders',
       requestHeaders: Object.entries(tool.tenantHeaders).map(([header, value]) => ({ header, operation: 'set' as const, value })),
@@ -315,9 +469,23 @@ export function compileDnrRules(compiled: CompiledPolicy, employee: Employee, no
 
 /** With no valid policy and `failMode: closed`: block every catalogue tool. */
 export function compileFailClosedRules(opts: CompileOptions): DnrRule[] {
-  const entries: Entry[] = [];
-  for (const [domain, prefixes] of entriesOf(Object.values(CATALOGUE))) {
-    for (const prefix of prefixes) entries.push({ domain, prefix, priority: specificity(domain, prefix), kind: 'block' });
-  }
-  return build(entries, opts).rules;
+  const listed = entriesOf(Object.values(CATALOGUE));
+  const domains = [...listed.keys()];
+  let size = domains.length;
+  for (const prefixes of listed.values()) size += prefixes.length;
+  const unit = new Int32Array(size);
+  const prefix: string[] = new Array<string>(size);
+  const priority = new Int32Array(size);
+  const kind = new Uint8Array(size);
+  let count = 0;
+  domains.forEach((domain, u) => {
+    for (const p of listed.get(domain)!) {
+      unit[count] = u;
+      prefix[count] = p;
+      priority[count] = specificity(domain, p);
+      kind[count++] = BLOCK;
+    }
+  });
+  // Every entry blocks, so no allow entry ever asks for the domains above it.
+  return build({ domains, count, unit, prefix, priority, kind, suffixUnits: () => [] }, opts).rules;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DomainIndex, hostMatchesDomain, hostOfUrl, hostSuffixes, matchedPathLength, normalizeHost, normalizePath, parseTarget, pathMatches } from './hosts.ts';
+import { DomainIndex, hostMatchesDomain, hostOfUrl, hostSuffixes, isPlainHost, matchedPathLength, normalizeHost, normalizePath, parseTarget, pathMatches } from './hosts.ts';
 
 /** Lower-case DNS names such as `claude.ai`, `a-b.example.co`. */
 const domainArb = fc.domain().map((d) => d.toLowerCase());
@@ -156,6 +156,29 @@ describe('fast paths agree with the WHATWG parser', () => {
         expect(hostOfUrl(url), url).toBe(slowHost(url));
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('hostOfUrl equals the parsed hostname on adversarial URL spellings (property)', () => {
+    // Everything the WHATWG parser rewrites or refuses, next to the plain spellings the fast path takes.
+    const scheme = fc.constantFrom('https://', 'http://', 'HtTpS://', 'https:', 'https:/', 'https:\\\\', ' https://', '\thttps://', 'ws://', 'wss://', 'file://');
+    const userinfo = fc.constantFrom('', '', '', 'u@', 'u:p@', 'claude.ai@', '%40@', 'a@b@', ':@');
+    const host = fc.oneof(
+      hostish,
+      fc.constantFrom(
+        'claude.ai', 'CLAUDE.ai', 'claude.ai.', 'claude.ai..', 'cla\tude.ai', 'cla\nude.ai', 'claude\r.ai', 'claude%2eai', 'claude%2Eai',
+        'bücher.de', 'xn--bcher-kva.de', 'xn--a.de', '0x7f.1', '127.1', '2130706433', '1.2.3.4', '1.2.3.4.', 'a.1', 'a.0x1', 'a.09',
+        '[::1]', '[::ffff:1.2.3.4]', 'claude.ai\\', 'a.b-.c', '-a.b', 'a..b', '.a.b', 'a\u3002b', 'a\uff0eb', 'ａ.b', 'a b', 'a\u00adb',
+      ),
+    );
+    const port = fc.constantFrom('', '', ':', ':443', ':80', ':0x1', ':99999', ':8080');
+    const rest = fc.constantFrom('', '/', '/x', '/./x', '/../x', '/%2e%2e/x', '/.%2e/', '\\x', '/x?y#z', '?q', '#f', ' /x', '\t/x', '/x\n', '/a/b/../c', '@x');
+    fc.assert(
+      fc.property(scheme, userinfo, host, port, rest, (s, u, h, p, r) => {
+        const url = `${s}${u}${h}${p}${r}`;
+        expect(hostOfUrl(url), JSON.stringify(url)).toBe(slowHost(url));
+      }),
+      { numRuns: 5000 },
     );
   });
 
@@ -317,6 +340,93 @@ describe('DomainIndex', () => {
         }
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('DomainIndex keys (the DNR compiler walks listed domains by key)', () => {
+  const keysUnder = (index: DomainIndex, host: string) => {
+    const out = new Int32Array(128);
+    return [...out.subarray(0, index.collectKeys(host, out))];
+  };
+
+  it('gives each distinct listed domain one key, in order of first listing, with its code and labels', () => {
+    const index = new DomainIndex(['bank.example', 'llm.bank.example', 'claude.ai', 'bank.example', 'claude.ai', ''], [0, 1, 2, 3, 2, 4]);
+    expect(index.size).toBe(3);
+    expect([...index.inputKeys]).toEqual([0, 1, 2, 0, 2, -1]);
+    expect([...index.idsOf(index.codeOfKey(0))]).toEqual([0, 3]);
+    expect([...index.idsOf(index.codeOfKey(1))]).toEqual([1]);
+    expect([...index.idsOf(index.codeOfKey(2))]).toEqual([2]);
+    expect([0, 1, 2].map((k) => index.labelsOfKey(k))).toEqual([2, 3, 2]);
+    expect(keysUnder(index, 'x.llm.bank.example')).toEqual([0, 1]);
+    expect(keysUnder(index, 'example')).toEqual([]);
+  });
+
+  it('keys, codes and collectKeys agree with collect, through growth and for every listed domain (property)', () => {
+    const labels = fc.constantFrom('a', 'b', 'ai', 'claude', 'bank', 'llm', 'example', 'x-y', '0');
+    const name = fc.array(labels, { minLength: 1, maxLength: 5 }).map((l) => l.join('.'));
+    fc.assert(
+      fc.property(fc.array(name, { maxLength: 60 }), fc.array(name, { minLength: 1, maxLength: 10 }), (listed, hosts) => {
+        const index = new DomainIndex(listed, listed.map((_, i) => i % 7));
+        const distinct = [...new Set(listed)];
+        expect(index.size).toBe(distinct.length);
+        listed.forEach((d, n) => {
+          const key = index.inputKeys[n]!;
+          // Same domain, same key; keys numbered by first listing.
+          expect(key).toBe(distinct.indexOf(d));
+          expect(index.labelsOfKey(key)).toBe(d.split('.').length);
+          const out = new Int32Array(128);
+          const found = index.collect(d, out);
+          expect(index.codeOfKey(key)).toBe(out[found - 1]);
+        });
+        for (const host of [...hosts, ...listed]) {
+          const codes = new Int32Array(128);
+          const n = index.collect(host, codes);
+          const keys = keysUnder(index, host);
+          expect(keys.length).toBe(n);
+          expect(keys.map((k) => index.codeOfKey(k))).toEqual([...codes.subarray(0, n)]);
+          expect(keys.map((k) => distinct[k])).toEqual(distinct.filter((d) => hostMatchesDomain(host, d)).sort((a, b) => a.length - b.length));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps keys and codes through many growths of the table', () => {
+    const domains = Array.from({ length: 30_000 }, (_, i) => (i % 4 === 0 ? `tool${i >> 1}.example` : `app${i % 5}.vendor${i}.example`));
+    const index = new DomainIndex(domains, domains.map((_, i) => i));
+    const distinct = [...new Set(domains)];
+    expect(index.size).toBe(distinct.length);
+    const wrong = domains.filter((d, n) => {
+      const key = index.inputKeys[n]!;
+      return distinct[key] !== d || !index.idsOf(index.codeOfKey(key)).includes(n) || keysUnder(index, `www.${d}`).at(-1) !== key;
+    });
+    expect(wrong).toEqual([]);
+  });
+});
+
+describe('plain normalised domains round-trip through a URL', () => {
+  // The DNR compiler takes a plain listed domain d as the host decide() finds in `https://d/`.
+  it('not every normalised domain is its own URL host: `0x7f．.` normalises to an IPv4 spelling', () => {
+    expect(normalizeHost('0x7f\uff0e.')).toBe('0x7f');
+    expect(hostOfUrl('https://0x7f/')).toBeNull();
+    expect(isPlainHost('0x7f')).toBe(false);
+    expect(isPlainHost('claude.ai')).toBe(true);
+    expect(isPlainHost('xn--bcher-kva.de')).toBe(false);
+  });
+
+  it('hostOfUrl(`https://${d}/`) is d for every plain d normalizeHost gives (property)', () => {
+    const hostish = fc
+      .array(fc.constantFrom('a', 'Z', '0', '9', '-', '.', 'xn--', 'xn--bcher-kva', 'ü', 'ß', '_', '~', '!', '$', '0x7f', '1', '%41', '\u3002', '\uff0e'), { maxLength: 10 })
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.oneof(hostish, domainArb, fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 8 })), (s) => {
+        const d = normalizeHost(s);
+        if (d === '' || !isPlainHost(d)) return;
+        expect(hostOfUrl(`https://${d}/`), s).toBe(d);
+        expect(normalizeHost(d), s).toBe(d);
+      }),
+      { numRuns: 3000 },
     );
   });
 });

@@ -27,8 +27,11 @@ const NOT_A_BARE_HOST = /[/\\?#@:*%\s[\]]/;
  * validates punycode) and a last label starting with a letter (the URL parser reads a numeric last
  * label as IPv4): for these the WHATWG host is the text itself, so the parser can be skipped. A
  * property test (hosts.test.ts) checks this agreement with `new URL`.
+ *
+ * Not every `normalizeHost` result is plain: `0x7f．.` normalises to `0x7f`, which a URL reads as
+ * an IPv4 address. Code that treats a listed domain d as the host of `https://d/` checks this first.
  */
-function isPlainHost(s: string): boolean {
+export function isPlainHost(s: string): boolean {
   const n = s.length;
   if (n === 0) return false;
   let labelStart = 0;
@@ -82,34 +85,54 @@ function stripTrailingDots(host: string): string {
  */
 export function hostOfUrl(url: string): string | null {
   if (typeof url !== 'string') return null;
-  const start = url.startsWith('https://') ? 8 : url.startsWith('http://') ? 7 : 0;
-  if (start > 0) {
-    const n = url.length;
-    let labelStart = start;
-    let i = start;
-    let plain = true;
-    for (; i < n; i++) {
-      const c = url.charCodeAt(i);
-      if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45) continue;
-      if (c === 46 /* . */) {
-        if (i === labelStart || isPunycodeLabel(url, labelStart, i)) {
-          plain = false;
-          break;
-        }
-        labelStart = i + 1;
-        continue;
-      }
-      if (c !== 47 /* / */ && c !== 63 /* ? */ && c !== 35 /* # */) plain = false;
-      break;
-    }
-    if (plain && i > labelStart && !isPunycodeLabel(url, labelStart, i)) {
-      const first = url.charCodeAt(labelStart);
-      if (first >= 97 && first <= 122) return url.slice(start, i);
-    }
-  }
+  const end = plainHostEnd(url);
+  if (end >= 0) return url.slice(plainHostStart(url), end);
   const t = parseTarget(url);
   if (!t || t.isIp || !t.host || (t.scheme !== 'https:' && t.scheme !== 'http:')) return null;
   return t.host;
+}
+
+/** Where the host of a URL that `plainHostEnd` accepts starts: after `https://` or `http://`. */
+export function plainHostStart(url: string): number {
+  return url.charCodeAt(4) === 115 /* s */ ? 8 : 7;
+}
+
+/**
+ * For `https://plain.host/…` and `http://plain.host/…` (lower-case scheme, a host `isPlainHost`
+ * accepts, then the end or `/`, `?`, `#`): the end of the host, which starts at
+ * `plainHostStart(url)`; the WHATWG host is then exactly that text. -1 for anything else, which
+ * must go through the parser (`hostOfUrl` does). Allocates nothing.
+ */
+export function plainHostEnd(url: string): number {
+  // `http` then `s://` or `://`, compared code by code (no startsWith, no string built).
+  if (url.charCodeAt(0) !== 104 || url.charCodeAt(1) !== 116 || url.charCodeAt(2) !== 116 || url.charCodeAt(3) !== 112) return -1;
+  let start: number;
+  if (url.charCodeAt(4) === 115 /* s */ && url.charCodeAt(5) === 58 && url.charCodeAt(6) === 47 && url.charCodeAt(7) === 47) start = 8;
+  else if (url.charCodeAt(4) === 58 /* : */ && url.charCodeAt(5) === 47 && url.charCodeAt(6) === 47) start = 7;
+  else return -1;
+  const n = url.length;
+  let labelStart = start;
+  let i = start;
+  let plain = true;
+  for (; i < n; i++) {
+    const c = url.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45) continue;
+    if (c === 46 /* . */) {
+      if (i === labelStart || isPunycodeLabel(url, labelStart, i)) {
+        plain = false;
+        break;
+      }
+      labelStart = i + 1;
+      continue;
+    }
+    if (c !== 47 /* / */ && c !== 63 /* ? */ && c !== 35 /* # */) plain = false;
+    break;
+  }
+  if (plain && i > labelStart && !isPunycodeLabel(url, labelStart, i)) {
+    const first = url.charCodeAt(labelStart);
+    if (first >= 97 && first <= 122) return i;
+  }
+  return -1;
 }
 
 function isPunycodeLabel(s: string, from: number, to: number): boolean {
@@ -218,6 +241,10 @@ const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 /** Slot layout in `DomainIndex.slots`: hash, suffix length (0 = empty), offset in the pool, list index (-1: no list). */
 const SLOT = 4;
+/** Smallest suffix filter: 2^12 buckets (1 KiB). */
+const FILTER_MIN_BITS = 12;
+/** Largest suffix filter: 2^24 buckets (4 MiB), for millions of domains. */
+const FILTER_MAX_BITS = 24;
 
 /**
  * Listed domains → small integer ids, answering "which listed domains does this host fall under"
@@ -226,6 +253,14 @@ const SLOT = 4;
  * a hash computed right to left over the host, so a lookup slices no strings and stops at the first
  * suffix no listed domain ends with. A suffix carrying ids is confirmed character by character
  * against a pool of the listed domains: a hash collision can never make a host match a domain.
+ *
+ * In front of the table sits a small filter (2 bits per hash bucket, a few hundred KiB for 100,000
+ * domains, so it stays in cache): "some listed domain ends with a suffix of this hash" and "some
+ * listed domain has this hash". A lookup reads the big table only for suffixes the filter says may
+ * be a listed domain; the filter can only say "maybe" wrongly, never "no", so it changes no answer.
+ *
+ * Each distinct listed domain also gets a *key* (0, 1, … in order of first listing), so callers
+ * that walk the listed domains (the DNR compiler) can deduplicate them without hashing strings.
  */
 export class DomainIndex {
   private slots: Int32Array;
@@ -234,6 +269,18 @@ export class DomainIndex {
   private readonly pool: Uint16Array;
   /** Id lists of domains listed with more than one id; a slot refers to list i as -(i + 2). */
   private readonly lists: number[][] = [];
+  /** Bucket b (the top bits of a suffix hash) at bits 2(b mod 16) of word b/16: 1 = a suffix, 2 = a listed domain. */
+  private readonly filter: Int32Array;
+  private readonly filterShift: number;
+  /** Slot → key of the listed domain in it, or -1 (parallel to `slots`). */
+  private slotKeys: Int32Array;
+  /** Key → its code (as `collect` gives it), kept up to date as ids are added. */
+  private readonly keyCodes: Int32Array;
+  /** Key → number of labels of the domain. */
+  private readonly keyLabels: Int32Array;
+  private keys = 0;
+  /** `inputKeys[n]` is the key of `domains[n]` as given to the constructor (-1 for an empty one). */
+  readonly inputKeys: Int32Array;
 
   /** `domains[i]` (normalised, see `normalizeHost`) is listed with id `ids[i]` ≥ 0; a domain may repeat. */
   constructor(domains: readonly string[], ids: ArrayLike<number>) {
@@ -245,37 +292,69 @@ export class DomainIndex {
     while (capacity < domains.length * 2) capacity *= 2;
     this.mask = capacity - 1;
     this.slots = new Int32Array(capacity * SLOT);
+    this.slotKeys = new Int32Array(capacity).fill(-1);
+    // About 8 buckets per domain: a suffix that is no listed domain passes the filter ~1 time in 8.
+    let bits = FILTER_MIN_BITS;
+    while (bits < FILTER_MAX_BITS && 2 ** bits < domains.length * 8) bits++;
+    this.filter = new Int32Array(2 ** (bits - 4));
+    this.filterShift = 32 - bits;
+    this.keyCodes = new Int32Array(domains.length);
+    this.keyLabels = new Int32Array(domains.length);
+    this.inputKeys = new Int32Array(domains.length);
     this.pool = new Uint16Array(chars);
     const pool = this.pool;
     let start = 0;
     for (let n = 0; n < domains.length; n++) {
       const domain = domains[n]!;
       let h = FNV_OFFSET;
+      let labels = 1;
+      this.inputKeys[n] = -1; // an empty domain is never listed
       for (let i = domain.length - 1; i >= 0; i--) {
         const c = domain.charCodeAt(i);
         pool[start + i] = c;
         h = Math.imul(h ^ c, FNV_PRIME);
-        if (i === 0) this.insert(h, start, domain.length, ids[n]!);
-        else if (domain.charCodeAt(i - 1) === 46) this.insert(h, start + i, domain.length - i, -1);
+        if (c === 46) labels++;
+        if (i === 0) this.inputKeys[n] = this.insert(h, start, domain.length, ids[n]!, labels);
+        else if (domain.charCodeAt(i - 1) === 46) this.insert(h, start + i, domain.length - i, -1, 0);
       }
       start += domain.length;
     }
   }
 
+  /** Number of distinct listed domains (keys are 0 … size - 1). */
+  get size(): number {
+    return this.keys;
+  }
+
   /** Double the table and re-place every slot (hashes are stored, so nothing is re-hashed). */
   private grow(): void {
     const old = this.slots;
+    const oldKeys = this.slotKeys;
     this.slots = new Int32Array(old.length * 2);
+    this.slotKeys = new Int32Array(oldKeys.length * 2).fill(-1);
     this.mask = (this.slots.length / SLOT) - 1;
     for (let at = 0; at < old.length; at += SLOT) {
       if (old[at + 1] === 0) continue;
       let i = old[at]! & this.mask;
       while (this.slots[i * SLOT + 1] !== 0) i = (i + 1) & this.mask;
       this.slots.set(old.subarray(at, at + SLOT), i * SLOT);
+      this.slotKeys[i] = oldKeys[at / SLOT]!;
     }
   }
 
-  private insert(h: number, offset: number, length: number, id: number): void {
+  /** A new key for the listed domain in slot i, listed with `id`. */
+  private newKey(i: number, id: number, labels: number): number {
+    const key = this.keys++;
+    this.slotKeys[i] = key;
+    this.keyCodes[key] = id;
+    this.keyLabels[key] = labels;
+    return key;
+  }
+
+  /** Insert a suffix (id -1) or a listed domain (id ≥ 0, returns its key). */
+  private insert(h: number, offset: number, length: number, id: number, labels: number): number {
+    const b = h >>> this.filterShift;
+    this.filter[b >>> 4]! |= (id < 0 ? 1 : 3) << ((b & 15) << 1);
     if ((this.used + 1) * 2 > this.slots.length / SLOT) this.grow();
     const s = this.slots;
     let sawHash = false;
@@ -283,24 +362,28 @@ export class DomainIndex {
       const at = i * SLOT;
       if (s[at + 1] === 0) {
         // A bare suffix only marks "some listed domain ends with this"; one slot per hash does.
-        if (id < 0 && sawHash) return;
+        if (id < 0 && sawHash) return -1;
         s[at] = h;
         s[at + 1] = length;
         s[at + 2] = offset;
         s[at + 3] = id;
         this.used++;
-        return;
+        return id < 0 ? -1 : this.newKey(i, id, labels);
       }
       if (s[at] !== h) continue;
       sawHash = true;
-      if (id < 0) return;
+      if (id < 0) return -1;
       if (s[at + 1] === length && this.sameChars(s[at + 2]!, offset, length)) {
         const code = s[at + 3]!;
-        if (code === -1) s[at + 3] = id;
-        else if (code >= 0) {
-          if (code !== id) s[at + 3] = -(this.lists.push([code, id]) - 1) - 2;
+        if (code === -1) {
+          s[at + 3] = id;
+          return this.newKey(i, id, labels);
+        }
+        const key = this.slotKeys[i]!;
+        if (code >= 0) {
+          if (code !== id) this.keyCodes[key] = s[at + 3] = -(this.lists.push([code, id]) - 1) - 2;
         } else if (!this.lists[-code - 2]!.includes(id)) this.lists[-code - 2]!.push(id);
-        return;
+        return key;
       }
     }
   }
@@ -317,18 +400,78 @@ export class DomainIndex {
    * with `idsOf`. `out` is caller-owned scratch (128 long covers any DNS name).
    */
   collect(host: string, out: Int32Array): number {
+    return this.collectIn(host, 0, host.length, out);
+  }
+
+  /** As `collect` for the host `text.slice(from, to)`, without slicing it. */
+  collectIn(text: string, from: number, to: number, out: Int32Array): number {
     const s = this.slots;
     const p = this.pool;
     const mask = this.mask;
+    const filter = this.filter;
+    const shift = this.filterShift;
+    let found = 0;
+    let h = FNV_OFFSET;
+    for (let i = to - 1; i >= from; i--) {
+      h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
+      if (i !== from && text.charCodeAt(i - 1) !== 46) continue;
+      const b = h >>> shift;
+      const f = (filter[b >>> 4]! >>> ((b & 15) << 1)) & 3;
+      // No listed domain ends with this suffix, so none ends with a longer one either.
+      if (f === 0) break;
+      // Possibly a suffix, certainly no listed domain: look further left without the table.
+      if (f === 1) continue;
+      const length = to - i;
+      let present = false;
+      let code = -1;
+      let j = h & mask;
+      for (; ; j = (j + 1) & mask) {
+        const at = j * SLOT;
+        if (s[at + 1] === 0) break;
+        if (s[at] !== h) continue;
+        present = true;
+        if (s[at + 3] === -1 || s[at + 1] !== length) continue;
+        const offset = s[at + 2]!;
+        let k = 0;
+        while (k < length && p[offset + k] === text.charCodeAt(i + k)) k++;
+        if (k === length) {
+          code = s[at + 3]!;
+          break;
+        }
+      }
+      if (!present) break;
+      if (code !== -1 && found < out.length) out[found++] = code;
+    }
+    return found;
+  }
+
+  /** As `collect`, but writes the keys of those listed domains (see `inputKeys`). */
+  collectKeys(host: string, out: Int32Array): number {
+    return this.walk(host, out, true);
+  }
+
+  private walk(host: string, out: Int32Array, keys: boolean): number {
+    const s = this.slots;
+    const p = this.pool;
+    const mask = this.mask;
+    const filter = this.filter;
+    const shift = this.filterShift;
     let found = 0;
     let h = FNV_OFFSET;
     for (let i = host.length - 1; i >= 0; i--) {
       h = Math.imul(h ^ host.charCodeAt(i), FNV_PRIME);
       if (i !== 0 && host.charCodeAt(i - 1) !== 46) continue;
+      const b = h >>> shift;
+      const f = (filter[b >>> 4]! >>> ((b & 15) << 1)) & 3;
+      // No listed domain ends with this suffix, so none ends with a longer one either.
+      if (f === 0) break;
+      // Possibly a suffix, certainly no listed domain: look further left without the table.
+      if (f === 1) continue;
       const length = host.length - i;
       let present = false;
       let code = -1;
-      for (let j = h & mask; ; j = (j + 1) & mask) {
+      let j = h & mask;
+      for (; ; j = (j + 1) & mask) {
         const at = j * SLOT;
         if (s[at + 1] === 0) break;
         if (s[at] !== h) continue;
@@ -342,9 +485,8 @@ export class DomainIndex {
           break;
         }
       }
-      // No listed domain ends with this suffix, so none ends with a longer one either.
       if (!present) break;
-      if (code !== -1 && found < out.length) out[found++] = code;
+      if (code !== -1 && found < out.length) out[found++] = keys ? this.slotKeys[j]! : code;
     }
     return found;
   }
@@ -352,6 +494,16 @@ export class DomainIndex {
   /** The ids behind a code from `collect`, in insertion order. */
   idsOf(code: number): readonly number[] {
     return code >= 0 ? [code] : this.lists[-code - 2]!;
+  }
+
+  /** The code (as `collect` gives it) of the listed domain with this key. */
+  codeOfKey(key: number): number {
+    return this.keyCodes[key]!;
+  }
+
+  /** Number of labels (dots + 1) of the listed domain with this key (`claude.ai`: 2). */
+  labelsOfKey(key: number): number {
+    return this.keyLabels[key]!;
   }
 
   /** Every listed domain with its ids, for diagnostics. */
