@@ -1,6 +1,14 @@
 /**
- * Discovery of unlisted AI tools (issue 10): what the background does when the detector
- * (src/content/discovery.ts) says its page looks like an AI tool. A host the policy or the
+ * Discovery of unlisted AI tools (issue 10), the background half.
+ *
+ * The detector (src/content/discovery.ts) is not a registered content script: a content script
+ * matching every page made every page load slower (5–8 % of `loadEventEnd` in
+ * `npm run bench:discovery`, with a script that did nothing at all). Instead the worker, which wakes
+ * for every completed navigation anyway (badge, SPA enforcement), injects it into the top frame
+ * once the page has loaded — never on its critical path — and only while IT leaves discovery on,
+ * into web pages that are not a listed tool.
+ *
+ * When the detector says its page looks like an AI tool: A host the policy or the
  * catalogue lists is ignored. Otherwise the host is remembered (src/core/discovery.ts), a
  * `discovered-tool` audit event records its origin and signals (at most once a day per host), and
  * when `unlistedAiAction` is `warn` or `block` the rules are applied again: the host becomes a
@@ -11,10 +19,22 @@ import { cleanSignals, discoveredDomain, noteDiscovered, UNLISTED_TOOL_PREFIX } 
 import type { ResponseMap } from '../core/messages.ts';
 import { applyStaleness } from '../core/staleness.ts';
 import { recordAudit } from './audit.ts';
-import { decideNow, discoveryEnabled, stalenessOf, updateRuntime } from './enforcement.ts';
+import { browser } from '../platform/browser.ts';
+import { decideNow, discoveryEnabled, ensureReady, stalenessOf, updateRuntime } from './enforcement.ts';
 import { saveState } from './storage.ts';
 
 type Answer = ResponseMap['discovered'];
+
+export const DISCOVERY_FILE = 'discovery.js';
+
+/** A tab finished loading `url`: put the detector in, unless discovery is off or the host is a known tool. */
+export async function injectDetector(tabId: number, url: string): Promise<void> {
+  if (!/^https?:/.test(url)) return;
+  const r = await ensureReady();
+  if (!discoveryEnabled(r) || decideNow(r, url).toolId) return;
+  // Pages the extension may not script (the web store, a closed tab) refuse: nothing to discover there.
+  await browser.scripting.executeScript({ target: { tabId }, files: [DISCOVERY_FILE] }).catch(() => undefined);
+}
 
 /** Handle a detector's report for the page at `pageUrl` (the sender's URL, never the message's). */
 export async function reportDiscovered(pageUrl: string | undefined, rawSignals: unknown): Promise<Answer> {

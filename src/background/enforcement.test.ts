@@ -264,7 +264,7 @@ describe('content scripts', () => {
     served = [{ status: 200, body: await sign(policyDoc(42, WARN_CLAUDE)) }];
     const e = await load();
     await e.refreshPolicy('first');
-    expect(fake.contentScripts.filter((c) => c.id !== 'ai-geofence-discovery')).toEqual([expect.objectContaining({ id: 'ai-geofence-content', matches: ['*://claude.ai/*', '*://*.claude.ai/*'], allFrames: true })]);
+    expect(fake.contentScripts).toEqual([expect.objectContaining({ id: 'ai-geofence-content', matches: ['*://claude.ai/*', '*://*.claude.ai/*'], allFrames: true })]);
   });
 
   it('injects on demand instead of registering thousands of patterns, and only into monitored or warned tools', async () => {
@@ -273,7 +273,7 @@ describe('content scripts', () => {
     const doc = { ...policyDoc(42, [{ id: 'MON', tools: ['many'], action: 'monitor' }]), tools: { claude: { name: 'Claude', domains: ['claude.ai'] }, many: { name: 'Many', domains } } };
     served = [{ status: 200, body: await sign(doc) }];
     await e.refreshPolicy('first');
-    expect(fake.contentScripts.filter((c) => c.id !== 'ai-geofence-discovery')).toEqual([]);
+    expect(fake.contentScripts).toEqual([]);
     await e.injectOnDemand(7, 'https://www.ai12.example/chat');
     await e.injectOnDemand(8, 'https://claude.ai/');
     await e.injectOnDemand(9, 'https://news.example/');
@@ -298,7 +298,12 @@ describe('discovery of unlisted AI tools', () => {
 
   it('records an unlisted host once a day, blocks it by network rule and moves its open tab', async () => {
     const { d, discovered } = await setUp('block');
-    expect(fake.contentScripts.find((c) => c.id === 'ai-geofence-discovery')?.matches).toEqual(['http://*/*', 'https://*/*']);
+    // The detector goes into loaded web pages that are not a listed tool — not registered on every page.
+    expect(fake.contentScripts).toEqual([]);
+    await d.injectDetector(5, 'https://news.example/today');
+    await d.injectDetector(6, 'https://claude.ai/new');
+    await d.injectDetector(7, 'chrome-extension://test/block.html');
+    expect(fake.injected).toEqual([{ tabId: 5, files: ['discovery.js'] }]);
     fake.tabs = [{ id: 3, url: 'https://chat.nova.example/c/1' }];
     expect(await d.reportDiscovered('https://chat.nova.example/c/1', ['chat-input', 'name', 'evil'])).toEqual({ ok: true, listed: false, action: 'block' });
     expect(discovered()).toEqual([{ type: 'discovered-tool', url: 'https://chat.nova.example', detail: { host: 'chat.nova.example', origin: 'https://chat.nova.example', signals: ['name', 'chat-input'], action: 'block', enforceable: true } }]);
@@ -322,9 +327,10 @@ describe('discovery of unlisted AI tools', () => {
     expect(await d.reportDiscovered(undefined, ['name'])).toEqual({ ok: false, listed: false, action: null });
   });
 
-  it('managed "discovery": false registers no detector and records nothing', async () => {
+  it('managed "discovery": false injects no detector and records nothing', async () => {
     const { d, discovered } = await setUp('block', { discovery: false });
-    expect(fake.contentScripts.find((c) => c.id === 'ai-geofence-discovery')).toBeUndefined();
+    await d.injectDetector(5, 'https://nova.example/');
+    expect(fake.injected).toEqual([]);
     expect(await d.reportDiscovered('https://nova.example/', ['name', 'chat-input'])).toEqual({ ok: false, listed: false, action: null });
     expect(discovered()).toEqual([]);
     expect(blocksDomain('nova.example')).toBe(false);

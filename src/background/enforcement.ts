@@ -24,7 +24,6 @@ import { getAuditStatus, HEARTBEAT_ALARM, recordAudit, recordHeartbeat, setAudit
 import { fetchPolicy } from './policy-fetch.ts';
 import { registerGuardScript } from './guard-registration.ts';
 import { registerModelScript } from './model-registration.ts';
-import { registerDiscoveryScript } from './discovery-registration.ts';
 import { coveredByListed, discoveredDomain, withDiscoveredTools } from '../core/discovery.ts';
 import { noticesFor } from '../core/explain.ts';
 import { loadAcknowledged, loadLastConfirmedAt, loadState, saveState, type ExceptionsRecord, type PolicyRecord, type StoredState } from './storage.ts';
@@ -366,7 +365,6 @@ async function applyUnqueued(r: Runtime): Promise<void> {
   await registerContentScripts(r, now);
   await registerGuardScript(compiledNow(r, now), employeeOf(r), now, policyValid(r, now));
   await registerModelScript(compiledNow(r, now), employeeOf(r), now, policyValid(r, now));
-  await registerDiscoveryScript(discoveryEnabled(r));
   await scheduleWindowAlarm(r, now);
   await evictBlockedVendorWorkers(r, now);
   await followOpenTabs(r);

@@ -1,7 +1,7 @@
 /**
- * Discovery detector (issue 10), registered by src/background/discovery.ts on web pages (top frame)
- * unless IT turned discovery off. It reads a few signals (src/content/discovery-signals.ts) at
- * document idle, again 1.5 s and 5 s later (chat apps render late), when an editable element gets
+ * Discovery detector (issue 10), injected by src/background/discovery.ts into the top frame of a web
+ * page once it has loaded, unless IT turned discovery off. It reads a few signals
+ * (src/content/discovery-signals.ts) at once, again 1.5 s and 5 s later (chat apps render late), when an editable element gets
  * focus and when the page calls an AI API; the first time they make the page an AI tool it tells
  * the background the signal names — never page text — and stops. The background decides whether
  * the host is listed, records `discovered-tool` and applies `unlistedAiAction` (moving the tab).

@@ -162,6 +162,8 @@ export interface LaunchOptions {
   vendorHosts?: string[];
   userDataDir?: string;
   locale?: string;
+  /** The unpacked extension to load; default the built dist/chrome (benchmarks load variants of it). */
+  extensionDir?: string;
 }
 
 export const DEFAULT_VENDOR_HOSTS = ['claude.ai', 'anthropic.com', 'chatgpt.com', 'openai.com', 'llm.bank.example', 'other.example', 'deepseek.com', 'gemini.google.com'];
@@ -185,8 +187,8 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Launched> {
     ignoreHTTPSErrors: true,
     locale: opts.locale ?? 'en-US',
     args: [
-      `--disable-extensions-except=${EXTENSION_DIR}`,
-      `--load-extension=${EXTENSION_DIR}`,
+      `--disable-extensions-except=${opts.extensionDir ?? EXTENSION_DIR}`,
+      `--load-extension=${opts.extensionDir ?? EXTENSION_DIR}`,
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--ignore-certificate-errors',
       `--host-resolver-rules=${rules}`,
