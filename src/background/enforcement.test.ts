@@ -508,6 +508,21 @@ describe('signed exceptions', () => {
     expect(a.recordAudit).toHaveBeenCalledWith({ type: 'exceptions-refused', detail: { code: expect.any(String), reason: expect.any(String) } });
   });
 
+  it('says in the status when the exceptions document cannot be updated, and keeps the one in force', async () => {
+    fake.managed = { ...fake.managed, userId: 'u-123', exceptionsUrl: EXC_URL };
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)), headers: { etag: '"v42"' } }, { status: 200, body: await signExc(excDoc(3, Date.now() + 3_600_000), privateKey) }];
+    const e = await load();
+    await e.refreshPolicy('first');
+    let status = await e.statusOf(await e.ensureReady());
+    expect(status.exceptions).toMatchObject({ url: EXC_URL, serial: 3, forYou: 1, lastFetch: { ok: true } });
+    served = [{ status: 304 }, { status: 503, body: 'down' }];
+    await e.refreshPolicy('scheduled refresh');
+    status = await e.statusOf(await e.ensureReady());
+    expect(status.exceptions).toMatchObject({ serial: 3, forYou: 1, lastFetch: { ok: false, message: expect.stringMatching(/503/) } });
+    expect(redirectsTo('block.html')).toBe(false);
+    expect(e.decideNow(await e.ensureReady(), 'https://claude.ai/').action).toBe('allow');
+  });
+
   it('drops the exceptions when IT removes exceptionsUrl', async () => {
     fake.managed = { ...fake.managed, userId: 'u-123', exceptionsUrl: EXC_URL };
     served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)), headers: { etag: '"v42"' } }, { status: 200, body: await signExc(excDoc(3, Date.now() + 3_600_000), privateKey) }];

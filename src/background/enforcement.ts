@@ -207,15 +207,24 @@ async function loadStoredExceptions(r: Runtime): Promise<void> {
 /** Fetch and verify the exceptions document after the policy; keeps the one in force on any failure. */
 async function refreshExceptions(r: Runtime): Promise<void> {
   const url = r.config?.exceptionsUrl;
-  if (!r.config || !url) return;
+  if (!r.config || !url) {
+    if (r.state.exceptionsFetch) await noteExceptionsFetch(r, null);
+    return;
+  }
   const res = await fetchPolicy(url, null);
-  // Unreachable: the document in force stays until it expires (docs/compliance.md, "Revoking").
-  if (res.kind !== 'ok') return;
+  const at = nowIso();
+  // Unreachable: the document in force stays until it expires (docs/compliance.md, "Revoking"),
+  // and the popup says the update failed.
+  if (res.kind !== 'ok') {
+    await noteExceptionsFetch(r, { at, ok: res.kind === 'not-modified', message: res.kind === 'error' ? res.message : 'not modified' });
+    return;
+  }
   const rec = r.state.exceptionsRecord;
   const current = rec && r.exceptions ? { serial: rec.serial, payloadHash: rec.payloadHash } : null;
   const now = Date.now();
   const v = await verifyExceptions(res.text, { trustedKeys: r.config.trustedKeys, threshold: r.config.signatureThreshold, now, current });
   if (!v.ok) {
+    await noteExceptionsFetch(r, { at, ok: false, message: `downloaded, but refused (${v.code}): ${v.message}` });
     await recordAudit({ type: 'exceptions-refused', detail: { code: v.code, reason: v.message } });
     return;
   }
@@ -223,10 +232,32 @@ async function refreshExceptions(r: Runtime): Promise<void> {
   r.state.exceptionsRecord = record;
   r.exceptions = v.doc;
   await saveState({ exceptionsRecord: record });
+  await noteExceptionsFetch(r, { at, ok: true, message: `exceptions serial ${v.doc.serial} verified` });
   if (!current || current.payloadHash !== v.payloadHash) {
     const count = exceptionsFor(v.doc, r.config.userId, r.config.office, now).length;
     await recordAudit({ type: 'exceptions-applied', detail: { serial: v.doc.serial, payloadHash: v.payloadHash, signers: v.signers, count } });
   }
+}
+
+async function noteExceptionsFetch(r: Runtime, fetch: StoredState['exceptionsFetch']): Promise<void> {
+  r.state.exceptionsFetch = fetch;
+  await saveState({ exceptionsFetch: fetch });
+}
+
+/** What the popup says about signed exceptions: null when IT configured none. */
+function exceptionsSummary(r: Runtime, now = Date.now()): Status['exceptions'] {
+  const url = r.config?.exceptionsUrl;
+  if (!url) return null;
+  const rec = r.exceptions ? r.state.exceptionsRecord : null;
+  const office = employeeOf(r)?.office ?? null;
+  return {
+    url,
+    serial: rec?.serial ?? null,
+    verifiedAt: rec?.verifiedAt ?? null,
+    expires: r.exceptions?.expires ?? null,
+    forYou: office && r.exceptions ? exceptionsFor(r.exceptions, r.config?.userId ?? null, office, now).length : 0,
+    lastFetch: r.state.exceptionsFetch,
+  };
 }
 
 async function acceptOrRefuse(r: Runtime, text: string, etag: string | null, lastModified: string | null, at: string): Promise<void> {
@@ -734,5 +765,6 @@ export async function statusOf(r: Runtime): Promise<Status> {
     lastRefusal: r.state.lastRefusal,
     ruleCount: r.ruleCount,
     audit: await getAuditStatus(),
+    exceptions: exceptionsSummary(r),
   };
 }

@@ -54,13 +54,15 @@ export interface StoredState {
   /** Whether stale-closed was in force at the last apply, for enter/leave audit events. */
   lastStaleClosed: boolean | null;
   exceptionsRecord: ExceptionsRecord | null;
+  /** The last attempt to fetch the exceptions document, successful or not (the popup says it). */
+  exceptionsFetch: { at: string; ok: boolean; message: string } | null;
   /** Versioned notice acknowledgements (issue 11), keyed by ackKey; pruned when the policy changes. */
   noticeAcks: Record<string, AckRecord>;
   /** Issue 10: hosts recognised as unlisted AI tools (domain → entry); bounded and expiring. */
   discovered: DiscoveredRegister;
 }
 
-const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, contentOnDemand: false, blockedTools: [], lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, noticeAcks: {}, discovered: {} };
+const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, contentOnDemand: false, blockedTools: [], lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, exceptionsFetch: null, noticeAcks: {}, discovered: {} };
 
 /** Read the whole state (missing keys get their defaults). */
 export async function loadState(): Promise<StoredState> {

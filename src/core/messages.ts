@@ -54,6 +54,19 @@ export interface Status {
   /** Number of installed DNR rules, for diagnostics. */
   ruleCount: number;
   audit: { queued: number; lastDelivery: { at: string; ok: boolean; message: string } | null };
+  /**
+   * Issue 11: the signed exceptions document, when IT configured `exceptionsUrl` (null otherwise):
+   * the one in force (serial, when verified, when it expires), how many apply to this employee, and
+   * the last attempt to fetch it — a failure keeps the document in force and is shown, never silent.
+   */
+  exceptions?: {
+    url: string;
+    serial: number | null;
+    verifiedAt: string | null;
+    expires: string | null;
+    forYou: number;
+    lastFetch: { at: string; ok: boolean; message: string } | null;
+  } | null;
 }
 
 export interface ToolRef {

@@ -7,6 +7,7 @@ import { packageUrl, sendRequest, uiLanguages } from '../pages/shared/ext.ts';
 import {
   ACTION_TONE,
   actionLabel,
+  describeExceptions,
   describePolicyState,
   describeSite,
   pickLocalized,
@@ -165,6 +166,23 @@ function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { p
       { label: t('labelSigners'), value: policy.signers.join(', ') || t('notGiven'), mono: true },
       { label: t('labelHash'), value: <span title={policy.payloadHash}>{shortHash(policy.payloadHash)}</span>, mono: true },
     );
+  }
+
+  const exceptions = describeExceptions(status, i18n);
+  if (exceptions) {
+    policyFacts.push({
+      label: t('labelExceptions'),
+      value: (
+        <>
+          {exceptions.lines.map((line) => (
+            <span class="fact-line" key={line} data-tone={exceptions.tone}>
+              {line}
+            </span>
+          ))}
+        </>
+      ),
+      testid: 'exceptions-status',
+    });
   }
 
   const delivery = status.audit.lastDelivery;

@@ -4,7 +4,7 @@
  */
 import type { PopupView } from '../core/messages.ts';
 import type { Translate } from '../pages/shared/i18n.ts';
-import { describePolicyState, describeSite } from '../pages/shared/status-text.ts';
+import { describeExceptions, describePolicyState, describeSite } from '../pages/shared/status-text.ts';
 import { redactUrl } from '../pages/shared/url.ts';
 
 export interface SummaryInput {
@@ -53,6 +53,8 @@ export function helpDeskSummary({ view, siteUrl, tEn, now, languages }: SummaryI
     const r = status.lastRefusal;
     lines.push(`Last refusal: ${r.at} ${r.code}: ${r.message}`);
   }
+  const exceptions = describeExceptions(status, w);
+  if (exceptions) lines.push(`Exceptions: ${exceptions.lines.join(' ')}`);
   const d = status.audit.lastDelivery;
   lines.push(
     `Audit: ${status.audit.queued} queued; last delivery ${d ? `${d.at} ${d.ok ? 'ok' : `failed: ${d.message}`}` : 'never'}`,

@@ -8,7 +8,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { CompactSign } from 'jose';
 import {
-  blockPageUrl, launchBrowser, makeKey, samplePolicy, serviceWorker, signPolicy, startPolicyServer,
+  blockPageUrl, launchBrowser, makeKey, popupUrl, samplePolicy, serviceWorker, signPolicy, startPolicyServer,
   startServer, triggerRefresh, vendorPage, waitForManagedConfig, waitForPolicy, warnPageUrl, writeManagedConfig,
   type Launched, type TestKey, type TestServer, trackForCleanup,
 } from './harness.ts';
@@ -173,4 +173,24 @@ test('a signed exception lifts the Hong Kong block of Claude for its employee; a
   await page.goto(`${blockPageUrl}#https://claude.ai/granted`).catch(() => undefined);
   await expect(page.getByTestId('notice-exception')).toContainText('CHG-88412');
   await expect(page.getByTestId('notice-exception')).toContainText('Head of Compliance APAC');
+
+  // The popup says it too, and names the exceptions document in force.
+  const popup = await b.context.newPage();
+  await popup.goto(`${popupUrl}?tabUrl=${encodeURIComponent('https://claude.ai/granted')}`);
+  await expect(popup.getByTestId('site-status')).toBeVisible();
+  await expect(popup.getByText(/You have an exception until .*CHG-88412.*Head of Compliance APAC/)).toBeVisible();
+  await expect(popup.getByTestId('exceptions-status')).toContainText('Serial 3');
+  await expect(popup.getByTestId('exceptions-status')).toContainText('1 for you');
+
+  // The exceptions server goes down: the popup says the update failed; the exception stays in force.
+  await exceptionServer.close();
+  await triggerRefresh(b.context);
+  await expect.poll(async () => {
+    await popup.reload();
+    return popup.getByTestId('exceptions-status').textContent();
+  }, { timeout: 30_000 }).toMatch(/Last update failed .*The exceptions in force stay until they expire/);
+  await expect.poll(async () => {
+    await visit(page, 'https://claude.ai/still-granted');
+    return page.url();
+  }).toBe('https://claude.ai/still-granted');
 });

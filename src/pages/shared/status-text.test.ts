@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describePolicyState, describeSite, noPolicyCauses } from './status-text.ts';
+import { describeExceptions, describePolicyState, describeSite, noPolicyCauses } from './status-text.ts';
 import { explanation, i18nFor, status } from './test-fixtures.ts';
 
 const en = i18nFor(['en-US']);
@@ -117,5 +117,37 @@ describe('describeSite', () => {
     const warn = (until: string) => explanation({ action: 'warn', ruleId: 'NON-US-ANTHROPIC', acknowledgedUntil: until });
     expect(describeSite(warn('2026-11-24T18:00:00Z'), en, now).note).toBe('You confirmed the warning until 2026-11-24T18:00:00Z.');
     expect(describeSite(warn('2026-11-24T09:00:00Z'), en, now).note).toBeNull();
+  });
+  it('says when a signed exception is what lets the employee in, until when, the ticket and the approver', () => {
+    const site = explanation({
+      action: 'allow', ruleId: 'EXCEPTION:ex-7',
+      exception: { id: 'ex-7', until: '2026-12-01T00:00:00Z', ticket: 'CHG-1234', approver: 'Head of Compliance APAC' },
+    });
+    expect(describeSite(site, en).note).toBe('You have an exception until 2026-12-01T00:00:00Z (ticket CHG-1234, approved by Head of Compliance APAC).');
+  });
+});
+
+describe('describeExceptions', () => {
+  const ex = {
+    url: 'https://policy.bank.example/exceptions.jws', serial: 7, verifiedAt: '2026-11-24T08:00:00Z', expires: '2026-12-24T00:00:00Z', forYou: 1,
+    lastFetch: { at: '2026-11-24T08:00:00Z', ok: true, message: 'exceptions serial 7 verified' },
+  };
+  it('says nothing when IT configured no exceptions', () => {
+    expect(describeExceptions(status({ exceptions: null }), en)).toBeNull();
+    expect(describeExceptions(status(), en)).toBeNull();
+  });
+  it('names the document in force and how many apply to the employee', () => {
+    expect(describeExceptions(status({ exceptions: ex }), en)).toEqual({
+      tone: 'ok',
+      lines: ['Serial 7, verified 2026-11-24T08:00:00Z; 1 for you.', 'Exceptions document: https://policy.bank.example/exceptions.jws'],
+    });
+  });
+  it('says a failed update out loud, and that the exceptions in force stay', () => {
+    const failed = { ...ex, lastFetch: { at: '2026-11-24T09:00:00Z', ok: false, message: 'HTTP 503' } };
+    const d = describeExceptions(status({ exceptions: failed }), en)!;
+    expect(d.tone).toBe('warn');
+    expect(d.lines[1]).toBe('Last update failed (2026-11-24T09:00:00Z): HTTP 503. The exceptions in force stay until they expire.');
+    const never = describeExceptions(status({ exceptions: { ...failed, serial: null, verifiedAt: null, expires: null, forYou: 0 } }), en)!;
+    expect(never.lines[0]).toBe('None received yet.');
   });
 });

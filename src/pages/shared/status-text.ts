@@ -142,7 +142,8 @@ export function describeSite(site: Explanation | null, w: Wording, now: number =
       return {
         tone: ACTION_TONE[site.action],
         text: site.ruleId ? t('siteRule', actionLabel(site.action, t), site.ruleId) : actionLabel(site.action, t),
-        note: ack,
+        // Allowed by a signed exception (issue 11): until when, the ticket and who approved it.
+        note: site.exception ? t('exceptionUntil', w.when(site.exception.until), site.exception.ticket, site.exception.approver) : ack,
       };
     default:
       return { tone: ACTION_TONE[site.action], text: t('siteDefault', actionLabel(site.action, t)), note: ack };
@@ -159,4 +160,16 @@ export function pickLocalized(
     return { text: value, lang: Object.keys(text).find((tag) => text[tag] === value) };
   }
   return { text: value, lang: undefined };
+}
+
+/** The popup's line about signed exceptions (issue 11), or null when IT configured none. */
+export function describeExceptions(status: Status, w: Wording): { tone: Tone; lines: string[] } | null {
+  const ex = status.exceptions;
+  if (!ex) return null;
+  const { t } = w;
+  const lines = [ex.serial !== null && ex.verifiedAt ? t('exceptionsInForce', String(ex.serial), w.when(ex.verifiedAt), String(ex.forYou)) : t('exceptionsNone')];
+  const failed = ex.lastFetch && !ex.lastFetch.ok ? ex.lastFetch : null;
+  if (failed) lines.push(t('exceptionsFetchFailed', w.when(failed.at), failed.message));
+  lines.push(t('exceptionsSource', ex.url));
+  return { tone: failed ? 'warn' : 'ok', lines };
 }
