@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { storeFiles, zipFiles } from '../../scripts/package.mjs';
 import { GECKO_ID } from '../../src/core/identity.ts';
+import { UNLISTED_AI_HOST, UNLISTED_AI_PAGE } from '../../scripts/lib/local-servers.ts';
 import { makeKey, ROOT, samplePolicy, signPolicy, startPolicyServer, startServer, vendorPage, type TestServer } from './harness.ts';
 
 const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
@@ -32,7 +33,7 @@ const EXTENSION_DIR = join(ROOT, 'dist/firefox');
 // test knows the block page's address in advance.
 const ADDON_UUID = '6f3c2a1e-9b7d-4e52-8a10-a1f0e0c0ffee';
 const BLOCK_PAGE = `moz-extension://${ADDON_UUID}/block.html`;
-const VENDOR_HOSTS = ['claude.ai', 'www.claude.ai', 'anthropic.com'];
+const VENDOR_HOSTS = ['claude.ai', 'www.claude.ai', 'anthropic.com', UNLISTED_AI_HOST];
 
 test.describe.configure({ mode: 'serial' });
 
@@ -157,12 +158,12 @@ test.afterAll(() => {
  * force-installed from the store package, the signed policy applied. Returns a tab on a
  * web-accessible extension page (whence the extension's storage can be read).
  */
-async function setUp(office: string): Promise<{ vendor: TestServer; page: Page }> {
-  const vendor = await startServer(vendorPage);
+async function setUp(office: string, policyOverrides: Record<string, unknown> = {}): Promise<{ vendor: TestServer; page: Page }> {
+  const vendor = await startServer((req, url) => (url.hostname === UNLISTED_AI_HOST ? { body: UNLISTED_AI_PAGE } : vendorPage(req, url)));
   servers.push(vendor);
   servers.push(await forwardPort80(vendor.port));
   const trusted = await makeKey('compliance-2026');
-  const policy = await startPolicyServer(await signPolicy(samplePolicy(), [trusted]));
+  const policy = await startPolicyServer(await signPolicy(samplePolicy(policyOverrides), [trusted]));
   servers.push(policy);
   policy.route((_req, url) => (url.pathname === '/start' ? { body: '<!doctype html><title>start</title>' } : undefined));
   // The exact bytes `npm run package` writes as dist/ai-geofence-firefox-<version>.zip.
@@ -263,4 +264,19 @@ test('Firefox: a New York employee reaches claude.ai', async () => {
   const heading = await page.waitForSelector('#vendor', { timeout: 15_000 });
   expect(await heading!.evaluate((e) => e.textContent)).toBe('Vendor page claude.ai/');
   expect(vendor.requestsFor('claude.ai').map((r) => r.path)).toContain('/');
+});
+
+test('Firefox: an AI assistant no policy lists is discovered in the page and blocked by unlistedAiAction', async () => {
+  const { vendor, page } = await setUp('NY', { unlistedAiAction: 'block' });
+  const url = `http://${UNLISTED_AI_HOST}/c/1`;
+  await page.goto(url).catch(() => undefined);
+  // The page loads (nothing lists it), the worker injects the detector, the tab moves to the block page.
+  await waitForLocation(page, `${BLOCK_PAGE}#${url}`);
+  const title = await page.waitForSelector('[data-testid="notice-title"]', { timeout: 15_000 });
+  expect(await title!.evaluate((e) => e.textContent)).toBe('Unlisted AI tool');
+  // From then on the network rules stop it before a request leaves the browser.
+  const before = vendor.requestsFor(UNLISTED_AI_HOST).length;
+  await open(page, `http://${UNLISTED_AI_HOST}/again`);
+  await waitForLocation(page, `${BLOCK_PAGE}#http://${UNLISTED_AI_HOST}/again`);
+  expect(vendor.requestsFor(UNLISTED_AI_HOST).length).toBe(before);
 });
