@@ -20,7 +20,8 @@ import type { ResponseMap } from '../core/messages.ts';
 import { applyStaleness } from '../core/staleness.ts';
 import { recordAudit } from './audit.ts';
 import { browser } from '../platform/browser.ts';
-import { decideNow, discoveryEnabled, ensureReady, stalenessOf, updateRuntime } from './enforcement.ts';
+import { discoveryEnabled } from './discovered-policy.ts';
+import { decideNow, ensureReady, stalenessOf, updateRuntime } from './enforcement.ts';
 import { saveState } from './storage.ts';
 
 type Answer = ResponseMap['discovered'];

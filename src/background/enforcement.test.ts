@@ -269,7 +269,8 @@ describe('content scripts', () => {
 
   it('injects on demand instead of registering thousands of patterns, and only into monitored or warned tools', async () => {
     const e = await load();
-    const domains = Array.from({ length: e.MAX_REGISTERED_PATTERNS }, (_, i) => `ai${i}.example`);
+    const { MAX_REGISTERED_PATTERNS } = await import('./banner-registration.ts');
+    const domains = Array.from({ length: MAX_REGISTERED_PATTERNS }, (_, i) => `ai${i}.example`);
     const doc = { ...policyDoc(42, [{ id: 'MON', tools: ['many'], action: 'monitor' }]), tools: { claude: { name: 'Claude', domains: ['claude.ai'] }, many: { name: 'Many', domains } } };
     served = [{ status: 200, body: await sign(doc) }];
     await e.refreshPolicy('first');
@@ -479,7 +480,8 @@ describe('signed exceptions', () => {
     expect(redirectsTo('block.html')).toBe(false);
     const r = await e.ensureReady();
     expect(e.decideNow(r, 'https://claude.ai/').action).toBe('allow');
-    expect(e.exceptionNow(r, 'claude')).toEqual({ id: 'EXC-1', until: new Date(until).toISOString(), ticket: 'CHG-1', approver: 'Head of Compliance' });
+    const { exceptionNow } = await import('./exceptions.ts');
+    expect(exceptionNow(r, 'claude')).toEqual({ id: 'EXC-1', until: new Date(until).toISOString(), ticket: 'CHG-1', approver: 'Head of Compliance' });
     expect(a.recordAudit).toHaveBeenCalledWith({ type: 'exceptions-applied', detail: expect.objectContaining({ serial: 3, signers: ['compliance'], count: 1 }) });
     // The block comes back on time: the rules alarm fires when the exception ends.
     expect(fake.alarms.get(e.RULES_ALARM)?.when).toBe(until + 500);
@@ -494,7 +496,8 @@ describe('signed exceptions', () => {
     const e = await load();
     await e.refreshPolicy('first');
     expect(redirectsTo('block.html')).toBe(true);
-    expect(e.exceptionNow(await e.ensureReady(), 'claude')).toBeNull();
+    const { exceptionNow } = await import('./exceptions.ts');
+    expect(exceptionNow(await e.ensureReady(), 'claude')).toBeNull();
   });
 
   it('refuses a document signed by an untrusted key and keeps the block', async () => {

@@ -2,49 +2,40 @@
  * The worker's model of the world: managed configuration, the policy in force, and the DNR rules
  * that enforce it. Every entry point (install, startup, alarm, config change, message) goes
  * through `ensureReady()` and the single `serial` queue, so two updates never interleave.
+ *
+ * Beside it, by concern: runtime.ts (the in-memory model and its accessors), exceptions.ts (signed
+ * exceptions), discovered-policy.ts (unlisted tools in the enforced policy), banner-, guard- and
+ * model-registration.ts (which content scripts run where), discovery.ts (the detector's reports).
  */
 import { browser } from '../platform/browser.ts';
 import { base64url } from 'jose';
-import { actionsByTool, compilePolicy, decide, decideWithoutPolicy, nextRuleChange, type CompiledPolicy, type Decision, type Employee } from '../core/decide.ts';
+import { actionsByTool, compilePolicy, decide, decideWithoutPolicy, nextRuleChange, type CompiledPolicy, type Decision } from '../core/decide.ts';
 import { compileDnrRules, compileFailClosedRules, RULE_ID_MAX, type DnrRule } from '../core/dnr.ts';
 import { compileModelDnrRules } from '../core/dnr-models.ts';
 import type { BrowsingData } from 'webextension-polyfill';
 import { CATALOGUE } from '../core/catalogue.ts';
 import { normalizeHost } from '../core/hosts.ts';
 import { parseManagedConfig, type ManagedConfig } from '../core/managed-config.ts';
-import type { EnforcementMode, ExceptionRef, Problem, Status } from '../core/messages.ts';
+import type { EnforcementMode, Problem, Status } from '../core/messages.ts';
 import { parsePolicy, POLICY_JWS_TYP, type Policy } from '../core/policy-schema.ts';
 import { parseStrictJson } from '../core/strict-json.ts';
 import { verifyPolicy, verifySignatures } from '../core/verify.ts';
 import { applyStaleness, isStaleClosed, stalenessState, type StalenessState } from '../core/staleness.ts';
 import { heartbeatDetail } from '../core/audit.ts';
 import { acknowledgementAuditDetail, noticeVersion, pruneAcknowledgements, recordAcknowledgement, requiresAcknowledgement } from '../core/acknowledgements.ts';
-import { exceptionRef, exceptionsFor, findException, policyWithExceptions, verifyExceptions, type ExceptionsDoc } from '../core/exceptions.ts';
+import { exceptionsFor, policyWithExceptions } from '../core/exceptions.ts';
 import { getAuditStatus, HEARTBEAT_ALARM, recordAudit, recordHeartbeat, setAuditContext } from './audit.ts';
 import { fetchPolicy } from './policy-fetch.ts';
 import { registerGuardScript } from './guard-registration.ts';
 import { registerModelScript } from './model-registration.ts';
-import { coveredByListed, discoveredDomain, withDiscoveredTools } from '../core/discovery.ts';
-import { noticesFor } from '../core/explain.ts';
-import { loadAcknowledged, loadLastConfirmedAt, loadState, saveState, type ExceptionsRecord, type PolicyRecord, type StoredState } from './storage.ts';
+import { loadAcknowledged, loadLastConfirmedAt, loadState, saveState, type PolicyRecord } from './storage.ts';
+import { employeeOf, policyValid, type Runtime } from './runtime.ts';
+import { exceptionsSummary, loadStoredExceptions, refreshExceptions } from './exceptions.ts';
+import { discoveredToEnforce, withDiscovered } from './discovered-policy.ts';
+import { registerContentScripts } from './banner-registration.ts';
 
 export const REFRESH_ALARM = 'policy-refresh';
 export const RULES_ALARM = 'rules-window';
-
-export interface Runtime {
-  config: ManagedConfig | null;
-  configErrors: string[];
-  partialConfig: Partial<ManagedConfig> | null;
-  state: StoredState;
-  policy: Policy | null;
-  compiled: CompiledPolicy | null;
-  mode: EnforcementMode;
-  ruleCount: number;
-  /** The verified signed exceptions in force (issue 11), or null. */
-  exceptions: ExceptionsDoc | null;
-  /** The policy compiled as enforced (staleness, exceptions), keyed by what it was derived from. */
-  enforced: { policy: Policy; exceptions: ExceptionsDoc | null; key: string; compiled: CompiledPolicy } | null;
-}
 
 let rt: Runtime | null = null;
 let queue: Promise<unknown> = Promise.resolve();
@@ -131,16 +122,6 @@ function storedPayload(jws: string): Uint8Array | null {
   }
 }
 
-/** Who the rules are for: the configured employee, or the last one known while config is missing. */
-export function employeeOf(r: Runtime): Employee | null {
-  if (r.config) return { office: r.config.office, groups: r.config.groups };
-  return r.state.lastEmployee;
-}
-
-function policyValid(r: Runtime, now = Date.now()): boolean {
-  return !!r.policy && Date.parse(r.policy.expires) > now;
-}
-
 function modeOf(r: Runtime): EnforcementMode {
   if (!r.config) return r.policy ? 'enforcing' : 'waiting-config';
   if (policyValid(r)) return 'enforcing';
@@ -184,80 +165,6 @@ export function refreshPolicy(reason: string): Promise<void> {
     await refreshExceptions(r);
     await applyUnqueued(r);
   });
-}
-
-/**
- * Re-verify the stored exceptions document with today's keys (as the policy). Dropped when IT
- * removed or moved `exceptionsUrl`: exceptions come only from where IT says they are published.
- */
-async function loadStoredExceptions(r: Runtime): Promise<void> {
-  r.exceptions = null;
-  const rec = r.state.exceptionsRecord;
-  if (!rec || !r.config) return;
-  if (rec.url !== r.config.exceptionsUrl) {
-    r.state.exceptionsRecord = null;
-    await saveState({ exceptionsRecord: null });
-    return;
-  }
-  const v = await verifyExceptions(rec.jws, { trustedKeys: r.config.trustedKeys, threshold: r.config.signatureThreshold, now: Date.now() });
-  // An expired document is refused here and grants nothing, which is what it should do.
-  if (v.ok) r.exceptions = v.doc;
-}
-
-/** Fetch and verify the exceptions document after the policy; keeps the one in force on any failure. */
-async function refreshExceptions(r: Runtime): Promise<void> {
-  const url = r.config?.exceptionsUrl;
-  if (!r.config || !url) {
-    if (r.state.exceptionsFetch) await noteExceptionsFetch(r, null);
-    return;
-  }
-  const res = await fetchPolicy(url, null);
-  const at = nowIso();
-  // Unreachable: the document in force stays until it expires (docs/compliance.md, "Revoking"),
-  // and the popup says the update failed.
-  if (res.kind !== 'ok') {
-    await noteExceptionsFetch(r, { at, ok: res.kind === 'not-modified', message: res.kind === 'error' ? res.message : 'not modified' });
-    return;
-  }
-  const rec = r.state.exceptionsRecord;
-  const current = rec && r.exceptions ? { serial: rec.serial, payloadHash: rec.payloadHash } : null;
-  const now = Date.now();
-  const v = await verifyExceptions(res.text, { trustedKeys: r.config.trustedKeys, threshold: r.config.signatureThreshold, now, current });
-  if (!v.ok) {
-    await noteExceptionsFetch(r, { at, ok: false, message: `downloaded, but refused (${v.code}): ${v.message}` });
-    await recordAudit({ type: 'exceptions-refused', detail: { code: v.code, reason: v.message } });
-    return;
-  }
-  const record: ExceptionsRecord = { jws: res.text, payloadHash: v.payloadHash, serial: v.doc.serial, signers: v.signers, verifiedAt: new Date(now).toISOString(), url };
-  r.state.exceptionsRecord = record;
-  r.exceptions = v.doc;
-  await saveState({ exceptionsRecord: record });
-  await noteExceptionsFetch(r, { at, ok: true, message: `exceptions serial ${v.doc.serial} verified` });
-  if (!current || current.payloadHash !== v.payloadHash) {
-    const count = exceptionsFor(v.doc, r.config.userId, r.config.office, now).length;
-    await recordAudit({ type: 'exceptions-applied', detail: { serial: v.doc.serial, payloadHash: v.payloadHash, signers: v.signers, count } });
-  }
-}
-
-async function noteExceptionsFetch(r: Runtime, fetch: StoredState['exceptionsFetch']): Promise<void> {
-  r.state.exceptionsFetch = fetch;
-  await saveState({ exceptionsFetch: fetch });
-}
-
-/** What the popup says about signed exceptions: null when IT configured none. */
-function exceptionsSummary(r: Runtime, now = Date.now()): Status['exceptions'] {
-  const url = r.config?.exceptionsUrl;
-  if (!url) return null;
-  const rec = r.exceptions ? r.state.exceptionsRecord : null;
-  const office = employeeOf(r)?.office ?? null;
-  return {
-    url,
-    serial: rec?.serial ?? null,
-    verifiedAt: rec?.verifiedAt ?? null,
-    expires: r.exceptions?.expires ?? null,
-    forYou: office && r.exceptions ? exceptionsFor(r.exceptions, r.config?.userId ?? null, office, now).length : 0,
-    lastFetch: r.state.exceptionsFetch,
-  };
 }
 
 async function acceptOrRefuse(r: Runtime, text: string, etag: string | null, lastModified: string | null, at: string): Promise<void> {
@@ -393,7 +300,7 @@ async function applyUnqueued(r: Runtime): Promise<void> {
     ? { ...(r.state.lastApplied ?? { serial: null, mode, ruleCount: r.ruleCount }), at, error: installError }
     : { serial: policyValid(r, now) ? r.policy!.serial : null, mode, ruleCount: r.ruleCount, at };
   await saveState({ lastApplied: r.state.lastApplied });
-  await registerContentScripts(r, now);
+  await registerContentScripts(r, compiledNow(r, now), now);
   await registerGuardScript(compiledNow(r, now), employeeOf(r), now, policyValid(r, now));
   await registerModelScript(compiledNow(r, now), employeeOf(r), now, policyValid(r, now));
   await scheduleWindowAlarm(r, now);
@@ -468,42 +375,6 @@ function enforcedPolicy(r: Runtime, now: number): { policy: Policy; key: string 
   return { policy: withDiscovered(r, excepted, discovered, key, now), key };
 }
 
-/** Whether IT leaves the detector of unlisted AI tools on (managed `discovery`, default on). */
-export function discoveryEnabled(r: Runtime): boolean {
-  return !!r.config && r.config.discovery !== false;
-}
-
-let discoveredMemo: { compiled: CompiledPolicy; register: unknown; domains: string[] } | null = null;
-
-/**
- * The discovered hosts `unlistedAiAction` applies to now: none while it is `allow` or discovery is
- * off; hosts a listed tool covers (the policy may have listed them since) are left out.
- */
-function discoveredToEnforce(r: Runtime): string[] {
-  if (!r.policy || !r.compiled || r.policy.unlistedAiAction === 'allow' || !discoveryEnabled(r)) return [];
-  const register = r.state.discovered;
-  if (discoveredMemo?.compiled === r.compiled && discoveredMemo.register === register) return discoveredMemo.domains;
-  const byDomain = r.compiled.byDomain;
-  // IP addresses and single-label hosts are remembered for the audit but cannot be a domain rule.
-  const wanted = Object.keys(register ?? {}).filter((d) => d && discoveredDomain(d) === d && !coveredByListed(d, byDomain)).sort();
-  discoveredMemo = { compiled: r.compiled, register, domains: wanted };
-  return wanted;
-}
-
-let withDiscoveredMemo: { base: Policy; key: string; out: Policy } | null = null;
-
-/** `policy` with the discovered hosts as tools of the synthetic unlisted rule (memoised per key). */
-function withDiscovered(r: Runtime, policy: Policy, domains: string[], key: string, now: number): Policy {
-  if (domains.length === 0) return policy;
-  if (withDiscoveredMemo?.base === policy && withDiscoveredMemo.key === key) return withDiscoveredMemo.out;
-  const employee = employeeOf(r);
-  // The notice's alternatives: tools this employee may use that have a link.
-  const approved = r.compiled && employee ? noticesFor(r.compiled, employee, now).approved.filter((t) => t.url).slice(0, 5).map((t) => t.id) : [];
-  const out = withDiscoveredTools(policy, domains, r.compiled!.byDomain, approved);
-  withDiscoveredMemo = { base: policy, key, out };
-  return out;
-}
-
 /** enforcedPolicy compiled, once per policy, exceptions document and set of active exceptions. */
 function compiledNow(r: Runtime, now: number): CompiledPolicy | null {
   if (!r.policy || !r.compiled) return r.compiled;
@@ -513,13 +384,6 @@ function compiledNow(r: Runtime, now: number): CompiledPolicy | null {
   if (cached && cached.policy === r.policy && cached.exceptions === r.exceptions && cached.key === e.key) return cached.compiled;
   r.enforced = { policy: r.policy, exceptions: r.exceptions, key: e.key, compiled: compilePolicy(e.policy) };
   return r.enforced.compiled;
-}
-
-/** The signed exception that lets this employee use `toolId` now, for pages (null: none). */
-export function exceptionNow(r: Runtime, toolId: string | null, now = Date.now()): ExceptionRef | null {
-  const office = employeeOf(r)?.office ?? null;
-  const e = policyValid(r, now) ? findException(r.exceptions, r.config?.userId, toolId, office, now) : null;
-  return e && r.exceptions ? exceptionRef(e, r.exceptions) : null;
 }
 
 /** Audit entering and leaving stale-closed; the last state is in storage so a restart does not repeat it. */
@@ -588,50 +452,6 @@ function sameRules(installed: readonly unknown[], wanted: readonly DnrRule[]): b
 function failReason(r: Runtime): string {
   if (r.policy && !policyValid(r)) return `the policy in force expired ${r.policy.expires}`;
   return r.state.lastRefusal?.message ?? r.state.lastFetch?.message ?? 'no valid policy has been received yet';
-}
-
-const CONTENT_SCRIPT_ID = 'ai-geofence-content';
-/** Bumped when the registration's options change, so existing profiles re-register. */
-const CONTENT_SCRIPT_VERSION = 2;
-/** Above this many match patterns the content script is injected on demand instead of registered. */
-export const MAX_REGISTERED_PATTERNS = 2_000;
-
-/** Match patterns for a domain and its subdomains. */
-function patternsFor(domains: readonly string[]): string[] {
-  return domains.flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]);
-}
-
-/**
- * The content script runs only where it has work: hosts of tools that are warned or monitored
- * (banner, visit report) — not on every page the employee opens.
- */
-async function registerContentScripts(r: Runtime, now: number): Promise<void> {
-  const employee = employeeOf(r);
-  const domains = new Set<string>();
-  const compiled = compiledNow(r, now);
-  if (compiled && employee && policyValid(r, now)) {
-    for (const [toolId, { action }] of actionsByTool(compiled, employee, now)) {
-      if (action === 'warn' || action === 'monitor') for (const d of compiled.tools.get(toolId)!.domains) domains.add(normalizeHost(d));
-    }
-  }
-  domains.delete('');
-  let matches = patternsFor([...domains].sort());
-  // Chromium matches every registered pattern on every navigation: at 60,000 patterns page loads
-  // slowed by 1.29x (docs/benchmarks.md). Past the cap, inject on demand when a page completes.
-  const onDemand = matches.length > MAX_REGISTERED_PATTERNS;
-  if (onDemand) matches = [];
-  r.state.contentOnDemand = onDemand;
-  const key = `v${CONTENT_SCRIPT_VERSION}${onDemand ? ' on-demand' : ''} ${matches.join(' ')}`;
-  if (key === r.state.contentScriptKey) return;
-  const existing = await browser.scripting.getRegisteredContentScripts({ ids: [CONTENT_SCRIPT_ID] }).catch(() => []);
-  if (existing.length) await browser.scripting.unregisterContentScripts({ ids: [CONTENT_SCRIPT_ID] });
-  if (matches.length) {
-    // allFrames: a monitored or acknowledged tool embedded in another site gets its banner and its
-    // visit report too (blocked and unacknowledged frames never load: DNR swaps them for a notice).
-    await browser.scripting.registerContentScripts([{ id: CONTENT_SCRIPT_ID, js: ['content.js'], matches, runAt: 'document_idle', allFrames: true, persistAcrossSessions: true }]);
-  }
-  r.state.contentScriptKey = key;
-  await saveState({ contentScriptKey: key, contentOnDemand: onDemand });
 }
 
 /** With on-demand injection: put the banner script into a completed page of a warned or monitored tool. */

@@ -13,7 +13,9 @@ import { reportDiscovered } from './discovery.ts';
 import { dataControlAudit, dataControlsFor } from './guard-registration.ts';
 import { acknowledgementEvidence, acknowledgementState, noticeVersion } from '../core/acknowledgements.ts';
 import { EXCEPTION_RULE_PREFIX } from '../core/exceptions.ts';
-import { acknowledge, acknowledgeNotice, decideNow, employeeOf, ensureReady, exceptionNow, isAcknowledged, pageUrl, refreshPolicy, staleSummary, statusOf } from './enforcement.ts';
+import { acknowledge, acknowledgeNotice, decideNow, ensureReady, isAcknowledged, pageUrl, refreshPolicy, staleSummary, statusOf } from './enforcement.ts';
+import { exceptionNow } from './exceptions.ts';
+import { employeeOf } from './runtime.ts';
 
 type Sender = BrowserRuntime.MessageSender;
 type Handler<K extends Request['type']> = (req: Extract<Request, { type: K }>, sender: Sender) => Promise<ResponseMap[K]>;

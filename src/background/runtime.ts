@@ -1,0 +1,36 @@
+/**
+ * The worker's in-memory model of the world for one worker life (src/background/enforcement.ts
+ * builds it and keeps it in step with storage), and the small questions every part asks of it.
+ */
+import type { CompiledPolicy, Employee } from '../core/decide.ts';
+import type { ExceptionsDoc } from '../core/exceptions.ts';
+import type { ManagedConfig } from '../core/managed-config.ts';
+import type { EnforcementMode } from '../core/messages.ts';
+import type { Policy } from '../core/policy-schema.ts';
+import type { StoredState } from './storage.ts';
+
+export interface Runtime {
+  config: ManagedConfig | null;
+  configErrors: string[];
+  partialConfig: Partial<ManagedConfig> | null;
+  state: StoredState;
+  policy: Policy | null;
+  compiled: CompiledPolicy | null;
+  mode: EnforcementMode;
+  ruleCount: number;
+  /** The verified signed exceptions in force (issue 11), or null. */
+  exceptions: ExceptionsDoc | null;
+  /** The policy compiled as enforced (staleness, exceptions), keyed by what it was derived from. */
+  enforced: { policy: Policy; exceptions: ExceptionsDoc | null; key: string; compiled: CompiledPolicy } | null;
+}
+
+/** Who the rules are for: the configured employee, or the last one known while config is missing. */
+export function employeeOf(r: Runtime): Employee | null {
+  if (r.config) return { office: r.config.office, groups: r.config.groups };
+  return r.state.lastEmployee;
+}
+
+/** Whether a policy is in force and not expired at `now`. */
+export function policyValid(r: Runtime, now = Date.now()): boolean {
+  return !!r.policy && Date.parse(r.policy.expires) > now;
+}
