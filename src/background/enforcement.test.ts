@@ -43,6 +43,9 @@ vi.mock('../platform/browser.ts', () => ({
           return Object.fromEntries(list.filter((k) => k in fake.local).map((k) => [k, clone(fake.local[k])]));
         },
         set: async (patch: Record<string, unknown>) => void Object.assign(fake.local, clone(patch)),
+        remove: async (keys: string | string[]) => {
+          for (const k of Array.isArray(keys) ? keys : [keys]) delete fake.local[k];
+        },
       },
       managed: { get: async () => clone(fake.managed) },
     },
@@ -279,6 +282,24 @@ describe('content scripts', () => {
     await e.injectOnDemand(8, 'https://claude.ai/');
     await e.injectOnDemand(9, 'https://news.example/');
     expect(fake.injected).toEqual([{ tabId: 7, files: ['content.js'] }]);
+  });
+});
+
+describe('notice snapshot', () => {
+  it('is written after an apply for the pages to paint from, and removed when no policy is in force', async () => {
+    const { explainFromSnapshot, NOTICE_SNAPSHOT_KEY } = await import('../core/notice-snapshot.ts');
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }];
+    const e = await load();
+    await e.refreshPolicy('first');
+    const snap = fake.local[NOTICE_SNAPSHOT_KEY] as Parameters<typeof explainFromSnapshot>[0];
+    expect(explainFromSnapshot(snap, 'https://www.claude.ai/new')).toMatchObject({ action: 'block', ruleId: 'HK-CLAUDE', tool: { id: 'claude' }, office: { code: 'HK' } });
+    expect(snap!.status.policy?.serial).toBe(42);
+    // An expired policy leaves no snapshot behind: fail-closed pages wait for the worker.
+    served = [{ status: 200, body: await sign({ ...policyDoc(43, BLOCK_CLAUDE), expires: new Date(Date.now() + 1000).toISOString() }) }];
+    await e.refreshPolicy('second');
+    await new Promise((r) => setTimeout(r, 1100));
+    await e.applyRules();
+    expect(fake.local[NOTICE_SNAPSHOT_KEY]).toBeUndefined();
   });
 });
 

@@ -33,6 +33,8 @@ import { employeeOf, policyValid, type Runtime } from './runtime.ts';
 import { exceptionsSummary, loadStoredExceptions, refreshExceptions } from './exceptions.ts';
 import { discoveredToEnforce, withDiscovered } from './discovered-policy.ts';
 import { registerContentScripts } from './banner-registration.ts';
+import { NOTICE_SNAPSHOT_KEY } from '../core/notice-snapshot.ts';
+import { buildNoticeSnapshot } from '../core/notice-snapshot-build.ts';
 
 export const REFRESH_ALARM = 'policy-refresh';
 export const RULES_ALARM = 'rules-window';
@@ -307,6 +309,27 @@ async function applyUnqueued(r: Runtime): Promise<void> {
   await evictBlockedVendorWorkers(r, now);
   await followOpenTabs(r);
   await sendHeartbeat(r);
+  await writeNoticeSnapshot(r, now);
+}
+
+let lastSnapshot = '';
+
+/**
+ * Last in each apply (never delaying enforcement): what the block and warn pages paint from before
+ * a sleeping worker has re-verified the policy (src/core/notice-snapshot.ts). Written only when it
+ * changed; removed when no policy is in force (the pages then wait for the worker).
+ */
+async function writeNoticeSnapshot(r: Runtime, now: number): Promise<void> {
+  const compiled = compiledNow(r, now);
+  const employee = employeeOf(r);
+  const snapshot = policyValid(r, now) && compiled && r.compiled && employee
+    ? buildNoticeSnapshot(compiled, r.compiled, employee, now, { ...(await statusOf(r)), audit: { queued: 0, lastDelivery: null } })
+    : null;
+  const text = snapshot ? JSON.stringify(snapshot) : '';
+  if (text === lastSnapshot) return;
+  lastSnapshot = text;
+  if (snapshot) await browser.storage.local.set({ [NOTICE_SNAPSHOT_KEY]: snapshot });
+  else await browser.storage.local.remove(NOTICE_SNAPSHOT_KEY);
 }
 
 /**

@@ -13,6 +13,7 @@ interface ExtApi {
   runtime: Browser.Runtime.Static;
   tabs: Browser.Tabs.Static;
   i18n: Browser.I18n.Static;
+  storage: Browser.Storage.Static;
 }
 
 const scope = globalThis as unknown as { browser?: ExtApi; chrome?: ExtApi };

@@ -8,7 +8,8 @@ import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Explanation, Status } from '../../core/messages.ts';
 import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from './i18n.ts';
-import { packageUrl, sendRequest, uiLanguages, extensionVersion } from './ext.ts';
+import { ext, packageUrl, sendRequest, uiLanguages, extensionVersion } from './ext.ts';
+import { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, type NoticeSnapshot } from '../../core/notice-snapshot.ts';
 import { describePolicyState, noPolicyCauses, pickLocalized, policyContact, type Tone } from './status-text.ts';
 import { displayHost, explainedUrl } from './url.ts';
 import { Bar, Callout, Contact, Facts, ShieldMark, SLOT, ToolList, withSlot, type Fact } from './ui.tsx';
@@ -346,6 +347,18 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
   );
 }
 
+/** The notice as the worker's last snapshot gives it for `url` (src/core/notice-snapshot.ts), or null. */
+async function readSnapshot(url: string): Promise<{ explanation: Explanation; status: Status } | null> {
+  try {
+    const got = (await ext().storage.local.get(NOTICE_SNAPSHOT_KEY)) as Record<string, NoticeSnapshot | undefined>;
+    const snapshot = got[NOTICE_SNAPSHOT_KEY];
+    const explanation = explainFromSnapshot(snapshot, url);
+    return explanation && snapshot ? { explanation, status: snapshot.status } : null;
+  } catch {
+    return null;
+  }
+}
+
 function NoticeApp({ page }: { page: PageKind }) {
   const [state, setState] = useState<State>({ phase: 'loading' });
 
@@ -360,14 +373,17 @@ function NoticeApp({ page }: { page: PageKind }) {
         setState({ phase: 'failed', i18n, message: i18n.t('badAddress') });
         return;
       }
+      // The worker's answer is the truth (and records the audit event), but a worker that was asleep
+      // first re-verifies the policy: paint from the snapshot it left after its last apply meanwhile.
+      const answer = Promise.all([sendRequest({ type: 'explain', url }), sendRequest({ type: 'get-status' })]);
+      answer.catch(() => undefined); // handled below; not an unhandled rejection while the snapshot is read
+      const early = await readSnapshot(url);
+      if (early) setState({ phase: 'ready', i18n, url, ...early });
       try {
-        const [explanation, status] = await Promise.all([
-          sendRequest({ type: 'explain', url }),
-          sendRequest({ type: 'get-status' }),
-        ]);
+        const [explanation, status] = await answer;
         setState({ phase: 'ready', i18n, url, explanation, status });
       } catch (e) {
-        setState({ phase: 'failed', i18n, message: i18n.t('loadFailed', errorText(e)) });
+        if (!early) setState({ phase: 'failed', i18n, message: i18n.t('loadFailed', errorText(e)) });
       }
     })();
   }, []);
