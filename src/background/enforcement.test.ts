@@ -287,19 +287,21 @@ describe('content scripts', () => {
 
 describe('notice snapshot', () => {
   it('is written after an apply for the pages to paint from, and removed when no policy is in force', async () => {
-    const { explainFromSnapshot, NOTICE_SNAPSHOT_KEY } = await import('../core/notice-snapshot.ts');
+    const { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, shardKey, shardOf } = await import('../core/notice-snapshot.ts');
     served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }];
     const e = await load();
     await e.refreshPolicy('first');
-    const snap = fake.local[NOTICE_SNAPSHOT_KEY] as Parameters<typeof explainFromSnapshot>[0];
-    expect(explainFromSnapshot(snap, 'https://www.claude.ai/new')).toMatchObject({ action: 'block', ruleId: 'HK-CLAUDE', tool: { id: 'claude' }, office: { code: 'HK' } });
-    expect(snap!.status.policy?.serial).toBe(42);
+    const meta = fake.local[NOTICE_SNAPSHOT_KEY] as { shards: number; status: { policy: { serial: number } } };
+    expect(meta.status.policy.serial).toBe(42);
+    const shard = fake.local[shardKey(shardOf('www.claude.ai', meta.shards))] as Parameters<typeof explainFromSnapshot>[0];
+    expect(explainFromSnapshot(shard, 'https://www.claude.ai/new')).toMatchObject({ action: 'block', ruleId: 'HK-CLAUDE', tool: { id: 'claude' }, office: { code: 'HK' } });
     // An expired policy leaves no snapshot behind: fail-closed pages wait for the worker.
     served = [{ status: 200, body: await sign({ ...policyDoc(43, BLOCK_CLAUDE), expires: new Date(Date.now() + 1000).toISOString() }) }];
     await e.refreshPolicy('second');
     await new Promise((r) => setTimeout(r, 1100));
     await e.applyRules();
     expect(fake.local[NOTICE_SNAPSHOT_KEY]).toBeUndefined();
+    expect(Object.keys(fake.local).filter((k) => k.startsWith(`${NOTICE_SNAPSHOT_KEY}.`))).toEqual([]);
   });
 });
 

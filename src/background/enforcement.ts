@@ -33,7 +33,7 @@ import { employeeOf, policyValid, type Runtime } from './runtime.ts';
 import { exceptionsSummary, loadStoredExceptions, refreshExceptions } from './exceptions.ts';
 import { discoveredToEnforce, withDiscovered } from './discovered-policy.ts';
 import { registerContentScripts } from './banner-registration.ts';
-import { NOTICE_SNAPSHOT_KEY } from '../core/notice-snapshot.ts';
+import { NOTICE_SNAPSHOT_KEY, shardKey, type NoticeSnapshotMeta } from '../core/notice-snapshot.ts';
 import { buildNoticeSnapshot } from '../core/notice-snapshot-build.ts';
 
 export const REFRESH_ALARM = 'policy-refresh';
@@ -313,23 +313,39 @@ async function applyUnqueued(r: Runtime): Promise<void> {
 }
 
 let lastSnapshot = '';
+/** Shards of the snapshot in storage (unknown in a new worker life until the head is read). */
+let storedShards: number | null = null;
 
 /**
  * Last in each apply (never delaying enforcement): what the block and warn pages paint from before
- * a sleeping worker has re-verified the policy (src/core/notice-snapshot.ts). Written only when it
- * changed; removed when no policy is in force (the pages then wait for the worker).
+ * a sleeping worker has re-verified the policy (src/core/notice-snapshot.ts): a small head and the
+ * shards a page picks one of. Written only when it changed; removed when no policy is in force
+ * (the pages then wait for the worker).
  */
 async function writeNoticeSnapshot(r: Runtime, now: number): Promise<void> {
   const compiled = compiledNow(r, now);
   const employee = employeeOf(r);
-  const snapshot = policyValid(r, now) && compiled && r.compiled && employee
+  const built = policyValid(r, now) && compiled && r.compiled && employee
     ? buildNoticeSnapshot(compiled, r.compiled, employee, now, { ...(await statusOf(r)), audit: { queued: 0, lastDelivery: null } })
     : null;
-  const text = snapshot ? JSON.stringify(snapshot) : '';
+  const text = built ? JSON.stringify(built) : '';
   if (text === lastSnapshot) return;
   lastSnapshot = text;
-  if (snapshot) await browser.storage.local.set({ [NOTICE_SNAPSHOT_KEY]: snapshot });
-  else await browser.storage.local.remove(NOTICE_SNAPSHOT_KEY);
+  if (storedShards === null) {
+    const head = (await browser.storage.local.get(NOTICE_SNAPSHOT_KEY))[NOTICE_SNAPSHOT_KEY] as NoticeSnapshotMeta | undefined;
+    storedShards = typeof head?.shards === 'number' ? head.shards : 0;
+  }
+  const count = built?.meta.shards ?? 0;
+  const stale = Array.from({ length: Math.max(0, storedShards - count) }, (_, i) => shardKey(count + i));
+  if (built) {
+    // The head last: a page never finds a head whose shards are not written yet.
+    await browser.storage.local.set(Object.fromEntries(built.shards.map((shard, i) => [shardKey(i), shard])));
+    await browser.storage.local.set({ [NOTICE_SNAPSHOT_KEY]: built.meta });
+  } else {
+    await browser.storage.local.remove(NOTICE_SNAPSHOT_KEY);
+  }
+  if (stale.length) await browser.storage.local.remove(stale);
+  storedShards = count;
 }
 
 /**

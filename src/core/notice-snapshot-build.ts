@@ -3,7 +3,11 @@ import { decide, type CompiledPolicy, type Employee } from './decide.ts';
 import { explainDecision } from './explain.ts';
 import { hostSuffixes } from './hosts.ts';
 import type { Status } from './messages.ts';
-import type { NoticeSnapshot, SnapshotExplanation } from './notice-snapshot.ts';
+import { shardOf, type NoticeSnapshotMeta, type NoticeSnapshotShard, type SnapshotExplanation } from './notice-snapshot.ts';
+
+/** Entries per shard the builder aims at (a page reads one shard). */
+const SHARD_TARGET = 200;
+const MAX_SHARDS = 1024;
 
 /**
  * Build the snapshot for this employee at `now`. `compiled` is the policy as enforced (staleness,
@@ -11,40 +15,49 @@ import type { NoticeSnapshot, SnapshotExplanation } from './notice-snapshot.ts';
  * office names) — the same pair handlers.ts uses.
  */
 export function buildNoticeSnapshot(
-  compiled: CompiledPolicy, explainCompiled: CompiledPolicy, employee: Employee, now: number, status: Status,
-): NoticeSnapshot {
+  compiled: CompiledPolicy, explainCompiled: CompiledPolicy, employee: Employee, now: number, status: Status, shardTarget = SHARD_TARGET,
+): { meta: NoticeSnapshotMeta; shards: NoticeSnapshotShard[] } {
   const byDomain = compiled.byDomain;
-  const explanations: SnapshotExplanation[] = [];
-  const slot = new Map<string, number>();
-  const restricted = new Map<string, number>();
-  const unknown = new Set<string>();
+  const explained = new Map<string, SnapshotExplanation>();
+  const entries: Array<[domain: string, key: string | null]> = [];
   const pathScoped = (ids: readonly string[]) => ids.some((id) => (compiled.tools.get(id)?.paths?.length ?? 0) > 0);
   for (const [domain, ids] of byDomain) {
     if (pathScoped(ids)) {
-      unknown.add(domain);
+      entries.push([domain, null]);
       continue;
     }
     const url = `https://${domain}/`;
     const d = decide(compiled, employee, url, now);
-    if (d.action !== 'block' && d.action !== 'warn') continue;
-    const key = `${d.toolId}\u0000${d.rule?.id ?? ''}\u0000${d.action}`;
-    let n = slot.get(key);
-    if (n === undefined) {
-      const { url: _url, ...rest } = explainDecision(url, d, { compiled: explainCompiled, employee, acknowledgedUntil: null });
-      n = explanations.push(rest) - 1;
-      slot.set(key, n);
+    if (d.action === 'block' || d.action === 'warn') {
+      const key = `${d.toolId}\u0000${d.rule?.id ?? ''}\u0000${d.action}`;
+      if (!explained.has(key)) {
+        const { url: _url, ...rest } = explainDecision(url, d, { compiled: explainCompiled, employee, acknowledgedUntil: null });
+        explained.set(key, rest);
+      }
+      entries.push([domain, key]);
+    } else if (hostSuffixes(domain).slice(1).some((s) => byDomain.has(s))) {
+      // Allowed (or monitored) but nested under a listed domain: a URL there must not fall through
+      // to the parent's notice.
+      entries.push([domain, null]);
     }
-    restricted.set(domain, n);
   }
-  // An allowed (or monitored) domain nested under a listed one: a URL there must not fall through
-  // to the parent's notice.
-  for (const domain of byDomain.keys()) {
-    if (restricted.has(domain) || unknown.has(domain)) continue;
-    if (hostSuffixes(domain).slice(1).some((s) => byDomain.has(s))) unknown.add(domain);
+  const count = Math.min(MAX_SHARDS, Math.max(1, Math.ceil(entries.length / shardTarget)));
+  const parts: string[][] = Array.from({ length: count }, () => []);
+  const local: Array<Map<string, number>> = Array.from({ length: count }, () => new Map());
+  const shards: NoticeSnapshotShard[] = Array.from({ length: count }, () => ({ index: '', explanations: [] }));
+  for (const [domain, key] of entries) {
+    const i = shardOf(domain, count);
+    let n: number | '?' = '?';
+    if (key !== null) {
+      n = local[i]!.get(key) ?? -1;
+      if (n < 0) {
+        n = shards[i]!.explanations.push(explained.get(key)!) - 1;
+        local[i]!.set(key, n);
+      }
+    }
+    parts[i]!.push(`\t${domain}=${n}`);
   }
-  const parts: string[] = [];
-  for (const [domain, n] of restricted) parts.push(`\t${domain}=${n}`);
-  for (const domain of unknown) parts.push(`\t${domain}=?`);
-  return { v: 1, serial: compiled.policy.serial, payloadHash: status.policy?.payloadHash ?? '', index: `${parts.join('')}\t`, explanations, status };
+  parts.forEach((p, i) => (shards[i]!.index = `${p.join('')}\t`));
+  const meta: NoticeSnapshotMeta = { v: 2, serial: compiled.policy.serial, payloadHash: status.policy?.payloadHash ?? '', shards: count, status };
+  return { meta, shards };
 }
-

@@ -2,13 +2,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, decide } from './decide.ts';
 import { explainDecision } from './explain.ts';
-import { explainFromSnapshot } from './notice-snapshot.ts';
+import { explainFromSnapshot, shardOf, snapshotHost } from './notice-snapshot.ts';
 import { buildNoticeSnapshot } from './notice-snapshot-build.ts';
 import type { Status } from './messages.ts';
 import { parsePolicy, type PolicyInput } from './policy-schema.ts';
 
 const NOW = Date.parse('2026-11-24T00:00:00Z');
 const STATUS = { mode: 'enforcing', policy: { payloadHash: 'hash' } } as unknown as Status;
+
+/** What a page does: read the shard of the URL's host, and look the URL up in it. */
+function lookup(built: ReturnType<typeof buildNoticeSnapshot>, url: string) {
+  const host = snapshotHost(url);
+  return host === null ? null : explainFromSnapshot(built.shards[shardOf(host, built.meta.shards)], url);
+}
 const DOMAINS = ['ai.example', 'chat.ai.example', 'eu.chat.ai.example', 'bank.example', 'llm.bank.example', 'other.example', 'claude.ai', 'chatgpt.com'];
 const TOOL_IDS = ['t1', 't2', 't3', 't4', 'claude'];
 const ACTIONS = ['block', 'warn', 'monitor', 'allow'] as const;
@@ -47,12 +53,12 @@ describe('notice snapshot', () => {
   it('never says anything decide() would not: every answer equals the worker explanation, else null', () => {
     let answered = 0;
     fc.assert(
-      fc.property(policyArb, fc.array(urlArb, { minLength: 5, maxLength: 20 }), fc.constantFrom('HK', 'NY'), (input, urls, office) => {
+      fc.property(policyArb, fc.array(urlArb, { minLength: 5, maxLength: 20 }), fc.constantFrom('HK', 'NY'), fc.constantFrom(1, 3, 200), (input, urls, office, shardTarget) => {
         const c = compiled(input);
         const employee = { office };
-        const snap = buildNoticeSnapshot(c, c, employee, NOW, STATUS);
+        const snap = buildNoticeSnapshot(c, c, employee, NOW, STATUS, shardTarget);
         for (const url of urls) {
-          const got = explainFromSnapshot(snap, url);
+          const got = lookup(snap, url);
           if (got === null) continue;
           answered++;
           const d = decide(c, employee, url, NOW);
@@ -76,19 +82,31 @@ describe('notice snapshot', () => {
       defaultAction: 'allow',
     });
     const snap = buildNoticeSnapshot(c, c, { office: 'HK' }, NOW, STATUS);
-    expect(snap.index).toContain('\tbank.example=0\t');
-    expect(snap.index).toContain('\tother.example=?\t'); // a tool with paths lists it
-    expect(snap.index).toContain('\tllm.bank.example=?\t'); // allowed, nested under a blocked domain
-    expect(explainFromSnapshot(snap, 'https://www.bank.example/x')).toMatchObject({
+    expect(snap.meta).toMatchObject({ v: 2, shards: 1, serial: 9, payloadHash: 'hash' });
+    const index = snap.shards[0]!.index;
+    expect(index).toContain('\tbank.example=0\t');
+    expect(index).toContain('\tother.example=?\t'); // a tool with paths lists it
+    expect(index).toContain('\tllm.bank.example=?\t'); // allowed, nested under a blocked domain
+    expect(lookup(snap, 'https://www.bank.example/x')).toMatchObject({
       url: 'https://www.bank.example/x', action: 'block', ruleId: 'R0', tool: { id: 't1', name: 'Bank AI' }, contact: 'ai@bank.example',
       alternatives: [{ id: 't2', name: 'Firm LLM', vendor: null, url: null }], office: { code: 'HK', name: 'Hong Kong' }, policySerial: 9,
     });
-    expect(explainFromSnapshot(snap, 'https://llm.bank.example/')).toBeNull();
-    expect(explainFromSnapshot(snap, 'https://other.example/chat')).toBeNull();
-    expect(explainFromSnapshot(snap, 'https://notbank.example/')).toBeNull();
-    expect(explainFromSnapshot(snap, 'https://10.0.0.1/')).toBeNull();
-    expect(explainFromSnapshot(snap, 'chrome://settings')).toBeNull();
+    expect(lookup(snap, 'https://llm.bank.example/')).toBeNull();
+    expect(lookup(snap, 'https://other.example/chat')).toBeNull();
+    expect(lookup(snap, 'https://notbank.example/')).toBeNull();
+    expect(lookup(snap, 'https://10.0.0.1/')).toBeNull();
+    expect(lookup(snap, 'chrome://settings')).toBeNull();
     expect(explainFromSnapshot(null, 'https://bank.example/')).toBeNull();
-    expect(explainFromSnapshot({ ...snap, v: 2 } as never, 'https://bank.example/')).toBeNull();
+    expect(explainFromSnapshot({ index: 42 } as never, 'https://bank.example/')).toBeNull();
+  });
+
+  it('spreads a large policy over shards, and every suffix of a host is in the shard of the host itself', () => {
+    const many = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`m${i}`, { name: `M${i}`, domains: [`app.v${i}.example`, `v${i}.example`] }]));
+    const c = compiled({ tools: many, rules: [{ tools: Object.keys(many), action: 'block' }], defaultAction: 'allow' });
+    const snap = buildNoticeSnapshot(c, c, { office: 'HK' }, NOW, STATUS);
+    expect(snap.meta.shards).toBeGreaterThan(2);
+    expect(Math.max(...snap.shards.map((s) => s.index.length))).toBeLessThan(snap.shards.reduce((n, s) => n + s.index.length, 0) / 2);
+    expect(lookup(snap, 'https://www.app.v123.example/x')).toMatchObject({ action: 'block', tool: { id: 'm123' } });
+    expect(shardOf('www.app.v123.example', 7)).toBe(shardOf('v123.example', 7));
   });
 });

@@ -21,43 +21,70 @@ import type { Explanation, Status } from './messages.ts';
 /** One (tool, rule) explanation without its URL; `index` entries point at these. */
 export type SnapshotExplanation = Omit<Explanation, 'url'>;
 
-export interface NoticeSnapshot {
-  v: 1;
+/** The snapshot's head, at NOTICE_SNAPSHOT_KEY: small, read first. */
+export interface NoticeSnapshotMeta {
+  v: 2;
   /** Policy serial and payload hash it was made from, for diagnostics. */
   serial: number;
   payloadHash: string;
-  /** `\t<domain>=<n>` for every entry, `n` an index into `explanations` or `?` (ask the worker). */
-  index: string;
-  explanations: SnapshotExplanation[];
+  /** How many shards (at `${NOTICE_SNAPSHOT_KEY}.${i}`) the entries are spread over. */
+  shards: number;
   /** The worker's status at that moment, for the page's policy facts until the worker answers. */
   status: Status;
 }
 
+/**
+ * One shard: the entries of the domains whose last two labels hash to it — every suffix of a host
+ * a listed domain could be (two labels or more) lands in the host's own shard, so a page reads one
+ * shard of a 100,000-domain policy, not the whole of it.
+ */
+export interface NoticeSnapshotShard {
+  /** `\t<domain>=<n>` for every entry, `n` an index into `explanations` or `?` (ask the worker). */
+  index: string;
+  explanations: SnapshotExplanation[];
+}
+
 /** Where the worker keeps it in storage.local (read by the pages directly, no worker needed). */
 export const NOTICE_SNAPSHOT_KEY = 'noticeSnapshot';
+export const shardKey = (i: number) => `${NOTICE_SNAPSHOT_KEY}.${i}`;
 
-/**
- * The explanation the snapshot gives for `url`, or null when only the worker can say (not
- * restricted there, a path-scoped tool, an address that is not a plain http(s) host).
- */
-export function explainFromSnapshot(snapshot: NoticeSnapshot | null | undefined, url: string): Explanation | null {
-  if (!snapshot || snapshot.v !== 1 || typeof snapshot.index !== 'string') return null;
-  let host: string;
+/** The shard of a (normalised) host or domain: FNV-1a of its last two labels. */
+export function shardOf(host: string, shards: number): number {
+  const dot = host.lastIndexOf('.', host.lastIndexOf('.') - 1);
+  const tail = dot < 0 ? host : host.slice(dot + 1);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < tail.length; i++) h = Math.imul(h ^ tail.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % Math.max(1, shards);
+}
+
+/** The normalised host of an http(s) URL, or null (other schemes, IP literals, unparseable). */
+export function snapshotHost(url: string): string | null {
   try {
     const u = new URL(url);
     if (u.protocol !== 'https:' && u.protocol !== 'http:') return null;
-    host = normalizeHost(u.hostname);
+    return normalizeHost(u.hostname) || null;
   } catch {
     return null;
   }
+}
+
+/**
+ * The explanation the snapshot gives for `url` from the shard of its host, or null when only the
+ * worker can say (not restricted there, a path-scoped tool, an address that is not a plain http(s)
+ * host). A suffix kept in another shard (a single-label domain) is simply not found: null, never a
+ * wrong answer.
+ */
+export function explainFromSnapshot(shard: NoticeSnapshotShard | null | undefined, url: string): Explanation | null {
+  if (!shard || typeof shard.index !== 'string' || !Array.isArray(shard.explanations)) return null;
+  const host = snapshotHost(url);
   if (!host) return null;
   for (const suffix of hostSuffixes(host)) {
-    const at = snapshot.index.indexOf(`\t${suffix}=`);
+    const at = shard.index.indexOf(`\t${suffix}=`);
     if (at < 0) continue;
     const start = at + suffix.length + 2;
-    const value = snapshot.index.slice(start, snapshot.index.indexOf('\t', start));
+    const value = shard.index.slice(start, shard.index.indexOf('\t', start));
     if (value === '?') return null;
-    const ex = snapshot.explanations[Number(value)];
+    const ex = shard.explanations[Number(value)];
     return ex ? { ...ex, url } : null;
   }
   return null;

@@ -9,7 +9,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Explanation, Status } from '../../core/messages.ts';
 import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from './i18n.ts';
 import { ext, packageUrl, sendRequest, uiLanguages, extensionVersion } from './ext.ts';
-import { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, type NoticeSnapshot } from '../../core/notice-snapshot.ts';
+import { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, shardKey, shardOf, snapshotHost, type NoticeSnapshotMeta, type NoticeSnapshotShard } from '../../core/notice-snapshot.ts';
 import { describePolicyState, noPolicyCauses, pickLocalized, policyContact, type Tone } from './status-text.ts';
 import { displayHost, explainedUrl } from './url.ts';
 import { Bar, Callout, Contact, Facts, ShieldMark, SLOT, ToolList, withSlot, type Fact } from './ui.tsx';
@@ -350,10 +350,13 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
 /** The notice as the worker's last snapshot gives it for `url` (src/core/notice-snapshot.ts), or null. */
 async function readSnapshot(url: string): Promise<{ explanation: Explanation; status: Status } | null> {
   try {
-    const got = (await ext().storage.local.get(NOTICE_SNAPSHOT_KEY)) as Record<string, NoticeSnapshot | undefined>;
-    const snapshot = got[NOTICE_SNAPSHOT_KEY];
-    const explanation = explainFromSnapshot(snapshot, url);
-    return explanation && snapshot ? { explanation, status: snapshot.status } : null;
+    const host = snapshotHost(url);
+    const storage = ext().storage.local;
+    const meta = host ? ((await storage.get(NOTICE_SNAPSHOT_KEY))[NOTICE_SNAPSHOT_KEY] as NoticeSnapshotMeta | undefined) : undefined;
+    if (!host || meta?.v !== 2 || !meta.status) return null;
+    const key = shardKey(shardOf(host, meta.shards));
+    const explanation = explainFromSnapshot((await storage.get(key))[key] as NoticeSnapshotShard | undefined, url);
+    return explanation ? { explanation, status: meta.status } : null;
   } catch {
     return null;
   }
@@ -375,16 +378,25 @@ function NoticeApp({ page }: { page: PageKind }) {
       }
       // The worker's answer is the truth (and records the audit event), but a worker that was asleep
       // first re-verifies the policy: paint from the snapshot it left after its last apply meanwhile.
-      const answer = Promise.all([sendRequest({ type: 'explain', url }), sendRequest({ type: 'get-status' })]);
-      answer.catch(() => undefined); // handled below; not an unhandled rejection while the snapshot is read
-      const early = await readSnapshot(url);
-      if (early) setState({ phase: 'ready', i18n, url, ...early });
-      try {
-        const [explanation, status] = await answer;
-        setState({ phase: 'ready', i18n, url, explanation, status });
-      } catch (e) {
-        if (!early) setState({ phase: 'failed', i18n, message: i18n.t('loadFailed', errorText(e)) });
+      // Whichever comes first is painted; the worker's answer always has the last word.
+      let answered = false;
+      let early = false;
+      const answer = Promise.all([sendRequest({ type: 'explain', url }), sendRequest({ type: 'get-status' })]).then(
+        ([explanation, status]) => {
+          answered = true;
+          setState({ phase: 'ready', i18n, url, explanation, status });
+        },
+        (e: unknown) => {
+          answered = true;
+          if (!early) setState({ phase: 'failed', i18n, message: i18n.t('loadFailed', errorText(e)) });
+        },
+      );
+      const snapshot = await readSnapshot(url);
+      if (snapshot && !answered) {
+        early = true;
+        setState({ phase: 'ready', i18n, url, ...snapshot });
       }
+      await answer;
     })();
   }, []);
 
