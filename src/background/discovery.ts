@@ -8,8 +8,8 @@
  * once the page has loaded — never on its critical path — and only while IT leaves discovery on,
  * into web pages that are not a listed tool.
  *
- * When the detector says its page looks like an AI tool: A host the policy or the
- * catalogue lists is ignored. Otherwise the host is remembered (src/core/discovery.ts), a
+ * When the detector says its page looks like an AI tool, a host the policy or the catalogue lists
+ * is ignored. Otherwise the host is remembered (src/core/discovery.ts), a
  * `discovered-tool` audit event records its origin and signals (at most once a day per host), and
  * when `unlistedAiAction` is `warn` or `block` the rules are applied again: the host becomes a
  * tool of the synthetic rule, the network rules stop its next requests and the open tab moves to
@@ -22,6 +22,7 @@ import { recordAudit } from './audit.ts';
 import { browser } from '../platform/browser.ts';
 import { discoveryEnabled } from './discovered-policy.ts';
 import { decideNow, ensureReady, stalenessOf, updateRuntime } from './enforcement.ts';
+import { policyValid } from './runtime.ts';
 import { saveState } from './storage.ts';
 
 type Answer = ResponseMap['discovered'];
@@ -51,16 +52,17 @@ export async function reportDiscovered(pageUrl: string | undefined, rawSignals: 
   await updateRuntime(async (r) => {
     if (!discoveryEnabled(r)) return false;
     const d = decideNow(r, url.href);
-    // Listed (or already enforced as an unlisted tool): the rules in force decide; nothing to record.
+    // Listed: the policy decides, nothing to record. (A host already enforced as unlisted — an
+    // acknowledged warning — is remembered as seen again, and reported at most once a day.)
     if (d.toolId && !d.toolId.startsWith(UNLISTED_TOOL_PREFIX)) {
       answer = { ok: true, listed: true, action: null };
       return false;
     }
     const now = Date.now();
     const domain = discoveredDomain(url.hostname);
-    const valid = !!r.policy && Date.parse(r.policy.expires) > now;
-    const st = valid ? stalenessOf(r, now) : null;
-    const action = valid && st ? applyStaleness(r.policy!, st).unlistedAiAction : 'allow';
+    // No policy in force: nothing says what to do with unlisted tools; they are reported, allowed.
+    const st = policyValid(r, now) ? stalenessOf(r, now) : null;
+    const action = st ? applyStaleness(r.policy!, st).unlistedAiAction : 'allow';
     answer = { ok: true, listed: false, action };
     // An IP address or a single-label host can be reported but not made a domain rule.
     const key = domain || url.hostname;

@@ -291,15 +291,17 @@ describe('notice snapshot', () => {
     served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }];
     const e = await load();
     await e.refreshPolicy('first');
-    const meta = fake.local[NOTICE_SNAPSHOT_KEY] as { shards: number; status: { policy: { serial: number } } };
-    expect(meta.status.policy.serial).toBe(42);
-    const shard = fake.local[shardKey(shardOf('www.claude.ai', meta.shards))] as Parameters<typeof explainFromSnapshot>[0];
-    expect(explainFromSnapshot(shard, 'https://www.claude.ai/new')).toMatchObject({ action: 'block', ruleId: 'HK-CLAUDE', tool: { id: 'claude' }, office: { code: 'HK' } });
+    await e.noticeSnapshotWritten();
+    const meta = fake.local[NOTICE_SNAPSHOT_KEY] as Parameters<typeof explainFromSnapshot>[0];
+    expect(meta!.status.policy?.serial).toBe(42);
+    const shard = fake.local[shardKey(shardOf('www.claude.ai', meta!.shards))] as Parameters<typeof explainFromSnapshot>[1];
+    expect(explainFromSnapshot(meta, shard, 'https://www.claude.ai/new')).toMatchObject({ action: 'block', ruleId: 'HK-CLAUDE', tool: { id: 'claude' }, office: { code: 'HK' } });
     // An expired policy leaves no snapshot behind: fail-closed pages wait for the worker.
     served = [{ status: 200, body: await sign({ ...policyDoc(43, BLOCK_CLAUDE), expires: new Date(Date.now() + 1000).toISOString() }) }];
     await e.refreshPolicy('second');
     await new Promise((r) => setTimeout(r, 1100));
     await e.applyRules();
+    await e.noticeSnapshotWritten();
     expect(fake.local[NOTICE_SNAPSHOT_KEY]).toBeUndefined();
     expect(Object.keys(fake.local).filter((k) => k.startsWith(`${NOTICE_SNAPSHOT_KEY}.`))).toEqual([]);
   });

@@ -309,43 +309,99 @@ async function applyUnqueued(r: Runtime): Promise<void> {
   await evictBlockedVendorWorkers(r, now);
   await followOpenTabs(r);
   await sendHeartbeat(r);
-  await writeNoticeSnapshot(r, now);
+  scheduleNoticeSnapshot(r);
 }
 
-let lastSnapshot = '';
+let snapshotChain: Promise<void> = Promise.resolve();
+let snapshotGeneration = 0;
+
+/**
+ * The notice snapshot is written beside the update queue, not in it: for a 100,000-domain policy it
+ * is seconds of work that the next refresh or acknowledgement must not wait for. Writes run one at
+ * a time; one that a later apply has superseded is skipped.
+ */
+function scheduleNoticeSnapshot(r: Runtime): void {
+  const generation = ++snapshotGeneration;
+  snapshotChain = snapshotChain
+    .then(() => (generation === snapshotGeneration ? writeNoticeSnapshot(r, Date.now()) : undefined))
+    .catch((err: unknown) => console.error('[enforcement] could not write the notice snapshot', err));
+}
+
+/** Resolves when the notice snapshots scheduled so far are written (for tests and diagnostics). */
+export function noticeSnapshotWritten(): Promise<void> {
+  return snapshotChain;
+}
+
+/** What the stored snapshot was built from, and its head as written (both per worker life). */
+let snapshotBuiltFrom = '';
+let snapshotHead = '';
 /** Shards of the snapshot in storage (unknown in a new worker life until the head is read). */
 let storedShards: number | null = null;
 
 /**
  * Last in each apply (never delaying enforcement): what the block and warn pages paint from before
  * a sleeping worker has re-verified the policy (src/core/notice-snapshot.ts): a small head and the
- * shards a page picks one of. Written only when it changed; removed when no policy is in force
- * (the pages then wait for the worker).
+ * shards a page picks one of. The shards are rebuilt only when the decisions can have changed (the
+ * policy, how it is enforced, the employee, a rule window passed) — for 100,000 domains that is seconds of
+ * work and megabytes of storage; the head (status) is rewritten when it changed. Removed when no
+ * policy is in force (the pages then wait for the worker).
  */
 async function writeNoticeSnapshot(r: Runtime, now: number): Promise<void> {
+  // Everything read from the runtime first, before any await: an apply may change it meanwhile
+  // (the write runs beside the update queue), and this write must describe one state.
   const compiled = compiledNow(r, now);
+  const explainCompiled = r.compiled;
   const employee = employeeOf(r);
-  const built = policyValid(r, now) && compiled && r.compiled && employee
-    ? buildNoticeSnapshot(compiled, r.compiled, employee, now, { ...(await statusOf(r)), audit: { queued: 0, lastDelivery: null } })
-    : null;
-  const text = built ? JSON.stringify(built) : '';
-  if (text === lastSnapshot) return;
-  lastSnapshot = text;
+  const valid = policyValid(r, now) && !!compiled && !!explainCompiled && !!employee;
+  const enforced = valid ? enforcedPolicy(r, now) : null;
+  // The same signed policy, enforced the same way (staleness, exceptions, discovered tools), for the
+  // same employee, before the next rule window: the same decisions, the same shards.
+  const from = enforced && employee
+    ? JSON.stringify([r.state.policyRecord?.payloadHash ?? null, enforced.key, employee.office, employee.groups ?? [], nextRuleChange(enforced.policy, now)])
+    : '';
+  const statusPromise = statusOf(r);
   if (storedShards === null) {
     const head = (await browser.storage.local.get(NOTICE_SNAPSHOT_KEY))[NOTICE_SNAPSHOT_KEY] as NoticeSnapshotMeta | undefined;
     storedShards = typeof head?.shards === 'number' ? head.shards : 0;
   }
-  const count = built?.meta.shards ?? 0;
-  const stale = Array.from({ length: Math.max(0, storedShards - count) }, (_, i) => shardKey(count + i));
-  if (built) {
-    // The head last: a page never finds a head whose shards are not written yet.
-    await browser.storage.local.set(Object.fromEntries(built.shards.map((shard, i) => [shardKey(i), shard])));
-    await browser.storage.local.set({ [NOTICE_SNAPSHOT_KEY]: built.meta });
-  } else {
-    await browser.storage.local.remove(NOTICE_SNAPSHOT_KEY);
+  const clearFrom = async (count: number) => {
+    const stale = Array.from({ length: Math.max(0, storedShards! - count) }, (_, i) => shardKey(count + i));
+    if (stale.length) await browser.storage.local.remove(stale);
+    storedShards = count;
+  };
+  if (!valid || !compiled || !explainCompiled || !employee) {
+    if (snapshotHead !== '' || storedShards > 0) await browser.storage.local.remove(NOTICE_SNAPSHOT_KEY);
+    await clearFrom(0);
+    snapshotBuiltFrom = snapshotHead = '';
+    return;
   }
-  if (stale.length) await browser.storage.local.remove(stale);
-  storedShards = count;
+  const status: Status = { ...(await statusPromise), audit: { queued: 0, lastDelivery: null } };
+  if (from !== snapshotBuiltFrom) {
+    const built = buildNoticeSnapshot(compiled, explainCompiled, employee, now, status);
+    snapshotBuiltFrom = from;
+    if (!built) {
+      // Too large to be worth its storage: the pages wait for the worker, as before.
+      if (snapshotHead !== '' || storedShards > 0) await browser.storage.local.remove(NOTICE_SNAPSHOT_KEY);
+      await clearFrom(0);
+      snapshotHead = '';
+      return;
+    }
+    // In batches, so the worker answers messages between them.
+    for (let i = 0; i < built.shards.length; i += 64) {
+      await browser.storage.local.set(Object.fromEntries(built.shards.slice(i, i + 64).map((shard, j) => [shardKey(i + j), shard])));
+    }
+    // The head last: a page never finds a head whose shards are not written yet.
+    snapshotHead = JSON.stringify(built.meta);
+    await browser.storage.local.set({ [NOTICE_SNAPSHOT_KEY]: built.meta });
+    await clearFrom(built.meta.shards);
+    return;
+  }
+  if (snapshotHead === '') return;
+  const head: NoticeSnapshotMeta = { ...(JSON.parse(snapshotHead) as NoticeSnapshotMeta), status };
+  const text = JSON.stringify(head);
+  if (text === snapshotHead) return;
+  snapshotHead = text;
+  await browser.storage.local.set({ [NOTICE_SNAPSHOT_KEY]: head });
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * Discovery detector (issue 10), injected by src/background/discovery.ts into the top frame of a web
  * page once it has loaded, unless IT turned discovery off. It reads a few signals
- * (src/content/discovery-signals.ts) at once, again 1.5 s and 5 s later (chat apps render late), when an editable element gets
- * focus and when the page calls an AI API; the first time they make the page an AI tool it tells
- * the background the signal names — never page text — and stops. The background decides whether
+ * (src/content/discovery-signals.ts) at once, again 1.5 s and 5 s later (chat apps render late),
+ * when an editable element gets focus and when the page calls an AI API — at most 8 times; the
+ * first time they make the page an AI tool it tells the background the signal names — never page
+ * text — and stops. The background decides whether
  * the host is listed, records `discovered-tool` and applies `unlistedAiAction` (moving the tab).
  */
 import { classifySignals, type DiscoverySignal } from '../core/discovery.ts';

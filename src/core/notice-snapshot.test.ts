@@ -13,7 +13,7 @@ const STATUS = { mode: 'enforcing', policy: { payloadHash: 'hash' } } as unknown
 /** What a page does: read the shard of the URL's host, and look the URL up in it. */
 function lookup(built: ReturnType<typeof buildNoticeSnapshot>, url: string) {
   const host = snapshotHost(url);
-  return host === null ? null : explainFromSnapshot(built.shards[shardOf(host, built.meta.shards)], url);
+  return host === null || !built ? null : explainFromSnapshot(built.meta, built.shards[shardOf(host, built.meta.shards)], url);
 }
 const DOMAINS = ['ai.example', 'chat.ai.example', 'eu.chat.ai.example', 'bank.example', 'llm.bank.example', 'other.example', 'claude.ai', 'chatgpt.com'];
 const TOOL_IDS = ['t1', 't2', 't3', 't4', 'claude'];
@@ -81,10 +81,10 @@ describe('notice snapshot', () => {
       rules: [{ tools: ['t1', 't3'], action: 'block', notice: { title: 'Do not use', alternatives: ['t2'] } }, { tools: ['t2'], action: 'allow' }],
       defaultAction: 'allow',
     });
-    const snap = buildNoticeSnapshot(c, c, { office: 'HK' }, NOW, STATUS);
-    expect(snap.meta).toMatchObject({ v: 2, shards: 1, serial: 9, payloadHash: 'hash' });
+    const snap = buildNoticeSnapshot(c, c, { office: 'HK' }, NOW, STATUS)!;
+    expect(snap.meta).toMatchObject({ v: 3, shards: 1, serial: 9, payloadHash: 'hash' });
     const index = snap.shards[0]!.index;
-    expect(index).toContain('\tbank.example=0\t');
+    expect(index).toContain('\tbank.example=0,0\t');
     expect(index).toContain('\tother.example=?\t'); // a tool with paths lists it
     expect(index).toContain('\tllm.bank.example=?\t'); // allowed, nested under a blocked domain
     expect(lookup(snap, 'https://www.bank.example/x')).toMatchObject({
@@ -96,17 +96,21 @@ describe('notice snapshot', () => {
     expect(lookup(snap, 'https://notbank.example/')).toBeNull();
     expect(lookup(snap, 'https://10.0.0.1/')).toBeNull();
     expect(lookup(snap, 'chrome://settings')).toBeNull();
-    expect(explainFromSnapshot(null, 'https://bank.example/')).toBeNull();
-    expect(explainFromSnapshot({ index: 42 } as never, 'https://bank.example/')).toBeNull();
+    expect(explainFromSnapshot(null, snap.shards[0], 'https://bank.example/')).toBeNull();
+    expect(explainFromSnapshot(snap.meta, { index: 42 } as never, 'https://bank.example/')).toBeNull();
+    expect(explainFromSnapshot({ ...snap.meta, v: 2 } as never, snap.shards[0], 'https://bank.example/')).toBeNull();
   });
 
   it('spreads a large policy over shards, and every suffix of a host is in the shard of the host itself', () => {
     const many = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`m${i}`, { name: `M${i}`, domains: [`app.v${i}.example`, `v${i}.example`] }]));
     const c = compiled({ tools: many, rules: [{ tools: Object.keys(many), action: 'block' }], defaultAction: 'allow' });
-    const snap = buildNoticeSnapshot(c, c, { office: 'HK' }, NOW, STATUS);
+    const snap = buildNoticeSnapshot(c, c, { office: 'HK' }, NOW, STATUS)!;
     expect(snap.meta.shards).toBeGreaterThan(2);
+    expect(snap.meta.rules).toHaveLength(1); // one rule part, shared by 300 tools
     expect(Math.max(...snap.shards.map((s) => s.index.length))).toBeLessThan(snap.shards.reduce((n, s) => n + s.index.length, 0) / 2);
     expect(lookup(snap, 'https://www.app.v123.example/x')).toMatchObject({ action: 'block', tool: { id: 'm123' } });
     expect(shardOf('www.app.v123.example', 7)).toBe(shardOf('v123.example', 7));
+    // Past its size budget there is no snapshot at all: the pages wait for the worker.
+    expect(buildNoticeSnapshot(c, c, { office: 'HK' }, NOW, STATUS, 200, 10_000)).toBeNull();
   });
 });

@@ -16,19 +16,25 @@
  * snapshot with notice-snapshot-build.ts.
  */
 import { hostSuffixes, normalizeHost } from './hosts.ts';
-import type { Explanation, Status } from './messages.ts';
+import type { Explanation, Status, ToolRef } from './messages.ts';
 
-/** One (tool, rule) explanation without its URL; `index` entries point at these. */
-export type SnapshotExplanation = Omit<Explanation, 'url'>;
+/** What an explanation owes to its rule (or the policy default) and action, shared by every tool. */
+export type SnapshotRule = Pick<Explanation, 'action' | 'basis' | 'ruleId' | 'notice' | 'alternatives' | 'contact' | 'allowForMinutes' | 'requireJustification'>;
 
-/** The snapshot's head, at NOTICE_SNAPSHOT_KEY: small, read first. */
+/** The snapshot's head, at NOTICE_SNAPSHOT_KEY: read first. */
 export interface NoticeSnapshotMeta {
-  v: 2;
+  v: 3;
   /** Policy serial and payload hash it was made from, for diagnostics. */
   serial: number;
   payloadHash: string;
   /** How many shards (at `${NOTICE_SNAPSHOT_KEY}.${i}`) the entries are spread over. */
   shards: number;
+  /** What every explanation shares. */
+  office: Explanation['office'];
+  issuer: string | null;
+  policySerial: number | null;
+  /** Rule parts, once each; shard entries point at them. */
+  rules: SnapshotRule[];
   /** The worker's status at that moment, for the page's policy facts until the worker answers. */
   status: Status;
 }
@@ -39,9 +45,9 @@ export interface NoticeSnapshotMeta {
  * shard of a 100,000-domain policy, not the whole of it.
  */
 export interface NoticeSnapshotShard {
-  /** `\t<domain>=<n>` for every entry, `n` an index into `explanations` or `?` (ask the worker). */
+  /** `\t<domain>=<tool>,<rule>` for every entry (`tools` and head `rules` indices), or `=?` (ask the worker). */
   index: string;
-  explanations: SnapshotExplanation[];
+  tools: ToolRef[];
 }
 
 /** Where the worker keeps it in storage.local (read by the pages directly, no worker needed). */
@@ -69,13 +75,13 @@ export function snapshotHost(url: string): string | null {
 }
 
 /**
- * The explanation the snapshot gives for `url` from the shard of its host, or null when only the
- * worker can say (not restricted there, a path-scoped tool, an address that is not a plain http(s)
- * host). A suffix kept in another shard (a single-label domain) is simply not found: null, never a
- * wrong answer.
+ * The explanation the snapshot gives for `url` from its head and the shard of its host, or null
+ * when only the worker can say (not restricted there, a path-scoped tool, an address that is not a
+ * plain http(s) host). A suffix kept in another shard (a single-label domain) is simply not found:
+ * null, never a wrong answer.
  */
-export function explainFromSnapshot(shard: NoticeSnapshotShard | null | undefined, url: string): Explanation | null {
-  if (!shard || typeof shard.index !== 'string' || !Array.isArray(shard.explanations)) return null;
+export function explainFromSnapshot(meta: NoticeSnapshotMeta | null | undefined, shard: NoticeSnapshotShard | null | undefined, url: string): Explanation | null {
+  if (!meta || meta.v !== 3 || !Array.isArray(meta.rules) || !shard || typeof shard.index !== 'string' || !Array.isArray(shard.tools)) return null;
   const host = snapshotHost(url);
   if (!host) return null;
   for (const suffix of hostSuffixes(host)) {
@@ -84,8 +90,15 @@ export function explainFromSnapshot(shard: NoticeSnapshotShard | null | undefine
     const start = at + suffix.length + 2;
     const value = shard.index.slice(start, shard.index.indexOf('\t', start));
     if (value === '?') return null;
-    const ex = shard.explanations[Number(value)];
-    return ex ? { ...ex, url } : null;
+    const [t, r] = value.split(',').map(Number);
+    const tool = shard.tools[t!];
+    const rule = meta.rules[r!];
+    if (!tool || !rule) return null;
+    return {
+      url, action: rule.action, basis: rule.basis, tool, ruleId: rule.ruleId, notice: rule.notice, alternatives: rule.alternatives,
+      office: meta.office, contact: rule.contact, issuer: meta.issuer, policySerial: meta.policySerial, acknowledgedUntil: null,
+      allowForMinutes: rule.allowForMinutes, requireJustification: rule.requireJustification,
+    };
   }
   return null;
 }

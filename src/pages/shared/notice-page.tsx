@@ -353,9 +353,9 @@ async function readSnapshot(url: string): Promise<{ explanation: Explanation; st
     const host = snapshotHost(url);
     const storage = ext().storage.local;
     const meta = host ? ((await storage.get(NOTICE_SNAPSHOT_KEY))[NOTICE_SNAPSHOT_KEY] as NoticeSnapshotMeta | undefined) : undefined;
-    if (!host || meta?.v !== 2 || !meta.status) return null;
+    if (!host || meta?.v !== 3 || !meta.status) return null;
     const key = shardKey(shardOf(host, meta.shards));
-    const explanation = explainFromSnapshot((await storage.get(key))[key] as NoticeSnapshotShard | undefined, url);
+    const explanation = explainFromSnapshot(meta, (await storage.get(key))[key] as NoticeSnapshotShard | undefined, url);
     return explanation ? { explanation, status: meta.status } : null;
   } catch {
     return null;
