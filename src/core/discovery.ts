@@ -15,7 +15,7 @@
  * No browser API here. The detector glue is src/content/discovery.ts; the background glue is
  * src/background/discovery.ts.
  */
-import { hostSuffixes, normalizeHost } from './hosts.ts';
+import { hostOfUrl, hostSuffixes, normalizeHost } from './hosts.ts';
 import type { Notice, Policy, Rule, Tool } from './policy-schema.ts';
 
 /**
@@ -257,9 +257,5 @@ export function discoveredReport(events: Iterable<Readonly<Record<string, unknow
 }
 
 function hostOfOrigin(origin: string): string {
-  try {
-    return discoveredDomain(new URL(origin).hostname);
-  } catch {
-    return '';
-  }
+  return discoveredDomain(hostOfUrl(origin) ?? '');
 }

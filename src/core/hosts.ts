@@ -405,6 +405,16 @@ export class DomainIndex {
 
   /** As `collect` for the host `text.slice(from, to)`, without slicing it. */
   collectIn(text: string, from: number, to: number, out: Int32Array): number {
+    return this.walk(text, from, to, out, false);
+  }
+
+  /** As `collect`, but writes the keys of those listed domains (see `inputKeys`). */
+  collectKeys(host: string, out: Int32Array): number {
+    return this.walk(host, 0, host.length, out, true);
+  }
+
+  /** The suffix walk behind `collectIn` and `collectKeys`: codes, or (`keys`) the domains' keys. */
+  private walk(text: string, from: number, to: number, out: Int32Array, keys: boolean): number {
     const s = this.slots;
     const p = this.pool;
     const mask = this.mask;
@@ -434,52 +444,6 @@ export class DomainIndex {
         const offset = s[at + 2]!;
         let k = 0;
         while (k < length && p[offset + k] === text.charCodeAt(i + k)) k++;
-        if (k === length) {
-          code = s[at + 3]!;
-          break;
-        }
-      }
-      if (!present) break;
-      if (code !== -1 && found < out.length) out[found++] = code;
-    }
-    return found;
-  }
-
-  /** As `collect`, but writes the keys of those listed domains (see `inputKeys`). */
-  collectKeys(host: string, out: Int32Array): number {
-    return this.walk(host, out, true);
-  }
-
-  private walk(host: string, out: Int32Array, keys: boolean): number {
-    const s = this.slots;
-    const p = this.pool;
-    const mask = this.mask;
-    const filter = this.filter;
-    const shift = this.filterShift;
-    let found = 0;
-    let h = FNV_OFFSET;
-    for (let i = host.length - 1; i >= 0; i--) {
-      h = Math.imul(h ^ host.charCodeAt(i), FNV_PRIME);
-      if (i !== 0 && host.charCodeAt(i - 1) !== 46) continue;
-      const b = h >>> shift;
-      const f = (filter[b >>> 4]! >>> ((b & 15) << 1)) & 3;
-      // No listed domain ends with this suffix, so none ends with a longer one either.
-      if (f === 0) break;
-      // Possibly a suffix, certainly no listed domain: look further left without the table.
-      if (f === 1) continue;
-      const length = host.length - i;
-      let present = false;
-      let code = -1;
-      let j = h & mask;
-      for (; ; j = (j + 1) & mask) {
-        const at = j * SLOT;
-        if (s[at + 1] === 0) break;
-        if (s[at] !== h) continue;
-        present = true;
-        if (s[at + 3] === -1 || s[at + 1] !== length) continue;
-        const offset = s[at + 2]!;
-        let k = 0;
-        while (k < length && p[offset + k] === host.charCodeAt(i + k)) k++;
         if (k === length) {
           code = s[at + 3]!;
           break;

@@ -10,6 +10,16 @@ describe('parseManagedConfig', () => {
     expect(r.ok && r.config).toMatchObject({ office: 'HK', signatureThreshold: 1, refreshMinutes: 60, failMode: 'closed', groups: [] });
   });
 
+  it('runs discovery unless IT sets the extension key "discovery" to false, and names a wrong value', () => {
+    const on = parseManagedConfig(GOOD);
+    expect(on.ok && on.config.discovery).toBe(true);
+    const off = parseManagedConfig({ ...GOOD, discovery: false });
+    expect(off.ok && off.config.discovery).toBe(false);
+    const wrong = parseManagedConfig({ ...GOOD, discovery: 'no' });
+    expect(wrong.ok).toBe(false);
+    expect(!wrong.ok && wrong.errors.join('\n')).toMatch(/managed key "discovery": expected true or false/);
+  });
+
   it('reports a missing configuration as such', () => {
     const r = parseManagedConfig({});
     expect(r.ok).toBe(false);

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, decide } from './decide.ts';
 import { explainDecision } from './explain.ts';
-import { explainFromSnapshot, shardOf, snapshotHost } from './notice-snapshot.ts';
+import { explainFromSnapshot, shardOf } from './notice-snapshot.ts';
+import { hostOfUrl } from './hosts.ts';
 import { buildNoticeSnapshot } from './notice-snapshot-build.ts';
 import type { Status } from './messages.ts';
 import { parsePolicy, type PolicyInput } from './policy-schema.ts';
@@ -12,7 +13,7 @@ const STATUS = { mode: 'enforcing', policy: { payloadHash: 'hash' } } as unknown
 
 /** What a page does: read the shard of the URL's host, and look the URL up in it. */
 function lookup(built: ReturnType<typeof buildNoticeSnapshot>, url: string) {
-  const host = snapshotHost(url);
+  const host = hostOfUrl(url);
   return host === null || !built ? null : explainFromSnapshot(built.meta, built.shards[shardOf(host, built.meta.shards)], url);
 }
 const DOMAINS = ['ai.example', 'chat.ai.example', 'eu.chat.ai.example', 'bank.example', 'llm.bank.example', 'other.example', 'claude.ai', 'chatgpt.com'];

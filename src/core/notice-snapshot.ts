@@ -15,7 +15,7 @@
  * This file is what the pages bundle (no decision engine, no catalogue); the worker builds the
  * snapshot with notice-snapshot-build.ts.
  */
-import { hostSuffixes, normalizeHost } from './hosts.ts';
+import { hostOfUrl, hostSuffixes } from './hosts.ts';
 import type { Explanation, Status, ToolRef } from './messages.ts';
 
 /** What an explanation owes to its rule (or the policy default) and action, shared by every tool. */
@@ -63,17 +63,6 @@ export function shardOf(host: string, shards: number): number {
   return (h >>> 0) % Math.max(1, shards);
 }
 
-/** The normalised host of an http(s) URL, or null (other schemes, IP literals, unparseable). */
-export function snapshotHost(url: string): string | null {
-  try {
-    const u = new URL(url);
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') return null;
-    return normalizeHost(u.hostname) || null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * The explanation the snapshot gives for `url` from its head and the shard of its host, or null
  * when only the worker can say (not restricted there, a path-scoped tool, an address that is not a
@@ -82,7 +71,8 @@ export function snapshotHost(url: string): string | null {
  */
 export function explainFromSnapshot(meta: NoticeSnapshotMeta | null | undefined, shard: NoticeSnapshotShard | null | undefined, url: string): Explanation | null {
   if (!meta || meta.v !== 3 || !Array.isArray(meta.rules) || !shard || typeof shard.index !== 'string' || !Array.isArray(shard.tools)) return null;
-  const host = snapshotHost(url);
+  // The same host decide() matches on (hosts.ts hostOfUrl): http(s), a domain name, normalised.
+  const host = hostOfUrl(url);
   if (!host) return null;
   for (const suffix of hostSuffixes(host)) {
     const at = shard.index.indexOf(`\t${suffix}=`);

@@ -6,7 +6,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import {
   launchBrowser, makeKey, samplePolicy, signPolicy, startPolicyServer, startServer,
-  waitForManagedConfig, waitForPolicy, writeManagedConfig, trackForCleanup,
+  waitForManagedConfig, waitForPolicy, writeManagedConfig, trackForCleanup, type Launched, type Route, type TestServer,
 } from './harness.ts';
 
 const { browsers, servers } = trackForCleanup();
@@ -38,21 +38,27 @@ function modelPolicy(): Record<string, unknown> {
   };
 }
 
+/** The fake ChatGPT (with `route` first), the model policy, and Chromium configured for `office`. */
+async function setUp(office: string, route?: Route): Promise<{ b: Launched; vendor: TestServer }> {
+  const vendor = await startServer((req, url) => route?.(req, url) ?? { body: APP });
+  servers.push(vendor);
+  const key = await makeKey('compliance-2026');
+  const policyServer = await startPolicyServer(await signPolicy(modelPolicy(), [key]));
+  servers.push(policyServer);
+  writeManagedConfig({ office, policyUrl: policyServer.url, trustedKeys: [key.publicJwk] });
+  const b = await launchBrowser({ vendorPort: vendor.port });
+  browsers.push(b);
+  await waitForManagedConfig(b.context, office);
+  await waitForPolicy(b.context, 42);
+  return { b, vendor };
+}
+
 const overlay = (page: Page) => page.locator('[data-ai-geofence="overlay"]');
 const setPicker = (page: Page, text: string) => page.evaluate((t) => { document.getElementById('picker')!.textContent = t; }, text);
 const pushState = (page: Page, url: string) => page.evaluate((u) => history.pushState({}, '', u), url);
 
 test('a model-level block covers the page while that model is in use, by URL and by picker text', async () => {
-  const vendor = await startServer(() => ({ body: APP }));
-  servers.push(vendor);
-  const key = await makeKey('compliance-2026');
-  const policyServer = await startPolicyServer(await signPolicy(modelPolicy(), [key]));
-  servers.push(policyServer);
-  writeManagedConfig({ office: 'HK', policyUrl: policyServer.url, trustedKeys: [key.publicJwk] });
-  const b = await launchBrowser({ vendorPort: vendor.port });
-  browsers.push(b);
-  await waitForManagedConfig(b.context, 'HK');
-  await waitForPolicy(b.context, 42);
+  const { b } = await setUp('HK');
 
   const page = await b.context.newPage();
   // The blocked model named in the URL: overlay naming rule and model; the vendor page itself loaded.
@@ -97,16 +103,7 @@ test('a model-level block covers the page while that model is in use, by URL and
 });
 
 test('the models script is not registered where no model rule targets the employee', async () => {
-  const vendor = await startServer(() => ({ body: APP }));
-  servers.push(vendor);
-  const key = await makeKey('compliance-2026');
-  const policyServer = await startPolicyServer(await signPolicy(modelPolicy(), [key]));
-  servers.push(policyServer);
-  writeManagedConfig({ office: 'NY', policyUrl: policyServer.url, trustedKeys: [key.publicJwk] });
-  const b = await launchBrowser({ vendorPort: vendor.port });
-  browsers.push(b);
-  await waitForManagedConfig(b.context, 'NY');
-  await waitForPolicy(b.context, 42);
+  const { b } = await setUp('NY');
   const registered = await b.sw.evaluate(() => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-models'] }));
   expect(registered).toEqual([]);
   const page = await b.context.newPage();
@@ -117,16 +114,7 @@ test('the models script is not registered where no model rule targets the employ
 });
 
 test('a blocked model that the URL names is also stopped on the network: API calls never reach the vendor', async () => {
-  const vendor = await startServer((_req, url) => (url.pathname.startsWith('/backend-api/') ? { body: '{"ok":true}', type: 'application/json' } : { body: APP }));
-  servers.push(vendor);
-  const key = await makeKey('compliance-2026');
-  const policyServer = await startPolicyServer(await signPolicy(modelPolicy(), [key]));
-  servers.push(policyServer);
-  writeManagedConfig({ office: 'HK', policyUrl: policyServer.url, trustedKeys: [key.publicJwk] });
-  const b = await launchBrowser({ vendorPort: vendor.port });
-  browsers.push(b);
-  await waitForManagedConfig(b.context, 'HK');
-  await waitForPolicy(b.context, 42);
+  const { b, vendor } = await setUp('HK', (_req, url) => (url.pathname.startsWith('/backend-api/') ? { body: '{"ok":true}', type: 'application/json' } : undefined));
 
   const page = await b.context.newPage();
   await page.goto('https://chatgpt.com/?model=gpt-4o');

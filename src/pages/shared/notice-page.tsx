@@ -9,7 +9,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Explanation, Status } from '../../core/messages.ts';
 import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from './i18n.ts';
 import { ext, packageUrl, sendRequest, uiLanguages, extensionVersion } from './ext.ts';
-import { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, shardKey, shardOf, snapshotHost, type NoticeSnapshotMeta, type NoticeSnapshotShard } from '../../core/notice-snapshot.ts';
+import { hostOfUrl } from '../../core/hosts.ts';
+import { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, shardKey, shardOf, type NoticeSnapshotMeta, type NoticeSnapshotShard } from '../../core/notice-snapshot.ts';
 import { describePolicyState, noPolicyCauses, pickLocalized, policyContact, type Tone } from './status-text.ts';
 import { displayHost, explainedUrl } from './url.ts';
 import { Bar, Callout, Contact, Facts, ShieldMark, SLOT, ToolList, withSlot, type Fact } from './ui.tsx';
@@ -350,7 +351,7 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
 /** The notice as the worker's last snapshot gives it for `url` (src/core/notice-snapshot.ts), or null. */
 async function readSnapshot(url: string): Promise<{ explanation: Explanation; status: Status } | null> {
   try {
-    const host = snapshotHost(url);
+    const host = hostOfUrl(url);
     const storage = ext().storage.local;
     const meta = host ? ((await storage.get(NOTICE_SNAPSHOT_KEY))[NOTICE_SNAPSHOT_KEY] as NoticeSnapshotMeta | undefined) : undefined;
     if (!host || meta?.v !== 3 || !meta.status) return null;
