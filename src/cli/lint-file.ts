@@ -25,9 +25,10 @@ export function lintFile(path: string, now: number): LintedFile {
   return { bytes, value: parsed.value, issues: lintPolicy(parsed.value, now) };
 }
 
-/** One issue as one grep-friendly line: `FILE: error $.rules[0].tools[0]: message`. */
+/** One issue as one grep-friendly line: `FILE: error $.rules[0].tools[0] (rule "HK-CLAUDE"): message`. */
 export function formatIssue(file: string, issue: LintIssue): string {
-  return `${file}: ${issue.severity} ${issue.path}: ${issue.message}`;
+  const rule = issue.rule === undefined ? '' : ` (rule ${JSON.stringify(issue.rule)})`;
+  return `${file}: ${issue.severity} ${issue.path}${rule}: ${issue.message}`;
 }
 
 /** "2 errors, 1 warning". */

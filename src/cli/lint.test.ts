@@ -19,7 +19,7 @@ describe('lint', { timeout: SUBPROCESS_TIMEOUT }, () => {
     writeFileSync(file, JSON.stringify({ ...base, rules: [...base.rules, { id: 'X', tools: ['claude'], action: 'deny' }] }));
     const r = await runCli(['lint', file, '--at', '2026-12-01T00:00:00Z']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`${file}: error $.rules[${base.rules.length}].action:`);
+    expect(r.stdout).toContain(`${file}: error $.rules[${base.rules.length}].action (rule "X"):`);
   });
 
   it('--json prints the issues as an array', async () => {

@@ -7,7 +7,10 @@
  */
 import { CATALOGUE } from './catalogue.ts';
 import { ruleTargets, type Subject, type Targeting } from './decide.ts';
+import { isObj, own, readRule, str, strings, TARGET_FIELDS, type Add, type Key, type LintIssue, type Obj, type RuleView, ruleName } from './lint-read.ts';
+import { checkMistakes } from './lint-mistakes.ts';
 import { normalizeHost } from './hosts.ts';
+import { didYouMean, nearestMatch } from './near-match.ts';
 import tenantHeaderDocs from './tenant-headers.json' with { type: 'json' };
 import {
   DataControlsSchema,
@@ -22,36 +25,7 @@ import {
   formatJsonPath,
 } from './policy-schema.ts';
 
-export interface LintIssue {
-  severity: 'error' | 'warning';
-  /** JSON path such as `$.rules[2].tools[0]` */
-  path: string;
-  message: string;
-}
-
-type Obj = Record<string, unknown>;
-type Key = string | number;
-
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
-/** The strings of an array, or undefined when it is not an array (the schema reports that). */
-const strings = (x: unknown): string[] | undefined => (Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : undefined);
-const own = (o: Obj, k: string): boolean => Object.hasOwn(o, k);
-
-const TARGET_FIELDS = ['offices', 'jurisdictions', 'regions', 'groups', 'exceptOffices', 'exceptJurisdictions', 'exceptRegions', 'exceptGroups'] as const;
-
-/** The parts of a rule the checks need, read without trusting the document's types. */
-interface RuleView {
-  index: number;
-  id: string | undefined;
-  tools: string[];
-  action: string | undefined;
-  targeting: Targeting;
-  from: number | undefined;
-  until: number | undefined;
-  hasModels: boolean;
-  raw: Obj;
-}
+export type { LintIssue } from './lint-read.ts';
 
 /** Schema and semantic problems of a parsed (not yet validated) policy document. Never throws. */
 export function lintPolicy(input: unknown, now: number = Date.now()): LintIssue[] {
@@ -75,6 +49,7 @@ function lint(input: unknown, now: number): LintIssue[] {
   const offices = isObj(input.offices) ? input.offices : {};
   const policyTools = isObj(input.tools) ? input.tools : {};
   const knownTool = (id: string) => own(policyTools, id) || own(CATALOGUE, id);
+  const toolIds = [...Object.keys(policyTools), ...Object.keys(CATALOGUE)];
   const rules = Array.isArray(input.rules) ? input.rules.map(readRule) : [];
 
   checkDates(input, now, add);
@@ -90,11 +65,11 @@ function lint(input: unknown, now: number): LintIssue[] {
       else add('error', ['rules', r.index, 'id'], `duplicate rule id "${r.id}" (first used at ${formatJsonPath(['rules', first, 'id'])}); audit events and notices name rules by id`);
     }
     strings(r.raw.tools)?.forEach((t, k) => {
-      if (!knownTool(t)) add('error', ['rules', r.index, 'tools', k], `unknown tool "${t}": not defined in $.tools nor in the built-in catalogue`);
+      if (!knownTool(t)) add('error', ['rules', r.index, 'tools', k], `unknown tool "${t}": not defined in $.tools nor in the built-in catalogue${didYouMean(t, toolIds)}`);
     });
     for (const field of ['offices', 'exceptOffices'] as const) {
       strings(r.raw[field])?.forEach((o, k) => {
-        if (!own(offices, o)) add('error', ['rules', r.index, field, k], `unknown office "${o}": not a key of $.offices`);
+        if (!own(offices, o)) add('error', ['rules', r.index, field, k], `unknown office "${o}": not a key of $.offices${didYouMean(o, Object.keys(offices)) || ` (${Object.keys(offices).join(', ')})`}`);
       });
     }
     for (const field of TARGET_FIELDS.slice(0, 4)) {
@@ -104,7 +79,7 @@ function lint(input: unknown, now: number): LintIssue[] {
     }
     const notice = isObj(r.raw.notice) ? r.raw.notice : undefined;
     strings(notice?.alternatives)?.forEach((t, k) => {
-      if (!knownTool(t)) add('error', ['rules', r.index, 'notice', 'alternatives', k], `unknown alternative tool "${t}": not defined in $.tools nor in the built-in catalogue`);
+      if (!knownTool(t)) add('error', ['rules', r.index, 'notice', 'alternatives', k], `unknown alternative tool "${t}": not defined in $.tools nor in the built-in catalogue${didYouMean(t, toolIds)}`);
     });
     if (r.from !== undefined && r.until !== undefined && r.from >= r.until) {
       add('error', ['rules', r.index, 'until'], `"until" (${String(r.raw.until)}) is not after "from" (${String(r.raw.from)}): the rule never applies`);
@@ -121,40 +96,22 @@ function lint(input: unknown, now: number): LintIssue[] {
 
   checkShadowing(rules, offices, add);
   checkAlternatives(rules, input, offices, knownTool, now, add);
+  checkMistakes({ doc: input, offices, policyTools, rules, now }, add);
 
   // A specific domain finding replaces the schema's generic message at the same path.
   const all = [
     ...schemaIssues.filter((i) => !domainPaths.has(i.path)).map((i): LintIssue => ({ severity: 'error', path: i.path, message: i.message })),
     ...issues,
   ];
-  return all;
+  return all.map((issue) => withRuleId(issue, rules));
 }
 
-function readRule(raw: unknown, index: number): RuleView {
-  const r = isObj(raw) ? raw : {};
-  const targeting: Targeting = {};
-  for (const f of TARGET_FIELDS) {
-    const list = strings(r[f]);
-    if (list) targeting[f] = list;
-  }
-  const time = (x: unknown) => {
-    const t = typeof x === 'string' ? Date.parse(x) : NaN;
-    return Number.isNaN(t) ? undefined : t;
-  };
-  return {
-    index,
-    id: str(r.id),
-    tools: strings(r.tools) ?? [],
-    action: str(r.action),
-    targeting,
-    from: time(r.from),
-    until: time(r.until),
-    hasModels: r.models !== undefined,
-    raw: r,
-  };
+/** Name the rule an issue is about by its id, not only by its index (ids are what people know). */
+function withRuleId(issue: LintIssue, rules: readonly RuleView[]): LintIssue {
+  const m = /^\$\.rules\[(\d+)\]/.exec(issue.path);
+  const id = m ? rules[Number(m[1])]?.id : undefined;
+  return id === undefined ? issue : { ...issue, rule: id };
 }
-
-type Add = (severity: LintIssue['severity'], keys: readonly Key[], message: string) => void;
 
 /** tool id → the tenant-restriction header names its vendor documents (src/core/tenant-headers.json). */
 export const DOCUMENTED_TENANT_HEADERS: ReadonlyMap<string, readonly string[]> = new Map(
@@ -190,20 +147,6 @@ const KNOWN_KEYS = {
   pattern: Object.keys(PatternSchema.entries),
 };
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
-}
-
 /**
  * Unknown properties are dropped by validation. A misspelt `exceptOffice` would silently widen a
  * rule to everyone, so a near-miss of a known name is an error; anything else a warning.
@@ -213,7 +156,7 @@ function checkUnknownKeys(doc: Obj, add: Add): void {
     if (!isObj(o)) return;
     for (const k of Object.keys(o)) {
       if (known.includes(k)) continue;
-      const near = known.find((n) => editDistance(k, n) <= Math.max(1, Math.min(3, Math.floor(n.length / 4))));
+      const near = nearestMatch(k, known, { abbreviations: false });
       if (near) add('error', [...keys, k], `unknown property "${k}" is ignored; did you mean "${near}"?`);
       else add('warning', [...keys, k], `unknown property "${k}" is ignored`);
     }
@@ -462,8 +405,7 @@ function checkShadowing(rules: readonly RuleView[], offices: Obj, add: Add): voi
       if (!later.tools.every((t) => earlier.tools.includes(t))) continue;
       if (!reach.every((s) => officePart(earlier.targeting, s))) continue;
       if (!groupsCovered(earlier.targeting, later.targeting)) continue;
-      const name = earlier.id !== undefined ? ` ("${earlier.id}")` : '';
-      add('error', ['rules', later.index], `unreachable rule: ${formatJsonPath(['rules', earlier.index])}${name} comes first and already decides every employee and tool it targets (the first matching rule wins)`);
+      add('error', ['rules', later.index], `unreachable ${ruleName(later)}: ${ruleName(earlier)} (${formatJsonPath(['rules', earlier.index])}) comes first and already decides every employee and tool it targets (the first matching rule wins)`);
       break;
     }
   }
