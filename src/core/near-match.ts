@@ -1,6 +1,6 @@
 /**
- * "Did you mean …?" for ids a person typed: tool ids, office codes, property names. A near miss
- * ("claud", "HKG") is far more often a typo than a new name, so messages offer the closest valid one.
+ * "Did you mean …?" for names a person typed: a misspelt field, office or tool code that would
+ * otherwise match nothing. Shared by the policy schema, lint, the CLI and the worker's configuration check.
  */
 
 /** Edit distance counting an adjacent transposition ("emae" for "emea") as one edit; case-insensitive. */
@@ -24,37 +24,31 @@ export function editDistance(a: string, b: string): number {
   return prev[y.length]!;
 }
 
-/** How far a typo may be from the name it meant: 1 edit for short names, up to 3 for long ones. */
-function tolerance(name: string): number {
-  return Math.max(1, Math.min(3, Math.floor(name.length / 4)));
-}
-
 /**
- * The valid name `value` most likely meant, or undefined: a case-insensitive equal, one the value
- * starts or ends with ("HKG" → "HK"), or the closest within a few edits.
+ * The known name that `typed` most likely meant: the same name in another case first ("hk" → "HK"),
+ * else the closest within a few edits ("exceptOffice" → "exceptOffices"), else one that starts or is
+ * contained in it ("HONGKONG" has no near name, "HKG" → "HK"). Undefined when nothing is close.
  */
-export function nearestMatch(value: string, candidates: Iterable<string>, opts: { abbreviations?: boolean } = {}): string | undefined {
-  const list = [...candidates];
-  const lower = value.toLowerCase();
-  const sameCase = list.find((c) => c.toLowerCase() === lower);
+export function suggestName(typed: string, known: Iterable<string>): string | undefined {
+  const names = [...known];
+  const lower = typed.toLowerCase();
+  const sameCase = names.find((n) => n.toLowerCase() === lower);
   if (sameCase !== undefined) return sameCase;
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of list) {
-    const d = editDistance(value, c);
-    if (d <= tolerance(c) && d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
+  let best: { name: string; distance: number } | undefined;
+  for (const n of names) {
+    const distance = editDistance(typed, n);
+    const allowed = Math.max(1, Math.min(3, Math.floor(n.length / 4)));
+    if (distance <= allowed && (!best || distance < best.distance)) best = { name: n, distance };
   }
-  if (best !== undefined || opts.abbreviations === false) return best;
-  // Abbreviations and expansions ("HKG" for "HK", "hongkong" for "HK" does not qualify).
-  return list.find((c) => c.length >= 2 && (lower.startsWith(c.toLowerCase()) || c.toLowerCase().startsWith(lower)) && Math.abs(c.length - value.length) <= 2);
+  if (best) return best.name;
+  // Short codes typed long ("HKG" for "HK", "LONDON" for "LDN" does not qualify): a known code of
+  // two or more characters that the typed one starts with.
+  return names.find((n) => n.length >= 2 && lower.startsWith(n.toLowerCase()));
 }
 
 /** `; did you mean "X"?`, or '' when nothing is near. */
-export function didYouMean(value: string, candidates: Iterable<string>): string {
-  const near = nearestMatch(value, candidates);
+export function didYouMean(typed: string, known: Iterable<string>): string {
+  const near = suggestName(typed, known);
   return near === undefined ? '' : `; did you mean "${near}"?`;
 }
 
