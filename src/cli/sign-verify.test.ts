@@ -146,4 +146,19 @@ describe('sign → verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no private part/);
   });
+
+  it('refuses a signed policy with a field the extension does not understand, naming field and path', async () => {
+    const { CompactSign, importJWK } = await import('jose');
+    const jwk = JSON.parse(readFileSync(p('ed-a.private.jwk'), 'utf8'));
+    const rules = structuredClone(basePolicy.rules) as Array<Record<string, unknown>>;
+    rules[1]!.exceptOffice = ['NY'];
+    const payload = new TextEncoder().encode(JSON.stringify({ ...basePolicy, rules }));
+    const jws = await new CompactSign(payload).setProtectedHeader({ alg: 'EdDSA', kid: 'ed-a', typ: 'ai-geofence-policy+jws' }).sign(await importJWK(jwk, 'EdDSA'));
+    writeFileSync(p('unknown-field.jws'), jws);
+    const r = await runCli(['verify', p('unknown-field.jws'), '--keys', writeTrusted('trusted-unknown.json', 'ed-a.public.jwk')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/refused \(invalid-policy\):.*\$\.rules\[1\]\.exceptOffice: unknown field "exceptOffice"; did you mean "exceptOffices"\?/);
+  });
 });
+

@@ -38,9 +38,10 @@ export function checkMistakes(ctx: MistakeContext, add: Add): void {
 const JURISDICTION_FIELDS = ['jurisdictions', 'exceptJurisdictions'] as const;
 const REGION_FIELDS = ['regions', 'exceptRegions'] as const;
 
-function countryCodeProblem(code: string): string {
+/** `"HKG" is not an ISO 3166-1 alpha-2 country code, so <effect>; did you mean "HK"?` */
+function countryCodeProblem(code: string, effect: string): string {
   const hint = suggestCountryCode(code);
-  return `"${code}" is not an ISO 3166-1 alpha-2 country code${hint ? `; did you mean "${hint}"?` : ' (two capital letters, e.g. "HK", "GB", "US")'}`;
+  return `"${code}" is not an ISO 3166-1 alpha-2 country code, so ${effect}${hint ? `; did you mean "${hint}"?` : ' (codes are two capital letters, e.g. "HK", "GB", "US")'}`;
 }
 
 /** Jurisdictions are compared as ISO codes: "HKG" or "UK" matches no office, ever. */
@@ -48,7 +49,7 @@ function checkCountryCodes({ offices, rules }: MistakeContext, add: Add): void {
   for (const [code, o] of Object.entries(offices)) {
     const j = isObj(o) ? str(o.jurisdiction) : undefined;
     if (j !== undefined && !isIsoCountryCode(j)) {
-      add('error', ['offices', code, 'jurisdiction'], `${countryCodeProblem(j)}: rules that target or except jurisdictions would misjudge office "${code}"`);
+      add('error', ['offices', code, 'jurisdiction'], countryCodeProblem(j, `rules that target or except jurisdictions misjudge office "${code}"`));
     }
   }
   for (const r of rules) {
@@ -56,7 +57,7 @@ function checkCountryCodes({ offices, rules }: MistakeContext, add: Add): void {
       strings(r.raw[field])?.forEach((j, k) => {
         if (isIsoCountryCode(j)) return;
         const effect = field === 'jurisdictions' ? 'it selects no office' : 'it excepts no office, so the rule applies there too';
-        add('error', ['rules', r.index, field, k], `${countryCodeProblem(j)}: ${effect}`);
+        add('error', ['rules', r.index, field, k], countryCodeProblem(j, effect));
       });
     }
   }
@@ -140,8 +141,9 @@ function checkReachesNoOffice({ offices, rules }: MistakeContext, add: Add): voi
   const subjects = subjectsOf(offices);
   if (subjects.length === 0) return;
   for (const r of rules) {
-    // An unknown office is already an error of its own; do not pile a second finding on it.
+    // An unknown office or a bad country code is already a finding of its own; do not pile a second on it.
     if ((r.targeting.offices ?? []).some((o) => !own(offices, o))) continue;
+    if ((r.targeting.jurisdictions ?? []).some((j) => !isIsoCountryCode(j))) continue;
     const t = { ...r.targeting, groups: undefined, exceptGroups: undefined };
     if (subjects.some((s) => ruleTargets(t, s))) {
       const groups = r.targeting.groups;

@@ -315,8 +315,8 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     doc.rules[1].exceptJurisdictions = ['USA'];
     doc.offices.LDN.jurisdiction = 'UK';
     const issues = lint(doc);
-    expect(only(issues, '$.rules[0].jurisdictions[0]')).toMatchObject({ severity: 'error', rule: 'HK-CLAUDE', message: expect.stringMatching(/"HKG" is not an ISO 3166-1 alpha-2 country code; did you mean "HK"\?.*selects no office/) });
-    expect(only(issues, '$.rules[1].exceptJurisdictions[0]')).toMatchObject({ severity: 'error', rule: 'NON-US-CLAUDE', message: expect.stringMatching(/"USA".*did you mean "US"\?.*applies there too/) });
+    expect(only(issues, '$.rules[0].jurisdictions[0]')).toMatchObject({ severity: 'error', rule: 'HK-CLAUDE', message: expect.stringMatching(/"HKG" is not an ISO 3166-1 alpha-2 country code, so it selects no office; did you mean "HK"\?/) });
+    expect(only(issues, '$.rules[1].exceptJurisdictions[0]')).toMatchObject({ severity: 'error', rule: 'NON-US-CLAUDE', message: expect.stringMatching(/"USA".*applies there too; did you mean "US"\?/) });
     expect(only(issues, '$.offices.LDN.jurisdiction')).toMatchObject({ severity: 'error', message: expect.stringContaining('did you mean "GB"?') });
   });
 

@@ -1,4 +1,4 @@
-/** `lint POLICY.json`: schema and semantic problems, each with its JSON path. */
+/** `lint POLICY.json|.jws`: schema and semantic problems, each with its JSON path and rule id. */
 import { flag, optionalInstant } from '../args.ts';
 import type { Command } from '../command.ts';
 import { usageError } from '../errors.ts';
@@ -7,16 +7,21 @@ import { countSummary, formatIssue, lintFile } from '../lint-file.ts';
 export const lint: Command = {
   name: 'lint',
   summary: 'check a policy for schema and semantic errors',
-  help: `Usage: ai-geofence lint POLICY.json [--at ISO] [--json]
+  help: `Usage: ai-geofence lint POLICY.json|POLICY.jws [--at ISO] [--json]
 
-Checks an unsigned policy: the schema (Contract 2) and semantic problems such as a rule naming an
-unknown tool, a rule that can never match, or an alternative that is itself blocked. Each problem is
-printed with its JSON path, e.g.
-  policy.json: error $.rules[2].tools[0]: unknown tool "claud"
+Checks a policy: the schema (a field the extension does not know is an error) and semantic
+problems such as a rule naming an unknown tool, office or model, a jurisdiction that is not an
+ISO 3166-1 alpha-2 code, a region no office has, a rule that can never match, an alternative that
+is itself blocked, two tools claiming one URL, a notice translated only in part, catalogue domains
+dropped by "replaceCatalogue". Each problem is printed with its JSON path and, for a rule, its id:
+  policy.json: error $.rules[2].tools[0] (rule "HK-CLAUDE"): unknown tool "claud"; did you mean "claude"?
+A signed policy (JWS) is taken apart and its payload linted; its signatures are not checked
+(use "verify" for that).
 
 Flags:
   --at ISO   lint as of this instant instead of now (expiry and rule windows)
-  --json     print the issues as a JSON array of {"severity","path","message"}
+  --json     print the issues as a JSON array of {"severity","path","message","rule"?}
+             ("rule": the id of the rule the issue is about, when it is under $.rules[N])
 
 Exit codes: 0 no errors (warnings allowed), 1 errors found or the file cannot be read, 2 usage error.`,
   flags: { at: { type: 'string' }, json: { type: 'boolean' } },
@@ -24,7 +29,9 @@ Exit codes: 0 no errors (warnings allowed), 1 errors found or the file cannot be
   async run(args, io) {
     if (args.positionals.length !== 1) throw usageError('"lint" needs exactly one POLICY.json (see: ai-geofence lint --help)');
     const file = args.positionals[0]!;
-    const { issues } = lintFile(file, optionalInstant(args, 'at', Date.now()));
+    const { issues, signed } = lintFile(file, optionalInstant(args, 'at', Date.now()));
+    // Linting a signed file is useful (what exactly was published?), but it proves nothing about who signed it.
+    if (signed) io.err(`note: ${file} is a signed policy (JWS): linting its payload; the signatures were NOT checked (run: ai-geofence verify ${file} --keys TRUSTED.json)`);
     const hasErrors = issues.some((i) => i.severity === 'error');
     if (flag(args, 'json')) {
       io.out(JSON.stringify(issues, null, 2));
