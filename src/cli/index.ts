@@ -5,8 +5,10 @@
 import { parseFlags } from './args.ts';
 import type { Command } from './command.ts';
 import { auditVerify } from './commands/audit-verify.ts';
+import { cosign } from './commands/cosign.ts';
 import { coverage } from './commands/coverage.ts';
 import { deployConfig } from './commands/deploy-config.ts';
+import { diff } from './commands/diff.ts';
 import { discovered } from './commands/discovered.ts';
 import { explain } from './commands/explain.ts';
 import { keygen } from './commands/keygen.ts';
@@ -18,7 +20,7 @@ import { CliError, usageError } from './errors.ts';
 import { PROCESS_IO, type Io } from './io.ts';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [keygen, lint, sign, verify, explain, deployConfig, signException, auditVerify, coverage, discovered];
+export const COMMANDS: readonly Command[] = [keygen, lint, sign, cosign, verify, explain, diff, deployConfig, signException, auditVerify, coverage, discovered];
 
 /** The top-level help. */
 export function usage(): string {
