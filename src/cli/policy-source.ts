@@ -55,15 +55,15 @@ export interface PolicyVersion {
 /**
  * Read one policy version, .json or .jws. A JWS is verified when `trustedKeys` is given, and only
  * taken apart otherwise (the caller says so). Dates are not judged: an old version may well have
- * expired. Every failure is bad input: exit 2.
+ * expired. Every failure is bad input: a CliError with `exitCode`.
  */
-export async function readPolicyVersion(path: string, trustedKeys: PublicJwk[] | undefined, threshold: number): Promise<PolicyVersion> {
-  const bad = (message: string) => new CliError(`${path}: ${message}`, 2);
+export async function readPolicyVersion(path: string, trustedKeys: PublicJwk[] | undefined, threshold: number, exitCode: 1 | 2 = 2): Promise<PolicyVersion> {
+  const bad = (message: string) => new CliError(`${path}: ${message}`, exitCode);
   let text: string;
   try {
     text = readText(path, 'policy');
   } catch (e) {
-    throw new CliError((e as Error).message, 2);
+    throw new CliError((e as Error).message, exitCode);
   }
   const parsed = parseStrictJson(text);
   let payloadText: string;
