@@ -159,6 +159,8 @@ describe('sign → verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/refused \(invalid-policy\):.*\$\.rules\[1\]\.exceptOffice: unknown field "exceptOffice"; did you mean "exceptOffices"\?/);
+    // One line per problem, as lint prints it, with the rule's id.
+    expect(r.stderr).toContain(`${p('unknown-field.jws')}: error $.rules[1].exceptOffice (rule "${String(rules[1]!.id)}"): unknown field "exceptOffice"`);
   });
 });
 

@@ -66,3 +66,12 @@ export function readRule(raw: unknown, index: number): RuleView {
 export function ruleName(r: Pick<RuleView, 'id' | 'index'>): string {
   return r.id !== undefined ? `rule "${r.id}"` : `the rule at $.rules[${r.index}]`;
 }
+
+/** The id of the rule a JSON path such as `$.rules[3].tools[0]` points into, if it has one. */
+export function ruleIdAt(path: string, rules: unknown): string | undefined {
+  const m = /^\$\.rules\[(\d+)\]/.exec(path);
+  if (!m || !Array.isArray(rules)) return undefined;
+  const rule: unknown = rules[Number(m[1])];
+  return isObj(rule) ? str(rule.id) : undefined;
+}
+

@@ -7,7 +7,7 @@
  */
 import { CATALOGUE } from './catalogue.ts';
 import { ruleTargets, type Subject, type Targeting } from './decide.ts';
-import { isObj, own, readRule, str, strings, TARGET_FIELDS, type Add, type Key, type LintIssue, type Obj, type RuleView, ruleName } from './lint-read.ts';
+import { isObj, own, readRule, str, strings, TARGET_FIELDS, type Add, type Key, type LintIssue, type Obj, type RuleView, ruleIdAt, ruleName } from './lint-read.ts';
 import { checkMistakes } from './lint-mistakes.ts';
 import { normalizeHost } from './hosts.ts';
 import { didYouMean } from './near-match.ts';
@@ -91,13 +91,12 @@ function lint(input: unknown, now: number): LintIssue[] {
     ...schemaIssues.filter((i) => !domainPaths.has(i.path)).map((i): LintIssue => ({ severity: 'error', path: i.path, message: i.message })),
     ...issues,
   ];
-  return all.map((issue) => withRuleId(issue, rules));
+  return all.map((issue) => withRuleId(issue, input.rules));
 }
 
 /** Name the rule an issue is about by its id, not only by its index (ids are what people know). */
-function withRuleId(issue: LintIssue, rules: readonly RuleView[]): LintIssue {
-  const m = /^\$\.rules\[(\d+)\]/.exec(issue.path);
-  const id = m ? rules[Number(m[1])]?.id : undefined;
+function withRuleId(issue: LintIssue, rules: unknown): LintIssue {
+  const id = ruleIdAt(issue.path, rules);
   return id === undefined ? issue : { ...issue, rule: id };
 }
 

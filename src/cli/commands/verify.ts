@@ -1,10 +1,12 @@
 /** `verify POLICY.jws --keys TRUSTED.json`: the extension's own checks, run from the command line. */
-import type { Policy } from '../../core/policy-schema.ts';
-import { checkFreshness, verifyPolicy } from '../../core/verify.ts';
+import { ruleIdAt } from '../../core/lint-read.ts';
+import { parsePolicy, type Policy } from '../../core/policy-schema.ts';
+import { checkFreshness, decodeSignedJson, parseJwsUnverified, verifyPolicy } from '../../core/verify.ts';
 import { optionalInstant, optionalInt, requiredString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';
 import { readText, readTrustedKeys } from '../files.ts';
+import { formatIssue } from '../lint-file.ts';
 
 export const verify: Command = {
   name: 'verify',
@@ -36,8 +38,13 @@ Exit codes: 0 valid, 1 refused (the reason is printed on stderr), 2 usage error.
     const trustedKeys = readTrustedKeys(keysPath, io.err);
     if (threshold > trustedKeys.length) throw new CliError(`--threshold ${threshold} exceeds the ${trustedKeys.length} trusted key(s); no policy could ever pass`);
 
-    const result = await verifyPolicy(readText(file, 'signed policy'), { trustedKeys, threshold, now });
-    if (!result.ok) throw new CliError(`${file}: refused (${result.code}): ${result.message}`);
+    const text = readText(file, 'signed policy');
+    const result = await verifyPolicy(text, { trustedKeys, threshold, now });
+    if (!result.ok) {
+      // The signatures held but the payload is not a policy browsers accept: name every problem, one per line.
+      if (result.code === 'invalid-policy') for (const line of schemaErrors(file, text)) io.err(line);
+      throw new CliError(`${file}: refused (${result.code}): ${result.message}`);
+    }
     if (minSerial !== undefined) {
       // Same rule as the extension, with the minimum standing in for the policy in force; an equal
       // serial passes here because we have no payload to compare it with.
@@ -64,3 +71,18 @@ function summarize(file: string, p: Policy, signers: string[], hash: string, now
     `  sha256:   ${hash}`,
   ].join('\n');
 }
+
+/** The payload's schema errors as lint prints them (JSON path and rule id); read after the signatures verified. */
+function schemaErrors(file: string, text: string): string[] {
+  const jws = parseJwsUnverified(text);
+  const payload = jws.ok ? decodeSignedJson(jws.jws.payload) : null;
+  if (!payload?.ok) return [];
+  const parsed = parsePolicy(payload.value);
+  if (parsed.ok) return [];
+  const rules = (payload.value as { rules?: unknown }).rules;
+  return parsed.issues.map((issue) => {
+    const rule = ruleIdAt(issue.path, rules);
+    return formatIssue(file, { severity: 'error', path: issue.path, message: issue.message, ...(rule === undefined ? {} : { rule }) });
+  });
+}
+
