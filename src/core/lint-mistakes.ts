@@ -33,6 +33,7 @@ export function checkMistakes(ctx: MistakeContext, add: Add): void {
   checkOverlappingTools(ctx, add);
   checkWindowsAfterExpiry(ctx, add);
   checkSelfAlternatives(ctx, add);
+  checkEffectiveDates(ctx, add);
 }
 
 const JURISDICTION_FIELDS = ['jurisdictions', 'exceptJurisdictions'] as const;
@@ -177,12 +178,20 @@ function checkGroupSpellings({ rules }: MistakeContext, add: Add): void {
   }
 }
 
-/** The model ids a tool defines: the policy's definition, or else the catalogue's. */
-function toolModels(id: string, policyTools: Obj): string[] | undefined {
+/** The models a tool defines (id → definition): the policy's definition, or else the catalogue's. */
+function toolModels(id: string, policyTools: Obj): Obj | undefined {
   const t = own(policyTools, id) ? policyTools[id] : undefined;
-  if (isObj(t) && isObj(t.models)) return Object.keys(t.models);
+  if (isObj(t) && isObj(t.models)) return t.models;
   const c = own(CATALOGUE, id) ? CATALOGUE[id] : undefined;
-  return c?.models ? Object.keys(c.models) : undefined;
+  return c?.models as Obj | undefined;
+}
+
+/** True when a model definition gives the page something to recognise it by (see model-match.ts). */
+function recognisable(def: unknown): boolean {
+  const m = isObj(def) && isObj(def.match) ? def.match : undefined;
+  if (!m) return false;
+  const some = (x: unknown) => (strings(x) ?? []).some((s) => s !== '');
+  return (isObj(m.query) && Object.keys(m.query).length > 0) || some(m.pathPrefixes) || some(m.text);
 }
 
 /** A model no tool of the rule defines is never recognised, so the rule never applies. */
@@ -195,12 +204,23 @@ function checkModels({ rules, policyTools }: MistakeContext, add: Add): void {
       continue;
     }
     const defined = new Map<string, string[]>();
-    for (const t of r.tools) if (own(policyTools, t) || own(CATALOGUE, t)) defined.set(t, toolModels(t, policyTools) ?? []);
-    if (defined.size === 0) continue; // unknown tools are reported on their own
+    const definitions = new Map<string, unknown[]>();
+    for (const t of r.tools) {
+      if (!own(policyTools, t) && !own(CATALOGUE, t)) continue; // unknown tools are reported on their own
+      const models = toolModels(t, policyTools) ?? {};
+      defined.set(t, Object.keys(models));
+      for (const [m, def] of Object.entries(models)) definitions.set(m, [...(definitions.get(m) ?? []), def]);
+    }
+    if (defined.size === 0) continue;
     const all = [...new Set([...defined.values()].flat())];
     models.forEach((m, k) => {
-      if (all.includes(m)) return;
       const keys = ['rules', r.index, 'models', k];
+      if (all.includes(m)) {
+        if (!definitions.get(m)!.some(recognisable)) {
+          add('error', keys, `model "${m}" has no "match" (query, pathPrefixes or text) in its tool's definition, so it is never recognised and ${ruleName(r)} never applies to it`);
+        }
+        return;
+      }
       if (all.length === 0) {
         add('error', keys, `model "${m}": ${[...defined.keys()].map((t) => `"${t}"`).join(', ')} define${defined.size === 1 ? 's' : ''} no models, so this model is never recognised and ${ruleName(r)} never applies; add "models" to the tool with how to recognise each`);
         return;
@@ -335,6 +355,25 @@ function checkWindowsAfterExpiry({ doc, rules }: MistakeContext, add: Add): void
   for (const r of rules) {
     if (r.from !== undefined && r.from >= expires) {
       add('warning', ['rules', r.index, 'from'], `${ruleName(r)} starts at ${String(r.raw.from)}, after the policy expires (${String(doc.expires)}): it never applies under this policy`);
+    }
+  }
+}
+
+/**
+ * A notice "effective" in the future on a rule without a matching `from`: the author expects the
+ * rule to start then, but it applies as soon as the policy is published (or starts elsewhen).
+ */
+function checkEffectiveDates({ rules, now }: MistakeContext, add: Add): void {
+  const DAY = 86_400_000;
+  for (const r of rules) {
+    const notice = isObj(r.raw.notice) ? r.raw.notice : undefined;
+    const effective = typeof notice?.effective === 'string' ? Date.parse(notice.effective) : NaN;
+    if (Number.isNaN(effective) || effective <= now) continue;
+    const keys = ['rules', r.index, 'notice', 'effective'];
+    if (r.from === undefined) {
+      add('warning', keys, `the notice says effective ${String(notice!.effective)}, but ${ruleName(r)} has no "from": it applies as soon as the policy is published; add "from" to start it then`);
+    } else if (Math.abs(r.from - effective) >= DAY) {
+      add('warning', keys, `the notice says effective ${String(notice!.effective)}, but ${ruleName(r)} starts at ${String(r.raw.from)} ("from")`);
     }
   }
 }

@@ -444,4 +444,28 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     expect(only(issues, '$.rules[0].offices[0]').message).toContain('did you mean "HK"?');
     expect(only(issues, '$.rules[1].exceptOffices[0]').message).toContain('(HK, NY, LDN)');
   });
+
+  it('a model its tool defines without anything to recognise it by', () => {
+    const doc = base();
+    doc.tools.claude = { name: 'Claude', domains: ['claude.ai'], models: { mythos: { name: 'Mythos' }, opus: { name: 'Opus', match: { text: [''] } }, sonnet: { name: 'Sonnet', match: { query: { model: 'sonnet' } } } } };
+    doc.rules.push({ id: 'MODELS', tools: ['claude'], models: ['mythos', 'opus', 'sonnet'], action: 'block' });
+    const issues = lint(doc);
+    expect(only(issues, '$.rules[2].models[0]')).toMatchObject({ severity: 'error', message: expect.stringMatching(/model "mythos" has no "match".*never recognised/) });
+    expect(only(issues, '$.rules[2].models[1]').message).toMatch(/"opus" has no "match"/);
+    expect(at(issues, '$.rules[2].models[2]')).toEqual([]);
+  });
+
+  it('a notice effective in the future on a rule that starts now, or at another day', () => {
+    const doc = base();
+    doc.rules[0].notice.effective = '2026-12-10';
+    expect(only(lint(doc), '$.rules[0].notice.effective')).toMatchObject({ severity: 'warning', rule: 'HK-CLAUDE', message: expect.stringMatching(/no "from": it applies as soon as the policy is published/) });
+    doc.rules[0].from = '2026-12-09T16:00:00Z'; // Monday 00:00 in Hong Kong: the same day
+    expect(at(lint(doc), '$.rules[0].notice.effective')).toEqual([]);
+    doc.rules[0].from = '2026-12-15T00:00:00Z';
+    expect(only(lint(doc), '$.rules[0].notice.effective').message).toMatch(/starts at 2026-12-15T00:00:00Z/);
+    doc.rules[0].notice.effective = '2026-11-01'; // in the past: a record of when it began
+    delete doc.rules[0].from;
+    expect(at(lint(doc), '$.rules[0].notice.effective')).toEqual([]);
+  });
 });
+
