@@ -295,8 +295,8 @@ interface ToolClaim {
   fromPolicy: boolean;
   /** Normalised path prefixes, or null for the whole host. */
   prefixes: string[] | null;
-  /** Index of the domain in the policy tool's `domains`, for the JSON path. */
-  index: number;
+  /** Where to report it: the domain in the policy tool's `domains`, or the tool when the domain is the catalogue's. */
+  keys: Array<string | number>;
 }
 
 /** Where two claims on one host overlap: `null` when they do not, else a human description. */
@@ -319,19 +319,26 @@ function pathOverlap(a: ToolClaim, b: ToolClaim): string | null {
  */
 function checkOverlappingTools({ policyTools }: MistakeContext, add: Add): void {
   const byHost = new Map<string, ToolClaim[]>();
-  const claim = (id: string, domains: readonly unknown[], paths: unknown, fromPolicy: boolean) => {
+  const claim = (id: string, domains: readonly unknown[], paths: unknown, fromPolicy: boolean, keysOf: (index: number) => ToolClaim['keys']) => {
     const list = strings(paths);
     const prefixes = list && list.length > 0 ? normalizePrefixes(list) : null;
     domains.forEach((d, index) => {
       const host = typeof d === 'string' ? normalizeHost(d) : '';
       if (!host) return;
       const claims = byHost.get(host) ?? [];
-      if (!claims.some((c) => c.id === id)) claims.push({ id, fromPolicy, prefixes, index });
+      if (!claims.some((c) => c.id === id)) claims.push({ id, fromPolicy, prefixes, keys: keysOf(index) });
       byHost.set(host, claims);
     });
   };
-  for (const [id, t] of Object.entries(policyTools)) if (isObj(t) && Array.isArray(t.domains)) claim(id, t.domains, t.paths, true);
-  for (const [id, t] of Object.entries(CATALOGUE)) if (!own(policyTools, id)) claim(id, t.domains, t.paths, false);
+  for (const [id, t] of Object.entries(policyTools)) {
+    if (!isObj(t) || !Array.isArray(t.domains)) continue;
+    const entry = own(CATALOGUE, id) ? CATALOGUE[id] : undefined;
+    // A policy tool keeps its catalogue entry's domains unless it replaces them, and its paths unless it sets its own.
+    const paths = t.paths ?? entry?.paths;
+    claim(id, t.domains, paths, true, (index) => ['tools', id, 'domains', index]);
+    if (entry && t.replaceCatalogue !== true) claim(id, entry.domains, paths, true, () => ['tools', id]);
+  }
+  for (const [id, t] of Object.entries(CATALOGUE)) if (!own(policyTools, id)) claim(id, t.domains, t.paths, false, () => ['tools', id]);
   for (const [host, claims] of byHost) {
     for (let i = 0; i < claims.length; i++) {
       for (let j = i + 1; j < claims.length; j++) {
@@ -342,7 +349,7 @@ function checkOverlappingTools({ policyTools }: MistakeContext, add: Add): void 
         // Report it on a policy tool's domain: that is the line the author can change.
         const at = b.fromPolicy ? b : a;
         const other = at === b ? a : b;
-        add('warning', ['tools', at.id, 'domains', at.index], `tools "${a.id}" and "${b.id}" both claim ${host} (${where})${other.fromPolicy ? '' : ` ("${other.id}" is a catalogue tool)`}: a URL there belongs to both, and the first rule that targets either decides for both; give one tool other paths or merge them`);
+        add('warning', at.keys, `tools "${a.id}" and "${b.id}" both claim ${host} (${where})${other.fromPolicy ? '' : ` ("${other.id}" is a catalogue tool)`}: a URL there belongs to both, and the first rule that targets either decides for both; give one tool other paths or merge them`);
       }
     }
   }

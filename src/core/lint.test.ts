@@ -403,9 +403,14 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     expect(only(issues, '$.tools.hfchat.domains[0]').message).toMatch(/"hfchat" and "huggingchat" both claim huggingface\.co \(paths \/chat\/x\).*catalogue tool/);
   });
 
-  it('a policy tool overriding a catalogue id is one tool, not an overlap', () => {
+  it('a policy tool overriding a catalogue id is one tool, not an overlap, and keeps the catalogue domains', () => {
     const doc = base();
     doc.tools.claude = { name: 'Claude', domains: ['claude.ai'] };
+    expect(lint(doc).filter((i) => /both claim/.test(i.message))).toEqual([]);
+    // claude.com is still Claude's (the catalogue's domains are added), so a second tool there overlaps.
+    doc.tools['claude-web'] = { name: 'Claude web', domains: ['claude.com'] };
+    expect(only(lint(doc), '$.tools["claude-web"].domains[0]').message).toMatch(/"claude" and "claude-web" both claim claude\.com \(every path\)/);
+    doc.tools.claude.replaceCatalogue = true;
     expect(lint(doc).filter((i) => /both claim/.test(i.message))).toEqual([]);
   });
 
