@@ -317,7 +317,11 @@ function pathOverlap(a: ToolClaim, b: ToolClaim): string | null {
  * Two tools claiming one URL: whichever rule comes first for either decides, which is rarely what
  * the author of the second tool expected. Pairs of catalogue tools are the catalogue's business.
  */
-function checkOverlappingTools({ policyTools }: MistakeContext, add: Add): void {
+function checkOverlappingTools({ policyTools, rules }: MistakeContext, add: Add): void {
+  const rulesFor = (a: string, b: string) => {
+    const naming = rules.filter((r) => r.tools.includes(a) || r.tools.includes(b)).map((r) => ruleName(r));
+    return naming.length ? `; rules that decide there, first match wins: ${naming.join(', ')}` : '';
+  };
   const byHost = new Map<string, ToolClaim[]>();
   const claim = (id: string, domains: readonly unknown[], paths: unknown, fromPolicy: boolean, keysOf: (index: number) => ToolClaim['keys']) => {
     const list = strings(paths);
@@ -349,7 +353,7 @@ function checkOverlappingTools({ policyTools }: MistakeContext, add: Add): void 
         // Report it on a policy tool's domain: that is the line the author can change.
         const at = b.fromPolicy ? b : a;
         const other = at === b ? a : b;
-        add('warning', at.keys, `tools "${a.id}" and "${b.id}" both claim ${host} (${where})${other.fromPolicy ? '' : ` ("${other.id}" is a catalogue tool)`}: a URL there belongs to both, and the first rule that targets either decides for both; give one tool other paths or merge them`);
+        add('warning', at.keys, `tools "${a.id}" and "${b.id}" both claim ${host} (${where})${other.fromPolicy ? '' : ` ("${other.id}" is a catalogue tool)`}: a URL there belongs to both, and the first rule that targets either decides for both${rulesFor(a.id, b.id)}; give one tool other paths or merge them`);
       }
     }
   }

@@ -401,6 +401,8 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     expect(only(issues, '$.tools.m365.domains[1]')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/tools "m365chat" and "m365" both claim microsoft365\.com \(paths \/chat\)/) });
     expect(at(issues, '$.tools.hf.domains[0]')).toEqual([]); // /spaces and /chat do not overlap
     expect(only(issues, '$.tools.hfchat.domains[0]').message).toMatch(/"hfchat" and "huggingchat" both claim huggingface\.co \(paths \/chat\/x\).*catalogue tool/);
+    doc.rules.push({ id: 'NO-COPILOT-HK', tools: ['m365'], offices: ['HK'], action: 'block' });
+    expect(only(lint(doc), '$.tools.m365.domains[1]').message).toMatch(/rules that decide there, first match wins: rule "NO-COPILOT-HK"/);
   });
 
   it('a policy tool overriding a catalogue id is one tool, not an overlap, and keeps the catalogue domains', () => {
