@@ -267,7 +267,7 @@ describe('content scripts', () => {
     served = [{ status: 200, body: await sign(policyDoc(42, WARN_CLAUDE)) }];
     const e = await load();
     await e.refreshPolicy('first');
-    expect(fake.contentScripts).toEqual([expect.objectContaining({ id: 'ai-geofence-content', matches: ['*://claude.ai/*', '*://*.claude.ai/*'], allFrames: true })]);
+    expect(fake.contentScripts).toEqual([expect.objectContaining({ id: 'ai-geofence-content', matches: ['*://anthropic.com/*', '*://*.anthropic.com/*', '*://claude.ai/*', '*://*.claude.ai/*', '*://claude.com/*', '*://*.claude.com/*'], allFrames: true })]);
   });
 
   it('injects on demand instead of registering thousands of patterns, and only into monitored or warned tools', async () => {

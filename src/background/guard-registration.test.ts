@@ -100,7 +100,7 @@ describe('guardMatches', () => {
   it('covers the hosts of tools whose deciding rule has active controls, for this employee', () => {
     const compiled = compilePolicy(policyOf(RULES));
     expect(guardMatches(compiled, { office: 'NY' }, NOW)).toEqual([
-      '*://anthropic.com/*', '*://*.anthropic.com/*', '*://claude.ai/*', '*://*.claude.ai/*', '*://llm.bank.example/*', '*://*.llm.bank.example/*',
+      '*://anthropic.com/*', '*://*.anthropic.com/*', '*://claude.ai/*', '*://*.claude.ai/*', '*://claude.com/*', '*://*.claude.com/*', '*://llm.bank.example/*', '*://*.llm.bank.example/*',
     ]);
     // In Hong Kong Claude is blocked: no guard there (the block page is all they get).
     expect(guardMatches(compiled, { office: 'HK' }, NOW)).toEqual(['*://llm.bank.example/*', '*://*.llm.bank.example/*']);

@@ -49,10 +49,11 @@ describe('model registration', () => {
   const compiled = compilePolicy(policy());
 
   it('matches only the hosts of tools with model rules targeting the employee now', () => {
-    expect(modelMatches(compiled, { office: 'HK' }, NOW)).toEqual(['*://chatgpt.com/*', '*://*.chatgpt.com/*']);
+    // The catalogue's ChatGPT domains stay beside the policy's own (a policy never narrows a tool by accident).
+    expect(modelMatches(compiled, { office: 'HK' }, NOW)).toEqual(['*://chatgpt.com/*', '*://*.chatgpt.com/*', '*://oaiusercontent.com/*', '*://*.oaiusercontent.com/*', '*://openai.com/*', '*://*.openai.com/*']);
     expect(modelMatches(compiled, { office: 'NY' }, NOW)).toEqual([]);
     // Once the later rule's window opens it targets New York too.
-    expect(modelMatches(compiled, { office: 'NY' }, Date.parse('2027-01-02T00:00:00Z'))).toHaveLength(2);
+    expect(modelMatches(compiled, { office: 'NY' }, Date.parse('2027-01-02T00:00:00Z'))).toHaveLength(6);
   });
 
   it('tells the page its tool, models and rules, titles in the page language', () => {

@@ -37,7 +37,7 @@ describe('compileModelDnrRules', () => {
       expect(r.priority).toBe(PRIORITY_MODEL_BLOCK);
       expect(r.priority).toBeGreaterThan(PRIORITY_TENANT_HEADERS);
       expect(r.action).toEqual({ type: 'block' });
-      expect(r.condition.requestDomains).toEqual(['chatgpt.com', 'openai.com']);
+      expect(r.condition.requestDomains).toEqual(['chatgpt.com', 'oaiusercontent.com', 'openai.com']);
       expect(r.condition.resourceTypes).not.toContain('main_frame');
       expect(r.condition.resourceTypes).toEqual(expect.arrayContaining(['xmlhttprequest', 'websocket', 'sub_frame', 'other']));
     }

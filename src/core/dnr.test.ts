@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, decide, decideWithoutPolicy } from './decide.ts';
-import { compileDnrRules, compileFailClosedRules, MAX_FILTER_PREFIX, PRIORITY_TENANT_HEADERS, type DnrRule, type ResourceType } from './dnr.ts';
+import { compileDnrRules, compileFailClosedRules, MAX_FILTER_PREFIX, PRIORITY_TENANT_HEADERS, type DnrRule } from './dnr.ts';
+import { simulateDnr as simulate } from './dnr-simulate.ts';
 import { parsePolicy, type PolicyInput } from './policy-schema.ts';
 
 const OPTS = { blockPageUrl: 'chrome-extension://id/block.html', warnPageUrl: 'chrome-extension://id/warn.html', browser: 'chrome' as const };
@@ -35,11 +36,11 @@ describe('compileDnrRules', () => {
   it('redirects main frames of blocked tools to the block page and blocks every other request type', () => {
     const rules = compileDnrRules(policy(), { office: 'HK' }, NOW, OPTS);
     const redirect = byAction(rules, 'redirect').find((r) => r.action.redirect!.regexSubstitution.startsWith(OPTS.blockPageUrl))!;
-    expect(redirect.condition.requestDomains).toEqual(['claude.ai', 'anthropic.com']);
+    expect(redirect.condition.requestDomains).toEqual(['claude.ai', 'anthropic.com', 'claude.com']);
     expect(redirect.condition.resourceTypes).toEqual(['main_frame']);
     expect(redirect.action.redirect!.regexSubstitution).toBe(`${OPTS.blockPageUrl}#\\0`);
     const block = byAction(rules, 'block')[0]!;
-    expect(block.condition.requestDomains).toEqual(['claude.ai', 'anthropic.com']);
+    expect(block.condition.requestDomains).toEqual(['claude.ai', 'anthropic.com', 'claude.com']);
     expect(block.condition.resourceTypes).toEqual(expect.arrayContaining(['sub_frame', 'xmlhttprequest', 'websocket', 'script', 'image', 'media', 'ping', 'other']));
     expect(block.condition.resourceTypes).not.toContain('main_frame');
   });
@@ -115,26 +116,6 @@ describe('compileDnrRules', () => {
     expect(rules.flatMap((r) => r.condition.requestDomains)).toEqual(expect.arrayContaining(['claude.ai', 'chatgpt.com']));
   });
 });
-
-/**
- * What Chromium does with one request under `rules`: the highest-priority matching rule wins; at
- * equal priority allow beats block beats redirect. `null` means the request goes through.
- */
-function simulate(rules: DnrRule[], url: string, type: ResourceType): string | null {
-  const u = new URL(url);
-  const host = u.hostname.replace(/\.+$/, '');
-  const rank = { allow: 3, block: 2, redirect: 1, modifyHeaders: 0 } as const;
-  let best: DnrRule | null = null;
-  for (const r of rules) {
-    if (r.action.type === 'modifyHeaders' || !r.condition.resourceTypes.includes(type)) continue;
-    if (!r.condition.requestDomains.some((d) => host === d || host.endsWith(`.${d}`))) continue;
-    if (r.condition.regexFilter && !new RegExp(r.condition.regexFilter, r.condition.isUrlFilterCaseSensitive === false ? 'i' : '').test(u.href)) continue;
-    if (!best || r.priority > best.priority || (r.priority === best.priority && rank[r.action.type] > rank[best.action.type])) best = r;
-  }
-  if (!best || best.action.type === 'allow') return null;
-  if (best.action.type === 'block') return 'block';
-  return best.action.redirect!.regexSubstitution.replace('\\0', u.href);
-}
 
 /** A tangle of nested domains, shared domains and overlapping paths, as real policies have. */
 function tangled() {
