@@ -57,7 +57,7 @@ function checkCountryCodes({ offices, rules }: MistakeContext, add: Add): void {
     for (const field of JURISDICTION_FIELDS) {
       strings(r.raw[field])?.forEach((j, k) => {
         if (isIsoCountryCode(j)) return;
-        const effect = field === 'jurisdictions' ? 'it selects no office' : 'it excepts no office, so the rule applies there too';
+        const effect = field === 'jurisdictions' ? 'it selects no office' : 'it excepts no office (the rule applies there too)';
         add('error', ['rules', r.index, field, k], countryCodeProblem(j, effect));
       });
     }

@@ -105,6 +105,23 @@ describe('lintPolicy', () => {
       }
     });
 
+    it('model-level rules: shadowed only by an earlier model rule for all their models, or by a block of the tool', () => {
+      const doc = base();
+      doc.tools.claude = { name: 'Claude', domains: ['claude.ai'], models: { mythos: { name: 'Mythos', match: { text: ['Mythos'] } }, opus: { name: 'Opus', match: { text: ['Opus'] } } } };
+      doc.rules = [
+        { id: 'WARN-ALL', tools: ['claude'], action: 'warn' },
+        { id: 'MYTHOS', tools: ['claude'], models: ['mythos'], action: 'block' },
+        { id: 'MYTHOS-OPUS', tools: ['claude'], models: ['mythos', 'opus'], action: 'block' },
+        { id: 'MYTHOS-AGAIN', tools: ['claude'], models: ['mythos'], offices: ['HK'], action: 'warn' },
+      ];
+      const issues = lint(doc);
+      expect(at(issues, '$.rules[1]')).toEqual([]); // applies on top of the warn
+      expect(at(issues, '$.rules[2]')).toEqual([]); // opus is new
+      expect(only(issues, '$.rules[3]').message).toMatch(/unreachable rule "MYTHOS-AGAIN": rule "MYTHOS"/);
+      doc.rules[0].action = 'block';
+      expect(only(lint(doc), '$.rules[1]').message).toMatch(/unreachable rule "MYTHOS": rule "WARN-ALL"/);
+    });
+
     it('reasons over jurisdictions, regions and groups', () => {
       const doc = base();
       doc.rules = [
@@ -316,7 +333,7 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     doc.offices.LDN.jurisdiction = 'UK';
     const issues = lint(doc);
     expect(only(issues, '$.rules[0].jurisdictions[0]')).toMatchObject({ severity: 'error', rule: 'HK-CLAUDE', message: expect.stringMatching(/"HKG" is not an ISO 3166-1 alpha-2 country code, so it selects no office; did you mean "HK"\?/) });
-    expect(only(issues, '$.rules[1].exceptJurisdictions[0]')).toMatchObject({ severity: 'error', rule: 'NON-US-CLAUDE', message: expect.stringMatching(/"USA".*applies there too; did you mean "US"\?/) });
+    expect(only(issues, '$.rules[1].exceptJurisdictions[0]')).toMatchObject({ severity: 'error', rule: 'NON-US-CLAUDE', message: expect.stringMatching(/"USA".*\(the rule applies there too\); did you mean "US"\?/) });
     expect(only(issues, '$.offices.LDN.jurisdiction')).toMatchObject({ severity: 'error', message: expect.stringContaining('did you mean "GB"?') });
   });
 

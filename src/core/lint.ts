@@ -335,8 +335,9 @@ function checkShadowing(rules: readonly RuleView[], offices: Obj, add: Add): voi
     if (reach.length === 0 || !groupsSatisfiable(later.targeting)) continue; // targets no one: not "shadowed"
     for (const earlier of rules) {
       if (earlier.index >= later.index) break;
-      if (earlier.from !== undefined || earlier.until !== undefined || earlier.hasModels) continue;
+      if (earlier.from !== undefined || earlier.until !== undefined) continue;
       if (earlier.raw.from !== undefined || earlier.raw.until !== undefined) continue;
+      if (!covers(earlier, later)) continue;
       if (!later.tools.every((t) => earlier.tools.includes(t))) continue;
       if (!reach.every((s) => officePart(earlier.targeting, s))) continue;
       if (!groupsCovered(earlier.targeting, later.targeting)) continue;
@@ -344,6 +345,20 @@ function checkShadowing(rules: readonly RuleView[], offices: Obj, add: Add): voi
       break;
     }
   }
+}
+
+/**
+ * Can `earlier` decide everything `later` would, rule kinds considered? URL-level rules are decided
+ * among themselves; a model-level rule applies on top of the tool's URL-level decision, so only an
+ * earlier model rule for all of its models, or a URL-level block (the tool never loads), leaves it
+ * nothing to decide.
+ */
+function covers(earlier: RuleView, later: RuleView): boolean {
+  if (!later.hasModels) return !earlier.hasModels;
+  if (!earlier.hasModels) return earlier.action === 'block';
+  const mine = strings(later.raw.models) ?? [];
+  const theirs = strings(earlier.raw.models) ?? [];
+  return mine.length > 0 && mine.every((m) => theirs.includes(m));
 }
 
 /** What `toolId` gets for subject `s` at `at`, following first-match-wins, with the reason. */
