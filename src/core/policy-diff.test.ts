@@ -117,6 +117,15 @@ describe('diffPolicies', () => {
     expect(changes[0]!.model).toBe('o3');
   });
 
+  it('a model rule behind a block of its tool changes nothing for that model', () => {
+    const before = policy((d) => d.rules.unshift({ id: 'HK-CHATGPT', tools: ['chatgpt'], offices: ['HK'], action: 'block' }));
+    const after = policy((d) => {
+      d.rules.unshift({ id: 'HK-CHATGPT', tools: ['chatgpt'], offices: ['HK'], action: 'block' });
+      d.rules.splice(4, 1);
+    });
+    expect(diff(before, after).changes).toEqual([]);
+  });
+
   it('a tool only one version defines is "not a tool" on the other side', () => {
     const after = policy((d) => {
       d.tools.m365 = { name: 'M365 Chat', domains: ['m365.example'] };

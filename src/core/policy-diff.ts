@@ -170,9 +170,10 @@ export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy, now:
         const a = side(after, actionsAfter, tool);
         if (!sameSide(b, a)) changes.push({ office, groups: [...employee.groups!], tool, before: b, after: a });
         for (const model of models.get(tool) ?? []) {
-          // Model-level rules apply on top of the tool's own decision; without one, the tool's applies.
-          const mb = actionsBefore ? (modelRule(before, employee, tool, model, now) ?? b) : b;
-          const ma = actionsAfter ? (modelRule(after, employee, tool, model, now) ?? a) : a;
+          // Model-level rules apply on top of the tool's own decision (never past a block: the tool does not load).
+          const onTop = (c: CompiledPolicy, known: boolean, own: DiffSide) => (known && own.action !== 'block' ? (modelRule(c, employee, tool, model, now) ?? own) : own);
+          const mb = onTop(before, actionsBefore !== null, b);
+          const ma = onTop(after, actionsAfter !== null, a);
           if (!sameSide(mb, ma) && !(sameSide(mb, b) && sameSide(ma, a))) {
             changes.push({ office, groups: [...employee.groups!], tool, model, before: mb, after: ma });
           }
