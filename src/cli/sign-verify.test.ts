@@ -70,6 +70,7 @@ describe('sign → verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(verified.stdout).toMatch(new RegExp(`signers:\\s+${kid}`));
     expect(verified.stdout).toMatch(new RegExp(`rules:\\s+${(basePolicy.rules as unknown[]).length}`));
     expect(verified.stdout).toMatch(/HK \(Hong Kong\)/);
+    expect(verified.stdout).toMatch(/lint:\s+no problems found/);
   });
 
   it('signs with two keys as general JSON serialization and meets --threshold 2', async () => {
@@ -161,6 +162,19 @@ describe('sign → verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(r.stderr).toMatch(/refused \(invalid-policy\):.*\$\.rules\[1\]\.exceptOffice: unknown field "exceptOffice"; did you mean "exceptOffices"\?/);
     // One line per problem, as lint prints it, with the rule's id.
     expect(r.stderr).toContain(`${p('unknown-field.jws')}: error $.rules[1].exceptOffice (rule "${String(rules[1]!.id)}"): unknown field "exceptOffice"`);
+  });
+
+  it('a valid signature over a policy with honest mistakes: valid, and the mistakes named', async () => {
+    const { CompactSign, importJWK } = await import('jose');
+    const jwk = JSON.parse(readFileSync(p('ed-a.private.jwk'), 'utf8'));
+    const rules = structuredClone(basePolicy.rules) as Array<Record<string, unknown>>;
+    rules[1]!.exceptJurisdictions = ['USA'];
+    const payload = new TextEncoder().encode(JSON.stringify({ ...basePolicy, rules }));
+    writeFileSync(p('mistake.jws'), await new CompactSign(payload).setProtectedHeader({ alg: 'EdDSA', kid: 'ed-a', typ: 'ai-geofence-policy+jws' }).sign(await importJWK(jwk, 'EdDSA')));
+    const r = await runCli(['verify', p('mistake.jws'), '--keys', writeTrusted('trusted-mistake.json', 'ed-a.public.jwk')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/lint:\s+1 error, 0 warnings \(listed on stderr; run: ai-geofence lint /);
+    expect(r.stderr).toMatch(/error \$\.rules\[1\]\.exceptJurisdictions\[0\] \(rule "NON-US-ANTHROPIC"\): "USA" is not an ISO 3166-1 alpha-2 country code/);
   });
 });
 

@@ -1,12 +1,13 @@
 /** `verify POLICY.jws --keys TRUSTED.json`: the extension's own checks, run from the command line. */
 import { ruleIdAt } from '../../core/lint-read.ts';
+import { lintPolicy } from '../../core/lint.ts';
 import { parsePolicy, type Policy } from '../../core/policy-schema.ts';
 import { checkFreshness, decodeSignedJson, parseJwsUnverified, verifyPolicy } from '../../core/verify.ts';
 import { optionalInstant, optionalInt, requiredString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';
 import { readText, readTrustedKeys } from '../files.ts';
-import { formatIssue } from '../lint-file.ts';
+import { countSummary, formatIssue } from '../lint-file.ts';
 
 export const verify: Command = {
   name: 'verify',
@@ -15,7 +16,8 @@ export const verify: Command = {
 
 Runs the same verification as the extension (signatures, allowed algorithms, header typ, schema,
 issued/expires, rollback) and prints a summary: serial, issuer, issued, expires, signers, offices,
-number of rules.
+number of rules, and what lint finds in the payload (a valid signature does not make a rule say what
+was meant; the findings are listed on stderr and do not change the exit code).
 
 Flags:
   --keys FILE       trusted public keys: a JSON array of JWKs (as in the managed "trustedKeys")
@@ -51,7 +53,11 @@ Exit codes: 0 valid, 1 refused (the reason is printed on stderr), 2 usage error.
       const rollback = checkFreshness(result.policy, result.payloadHash, now, { serial: minSerial, payloadHash: result.payloadHash });
       if (rollback && !rollback.ok) throw new CliError(`${file}: refused (${rollback.code}): ${rollback.message}`);
     }
+    // Valid is not the same as meant: name the honest mistakes lint finds in what was signed.
+    const issues = lintPolicy(JSON.parse(result.payloadText), now);
+    for (const issue of issues) io.err(formatIssue(file, issue));
     io.out(summarize(file, result.policy, result.signers, result.payloadHash, now));
+    io.out(`  lint:     ${issues.length ? `${countSummary(issues)} (listed on stderr; run: ai-geofence lint ${file})` : 'no problems found'}`);
     return 0;
   },
 };
