@@ -1,5 +1,6 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CompactSign, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_JWS, EXAMPLE_POLICY, EXAMPLE_TRUSTED, makeTempDir, runCli, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
 
@@ -11,6 +12,16 @@ const basePolicy = JSON.parse(readFileSync(EXAMPLE_POLICY, 'utf8')) as Record<st
 function writePolicy(name: string, changes: Record<string, unknown> = {}): string {
   writeFileSync(p(name), JSON.stringify({ ...basePolicy, ...changes }, null, 2));
   return p(name);
+}
+
+/** Sign (with ed-a, bypassing `sign`'s lint) the example policy with its rule 1 changed; returns the rules. */
+async function signWithRuleChange(name: string, change: (rule: Record<string, unknown>) => void): Promise<Array<Record<string, unknown>>> {
+  const jwk = JSON.parse(readFileSync(p('ed-a.private.jwk'), 'utf8'));
+  const rules = structuredClone(basePolicy.rules) as Array<Record<string, unknown>>;
+  change(rules[1]!);
+  const payload = new TextEncoder().encode(JSON.stringify({ ...basePolicy, rules }));
+  writeFileSync(p(name), await new CompactSign(payload).setProtectedHeader({ alg: 'EdDSA', kid: 'ed-a', typ: 'ai-geofence-policy+jws' }).sign(await importJWK(jwk, 'EdDSA')));
+  return rules;
 }
 
 function writeTrusted(name: string, ...publicFiles: string[]): string {
@@ -149,13 +160,7 @@ describe('sign → verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
   });
 
   it('refuses a signed policy with a field the extension does not understand, naming field and path', async () => {
-    const { CompactSign, importJWK } = await import('jose');
-    const jwk = JSON.parse(readFileSync(p('ed-a.private.jwk'), 'utf8'));
-    const rules = structuredClone(basePolicy.rules) as Array<Record<string, unknown>>;
-    rules[1]!.exceptOffice = ['NY'];
-    const payload = new TextEncoder().encode(JSON.stringify({ ...basePolicy, rules }));
-    const jws = await new CompactSign(payload).setProtectedHeader({ alg: 'EdDSA', kid: 'ed-a', typ: 'ai-geofence-policy+jws' }).sign(await importJWK(jwk, 'EdDSA'));
-    writeFileSync(p('unknown-field.jws'), jws);
+    const rules = await signWithRuleChange('unknown-field.jws', (rule) => (rule.exceptOffice = ['NY']));
     const r = await runCli(['verify', p('unknown-field.jws'), '--keys', writeTrusted('trusted-unknown.json', 'ed-a.public.jwk')]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
@@ -165,12 +170,7 @@ describe('sign → verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
   });
 
   it('a valid signature over a policy with honest mistakes: valid, and the mistakes named', async () => {
-    const { CompactSign, importJWK } = await import('jose');
-    const jwk = JSON.parse(readFileSync(p('ed-a.private.jwk'), 'utf8'));
-    const rules = structuredClone(basePolicy.rules) as Array<Record<string, unknown>>;
-    rules[1]!.exceptJurisdictions = ['USA'];
-    const payload = new TextEncoder().encode(JSON.stringify({ ...basePolicy, rules }));
-    writeFileSync(p('mistake.jws'), await new CompactSign(payload).setProtectedHeader({ alg: 'EdDSA', kid: 'ed-a', typ: 'ai-geofence-policy+jws' }).sign(await importJWK(jwk, 'EdDSA')));
+    await signWithRuleChange('mistake.jws', (rule) => (rule.exceptJurisdictions = ['USA']));
     const r = await runCli(['verify', p('mistake.jws'), '--keys', writeTrusted('trusted-mistake.json', 'ed-a.public.jwk')]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/lint:\s+1 error, 0 warnings \(listed on stderr; run: ai-geofence lint /);
