@@ -1,5 +1,7 @@
 /** Read and lint a policy file; shared by `lint` and `sign` so they can never disagree. */
+import { EXCEPTIONS_JWS_TYP } from '../core/exceptions.ts';
 import { lintPolicy, type LintIssue } from '../core/lint.ts';
+import { POLICY_JWS_TYP } from '../core/policy-schema.ts';
 import { parseStrictJson } from '../core/strict-json.ts';
 import { decodeSignedJson, parseJwsUnverified } from '../core/verify.ts';
 import { readBytes } from './files.ts';
@@ -25,7 +27,12 @@ function lintText(text: string, now: number): Omit<LintedFile, 'bytes'> {
     if (!jws.ok) return { value: undefined, signed: true, issues: fileError(`not a readable JWS: ${jws.message}`) };
     const payload = decodeSignedJson(jws.jws.payload);
     if (!payload.ok) return { value: undefined, signed: true, issues: fileError(`the JWS payload is ${payload.message.replace(/^the payload is /, '')}`) };
-    return { value: payload.value, signed: true, issues: lintPolicy(payload.value, now) };
+    // Browsers accept a policy only under its own header typ (an exceptions document is not a policy).
+    const typs = [...new Set(jws.jws.signatures.map((sig) => sig.header?.typ))];
+    const wrongTyp = typs.filter((t) => t !== POLICY_JWS_TYP);
+    const headerIssues = wrongTyp.length ? fileError(`the JWS header "typ" is ${wrongTyp.map((t) => JSON.stringify(t)).join(', ')}, not "${POLICY_JWS_TYP}": browsers do not accept it as a policy`) : [];
+    if (typs.length === 1 && typs[0] === EXCEPTIONS_JWS_TYP) return { value: payload.value, signed: true, issues: headerIssues };
+    return { value: payload.value, signed: true, issues: [...headerIssues, ...lintPolicy(payload.value, now)] };
   }
   if (!parsed.ok) return { value: undefined, signed: false, issues: fileError(`not valid JSON: ${parsed.message}`) };
   return { value: parsed.value, signed: false, issues: lintPolicy(parsed.value, now) };

@@ -88,6 +88,14 @@ describe('lint', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/error \$\.rules\[0\]\.jurisdictions\[0\] .*"HKG".*did you mean "HK"\?/);
 
+    const exceptionsHeader = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'x', typ: 'ai-geofence-exceptions+jws' })).toString('base64url');
+    const exceptions = join(tmp.dir, 'exceptions.jws');
+    writeFileSync(exceptions, `${exceptionsHeader}.${Buffer.from('{"type":"ai-geofence-exceptions"}').toString('base64url')}.c2ln`);
+    const e = await runCli(['lint', exceptions]);
+    expect(e.code).toBe(1);
+    expect(e.stdout).toContain(`${exceptions}: error $: the JWS header "typ" is "ai-geofence-exceptions+jws", not "ai-geofence-policy+jws": browsers do not accept it as a policy`);
+    expect(e.stdout).toContain('1 error, 0 warnings');
+
     const garbage = join(tmp.dir, 'garbage.jws');
     writeFileSync(garbage, 'a.b.c');
     const g = await runCli(['lint', garbage]);
