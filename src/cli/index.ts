@@ -32,7 +32,8 @@ export function usage(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Run "ai-geofence <command> --help" for a command\'s flags.',
-    'Exit codes: 0 success, 1 failure (the reason is printed on stderr), 2 usage error.',
+    'Exit codes: 0 success, 1 failure (the reason is printed on stderr), 2 usage error;',
+    'diff: 0 no decision changes, 1 some change, 2 bad input.',
   ].join('\n');
 }
 
