@@ -145,6 +145,7 @@ function checkReachesNoOffice({ offices, rules }: MistakeContext, add: Add): voi
     // An unknown office or a bad country code is already a finding of its own; do not pile a second on it.
     if ((r.targeting.offices ?? []).some((o) => !own(offices, o))) continue;
     if ((r.targeting.jurisdictions ?? []).some((j) => !isIsoCountryCode(j))) continue;
+    if (Object.values(r.targeting).some((list) => list.length === 0)) continue; // an empty list is reported as such
     const t = { ...r.targeting, groups: undefined, exceptGroups: undefined };
     if (subjects.some((s) => ruleTargets(t, s))) {
       const groups = r.targeting.groups;

@@ -272,6 +272,9 @@ describe('lintPolicy', () => {
     const doc = base();
     doc.rules[1].groups = [];
     expect(only(lint(doc), '$.rules[1].groups').severity).toBe('warning');
+    doc.rules[1].offices = [];
+    expect(at(lint(doc), '$.rules[1]')).toEqual([]); // reported once, at the empty list, not again as "applies to no office"
+    expect(only(lint(doc), '$.rules[1].offices').severity).toBe('warning');
   });
 
   it('keeps reporting semantic problems when the schema fails elsewhere', () => {
