@@ -94,6 +94,7 @@ describe('cosign', { timeout: SUBPROCESS_TIMEOUT }, () => {
     const policy = readFileSync(EXAMPLE_POLICY, 'utf8');
     const cases: Array<[string, string, RegExp]> = [
       ['garbage.jws', 'not a jws at all', /not a signed document \(JWS\)/],
+      ['truncated.jws', readFileSync(p('one.jws'), 'utf8').trim().slice(0, -10), /signature 1: the signature is not 64 bytes .* damaged/],
       ['none.jws', `${Buffer.from('{"alg":"none","kid":"x","typ":"ai-geofence-policy+jws"}').toString('base64url')}.${Buffer.from(policy).toString('base64url')}.`, /algorithm "none" is not accepted/],
       ['typ.jws', await signRaw('officer-a', policy, { typ: 'JWT' }), /header "typ" "JWT"/],
       ['invalid.jws', await signRaw('officer-a', JSON.stringify({ ...JSON.parse(policy), serial: 'x' })), /not a valid policy: \$\.serial/],

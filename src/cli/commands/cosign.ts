@@ -110,6 +110,17 @@ Exit codes: 0 cosigned, 1 refused document or key, 2 usage error.`,
   },
 };
 
+/** Ed25519 signatures and JWS ES256 signatures (R || S, RFC 7518 §3.4) are both 64 bytes. */
+const SIGNATURE_BYTES = 64;
+
+function signatureLength(b64: string): number {
+  try {
+    return base64url.decode(b64).length;
+  } catch {
+    return -1;
+  }
+}
+
 /** The header `typ` every existing signature shares; refuses headers the browsers would refuse. */
 function documentType(file: string, jws: UnverifiedJws): string {
   const types = new Set<string>();
@@ -121,6 +132,8 @@ function documentType(file: string, jws: UnverifiedJws): string {
     if (typeof h.kid !== 'string' || h.kid === '') throw new CliError(`${where}: the protected header has no "kid"`);
     if (typeof h.typ !== 'string' || !Object.hasOwn(DOCUMENTS, h.typ)) throw new CliError(`${where}: header "typ" ${JSON.stringify(h.typ)} is neither "${POLICY_JWS_TYP}" nor "${EXCEPTIONS_JWS_TYP}"`);
     if ('crit' in h || 'b64' in h) throw new CliError(`${where}: the header names an extension ("crit" or "b64") browsers refuse`);
+    // Without --keys a signature cannot be verified, but a truncated or damaged one can still be seen.
+    if (signatureLength(s.signature) !== SIGNATURE_BYTES) throw new CliError(`${where}: the signature is not ${SIGNATURE_BYTES} bytes of base64url, as every ${h.alg} signature is; the file is damaged`);
     types.add(h.typ);
   });
   if (types.size !== 1) throw new CliError(`${file}: the signatures disagree on the header "typ" (${[...types].join(', ')})`);
