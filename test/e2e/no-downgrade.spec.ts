@@ -6,18 +6,11 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import {
-  blockPageUrl, DEFAULT_VENDOR_HOSTS, launchBrowser, makeKey, popupUrl, samplePolicy, signPolicy, startPolicyServer, startServer,
-  vendorPage, waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type Launched, type RecordedRequest, type TestServer,
-  trackForCleanup,
+  blockPageUrl, DEFAULT_VENDOR_HOSTS, launchBrowser, makeKey, popupUrl, samplePolicy, signPolicy, startPolicyServer,
+  waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type Launched, type RecordedRequest, trackWithVendor,
 } from './harness.ts';
 
-let vendor: TestServer;
-const { browsers, servers } = trackForCleanup();
-
-test.beforeEach(async () => {
-  vendor = await startServer(vendorPage);
-  servers.push(vendor);
-});
+const { browsers, servers, vendor } = trackWithVendor();
 
 /** Policy server, enterprise policy file, browser (claude.com mapped too); waits for the configuration. */
 async function setUp(office: string, policy: Record<string, unknown>): Promise<Launched> {
@@ -25,7 +18,7 @@ async function setUp(office: string, policy: Record<string, unknown>): Promise<L
   const policyServer = await startPolicyServer(await signPolicy(policy, [key]));
   servers.push(policyServer);
   writeManagedConfig({ office, policyUrl: policyServer.url, trustedKeys: [key.publicJwk], failMode: 'closed' });
-  const b = await launchBrowser({ vendorPort: vendor.port, vendorHosts: [...DEFAULT_VENDOR_HOSTS, 'claude.com'] });
+  const b = await launchBrowser({ vendorPort: vendor().port, vendorHosts: [...DEFAULT_VENDOR_HOSTS, 'claude.com'] });
   browsers.push(b);
   await waitForManagedConfig(b.context, office);
   return b;
@@ -37,7 +30,7 @@ async function visit(page: Page, url: string): Promise<void> {
 }
 
 function seen(host: string): RecordedRequest[] {
-  return vendor.requests.filter((q) => q.host.replace(/\.+$/, '') === host && q.path !== '/favicon.ico');
+  return vendor().requests.filter((q) => q.host.replace(/\.+$/, '') === host && q.path !== '/favicon.ico');
 }
 
 test('two tools on one host and path: the block on either holds, for a navigation and a single-page-app route', async () => {
