@@ -419,6 +419,41 @@ describe('audit context and heartbeats', () => {
   });
 });
 
+describe('an office the policy does not define', () => {
+  it.each([['closed', true], ['open', false]] as const)('is a configuration error: fail-%s, named in the status and recorded once', async (failMode, blocks) => {
+    fake.managed = { ...fake.managed, office: 'hk', failMode };
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 304 }];
+    const { e, a } = await loadWithAudit();
+    await e.refreshPolicy('first');
+    const r = await e.ensureReady();
+    const status = await e.statusOf(r);
+    expect(status.mode).toBe(`fail-${failMode}`);
+    expect(status.officeProblem).toMatchObject({ office: 'hk', valid: ['HK', 'LDN'], suggestion: 'HK' });
+    expect(status.policy).toMatchObject({ serial: 42, expired: false });
+    // Not the policy's rules for "no office" (which would allow Claude): the fail mode, on every catalogue tool.
+    expect(redirectsTo('block.html')).toBe(blocks);
+    expect(e.decideNow(r, 'https://claude.com/').action).toBe(blocks ? 'block' : 'allow');
+    expect(e.decideNow(r, 'https://chatgpt.com/').basis).toBe(`fail-${failMode}`);
+    const recorded = a.recordAudit.mock.calls.map((c) => c[0] as { type: string; detail: Record<string, unknown> }).filter((x) => x.type === 'config-invalid');
+    expect(recorded).toEqual([{ type: 'config-invalid', detail: expect.objectContaining({ office: 'hk', validOffices: ['HK', 'LDN'], suggestion: 'HK', errors: [expect.stringContaining('did you mean "HK"')] }) }]);
+    await e.refreshPolicy('again');
+    expect(auditTypes(a).filter((t) => t === 'config-invalid')).toHaveLength(1);
+  });
+
+  it('enforces the policy again once IT corrects the office', async () => {
+    fake.managed = { ...fake.managed, office: 'HONGKONG' };
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 304 }];
+    const e = await load();
+    await e.refreshPolicy('first');
+    expect((await e.statusOf(await e.ensureReady())).officeProblem?.suggestion).toBe('HK');
+    fake.managed = { ...fake.managed, office: 'HK' };
+    await e.refreshPolicy('corrected');
+    const status = await e.statusOf(await e.ensureReady());
+    expect([status.mode, status.officeProblem]).toEqual(['enforcing', null]);
+    expect(e.decideNow(await e.ensureReady(), 'https://claude.ai/').rule?.id).toBe('HK-CLAUDE');
+  });
+});
+
 describe('stale policies', () => {
   it('restarts the staleness clock on a verified policy and on a 304, never on an error', async () => {
     served = [{ status: 200, body: await sign(stalePolicyDoc(42)), headers: { etag: '"v42"' } }];

@@ -39,6 +39,8 @@ export interface StoredState {
   acknowledged: Record<string, number>;
   /** Whether fail-closed was in force at the last apply, for enter/leave audit events. */
   lastMode: string | null;
+  /** The office problem (office and policy hash) last recorded as an audit event, or null. */
+  lastOfficeProblem: string | null;
   /** The employee the rules were last compiled for, kept for when managed config goes missing. */
   lastEmployee: { office: string; groups: string[] } | null;
   /** The match patterns the content script is registered for (to skip needless re-registration). */
@@ -62,7 +64,7 @@ export interface StoredState {
   discovered: DiscoveredRegister;
 }
 
-const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, contentOnDemand: false, blockedTools: [], lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, exceptionsFetch: null, noticeAcks: {}, discovered: {} };
+const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastOfficeProblem: null, lastEmployee: null, contentScriptKey: null, contentOnDemand: false, blockedTools: [], lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, exceptionsFetch: null, noticeAcks: {}, discovered: {} };
 
 /** Read the whole state (missing keys get their defaults). */
 export async function loadState(): Promise<StoredState> {

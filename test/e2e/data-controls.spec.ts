@@ -144,7 +144,8 @@ test('the guard is registered only on the hosts of tools whose rule has data con
   const [script] = (await (await serviceWorker(browser.context)).evaluate(() => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-guard'] }))) as chrome.scripting.RegisteredContentScript[];
   expect(script).toMatchObject({ js: ['guard.js'], runAt: 'document_start', allFrames: true, world: 'ISOLATED' });
   expect([...script!.matches!].sort()).toEqual(
-    ['chatgpt.com', 'llm.bank.example', 'openai.com', 'other.example'].flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]).sort(),
+    // oaiusercontent.com: the catalogue's ChatGPT domain, kept beside the policy's own.
+    ['chatgpt.com', 'llm.bank.example', 'oaiusercontent.com', 'openai.com', 'other.example'].flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]).sort(),
   );
   // claude.ai is allowed for New York without controls: nothing of ours runs there.
   const page = await browser.context.newPage();

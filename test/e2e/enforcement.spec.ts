@@ -191,7 +191,10 @@ test('monitor, single-page-app routes, tool paths and the back/forward cache', a
 
   await test.step('content scripts only on warned and monitored tools', async () => {
     const registered = await (await serviceWorker(b.context)).evaluate(() => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-content'] }));
-    expect([...(registered[0]?.matches ?? [])].sort()).toEqual(['*://*.anthropic.com/*', '*://*.claude.ai/*', '*://*.llm.bank.example/*', '*://anthropic.com/*', '*://claude.ai/*', '*://llm.bank.example/*']);
+    expect([...(registered[0]?.matches ?? [])].sort()).toEqual([
+      // claude.com: the catalogue's Claude domain, kept beside the policy's own.
+      '*://*.anthropic.com/*', '*://*.claude.ai/*', '*://*.claude.com/*', '*://*.llm.bank.example/*', '*://anthropic.com/*', '*://claude.ai/*', '*://claude.com/*', '*://llm.bank.example/*',
+    ]);
   });
 
   await test.step('monitor: allowed, with the banner and a monitor-visit audit event', async () => {
