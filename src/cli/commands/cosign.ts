@@ -30,7 +30,7 @@ const DOCUMENTS: Record<string, { what: string; check: (value: unknown) => { ser
 export const cosign: Command = {
   name: 'cosign',
   summary: 'add your signature to an already signed policy (two officers, two machines)',
-  help: `Usage: ai-geofence cosign SIGNED.jws --key PRIVATE.jwk --out OUT.jws [--keys TRUSTED.json] [--at ISO]
+  help: `Usage: ai-geofence cosign SIGNED.jws --key PRIVATE.jwk --out OUT.jws [--keys TRUSTED.json [--threshold N]] [--at ISO]
 
 For signatureThreshold 2 or more without one person holding every private key: the first officer
 signs ("ai-geofence sign"), the second adds their signature on their own machine with cosign, and
