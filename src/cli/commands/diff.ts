@@ -92,7 +92,7 @@ function printChanges(result: PolicyDiff, io: Io): void {
   for (const c of shown) io.out(formatChange(c));
   const folded = result.changes.length - shown.length;
   if (result.changes.length === 0) io.out('No decision changes.');
-  else io.out(`${result.changes.length} decision${result.changes.length === 1 ? '' : 's'} change${result.changes.length === 1 ? 's' : ''}${folded ? ` (${folded} group line${folded === 1 ? '' : 's'} that change as their office does not shown; --json lists all)` : ''}.`);
+  else io.out(`${result.changes.length} decision${result.changes.length === 1 ? '' : 's'} change${result.changes.length === 1 ? 's' : ''}${folded ? ` (${folded} group line${folded === 1 ? '' : 's'} not shown: ${folded === 1 ? 'it changes' : 'they change'} as the office does; --json lists all)` : ''}.`);
 }
 
 function printFindings(result: PolicyDiff, say: (text: string) => void): void {
