@@ -58,6 +58,9 @@ describe('diff', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('HK [group traders] · chatgpt: monitor (CHATGPT-MONITOR) → block (TRADERS-CHATGPT)');
     expect(r.stdout).toMatch(/^Offices removed: TYO — .*fail closed$/m);
+    // TYO's traders change exactly as TYO does: folded into the office's lines.
+    expect(r.stdout).not.toMatch(/^TYO \[group traders\]/m);
+    expect(r.stdout).toMatch(/\(\d+ group lines not shown: they change as the office does; --json lists all\)\.$/m);
     expect(r.stdout).toMatch(/^Tool claude: no longer covers .*anthropic\.com/m);
     const rows = JSON.parse((await runCli(['diff', EXAMPLE_POLICY, next, '--json', ...AT])).stdout);
     expect(rows).toContainEqual(expect.objectContaining({ office: 'TYO', groups: [], tool: 'claude', after: expect.objectContaining({ action: 'block', note: expect.stringMatching(/office not defined/) }) }));
