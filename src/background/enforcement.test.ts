@@ -202,6 +202,19 @@ describe('fetching', () => {
     expect((fake.local.lastApplied as { serial: number }).serial).toBe(42);
   });
 
+  it('refuses a policy with a field it does not understand, keeps the last good one and names the field', async () => {
+    const typo = [{ id: 'HK-CLAUDE', tools: ['claude'], exceptOffice: ['LDN'], action: 'block' }];
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 200, body: await sign(policyDoc(43, typo)) }];
+    const { e, a } = await loadWithAudit();
+    await e.refreshPolicy('first');
+    await e.refreshPolicy('second');
+    const status = await e.statusOf(await e.ensureReady());
+    expect(status.policy?.serial).toBe(42);
+    expect(status.lastRefusal).toMatchObject({ code: 'invalid-policy', message: expect.stringContaining('$.rules[0].exceptOffice: unknown field "exceptOffice"; did you mean "exceptOffices"?') });
+    expect(e.decideNow(await e.ensureReady(), 'https://claude.ai/').rule?.id).toBe('HK-CLAUDE');
+    expect(auditTypes(a)).toContain('policy-refused');
+  });
+
   it('sends the stored validators back, keeps the policy on 304, and not to another URL', async () => {
     served = [
       { status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)), headers: { etag: '"v42"', 'last-modified': 'Tue, 24 Nov 2026 00:00:00 GMT' } },
