@@ -195,7 +195,7 @@ export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy, now:
 }
 
 /** `block (ASIA-DEEPSEEK)`, `allow (no rule)`, or the side's note. */
-export function formatSide(s: DiffSide): string {
+function formatSide(s: DiffSide): string {
   return `${s.action} (${s.rule ?? (s.note ?? 'no rule')})`;
 }
 
