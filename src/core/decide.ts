@@ -502,30 +502,31 @@ function overlapsOf(compiled: CompiledPolicy): ReadonlyMap<string, Overlap> {
   const cached = OVERLAPS.get(compiled);
   if (cached) return cached;
   const out = new Map<string, Overlap>();
-  const shared = new Set<string>();
-  for (const [domain, ids] of compiled.domains.entries()) {
-    if (ids.length < 2) continue;
-    // The URL of a domain normalizeHost gave: skip the odd one a URL reads differently (isPlainHost).
-    if (hostOfUrl(`https://${domain}/`) !== domain) continue;
-    const prefixes = new Set<string>();
-    for (const id of ids) for (const p of compiled.candidates[id]!.prefixes ?? ['']) prefixes.add(p);
-    for (const id of ids) {
-      const c = compiled.candidates[id]!;
-      shared.add(`${id} ${domain}`);
-      let o = out.get(c.toolId);
-      if (!o) out.set(c.toolId, (o = { urls: [], alone: false }));
+  const index = compiled.domains;
+  compiled.candidates.forEach((c, id) => {
+    let o: Overlap | null = null;
+    let alone = false;
+    for (let n = compiled.domainStart[id]!; n < compiled.domainStart[id + 1]!; n++) {
+      const key = index.inputKeys[n]!;
+      const code = key < 0 ? 0 : index.codeOfKey(key);
+      // A code < 0 is a domain listed by several tools (see DomainIndex); the rest is this tool's alone.
+      if (code >= 0) {
+        alone = true;
+        continue;
+      }
+      const domain = compiled.listedDomains[n]!;
+      // The URL of a domain normalizeHost gave: skip the odd one a URL reads differently (isPlainHost).
+      if (hostOfUrl(`https://${domain}/`) !== domain) continue;
+      o ??= { urls: [], alone: false };
+      const prefixes = new Set<string>();
+      for (const other of index.idsOf(code)) for (const p of compiled.candidates[other]!.prefixes ?? ['']) prefixes.add(p);
       for (const p of prefixes) {
         if (c.prefixes && longestPrefix(p, c.prefixes) < 0) continue;
         o.urls.push(`https://${domain}${p || '/'}`);
       }
     }
-  }
-  for (const [toolId, o] of out) {
-    const id = compiled.candidates.findIndex((c) => c.toolId === toolId);
-    for (let n = compiled.domainStart[id]!; n < compiled.domainStart[id + 1]! && !o.alone; n++) {
-      if (!shared.has(`${id} ${compiled.listedDomains[n]!}`)) o.alone = true;
-    }
-  }
+    if (o) out.set(c.toolId, { urls: o.urls, alone });
+  });
   OVERLAPS.set(compiled, out);
   return out;
 }
@@ -540,6 +541,7 @@ export function actionsByTool(compiled: CompiledPolicy, employee: Employee, now:
   const cache = cacheFor(compiled, employee);
   const overlaps = overlapsOf(compiled);
   const out = new Map<string, { action: Action; rule: Rule | null }>();
+  const decided = new Map<string, Decision>();
   for (const toolId of compiled.tools.keys()) {
     const i = firstRuleIndex(compiled, toolId, cache.subject, cache.targets, now);
     const rule = i < 0 ? null : compiled.policy.rules[i]!;
@@ -547,7 +549,8 @@ export function actionsByTool(compiled: CompiledPolicy, employee: Employee, now:
     const overlap = overlaps.get(toolId);
     if (!overlap || overlap.alone) best = { action: rule ? rule.action : compiled.policy.defaultAction, rule };
     for (const url of overlap?.urls ?? []) {
-      const d = decide(compiled, employee, url, now);
+      let d = decided.get(url);
+      if (!d) decided.set(url, (d = decide(compiled, employee, url, now)));
       if (!best || STRICTNESS[d.action] > STRICTNESS[best.action]) best = { action: d.action, rule: d.rule };
     }
     out.set(toolId, best!);

@@ -313,7 +313,8 @@ function optionsFor(o: { browser: 'chrome' | 'firefox'; embedded: boolean; ackno
 }
 
 describe('compileDnrRules equals the reference compiler', () => {
-  it('on random policies, employees, instants and options, compiled once or reused (property)', () => {
+  // CPU-bound (two compilers per run); on a shared 2-core machine it can take longer than vitest's 5 s default.
+  it('on random policies, employees, instants and options, compiled once or reused (property)', { timeout: 60_000 }, () => {
     fc.assert(
       fc.property(policyArb, fc.array(fc.tuple(employeeArb, nowArb, optsArb), { minLength: 1, maxLength: 3 }), (input, cases) => {
         const fast = compiledOf(input);

@@ -185,7 +185,7 @@ function answer(m: Mistake): 'refused' | 'reported' | 'not weaker' {
 }
 
 describe('honest mistakes are refused, reported, or enforced no weaker (property)', () => {
-  it('on generated mistakes in the policy and the managed office', () => {
+  it('on generated mistakes in the policy and the managed office', { timeout: 60_000 }, () => {
     const seen = new Map<string, Set<string>>();
     fc.assert(
       fc.property(mistakeArb, (m) => {
