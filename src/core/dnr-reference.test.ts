@@ -205,11 +205,25 @@ function build(entries: readonly Entry[], opts: CompileOptions): RuleBuilder {
 /** The listed (domain, prefix) pairs of a compiled policy: alarms recompile the same policy often. */
 const ENTRIES = new WeakMap<CompiledPolicy, Map<string, string[]>>();
 
+/**
+ * What each tool covers, tool by tool: a policy tool with a catalogue id and `paths` of its own
+ * covers its own domains with them and the catalogue's with the catalogue's (two candidates).
+ */
+function scopesOf(compiled: CompiledPolicy): Tool[] {
+  return [...compiled.tools.keys()].flatMap((toolId) =>
+    compiled.candidates.flatMap((c, i) => (c.toolId !== toolId ? [] : [{
+      ...c.tool,
+      domains: compiled.listedDomains.slice(compiled.domainStart[i], compiled.domainStart[i + 1]),
+      paths: c.prefixes ? [...c.prefixes] : undefined,
+    }])),
+  );
+}
+
 /** The DNR rules that enforce `compiled` for this employee at `now`. */
 function referenceCompileDnrRules(compiled: CompiledPolicy, employee: Employee, now: number, opts: CompileOptions): DnrRule[] {
   const entries: Entry[] = [];
   let listed = ENTRIES.get(compiled);
-  if (!listed) ENTRIES.set(compiled, (listed = entriesOf(compiled.tools.values())));
+  if (!listed) ENTRIES.set(compiled, (listed = entriesOf(scopesOf(compiled))));
   for (const [domain, prefixes] of listed) {
     for (const prefix of prefixes) {
       // decide() is the one source of truth for who wins this (domain, prefix) and what it gets.
