@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from './catalogue.ts';
 import { actionsByTool, compilePolicy, decide, decideWithoutPolicy, droppedCatalogueDomains, findTool, nextRuleChange, ruleActiveAt, type Decision, type Employee } from './decide.ts';
-import { matchedPathLength, normalizeHost } from './hosts.ts';
+import { compileDnrRules } from './dnr.ts';
+import { simulateDnr } from './dnr-simulate.ts';
+import { matchedPathLength, normalizeHost, normalizePath } from './hosts.ts';
 import { parsePolicy, type Policy, type PolicyInput, type Rule } from './policy-schema.ts';
 
 const NOW = Date.parse('2026-11-25T00:00:00Z');
@@ -188,6 +190,21 @@ describe('decide: tools, catalogue and paths', () => {
     expect(d.tool?.domains).toEqual(['chatgpt.com', ...CATALOGUE.chatgpt!.domains.filter((x) => x !== 'chatgpt.com')]);
   });
 
+  it("a catalogue tool given paths of its own keeps the catalogue's whole hosts", () => {
+    const policy = policyOf({
+      tools: { copilot: { name: 'Copilot', domains: ['microsoft365.com', 'copilot.microsoft.com'], paths: ['/chat'] } },
+      rules: [rule({ id: 'NO-COPILOT', tools: ['copilot'] })],
+    });
+    expect(decideFor(policy, 'NY', 'https://microsoft365.com/chat')).toMatchObject({ toolId: 'copilot', action: 'block' });
+    expect(decideFor(policy, 'NY', 'https://microsoft365.com/docs')).toMatchObject({ basis: 'not-a-tool' });
+    // Listed by the catalogue as whole hosts: the policy's paths do not narrow them.
+    expect(decideFor(policy, 'NY', 'https://copilot.microsoft.com/')).toMatchObject({ toolId: 'copilot', action: 'block' });
+    expect(decideFor(policy, 'NY', 'https://sydney.bing.com/x')).toMatchObject({ toolId: 'copilot', action: 'block' });
+    const rules = compileDnrRules(compilePolicy(policy), { office: 'NY' }, NOW, { blockPageUrl: 'chrome-extension://id/block.html', warnPageUrl: 'chrome-extension://id/warn.html', browser: 'chrome' });
+    expect(simulateDnr(rules, 'https://copilot.microsoft.com/', 'main_frame')).toBe('chrome-extension://id/block.html#https://copilot.microsoft.com/');
+    expect(simulateDnr(rules, 'https://microsoft365.com/docs', 'main_frame')).toBeNull();
+  });
+
   it('replaceCatalogue narrows a catalogue tool on purpose', () => {
     const policy = policyOf({
       tools: { chatgpt: { name: 'ChatGPT (firm)', domains: ['chatgpt.com'], replaceCatalogue: true } },
@@ -324,13 +341,23 @@ function naiveDecide(policy: Policy, employee: Employee, url: string, now: numbe
   if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) return none;
   // Every tool, policy first; a policy tool with a catalogue id keeps the catalogue's domains
   // unless it says replaceCatalogue.
-  const all: Array<[string, Policy['tools'][string]]> = [
-    ...Object.entries(policy.tools).map(([id, own]): [string, Policy['tools'][string]] => {
+  // Own `paths` that differ from the catalogue's scope only the policy's domains: the catalogue's
+  // keep the catalogue's scope, ranked after every policy tool.
+  type T = Policy['tools'][string];
+  const key = (paths: readonly string[] | undefined) => JSON.stringify((paths ?? []).map((x) => normalizePath(x)).sort());
+  const split: Array<[string, T]> = [];
+  const all: Array<[string, T]> = [
+    ...Object.entries(policy.tools).map(([id, own]): [string, T] => {
       const cat = Object.hasOwn(CATALOGUE, id) ? CATALOGUE[id]! : undefined;
-      return [id, cat && !own.replaceCatalogue ? { ...cat, ...own, domains: [...own.domains, ...cat.domains] } : own];
+      if (!cat || own.replaceCatalogue) return [id, own];
+      if (own.paths !== undefined && key(own.paths) !== key(cat.paths)) {
+        split.push([id, { ...cat, ...own, domains: cat.domains, paths: cat.paths }]);
+        return [id, own];
+      }
+      return [id, { ...cat, ...own, domains: [...own.domains, ...cat.domains] }];
     }),
-    ...Object.entries(CATALOGUE).filter(([id]) => !Object.hasOwn(policy.tools, id)),
   ];
+  all.push(...split, ...Object.entries(CATALOGUE).filter(([id]) => !Object.hasOwn(policy.tools, id)));
   // The URL's tools: those matching at the longest matching domain (with a covering path prefix).
   const matches: Array<{ id: string; order: number; domain: number; path: number }> = [];
   all.forEach(([id, tool], order) => {
@@ -465,16 +492,21 @@ describe('decide agrees with the naive reference model (property)', () => {
     );
   });
 
-  it('actionsByTool agrees with decide for a URL on each tool without paths', () => {
+  it('actionsByTool agrees with decide for a URL on each tool without paths (never less strict where tools overlap)', () => {
+    const strictness = { allow: 0, monitor: 1, warn: 2, block: 3 } as const;
     fc.assert(
       fc.property(policyArb, employeeArb, nowArb, (policy, employee, now) => {
         const compiled = compilePolicy(policy);
         const actions = actionsByTool(compiled, employee, now);
         for (const [toolId, tool] of compiled.tools) {
           if (tool.paths) continue;
-          const d = decide(compiled, employee, `https://${normalizeHost(tool.domains[0]!)}/`, now);
+          const domain = normalizeHost(tool.domains[0]!);
+          const d = decide(compiled, employee, `https://${domain}/`, now);
           if (d.toolId !== toolId) continue; // another tool owns that exact domain
-          expect(actions.get(toolId)?.action).toBe(d.action);
+          // A tool sharing a listed domain gets the strictest decision where the tools meet.
+          const shared = [...compiled.tools].some(([id, t]) => id !== toolId && t.domains.some((x) => tool.domains.map(normalizeHost).includes(normalizeHost(x))));
+          if (shared) expect(strictness[actions.get(toolId)!.action]).toBeGreaterThanOrEqual(strictness[d.action]);
+          else expect(actions.get(toolId)?.action).toBe(d.action);
         }
       }),
       { numRuns: 150 },

@@ -121,6 +121,12 @@ export function resolveTools(policy: Pick<Policy, 'tools'>): Map<string, Tool> {
   return tools;
 }
 
+function samePaths(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  const x = a && a.length ? normalizePrefixes(a).sort() : [];
+  const y = b && b.length ? normalizePrefixes(b).sort() : [];
+  return x.length === y.length && x.every((p, i) => p === y[i]);
+}
+
 /** Parse an instant once; an unparseable bound (the schema refuses them) leaves that side open. */
 function instant(s: string | undefined, open: number): number {
   if (s === undefined) return open;
@@ -145,26 +151,39 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   });
 
   const candidates: ToolCandidate[] = [];
+  // A policy tool with a catalogue id and `paths` of its own scopes its own domains; the catalogue's
+  // domains keep the catalogue's scope (a whole host stays a whole host): two candidates.
+  const splits = new Map<string, Tool>();
+  for (const id of Object.keys(policyTools)) {
+    const own = policyTools[id]!;
+    const entry = Object.hasOwn(CATALOGUE, id) ? CATALOGUE[id]! : undefined;
+    if (!entry || own.replaceCatalogue || own.paths === undefined || samePaths(own.paths, entry.paths)) continue;
+    // All of them, those the policy lists too: listing `claude.ai` with `paths` must not narrow it.
+    splits.set(id, { ...tools.get(id)!, domains: entry.domains, paths: entry.paths });
+  }
+  const candidateCount = tools.size + splits.size;
   // Sized up front (domains that do not normalise are dropped at the end): for 100,000 domains,
   // filling a `new Array(n)` costs a third of pushing onto a growing array.
   let domainCount = 0;
   for (const tool of tools.values()) domainCount += tool.domains.length;
+  for (const split of splits.values()) domainCount += split.domains.length;
   const listedDomains: string[] = new Array<string>(domainCount);
   const listedIds = new Int32Array(domainCount);
   let listed = 0;
-  const ruleStart = new Int32Array(tools.size + 1);
-  const domainStart = new Int32Array(tools.size + 1);
-  const pathScoped = new Uint8Array(tools.size);
+  const ruleStart = new Int32Array(candidateCount + 1);
+  const domainStart = new Int32Array(candidateCount + 1);
+  const pathScoped = new Uint8Array(candidateCount);
   const ruleIndices: number[] = [];
-  const add = (toolId: string, tool: Tool, fromPolicy: boolean) => {
+  /** `scope`: the domains and paths this candidate covers (the tool's own unless split). */
+  const add = (toolId: string, tool: Tool, fromPolicy: boolean, scope: Pick<Tool, 'domains' | 'paths'> = tool) => {
     const id = candidates.length;
-    const prefixes = tool.paths && tool.paths.length > 0 ? normalizePrefixes(tool.paths) : null;
+    const prefixes = scope.paths && scope.paths.length > 0 ? normalizePrefixes(scope.paths) : null;
     candidates.push({ toolId, tool, prefixes, fromPolicy });
     if (prefixes) pathScoped[id] = 1;
     // Model-level rules are applied by the content script, never by URL.
     for (const i of rulesByTool.get(toolId) ?? []) if (!policy.rules[i]!.models) ruleIndices.push(i);
     ruleStart[id + 1] = ruleIndices.length;
-    for (const d of tool.domains) {
+    for (const d of scope.domains) {
       const domain = normalizeHost(d);
       if (domain) {
         listedDomains[listed] = domain;
@@ -174,7 +193,13 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     domainStart[id + 1] = listed;
   };
   // Precedence order: policy tools first (their own order), then the catalogue's remaining tools.
-  for (const id of Object.keys(policyTools)) add(id, tools.get(id)!, true);
+  for (const id of Object.keys(policyTools)) {
+    const split = splits.get(id);
+    if (!split) add(id, tools.get(id)!, true);
+    else add(id, tools.get(id)!, true, policyTools[id]!);
+  }
+  // The catalogue's part of split tools: after every policy tool, before the rest of the catalogue.
+  for (const [id, split] of splits) add(id, tools.get(id)!, true, split);
   for (const id of Object.keys(CATALOGUE)) if (!Object.hasOwn(policyTools, id)) add(id, CATALOGUE[id]!, false);
   listedDomains.length = listed;
   const domains = new DomainIndex(listedDomains, listedIds);
@@ -501,31 +526,34 @@ const OVERLAPS = new WeakMap<CompiledPolicy, ReadonlyMap<string, Overlap>>();
 function overlapsOf(compiled: CompiledPolicy): ReadonlyMap<string, Overlap> {
   const cached = OVERLAPS.get(compiled);
   if (cached) return cached;
-  const out = new Map<string, Overlap>();
-  const shared = new Set<string>();
-  for (const [domain, ids] of compiled.domains.entries()) {
-    if (ids.length < 2) continue;
-    // The URL of a domain normalizeHost gave: skip the odd one a URL reads differently (isPlainHost).
-    if (hostOfUrl(`https://${domain}/`) !== domain) continue;
-    const prefixes = new Set<string>();
-    for (const id of ids) for (const p of compiled.candidates[id]!.prefixes ?? ['']) prefixes.add(p);
-    for (const id of ids) {
-      const c = compiled.candidates[id]!;
-      shared.add(`${id} ${domain}`);
-      let o = out.get(c.toolId);
-      if (!o) out.set(c.toolId, (o = { urls: [], alone: false }));
+  // Per tool id (a tool split in two candidates by compilePolicy gathers both).
+  const all = new Map<string, Overlap & { shared: boolean }>();
+  const index = compiled.domains;
+  compiled.candidates.forEach((c, id) => {
+    let o = all.get(c.toolId);
+    if (!o) all.set(c.toolId, (o = { urls: [], alone: false, shared: false }));
+    for (let n = compiled.domainStart[id]!; n < compiled.domainStart[id + 1]!; n++) {
+      const key = index.inputKeys[n]!;
+      const code = key < 0 ? 0 : index.codeOfKey(key);
+      // A code < 0 is a domain listed by several candidates (see DomainIndex); the rest is the tool's alone.
+      if (code >= 0) {
+        o.alone = true;
+        continue;
+      }
+      const domain = compiled.listedDomains[n]!;
+      // The URL of a domain normalizeHost gave: skip the odd one a URL reads differently (isPlainHost).
+      if (hostOfUrl(`https://${domain}/`) !== domain) continue;
+      o.shared = true;
+      const prefixes = new Set<string>();
+      for (const other of index.idsOf(code)) for (const p of compiled.candidates[other]!.prefixes ?? ['']) prefixes.add(p);
       for (const p of prefixes) {
         if (c.prefixes && longestPrefix(p, c.prefixes) < 0) continue;
         o.urls.push(`https://${domain}${p || '/'}`);
       }
     }
-  }
-  for (const [toolId, o] of out) {
-    const id = compiled.candidates.findIndex((c) => c.toolId === toolId);
-    for (let n = compiled.domainStart[id]!; n < compiled.domainStart[id + 1]! && !o.alone; n++) {
-      if (!shared.has(`${id} ${compiled.listedDomains[n]!}`)) o.alone = true;
-    }
-  }
+  });
+  const out = new Map<string, Overlap>();
+  for (const [toolId, o] of all) if (o.shared) out.set(toolId, { urls: o.urls, alone: o.alone });
   OVERLAPS.set(compiled, out);
   return out;
 }
@@ -540,6 +568,7 @@ export function actionsByTool(compiled: CompiledPolicy, employee: Employee, now:
   const cache = cacheFor(compiled, employee);
   const overlaps = overlapsOf(compiled);
   const out = new Map<string, { action: Action; rule: Rule | null }>();
+  const decided = new Map<string, Decision>();
   for (const toolId of compiled.tools.keys()) {
     const i = firstRuleIndex(compiled, toolId, cache.subject, cache.targets, now);
     const rule = i < 0 ? null : compiled.policy.rules[i]!;
@@ -547,7 +576,8 @@ export function actionsByTool(compiled: CompiledPolicy, employee: Employee, now:
     const overlap = overlaps.get(toolId);
     if (!overlap || overlap.alone) best = { action: rule ? rule.action : compiled.policy.defaultAction, rule };
     for (const url of overlap?.urls ?? []) {
-      const d = decide(compiled, employee, url, now);
+      let d = decided.get(url);
+      if (!d) decided.set(url, (d = decide(compiled, employee, url, now)));
       if (!best || STRICTNESS[d.action] > STRICTNESS[best.action]) best = { action: d.action, rule: d.rule };
     }
     out.set(toolId, best!);

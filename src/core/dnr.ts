@@ -350,8 +350,6 @@ interface Listing {
   prefixes: (readonly string[])[];
   /** Number of (domain, prefix) entries: the sum of the prefix lists' lengths. */
   entries: number;
-  /** Tool id → index into `compiled.candidates`. */
-  candidateOf: Map<string, number>;
 }
 
 /** Listings of compiled policies: alarms recompile the same policy often. */
@@ -361,8 +359,13 @@ function listingOf(compiled: CompiledPolicy): Listing {
   const cached = LISTINGS.get(compiled);
   if (cached) return cached;
   const index = compiled.domains;
-  const candidateOf = new Map<string, number>();
-  compiled.candidates.forEach((c, i) => candidateOf.set(c.toolId, i));
+  // Tool id → its candidates (two for a policy tool scoping a catalogue id's own domains differently).
+  const candidatesOf = new Map<string, number[]>();
+  compiled.candidates.forEach((c, i) => {
+    const list = candidatesOf.get(c.toolId);
+    if (list) list.push(i);
+    else candidatesOf.set(c.toolId, [i]);
+  });
   // Every listed domain becomes one unit, so every column has index.size rows (filling arrays of
   // known size: for 100,000 domains, pushing onto growing arrays costs three times as much).
   const unitOfKey = new Int32Array(index.size).fill(-1);
@@ -373,8 +376,7 @@ function listingOf(compiled: CompiledPolicy): Listing {
   const shared = new Uint8Array(index.size);
   let units = 0;
   let entries = 0;
-  for (const toolId of compiled.tools.keys()) {
-    const c = candidateOf.get(toolId)!;
+  for (const c of [...compiled.tools.keys()].flatMap((toolId) => candidatesOf.get(toolId)!)) {
     const list = compiled.candidates[c]!.prefixes ?? WHOLE_HOST;
     for (let n = compiled.domainStart[c]!; n < compiled.domainStart[c + 1]!; n++) {
       const key = index.inputKeys[n]!;
@@ -405,7 +407,7 @@ function listingOf(compiled: CompiledPolicy): Listing {
   }
   domains.length = units;
   prefixes.length = units;
-  const listing = { domains, keys: keys.subarray(0, units), unitOfKey, prefixes, entries, candidateOf };
+  const listing = { domains, keys: keys.subarray(0, units), unitOfKey, prefixes, entries };
   LISTINGS.set(compiled, listing);
   return listing;
 }

@@ -27,9 +27,9 @@ export function editDistance(a: string, b: string): number {
 /**
  * The known name that `typed` most likely meant: the same name in another case first ("hk" → "HK"),
  * else the closest within a few edits ("exceptOffice" → "exceptOffices"), else one that starts or is
- * contained in it ("HONGKONG" has no near name, "HKG" → "HK"). Undefined when nothing is close.
+ * that it starts with ("HKG" → "HK"; off with `prefixes: false`). Undefined when nothing is close.
  */
-export function suggestName(typed: string, known: Iterable<string>): string | undefined {
+export function suggestName(typed: string, known: Iterable<string>, opts: { prefixes?: boolean } = {}): string | undefined {
   const names = [...known];
   const lower = typed.toLowerCase();
   const sameCase = names.find((n) => n.toLowerCase() === lower);
@@ -41,6 +41,7 @@ export function suggestName(typed: string, known: Iterable<string>): string | un
     if (distance <= allowed && (!best || distance < best.distance)) best = { name: n, distance };
   }
   if (best) return best.name;
+  if (opts.prefixes === false) return undefined;
   // Short codes typed long ("HKG" for "HK", "LONDON" for "LDN" does not qualify): a known code of
   // two or more characters that the typed one starts with.
   return names.find((n) => n.length >= 2 && lower.startsWith(n.toLowerCase()));

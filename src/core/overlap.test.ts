@@ -125,7 +125,7 @@ function checkAll(c: CompiledPolicy, office: string, urls: readonly string[]): v
 }
 
 describe('overlapping tools and path spellings: every view agrees with decide() (property)', () => {
-  it('on generated policies, offices and URLs', () => {
+  it('on generated policies, offices and URLs', { timeout: 60_000 }, () => {
     fc.assert(fc.property(policyArb, fc.constantFrom('HK', 'NY'), urlsArb, (input, office, urls) => checkAll(compiledOf(input), office, urls)), { numRuns: 200 });
   });
 
