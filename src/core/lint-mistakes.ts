@@ -6,7 +6,7 @@
  */
 import { CATALOGUE } from './catalogue.ts';
 import { isIsoCountryCode, suggestCountryCode } from './countries.ts';
-import { ruleTargets, type Subject } from './decide.ts';
+import { droppedCatalogueDomains, ruleTargets, type Subject } from './decide.ts';
 import { longestPrefix, normalizeHost, normalizePrefixes } from './hosts.ts';
 import { isObj, own, ruleName, str, strings, type Add, type Obj, type RuleView } from './lint-read.ts';
 import { didYouMean, quoteList } from './near-match.ts';
@@ -247,8 +247,10 @@ function checkReplaceCatalogue({ policyTools }: MistakeContext, add: Add): void 
       add('warning', keys, `the built-in catalogue has no tool "${id}", so there is nothing to replace${didYouMean(id, Object.keys(CATALOGUE))}`);
       continue;
     }
-    const mine = (strings(t.domains) ?? []).map(normalizeHost).filter(Boolean);
-    const dropped = entry.domains.filter((d) => {
+    const listed = strings(t.domains) ?? [];
+    const mine = listed.map(normalizeHost).filter(Boolean);
+    // A subdomain of a domain the tool still lists stays covered (domains match their subdomains).
+    const dropped = droppedCatalogueDomains(id, { name: id, domains: listed, replaceCatalogue: true }).filter((d) => {
       const host = normalizeHost(d);
       return host !== '' && !mine.some((m) => coveredBy(host, m));
     });
@@ -338,10 +340,11 @@ function checkOverlappingTools({ policyTools, rules }: MistakeContext, add: Add)
   for (const [id, t] of Object.entries(policyTools)) {
     if (!isObj(t) || !Array.isArray(t.domains)) continue;
     const entry = own(CATALOGUE, id) ? CATALOGUE[id] : undefined;
-    // A policy tool keeps its catalogue entry's domains unless it replaces them, and its paths unless it sets its own.
+    // A policy tool keeps its catalogue entry's domains unless it replaces them; its own domains take its paths, or the entry's.
     const paths = t.paths ?? entry?.paths;
     claim(id, t.domains, paths, true, (index) => ['tools', id, 'domains', index]);
-    if (entry && t.replaceCatalogue !== true) claim(id, entry.domains, paths, true, () => ['tools', id]);
+    // The catalogue's domains keep the catalogue's scope, whatever paths the policy gives its own.
+    if (entry && t.replaceCatalogue !== true) claim(id, entry.domains, entry.paths, true, () => ['tools', id]);
   }
   for (const [id, t] of Object.entries(CATALOGUE)) if (!own(policyTools, id)) claim(id, t.domains, t.paths, false, () => ['tools', id]);
   for (const [host, claims] of byHost) {

@@ -436,6 +436,14 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     expect(lint(doc).filter((i) => /both claim/.test(i.message))).toEqual([]);
   });
 
+  it('a catalogue tool given paths keeps its catalogue hosts whole (an overlap there is still one)', () => {
+    const doc = base();
+    doc.tools.huggingchat = { name: 'HuggingChat', domains: ['chat.bank.example'], paths: ['/hf'] };
+    doc.tools.hub = { name: 'HF hub', domains: ['huggingface.co'], paths: ['/chat/models'] };
+    // huggingface.co keeps the catalogue's /chat, which overlaps /chat/models.
+    expect(only(lint(doc), '$.tools.hub.domains[0]').message).toMatch(/"huggingchat" and "hub" both claim huggingface\.co \(paths \/chat\/models\)/);
+  });
+
   it('a rule whose conditions select no office of the policy', () => {
     const doc = base();
     doc.rules.push({ id: 'NOBODY', tools: ['chatgpt'], offices: ['NY'], jurisdictions: ['HK'], action: 'block' });
