@@ -30,5 +30,6 @@ export interface CrxOptions {
   /** The .crx URL, or the folder it is served from (ending in /). */
   codebase: string;
 }
-export function parsePackageArgs(argv: string[]): { crx?: CrxOptions };
+export const PACKAGE_USAGE: string;
+export function parsePackageArgs(argv: string[]): { crx?: CrxOptions; help?: boolean };
 export function packageAll(opts?: { log?: (line: string) => void; crx?: CrxOptions }): Promise<Packaged[]>;

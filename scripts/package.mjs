@@ -152,11 +152,12 @@ export const UPDATES_XML = 'updates.xml';
  * written. `log` gets one `sha256sum` line per zip.
  */
 export async function packageAll({ log = console.log, crx } = {}) {
-  // Read the key before building: a wrong key file must not cost a build.
+  // Check the key and the codebase before building: a mistake there must not cost a build.
   const crxTools = crx ? await importTs('src/cli/crx.ts') : null;
   const crxKey = crx ? crxTools.parseCrxKey(await readFile(crx.keyPath, 'utf8').catch((e) => {
     throw new Error(`cannot read --crx-key "${crx.keyPath}": ${e.message}`);
   })) : null;
+  if (crx) crxTools.crxCodebase(crx.codebase, crxName('0'));
   const written = [];
   const write = async (name, bytes, entry) => {
     const file = join(ROOT, 'dist', name);
@@ -184,9 +185,24 @@ export async function packageAll({ log = console.log, crx } = {}) {
   return written;
 }
 
+export const PACKAGE_USAGE = `Usage: npm run package [-- --crx-key KEY.pem --codebase URL]
+
+Builds both browsers and writes dist/ai-geofence-chrome-<version>.zip and
+dist/ai-geofence-firefox-<version>.zip, printing their SHA-256 (sha256sum format).
+  --crx-key KEY.pem   also pack the Chrome zip into dist/ai-geofence-<version>.crx signed with this
+                      key (make one with: npm run -s cli -- keygen --crx --out DIR), write
+                      dist/updates.xml, and print the extension ID the key gives
+  --codebase URL      where the .crx will be served: its URL, or its folder ending in /`;
+
 /** `--crx-key KEY.pem --codebase URL`, both or neither. */
 export function parsePackageArgs(argv) {
-  const { values } = parseArgs({ args: argv, options: { 'crx-key': { type: 'string' }, codebase: { type: 'string' } }, strict: true, allowPositionals: false });
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { 'crx-key': { type: 'string' }, codebase: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (e) {
+    throw new Error(`${e.message}\n${PACKAGE_USAGE}`);
+  }
+  if (values.help) return { help: true };
   const keyPath = values['crx-key'];
   const codebase = values.codebase;
   if (keyPath === undefined && codebase === undefined) return {};
@@ -204,6 +220,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   } catch (e) {
     console.error(`package: ${e.message}`);
     process.exit(2);
+  }
+  if (options.help) {
+    console.log(PACKAGE_USAGE);
+    process.exit(0);
   }
   console.error(`packaging with node ${process.versions.node}, zlib ${process.versions.zlib}`);
   try {

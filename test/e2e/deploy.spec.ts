@@ -170,6 +170,12 @@ test('IT deploys a self-signed CRX by policy: installed, enforcing, locked down,
   await expect(page).toHaveURL(`chrome-extension://${d.ours.extensionId}/block.html#https://claude.ai/new`);
   await expect(page.getByTestId('notice-title')).toHaveText('Do not use: Anthropic Claude');
 
+  // The employee can neither turn it off nor remove it.
+  expect(await ext.evaluate(async () => {
+    const self = await chrome.management.getSelf();
+    return { installType: self.installType, mayDisable: self.mayDisable };
+  })).toEqual({ installType: 'admin', mayDisable: false });
+
   // chrome://extensions, on the extension's own details page, says the policy installed it (the
   // text is the tooltip of the "managed" icon).
   await page.goto(`chrome://extensions/?id=${d.ours.extensionId}`);
