@@ -159,6 +159,16 @@ describe('--policy: the office is checked, the browser AI follows the office', (
     expect(r.stderr).toMatch(message);
   });
 
+  it('names a group no rule of the policy names, with the likely one', async () => {
+    const policy = JSON.parse(readFileSync(EXAMPLE_POLICY, 'utf8'));
+    policy.rules.unshift({ id: 'TRADERS-DEEPSEEK', tools: ['deepseek'], groups: ['traders'], action: 'block', notice: { title: 'Do not use: DeepSeek', reason: 'r', reference: 'x' } });
+    const file = join(tmp.dir, 'groups.json');
+    writeFileSync(file, JSON.stringify(policy));
+    const r = await ok('--format', 'chrome-linux', '--policy', file, '--groups', 'trader,traders');
+    expect(r.stderr).toContain('warning: --groups "trader" is named by no rule of the policy; did you mean "traders"?');
+    expect(r.stderr).not.toContain('"traders" is named by no rule');
+  });
+
   it('without --policy the office is unchecked, and stderr says so', async () => {
     expect((await ok('--format', 'chrome-linux')).stderr).toMatch(/was not checked against a policy/);
   });

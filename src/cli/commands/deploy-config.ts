@@ -190,6 +190,7 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
     if (policyPath !== undefined) {
       const { policy } = await loadPolicy(policyPath, keysPath, signatureThreshold ?? 1, Date.now(), io.err);
       checkOffice(office, policy);
+      for (const warning of unknownGroups(groups ?? [], policy)) io.err(`warning: ${warning}`);
       const browserAi = browserAiFor(policy, { office, groups });
       ai = browserAi.off;
       for (const reason of browserAi.reasons) io.err(`note: ${reason}`);
@@ -294,6 +295,20 @@ export function checkOffice(office: string, policy: Pick<Policy, 'offices'>): vo
     return names.some((n) => n.replace(/\s+/g, '').toLowerCase() === office.replace(/\s+/g, '').toLowerCase());
   });
   throw new CliError(`--office "${office}" is not an office of the policy (valid codes: ${codes.join(', ')})${byName ? `; did you mean ${byName}?` : ''}`);
+}
+
+/**
+ * Groups no rule names: harmless today, but a misspelt group ("trader" for "traders") silently
+ * drops the employee out of every rule written for the real one, so each is named.
+ */
+export function unknownGroups(groups: readonly string[], policy: Pick<Policy, 'rules'>): string[] {
+  const named = new Set(policy.rules.flatMap((r) => [...(r.groups ?? []), ...(r.exceptGroups ?? [])]));
+  return groups
+    .filter((g) => !named.has(g))
+    .map((g) => {
+      const near = [...named].find((n) => editDistance(n, g) <= Math.max(1, Math.floor(n.length / 4)));
+      return `--groups "${g}" is named by no rule of the policy${near ? `; did you mean "${near}"?` : ''}`;
+    });
 }
 
 function browserAiFor(policy: Policy, employee: { office: string; groups?: string[] }) {
