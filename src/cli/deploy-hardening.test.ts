@@ -173,6 +173,11 @@ describe('--policy: the office is checked, the browser AI follows the office', (
     expect((await ok('--format', 'chrome-linux')).stderr).toMatch(/was not checked against a policy/);
   });
 
+  it('without --extension-id stderr says which ID the snippet names and when that is wrong', async () => {
+    expect((await ok('--format', 'chrome-linux')).stderr).toMatch(new RegExp(`no --extension-id: the snippet names ${EXTENSION_ID}, the unpacked build's ID`));
+    expect((await ok('--format', 'chrome-linux', '--extension-id', 'abcdefghijklmnopabcdefghijklmnop')).stderr).not.toMatch(/no --extension-id/);
+  });
+
   it('Hong Kong (Gemini warned, Claude blocked): Gemini in Chrome and Firefox\'s chatbot off; New York: as the bank set them', async () => {
     const hk = ['deploy-config', '--office', 'HK', '--policy-url', 'https://p.example/p.jws', '--keys', EXAMPLE_TRUSTED, '--policy', EXAMPLE_JWS];
     const chrome = await runInProcess([...hk, '--format', 'chrome-linux']);

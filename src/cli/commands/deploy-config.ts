@@ -197,6 +197,9 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
     } else if (format !== 'google-admin') {
       io.err(`note: --office "${office}" was not checked against a policy; pass --policy POLICY.jws to check it (and to align the browser's own AI features with it)`);
     }
+    if (optionalString(args, 'extension-id') === undefined && format !== 'firefox' && format !== 'google-admin') {
+      io.err(`note: no --extension-id: the snippet names ${EXTENSION_ID}, the unpacked build's ID; a CRX you packed has the ID "keygen --crx" printed for your key, a store listing the store's ID`);
+    }
     if (scope === 'machine' && userId !== undefined) io.err('warning: --user-id in a machine-wide snippet gives every user of the machine the same id; use --scope user for per-user values');
 
     const settings: BrowserSettings = {
