@@ -23,13 +23,11 @@ export function readTree(dir: string): Promise<ZipInput[]>;
 export function storeFiles(browser: 'chrome' | 'firefox', dir: string): Promise<ZipInput[]>;
 export function zipName(browser: string, version: string): string;
 export function crxName(version: string): string;
-export const UPDATES_XML: string;
 export interface CrxOptions {
   /** PEM private key that signs the CRX. */
   keyPath: string;
   /** The .crx URL, or the folder it is served from (ending in /). */
   codebase: string;
 }
-export const PACKAGE_USAGE: string;
 export function parsePackageArgs(argv: string[]): { crx?: CrxOptions; help?: boolean };
 export function packageAll(opts?: { log?: (line: string) => void; crx?: CrxOptions }): Promise<Packaged[]>;

@@ -145,7 +145,7 @@ export async function storeFiles(browser, dir) {
 
 export const zipName = (browser, version) => `ai-geofence-${browser}-${version}.zip`;
 export const crxName = (version) => `ai-geofence-${version}.crx`;
-export const UPDATES_XML = 'updates.xml';
+const UPDATES_XML = 'updates.xml';
 
 /**
  * Build every browser (into dist/<browser>/) and write its store zip to dist/; returns what was
@@ -185,7 +185,7 @@ export async function packageAll({ log = console.log, crx } = {}) {
   return written;
 }
 
-export const PACKAGE_USAGE = `Usage: npm run package [-- --crx-key KEY.pem --codebase URL]
+const PACKAGE_USAGE = `Usage: npm run package [-- --crx-key KEY.pem --codebase URL]
 
 Builds both browsers and writes dist/ai-geofence-chrome-<version>.zip and
 dist/ai-geofence-firefox-<version>.zip, printing their SHA-256 (sha256sum format).

@@ -16,7 +16,6 @@ export interface Hardening {
   allowNewProfiles: boolean;
   allowNetworkPrediction: boolean;
 }
-export const HARDENED: Hardening = { allowIncognito: false, allowGuest: false, allowNewProfiles: false, allowNetworkPrediction: false };
 
 export interface ExtensionControl {
   /** allowlist: every extension blocked but ours and `allowed`; blocklist: only `blocked` blocked. */
@@ -28,7 +27,7 @@ export interface ExtensionControl {
 }
 
 /** The browser's own AI features to turn off because the office's policy blocks the vendor. */
-export interface BrowserAiOff {
+interface BrowserAiOff {
   /** Gemini in Chrome and Chrome's built-in AI (the policy blocks Gemini). */
   gemini: boolean;
   /** Copilot in Edge's sidebar (the policy blocks Microsoft Copilot). */

@@ -63,7 +63,7 @@ export function renderDeployConfig(format: Exclude<DeployFormat, 'admx'>, m: Man
 }
 
 /** JSON for /etc/opt/chrome/policies/managed/ (Chromium: /etc/chromium/policies/managed/; Edge: /etc/opt/edge/policies/managed/). */
-export function renderChromiumJson(m: ManagedValues, t: DeployTarget): string {
+function renderChromiumJson(m: ManagedValues, t: DeployTarget): string {
   const browser = t.browsers[0] ?? 'chrome';
   const doc = {
     ...chromiumPolicies(browser, t, t.settings),
@@ -73,7 +73,7 @@ export function renderChromiumJson(m: ManagedValues, t: DeployTarget): string {
 }
 
 /** policies.json for Firefox (distribution/ folder or the Enterprise Policies GPO/plist equivalents). */
-export function renderFirefox(m: ManagedValues, t: DeployTarget): string {
+function renderFirefox(m: ManagedValues, t: DeployTarget): string {
   const doc = {
     policies: {
       ...firefoxPolicies(t, t.settings),
@@ -84,7 +84,7 @@ export function renderFirefox(m: ManagedValues, t: DeployTarget): string {
 }
 
 /** The Google Admin console's "Policy for extensions" box: each key wrapped as {"Value": …}. */
-export function renderGoogleAdmin(m: ManagedValues): string {
+function renderGoogleAdmin(m: ManagedValues): string {
   const doc: Record<string, { Value: Json }> = {};
   for (const [k, v] of Object.entries(managedObject(m))) doc[k] = { Value: v };
   return `${JSON.stringify(doc, null, 2)}\n`;
@@ -119,7 +119,7 @@ const REG_POLICY_ROOT: Record<ChromiumBrowser, { name: string; key: string }> = 
 };
 
 /** The registry key under which `browser` reads its policies in `scope`. */
-export function registryPolicyKey(browser: ChromiumBrowser, scope: 'machine' | 'user'): string {
+function registryPolicyKey(browser: ChromiumBrowser, scope: 'machine' | 'user'): string {
   return `${scope === 'user' ? 'HKEY_CURRENT_USER' : 'HKEY_LOCAL_MACHINE'}\\${REG_POLICY_ROOT[browser].key}`;
 }
 
@@ -140,7 +140,7 @@ function regBlock(browser: ChromiumBrowser, m: ManagedValues, t: DeployTarget): 
 }
 
 /** A .reg file for Chrome and/or Edge (HKLM, or HKCU for per-user values). CRLF line endings, as regedit writes them. */
-export function renderWindowsReg(m: ManagedValues, t: DeployTarget): string {
+function renderWindowsReg(m: ManagedValues, t: DeployTarget): string {
   const lines = [
     'Windows Registry Editor Version 5.00',
     '',
@@ -189,7 +189,7 @@ const MACOS_DOMAIN: Record<ChromiumBrowser, { domain: string; name: string }> = 
 };
 
 /** A configuration profile for one browser: its policies payload and the extension's own payload. */
-export function renderMacosMobileconfig(m: ManagedValues, t: DeployTarget): string {
+function renderMacosMobileconfig(m: ManagedValues, t: DeployTarget): string {
   const browser = t.browsers[0] ?? 'chrome';
   const { domain, name } = MACOS_DOMAIN[browser];
   // Chrome keeps the identifiers it always had, so a new profile replaces an old one in place.

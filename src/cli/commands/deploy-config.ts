@@ -287,7 +287,7 @@ function checkBlocklist(format: DeployFormat, control: ExtensionControl, browser
 }
 
 /** --office must be one of the policy's offices; otherwise name the valid ones and the likely one. */
-export function checkOffice(office: string, policy: Pick<Policy, 'offices'>): void {
+function checkOffice(office: string, policy: Pick<Policy, 'offices'>): void {
   const codes = Object.keys(policy.offices);
   if (codes.includes(office)) return;
   const sameCase = codes.find((c) => c.toLowerCase() === office.toLowerCase());
@@ -304,7 +304,7 @@ export function checkOffice(office: string, policy: Pick<Policy, 'offices'>): vo
  * Groups no rule names: harmless today, but a misspelt group ("trader" for "traders") silently
  * drops the employee out of every rule written for the real one, so each is named.
  */
-export function unknownGroups(groups: readonly string[], policy: Pick<Policy, 'rules'>): string[] {
+function unknownGroups(groups: readonly string[], policy: Pick<Policy, 'rules'>): string[] {
   const named = new Set(policy.rules.flatMap((r) => [...(r.groups ?? []), ...(r.exceptGroups ?? [])]));
   return groups
     .filter((g) => !named.has(g))
