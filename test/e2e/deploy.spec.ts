@@ -51,6 +51,8 @@ interface Deployment {
   /** The unapproved extension's folder. */
   otherDir: string;
   userDataDir: string;
+  /** The policy deploy-config wrote. */
+  snippet: Record<string, unknown>;
 }
 
 /**
@@ -62,7 +64,10 @@ async function deploy(extraFlags: string[]): Promise<Deployment> {
   const vendor = await startServer(vendorPage);
   servers.push(vendor);
   const trusted = await makeKey('compliance-2026');
-  const policyJws = await signPolicy(samplePolicy(), [trusted]);
+  // Gemini blocked for Hong Kong too, so the snippet carries the browser-AI policies.
+  const sample = samplePolicy();
+  const rules = [{ id: 'HK-GEMINI', tools: ['gemini'], offices: ['HK'], action: 'block', notice: { title: 'Do not use: Gemini', reason: 'Not approved.', reference: 'Memo 7' } }, ...(sample.rules as unknown[])];
+  const policyJws = await signPolicy({ ...sample, rules }, [trusted]);
 
   const ours = parseCrxKey(generateCrxKeyPem());
   // The CRX holds what `npm run package` zips: the built extension without the manifest key.
@@ -84,11 +89,12 @@ async function deploy(extraFlags: string[]): Promise<Deployment> {
   const policyFile = join(dir, 'policy.jws');
   writeFileSync(trustedFile, JSON.stringify([trusted.publicJwk]));
   writeFileSync(policyFile, policyJws);
+  const snippet = join(POLICY_DIR, `${TEST_POLICY_PREFIX}-deploy.json`);
   execFileSync(process.execPath, [
     join(ROOT, 'bin/ai-geofence.mjs'), 'deploy-config', '--format', 'chrome-linux', '--office', 'HK',
     '--policy-url', `${base}/policy.jws`, '--keys', trustedFile, '--policy', policyFile,
     '--update-url', `${base}/updates.xml`, '--extension-id', ours.extensionId,
-    '--out', join(POLICY_DIR, `${TEST_POLICY_PREFIX}-deploy.json`), ...extraFlags,
+    '--out', snippet, ...extraFlags,
   ], { stdio: 'pipe' });
 
   // Test-only, in a file of its own: Chromium keeps DevTools (and so Playwright) away from
@@ -97,7 +103,7 @@ async function deploy(extraFlags: string[]): Promise<Deployment> {
 
   const otherDir = join(dir, 'other-extension');
   writeOtherExtension(otherDir);
-  return { vendor, ours, otherDir, userDataDir: join(dir, 'profile') };
+  return { vendor, ours, otherDir, userDataDir: join(dir, 'profile'), snippet: JSON.parse(readFileSync(snippet, 'utf8')) as Record<string, unknown> };
 }
 
 async function launch(d: Deployment): Promise<BrowserContext> {
@@ -128,6 +134,26 @@ async function waitInstalled(ctx: BrowserContext, id: string): Promise<string> {
   let location = '';
   await expect.poll(async () => (location = (await installedExtensions(ctx)).find((e) => e.id === id)?.location ?? ''), { timeout: 60_000, message: `extension ${id} installed` }).not.toBe('');
   return location;
+}
+
+/** chrome://policy: each policy that is set, with its status column ("OK", or what is wrong). */
+async function policyStatus(ctx: BrowserContext): Promise<Record<string, string>> {
+  const page = await ctx.newPage();
+  await page.goto('chrome://policy');
+  await expect(page.getByText('ExtensionSettings', { exact: true }).first()).toBeAttached();
+  const rows = await page.evaluate(() => {
+    const out: string[][] = [];
+    const walk = (root: Document | ShadowRoot) => {
+      for (const el of root.querySelectorAll('*')) {
+        if (el.shadowRoot) walk(el.shadowRoot);
+        if (el.classList.contains('policy') && el.classList.contains('row')) out.push((el as HTMLElement).innerText.trim().split(/\s+/));
+      }
+    };
+    walk(document);
+    return out;
+  });
+  await page.close();
+  return Object.fromEntries(rows.filter((r) => r.length > 2 && r.at(-1) !== 'set.').map((r) => [r[0]!, r.at(-1)!]));
 }
 
 /** Poll `fn` in an extension page until `ok`. */
@@ -169,6 +195,12 @@ test('IT deploys a self-signed CRX by policy: installed, enforcing, locked down,
   await page.goto('https://claude.ai/new').catch(() => undefined);
   await expect(page).toHaveURL(`chrome-extension://${d.ours.extensionId}/block.html#https://claude.ai/new`);
   await expect(page.getByTestId('notice-title')).toHaveText('Do not use: Anthropic Claude');
+
+  // Chromium knows every browser policy the snippet sets, with a valid value (Gemini's among them).
+  const status = await policyStatus(ctx);
+  const set = Object.keys(d.snippet).filter((k) => k !== '3rdparty');
+  expect(set).toEqual(expect.arrayContaining(['ExtensionSettings', 'IncognitoModeAvailability', 'BrowserGuestModeEnabled', 'BrowserAddPersonEnabled', 'NetworkPredictionOptions', 'GeminiSettings', 'BuiltInAIAPIsEnabled']));
+  expect(Object.fromEntries(set.map((k) => [k, status[k]]))).toEqual(Object.fromEntries(set.map((k) => [k, 'OK'])));
 
   // The employee can neither turn it off nor remove it.
   expect(await ext.evaluate(async () => {
