@@ -2,9 +2,9 @@
  * Deployment exactly as IT does it: a fresh CRX key, the extension packed into a CRX3 with it and
  * served with its updates.xml from a web server, the enterprise policy that `deploy-config` prints
  * for that ID, and Chromium started without loading our extension (no --load-extension for it):
- * the browser downloads, verifies and installs it itself (1–2 s after start here). Playwright's default --disable-extensions,
- * --disable-background-networking and --disable-component-update would stop that download, so they
- * are dropped.
+ * the browser downloads, verifies and installs it itself (1–2 s after start here). Playwright's
+ * default --disable-extensions, --disable-background-networking and --disable-component-update
+ * would stop that download, so they are dropped.
  *
  * An unapproved AI extension is offered the way an employee would add one without a store: loaded
  * from a folder on the command line (developer mode). The control test shows Chromium loads it, and
