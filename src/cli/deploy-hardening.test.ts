@@ -79,6 +79,8 @@ describe('hardened by default, in every format', () => {
     const r = await ok('--format', 'google-admin');
     expect(Object.keys(JSON.parse(r.stdout))).toEqual(['office', 'policyUrl', 'trustedKeys']);
     expect(r.stderr).toMatch(/Incognito mode.*guest mode.*Add profiles/is);
+    const flags = await ok('--format', 'google-admin', '--allow-incognito', '--allow-extension', 'abcdefghijklmnopabcdefghijklmnop');
+    expect(flags.stderr).toContain('note: --allow-extension, --allow-incognito shape browser policies, which this box does not hold');
   });
 
   it('each --allow-… opts out of exactly its own line', async () => {

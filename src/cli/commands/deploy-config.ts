@@ -227,6 +227,8 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
       io.err('warning: the .reg file contains non-ASCII text; save it as UTF-16 LE (PowerShell: Out-File -Encoding Unicode) before importing');
     }
     if (format === 'google-admin') {
+      const browserFlags = ['extension-control', 'allow-extension', 'block-extension', 'allow-incognito', 'allow-guest', 'allow-new-profiles', 'allow-network-prediction', 'update-url', 'extension-id'].filter((f) => args.values[f] !== undefined);
+      if (browserFlags.length) io.err(`note: ${browserFlags.map((f) => `--${f}`).join(', ')} shape browser policies, which this box does not hold: make the same choices in the Admin console`);
       io.err('note: the Admin console sets browser policies in its own pages: force-install the extension by ID, and in Settings turn off Incognito mode, Browser guest mode and Add profiles, set Extensions → "*" to block, and Network prediction to "never" (docs/deploy.md)');
     }
     const outPath = optionalString(args, 'out');
