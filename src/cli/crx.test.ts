@@ -3,6 +3,7 @@ import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:c
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sax from 'sax';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crxCodebase, extensionIdFromSpki, generateCrxKeyPem, packCrx3, parseCrxKey, renderUpdatesXml } from './crx.ts';
 import { runInProcess } from './test-helpers.ts';
@@ -121,6 +122,13 @@ describe('updates.xml and codebase', () => {
     expect(xml).toContain("<app appid='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'>");
     expect(xml).toContain("<updatecheck codebase='https://ext.bank.example/a&amp;b/ai-geofence-1.2.3.crx' version='1.2.3' />");
     expect(xml.startsWith("<?xml version='1.0' encoding='UTF-8'?>\n<gupdate xmlns='http://www.google.com/update2/response' protocol='2.0'>")).toBe(true);
+    // Well-formed XML, read back by a strict parser: the attribute values survive escaping.
+    const seen: Record<string, Record<string, string>> = {};
+    const parser = sax.parser(true);
+    parser.onopentag = (tag) => void (seen[tag.name] = tag.attributes);
+    parser.write(xml).close();
+    expect(seen.app).toEqual({ appid: 'a'.repeat(32) });
+    expect(seen.updatecheck).toEqual({ codebase: 'https://ext.bank.example/a&b/ai-geofence-1.2.3.crx', version: '1.2.3' });
   });
 
   it('takes the CRX URL or its folder, and refuses anything ambiguous or insecure', () => {

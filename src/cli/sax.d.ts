@@ -1,4 +1,4 @@
-/** The part of sax (a strict, streaming XML parser; no bundled types) the ADMX test uses. */
+/** The part of sax (a strict, streaming XML parser; no bundled types) the ADMX and updates.xml tests use. */
 declare module 'sax' {
   interface Tag {
     name: string;
