@@ -14,7 +14,7 @@
  */
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCrxKeyPem, packCrx3, parseCrxKey, renderUpdatesXml, type CrxKey } from '../../src/cli/crx.ts';
@@ -28,6 +28,7 @@ test.describe.configure({ mode: 'serial' });
 
 const VENDOR_HOSTS = ['claude.ai', 'anthropic.com', 'chatgpt.com', 'openai.com', 'llm.bank.example'];
 const servers: TestServer[] = [];
+const tempDirs: string[] = [];
 let context: BrowserContext | null = null;
 
 test.afterEach(async () => {
@@ -35,6 +36,7 @@ test.afterEach(async () => {
   context = null;
   removeManagedConfig();
   for (const s of servers.splice(0)) await s.close();
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 /** A small extension whose worker fetches a vendor, as AI sidebar extensions and browser agents do. */
@@ -85,6 +87,7 @@ async function deploy(extraFlags: string[]): Promise<Deployment> {
   host.route((_req, url) => files[url.pathname]);
 
   const dir = mkdtempSync(join(tmpdir(), 'aig-deploy-'));
+  tempDirs.push(dir);
   const trustedFile = join(dir, 'trusted.json');
   const policyFile = join(dir, 'policy.jws');
   writeFileSync(trustedFile, JSON.stringify([trusted.publicJwk]));
