@@ -14,6 +14,8 @@ import {
   type CompileOptions, type DnrRule, type ResourceType,
 } from './dnr.ts';
 import { normalizeHost, normalizePrefixes } from './hosts.ts';
+import { encodeTranslateHost } from './proxies.ts';
+import { LOGGED_OUT_ROUTES } from './tenant-guard.ts';
 import { parsePolicy, type Policy, type PolicyInput, type Tool } from './policy-schema.ts';
 
 // ---- the reference: src/core/dnr.ts before issue 3, unchanged but for the function's name ----
@@ -125,6 +127,11 @@ interface Group {
   domains: string[];
 }
 
+/** Added with the translate proxy (proxies.ts): each domain, then its proxy form where one exists. */
+function withProxyForms(domains: readonly string[]): string[] {
+  return [...domains, ...domains.map(encodeTranslateHost).filter((d): d is string => d !== null)];
+}
+
 function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   const prefix = g.prefix === ENCODED ? '' : filterPrefix(g.prefix);
   const filter = g.prefix === ENCODED ? ENCODED_PATH_FILTER : prefix ? prefixFilter(prefix) : undefined;
@@ -134,14 +141,15 @@ function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   // count against the 5,000 "unsafe" dynamic rules, but one rule covers every domain of a
   // (depth, prefix) group, so this costs a rule or two per policy, not one per domain.
   const framed = !!opts.embeddedPageUrl;
-  if (framed && g.kind !== 'allow') b.add('frame', g.priority, redirect(opts.embeddedPageUrl!), redirectFilter, ['sub_frame'], g.domains);
+  const domains = withProxyForms(g.domains);
+  if (framed && g.kind !== 'allow') b.add('frame', g.priority, redirect(opts.embeddedPageUrl!), redirectFilter, ['sub_frame'], domains);
   if (g.kind === 'block') {
-    b.add('block-main', g.priority, redirect(opts.blockPageUrl), redirectFilter, ['main_frame'], g.domains);
-    b.add('block-sub', g.priority, { type: 'block' }, filter, framed ? SUBRESOURCE_TYPES : ['sub_frame', ...SUBRESOURCE_TYPES], g.domains);
+    b.add('block-main', g.priority, redirect(opts.blockPageUrl), redirectFilter, ['main_frame'], domains);
+    b.add('block-sub', g.priority, { type: 'block' }, filter, framed ? SUBRESOURCE_TYPES : ['sub_frame', ...SUBRESOURCE_TYPES], domains);
   } else if (g.kind === 'warn') {
-    b.add('warn-main', g.priority, redirect(opts.warnPageUrl), redirectFilter, ['main_frame'], g.domains);
+    b.add('warn-main', g.priority, redirect(opts.warnPageUrl), redirectFilter, ['main_frame'], domains);
   } else {
-    b.add('allow', g.priority, { type: 'allow' }, filter, ALL_TYPES, g.domains);
+    b.add('allow', g.priority, { type: 'allow' }, filter, ALL_TYPES, domains);
   }
 }
 
@@ -216,6 +224,11 @@ function referenceCompileDnrRules(compiled: CompiledPolicy, employee: Employee, 
       type: 'modifyHeaders',
       requestHeaders: Object.entries(tool.tenantHeaders).map(([header, value]) => ({ header, operation: 'set' as const, value })),
     }, undefined, ALL_TYPES, [...new Set(tool.domains.map(normalizeHost).filter(Boolean))]);
+    // Added with the logged-out routes (tenant-guard.ts): blocked where the tool carries a tenant header.
+    for (const route of LOGGED_OUT_ROUTES) {
+      if (!Object.keys(tool.tenantHeaders).some((h) => route.headers.includes(h.toLowerCase()))) continue;
+      b.add('logged-out', PRIORITY_TENANT_HEADERS + 1, { type: 'block' }, prefixFilter(route.prefix), ALL_TYPES, [route.domain]);
+    }
   }
   return b.rules;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, decide, decideWithoutPolicy } from './decide.ts';
-import { compileDnrRules, compileFailClosedRules, MAX_FILTER_PREFIX, PRIORITY_TENANT_HEADERS, type DnrRule, type ResourceType } from './dnr.ts';
+import { compileDnrRules, compileFailClosedRules, MAX_FILTER_PREFIX, PRIORITY_LOGGED_OUT_BLOCK, PRIORITY_TENANT_HEADERS, type DnrRule, type ResourceType } from './dnr.ts';
 import { parsePolicy, type PolicyInput } from './policy-schema.ts';
 
 const OPTS = { blockPageUrl: 'chrome-extension://id/block.html', warnPageUrl: 'chrome-extension://id/warn.html', browser: 'chrome' as const };
@@ -35,11 +35,11 @@ describe('compileDnrRules', () => {
   it('redirects main frames of blocked tools to the block page and blocks every other request type', () => {
     const rules = compileDnrRules(policy(), { office: 'HK' }, NOW, OPTS);
     const redirect = byAction(rules, 'redirect').find((r) => r.action.redirect!.regexSubstitution.startsWith(OPTS.blockPageUrl))!;
-    expect(redirect.condition.requestDomains).toEqual(['claude.ai', 'anthropic.com']);
+    expect(redirect.condition.requestDomains).toEqual(['claude.ai', 'anthropic.com', 'claude-ai.translate.goog', 'anthropic-com.translate.goog']);
     expect(redirect.condition.resourceTypes).toEqual(['main_frame']);
     expect(redirect.action.redirect!.regexSubstitution).toBe(`${OPTS.blockPageUrl}#\\0`);
     const block = byAction(rules, 'block')[0]!;
-    expect(block.condition.requestDomains).toEqual(['claude.ai', 'anthropic.com']);
+    expect(block.condition.requestDomains).toEqual(['claude.ai', 'anthropic.com', 'claude-ai.translate.goog', 'anthropic-com.translate.goog']);
     expect(block.condition.resourceTypes).toEqual(expect.arrayContaining(['sub_frame', 'xmlhttprequest', 'websocket', 'script', 'image', 'media', 'ping', 'other']));
     expect(block.condition.resourceTypes).not.toContain('main_frame');
   });
@@ -54,10 +54,36 @@ describe('compileDnrRules', () => {
     expect(expired.some((r) => r.action.redirect?.regexSubstitution.startsWith(OPTS.warnPageUrl))).toBe(true);
   });
 
-  it('installs nothing restrictive for an office the rules do not target', () => {
+  it('installs nothing restrictive for an office the rules do not target (but the logged-out route of a tenant-restricted tool)', () => {
     const rules = compileDnrRules(policy(), { office: 'NY' }, NOW, OPTS);
     expect(byAction(rules, 'redirect')).toEqual([]);
-    expect(byAction(rules, 'block')).toEqual([]);
+    expect(byAction(rules, 'block').map((r) => r.priority)).toEqual([PRIORITY_LOGGED_OUT_BLOCK]);
+  });
+
+  it('decides a Google Translate proxy form as the host it relays, paths and specificity included', () => {
+    const c = policy({ rules: [{ id: 'B', tools: ['bank'], action: 'block' }, { id: 'HK-CLAUDE', tools: ['claude'], offices: ['HK'], action: 'block' }] });
+    const rules = compileDnrRules(c, { office: 'HK' }, NOW, OPTS);
+    const url = 'https://claude-ai.translate.goog/new?_x_tr_sl=auto&_x_tr_tl=en';
+    expect(simulate(rules, url, 'main_frame')).toBe(`${OPTS.blockPageUrl}#${url}`);
+    expect(simulate(rules, 'https://claude-ai.translate.goog/api/x', 'xmlhttprequest')).toBe('block');
+    expect(simulate(rules, 'https://bank-example.translate.goog/', 'xmlhttprequest')).toBe('block');
+    // The allowed child of a blocked parent stays allowed in its proxy form, as decide() says.
+    expect(simulate(rules, 'https://llm-bank-example.translate.goog/', 'xmlhttprequest')).toBeNull();
+    expect(simulate(rules, 'https://chatgpt-com.translate.goog/', 'xmlhttprequest')).toBeNull();
+    for (const u of [url, 'https://bank-example.translate.goog/', 'https://llm-bank-example.translate.goog/']) {
+      expect(decide(c, { office: 'HK' }, u, NOW).action, u).toBe(simulate(rules, u, 'xmlhttprequest') === 'block' ? 'block' : 'allow');
+    }
+  });
+
+  it('blocks the logged-out route of a tool with a tenant header wherever the tool is not blocked', () => {
+    for (const office of ['NY', 'HK']) {
+      const rules = compileDnrRules(policy(), { office }, NOW, OPTS);
+      expect(simulate(rules, 'https://chatgpt.com/backend-anon/f/conversation', 'xmlhttprequest'), office).toBe('block');
+      expect(simulate(rules, 'https://chatgpt.com//Backend-Anon/me', 'main_frame'), office).toBe('block');
+      expect(simulate(rules, 'https://chatgpt.com/backend-api/me', 'xmlhttprequest'), office).toBeNull();
+    }
+    const noHeader = policy({ tools: { chatgpt: { name: 'ChatGPT', domains: ['chatgpt.com'] } } });
+    expect(simulate(compileDnrRules(noHeader, { office: 'NY' }, NOW, OPTS), 'https://chatgpt.com/backend-anon/x', 'xmlhttprequest')).toBeNull();
   });
 
   it('lets a more specific allowed domain win over a blocked parent domain', () => {
@@ -100,8 +126,9 @@ describe('compileDnrRules', () => {
 
   it('follows rule windows', () => {
     const c = policy({ rules: [{ id: 'LATER', tools: ['claude'], action: 'block', from: '2026-12-01T01:00:00Z' }] });
-    expect(byAction(compileDnrRules(c, { office: 'HK' }, NOW, OPTS), 'block')).toEqual([]);
-    expect(byAction(compileDnrRules(c, { office: 'HK' }, Date.parse('2026-12-01T01:00:00Z'), OPTS), 'block')).toHaveLength(1);
+    const policyBlocks = (at: number) => byAction(compileDnrRules(c, { office: 'HK' }, at, OPTS), 'block').filter((r) => r.priority < PRIORITY_TENANT_HEADERS);
+    expect(policyBlocks(NOW)).toEqual([]);
+    expect(policyBlocks(Date.parse('2026-12-01T01:00:00Z'))).toHaveLength(1);
   });
 
   it('leaves out resource types Firefox does not know', () => {
@@ -252,6 +279,6 @@ describe('compileDnrRules: limits', () => {
 
   it('stays compact for the sample policy: three rules block a tool on every path and request type', () => {
     const rules = compileDnrRules(policy({ rules: [{ id: 'HK-CLAUDE', tools: ['claude'], offices: ['HK'], action: 'block' }] }), { office: 'HK' }, NOW, EMBED);
-    expect(rules.filter((r) => r.action.type !== 'modifyHeaders').map((r) => r.action.type).sort()).toEqual(['block', 'redirect', 'redirect']);
+    expect(rules.filter((r) => r.priority < PRIORITY_TENANT_HEADERS).map((r) => r.action.type).sort()).toEqual(['block', 'redirect', 'redirect']);
   });
 });

@@ -25,6 +25,8 @@ import { candidateForUrl, ruleIndexFor, type CompiledPolicy, type Employee } fro
 import { CATALOGUE } from './catalogue.ts';
 import { isPlainHost, normalizeHost, normalizePrefixes } from './hosts.ts';
 import type { Tool } from './policy-schema.ts';
+import { encodeTranslateHost } from './proxies.ts';
+import { loggedOutRoutesFor } from './tenant-guard.ts';
 
 /** Our dynamic rules live in [1, RULE_ID_MAX]; nothing else in the extension uses DNR ids. */
 export const RULE_ID_MAX = 1_000_000;
@@ -36,6 +38,8 @@ export const RULE_ID_MAX = 1_000_000;
 const PATH_SLOTS = 1024;
 /** Headers must beat our own allow rules: DNR skips modifyHeaders below a matching allow. */
 export const PRIORITY_TENANT_HEADERS = 1_000_000;
+/** A tenant-restricted tool's logged-out route (tenant-guard.ts) is blocked above everything else. */
+export const PRIORITY_LOGGED_OUT_BLOCK = PRIORITY_TENANT_HEADERS + 1;
 
 export type ResourceType =
   | 'main_frame' | 'sub_frame' | 'stylesheet' | 'script' | 'image' | 'font' | 'object' | 'xmlhttprequest'
@@ -221,6 +225,21 @@ interface Group {
   domains: string[];
 }
 
+/**
+ * The domains and their Google Translate proxy forms (`claude.ai` → `claude-ai.translate.goog`):
+ * the proxy relays the whole session, so it gets the same rule as the host it relays (decide()
+ * decodes the form back, see proxies.ts). Only the exact forms: a sub-host that no tool lists
+ * (`chat-claude-ai.translate.goog`) is left to decide() on the page, as DNR cannot match a label suffix.
+ */
+export function withProxyForms(domains: readonly string[]): string[] {
+  const out = [...domains];
+  for (const d of domains) {
+    const form = encodeTranslateHost(d);
+    if (form) out.push(form);
+  }
+  return out;
+}
+
 function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   const prefix = g.prefix === ENCODED ? '' : filterPrefix(g.prefix);
   const filter = g.prefix === ENCODED ? ENCODED_PATH_FILTER : prefix ? prefixFilter(prefix) : undefined;
@@ -230,14 +249,15 @@ function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   // count against the 5,000 "unsafe" dynamic rules, but one rule covers every domain of a
   // (depth, prefix) group, so this costs a rule or two per policy, not one per domain.
   const framed = !!opts.embeddedPageUrl;
-  if (framed && g.kind !== 'allow') b.add('frame', g.priority, redirect(opts.embeddedPageUrl!), redirectFilter, ['sub_frame'], g.domains);
+  const domains = withProxyForms(g.domains);
+  if (framed && g.kind !== 'allow') b.add('frame', g.priority, redirect(opts.embeddedPageUrl!), redirectFilter, ['sub_frame'], domains);
   if (g.kind === 'block') {
-    b.add('block-main', g.priority, redirect(opts.blockPageUrl), redirectFilter, ['main_frame'], g.domains);
-    b.add('block-sub', g.priority, { type: 'block' }, filter, framed ? SUBRESOURCE_TYPES : ['sub_frame', ...SUBRESOURCE_TYPES], g.domains);
+    b.add('block-main', g.priority, redirect(opts.blockPageUrl), redirectFilter, ['main_frame'], domains);
+    b.add('block-sub', g.priority, { type: 'block' }, filter, framed ? SUBRESOURCE_TYPES : ['sub_frame', ...SUBRESOURCE_TYPES], domains);
   } else if (g.kind === 'warn') {
-    b.add('warn-main', g.priority, redirect(opts.warnPageUrl), redirectFilter, ['main_frame'], g.domains);
+    b.add('warn-main', g.priority, redirect(opts.warnPageUrl), redirectFilter, ['main_frame'], domains);
   } else {
-    b.add('allow', g.priority, { type: 'allow' }, filter, ALL_TYPES, g.domains);
+    b.add('allow', g.priority, { type: 'allow' }, filter, ALL_TYPES, domains);
   }
 }
 
@@ -463,6 +483,9 @@ export function compileDnrRules(compiled: CompiledPolicy, employee: Employee, no
       type: 'modifyHeaders',
       requestHeaders: Object.entries(tool.tenantHeaders).map(([header, value]) => ({ header, operation: 'set' as const, value })),
     }, undefined, ALL_TYPES, [...new Set(tool.domains.map(normalizeHost).filter(Boolean))]);
+    for (const route of loggedOutRoutesFor(Object.keys(tool.tenantHeaders))) {
+      b.add('logged-out', PRIORITY_LOGGED_OUT_BLOCK, { type: 'block' }, prefixFilter(route.prefix), ALL_TYPES, [route.domain]);
+    }
   }
   return b.rules;
 }
