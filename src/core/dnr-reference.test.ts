@@ -327,7 +327,9 @@ describe('compileDnrRules equals the reference compiler', () => {
       }),
       { numRuns: 400 },
     );
-  });
+    // Every compile covers the whole built-in catalogue (120 tools, each domain with its translation
+    // proxy form), and the reference asks decide() for each: seconds, not milliseconds, on a busy machine.
+  }, 60_000);
 
   it('on a large generated policy with nested domains, paths and acknowledgements', () => {
     const tools: PolicyInput['tools'] = {};

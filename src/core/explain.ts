@@ -43,6 +43,8 @@ export function explainDecision(url: string, d: Decision, ctx: ExplainContext): 
     acknowledgedUntil: ctx.acknowledgedUntil ? new Date(ctx.acknowledgedUntil).toISOString() : null,
     allowForMinutes: d.action === 'warn' ? (d.rule?.allowForMinutes ?? 60) : null,
     requireJustification: d.action === 'warn' && !!d.rule?.requireJustification,
+    ...(d.selectedBy ? { selectedBy: d.selectedBy } : {}),
+    ...(d.proxiedHost ? { proxiedHost: d.proxiedHost } : {}),
   };
 }
 

@@ -201,7 +201,11 @@ function checkToolsWhere(rules: readonly RuleView[], policyTools: Obj, add: Add)
     const parsedWhere = where as ToolsWhere;
     const selected = withAttributes.filter(([, a]) => matchWhere(parsedWhere, a));
     if (selected.length === 0) add('warning', at(), 'this selector selects no tool of the catalogue or the policy');
-    const unknown = withAttributes.filter(([, a]) => unknownAttributes(parsedWhere, a).length > 0).map(([id, a]) => `${id} (${unknownAttributes(parsedWhere, a).join(', ')})`);
+    // The policy's own tools first: those are the author's to fix.
+    const unknown = withAttributes
+      .filter(([, a]) => unknownAttributes(parsedWhere, a).length > 0)
+      .sort(([x], [y]) => Number(own(policyTools, y)) - Number(own(policyTools, x)))
+      .map(([id, a]) => `${id} (${unknownAttributes(parsedWhere, a).join(', ')})`);
     if (unknown.length > 0) {
       add('warning', at(), `${unknown.length} tool(s) have no value for an attribute this selector names and are NOT selected: ${listNames(unknown)}; name them in "tools" or give the policy tool the attribute`);
     }
