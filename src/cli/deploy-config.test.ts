@@ -215,3 +215,32 @@ function parsePlist(xml: string): unknown {
   if (i !== tokens.length) throw new Error('trailing content after the root value');
   return root;
 }
+
+describe('deploy-config --block-ai-extensions', () => {
+  const common = ['--office', 'HK', '--policy-url', POLICY_URL, '--keys', EXAMPLE_TRUSTED];
+  const SIDER = 'difoiogjjojoaoomphldepapgpbgkhkb';
+
+  it('blocks the catalogue\'s AI extensions in every Chrome/Edge format, and only when asked', async () => {
+    const linux = await runInProcess(['deploy-config', ...common, '--format', 'chrome-linux', '--block-ai-extensions']);
+    expect(linux.code, linux.stderr).toBe(0);
+    const settings = (JSON.parse(linux.stdout) as { ExtensionSettings: Record<string, { installation_mode: string }> }).ExtensionSettings;
+    expect(settings[SIDER]).toEqual({ installation_mode: 'blocked' });
+    expect(settings[EXTENSION_ID]?.installation_mode).toBe('force_installed');
+    const reg = await runInProcess(['deploy-config', ...common, '--format', 'chrome-windows-reg', '--block-ai-extensions']);
+    expect(reg.stdout).toContain('\\Google\\Chrome\\ExtensionInstallBlocklist]');
+    expect(reg.stdout).toContain('\\Microsoft\\Edge\\ExtensionInstallBlocklist]');
+    expect(reg.stdout).toContain(`"${SIDER}"`);
+    const mac = await runInProcess(['deploy-config', ...common, '--format', 'chrome-macos-plist', '--block-ai-extensions']);
+    expect(mac.stdout).toMatch(new RegExp(`<key>ExtensionInstallBlocklist</key>\\s*<array>[\\s\\S]*<string>${SIDER}</string>`));
+    const plain = await runInProcess(['deploy-config', ...common, '--format', 'chrome-linux']);
+    expect(plain.stdout).not.toContain(SIDER);
+  });
+
+  it('refuses the formats the catalogue\'s Chrome Web Store ids cannot serve', async () => {
+    for (const format of ['firefox', 'google-admin']) {
+      const r = await runInProcess(['deploy-config', ...common, '--format', format, '--block-ai-extensions']);
+      expect(r.code, format).toBe(2);
+      expect(r.stderr).toContain('--block-ai-extensions needs a Chrome/Edge format');
+    }
+  });
+});

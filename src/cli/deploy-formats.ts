@@ -35,6 +35,8 @@ export interface DeployTarget {
   geckoId: string;
   /** Firefox .xpi URL. */
   firefoxInstallUrl: string;
+  /** Chrome Web Store ids of AI extensions to block (the catalogue's `extensionIds`); Chrome/Edge formats only. */
+  blockedExtensions?: readonly string[];
 }
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
@@ -70,8 +72,9 @@ const NO_NETWORK_PREDICTION = 2;
 
 /** JSON for /etc/opt/chrome/policies/managed/ (Chromium: /etc/chromium/policies/managed/). */
 export function renderChromeLinux(m: ManagedValues, t: DeployTarget): string {
+  const blocked = Object.fromEntries((t.blockedExtensions ?? []).map((id) => [id, { installation_mode: 'blocked' }]));
   const doc = {
-    ExtensionSettings: { [t.extensionId]: { installation_mode: 'force_installed', update_url: t.updateUrl } },
+    ExtensionSettings: { [t.extensionId]: { installation_mode: 'force_installed', update_url: t.updateUrl }, ...blocked },
     NetworkPredictionOptions: NO_NETWORK_PREDICTION,
     '3rdparty': { extensions: { [t.extensionId]: managedObject(m) } },
   };
@@ -127,6 +130,15 @@ function regBlock(browser: string, root: string, m: ManagedValues, t: DeployTarg
     `[${root}\\ExtensionInstallForcelist]`,
     `${regString('1')}=${regString(`${t.extensionId};${t.updateUrl}`)}`,
     '',
+    ...(t.blockedExtensions?.length
+      ? [
+          `; AI browser extensions (sidebars, agents) that may not be installed; value names are`,
+          `; ordering indexes again: renumber them if this machine already blocks other extensions.`,
+          `[${root}\\ExtensionInstallBlocklist]`,
+          ...t.blockedExtensions.map((id, i) => `${regString(String(i + 1))}=${regString(id)}`),
+          '',
+        ]
+      : []),
     `; No preconnects: they open connections to a blocked vendor below any extension's reach.`,
     `[${root}]`,
     regValue('NetworkPredictionOptions', NO_NETWORK_PREDICTION),
@@ -205,6 +217,7 @@ export function renderMacosMobileconfig(m: ManagedValues, t: DeployTarget): stri
       payload('com.google.Chrome', 'chrome', 'Google Chrome: force-install AI Geofence', {
         ExtensionInstallForcelist: [`${t.extensionId};${t.updateUrl}`],
         NetworkPredictionOptions: NO_NETWORK_PREDICTION,
+        ...(t.blockedExtensions?.length ? { ExtensionInstallBlocklist: [...t.blockedExtensions] } : {}),
       }),
       // Chrome reads an extension's policy from the preference domain com.google.Chrome.extensions.<ID>.
       payload(`com.google.Chrome.extensions.${t.extensionId}`, 'config', 'AI Geofence: managed configuration', managedObject(m)),

@@ -1,7 +1,8 @@
 /** `deploy-config`: the enterprise-policy snippet that force-installs and configures the extension. */
+import { CATALOGUE } from '../../core/catalogue.ts';
 import { DEFAULT_FIREFOX_INSTALL_URL, DEFAULT_UPDATE_URL, EXTENSION_ID, GECKO_ID } from '../../core/identity.ts';
 import { checkFetchUrl, parseManagedConfig } from '../../core/managed-config.ts';
-import { commaList, optionalInt, optionalString, requiredString } from '../args.ts';
+import { commaList, flag, optionalInt, optionalString, requiredString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';
 import { readTrustedKeys } from '../files.ts';
@@ -46,6 +47,9 @@ Flags (managed key in brackets):
   --install-url URL      Firefox .xpi location (default ${DEFAULT_FIREFOX_INSTALL_URL})
   --extension-id ID      Chrome/Edge ID, when the extension is published under another ID (e.g. a store listing)
   --gecko-id ID          Firefox add-on ID, likewise
+  --block-ai-extensions  also block the AI browser extensions (sidebars, agents) the built-in
+                         catalogue knows by Chrome Web Store ID (explain --catalogue lists them);
+                         Chrome/Edge formats only
 Optional keys are written only when given; the extension applies the documented defaults.
 
 Exit codes: 0 printed, 1 invalid input (bad URL, bad key file), 2 usage error.`,
@@ -67,6 +71,7 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file), 2 usage error.`,
     'install-url': { type: 'string' },
     'extension-id': { type: 'string' },
     'gecko-id': { type: 'string' },
+    'block-ai-extensions': { type: 'boolean' },
   },
   allowPositionals: false,
   async run(args, io) {
@@ -117,7 +122,12 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file), 2 usage error.`,
     const accepted = parseManagedConfig(managedObject(managed));
     if (!accepted.ok) throw new CliError(`the configuration would be rejected by the extension: ${accepted.errors.join('; ')}`);
 
+    const blockAi = flag(args, 'block-ai-extensions');
+    if (blockAi && (format === 'firefox' || format === 'google-admin')) {
+      throw usageError(`--block-ai-extensions needs a Chrome/Edge format: the catalogue knows Chrome Web Store IDs, which ${format === 'firefox' ? 'Firefox does not use' : 'the Google Admin console sets under Apps & extensions, not in this snippet'}`);
+    }
     const output = renderDeployConfig(format as DeployFormat, managed, {
+      ...(blockAi ? { blockedExtensions: catalogueExtensionIds() } : {}),
       extensionId,
       geckoId,
       updateUrl: checkedUrl(optionalString(args, 'update-url') ?? DEFAULT_UPDATE_URL, '--update-url'),
@@ -130,6 +140,11 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file), 2 usage error.`,
     return 0;
   },
 };
+
+/** Every extension id the catalogue names, sorted, without our own. */
+export function catalogueExtensionIds(): string[] {
+  return [...new Set(Object.values(CATALOGUE).flatMap((t) => t.extensionIds ?? []))].filter((id) => id !== EXTENSION_ID).sort();
+}
 
 function checkedUrl(url: string, name: string): string {
   const problem = checkFetchUrl(url.trim());
