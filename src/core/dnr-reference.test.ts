@@ -327,7 +327,7 @@ describe('compileDnrRules equals the reference compiler', () => {
       }),
       { numRuns: 400 },
     );
-    // Every compile covers the whole built-in catalogue (120 tools, each domain with its translation
+    // Every compile covers the whole built-in catalogue (over a hundred tools, each domain with its translation
     // proxy form), and the reference asks decide() for each: seconds, not milliseconds, on a busy machine.
   }, 60_000);
 
