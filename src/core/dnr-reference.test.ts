@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from './catalogue.ts';
 import { actionsByTool, compilePolicy, decide, type CompiledPolicy, type Employee } from './decide.ts';
 import {
-  compileDnrRules, ENCODED_PATH_FILTER, filterPrefix, prefixFilter, PRIORITY_TENANT_HEADERS,
+  compileDnrRules, ENCODED_PATH_FILTER, filterPrefix, MAX_PROXY_SUBHOST_RULES, prefixFilter, PRIORITY_TENANT_HEADERS,
   type CompileOptions, type DnrRule, type ResourceType,
 } from './dnr.ts';
 import { normalizeHost, normalizePrefixes } from './hosts.ts';
@@ -86,7 +86,20 @@ class RuleBuilder {
   rules: DnrRule[] = [];
   // group key → rule, so that same-shaped entries share one requestDomains list
   private groups = new Map<string, { rule: DnrRule; domains: Set<string> }>();
+  private subhostRules = 0;
   constructor(private readonly browser: CompileOptions['browser']) {}
+
+  /** Added with the translate proxy: one urlFilter rule per domain for its sub-hosts' proxy forms, capped. */
+  addProxySubhosts(priority: number, action: DnrRule['action'], domains: readonly string[]): void {
+    for (const d of domains) {
+      if (this.subhostRules >= MAX_PROXY_SUBHOST_RULES) return;
+      const form = encodeTranslateHost(d);
+      if (!form) continue;
+      this.subhostRules++;
+      const types = this.browser === 'firefox' ? ALL_TYPES.filter((t) => !FIREFOX_UNKNOWN_TYPES.has(t)) : [...ALL_TYPES];
+      this.rules.push({ id: this.rules.length + 1, priority, action, condition: { requestDomains: ['translate.goog'], urlFilter: `-${form}^`, resourceTypes: types } });
+    }
+  }
 
   /** Add a rule, or add the domains to the rule of the same key, priority and filter. */
   add(key: string, priority: number, action: DnrRule['action'], filter: string | undefined, resourceTypes: readonly ResourceType[], domains: readonly string[]): void {
@@ -151,6 +164,7 @@ function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   } else {
     b.add('allow', g.priority, { type: 'allow' }, filter, ALL_TYPES, domains);
   }
+  if (g.prefix === '' && g.kind !== 'warn') b.addProxySubhosts(g.priority, { type: g.kind === 'block' ? 'block' : 'allow' }, g.domains);
 }
 
 /** Does a less specific restricted entry (this domain or a parent, a shorter prefix) cover `e`? */

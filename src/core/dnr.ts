@@ -25,7 +25,7 @@ import { candidateForUrl, ruleIndexFor, type CompiledPolicy, type Employee } fro
 import { CATALOGUE } from './catalogue.ts';
 import { isPlainHost, normalizeHost, normalizePrefixes } from './hosts.ts';
 import type { Tool } from './policy-schema.ts';
-import { encodeTranslateHost } from './proxies.ts';
+import { encodeTranslateHost, TRANSLATE_PROXY_DOMAIN } from './proxies.ts';
 import { loggedOutRoutesFor } from './tenant-guard.ts';
 
 /** Our dynamic rules live in [1, RULE_ID_MAX]; nothing else in the extension uses DNR ids. */
@@ -68,6 +68,8 @@ export interface DnrRule {
   condition: {
     requestDomains: string[];
     regexFilter?: string;
+    /** Only on the translation-proxy sub-host rules (see `proxySubhostFilter`). */
+    urlFilter?: string;
     isUrlFilterCaseSensitive?: boolean;
     resourceTypes: ResourceType[];
   };
@@ -183,7 +185,20 @@ class RuleBuilder {
   // group key → rule, so that same-shaped entries share one requestDomains list
   // (the set of a rule's domains is only built when a second group meets the rule, which is rare)
   private groups = new Map<string, { rule: DnrRule; domains: Set<string> | null }>();
+  private subhostRules = 0;
   constructor(private readonly browser: CompileOptions['browser']) {}
+
+  /** One rule per domain for the proxy forms of its sub-hosts (see `proxySubhostFilter`), up to the cap. */
+  addProxySubhosts(priority: number, action: DnrRule['action'], domains: readonly string[]): void {
+    const types = this.browser === 'firefox' ? ALL_TYPES.filter((t) => !FIREFOX_UNKNOWN_TYPES.has(t)) : [...ALL_TYPES];
+    for (const d of domains) {
+      if (this.subhostRules >= MAX_PROXY_SUBHOST_RULES) return;
+      const urlFilter = proxySubhostFilter(d);
+      if (!urlFilter) continue;
+      this.subhostRules++;
+      this.rules.push({ id: this.rules.length + 1, priority, action, condition: { requestDomains: [TRANSLATE_PROXY_DOMAIN], urlFilter, resourceTypes: [...types] } });
+    }
+  }
 
   /** Add a rule, or add the domains to the rule of the same key, priority and filter. */
   add(key: string, priority: number, action: DnrRule['action'], filter: string | undefined, resourceTypes: readonly ResourceType[], domains: readonly string[]): void {
@@ -226,6 +241,25 @@ interface Group {
 }
 
 /**
+ * Proxy sub-host rules one compile may add: one rule per domain (a `urlFilter` cannot be shared),
+ * so a policy of many thousand restricted domains keeps the exact proxy forms and leaves the rest to
+ * decide() on the block page.
+ */
+export const MAX_PROXY_SUBHOST_RULES = 2_000;
+
+/**
+ * `urlFilter` for the proxy forms of a domain's sub-hosts: `www.deepseek.com` is served as
+ * `www-deepseek-com.translate.goog`, which no `requestDomains` entry can name, but whose URL holds
+ * `-deepseek-com.translate.goog` followed by a separator (`^`). Scoped to `translate.goog` by
+ * `requestDomains`. It also catches a label such as `my--deepseek-com` (relaying `my-deepseek.com`):
+ * stricter than decide(), never looser.
+ */
+export function proxySubhostFilter(domain: string): string | null {
+  const form = encodeTranslateHost(domain);
+  return form ? `-${form}^` : null;
+}
+
+/**
  * The domains and their Google Translate proxy forms (`claude.ai` → `claude-ai.translate.goog`):
  * the proxy relays the whole session, so it gets the same rule as the host it relays (decide()
  * decodes the form back, see proxies.ts). Only the exact forms: a sub-host that no tool lists
@@ -259,6 +293,11 @@ function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   } else {
     b.add('allow', g.priority, { type: 'allow' }, filter, ALL_TYPES, domains);
   }
+  // Sub-hosts' proxy forms, whole hosts only: blocked outright (a urlFilter rule cannot carry the
+  // URL to the block page, so the page is the browser's own "blocked" page; nothing is sent), or
+  // allowed where a more specific listed domain is allowed. A warned tool's sub-host forms are left
+  // to the page: a warning cannot be turned into a block.
+  if (g.prefix === '' && g.kind !== 'warn') b.addProxySubhosts(g.priority, { type: g.kind === 'block' ? 'block' : 'allow' }, g.domains);
 }
 
 /**

@@ -2,7 +2,7 @@
  * Rules by attribute, proven in real Chromium: one rule `toolsWhere: {vendorCountry: ["CN"]}` blocks
  * every tool of the built-in catalogue whose vendor is based in mainland China, for the office it
  * targets, before a single request reaches any of them (page loads, requests from other sites and
- * the Google Translate proxy form of their hosts alike), and the block page says which attribute
+ * the Google Translate proxy forms of their hosts and sub-hosts alike), and the block page says which attribute
  * decided. Then the same rule retargeted to another office lets them through (positive control).
  */
 import { expect, test } from '@playwright/test';
@@ -77,6 +77,10 @@ test('toolsWhere vendorCountry CN blocks every Chinese vendor\'s tool for Hong K
   await page.goto(proxied);
   expect(page.url()).toBe(`${blockPageUrl}#${proxied}`);
   await expect(page.getByTestId('notice-proxied')).toContainText(CATALOGUE.kimi!.domains[0]!);
+
+  // A sub-host's proxy form (no tool lists www.deepseek.com): refused by the browser itself.
+  const subhost = `https://${encodeTranslateHost(`www.${CATALOGUE.deepseek!.domains[0]!}`)}/`;
+  expect(await page.goto(subhost).then(() => 'loaded', (e: Error) => e.message)).toContain('ERR_BLOCKED_BY_CLIENT');
 
   expect(vendor.requestsFor(...CN_DOMAINS, 'translate.goog')).toEqual([]);
 
