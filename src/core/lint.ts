@@ -83,7 +83,7 @@ function lint(input: unknown, now: number): LintIssue[] {
     const resolved = resolveRuleTools(parsed.policy.rules, resolveTools(parsed.policy));
     for (const r of rules) r.tools = resolved[r.index] ?? r.tools;
   }
-  checkToolsWhere(rules, policyTools, add);
+  const wherePaths = checkToolsWhere(rules, policyTools, add);
 
   checkDates(input, now, add);
   checkOffices(offices, add);
@@ -132,7 +132,7 @@ function lint(input: unknown, now: number): LintIssue[] {
 
   // A specific domain finding replaces the schema's generic message at the same path.
   const all = [
-    ...schemaIssues.filter((i) => !domainPaths.has(i.path)).map((i): LintIssue => ({ severity: 'error', path: i.path, message: i.message })),
+    ...schemaIssues.filter((i) => !domainPaths.has(i.path) && !wherePaths.has(i.path)).map((i): LintIssue => ({ severity: 'error', path: i.path, message: i.message })),
     ...issues,
   ];
   return all;
@@ -173,8 +173,10 @@ const listNames = (names: readonly string[]) => names.length <= LIST_MAX ? names
  * a country code with a look-alike hint, a selector that selects nothing, and tools left out because
  * their attribute is unknown (a rule must never reach fewer tools than its author believes).
  */
-function checkToolsWhere(rules: readonly RuleView[], policyTools: Obj, add: Add): void {
-  if (!rules.some((r) => isObj(r.raw.toolsWhere))) return;
+function checkToolsWhere(rules: readonly RuleView[], policyTools: Obj, add: Add): Set<string> {
+  /** Paths given a specific message here (the schema's generic one at the same path is dropped). */
+  const specific = new Set<string>();
+  if (!rules.some((r) => isObj(r.raw.toolsWhere))) return specific;
   const tools = new Map<string, ReturnType<typeof toolAttributes>>();
   for (const [id, t] of Object.entries(CATALOGUE)) tools.set(id, t);
   for (const [id, t] of Object.entries(policyTools)) {
@@ -189,12 +191,17 @@ function checkToolsWhere(rules: readonly RuleView[], policyTools: Obj, add: Add)
     strings(where.vendorCountry)?.forEach((c, k) => {
       if (isIsoCountryCode(c)) return;
       const hint = suggestCountryCode(c);
+      specific.add(formatJsonPath(at('vendorCountry', k)));
       add('error', at('vendorCountry', k), `"${c}" is not an ISO 3166-1 alpha-2 country code${hint ? `; did you mean "${hint}"?` : ''}`);
     });
     for (const field of ['vendor', 'modelVendors'] as const) {
       strings(where[field])?.forEach((name, k) => {
         if (vendors.has(name)) return;
-        const near = [...vendors].find((v) => v.toLowerCase() === name.toLowerCase() || editDistance(v, name) <= 2);
+        const lower = name.toLowerCase();
+        const near = [...vendors].find((v) => {
+          const l = v.toLowerCase();
+          return l === lower || l.startsWith(lower) || lower.startsWith(l) || editDistance(v, name) <= 2;
+        });
         add('error', at(field, k), `no tool has the vendor "${name}", so this selects nothing${near ? `; did you mean "${near}"?` : ''} (explain --catalogue lists the vendors)`);
       });
     }
@@ -210,6 +217,7 @@ function checkToolsWhere(rules: readonly RuleView[], policyTools: Obj, add: Add)
       add('warning', at(), `${unknown.length} tool(s) have no value for an attribute this selector names and are NOT selected: ${listNames(unknown)}; name them in "tools" or give the policy tool the attribute`);
     }
   }
+  return specific;
 }
 
 /** tool id → the tenant-restriction header names its vendor documents (src/core/tenant-headers.json). */

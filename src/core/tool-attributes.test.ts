@@ -114,6 +114,10 @@ describe('lint of toolsWhere', () => {
     expect(issues).toContainEqual(expect.objectContaining({ path: '$.rules[0].toolsWhere.vendorCountry[0]', message: expect.stringContaining('did you mean "GB"') }));
     expect(issues).toContainEqual(expect.objectContaining({ path: '$.rules[0].toolsWhere.modelVendors[0]', message: expect.stringContaining('did you mean "Anthropic"') }));
     expect(issues).toContainEqual(expect.objectContaining({ severity: 'warning', path: '$.rules[0].toolsWhere', message: expect.stringContaining('selects no tool') }));
+    // One message per mistake: the specific one replaces the schema's at the same path.
+    expect(issues.filter((i) => i.path === '$.rules[0].toolsWhere.vendorCountry[0]')).toHaveLength(1);
+    const short = lint({ id: 'R', action: 'block', toolsWhere: { vendor: ['Moonshot'] } });
+    expect(short).toContainEqual(expect.objectContaining({ path: '$.rules[0].toolsWhere.vendor[0]', message: expect.stringContaining('did you mean "Moonshot AI"') }));
   });
 
   it('names the tools left out because their attribute is unknown', () => {
