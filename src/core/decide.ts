@@ -362,23 +362,28 @@ function pickCandidate(compiled: CompiledPolicy, code: number, url: string): num
 
 /** The tool a URL belongs to: the most specific listed domain wins, then tool `paths` narrow it. */
 export function findTool(compiled: CompiledPolicy, url: string): { toolId: string; tool: Tool; proxiedHost: string | null } | null {
-  const { id, proxiedHost } = findCandidateOrProxied(compiled, url);
+  const id = findCandidateOrProxied(compiled, url);
   if (id < 0) return null;
   const c = compiled.candidates[id]!;
-  return { toolId: c.toolId, tool: c.tool, proxiedHost };
+  return { toolId: c.toolId, tool: c.tool, proxiedHost: lastProxiedHost };
 }
+
+/** The relayed host of the last findCandidateOrProxied call, or null: no allocation on the hot path. */
+let lastProxiedHost: string | null = null;
 
 /**
  * The URL's candidate; a web proxy's form of a host (`claude-ai.translate.goog`) that no tool lists
- * itself is decided as the host it relays (see proxies.ts).
+ * itself is decided as the host it relays (see proxies.ts), which sets `lastProxiedHost`.
  */
-function findCandidateOrProxied(compiled: CompiledPolicy, url: string): { id: number; proxiedHost: string | null } {
+function findCandidateOrProxied(compiled: CompiledPolicy, url: string): number {
+  lastProxiedHost = null;
   const id = findCandidate(compiled, url);
-  if (id >= 0) return { id, proxiedHost: null };
+  if (id >= 0) return id;
   const relayed = decodeProxiedUrl(url);
-  if (!relayed) return { id, proxiedHost: null };
+  if (!relayed) return id;
   const viaProxy = findCandidate(compiled, relayed.url);
-  return { id: viaProxy, proxiedHost: viaProxy >= 0 ? relayed.host : null };
+  if (viaProxy >= 0) lastProxiedHost = relayed.host;
+  return viaProxy;
 }
 
 /** Index into `compiled.candidates` of the URL's tool, or -1. */
@@ -420,17 +425,25 @@ export function ruleIndexFor(compiled: CompiledPolicy, employee: Employee, id: n
 
 /** Decide what happens to a URL for this employee at `now` (ms since epoch). Never throws. */
 export function decide(compiled: CompiledPolicy, employee: Employee, url: string, now: number): Decision {
-  const { id, proxiedHost } = findCandidateOrProxied(compiled, url);
+  const id = findCandidateOrProxied(compiled, url);
   if (id < 0) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
+  const proxiedHost = lastProxiedHost;
   const found = compiled.candidates[id]!;
   const i = ruleIndexFor(compiled, employee, id, now);
-  const proxied = proxiedHost ? { proxiedHost } : {};
+  let d: Decision;
   if (i >= 0) {
     const rule = compiled.policy.rules[i]!;
-    const selectedBy = selectedByOf(rule, found.toolId, found.tool);
-    return { action: rule.action, toolId: found.toolId, tool: found.tool, rule, notice: rule.notice ?? null, basis: 'rule', ...(selectedBy ? { selectedBy } : {}), ...proxied };
+    d = { action: rule.action, toolId: found.toolId, tool: found.tool, rule, notice: rule.notice ?? null, basis: 'rule' };
+    // Only a rule with toolsWhere can have selected the tool by attribute.
+    if (rule.toolsWhere) {
+      const selectedBy = selectedByOf(rule, found.toolId, found.tool);
+      if (selectedBy) d.selectedBy = selectedBy;
+    }
+  } else {
+    d = { action: compiled.policy.defaultAction, toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'default' };
   }
-  return { action: compiled.policy.defaultAction, toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'default', ...proxied };
+  if (proxiedHost) d.proxiedHost = proxiedHost;
+  return d;
 }
 
 let catalogueOnly: CompiledPolicy | null = null;
