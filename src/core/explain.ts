@@ -43,6 +43,8 @@ export function explainDecision(url: string, d: Decision, ctx: ExplainContext): 
     acknowledgedUntil: ctx.acknowledgedUntil ? new Date(ctx.acknowledgedUntil).toISOString() : null,
     allowForMinutes: d.action === 'warn' ? (d.rule?.allowForMinutes ?? 60) : null,
     requireJustification: d.action === 'warn' && !!d.rule?.requireJustification,
+    ...(d.selectedBy ? { selectedBy: d.selectedBy } : {}),
+    ...(d.proxiedHost ? { proxiedHost: d.proxiedHost } : {}),
   };
 }
 
@@ -50,10 +52,10 @@ export function explainDecision(url: string, d: Decision, ctx: ExplainContext): 
 export function noticesFor(compiled: CompiledPolicy, employee: Employee, now: number): { notices: NoticeEntry[]; approved: ToolRef[] } {
   const s = subjectFor(compiled.policy, employee);
   const notices: NoticeEntry[] = [];
-  for (const rule of compiled.policy.rules) {
+  for (const [i, rule] of compiled.policy.rules.entries()) {
     if (!ruleTargets(rule, s) || !ruleActiveAt(rule, now)) continue;
     // Only the tools this rule actually decides: an earlier rule may already decide the others.
-    const tools = rule.tools.flatMap((id) => {
+    const tools = compiled.ruleTools[i]!.flatMap((id) => {
       const t = compiled.tools.get(id);
       return t && (rule.models || firstRuleFor(compiled, id, s, now) === rule) ? [toolRef(id, t)] : [];
     });
@@ -61,7 +63,7 @@ export function noticesFor(compiled: CompiledPolicy, employee: Employee, now: nu
     notices.push({ ruleId: rule.id, action: rule.action, tools, notice: rule.notice ?? null });
   }
   // Approved: tools the policy names (not the whole catalogue) that this employee may use.
-  const named = new Set([...Object.keys(compiled.policy.tools ?? {}), ...compiled.policy.rules.flatMap((r) => r.tools)]);
+  const named = new Set([...Object.keys(compiled.policy.tools ?? {}), ...compiled.ruleTools.flat()]);
   const approved: ToolRef[] = [];
   for (const [id, { action }] of actionsByTool(compiled, employee, now)) {
     if (named.has(id) && (action === 'allow' || action === 'monitor')) approved.push(toolRef(id, compiled.tools.get(id)!));

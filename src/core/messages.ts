@@ -9,6 +9,7 @@ import type { ManagedConfig } from './managed-config.ts';
 import type { RefusalCode } from './verify.ts';
 import type { DataKind, DataOutcome, Finding } from './data-controls.ts';
 import type { DataControls } from './policy-schema.ts';
+import type { SelectedBy } from './tool-attributes.ts';
 
 /** What the extension is doing right now. */
 export type EnforcementMode =
@@ -102,6 +103,10 @@ export interface Explanation {
   acknowledgement?: NoticeAcknowledgement | null;
   /** The policy is older than `maxStalenessHours` and this office fails closed (issue 11). */
   stale?: { since: string; failMode: 'closed' | 'open' } | null;
+  /** The rule reached the tool by attribute (`toolsWhere`): which one, for "blocked because …". */
+  selectedBy?: SelectedBy | null;
+  /** The address is a web proxy's form of the tool's host (`claude-ai.translate.goog`): that host. */
+  proxiedHost?: string | null;
 }
 
 /** What pages show of a signed exception; the rest (user, reason) stays in the signed document. */

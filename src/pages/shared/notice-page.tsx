@@ -7,6 +7,7 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Explanation, Status } from '../../core/messages.ts';
+import type { SelectedBy } from '../../core/tool-attributes.ts';
 import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from './i18n.ts';
 import { ext, packageUrl, sendRequest, uiLanguages, extensionVersion } from './ext.ts';
 import { hostOfUrl } from '../../core/hosts.ts';
@@ -187,6 +188,27 @@ function AcknowledgeNotice({ i18n, ack }: { i18n: I18n; ack: NonNullable<Explana
   );
 }
 
+/** "the vendor is based in China (CN)": the attribute that put the tool under the rule, in the page's language. */
+export function describeSelection(s: SelectedBy, i18n: I18n): string {
+  const { t } = i18n;
+  switch (s.attribute) {
+    case 'vendorCountry': {
+      let country = String(s.value);
+      try {
+        country = `${new Intl.DisplayNames([...i18n.languages, 'en'], { type: 'region' }).of(country) ?? country} (${country})`;
+      } catch {
+        // an engine without region names: the code alone
+      }
+      return t('whyVendorCountry', country);
+    }
+    case 'vendor': return t('whyVendor', String(s.value));
+    case 'category': return t('whyCategory', String(s.value));
+    case 'modelVendors': return t('whyModelVendors', String(s.value));
+    case 'trainsOnInputs': return t(s.value ? 'whyTrainsOnInputs' : 'whyNoTraining');
+    case 'enterprise': return t(s.value ? 'whyEnterprise' : 'whyNoEnterprise');
+  }
+}
+
 function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { phase: 'ready' }> }) {
   const { i18n, url, explanation: ex, status } = state;
   const { t, languages } = i18n;
@@ -279,6 +301,8 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
               {reason.text || t('defaultReason')}
             </p>
           )}
+          {ex.selectedBy ? <p data-testid="notice-selected-by">{t(variant === 'block' ? 'selectedByBlock' : 'selectedByOther', describeSelection(ex.selectedBy, i18n))}</p> : null}
+          {ex.proxiedHost ? <p data-testid="notice-proxied">{t('proxiedHost', ex.proxiedHost)}</p> : null}
         </div>
 
         {variant === 'changed' ? (
