@@ -4,7 +4,7 @@
  */
 import type { Runtime as BrowserRuntime } from 'webextension-polyfill';
 import { browser } from '../platform/browser.ts';
-import { explainDecision, noticesFor } from '../core/explain.ts';
+import { explainDecision, noticesFor, officeRef, upcomingNotices } from '../core/explain.ts';
 import { policyMatrix } from '../core/matrix.ts';
 import { modelsFor } from './model-registration.ts';
 import type { Request, ResponseMap } from '../core/messages.ts';
@@ -84,9 +84,10 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
       const r = await ensureReady();
       const employee = employeeOf(r);
       const site = req.tabUrl && /^https?:/.test(req.tabUrl) ? (await explain(req.tabUrl)).explanation : null;
-      const lists = r.compiled && employee ? noticesFor(r.compiled, employee, Date.now()) : { notices: [], approved: [] };
-      const office = employee ? { code: employee.office, name: r.policy?.offices[employee.office]?.name ?? employee.office } : null;
-      return { status: await statusOf(r), office, site, ...lists };
+      const now = Date.now();
+      const lists = r.compiled && employee ? noticesFor(r.compiled, employee, now) : { notices: [], approved: [] };
+      const upcoming = r.compiled && employee ? upcomingNotices(r.compiled, employee, now) : [];
+      return { status: await statusOf(r), office: officeRef(r.policy, employee?.office ?? null), site, ...lists, upcoming };
     },
   },
   explain: {

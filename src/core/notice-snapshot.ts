@@ -17,9 +17,13 @@
  */
 import { hostOfUrl, hostSuffixes } from './hosts.ts';
 import type { Explanation, Status, ToolRef } from './messages.ts';
+import { exceptionRequestHref } from './exception-request.ts';
 
 /** What an explanation owes to its rule (or the policy default) and action, shared by every tool. */
-export type SnapshotRule = Pick<Explanation, 'action' | 'basis' | 'ruleId' | 'notice' | 'alternatives' | 'contact' | 'allowForMinutes' | 'requireJustification'>;
+export type SnapshotRule = Pick<Explanation, 'action' | 'basis' | 'ruleId' | 'notice' | 'alternatives' | 'contact' | 'allowForMinutes' | 'requireJustification'> & {
+  /** Where to request an exception, before the tool, rule and office are added (exception-request.ts). */
+  exceptionRequestBase?: string | null;
+};
 
 /** The snapshot's head, at NOTICE_SNAPSHOT_KEY: read first. */
 export interface NoticeSnapshotMeta {
@@ -88,6 +92,7 @@ export function explainFromSnapshot(meta: NoticeSnapshotMeta | null | undefined,
       url, action: rule.action, basis: rule.basis, tool, ruleId: rule.ruleId, notice: rule.notice, alternatives: rule.alternatives,
       office: meta.office, contact: rule.contact, issuer: meta.issuer, policySerial: meta.policySerial, acknowledgedUntil: null,
       allowForMinutes: rule.allowForMinutes, requireJustification: rule.requireJustification,
+      exceptionRequest: rule.ruleId ? exceptionRequestHref(rule.exceptionRequestBase, { tool: tool.id, rule: rule.ruleId, office: meta.office?.code ?? null }) : null,
     };
   }
   return null;

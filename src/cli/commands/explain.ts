@@ -2,7 +2,7 @@
 import { compilePolicy, decide, type Decision } from '../../core/decide.ts';
 import { formatMatrix, policyMatrix } from '../../core/matrix.ts';
 import { applyException, findException, parseExceptions, verifyExceptions, type ExceptionsDoc } from '../../core/exceptions.ts';
-import type { ExceptionRef } from '../../core/messages.ts';
+import { pickText, type ExceptionRef } from '../../core/messages.ts';
 import { formatIssues, type LocalizedText } from '../../core/policy-schema.ts';
 import { parseStrictJson } from '../../core/strict-json.ts';
 import { commaList, flag, optionalInstant, optionalInt, optionalString, requiredString } from '../args.ts';
@@ -131,7 +131,7 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
     const exceptionsNote = exceptions
       ? ` · exceptions serial ${exceptions.doc.serial} (${exceptions.signers ? `verified, signed by ${exceptions.signers.join(', ')}` : 'unsigned'}) for user ${user}`
       : '';
-    io.out(`Policy serial ${policy.serial} (${source}) · office ${office} (${officeInfo.name})${groups.length ? ` · groups ${groups.join(', ')}` : ''}${exceptionsNote} · at ${new Date(now).toISOString()}`);
+    io.out(`Policy serial ${policy.serial} (${source}) · office ${office} (${pickText(officeInfo.name, ['en'])})${groups.length ? ` · groups ${groups.join(', ')}` : ''}${exceptionsNote} · at ${new Date(now).toISOString()}`);
     for (const { url, d, exception } of decisions) io.out(describe(url, d, lang) + (exception ? describeException(exception) : ''));
     return 0;
   },
