@@ -11,6 +11,7 @@ import type { Request, ResponseMap } from '../core/messages.ts';
 import { recordAudit } from './audit.ts';
 import { reportDiscovered } from './discovery.ts';
 import { dataControlAudit, dataControlsFor } from './guard-registration.ts';
+import { CONTENT_STRING_PREFIXES, contentStrings, pageLanguagesOf } from './content-strings.ts';
 import { acknowledgementEvidence, acknowledgementState, noticeVersion } from '../core/acknowledgements.ts';
 import { EXCEPTION_RULE_PREFIX } from '../core/exceptions.ts';
 import { acknowledge, acknowledgeNotice, decideNow, ensureReady, isAcknowledged, pageUrl, refreshPolicy, staleSummary, statusOf } from './enforcement.ts';
@@ -44,8 +45,9 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
     trusted: false,
     handle: async (req) => {
       const r = await ensureReady();
-      const languages = Array.isArray(req.languages) ? req.languages.filter((l): l is string => typeof l === 'string').slice(0, 8) : [];
-      return modelsFor(r.compiled, employeeOf(r), decideNow(r, req.url), Date.now(), languages.length ? languages : ['en']);
+      const languages = pageLanguagesOf(req.languages);
+      const answer = modelsFor(r.compiled, employeeOf(r), decideNow(r, req.url), Date.now(), languages.length ? languages : ['en']);
+      return answer.rules.length ? { ...answer, strings: await contentStrings(languages, CONTENT_STRING_PREFIXES.models) } : answer;
     },
   },
   // What the overlay did, recorded as the URL-level events are (detail.model says which model).
@@ -157,7 +159,11 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
   // The data-controls guard (issue 12): its page's controls, and what it blocked or warned about.
   'get-data-controls': {
     trusted: false,
-    handle: async (req) => dataControlsFor(decideNow(await ensureReady(), req.url)),
+    handle: async (req) => {
+      const answer = dataControlsFor(decideNow(await ensureReady(), req.url));
+      // Words only where there is something to enforce: most pages get none and show nothing.
+      return answer.controls ? { ...answer, strings: await contentStrings(req.languages, CONTENT_STRING_PREFIXES.guard) } : answer;
+    },
   },
   'data-control-event': {
     trusted: false,

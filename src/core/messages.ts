@@ -171,7 +171,7 @@ export type Request =
   | { type: 'acknowledge-notice'; ruleId: string; version: number }
   // Data controls (issue 12): the guard content script asks for its page's controls and reports
   // what it blocked or warned about: pattern names and counts, never the text.
-  | { type: 'get-data-controls'; url: string }
+  | { type: 'get-data-controls'; url: string; languages?: string[] }
   // Issue 10: the preview page's office × tool matrix of the policy in force (trusted pages only).
   | { type: 'get-matrix' }
   // Issue 10: the models content script asks which model-level rules apply on its page.
@@ -189,11 +189,12 @@ export interface ResponseMap {
   'page-visit': Explanation;
   'refresh-policy': Status;
   'acknowledge-notice': { ok: true; acknowledgedAt: string; evidence: string } | { ok: false; error: string };
-  'get-data-controls': { ruleId: string | null; controls: DataControls | null };
+  /** `strings`: the notice's messages in the page's language (background/content-strings.ts). */
+  'get-data-controls': { ruleId: string | null; controls: DataControls | null; strings?: Partial<Record<string, { message: string }>> };
   'data-control-event': { ok: boolean };
   /** null when no verified policy is in force; `office` is this employee's, to highlight. */
   'get-matrix': { matrix: PolicyMatrix | null; office: string | null };
-  'get-model-rules': { tool: string | null; models: Record<string, ModelDef>; rules: ModelRule[] };
+  'get-model-rules': { tool: string | null; models: Record<string, ModelDef>; rules: ModelRule[]; strings?: Partial<Record<string, { message: string }>> };
   'model-event': { ok: boolean };
   /** `listed`: a known tool (nothing recorded); otherwise what `unlistedAiAction` applies to it. */
   discovered: { ok: boolean; listed: boolean; action: 'allow' | 'warn' | 'block' | null };
