@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeExceptions, describePolicyState, describeSite, noPolicyCauses } from './status-text.ts';
+import { describeExceptions, describePolicyState, describeSite, noPolicyCauses, officeLabel } from './status-text.ts';
 import { explanation, i18nFor, status } from './test-fixtures.ts';
 
 const en = i18nFor(['en-US']);
@@ -83,6 +83,12 @@ describe('describePolicyState', () => {
       desk,
     );
     expect(both.lines.filter((l) => l.includes('HTTP 503'))).toHaveLength(1);
+    // The employee reads one sentence about it, not two.
+    const plain = describePolicyState(
+      status({ lastFetch: { ...fetchFailed, message: 'downloaded, but refused' }, lastRefusal: { at: fetchFailed.at, code: 'bad-signature', message: 'x' } }),
+      en,
+    );
+    expect(plain.lines.filter((l) => /update/.test(l))).toEqual(['The latest policy update failed its check and was not used.']);
   });
 
   it('speaks the UI language', () => {
@@ -160,5 +166,14 @@ describe('describeExceptions', () => {
     expect(describeExceptions(status({ exceptions: failed }), desk)!.lines[1]).toBe('Last update failed (2026-11-24T09:00:00Z): HTTP 503. The exceptions in force stay until they expire.');
     const never = describeExceptions(status({ exceptions: { ...failed, serial: null, verifiedAt: null, expires: null, forYou: 0 } }), en)!;
     expect(never.lines[0]).toBe('None received yet.');
+  });
+});
+
+describe('officeLabel', () => {
+  it("names the office in the employee's language, with its code", () => {
+    const hk = { code: 'HK', name: { en: 'Hong Kong', 'zh-Hant': '香港' } };
+    expect(officeLabel(hk, ['zh-HK'])).toBe('香港 (HK)');
+    expect(officeLabel(hk, ['en-GB'])).toBe('Hong Kong (HK)');
+    expect(officeLabel({ code: 'HK', name: 'HK' }, ['en'])).toBe('HK');
   });
 });

@@ -101,7 +101,8 @@ export function describePolicyState(status: Status, w: Wording): PolicyState {
   }
 
   const fetch = status.lastFetch;
-  if (fetch && !fetch.ok && fetch.message !== refusal?.message) {
+  // The employee needs one sentence about a failed update: a refusal already says it.
+  if (fetch && !fetch.ok && fetch.message !== refusal?.message && (helpDesk || !refusal)) {
     tone = worse(tone, 'warn');
     lines.push(helpDesk ? t('stateFetchFailed', w.when(fetch.at), fetch.message) : t('stateUpdateFailed', w.when(fetch.at)));
   }
@@ -163,7 +164,9 @@ export function describeSite(site: Explanation | null, w: Wording, now: number =
 
 /** "Hong Kong (HK)", or "香港 (HK)" for a zh-HK employee when the policy names the office in Chinese. */
 export function officeLabel(office: OfficeRef, languages: readonly string[]): string {
-  return `${pickText(office.name, languages) || office.code} (${office.code})`;
+  const name = pickText(office.name, languages);
+  // No policy to name it: the code alone, not "HK (HK)".
+  return name && name !== office.code ? `${name} (${office.code})` : office.code;
 }
 
 /** A policy text in the employee's language, with the language tag it came in (for `lang`). */
