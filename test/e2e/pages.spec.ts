@@ -318,6 +318,16 @@ test('Hong Kong Chinese for a zh-HK browser: block page and popup in Hong Kong u
   await expectAccessible(page);
   await shoot(page, 'block-zh-HK');
 
+  // A vendor frame embedded in another site becomes a small notice, in Hong Kong usage too.
+  const host = await b.context.newPage();
+  await host.goto('https://other.example/embeds-claude');
+  await host.setContent('<iframe src="https://claude.ai/embed" title="embedded claude.ai"></iframe>');
+  const frame = host.frameLocator('iframe[title="embedded claude.ai"]');
+  await expect(frame.getByTestId('embedded-notice')).toContainText('請勿使用：Anthropic Claude');
+  await expect(frame.getByTestId('embedded-notice')).toContainText('已根據公司政策封鎖');
+  await expect(frame.locator('html')).toHaveAttribute('lang', 'zh-HK');
+  await host.close();
+
   const popup = await openPopup(b);
   await expect(popup.locator('html')).toHaveAttribute('lang', 'zh-HK');
   await expect(popup.getByTestId('site-status')).toHaveText('已封鎖（按公司政策）');
