@@ -11,6 +11,7 @@ import {
   describePolicyState,
   describeSite,
   officeLabel,
+  upcomingLabel,
   pickLocalized,
 } from '../pages/shared/status-text.ts';
 import { displayHost } from '../pages/shared/url.ts';
@@ -89,7 +90,7 @@ function NoticeItem({ entry, i18n }: { entry: NoticeEntry | UpcomingNotice; i18n
   return (
     <li class="notice-item">
       <div class="notice-item__head">
-        <Chip tone={ACTION_TONE[entry.action]}>{actionLabel(entry.action, t)}</Chip>
+        <Chip tone={ACTION_TONE[entry.action]}>{start ? upcomingLabel(entry.action, t) : actionLabel(entry.action, t)}</Chip>
         <span class="notice-item__tools">{tools}</span>
       </div>
       <p class="notice-item__title" lang={title.lang}>

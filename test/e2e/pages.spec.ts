@@ -336,6 +336,7 @@ test('Hong Kong Chinese for a zh-HK browser: block page and popup in Hong Kong u
   // The ChatGPT block that starts in three days, at 09:00 in the employee's time zone (Hong Kong).
   const upcoming = popup.getByTestId('upcoming-notices');
   await expect(upcoming).toContainText('未來 14 日內生效');
+  await expect(upcoming).toContainText('將被封鎖');
   await expect(upcoming).toContainText('請勿使用：ChatGPT');
   await expect(upcoming).toContainText('合規備忘錄 CT-2026-019');
   await expect(upcoming).toContainText('09:00');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeExceptions, describePolicyState, describeSite, noPolicyCauses, officeLabel } from './status-text.ts';
+import { describeExceptions, describePolicyState, describeSite, noPolicyCauses, officeLabel, upcomingLabel } from './status-text.ts';
 import { explanation, i18nFor, status } from './test-fixtures.ts';
 
 const en = i18nFor(['en-US']);
@@ -175,5 +175,12 @@ describe('officeLabel', () => {
     expect(officeLabel(hk, ['zh-HK'])).toBe('香港 (HK)');
     expect(officeLabel(hk, ['en-GB'])).toBe('Hong Kong (HK)');
     expect(officeLabel({ code: 'HK', name: 'HK' }, ['en'])).toBe('HK');
+  });
+});
+
+describe('upcomingLabel', () => {
+  it('says what will happen, not what happens now', () => {
+    expect(upcomingLabel('block', en.t)).toBe('Will be blocked');
+    expect(upcomingLabel('block', i18nFor(['zh-HK'], 'zh_HK').t)).toBe('將被封鎖');
   });
 });

@@ -126,6 +126,18 @@ export function actionLabel(action: Action, t: Translate): string {
   return t(ACTION_KEY[action]);
 }
 
+const UPCOMING_KEY: Record<Action, MessageKey> = {
+  block: 'upcomingBlock',
+  warn: 'upcomingWarn',
+  monitor: 'upcomingMonitor',
+  allow: 'upcomingAllow',
+};
+
+/** "Will be blocked": the action of a rule that has not started yet. */
+export function upcomingLabel(action: Action, t: Translate): string {
+  return t(UPCOMING_KEY[action]);
+}
+
 export interface SiteState {
   tone: Tone;
   /** For `site-status`: "Blocked by company policy", "Not an AI tool"… */
