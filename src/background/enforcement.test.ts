@@ -8,6 +8,7 @@ import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RULE_ID_MAX, type DnrRule } from '../core/dnr.ts';
 import { POLICY_JWS_TYP } from '../core/policy-schema.ts';
+import { CATALOGUE } from '../core/catalogue.ts';
 
 interface FakeBrowser {
   local: Record<string, unknown>;
@@ -280,7 +281,9 @@ describe('content scripts', () => {
     served = [{ status: 200, body: await sign(policyDoc(42, WARN_CLAUDE)) }];
     const e = await load();
     await e.refreshPolicy('first');
-    expect(fake.contentScripts).toEqual([expect.objectContaining({ id: 'ai-geofence-content', matches: ['*://anthropic.com/*', '*://*.anthropic.com/*', '*://claude.ai/*', '*://*.claude.ai/*', '*://claude.com/*', '*://*.claude.com/*'], allFrames: true })]);
+    // The policy lists claude.ai; the catalogue's Claude domains stay beside it.
+    const matches = [...new Set(['claude.ai', ...CATALOGUE.claude!.domains])].sort().flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]);
+    expect(fake.contentScripts).toEqual([expect.objectContaining({ id: 'ai-geofence-content', matches, allFrames: true })]);
   });
 
   it('injects on demand instead of registering thousands of patterns, and only into monitored or warned tools', async () => {

@@ -142,11 +142,11 @@ describe('sign-exception --policy', { timeout: SUBPROCESS_TIMEOUT }, () => {
   });
 
   it('signs known names; warns about an exception that lifts nothing, and about an unchecked policy signature', async () => {
-    const file = writeExceptions('known.json', { exceptions: [entry({}), entry({ id: 'EXC-2', tool: 'perplexity', offices: undefined })] });
+    const file = writeExceptions('known.json', { exceptions: [entry({}), entry({ id: 'EXC-2', tool: 'mistral-le-chat', offices: undefined })] });
     const r = await sign(file, '--policy', EXAMPLE_JWS);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/policy's signature was NOT checked/);
-    expect(r.stderr).toMatch(/warning \$\.exceptions\[1\]\.tool: no rule of the policy \(serial 42\) blocks or warns about "perplexity": this exception lifts nothing/);
+    expect(r.stderr).toMatch(/warning \$\.exceptions\[1\]\.tool: no rule of the policy \(serial 42\) blocks or warns about "mistral-le-chat": this exception lifts nothing/);
     expect(r.stderr).not.toMatch(/exceptions\[0\]/);
   });
 

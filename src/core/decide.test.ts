@@ -199,7 +199,7 @@ describe('decide: tools, catalogue and paths', () => {
     expect(decideFor(policy, 'NY', 'https://microsoft365.com/docs')).toMatchObject({ basis: 'not-a-tool' });
     // Listed by the catalogue as whole hosts: the policy's paths do not narrow them.
     expect(decideFor(policy, 'NY', 'https://copilot.microsoft.com/')).toMatchObject({ toolId: 'copilot', action: 'block' });
-    expect(decideFor(policy, 'NY', 'https://sydney.bing.com/x')).toMatchObject({ toolId: 'copilot', action: 'block' });
+    expect(decideFor(policy, 'NY', 'https://copilot.com/x')).toMatchObject({ toolId: 'copilot', action: 'block' });
     const rules = compileDnrRules(compilePolicy(policy), { office: 'NY' }, NOW, { blockPageUrl: 'chrome-extension://id/block.html', warnPageUrl: 'chrome-extension://id/warn.html', browser: 'chrome' });
     expect(simulateDnr(rules, 'https://copilot.microsoft.com/', 'main_frame')).toBe('chrome-extension://id/block.html#https://copilot.microsoft.com/');
     expect(simulateDnr(rules, 'https://microsoft365.com/docs', 'main_frame')).toBeNull();
@@ -375,7 +375,7 @@ function naiveDecide(policy: Policy, employee: Employee, url: string, now: numbe
   const ids = [tools[0]!.id, ...[...new Set(tools.slice(1).sort((a, b) => a.order - b.order).map((m) => m.id))].filter((id) => id !== tools[0]!.id)];
   for (let i = 0; i < policy.rules.length; i++) {
     const r = policy.rules[i]!;
-    const named = ids.find((id) => r.tools.includes(id));
+    const named = ids.find((id) => (r.tools ?? []).includes(id));
     if (named === undefined || r.models) continue;
     if (r.from && now < Date.parse(r.from)) continue;
     if (r.until && now >= Date.parse(r.until)) continue;

@@ -19,6 +19,8 @@
 import { CATALOGUE } from './catalogue.ts';
 import { DomainIndex, hostOfUrl, longestPrefix, normalizeHost, normalizePath, normalizePrefixes, parseTarget, plainHostEnd, plainHostStart } from './hosts.ts';
 import type { Action, Notice, Policy, Rule, Tool } from './policy-schema.ts';
+import { decodeProxiedUrl } from './proxies.ts';
+import { matchWhere, mergeAttributes, type SelectedBy, type ToolAttributes } from './tool-attributes.ts';
 
 export interface Employee {
   office: string;
@@ -35,6 +37,13 @@ export interface Decision {
   notice: Notice | null;
   /** Why: a rule matched, the policy default, not an AI tool, or no valid policy (fail mode). */
   basis: 'rule' | 'default' | 'not-a-tool' | 'fail-closed' | 'fail-open';
+  /**
+   * When the deciding rule reached the tool through `toolsWhere` (not by id): the attribute that
+   * selected it ("the vendor is based in CN"). Absent or null otherwise.
+   */
+  selectedBy?: SelectedBy | null;
+  /** When the URL is a web proxy's form of the tool's host (`claude-ai.translate.goog`): that host. */
+  proxiedHost?: string | null;
 }
 
 /** Attributes of the employee that rules target, resolved from the office. */
@@ -66,8 +75,10 @@ export interface CompiledPolicy {
   tools: ReadonlyMap<string, Tool>;
   /** normalised domain → tool ids listing it, in precedence order (policy tools first). Built on first use. */
   readonly byDomain: ReadonlyMap<string, string[]>;
-  /** tool id → indices of the rules naming it, in array order. */
+  /** tool id → indices of the rules naming it (by id or through `toolsWhere`), in array order. */
   rulesByTool: ReadonlyMap<string, number[]>;
+  /** Rule i → the tools it covers: its `tools`, then those its `toolsWhere` selects, once each. */
+  ruleTools: readonly (readonly string[])[];
   /** Every tool in precedence order (see the module comment); a tool's id in `domains` is its index here. */
   candidates: readonly ToolCandidate[];
   /** 1 when candidate c has `paths` (its `prefixes` are not null): read on every decision, so kept dense. */
@@ -127,6 +138,34 @@ function samePaths(a: readonly string[] | undefined, b: readonly string[] | unde
   return x.length === y.length && x.every((p, i) => p === y[i]);
 }
 
+/** The attributes selectors read for a tool: a policy override keeps the catalogue's it leaves out. */
+export function toolAttributes(id: string, tool: Tool): ToolAttributes {
+  const listed = Object.hasOwn(CATALOGUE, id) ? CATALOGUE[id] : undefined;
+  return listed && listed !== tool ? mergeAttributes(tool, listed) : tool;
+}
+
+/**
+ * The tools each rule covers: the ids it names, then every tool (policy's and catalogue's, in
+ * `tools` order) its `toolsWhere` selects.
+ */
+export function resolveRuleTools(rules: readonly Rule[], tools: ReadonlyMap<string, Tool>): string[][] {
+  let attributes: Array<[string, ToolAttributes]> | null = null;
+  return rules.map((rule) => {
+    const ids = [...new Set(rule.tools ?? [])];
+    if (!rule.toolsWhere) return ids;
+    attributes ??= [...tools].map(([id, t]) => [id, toolAttributes(id, t)]);
+    const named = new Set(ids);
+    for (const [id, a] of attributes) if (!named.has(id) && matchWhere(rule.toolsWhere, a)) ids.push(id);
+    return ids;
+  });
+}
+
+/** Why rule `rule` covers tool `toolId`: null when it names the tool by id, else the deciding attribute. */
+export function selectedByOf(rule: Rule, toolId: string, tool: Tool): SelectedBy | null {
+  if (!rule.toolsWhere || rule.tools?.includes(toolId)) return null;
+  return matchWhere(rule.toolsWhere, toolAttributes(toolId, tool));
+}
+
 /** Parse an instant once; an unparseable bound (the schema refuses them) leaves that side open. */
 function instant(s: string | undefined, open: number): number {
   if (s === undefined) return open;
@@ -140,10 +179,11 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   const policyTools = policy.tools ?? {};
   const rulesByTool = new Map<string, number[]>();
   const windows = new Float64Array(policy.rules.length * 2);
+  const ruleTools = resolveRuleTools(policy.rules, tools);
   policy.rules.forEach((rule, i) => {
     windows[2 * i] = instant(rule.from, -Infinity);
     windows[2 * i + 1] = instant(rule.until, Infinity);
-    for (const t of rule.tools) {
+    for (const t of ruleTools[i]!) {
       const list = rulesByTool.get(t);
       if (!list) rulesByTool.set(t, [i]);
       else if (list[list.length - 1] !== i) list.push(i);
@@ -217,6 +257,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       return byDomain;
     },
     rulesByTool,
+    ruleTools,
     candidates,
     pathScoped,
     domains,
@@ -391,16 +432,39 @@ function pickCandidates(compiled: CompiledPolicy, code: number, url: string): nu
 }
 
 /** The tool a URL belongs to (its primary tool): the most specific listed domain wins, then tool `paths` narrow it. */
-export function findTool(compiled: CompiledPolicy, url: string): { toolId: string; tool: Tool } | null {
-  const id = findCandidate(compiled, url);
+export function findTool(compiled: CompiledPolicy, url: string): { toolId: string; tool: Tool; proxiedHost: string | null } | null {
+  const id = findCandidateOrProxied(compiled, url);
   if (id < 0) return null;
   const c = compiled.candidates[id]!;
-  return { toolId: c.toolId, tool: c.tool };
+  return { toolId: c.toolId, tool: c.tool, proxiedHost: lastProxiedHost };
+}
+
+/** The relayed host of the last findCandidateOrProxied call, or null: no allocation on the hot path. */
+let lastProxiedHost: string | null = null;
+
+/**
+ * The URL's candidate; a web proxy's form of a host (`claude-ai.translate.goog`) that no tool lists
+ * itself is decided as the host it relays (see proxies.ts), which sets `lastProxiedHost`.
+ */
+function findCandidateOrProxied(compiled: CompiledPolicy, url: string): number {
+  return findCandidatesOrProxied(compiled, url) > 0 ? FOUND[0]! : -1;
+}
+
+/** As findCandidates, for a web proxy's form of a host too (see findCandidateOrProxied). */
+function findCandidatesOrProxied(compiled: CompiledPolicy, url: string): number {
+  lastProxiedHost = null;
+  const n = findCandidates(compiled, url);
+  if (n > 0) return n;
+  const relayed = decodeProxiedUrl(url);
+  if (!relayed) return 0;
+  const viaProxy = findCandidates(compiled, relayed.url);
+  if (viaProxy > 0) lastProxiedHost = relayed.host;
+  return viaProxy;
 }
 
 /** Every tool the URL belongs to, its primary tool first (see the module comment). */
 export function findTools(compiled: CompiledPolicy, url: string): string[] {
-  const n = findCandidates(compiled, url);
+  const n = findCandidatesOrProxied(compiled, url);
   return FOUND.slice(0, n).map((id) => compiled.candidates[id]!.toolId);
 }
 
@@ -464,7 +528,7 @@ function chooseCandidate(compiled: CompiledPolicy, employee: Employee, n: number
  * `defaultAction` decides); candidate -1 when the URL is no tool. For the DNR compiler.
  */
 export function decisionForUrl(compiled: CompiledPolicy, employee: Employee, url: string, now: number): { candidate: number; rule: number } {
-  const n = findCandidates(compiled, url);
+  const n = findCandidatesOrProxied(compiled, url);
   if (n === 0) return { candidate: -1, rule: -1 };
   const candidate = chooseCandidate(compiled, employee, n, now);
   return { candidate, rule: chosenRule };
@@ -482,15 +546,25 @@ export function ruleIndexFor(compiled: CompiledPolicy, employee: Employee, id: n
 
 /** Decide what happens to a URL for this employee at `now` (ms since epoch). Never throws. */
 export function decide(compiled: CompiledPolicy, employee: Employee, url: string, now: number): Decision {
-  const n = findCandidates(compiled, url);
+  const n = findCandidatesOrProxied(compiled, url);
   if (n === 0) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
+  const proxiedHost = lastProxiedHost;
   const found = compiled.candidates[n === 1 ? FOUND[0]! : chooseCandidate(compiled, employee, n, now)]!;
   const i = n === 1 ? ruleIndexFor(compiled, employee, FOUND[0]!, now) : chosenRule;
+  let d: Decision;
   if (i >= 0) {
     const rule = compiled.policy.rules[i]!;
-    return { action: rule.action, toolId: found.toolId, tool: found.tool, rule, notice: rule.notice ?? null, basis: 'rule' };
+    d = { action: rule.action, toolId: found.toolId, tool: found.tool, rule, notice: rule.notice ?? null, basis: 'rule' };
+    // Only a rule with toolsWhere can have selected the tool by attribute.
+    if (rule.toolsWhere) {
+      const selectedBy = selectedByOf(rule, found.toolId, found.tool);
+      if (selectedBy) d.selectedBy = selectedBy;
+    }
+  } else {
+    d = { action: compiled.policy.defaultAction, toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'default' };
   }
-  return { action: compiled.policy.defaultAction, toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'default' };
+  if (proxiedHost) d.proxiedHost = proxiedHost;
+  return d;
 }
 
 let catalogueOnly: CompiledPolicy | null = null;
@@ -504,9 +578,10 @@ export function decideWithoutPolicy(failMode: 'closed' | 'open', url: string): D
   });
   const found = findTool(catalogueOnly, url);
   if (!found) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
+  const proxied = found.proxiedHost ? { proxiedHost: found.proxiedHost } : {};
   return failMode === 'closed'
-    ? { action: 'block', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-closed' }
-    : { action: 'allow', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-open' };
+    ? { action: 'block', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-closed', ...proxied }
+    : { action: 'allow', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-open', ...proxied };
 }
 
 /** How restrictive an action is, for "the strictest decision among a tool's URLs". */

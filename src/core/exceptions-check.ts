@@ -19,14 +19,15 @@ export function checkExceptionsAgainstPolicy(doc: ExceptionsDoc, policy: Policy)
   const errors: SchemaIssue[] = [];
   const warnings: SchemaIssue[] = [];
   const tools = [...resolveTools(policy).keys()];
+  const compiled = compilePolicy(policy);
   // Hints come from the tools the policy itself names first: those are the ones exceptions are for.
-  const named = namedTools(compilePolicy(policy));
+  const named = namedTools(compiled);
   const offices = Object.keys(policy.offices);
   doc.exceptions.forEach((e, i) => {
     if (!tools.includes(e.tool)) {
       const hint = didYouMean(e.tool, named) || didYouMean(e.tool, tools);
       errors.push({ path: formatJsonPath(['exceptions', i, 'tool']), message: `unknown tool "${e.tool}": neither the policy (serial ${policy.serial}) nor the catalogue defines it${hint}${hint ? '' : ` (tools the policy names: ${named.join(', ')})`}` });
-    } else if (policy.defaultAction !== 'block' && policy.defaultAction !== 'warn' && !policy.rules.some((r) => r.tools.includes(e.tool) && (r.action === 'block' || r.action === 'warn'))) {
+    } else if (policy.defaultAction !== 'block' && policy.defaultAction !== 'warn' && !policy.rules.some((r, k) => compiled.ruleTools[k]!.includes(e.tool) && (r.action === 'block' || r.action === 'warn'))) {
       warnings.push({ path: formatJsonPath(['exceptions', i, 'tool']), message: `no rule of the policy (serial ${policy.serial}) blocks or warns about "${e.tool}": this exception lifts nothing` });
     }
     e.offices?.forEach((o, k) => {

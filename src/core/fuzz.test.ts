@@ -94,7 +94,7 @@ function reference(policy: Policy, office: string, url: string): { action: strin
   if (ids.length === 0) return { action: 'allow', toolId: null };
   // The first rule naming any of them decides.
   for (const r of policy.rules) {
-    const named = ids.find((id) => r.tools.includes(id));
+    const named = ids.find((id) => (r.tools ?? []).includes(id));
     if (named === undefined) continue;
     if (r.offices !== undefined && !r.offices.includes(office)) continue;
     if (r.exceptOffices?.includes(office)) continue;

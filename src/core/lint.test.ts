@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CATALOGUE } from './catalogue.ts';
 import { domainProblem, hasNestedQuantifier, lintPolicy, type LintIssue } from './lint.ts';
 
 const NOW = Date.parse('2026-11-25T00:00:00Z');
@@ -387,7 +388,7 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     const issues = lint(doc);
     expect(only(issues, '$.tools.claude.replaceCatalogue')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/drops "claude\.com"/) });
     expect(only(issues, '$.tools.claud.replaceCatalogue').message).toMatch(/no tool "claud".*did you mean "claude"\?/);
-    doc.tools.claude.domains = ['claude.ai', 'claude.com', 'anthropic.com'];
+    doc.tools.claude.domains = [...CATALOGUE.claude!.domains];
     expect(at(lint(doc), '$.tools.claude.replaceCatalogue')).toEqual([]);
   });
 

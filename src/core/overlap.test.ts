@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { actionsByTool, compilePolicy, decide, findTools, ruleActiveAt, ruleTargets, subjectFor, type CompiledPolicy, type Employee } from './decide.ts';
+import { actionsByTool, compilePolicy, decide, findTools, resolveRuleTools, ruleActiveAt, ruleTargets, subjectFor, type CompiledPolicy, type Employee } from './decide.ts';
 import { compileDnrRules, ENCODED_PATH_FILTER } from './dnr.ts';
 import { simulateDnr } from './dnr-simulate.ts';
 import { explainDecision } from './explain.ts';
@@ -76,7 +76,8 @@ const urlsArb = fc.array(
 /** The contract, written out: the first rule (array order) naming any of the URL's tools that targets the employee now. */
 function firstRuleOverTools(c: CompiledPolicy, employee: Employee, tools: readonly string[]): number {
   const s = subjectFor(c.policy, employee);
-  return c.policy.rules.findIndex((r) => !r.models && r.tools.some((t) => tools.includes(t)) && ruleActiveAt(r, NOW) && ruleTargets(r, s));
+  const covered = resolveRuleTools(c.policy.rules, c.tools);
+  return c.policy.rules.findIndex((r, i) => !r.models && covered[i]!.some((t) => tools.includes(t)) && ruleActiveAt(r, NOW) && ruleTargets(r, s));
 }
 
 function checkAll(c: CompiledPolicy, office: string, urls: readonly string[]): void {
@@ -97,7 +98,7 @@ function checkAll(c: CompiledPolicy, office: string, urls: readonly string[]): v
     else if (first < 0) expect([d.basis, d.toolId], url).toEqual(['default', tools[0]]);
     else {
       expect(d.rule, url).toBe(c.policy.rules[first]);
-      expect(tools.filter((t) => c.policy.rules[first]!.tools.includes(t)), url).toContain(d.toolId);
+      expect(tools.filter((t) => c.policy.rules[first]!.tools!.includes(t)), url).toContain(d.toolId);
     }
 
     // The network: what decide() says, or — for the spellings it cannot spell out — stricter.

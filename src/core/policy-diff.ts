@@ -90,9 +90,10 @@ function union<T>(...lists: ReadonlyArray<Iterable<T>>): T[] {
 function modelsByTool(...versions: CompiledPolicy[]): Map<string, string[]> {
   const out = new Map<string, Set<string>>();
   for (const c of versions) {
-    for (const r of c.policy.rules) {
+    for (const [i, r] of c.policy.rules.entries()) {
       if (!r.models) continue;
-      for (const t of r.tools) {
+      // The rule's tools as enforced: those it names and those its toolsWhere selects.
+      for (const t of c.ruleTools[i]!) {
         const set = out.get(t) ?? new Set<string>();
         for (const m of r.models) set.add(m);
         out.set(t, set);
@@ -105,7 +106,7 @@ function modelsByTool(...versions: CompiledPolicy[]): Map<string, string[]> {
 /** The first active model-level rule for `tool` and `model` that targets the employee, or null. */
 function modelRule(c: CompiledPolicy, employee: Employee, tool: string, model: string, now: number): DiffSide | null {
   const subject = subjectFor(c.policy, employee);
-  const rule = c.policy.rules.find((r) => r.models?.includes(model) && r.tools.includes(tool) && ruleActiveAt(r, now) && ruleTargets(r, subject));
+  const rule = c.policy.rules.find((r, i) => r.models?.includes(model) && c.ruleTools[i]!.includes(tool) && ruleActiveAt(r, now) && ruleTargets(r, subject));
   return rule ? { action: rule.action, rule: rule.id } : null;
 }
 

@@ -6,6 +6,7 @@
  * never the text.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { CATALOGUE } from '../../src/core/catalogue.ts';
 import {
   launchBrowser, makeKey, removeManagedConfig, samplePolicy, serviceWorker, signPolicy, startPolicyServer, startServer, vendorPage,
   waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type Launched, type TestServer,
@@ -144,14 +145,31 @@ test('the guard is registered only on the hosts of tools whose rule has data con
   const [script] = (await (await serviceWorker(browser.context)).evaluate(() => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-guard'] }))) as chrome.scripting.RegisteredContentScript[];
   expect(script).toMatchObject({ js: ['guard.js'], runAt: 'document_start', allFrames: true, world: 'ISOLATED' });
   expect([...script!.matches!].sort()).toEqual(
-    // oaiusercontent.com: the catalogue's ChatGPT domain, kept beside the policy's own.
-    ['chatgpt.com', 'llm.bank.example', 'oaiusercontent.com', 'openai.com', 'other.example'].flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]).sort(),
+    // ChatGPT's domains: the policy's and the catalogue's it keeps.
+    [...new Set(['chatgpt.com', 'openai.com', ...CATALOGUE.chatgpt!.domains, 'llm.bank.example', 'other.example'])].flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]).sort(),
   );
   // claude.ai is allowed for New York without controls: nothing of ours runs there.
   const page = await browser.context.newPage();
   await page.goto('https://claude.ai/chat/unguarded');
   await pasteFor(page, '#box', `plain ${SECRET}`);
   await expect(page.locator('#box')).toHaveValue(`plain ${SECRET}`);
+  await page.close();
+});
+
+test("the notice speaks the page's language: Hong Kong Chinese for a zh-HK page", async () => {
+  const page = await browser.context.newPage();
+  // This page's languages only (Accept-Language and navigator.languages, in every world of the page).
+  const cdp = await browser.context.newCDPSession(page);
+  const userAgent = await page.evaluate(() => navigator.userAgent);
+  await cdp.send('Emulation.setUserAgentOverride', { userAgent, acceptLanguage: 'zh-HK,zh;q=0.9' });
+  await page.goto('https://other.example/chat/paste-block-zh-hk');
+  await expect(page.locator('#box')).toBeVisible();
+  expect(await page.evaluate(() => navigator.languages[0])).toBe('zh-HK');
+  await pasteFor(page, '#box', 'meeting notes for the vendor');
+  await expect(notice(page)).toContainText('AI Geofence 已封鎖此次貼上');
+  await expect(notice(page)).toContainText('貴公司的政策（規則 ACME-DATA）不准許在此網站貼上內容。');
+  await expect(notice(page).getByRole('button', { name: '關閉' })).toBeVisible();
+  await expect(page.locator('#box')).toHaveValue('');
   await page.close();
 });
 

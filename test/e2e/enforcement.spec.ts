@@ -8,6 +8,7 @@
  * once per story; each phase checks its own prerequisite (a positive control) before the claim.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { CATALOGUE } from '../../src/core/catalogue.ts';
 import { ENCODED_PATH_FILTER, MAX_FILTER_PREFIX, prefixFilter } from '../../src/core/dnr.ts';
 import {
   blockPageUrl, launchBrowser, makeKey, popupUrl, samplePolicy, serviceWorker, signPolicy, startPolicyServer,
@@ -191,10 +192,9 @@ test('monitor, single-page-app routes, tool paths and the back/forward cache', a
 
   await test.step('content scripts only on warned and monitored tools', async () => {
     const registered = await (await serviceWorker(b.context)).evaluate(() => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-content'] }));
-    expect([...(registered[0]?.matches ?? [])].sort()).toEqual([
-      // claude.com: the catalogue's Claude domain, kept beside the policy's own.
-      '*://*.anthropic.com/*', '*://*.claude.ai/*', '*://*.claude.com/*', '*://*.llm.bank.example/*', '*://anthropic.com/*', '*://claude.ai/*', '*://claude.com/*', '*://llm.bank.example/*',
-    ]);
+    // Claude's domains (the policy's and the catalogue's it keeps) and Firm LLM's.
+    const hosts = [...new Set([...CATALOGUE.claude!.domains, 'claude.ai', 'anthropic.com', 'llm.bank.example'])];
+    expect([...(registered[0]?.matches ?? [])].sort()).toEqual(hosts.flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]).sort());
   });
 
   await test.step('monitor: allowed, with the banner and a monitor-visit audit event', async () => {
@@ -346,7 +346,9 @@ test('conditional fetch, then a restart with the policy server failing: the last
     const popup = await again.context.newPage();
     await popup.goto(popupUrl);
     await expect(popup.getByTestId('policy-serial')).toHaveText('42');
-    await expect(popup.getByTestId('policy-status')).toContainText('HTTP 500');
+    await expect(popup.getByTestId('policy-status')).toContainText('The last check for an update failed');
+    // What failed, for the help desk (not in the employee's words).
+    await expect(popup.getByTestId('help-desk-details')).toContainText('HTTP 500');
     await visit(page, 'https://claude.ai/still');
     await expect(page).toHaveURL(`${blockPageUrl}#https://claude.ai/still`);
     expect(seen('claude.ai')).toEqual([]);
@@ -363,6 +365,9 @@ test('fail-open: with no valid policy and failMode open, the vendor is reachable
   await expect(page.locator('#vendor')).toHaveText('Vendor page claude.ai/');
   const popup = await b.context.newPage();
   await popup.goto(popupUrl);
-  await expect(popup.getByTestId('policy-status')).toContainText('fail-open');
-  await expect(popup.getByTestId('policy-status')).toContainText('attacker');
+  await expect(popup.getByTestId('policy-status')).toContainText('AI tools are not restricted for now');
+  await expect(popup.getByTestId('policy-status')).toContainText('The latest policy update failed its check');
+  // The refusal itself (the unknown signing key) is in the help-desk details.
+  await expect(popup.getByTestId('help-desk-details')).toContainText('mode fail-open');
+  await expect(popup.getByTestId('help-desk-details')).toContainText('attacker');
 });
