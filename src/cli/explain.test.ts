@@ -74,6 +74,15 @@ describe('explain: human output and errors', { timeout: SUBPROCESS_TIMEOUT }, ()
     expect(lines[2]).toBe('https://example.com/ → allow (not an AI tool)');
   });
 
+  it('reads --lang as the extension does: zh-HK gets the Hong Kong texts, zh-TW the Traditional ones, and the office name', async () => {
+    const hk = await runCli(['explain', '--policy', EXAMPLE_POLICY, '--office', 'HK', '--lang', 'zh-HK', '--at', AT, 'https://chatgpt.com/']);
+    expect(hk.code, hk.stderr).toBe(0);
+    expect(hk.stdout).toContain('office HK (香港)');
+    expect(hk.stdout).toContain('— ChatGPT 受監察');
+    const tw = await runCli(['explain', '--policy', EXAMPLE_POLICY, '--office', 'HK', '--lang', 'zh-TW', '--at', AT, 'https://chatgpt.com/']);
+    expect(tw.stdout).toContain('— ChatGPT 受監控');
+  });
+
   it('rejects an unknown office with exit 1 and lists the known ones', async () => {
     const r = await runCli(['explain', '--policy', EXAMPLE_POLICY, '--office', 'PAR', 'https://claude.ai/']);
     expect(r.code).toBe(1);

@@ -324,8 +324,13 @@ function checkDates(doc: Obj, now: number, add: Add): void {
 
 function checkOffices(offices: Obj, add: Add): void {
   for (const [id, o] of Object.entries(offices)) {
-    if (isObj(o) && typeof o.name === 'string' && o.name.trim() === '' && o.name !== '') {
-      add('error', ['offices', id, 'name'], 'an office needs a name employees recognise (it is blank)');
+    if (!isObj(o)) continue;
+    // A name may be a language map: each of its entries is read by someone.
+    const names = typeof o.name === 'string' ? [['', o.name]] : isObj(o.name) ? Object.entries(o.name) : [];
+    for (const [lang, name] of names) {
+      if (typeof name === 'string' && name.trim() === '' && !(lang === '' && name === '')) {
+        add('error', lang ? ['offices', id, 'name', lang] : ['offices', id, 'name'], 'an office needs a name employees recognise (it is blank)');
+      }
     }
   }
 }

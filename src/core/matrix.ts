@@ -6,6 +6,7 @@
  */
 import { actionsByTool, ruleActiveAt, ruleTargets, subjectFor, type CompiledPolicy } from './decide.ts';
 import type { Action } from './policy-schema.ts';
+import { pickText } from './messages.ts';
 
 /** A model-level rule (`models`) that would apply to this employee while one of its models is in use. */
 export interface MatrixModelRule {
@@ -81,7 +82,7 @@ export function policyMatrix(compiled: CompiledPolicy, now: number, opts: Matrix
           .map((r) => ({ rule: r.id, action: r.action, models: [...r.models!] }));
         cells[id] = { action: a.action, rule: a.rule?.id ?? null, modelRules };
       }
-      rows.push({ office, officeName: info.name, group, cells });
+      rows.push({ office, officeName: pickText(info.name, ['en']), group, cells });
     }
   }
   return {

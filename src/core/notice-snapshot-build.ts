@@ -1,6 +1,7 @@
 /** Building the notice snapshot (src/core/notice-snapshot.ts) in the worker, after each apply. */
 import { decide, type CompiledPolicy, type Employee } from './decide.ts';
 import { explainDecision } from './explain.ts';
+import { exceptionRequestBase } from './exception-request.ts';
 import { hostSuffixes } from './hosts.ts';
 import type { Explanation, Status } from './messages.ts';
 import { shardOf, type NoticeSnapshotMeta, type NoticeSnapshotShard, type SnapshotRule, type SnapshotTool } from './notice-snapshot.ts';
@@ -44,7 +45,8 @@ export function buildNoticeSnapshot(
         common ??= { office: ex.office, issuer: ex.issuer, policySerial: ex.policySerial };
         if (r === undefined) {
           const { action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification } = ex;
-          r = rules.push({ action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification }) - 1;
+          const base = exceptionRequestBase(d, explainCompiled.policy);
+          r = rules.push({ action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification, exceptionRequestBase: base }) - 1;
           ruleSlot.set(key, r);
         }
         if (ex.tool) toolRefs.set(d.toolId, ex.selectedBy ? { ...ex.tool, selectedBy: ex.selectedBy } : ex.tool);

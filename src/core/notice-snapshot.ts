@@ -21,9 +21,13 @@ import type { SelectedBy } from './tool-attributes.ts';
 
 /** A tool as a shard keeps it: its deciding rule reached it by attribute when `selectedBy` is set. */
 export type SnapshotTool = ToolRef & { selectedBy?: SelectedBy };
+import { exceptionRequestHref } from './exception-request.ts';
 
 /** What an explanation owes to its rule (or the policy default) and action, shared by every tool. */
-export type SnapshotRule = Pick<Explanation, 'action' | 'basis' | 'ruleId' | 'notice' | 'alternatives' | 'contact' | 'allowForMinutes' | 'requireJustification'>;
+export type SnapshotRule = Pick<Explanation, 'action' | 'basis' | 'ruleId' | 'notice' | 'alternatives' | 'contact' | 'allowForMinutes' | 'requireJustification'> & {
+  /** Where to request an exception, before the tool, rule and office are added (exception-request.ts). */
+  exceptionRequestBase?: string | null;
+};
 
 /** The snapshot's head, at NOTICE_SNAPSHOT_KEY: read first. */
 export interface NoticeSnapshotMeta {
@@ -95,6 +99,7 @@ export function explainFromSnapshot(meta: NoticeSnapshotMeta | null | undefined,
       allowForMinutes: rule.allowForMinutes, requireJustification: rule.requireJustification,
       // A tool has one deciding rule for this employee, so the attribute that selected it is the tool's.
       ...(selectedBy ? { selectedBy } : {}),
+      exceptionRequest: rule.ruleId ? exceptionRequestHref(rule.exceptionRequestBase, { tool: tool.id, rule: rule.ruleId, office: meta.office?.code ?? null }) : null,
     };
   }
   return null;

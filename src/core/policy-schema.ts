@@ -8,7 +8,7 @@
  */
 import * as v from 'valibot';
 import { isIsoCountryCode } from './countries.ts';
-import { normalizeHost } from './hosts.ts';
+import { checkFetchUrl, normalizeHost } from './hosts.ts';
 import { TOOL_CATEGORIES } from './tool-attributes.ts';
 
 export const POLICY_TYPE = 'ai-geofence-policy';
@@ -58,6 +58,16 @@ export const LocalizedTextSchema = v.union(
 );
 export type LocalizedText = v.InferOutput<typeof LocalizedTextSchema>;
 
+/**
+ * Where an employee asks for an exception (a form or ticket page). Pages add `tool`, `rule` and
+ * `office` to its query string. Same rule as the policy's own URL: https:, plain http: only on
+ * loopback, so a typo cannot send employees to an unencrypted or non-web address.
+ */
+const RequestUrlSchema = v.pipe(
+  v.string('expected a URL string'),
+  v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'),
+);
+
 export const ActionSchema = v.picklist(
   ['block', 'warn', 'monitor', 'allow'],
   'expected one of "block", "warn", "monitor", "allow"',
@@ -88,6 +98,8 @@ export const NoticeSchema = v.object({
   contact: v.optional(v.string()),
   alternatives: v.optional(idList),
   version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  /** Overrides the policy's `exceptionRequestUrl` for this rule's block page. */
+  exceptionRequestUrl: v.optional(RequestUrlSchema),
 });
 export type Notice = v.InferOutput<typeof NoticeSchema>;
 
@@ -198,7 +210,11 @@ export const ToolSchema = v.object({
 export type Tool = v.InferOutput<typeof ToolSchema>;
 
 export const OfficeSchema = v.object({
-  name: v.pipe(v.string('an office needs a name (a string)'), v.minLength(1, 'an office needs a name')),
+  /** A string, or a language map (`{"en": "Hong Kong", "zh-Hant": "香港"}`) shown in the employee's language. */
+  name: v.pipe(
+    LocalizedTextSchema,
+    v.check((n) => (typeof n === 'string' ? n : (n.en ?? '')) !== '', 'an office needs a name'),
+  ),
   jurisdiction: v.optional(v.string()),
   regions: v.optional(idList),
   failMode: v.optional(v.picklist(['closed', 'open'])),
@@ -219,6 +235,8 @@ export const PolicySchema = v.object({
   expires: isoInstant,
   issuer: v.optional(v.string()),
   contact: v.optional(v.string()),
+  /** Where a blocked employee asks for an exception; a rule's notice may name its own. */
+  exceptionRequestUrl: v.optional(RequestUrlSchema),
   offices: v.record(id, OfficeSchema),
   tools: v.optional(v.record(id, ToolSchema), {}),
   rules: v.array(RuleSchema),

@@ -4,8 +4,8 @@ import { compilePolicy, decide, type Decision } from '../../core/decide.ts';
 import { describeSelectedBy, type SelectedBy } from '../../core/tool-attributes.ts';
 import { formatMatrix, policyMatrix } from '../../core/matrix.ts';
 import { applyException, findException, parseExceptions, verifyExceptions, type ExceptionsDoc } from '../../core/exceptions.ts';
-import type { ExceptionRef } from '../../core/messages.ts';
-import { formatIssues, type LocalizedText } from '../../core/policy-schema.ts';
+import { pickText, type ExceptionRef } from '../../core/messages.ts';
+import { formatIssues } from '../../core/policy-schema.ts';
 import { parseStrictJson } from '../../core/strict-json.ts';
 import { commaList, flag, optionalInstant, optionalInt, optionalString, requiredString } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -48,7 +48,7 @@ Flags:
   --office CODE     the employee's office, a key of the policy's "offices"
   --groups a,b      the employee's groups (managed "groups")
   --at ISO          decide at this instant instead of now (rule from/until windows, expiry)
-  --lang TAG        language for notice titles; default en
+  --lang TAG        language for notice titles and the office name; default en
   --json            print exactly a JSON array of {"url","action","tool","rule"}
                     (tool and rule are null where nothing matched); a rule that reached the
                     tool by attribute (toolsWhere) adds "selectedBy": {"attribute","value"}, and
@@ -157,7 +157,7 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
     const exceptionsNote = exceptions
       ? ` · exceptions serial ${exceptions.doc.serial} (${exceptions.signers ? `verified, signed by ${exceptions.signers.join(', ')}` : 'unsigned'}) for user ${user}`
       : '';
-    io.out(`Policy serial ${policy.serial} (${source}) · office ${office} (${officeInfo.name})${groups.length ? ` · groups ${groups.join(', ')}` : ''}${exceptionsNote} · at ${new Date(now).toISOString()}`);
+    io.out(`Policy serial ${policy.serial} (${source}) · office ${office} (${pickText(officeInfo.name, [lang])})${groups.length ? ` · groups ${groups.join(', ')}` : ''}${exceptionsNote} · at ${new Date(now).toISOString()}`);
     for (const { url, d, exception } of decisions) io.out(describe(url, d, lang) + (exception ? describeException(exception) : ''));
     return 0;
   },
@@ -167,15 +167,10 @@ function withScheme(url: string): string {
   return /^[a-z][a-z0-9+.-]*:/i.test(url) ? url : `https://${url}`;
 }
 
-function localize(text: LocalizedText, lang: string): string {
-  if (typeof text === 'string') return text;
-  return text[lang] ?? text[lang.split('-')[0]!] ?? text.en ?? '';
-}
-
 function describe(url: string, d: Decision, lang: string): string {
   if (!d.toolId) return `${url} → ${d.action} (not an AI tool)`;
   const why = d.rule ? d.rule.id : 'no rule: defaultAction';
-  const title = d.notice ? ` — ${localize(d.notice.title, lang)}` : '';
+  const title = d.notice ? ` — ${pickText(d.notice.title, [lang])}` : '';
   const selected = d.selectedBy ? ` — because ${describeSelectedBy(d.selectedBy)}` : '';
   const proxied = d.proxiedHost ? ` — through a translation proxy of ${d.proxiedHost}` : '';
   return `${url} → ${d.action} (${d.toolId}, ${why})${title}${selected}${proxied}`;

@@ -12,9 +12,10 @@ import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from './i18n.t
 import { ext, packageUrl, sendRequest, uiLanguages, extensionVersion } from './ext.ts';
 import { hostOfUrl } from '../../core/hosts.ts';
 import { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, shardKey, shardOf, type NoticeSnapshotMeta, type NoticeSnapshotShard } from '../../core/notice-snapshot.ts';
-import { describePolicyState, noPolicyCauses, pickLocalized, policyContact, type Tone } from './status-text.ts';
+import { describePolicyState, noPolicyCauses, officeLabel, pickLocalized, policyContact, type Tone } from './status-text.ts';
+import { helpDeskSummary } from './help-desk.ts';
 import { displayHost, explainedUrl } from './url.ts';
-import { Bar, Callout, Contact, Facts, ShieldMark, SLOT, ToolList, withSlot, type Fact } from './ui.tsx';
+import { Bar, Callout, Contact, Facts, HelpDesk, ShieldMark, SLOT, ToolList, withSlot, type Fact } from './ui.tsx';
 
 export type PageKind = 'block' | 'warn';
 type Variant = 'block' | 'warn' | 'fail-closed' | 'changed';
@@ -242,10 +243,10 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
       label: t('labelTool'),
       value: ex.tool ? (ex.tool.vendor ? `${ex.tool.name} (${ex.tool.vendor})` : ex.tool.name) : t('notGiven'),
     },
-    { label: t('labelRule'), value: ex.ruleId ?? t('notGiven'), mono: !!ex.ruleId },
+    // The rule id and the fail mode are configuration words: they are in the help-desk details.
     {
       label: t('labelReference'),
-      value: variant === 'fail-closed' ? 'failMode: closed' : reference.text || t('notGiven'),
+      value: variant === 'fail-closed' ? t('failClosedReference') : reference.text || t('notGiven'),
       lang: reference.lang,
       testid: 'notice-reference',
     },
@@ -254,7 +255,7 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
     { label: t('labelAddress'), value: url, mono: true },
     {
       label: t('labelOffice'),
-      value: ex.office ? `${ex.office.name} (${ex.office.code})` : (status.config?.office ?? t('notGiven')),
+      value: ex.office ? officeLabel(ex.office, languages) : (status.config?.office ?? t('notGiven')),
       testid: 'office-name',
     },
     {
@@ -330,6 +331,17 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
 
         {variant === 'block' && ex.acknowledgement ? <AcknowledgeNotice i18n={i18n} ack={ex.acknowledgement} /> : null}
 
+        {variant === 'block' && ex.exceptionRequest ? (
+          <Callout tone="info">
+            <p>{t('exceptionRequestText')}</p>
+            <p>
+              <a class="button" href={ex.exceptionRequest} target="_blank" rel="noopener" data-testid="exception-request">
+                {t('exceptionRequest')}
+              </a>
+            </p>
+          </Callout>
+        ) : null}
+
         <section class="card" aria-labelledby="alt-heading">
           <h2 id="alt-heading">{t(variant === 'fail-closed' ? 'failClosedNext' : 'useInstead')}</h2>
           {variant === 'fail-closed' ? (
@@ -357,6 +369,10 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
         <section class="card" aria-labelledby="details-heading">
           <h2 id="details-heading">{t('details')}</h2>
           <Facts facts={facts} />
+          <HelpDesk
+            t={t}
+            text={() => helpDeskSummary({ view: { status, office: ex.office, site: ex }, siteUrl: url, tEn: i18n.tEn, now: new Date(), languages })}
+          />
         </section>
 
         {history.length > 1 ? (
