@@ -29,6 +29,8 @@ export interface LocationService {
   stats: { requests: number; answered: number; unknown: number; refused: number };
   /** Answer every request with this status instead (a service that is down), or null to serve again. */
   setFailure(status: number | null): void;
+  /** Serve from another networks table from now on (trials: "the same laptop, now in New York"). */
+  setNetworks(table: NetworkTable): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startLocationService(options: LocationServiceOptions): Pro
   const log = options.log === false ? () => {} : (options.log ?? ((m: string) => console.log(m)));
   const stats = { requests: 0, answered: 0, unknown: 0, refused: 0 };
   let failure: number | null = null;
+  let table = options.table;
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     stats.requests += 1;
@@ -64,7 +67,7 @@ export async function startLocationService(options: LocationServiceOptions): Pro
     const url = new URL(req.url ?? '/', 'http://location.invalid');
     void answerLocationRequest(
       { nonce: url.searchParams.get('nonce'), address: req.socket.remoteAddress ?? null, headerCountry: headerValue(req, options.trustHeader) },
-      { table: options.table, signer: options.signer, minutes: options.minutes, now: Date.now() },
+      { table, signer: options.signer, minutes: options.minutes, now: Date.now() },
     ).then((a) => {
       if (a.status === 200) stats.answered += 1;
       else if (a.status === 404) stats.unknown += 1;
@@ -92,6 +95,9 @@ export async function startLocationService(options: LocationServiceOptions): Pro
     stats,
     setFailure(status) {
       failure = status;
+    },
+    setNetworks(next) {
+      table = next;
     },
     close() {
       for (const s of sockets) s.destroy();

@@ -43,8 +43,8 @@ export function buildNoticeSnapshot(
         const ex = explainDecision(url, d, { compiled: explainCompiled, employee, acknowledgedUntil: null });
         common ??= { office: ex.office, issuer: ex.issuer, policySerial: ex.policySerial };
         if (r === undefined) {
-          const { action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification } = ex;
-          r = rules.push({ action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification }) - 1;
+          const { action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification, location } = ex;
+          r = rules.push({ action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification, ...(location ? { location } : {}) }) - 1;
           ruleSlot.set(key, r);
         }
         if (ex.tool) toolRefs.set(d.toolId, ex.tool);

@@ -19,7 +19,7 @@ import { hostOfUrl, hostSuffixes } from './hosts.ts';
 import type { Explanation, Status, ToolRef } from './messages.ts';
 
 /** What an explanation owes to its rule (or the policy default) and action, shared by every tool. */
-export type SnapshotRule = Pick<Explanation, 'action' | 'basis' | 'ruleId' | 'notice' | 'alternatives' | 'contact' | 'allowForMinutes' | 'requireJustification'>;
+export type SnapshotRule = Pick<Explanation, 'action' | 'basis' | 'ruleId' | 'notice' | 'alternatives' | 'contact' | 'allowForMinutes' | 'requireJustification' | 'location'>;
 
 /** The snapshot's head, at NOTICE_SNAPSHOT_KEY: read first. */
 export interface NoticeSnapshotMeta {
@@ -88,6 +88,7 @@ export function explainFromSnapshot(meta: NoticeSnapshotMeta | null | undefined,
       url, action: rule.action, basis: rule.basis, tool, ruleId: rule.ruleId, notice: rule.notice, alternatives: rule.alternatives,
       office: meta.office, contact: rule.contact, issuer: meta.issuer, policySerial: meta.policySerial, acknowledgedUntil: null,
       allowForMinutes: rule.allowForMinutes, requireJustification: rule.requireJustification,
+      ...(rule.location ? { location: rule.location } : {}),
     };
   }
   return null;

@@ -7,7 +7,7 @@ import { packageUrl, sendRequest, uiLanguages } from '../pages/shared/ext.ts';
 import {
   ACTION_TONE,
   actionLabel,
-  describeExceptions,
+  describeExceptions, describeLocation,
   describePolicyState,
   describeSite,
   pickLocalized,
@@ -168,6 +168,7 @@ function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { p
     );
   }
 
+  const location = describeLocation(status, i18n);
   const exceptions = describeExceptions(status, i18n);
   if (exceptions) {
     policyFacts.push({
@@ -205,6 +206,12 @@ function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { p
           <span class="pop-office__label">{t('labelOffice')}</span>{' '}
           <strong data-testid="office-name">{officeText}</strong>
         </p>
+        {location ? (
+          <p class="pop-office" data-tone={location.tone}>
+            <span class="pop-office__label">{t('labelLocation')}</span>{' '}
+            <strong data-testid="location">{location.text}</strong>
+          </p>
+        ) : null}
 
         <section class="card" aria-labelledby="site-heading" data-tone={siteState.tone}>
           <h2 id="site-heading">{t('popupSite')}</h2>
