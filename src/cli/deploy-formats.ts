@@ -24,6 +24,9 @@ export interface ManagedValues {
   auditUrlDetail?: 'path' | 'origin';
   exceptionsUrl?: string;
   discovery?: boolean;
+  locationUrl?: string;
+  locationKeys?: PublicJwk[];
+  locationMinutes?: number;
 }
 
 export interface DeployTarget {

@@ -15,6 +15,8 @@ export const deployConfig: Command = {
                                  [--threshold N] [--refresh-minutes N]
                                  [--exceptions-url URL] [--discovery on|off]
                                  [--audit-format json|splunk-hec] [--audit-url-detail path|origin]
+                                 [--location-url URL --location-keys KEYS.json]
+                                 [--location-minutes N]
                                  [--update-url URL] [--install-url URL]
                                  [--extension-id ID] [--gecko-id ID]
 
@@ -41,6 +43,9 @@ Flags (managed key in brackets):
   --discovery on|off     the detector of unlisted AI tools (default on) [discovery]
   --audit-format F       json (default) or splunk-hec [auditFormat]
   --audit-url-detail D   path (default) or origin: how much of a URL audit events carry [auditUrlDetail]
+  --location-url URL     the location service that says where the browser is [locationUrl]
+  --location-keys FILE   its public signing keys, JSON array or JWKS [locationKeys]
+  --location-minutes N   how often the location is established again, 1-1440 (default 15) [locationMinutes]
   --update-url URL       Chrome/Edge update manifest of the self-hosted extension
                          (default ${DEFAULT_UPDATE_URL})
   --install-url URL      Firefox .xpi location (default ${DEFAULT_FIREFOX_INSTALL_URL})
@@ -67,6 +72,9 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file), 2 usage error.`,
     'install-url': { type: 'string' },
     'extension-id': { type: 'string' },
     'gecko-id': { type: 'string' },
+    'location-url': { type: 'string' },
+    'location-keys': { type: 'string' },
+    'location-minutes': { type: 'string' },
   },
   allowPositionals: false,
   async run(args, io) {
@@ -88,6 +96,12 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file), 2 usage error.`,
     const auditUrlDetail = optionalString(args, 'audit-url-detail');
     if (auditUrlDetail !== undefined && auditUrlDetail !== 'path' && auditUrlDetail !== 'origin') throw usageError(`--audit-url-detail must be "path" or "origin", got "${auditUrlDetail}"`);
     const exceptionsRaw = optionalString(args, 'exceptions-url');
+    const locationRaw = optionalString(args, 'location-url');
+    const locationKeysPath = optionalString(args, 'location-keys');
+    const locationMinutes = optionalInt(args, 'location-minutes', 1, 24 * 60);
+    // Either alone verifies nothing: no location could ever be established.
+    if ((locationRaw === undefined) !== (locationKeysPath === undefined)) throw usageError('--location-url and --location-keys go together (the service, and the keys its answers are signed with)');
+    if (locationMinutes !== undefined && locationRaw === undefined) throw usageError('--location-minutes needs --location-url');
     const extensionId = optionalString(args, 'extension-id') ?? EXTENSION_ID;
     if (!/^[a-p]{32}$/.test(extensionId)) throw usageError(`--extension-id must be 32 letters a-p, got "${extensionId}"`);
     const geckoId = optionalString(args, 'gecko-id') ?? GECKO_ID;
@@ -112,6 +126,9 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file), 2 usage error.`,
       auditUrlDetail,
       exceptionsUrl: exceptionsRaw === undefined ? undefined : checkedUrl(exceptionsRaw, '--exceptions-url'),
       discovery: discovery === undefined ? undefined : discovery === 'on',
+      locationUrl: locationRaw === undefined ? undefined : checkedUrl(locationRaw, '--location-url'),
+      locationKeys: locationKeysPath === undefined ? undefined : readTrustedKeys(locationKeysPath, io.err, '--location-keys'),
+      locationMinutes,
     };
     // The extension's own parser is the judge: what we print must be accepted as it stands.
     const accepted = parseManagedConfig(managedObject(managed));
