@@ -64,7 +64,7 @@ export interface StoredState {
   /** The last verified location of the browser (src/background/location.ts), or null. */
   location: LocationRecord | null;
   /** The last attempt to establish the location, successful or not (the popup says it). */
-  locationFetch: { at: string; ok: boolean; message: string; ms?: number } | null;
+  locationFetch: { at: string; ok: boolean; message: string; ms?: number; totalMs?: number } | null;
 }
 
 const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, contentOnDemand: false, blockedTools: [], lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, exceptionsFetch: null, noticeAcks: {}, discovered: {}, location: null, locationFetch: null };
