@@ -31,12 +31,10 @@ import {
 import { summarize, type Summary } from './lib/stats.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const RESULTS = join(ROOT, 'bench/location-results.json');
-const DOCS = join(ROOT, 'docs/benchmarks.md');
-const BEGIN = '<!-- location-bench:begin -->';
-const END = '<!-- location-bench:end -->';
-const argIndex = process.argv.indexOf('--checks');
-const CHECKS = argIndex > 0 ? Number(process.argv[argIndex + 1]) : 20;
+/** The figures, and the part of docs/benchmarks.md between the markers, are rewritten by each run. */
+const OUT = { results: join(ROOT, 'bench/location-results.json'), docs: join(ROOT, 'docs/benchmarks.md') };
+const [BEGIN, END] = ['begin', 'end'].map((m) => `<!-- location-bench:${m} -->`) as [string, string];
+const CHECKS = Number(process.argv[process.argv.indexOf('--checks') + 1]) || 20;
 
 const table = (country: string) => parseNetworks([{ cidr: '127.0.0.0/8', country, zone: `${country}-OFFICE` }]);
 
@@ -150,12 +148,12 @@ async function main() {
     const browser = await browserFigures();
     const node = await nodeFigures();
     const result = { at: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', checks: CHECKS, browser, node };
-    writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
-    const docs = readFileSync(DOCS, 'utf8');
+    writeFileSync(OUT.results, `${JSON.stringify(result, null, 2)}\n`);
+    const docs = readFileSync(OUT.docs, 'utf8');
     const text = section(result);
     const a = docs.indexOf(BEGIN);
     const b = docs.indexOf(END);
-    writeFileSync(DOCS, a >= 0 && b > a ? docs.slice(0, a) + text + docs.slice(b + END.length) : `${docs.trimEnd()}\n\n${text}\n`);
+    writeFileSync(OUT.docs, a >= 0 && b > a ? docs.slice(0, a) + text + docs.slice(b + END.length) : `${docs.trimEnd()}\n\n${text}\n`);
     console.log(text);
   } finally {
     releaseBrowserLock();
