@@ -12,8 +12,13 @@ export function currentLocation(r: Pick<Runtime, 'config' | 'state'>, now = Date
   return locationInForce(r.state.location, r.config, now);
 }
 
-/** How the browser's location stands, for the popup and the help-desk details. */
-export function locationStatus(r: Pick<Runtime, 'config' | 'state' | 'policy'>, now = Date.now()): LocationStatus {
+/**
+ * How the browser's location stands, for the popup and the help-desk details; undefined when
+ * neither IT configured a location service nor the policy has a rule about places (nothing to say).
+ */
+export function locationStatus(r: Pick<Runtime, 'config' | 'state' | 'policy'>, now = Date.now()): LocationStatus | undefined {
+  const usesPlaces = !!r.policy?.rules.some((x) => x.locations || x.exceptLocations);
+  if (!r.config?.locationUrl && !usesPlaces) return undefined;
   const here = currentLocation(r, now);
   const rec = r.state.location;
   const fetched = r.state.locationFetch;
