@@ -36,6 +36,7 @@ import { registerContentScripts } from './banner-registration.ts';
 import { NOTICE_SNAPSHOT_KEY, shardKey, type NoticeSnapshotMeta } from '../core/notice-snapshot.ts';
 import { buildNoticeSnapshot } from '../core/notice-snapshot-build.ts';
 import { locationStatus } from './location-state.ts';
+import { managedOrBundledConfig } from '../platform/demo-build.ts';
 
 export const REFRESH_ALARM = 'policy-refresh';
 export const RULES_ALARM = 'rules-window';
@@ -71,7 +72,7 @@ async function readConfig(r: Runtime): Promise<void> {
   } catch {
     // Firefox throws when no policies.json configures the extension; that is "no configuration".
   }
-  const parsed = parseManagedConfig(raw);
+  const parsed = parseManagedConfig(managedOrBundledConfig(raw));
   if (parsed.ok) {
     r.config = parsed.config;
     r.configErrors = [];
