@@ -21,7 +21,8 @@ export interface RecordedRequest {
 
 export interface Served {
   status?: number;
-  body: string;
+  /** Text, or bytes (a packed extension). */
+  body: string | Uint8Array;
   type?: string;
   headers?: Record<string, string>;
   /** Delay before answering (ms). */

@@ -223,7 +223,8 @@ const KNOWN_KEYS = {
   pattern: Object.keys(PatternSchema.entries),
 };
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance, case-insensitive (for "did you mean" hints). */
+export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0]!;
