@@ -27,6 +27,14 @@ export const LOCATION_TIMEOUT_MS = 10_000;
  */
 export type LocationTrigger = 'start' | 'wake' | 'timer' | 'config';
 
+/**
+ * "Idle" after this long without input (Chromium's default is 60 s): a laptop cannot cross a border
+ * in a reading pause, and every return from idle costs the fleet a request. A locked screen counts
+ * at once whatever this says. https://developer.chrome.com/docs/extensions/reference/api/idle
+ */
+export const IDLE_SECONDS = 10 * 60;
+void Promise.resolve(browser.idle?.setDetectionInterval(IDLE_SECONDS)).catch(() => undefined);
+
 // Every event carries the location the rules use, never the address it was derived from.
 setAuditLocationSource(() => {
   const r = runtimeIfReady();
@@ -175,7 +183,7 @@ export function expireLocation(): Promise<void> {
   return updateRuntime(async (r) => forget(r, 'expired'));
 }
 
-/** chrome.idle reports "active" again after idle or a locked screen: the machine may have moved. */
+/** chrome.idle reports "active" again after IDLE_SECONDS or a locked screen: the machine may have moved. */
 export function handleIdleState(state: string): void {
   if (state === 'active') void refreshLocation('wake');
 }
