@@ -14,6 +14,8 @@ import { CATALOGUE } from './catalogue.ts';
 import { DomainIndex, hostOfUrl, longestPrefix, normalizeHost, normalizePath, normalizePrefixes, parseTarget, plainHostEnd, plainHostStart } from './hosts.ts';
 import type { BrowserLocation } from './location.ts';
 import type { Action, Notice, Policy, Rule, Tool } from './policy-schema.ts';
+import { decodeProxiedUrl } from './proxies.ts';
+import { matchWhere, mergeAttributes, type SelectedBy, type ToolAttributes } from './tool-attributes.ts';
 
 export interface Employee {
   office: string;
@@ -35,6 +37,13 @@ export interface Decision {
   notice: Notice | null;
   /** Why: a rule matched, the policy default, not an AI tool, or no valid policy (fail mode). */
   basis: 'rule' | 'default' | 'not-a-tool' | 'fail-closed' | 'fail-open';
+  /**
+   * When the deciding rule reached the tool through `toolsWhere` (not by id): the attribute that
+   * selected it ("the vendor is based in CN"). Absent or null otherwise.
+   */
+  selectedBy?: SelectedBy | null;
+  /** When the URL is a web proxy's form of the tool's host (`claude-ai.translate.goog`): that host. */
+  proxiedHost?: string | null;
 }
 
 /** Attributes of the employee that rules target, resolved from the office. */
@@ -74,8 +83,10 @@ export interface CompiledPolicy {
   tools: ReadonlyMap<string, Tool>;
   /** normalised domain → tool ids listing it, in precedence order (policy tools first). Built on first use. */
   readonly byDomain: ReadonlyMap<string, string[]>;
-  /** tool id → indices of the rules naming it, in array order. */
+  /** tool id → indices of the rules naming it (by id or through `toolsWhere`), in array order. */
   rulesByTool: ReadonlyMap<string, number[]>;
+  /** Rule i → the tools it covers: its `tools`, then those its `toolsWhere` selects, once each. */
+  ruleTools: readonly (readonly string[])[];
   /** Every tool in precedence order (see the module comment); a tool's id in `domains` is its index here. */
   candidates: readonly ToolCandidate[];
   /** 1 when candidate c has `paths` (its `prefixes` are not null): read on every decision, so kept dense. */
@@ -108,6 +119,34 @@ export function resolveTools(policy: Pick<Policy, 'tools'>): Map<string, Tool> {
   return tools;
 }
 
+/** The attributes selectors read for a tool: a policy override keeps the catalogue's it leaves out. */
+export function toolAttributes(id: string, tool: Tool): ToolAttributes {
+  const listed = Object.hasOwn(CATALOGUE, id) ? CATALOGUE[id] : undefined;
+  return listed && listed !== tool ? mergeAttributes(tool, listed) : tool;
+}
+
+/**
+ * The tools each rule covers: the ids it names, then every tool (policy's and catalogue's, in
+ * `tools` order) its `toolsWhere` selects.
+ */
+export function resolveRuleTools(rules: readonly Rule[], tools: ReadonlyMap<string, Tool>): string[][] {
+  let attributes: Array<[string, ToolAttributes]> | null = null;
+  return rules.map((rule) => {
+    const ids = [...new Set(rule.tools ?? [])];
+    if (!rule.toolsWhere) return ids;
+    attributes ??= [...tools].map(([id, t]) => [id, toolAttributes(id, t)]);
+    const named = new Set(ids);
+    for (const [id, a] of attributes) if (!named.has(id) && matchWhere(rule.toolsWhere, a)) ids.push(id);
+    return ids;
+  });
+}
+
+/** Why rule `rule` covers tool `toolId`: null when it names the tool by id, else the deciding attribute. */
+export function selectedByOf(rule: Rule, toolId: string, tool: Tool): SelectedBy | null {
+  if (!rule.toolsWhere || rule.tools?.includes(toolId)) return null;
+  return matchWhere(rule.toolsWhere, toolAttributes(toolId, tool));
+}
+
 /** Parse an instant once; an unparseable bound (the schema refuses them) leaves that side open. */
 function instant(s: string | undefined, open: number): number {
   if (s === undefined) return open;
@@ -121,10 +160,11 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   const policyTools = policy.tools ?? {};
   const rulesByTool = new Map<string, number[]>();
   const windows = new Float64Array(policy.rules.length * 2);
+  const ruleTools = resolveRuleTools(policy.rules, tools);
   policy.rules.forEach((rule, i) => {
     windows[2 * i] = instant(rule.from, -Infinity);
     windows[2 * i + 1] = instant(rule.until, Infinity);
-    for (const t of rule.tools) {
+    for (const t of ruleTools[i]!) {
       const list = rulesByTool.get(t);
       if (!list) rulesByTool.set(t, [i]);
       else if (list[list.length - 1] !== i) list.push(i);
@@ -179,6 +219,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       return byDomain;
     },
     rulesByTool,
+    ruleTools,
     candidates,
     pathScoped,
     domains,
@@ -352,11 +393,29 @@ function pickCandidate(compiled: CompiledPolicy, code: number, url: string): num
 }
 
 /** The tool a URL belongs to: the most specific listed domain wins, then tool `paths` narrow it. */
-export function findTool(compiled: CompiledPolicy, url: string): { toolId: string; tool: Tool } | null {
-  const id = findCandidate(compiled, url);
+export function findTool(compiled: CompiledPolicy, url: string): { toolId: string; tool: Tool; proxiedHost: string | null } | null {
+  const id = findCandidateOrProxied(compiled, url);
   if (id < 0) return null;
   const c = compiled.candidates[id]!;
-  return { toolId: c.toolId, tool: c.tool };
+  return { toolId: c.toolId, tool: c.tool, proxiedHost: lastProxiedHost };
+}
+
+/** The relayed host of the last findCandidateOrProxied call, or null: no allocation on the hot path. */
+let lastProxiedHost: string | null = null;
+
+/**
+ * The URL's candidate; a web proxy's form of a host (`claude-ai.translate.goog`) that no tool lists
+ * itself is decided as the host it relays (see proxies.ts), which sets `lastProxiedHost`.
+ */
+function findCandidateOrProxied(compiled: CompiledPolicy, url: string): number {
+  lastProxiedHost = null;
+  const id = findCandidate(compiled, url);
+  if (id >= 0) return id;
+  const relayed = decodeProxiedUrl(url);
+  if (!relayed) return id;
+  const viaProxy = findCandidate(compiled, relayed.url);
+  if (viaProxy >= 0) lastProxiedHost = relayed.host;
+  return viaProxy;
 }
 
 /** Index into `compiled.candidates` of the URL's tool, or -1. */
@@ -398,15 +457,25 @@ export function ruleIndexFor(compiled: CompiledPolicy, employee: Employee, id: n
 
 /** Decide what happens to a URL for this employee at `now` (ms since epoch). Never throws. */
 export function decide(compiled: CompiledPolicy, employee: Employee, url: string, now: number): Decision {
-  const id = findCandidate(compiled, url);
+  const id = findCandidateOrProxied(compiled, url);
   if (id < 0) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
+  const proxiedHost = lastProxiedHost;
   const found = compiled.candidates[id]!;
   const i = ruleIndexFor(compiled, employee, id, now);
+  let d: Decision;
   if (i >= 0) {
     const rule = compiled.policy.rules[i]!;
-    return { action: rule.action, toolId: found.toolId, tool: found.tool, rule, notice: rule.notice ?? null, basis: 'rule' };
+    d = { action: rule.action, toolId: found.toolId, tool: found.tool, rule, notice: rule.notice ?? null, basis: 'rule' };
+    // Only a rule with toolsWhere can have selected the tool by attribute.
+    if (rule.toolsWhere) {
+      const selectedBy = selectedByOf(rule, found.toolId, found.tool);
+      if (selectedBy) d.selectedBy = selectedBy;
+    }
+  } else {
+    d = { action: compiled.policy.defaultAction, toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'default' };
   }
-  return { action: compiled.policy.defaultAction, toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'default' };
+  if (proxiedHost) d.proxiedHost = proxiedHost;
+  return d;
 }
 
 let catalogueOnly: CompiledPolicy | null = null;
@@ -420,9 +489,10 @@ export function decideWithoutPolicy(failMode: 'closed' | 'open', url: string): D
   });
   const found = findTool(catalogueOnly, url);
   if (!found) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
+  const proxied = found.proxiedHost ? { proxiedHost: found.proxiedHost } : {};
   return failMode === 'closed'
-    ? { action: 'block', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-closed' }
-    : { action: 'allow', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-open' };
+    ? { action: 'block', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-closed', ...proxied }
+    : { action: 'allow', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-open', ...proxied };
 }
 
 /**

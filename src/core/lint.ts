@@ -8,7 +8,8 @@
 import { CATALOGUE } from './catalogue.ts';
 import { isIsoCountryCode, suggestCountryCode } from './countries.ts';
 import { isZoneName } from './location.ts';
-import { ruleTargets, type Subject, type Targeting } from './decide.ts';
+import { resolveRuleTools, resolveTools, ruleTargets, toolAttributes, type Subject, type Targeting } from './decide.ts';
+import { matchWhere, unknownAttributes, WHERE_ATTRIBUTES, type ToolsWhere } from './tool-attributes.ts';
 import { normalizeHost } from './hosts.ts';
 import tenantHeaderDocs from './tenant-headers.json' with { type: 'json' };
 import {
@@ -19,7 +20,7 @@ import {
   parsePolicy,
   PatternSchema,
   PolicySchema,
-  RuleSchema,
+  RuleObjectSchema,
   ToolSchema,
   formatJsonPath,
 } from './policy-schema.ts';
@@ -86,6 +87,12 @@ function lint(input: unknown, now: number, options: LintOptions): LintIssue[] {
   const policyTools = isObj(input.tools) ? input.tools : {};
   const knownTool = (id: string) => own(policyTools, id) || own(CATALOGUE, id);
   const rules = Array.isArray(input.rules) ? input.rules.map(readRule) : [];
+  // Rules reach tools through toolsWhere too: the shadowing and alternatives checks need them all.
+  if (parsed.ok) {
+    const resolved = resolveRuleTools(parsed.policy.rules, resolveTools(parsed.policy));
+    for (const r of rules) r.tools = resolved[r.index] ?? r.tools;
+  }
+  const wherePaths = checkToolsWhere(rules, policyTools, add);
 
   checkDates(input, now, add);
   checkOffices(offices, add);
@@ -135,7 +142,7 @@ function lint(input: unknown, now: number, options: LintOptions): LintIssue[] {
 
   // A specific domain finding replaces the schema's generic message at the same path.
   const all = [
-    ...schemaIssues.filter((i) => !domainPaths.has(i.path)).map((i): LintIssue => ({ severity: 'error', path: i.path, message: i.message })),
+    ...schemaIssues.filter((i) => !domainPaths.has(i.path) && !wherePaths.has(i.path)).map((i): LintIssue => ({ severity: 'error', path: i.path, message: i.message })),
     ...issues,
   ];
   return all;
@@ -189,6 +196,62 @@ function checkLocations(r: RuleView, zones: readonly string[] | undefined, add: 
   }
 }
 
+/** How many names a message lists before "…and N more". */
+const LIST_MAX = 12;
+const listNames = (names: readonly string[]) => names.length <= LIST_MAX ? names.join(', ') : `${names.slice(0, LIST_MAX).join(', ')} …and ${names.length - LIST_MAX} more`;
+
+/**
+ * `toolsWhere` values the schema cannot judge: a vendor no tool has (a misspelling selects nothing),
+ * a country code with a look-alike hint, a selector that selects nothing, and tools left out because
+ * their attribute is unknown (a rule must never reach fewer tools than its author believes).
+ */
+function checkToolsWhere(rules: readonly RuleView[], policyTools: Obj, add: Add): Set<string> {
+  /** Paths given a specific message here (the schema's generic one at the same path is dropped). */
+  const specific = new Set<string>();
+  if (!rules.some((r) => isObj(r.raw.toolsWhere))) return specific;
+  const tools = new Map<string, ReturnType<typeof toolAttributes>>();
+  for (const [id, t] of Object.entries(CATALOGUE)) tools.set(id, t);
+  for (const [id, t] of Object.entries(policyTools)) {
+    if (isObj(t)) tools.set(id, toolAttributes(id, { name: str(t.name) ?? id, domains: [], ...(t as object) }));
+  }
+  const withAttributes = [...tools];
+  const vendors = new Set(withAttributes.flatMap(([, a]) => [a.vendor, ...(a.modelVendors ?? [])].filter((x): x is string => !!x)));
+  for (const r of rules) {
+    const where = r.raw.toolsWhere;
+    if (!isObj(where)) continue;
+    const at = (...keys: Key[]) => ['rules', r.index, 'toolsWhere', ...keys];
+    strings(where.vendorCountry)?.forEach((c, k) => {
+      if (isIsoCountryCode(c)) return;
+      const hint = suggestCountryCode(c);
+      specific.add(formatJsonPath(at('vendorCountry', k)));
+      add('error', at('vendorCountry', k), `"${c}" is not an ISO 3166-1 alpha-2 country code${hint ? `; did you mean "${hint}"?` : ''}`);
+    });
+    for (const field of ['vendor', 'modelVendors'] as const) {
+      strings(where[field])?.forEach((name, k) => {
+        if (vendors.has(name)) return;
+        const lower = name.toLowerCase();
+        const near = [...vendors].find((v) => {
+          const l = v.toLowerCase();
+          return l === lower || l.startsWith(lower) || lower.startsWith(l) || editDistance(v, name) <= 2;
+        });
+        add('error', at(field, k), `no tool has the vendor "${name}", so this selects nothing${near ? `; did you mean "${near}"?` : ''} (explain --catalogue lists the vendors)`);
+      });
+    }
+    const parsedWhere = where as ToolsWhere;
+    const selected = withAttributes.filter(([, a]) => matchWhere(parsedWhere, a));
+    if (selected.length === 0) add('warning', at(), 'this selector selects no tool of the catalogue or the policy');
+    // The policy's own tools first: those are the author's to fix.
+    const unknown = withAttributes
+      .filter(([, a]) => unknownAttributes(parsedWhere, a).length > 0)
+      .sort(([x], [y]) => Number(own(policyTools, y)) - Number(own(policyTools, x)))
+      .map(([id, a]) => `${id} (${unknownAttributes(parsedWhere, a).join(', ')})`);
+    if (unknown.length > 0) {
+      add('warning', at(), `${unknown.length} tool(s) have no value for an attribute this selector names and are NOT selected: ${listNames(unknown)}; name them in "tools" or give the policy tool the attribute`);
+    }
+  }
+  return specific;
+}
+
 /** tool id → the tenant-restriction header names its vendor documents (src/core/tenant-headers.json). */
 export const DOCUMENTED_TENANT_HEADERS: ReadonlyMap<string, readonly string[]> = new Map(
   Object.entries(tenantHeaderDocs.tools).map(([id, d]) => [id, d.headers]),
@@ -217,7 +280,8 @@ const KNOWN_KEYS = {
   tool: Object.keys(ToolSchema.entries),
   model: Object.keys(ModelSchema.entries),
   match: ['query', 'pathPrefixes', 'text'],
-  rule: Object.keys(RuleSchema.entries),
+  rule: Object.keys(RuleObjectSchema.entries),
+  toolsWhere: [...WHERE_ATTRIBUTES],
   notice: Object.keys(NoticeSchema.entries),
   dataControls: Object.keys(DataControlsSchema.entries),
   pattern: Object.keys(PatternSchema.entries),
@@ -270,6 +334,7 @@ function checkUnknownKeys(doc: Obj, add: Add): void {
       check(r, KNOWN_KEYS.rule, ['rules', i]);
       if (!isObj(r)) return;
       check(r.notice, KNOWN_KEYS.notice, ['rules', i, 'notice']);
+      check(r.toolsWhere, KNOWN_KEYS.toolsWhere, ['rules', i, 'toolsWhere']);
       check(r.dataControls, KNOWN_KEYS.dataControls, ['rules', i, 'dataControls']);
       if (isObj(r.dataControls) && Array.isArray(r.dataControls.patterns)) {
         r.dataControls.patterns.forEach((p: unknown, k) => check(p, KNOWN_KEYS.pattern, ['rules', i, 'dataControls', 'patterns', k]));
@@ -291,8 +356,13 @@ function checkDates(doc: Obj, now: number, add: Add): void {
 
 function checkOffices(offices: Obj, add: Add): void {
   for (const [id, o] of Object.entries(offices)) {
-    if (isObj(o) && typeof o.name === 'string' && o.name.trim() === '' && o.name !== '') {
-      add('error', ['offices', id, 'name'], 'an office needs a name employees recognise (it is blank)');
+    if (!isObj(o)) continue;
+    // A name may be a language map: each of its entries is read by someone.
+    const names = typeof o.name === 'string' ? [['', o.name]] : isObj(o.name) ? Object.entries(o.name) : [];
+    for (const [lang, name] of names) {
+      if (typeof name === 'string' && name.trim() === '' && !(lang === '' && name === '')) {
+        add('error', lang ? ['offices', id, 'name', lang] : ['offices', id, 'name'], 'an office needs a name employees recognise (it is blank)');
+      }
     }
   }
 }

@@ -5,6 +5,9 @@
  */
 import * as v from 'valibot';
 import { checkTrustedKey, type PublicJwk } from './verify.ts';
+import { checkFetchUrl } from './hosts.ts';
+
+export { checkFetchUrl };
 
 export const MANAGED_DEFAULTS = {
   signatureThreshold: 1,
@@ -45,21 +48,6 @@ export interface ManagedConfig {
   locationKeys: PublicJwk[];
   /** How often the location is established again (default 15). */
   locationMinutes: number;
-}
-
-const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
-
-/** `https:` anywhere; plain `http:` only for loopback hosts (tests and local trials). */
-export function checkFetchUrl(url: string): string | null {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return `"${url}" is not an absolute URL`;
-  }
-  if (u.protocol === 'https:') return null;
-  if (u.protocol === 'http:' && LOOPBACK.test(u.hostname)) return null;
-  return `"${url}" must use https: (plain http: is allowed only for localhost)`;
 }
 
 const Int = (min: number, max: number) => v.pipe(v.number('expected an integer'), v.integer('expected an integer'), v.minValue(min), v.maxValue(max));

@@ -7,6 +7,7 @@
 import { actionsByTool, ruleActiveAt, ruleTargets, subjectFor, type CompiledPolicy } from './decide.ts';
 import { formatLocation, parseLocationArg, type BrowserLocation } from './location.ts';
 import type { Action } from './policy-schema.ts';
+import { pickText } from './messages.ts';
 
 /** A model-level rule (`models`) that would apply to this employee while one of its models is in use. */
 export interface MatrixModelRule {
@@ -77,8 +78,8 @@ export function policyLocations(compiled: CompiledPolicy): string[] {
 /** Tools the policy names: its own `tools`, then those its rules and alternatives reference (catalogue), in first-seen order. */
 export function namedTools(compiled: CompiledPolicy): string[] {
   const ids = new Set(Object.keys(compiled.policy.tools));
-  for (const r of compiled.policy.rules) {
-    for (const t of r.tools) ids.add(t);
+  for (const [i, r] of compiled.policy.rules.entries()) {
+    for (const t of compiled.ruleTools[i]!) ids.add(t);
     for (const t of r.notice?.alternatives ?? []) ids.add(t);
   }
   // An id the catalogue does not know either cannot be decided (lint reports it); leave it out.
@@ -116,11 +117,11 @@ export function policyMatrix(compiled: CompiledPolicy, now: number, opts: Matrix
         for (const id of tools) {
           const a = actions.get(id)!;
           const modelRules = compiled.policy.rules
-            .filter((r) => r.models && r.tools.includes(id) && ruleActiveAt(r, now) && ruleTargets(r, subject))
+            .filter((r, i) => r.models && compiled.ruleTools[i]!.includes(id) && ruleActiveAt(r, now) && ruleTargets(r, subject))
             .map((r) => ({ rule: r.id, action: r.action, models: [...r.models!] }));
           cells[id] = { action: a.action, rule: a.rule?.id ?? null, modelRules };
         }
-        rows.push({ office, officeName: info.name, group, location, cells });
+        rows.push({ office, officeName: pickText(info.name, ['en']), group, location, cells });
       }
     }
   }

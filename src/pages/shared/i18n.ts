@@ -5,8 +5,9 @@
  * - `getMessage` follows the browser's UI language, while notice texts follow `navigator.languages`
  *   (pickText); a Hong Kong employee with an English Chrome but zh-HK content language would get
  *   English chrome around a Chinese notice. One language list for both keeps a page in one language.
- * - Chrome maps a zh-HK/zh-MO UI to zh-TW, but Firefox's fallback for `zh-HK` is `zh` then the
- *   default locale (English); resolving the locale here gives Traditional Chinese on both.
+ * - Chrome maps a zh-HK/zh-MO UI to zh-TW, and Firefox's fallback for `zh-HK` is `zh` then the
+ *   default locale (English); resolving the locale here gives Hong Kong usage on both (the
+ *   `zh_HK` folder is ours: browsers that do not know it as a UI locale ignore it).
  * - Tests can switch the language with the browser context's `locale`, which `getMessage` ignores.
  * The files stay valid Chrome messages.json (with `$1` substitutions), so the manifest can use them.
  */
@@ -17,12 +18,13 @@ export type Messages = Partial<Record<string, { message: string }>>;
 export type Translate = (key: MessageKey, ...subs: (string | number)[]) => string;
 
 /** Chrome locale folder names we ship. */
-export const LOCALES = ['en', 'zh_TW', 'zh_CN', 'ja', 'fr', 'de'] as const;
+export const LOCALES = ['en', 'zh_HK', 'zh_TW', 'zh_CN', 'ja', 'fr', 'de'] as const;
 export type Locale = (typeof LOCALES)[number];
 
 /** BCP 47 tag for `<html lang>` per locale folder. */
 export const HTML_LANG: Record<Locale, string> = {
   en: 'en',
+  zh_HK: 'zh-HK',
   zh_TW: 'zh-Hant',
   zh_CN: 'zh-Hans',
   ja: 'ja',
@@ -36,9 +38,11 @@ const RTL = /^(ar|fa|he|iw|ps|ur|yi|dv|ckb|sd|ug)(-|$)/i;
 function matchLocale(tag: string): Locale | null {
   const l = tag.toLowerCase().replace(/_/g, '-');
   if (l === 'zh' || l.startsWith('zh-')) {
-    // Script subtag first (zh-Hans-HK is Simplified), then region: HK, MO and TW read Traditional.
+    // Script subtag first (zh-Hans-HK is Simplified), then region: Hong Kong and Macao read Hong
+    // Kong usage (查詢, 簽署, 我明白), Taiwan and plain Traditional read Taiwan's (聯絡窗口, 簽章, 我了解).
     if (/^zh-hans\b/.test(l)) return 'zh_CN';
-    if (/^zh-(hant|hk|mo|tw)\b/.test(l)) return 'zh_TW';
+    if (/^zh-(hant-)?(hk|mo)\b/.test(l)) return 'zh_HK';
+    if (/^zh-(hant|tw)\b/.test(l)) return 'zh_TW';
     return 'zh_CN';
   }
   const base = l.split('-')[0];
