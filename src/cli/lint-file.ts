@@ -1,6 +1,6 @@
 /** Read and lint a policy file; shared by `lint` and `sign` so they can never disagree. */
 import { EXCEPTIONS_JWS_TYP } from '../core/exceptions.ts';
-import { lintPolicy, type LintIssue } from '../core/lint.ts';
+import { lintPolicy, type LintIssue, type LintOptions } from '../core/lint.ts';
 import { POLICY_JWS_TYP } from '../core/policy-schema.ts';
 import { parseStrictJson } from '../core/strict-json.ts';
 import { decodeSignedJson, parseJwsUnverified } from '../core/verify.ts';
@@ -20,7 +20,7 @@ export interface LintedFile {
 const fileError = (message: string): LintIssue[] => [{ severity: 'error', path: '$', message }];
 
 /** Lint a policy's text; a JWS is taken apart (not verified) and its payload linted. */
-function lintText(text: string, now: number): Omit<LintedFile, 'bytes'> {
+function lintText(text: string, now: number, options: LintOptions): Omit<LintedFile, 'bytes'> {
   const parsed = parseStrictJson(text);
   if (looksLikeJws(text, parsed.ok ? parsed.value : undefined)) {
     const jws = parseJwsUnverified(text);
@@ -32,14 +32,14 @@ function lintText(text: string, now: number): Omit<LintedFile, 'bytes'> {
     const wrongTyp = typs.filter((t) => t !== POLICY_JWS_TYP);
     const headerIssues = wrongTyp.length ? fileError(`the JWS header "typ" is ${wrongTyp.map((t) => JSON.stringify(t)).join(', ')}, not "${POLICY_JWS_TYP}": browsers do not accept it as a policy`) : [];
     if (typs.length === 1 && typs[0] === EXCEPTIONS_JWS_TYP) return { value: payload.value, signed: true, issues: headerIssues };
-    return { value: payload.value, signed: true, issues: [...headerIssues, ...lintPolicy(payload.value, now)] };
+    return { value: payload.value, signed: true, issues: [...headerIssues, ...lintPolicy(payload.value, now, options)] };
   }
   if (!parsed.ok) return { value: undefined, signed: false, issues: fileError(`not valid JSON: ${parsed.message}`) };
-  return { value: parsed.value, signed: false, issues: lintPolicy(parsed.value, now) };
+  return { value: parsed.value, signed: false, issues: lintPolicy(parsed.value, now, options) };
 }
 
 /** Lint the policy at `path` as of `now`; unreadable JSON becomes a `$` error, not an exception. */
-export function lintFile(path: string, now: number): LintedFile {
+export function lintFile(path: string, now: number, options: LintOptions = {}): LintedFile {
   const bytes = readBytes(path, 'policy');
   let text: string;
   try {
@@ -47,7 +47,7 @@ export function lintFile(path: string, now: number): LintedFile {
   } catch {
     return { bytes, value: undefined, signed: false, issues: fileError('the file is not valid UTF-8') };
   }
-  return { bytes, ...lintText(text, now) };
+  return { bytes, ...lintText(text, now, options) };
 }
 
 /** One issue as one grep-friendly line: `FILE: error $.rules[0].tools[0] (rule "HK-CLAUDE"): message`. */

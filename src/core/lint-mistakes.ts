@@ -114,6 +114,7 @@ const PAIRS = [
   ['jurisdictions', 'exceptJurisdictions'],
   ['regions', 'exceptRegions'],
   ['groups', 'exceptGroups'],
+  ['locations', 'exceptLocations'],
 ] as const;
 
 /** A value both listed and excepted: the exception wins, which is rarely what was meant. */
@@ -146,7 +147,8 @@ function checkReachesNoOffice({ offices, rules }: MistakeContext, add: Add): voi
     if ((r.targeting.offices ?? []).some((o) => !own(offices, o))) continue;
     if ((r.targeting.jurisdictions ?? []).some((j) => !isIsoCountryCode(j))) continue;
     if (Object.values(r.targeting).some((list) => list.length === 0)) continue; // an empty list is reported as such
-    const t = { ...r.targeting, groups: undefined, exceptGroups: undefined };
+    // Groups and locations depend on the employee and where the browser is, not on the office.
+    const t = { ...r.targeting, groups: undefined, exceptGroups: undefined, locations: undefined, exceptLocations: undefined };
     if (subjects.some((s) => ruleTargets(t, s))) {
       const groups = r.targeting.groups;
       if (groups && groups.length > 0 && groups.every((g) => (r.targeting.exceptGroups ?? []).includes(g))) {

@@ -23,7 +23,7 @@ export const str = (x: unknown): string | undefined => (typeof x === 'string' ? 
 export const strings = (x: unknown): string[] | undefined => (Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : undefined);
 export const own = (o: Obj, k: string): boolean => Object.hasOwn(o, k);
 
-export const TARGET_FIELDS = ['offices', 'jurisdictions', 'regions', 'groups', 'exceptOffices', 'exceptJurisdictions', 'exceptRegions', 'exceptGroups'] as const;
+export const TARGET_FIELDS = ['offices', 'jurisdictions', 'regions', 'groups', 'exceptOffices', 'exceptJurisdictions', 'exceptRegions', 'exceptGroups', 'locations', 'exceptLocations'] as const;
 
 /** The parts of a rule the checks need, read without trusting the document's types. */
 export interface RuleView {
