@@ -144,3 +144,23 @@ describe('deploy-config validation', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(r.stderr).toMatch(/private key/);
   });
 });
+
+describe('deploy-config: the location service keys', () => {
+  const BASE = ['deploy-config', '--office', 'HK', '--policy-url', POLICY_URL, '--keys', EXAMPLE_TRUSTED];
+  it('writes locationUrl, locationKeys and locationMinutes as the extension reads them', async () => {
+    const r = await runInProcess([...BASE, '--location-url', 'https://where.bank.example/v1', '--location-keys', EXAMPLE_TRUSTED, '--location-minutes', '10', '--format', 'chrome-linux']);
+    expect(r.code, r.stderr).toBe(0);
+    const managed = (JSON.parse(r.stdout) as { '3rdparty': { extensions: Record<string, Record<string, unknown>> } })['3rdparty'].extensions[EXTENSION_ID]!;
+    expect(managed).toMatchObject({ locationUrl: 'https://where.bank.example/v1', locationKeys: TRUSTED, locationMinutes: 10 });
+    for (const key of ['locationUrl', 'locationKeys', 'locationMinutes']) expect(SCHEMA.properties[key], key).toBeDefined();
+  });
+
+  it('refuses one without the other, plain http, and a private key', async () => {
+    const alone = await runInProcess([...BASE, '--location-url', 'https://where.bank.example/v1', '--format', 'firefox']);
+    expect([alone.code, alone.stderr]).toEqual([2, expect.stringMatching(/--location-url and --location-keys go together/)]);
+    const http = await runInProcess([...BASE, '--location-url', 'http://where.bank.example/v1', '--location-keys', EXAMPLE_TRUSTED, '--format', 'firefox']);
+    expect([http.code, http.stderr]).toEqual([1, expect.stringMatching(/--location-url: .*must use https/)]);
+    const minutes = await runInProcess([...BASE, '--location-minutes', '5', '--format', 'firefox']);
+    expect(minutes.code).toBe(2);
+  });
+});

@@ -28,6 +28,9 @@ export interface ManagedValues {
   discovery?: boolean;
   /** The employee's identifier (per-user delivery; may be an MDM variable such as $EMAIL). */
   userId?: string;
+  locationUrl?: string;
+  locationKeys?: PublicJwk[];
+  locationMinutes?: number;
 }
 
 export interface DeployTarget extends Install {

@@ -18,6 +18,7 @@
  */
 import { CATALOGUE } from './catalogue.ts';
 import { DomainIndex, hostOfUrl, longestPrefix, normalizeHost, normalizePath, normalizePrefixes, parseTarget, plainHostEnd, plainHostStart } from './hosts.ts';
+import type { BrowserLocation } from './location.ts';
 import type { Action, Notice, Policy, Rule, Tool } from './policy-schema.ts';
 import { decodeProxiedUrl } from './proxies.ts';
 import { matchWhere, mergeAttributes, type SelectedBy, type ToolAttributes } from './tool-attributes.ts';
@@ -25,6 +26,11 @@ import { matchWhere, mergeAttributes, type SelectedBy, type ToolAttributes } fro
 export interface Employee {
   office: string;
   groups?: readonly string[];
+  /**
+   * Where the browser is, as verified by the location service; null or absent when no location is
+   * verified (the policy's `unknownLocation` then decides what `locations` rules see).
+   */
+  location?: BrowserLocation | null;
 }
 
 export interface Decision {
@@ -52,12 +58,20 @@ export interface Subject {
   jurisdiction: string | undefined;
   regions: readonly string[];
   groups: readonly string[];
+  /**
+   * The names the browser's location answers to in `locations` / `exceptLocations`: its country and
+   * zone. null: no verified location under `unknownLocation: "closed"` (every `locations` condition
+   * matches, no `exceptLocations` excuses). Absent: the office's jurisdiction (what `"office"`
+   * means), for callers that reason about offices only.
+   */
+  locations?: readonly string[] | null;
 }
 
 /** The targeting fields of a rule (Contract 2), all optional. */
 export type Targeting = Pick<
   Rule,
-  'offices' | 'jurisdictions' | 'regions' | 'groups' | 'exceptOffices' | 'exceptJurisdictions' | 'exceptRegions' | 'exceptGroups'
+  | 'offices' | 'jurisdictions' | 'regions' | 'groups' | 'exceptOffices' | 'exceptJurisdictions' | 'exceptRegions' | 'exceptGroups'
+  | 'locations' | 'exceptLocations'
 >;
 
 /** One tool listing a domain, with its `paths` pre-normalised. */
@@ -272,11 +286,17 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
 /** Resolve the employee's targeting attributes from the policy's office table. */
 export function subjectFor(policy: Policy, employee: Employee): Subject {
   const office = Object.hasOwn(policy.offices, employee.office) ? policy.offices[employee.office] : undefined;
+  const jurisdiction = office?.jurisdiction;
+  let locations: readonly string[] | null;
+  if (employee.location) locations = employee.location.zone ? [employee.location.country, employee.location.zone] : [employee.location.country];
+  else if (policy.unknownLocation === 'closed') locations = null;
+  else locations = jurisdiction === undefined ? [] : [jurisdiction];
   return {
     office: employee.office,
-    jurisdiction: office?.jurisdiction,
+    jurisdiction,
     regions: office?.regions ?? [],
     groups: employee.groups ?? [],
+    locations,
   };
 }
 
@@ -296,6 +316,10 @@ export function ruleTargets(rule: Targeting, s: Subject): boolean {
   if (rule.exceptJurisdictions && anyListed(rule.exceptJurisdictions, j)) return false;
   if (rule.exceptRegions && anyListed(rule.exceptRegions, s.regions)) return false;
   if (rule.exceptGroups && anyListed(rule.exceptGroups, s.groups)) return false;
+  const here = s.locations === undefined ? j : s.locations;
+  // null is "no verified location" under `unknownLocation: "closed"`: restrictions hold, no excuse.
+  if (rule.locations && here !== null && !anyListed(rule.locations, here)) return false;
+  if (rule.exceptLocations && here !== null && anyListed(rule.exceptLocations, here)) return false;
   return true;
 }
 
@@ -311,6 +335,8 @@ export function ruleActiveAt(rule: Pick<Rule, 'from' | 'until'>, now: number): b
 interface SubjectCache {
   office: string;
   groups: readonly string[];
+  /** The employee's location as `locationKey` writes it. */
+  location: string;
   subject: Subject;
   targets: Uint8Array;
 }
@@ -323,6 +349,10 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
+function locationKey(location: BrowserLocation | null | undefined): string {
+  return location ? `${location.country}/${location.zone ?? ''}` : '';
+}
+
 /** The most recent (compiled, cache) pair: saves the WeakMap lookup on the hot path. */
 let lastCompiled: CompiledPolicy | null = null;
 let lastCache: SubjectCache | null = null;
@@ -332,11 +362,13 @@ function cacheFor(compiled: CompiledPolicy, employee: Employee): SubjectCache {
   const hit = compiled === lastCompiled ? lastCache : SUBJECT_CACHE.get(compiled);
   lastCompiled = compiled;
   lastCache = hit ?? null;
-  if (hit && hit.office === employee.office && sameList(hit.groups, groups)) return hit;
+  const location = locationKey(employee.location);
+  if (hit && hit.office === employee.office && sameList(hit.groups, groups) && hit.location === location) return hit;
   const entry: SubjectCache = {
     office: employee.office,
     groups: [...groups],
-    subject: subjectFor(compiled.policy, { office: employee.office, groups: [...groups] }),
+    location,
+    subject: subjectFor(compiled.policy, { office: employee.office, groups: [...groups], location: employee.location ?? null }),
     targets: new Uint8Array(compiled.policy.rules.length),
   };
   SUBJECT_CACHE.set(compiled, entry);
@@ -574,7 +606,7 @@ export function decideWithoutPolicy(failMode: 'closed' | 'open', url: string): D
   // Same host/path matching as with a policy, over the catalogue alone.
   catalogueOnly ??= compilePolicy({
     type: 'ai-geofence-policy', version: 1, serial: 0, issued: '1970-01-01T00:00:00Z', expires: '1970-01-01T00:00:00Z',
-    offices: {}, tools: {}, rules: [], defaultAction: 'allow', unlistedAiAction: 'allow',
+    offices: {}, tools: {}, rules: [], defaultAction: 'allow', unlistedAiAction: 'allow', unknownLocation: 'office',
   });
   const found = findTool(catalogueOnly, url);
   if (!found) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };

@@ -200,8 +200,8 @@ export function policyWithExceptions(policy: Policy, doc: ExceptionsDoc | null, 
       for (const e of entries) {
         if (!ruleTools[i]!.includes(e.tool)) continue;
         // Same targeting and window start as the rule it shadows; no notice, no data controls.
-        const { offices, jurisdictions, regions, groups, exceptOffices, exceptJurisdictions, exceptRegions, exceptGroups, from, until } = rule;
-        const synthetic = lift(e, { offices, jurisdictions, regions, groups, exceptOffices, exceptJurisdictions, exceptRegions, exceptGroups, from, until });
+        const { offices, jurisdictions, regions, groups, exceptOffices, exceptJurisdictions, exceptRegions, exceptGroups, locations, exceptLocations, from, until } = rule;
+        const synthetic = lift(e, { offices, jurisdictions, regions, groups, exceptOffices, exceptJurisdictions, exceptRegions, exceptGroups, locations, exceptLocations, from, until });
         if (synthetic) rules.push(stripUndefined(synthetic));
       }
     }

@@ -3,7 +3,7 @@
  * "what may I use here" view.
  */
 import { actionsByTool, firstRuleFor, subjectFor, ruleActiveAt, ruleTargets, type CompiledPolicy, type Decision, type Employee } from './decide.ts';
-import type { Explanation, NoticeEntry, OfficeRef, ToolRef, UpcomingNotice } from './messages.ts';
+import type { DecidingLocation, Explanation, NoticeEntry, OfficeRef, ToolRef, UpcomingNotice } from './messages.ts';
 import type { Policy, Tool } from './policy-schema.ts';
 import { exceptionRequestBase, exceptionRequestHref } from './exception-request.ts';
 
@@ -26,11 +26,26 @@ export interface ExplainContext {
   acknowledgedUntil: number | null;
 }
 
+/**
+ * The location behind a decision whose rule is about where the browser is (`locations` /
+ * `exceptLocations`), so the page can say "used from Hong Kong"; null for any other decision.
+ */
+export function decidingLocation(d: Decision, ctx: ExplainContext): DecidingLocation | null {
+  if (d.basis !== 'rule' || !(d.rule?.locations || d.rule?.exceptLocations)) return null;
+  const here = ctx.employee?.location;
+  if (here) return { basis: 'verified', country: here.country, zone: here.zone ?? null };
+  const policy = ctx.compiled?.policy;
+  if (policy?.unknownLocation === 'closed') return { basis: 'closed', country: null, zone: null };
+  const office = ctx.employee && policy && Object.hasOwn(policy.offices, ctx.employee.office) ? policy.offices[ctx.employee.office] : undefined;
+  return { basis: 'office', country: office?.jurisdiction ?? null, zone: null };
+}
+
 /** The explanation of one decision for the block/warn pages and the popup. */
 export function explainDecision(url: string, d: Decision, ctx: ExplainContext): Explanation {
   const policy: Policy | null = ctx.compiled?.policy ?? null;
   const officeCode = ctx.employee?.office ?? null;
   const office = officeRef(policy, officeCode);
+  const location = decidingLocation(d, ctx);
   const alternatives: ToolRef[] = [];
   for (const id of d.notice?.alternatives ?? []) {
     const t = ctx.compiled?.tools.get(id);
@@ -54,6 +69,8 @@ export function explainDecision(url: string, d: Decision, ctx: ExplainContext): 
     requireJustification: d.action === 'warn' && !!d.rule?.requireJustification,
     ...(d.selectedBy ? { selectedBy: d.selectedBy } : {}),
     ...(d.proxiedHost ? { proxiedHost: d.proxiedHost } : {}),
+    // Only when a location decided: other explanations keep their shape.
+    ...(location ? { location } : {}),
   };
 }
 

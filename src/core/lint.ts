@@ -7,6 +7,7 @@
  */
 import { CATALOGUE } from './catalogue.ts';
 import { isIsoCountryCode, suggestCountryCode } from './countries.ts';
+import { isZoneName } from './location.ts';
 import { resolveRuleTools, resolveTools, ruleTargets, toolAttributes, type Subject, type Targeting } from './decide.ts';
 import { matchWhere, unknownAttributes, WHERE_ATTRIBUTES, type ToolsWhere } from './tool-attributes.ts';
 import { normalizeHost } from './hosts.ts';
@@ -33,7 +34,7 @@ const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : und
 const strings = (x: unknown): string[] | undefined => (Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : undefined);
 const own = (o: Obj, k: string): boolean => Object.hasOwn(o, k);
 
-const TARGET_FIELDS = ['offices', 'jurisdictions', 'regions', 'groups', 'exceptOffices', 'exceptJurisdictions', 'exceptRegions', 'exceptGroups'] as const;
+const TARGET_FIELDS = ['offices', 'jurisdictions', 'regions', 'groups', 'exceptOffices', 'exceptJurisdictions', 'exceptRegions', 'exceptGroups', 'locations', 'exceptLocations'] as const;
 
 /** The parts of a rule the checks need, read without trusting the document's types. */
 interface RuleView {
@@ -48,17 +49,25 @@ interface RuleView {
   raw: Obj;
 }
 
+export interface LintOptions {
+  /**
+   * The zone names the location service knows (its networks table): a zone a rule names that is
+   * not among them is an error. Absent: zone names are checked for form only.
+   */
+  zones?: readonly string[];
+}
+
 /** Schema and semantic problems of a parsed (not yet validated) policy document. Never throws. */
-export function lintPolicy(input: unknown, now: number = Date.now()): LintIssue[] {
+export function lintPolicy(input: unknown, now: number = Date.now(), options: LintOptions = {}): LintIssue[] {
   try {
-    return lint(input, now);
+    return lint(input, now, options);
   } catch (e) {
     // A lint that crashes on odd input would hide every other finding; say so instead.
     return [{ severity: 'error', path: '$', message: `the document could not be checked: ${e instanceof Error ? e.message : String(e)}` }];
   }
 }
 
-function lint(input: unknown, now: number): LintIssue[] {
+function lint(input: unknown, now: number, options: LintOptions): LintIssue[] {
   const issues: LintIssue[] = [];
   const add = (severity: LintIssue['severity'], keys: readonly Key[], message: string) => issues.push({ severity, path: formatJsonPath(keys), message });
 
@@ -97,7 +106,8 @@ function lint(input: unknown, now: number): LintIssue[] {
         if (!own(offices, o)) add('error', ['rules', r.index, field, k], `unknown office "${o}": not a key of $.offices`);
       });
     }
-    for (const field of TARGET_FIELDS.slice(0, 4)) {
+    checkLocations(r, options.zones, add);
+    for (const field of [...TARGET_FIELDS.slice(0, 4), 'locations'] as const) {
       if (Array.isArray(r.raw[field]) && (r.raw[field] as unknown[]).length === 0) {
         add('warning', ['rules', r.index, field], `an empty "${field}" list matches no employee, so this rule never applies; remove the field to mean "any"`);
       }
@@ -155,6 +165,28 @@ function readRule(raw: unknown, index: number): RuleView {
 }
 
 type Add = (severity: LintIssue['severity'], keys: readonly Key[], message: string) => void;
+
+/**
+ * `locations` / `exceptLocations` name ISO 3166-1 alpha-2 countries (as the location service
+ * reports them, upper case) or network zones: an entry that is neither never matches, so the rule
+ * silently applies to no one (or excuses no one).
+ */
+function checkLocations(r: RuleView, zones: readonly string[] | undefined, add: Add): void {
+  const rule = r.id !== undefined ? `rule "${r.id}"` : 'this rule';
+  for (const field of ['locations', 'exceptLocations'] as const) {
+    strings(r.raw[field])?.forEach((name, k) => {
+      const keys = ['rules', r.index, field, k];
+      if (isIsoCountryCode(name)) return;
+      const hint = suggestCountryCode(name);
+      if (hint) add('error', keys, `${rule}: "${name}" is not an ISO 3166-1 alpha-2 country code; did you mean "${hint}"?`);
+      else if (name.length <= 2) add('error', keys, `${rule}: "${name}" is not an ISO 3166-1 alpha-2 country code (the location service reports codes such as "HK", "US", "GB")`);
+      else if (!isZoneName(name)) add('error', keys, `${rule}: "${name}" is neither a country code nor a zone name (3 to 64 letters, digits, ".", "_" or "-")`);
+      else if (zones && !zones.includes(name)) {
+        add('error', keys, `${rule}: unknown zone "${name}": the location service's networks name ${zones.length ? zones.map((z) => `"${z}"`).join(', ') : 'no zone'}`);
+      }
+    });
+  }
+}
 
 /** How many names a message lists before "…and N more". */
 const LIST_MAX = 12;
@@ -425,18 +457,28 @@ function officeUniverse(rules: readonly RuleView[], offices: Obj): Subject[] {
   });
 }
 
-/** Does the office part of `rule` select `s` (groups ignored)? */
+/** Does the office part of `rule` select `s` (groups and locations ignored)? */
 function officePart(rule: Targeting, s: Subject): boolean {
-  return ruleTargets({ ...rule, groups: undefined, exceptGroups: undefined }, s);
+  return ruleTargets({ ...rule, groups: undefined, exceptGroups: undefined, locations: undefined, exceptLocations: undefined }, s);
 }
 
-/** Is every group set that `later` accepts also accepted by `earlier`? (Group sets are arbitrary.) */
-function groupsCovered(earlier: Targeting, later: Targeting): boolean {
-  const exceptL = later.exceptGroups ?? [];
-  if (!(earlier.exceptGroups ?? []).every((g) => exceptL.includes(g))) return false;
-  if (!earlier.groups) return true;
-  if (!later.groups) return false;
-  return later.groups.filter((g) => !exceptL.includes(g)).every((g) => earlier.groups!.includes(g));
+/**
+ * Is every set that `later` accepts (through `include` / `exclude`) also accepted by `earlier`?
+ * For groups (arbitrary sets) and locations (a browser may be anywhere, whatever its office).
+ */
+function listCovered(earlier: Targeting, later: Targeting, include: 'groups' | 'locations', exclude: 'exceptGroups' | 'exceptLocations'): boolean {
+  const exceptL = later[exclude] ?? [];
+  if (!(earlier[exclude] ?? []).every((g) => exceptL.includes(g))) return false;
+  const inE = earlier[include];
+  if (!inE) return true;
+  const inL = later[include];
+  if (!inL) return false;
+  return inL.filter((g) => !exceptL.includes(g)).every((g) => inE.includes(g));
+}
+
+/** Every group set and every location `later` accepts, `earlier` accepts too. */
+function audienceCovered(earlier: Targeting, later: Targeting): boolean {
+  return listCovered(earlier, later, 'groups', 'exceptGroups') && listCovered(earlier, later, 'locations', 'exceptLocations');
 }
 
 function groupsSatisfiable(t: Targeting): boolean {
@@ -456,7 +498,7 @@ function checkShadowing(rules: readonly RuleView[], offices: Obj, add: Add): voi
       if (earlier.raw.from !== undefined || earlier.raw.until !== undefined) continue;
       if (!later.tools.every((t) => earlier.tools.includes(t))) continue;
       if (!reach.every((s) => officePart(earlier.targeting, s))) continue;
-      if (!groupsCovered(earlier.targeting, later.targeting)) continue;
+      if (!audienceCovered(earlier.targeting, later.targeting)) continue;
       const name = earlier.id !== undefined ? ` ("${earlier.id}")` : '';
       add('error', ['rules', later.index], `unreachable rule: ${formatJsonPath(['rules', earlier.index])}${name} comes first and already decides every employee and tool it targets (the first matching rule wins)`);
       break;

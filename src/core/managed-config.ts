@@ -18,6 +18,7 @@ export const MANAGED_DEFAULTS = {
   auditFormat: 'json' as 'json' | 'splunk-hec',
   auditUrlDetail: 'path' as 'path' | 'origin',
   discovery: true,
+  locationMinutes: 15,
 };
 
 export interface ManagedConfig {
@@ -42,6 +43,12 @@ export interface ManagedConfig {
    * turns discovery off (no detector, no `discovered-tool` events, `unlistedAiAction` never applies).
    */
   discovery: boolean;
+  /** Where the signed location assertion is fetched from (same URL rule as policyUrl); absent: no location service. */
+  locationUrl?: string;
+  /** Public JWKs that sign location assertions (the location service's online key, not the policy officers'). */
+  locationKeys: PublicJwk[];
+  /** How often the location is established again (default 15). */
+  locationMinutes: number;
 }
 
 const Int = (min: number, max: number) => v.pipe(v.number('expected an integer'), v.integer('expected an integer'), v.minValue(min), v.maxValue(max));
@@ -64,6 +71,15 @@ const ManagedSchema = v.object({
   userId: v.optional(v.string()),
   exceptionsUrl: v.optional(v.pipe(v.string('expected a URL string'), v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'))),
   discovery: v.optional(v.boolean('expected true or false'), MANAGED_DEFAULTS.discovery),
+  locationUrl: v.optional(v.pipe(v.string('expected a URL string'), v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'))),
+  locationKeys: v.optional(
+    v.pipe(
+      v.array(v.unknown(), 'expected an array of public JWKs'),
+      v.check((keys) => keys.every((k) => checkTrustedKey(k) === null), 'every key needs a kid and must be a public Ed25519 or P-256 JWK'),
+    ),
+    [],
+  ),
+  locationMinutes: v.optional(Int(1, 24 * 60), MANAGED_DEFAULTS.locationMinutes),
 });
 
 export type ManagedResult =
@@ -91,6 +107,9 @@ export function parseManagedConfig(raw: unknown): ManagedResult {
   if (result.success) {
     const config = result.output as ManagedConfig;
     const warnings: string[] = [];
+    // Not fatal to the policy: without a usable location service the policy's unknownLocation decides.
+    if (config.locationUrl && config.locationKeys.length === 0) warnings.push('managed key "locationUrl" is set but "locationKeys" is empty: no location can be verified');
+    if (!config.locationUrl && config.locationKeys.length > 0) warnings.push('managed key "locationKeys" is set but "locationUrl" is not: no location is fetched');
     if (config.signatureThreshold > config.trustedKeys.length) {
       return { ok: false, errors: [`signatureThreshold ${config.signatureThreshold} exceeds the ${config.trustedKeys.length} trusted key(s): no policy could ever be accepted`], partial: config };
     }

@@ -74,6 +74,36 @@ export interface Status {
     forYou: number;
     lastFetch: { at: string; ok: boolean; message: string } | null;
   } | null;
+  /** Where the browser is, and how that was established. */
+  location?: LocationStatus;
+}
+
+/** Where the browser is and how that was established (the popup's location line). */
+export interface LocationStatus {
+  /**
+   * `verified`: by the company's location service; `office`: not verified, the office's
+   * jurisdiction stands in (`unknownLocation: "office"`); `closed`: not verified, and the policy
+   * treats an unverified browser as being in every restricted place (`unknownLocation: "closed"`).
+   */
+  basis: 'verified' | 'office' | 'closed';
+  /** The country (verified, or the office's jurisdiction standing in); null when none. */
+  country: string | null;
+  zone: string | null;
+  /** Since when the browser has been at this place (ISO), while verified. */
+  since: string | null;
+  verifiedAt: string | null;
+  expires: string | null;
+  /** The managed `locationUrl`, or null when none is configured (help-desk details only). */
+  url: string | null;
+  /** The last attempt to establish the location, successful or not. */
+  lastCheck: { at: string; ok: boolean; message: string } | null;
+}
+
+/** The location that decided a notice, when the deciding rule has `locations` / `exceptLocations`. */
+export interface DecidingLocation {
+  basis: LocationStatus['basis'];
+  country: string | null;
+  zone: string | null;
 }
 
 export interface ToolRef {
@@ -118,6 +148,8 @@ export interface Explanation {
   selectedBy?: SelectedBy | null;
   /** The address is a web proxy's form of the tool's host (`claude-ai.translate.goog`): that host. */
   proxiedHost?: string | null;
+  /** Present when the deciding rule is about where the browser is: the pages say "used from …". */
+  location?: DecidingLocation | null;
 }
 
 /** What pages show of a signed exception; the rest (user, reason) stays in the signed document. */

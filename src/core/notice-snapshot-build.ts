@@ -44,9 +44,9 @@ export function buildNoticeSnapshot(
         const ex = explainDecision(url, d, { compiled: explainCompiled, employee, acknowledgedUntil: null });
         common ??= { office: ex.office, issuer: ex.issuer, policySerial: ex.policySerial };
         if (r === undefined) {
-          const { action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification } = ex;
+          const { action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification, location } = ex;
           const base = exceptionRequestBase(d, explainCompiled.policy);
-          r = rules.push({ action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification, exceptionRequestBase: base }) - 1;
+          r = rules.push({ action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification, exceptionRequestBase: base, ...(location ? { location } : {}) }) - 1;
           ruleSlot.set(key, r);
         }
         if (ex.tool) toolRefs.set(d.toolId, ex.selectedBy ? { ...ex.tool, selectedBy: ex.selectedBy } : ex.tool);

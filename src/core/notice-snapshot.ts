@@ -24,7 +24,7 @@ export type SnapshotTool = ToolRef & { selectedBy?: SelectedBy };
 import { exceptionRequestHref } from './exception-request.ts';
 
 /** What an explanation owes to its rule (or the policy default) and action, shared by every tool. */
-export type SnapshotRule = Pick<Explanation, 'action' | 'basis' | 'ruleId' | 'notice' | 'alternatives' | 'contact' | 'allowForMinutes' | 'requireJustification'> & {
+export type SnapshotRule = Pick<Explanation, 'action' | 'basis' | 'ruleId' | 'notice' | 'alternatives' | 'contact' | 'allowForMinutes' | 'requireJustification' | 'location'> & {
   /** Where to request an exception, before the tool, rule and office are added (exception-request.ts). */
   exceptionRequestBase?: string | null;
 };
@@ -100,6 +100,7 @@ export function explainFromSnapshot(meta: NoticeSnapshotMeta | null | undefined,
       // A tool has one deciding rule for this employee, so the attribute that selected it is the tool's.
       ...(selectedBy ? { selectedBy } : {}),
       exceptionRequest: rule.ruleId ? exceptionRequestHref(rule.exceptionRequestBase, { tool: tool.id, rule: rule.ruleId, office: meta.office?.code ?? null }) : null,
+      ...(rule.location ? { location: rule.location } : {}),
     };
   }
   return null;

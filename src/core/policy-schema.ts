@@ -168,6 +168,12 @@ export const RuleObjectSchema = strictObject({
   exceptJurisdictions: v.optional(idList),
   exceptRegions: v.optional(idList),
   exceptGroups: v.optional(idList),
+  /**
+   * Where the browser is (the verified location: ISO country codes or network zone names), as
+   * opposed to where the employee's office is. See docs/location.md.
+   */
+  locations: v.optional(idList),
+  exceptLocations: v.optional(idList),
   from: v.optional(isoInstant),
   until: v.optional(isoInstant),
   /** How long a warn acknowledgement lasts. */
@@ -270,6 +276,11 @@ export const PolicySchema = strictObject({
   defaultAction: v.optional(ActionSchema, 'allow'),
   unlistedAiAction: v.optional(v.picklist(['allow', 'warn', 'block']), 'allow'),
   maxStalenessHours: v.optional(v.pipe(v.number(), v.minValue(1))),
+  /**
+   * With no verified location: `office` (default) takes the office's jurisdiction as the location;
+   * `closed` makes every `locations` condition match and no `exceptLocations` condition excuse.
+   */
+  unknownLocation: v.optional(v.picklist(['office', 'closed'], 'expected "office" or "closed"'), 'office'),
 });
 export type Policy = v.InferOutput<typeof PolicySchema>;
 /** The document as written by compliance, before defaults are filled in. */

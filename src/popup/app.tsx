@@ -7,7 +7,7 @@ import { packageUrl, sendRequest, uiLanguages } from '../pages/shared/ext.ts';
 import {
   ACTION_TONE,
   actionLabel,
-  describeExceptions,
+  describeExceptions, describeLocation,
   describePolicyState,
   describeSite,
   officeLabel,
@@ -148,6 +148,7 @@ function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { p
     policyFacts.push({ label: t('labelIssued'), value: i18n.when(policy.issued) }, { label: t('labelExpires'), value: i18n.when(policy.expires) });
   }
 
+  const location = describeLocation(status, i18n);
   const exceptions = describeExceptions(status, i18n);
   if (exceptions) {
     policyFacts.push({
@@ -186,6 +187,12 @@ function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { p
           <span class="pop-office__label">{t('labelOffice')}</span>{' '}
           <strong data-testid="office-name">{officeText}</strong>
         </p>
+        {location ? (
+          <p class="pop-office" data-tone={location.tone}>
+            <span class="pop-office__label">{t('labelLocation')}</span>{' '}
+            <strong data-testid="location">{location.text}</strong>
+          </p>
+        ) : null}
 
         <section class="card" aria-labelledby="site-heading" data-tone={siteState.tone}>
           <h2 id="site-heading">{t('popupSite')}</h2>

@@ -29,6 +29,7 @@ export const deployConfig: Command = {
                                  [--threshold N] [--refresh-minutes N]
                                  [--exceptions-url URL] [--discovery on|off]
                                  [--audit-format json|splunk-hec] [--audit-url-detail path|origin]
+                                 [--location-url URL --location-keys KEYS.json] [--location-minutes N]
                                  [--update-url URL] [--install-url URL]
                                  [--extension-id ID] [--gecko-id ID]
                                  [--browser chrome|edge] [--scope machine|user]
@@ -68,6 +69,9 @@ Managed configuration (managed key in brackets):
   --discovery on|off     the detector of unlisted AI tools (default on) [discovery]
   --audit-format F       json (default) or splunk-hec [auditFormat]
   --audit-url-detail D   path (default) or origin: how much of a URL audit events carry [auditUrlDetail]
+  --location-url URL     the location service that says where the browser is [locationUrl]
+  --location-keys FILE   its public signing keys, JSON array or JWKS [locationKeys]
+  --location-minutes N   how often the location is established again, 1-1440 (default 15) [locationMinutes]
 
 Checks and output:
   --policy FILE          the policy (JSON, or a JWS verified with --keys and --threshold): --office must
@@ -128,6 +132,9 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
     'allow-guest': { type: 'boolean' },
     'allow-new-profiles': { type: 'boolean' },
     'allow-network-prediction': { type: 'boolean' },
+    'location-url': { type: 'string' },
+    'location-keys': { type: 'string' },
+    'location-minutes': { type: 'string' },
   },
   allowPositionals: false,
   async run(args, io) {
@@ -152,6 +159,12 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
     const exceptionsRaw = optionalString(args, 'exceptions-url');
     const userId = optionalString(args, 'user-id')?.trim();
     if (userId === '') throw usageError('--user-id must not be empty');
+    const locationRaw = optionalString(args, 'location-url');
+    const locationKeysPath = optionalString(args, 'location-keys');
+    const locationMinutes = optionalInt(args, 'location-minutes', 1, 24 * 60);
+    // Either alone verifies nothing: no location could ever be established.
+    if ((locationRaw === undefined) !== (locationKeysPath === undefined)) throw usageError('--location-url and --location-keys go together (the service, and the keys its answers are signed with)');
+    if (locationMinutes !== undefined && locationRaw === undefined) throw usageError('--location-minutes needs --location-url');
     const geckoId = optionalString(args, 'gecko-id') ?? GECKO_ID;
     // Firefox accepts an e-mail-like ID or a {GUID}.
     if (!GECKO_ID_PATTERN.test(geckoId)) throw usageError(`--gecko-id must look like name@domain or {GUID}, got "${geckoId}"`);
@@ -180,6 +193,9 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
       exceptionsUrl: exceptionsRaw === undefined ? undefined : checkedUrl(exceptionsRaw, '--exceptions-url'),
       discovery: discovery === undefined ? undefined : discovery === 'on',
       userId,
+      locationUrl: locationRaw === undefined ? undefined : checkedUrl(locationRaw, '--location-url'),
+      locationKeys: locationKeysPath === undefined ? undefined : readTrustedKeys(locationKeysPath, io.err, '--location-keys'),
+      locationMinutes,
     };
     // The extension's own parser is the judge: what we print must be accepted as it stands.
     const accepted = parseManagedConfig(managedObject(managed));

@@ -1,8 +1,9 @@
 /** `explain --policy P --office CODE URL…`: what the extension decides for each URL. */
 import { CATALOGUE, CATALOGUE_UPDATED } from '../../core/catalogue.ts';
 import { compilePolicy, decide, type Decision } from '../../core/decide.ts';
+import { formatLocation, parseLocationArg, type BrowserLocation } from '../../core/location.ts';
 import { describeSelectedBy, type SelectedBy } from '../../core/tool-attributes.ts';
-import { formatMatrix, policyMatrix } from '../../core/matrix.ts';
+import { formatMatrix, policyMatrix, UNVERIFIED_LOCATION } from '../../core/matrix.ts';
 import { applyException, findException, parseExceptions, verifyExceptions, type ExceptionsDoc } from '../../core/exceptions.ts';
 import { pickText, type ExceptionRef } from '../../core/messages.ts';
 import { formatIssues } from '../../core/policy-schema.ts';
@@ -31,10 +32,10 @@ export const explain: Command = {
   name: 'explain',
   summary: 'show the decision for URLs as an employee of an office would get it',
   help: `Usage: ai-geofence explain --policy POLICY.json|POLICY.jws [--keys TRUSTED.json] --office CODE
-                           [--groups a,b] [--at ISO] [--lang TAG] [--json]
-                           [--exceptions EXCEPTIONS.jws --user ID] URL…
+                           [--groups a,b] [--location CC[/ZONE]|unverified] [--at ISO]
+                           [--lang TAG] [--json] [--exceptions EXCEPTIONS.jws --user ID] URL…
        ai-geofence explain --policy POLICY.json|POLICY.jws [--keys TRUSTED.json] --matrix
-                           [--groups a,b] [--at ISO] [--json]
+                           [--groups a,b] [--locations CC[/ZONE],…] [--at ISO] [--json]
        ai-geofence explain --catalogue [--json]
 
 For each URL prints the decision the extension makes for an employee of that office:
@@ -47,6 +48,11 @@ Flags:
   --threshold N     signatures required when verifying a JWS; default 1
   --office CODE     the employee's office, a key of the policy's "offices"
   --groups a,b      the employee's groups (managed "groups")
+  --location L      where the browser is, as the location service would say: a country (HK),
+                    a country and network zone (HK/HK-OFFICE), or "unverified" (no verified
+                    location: the policy's "unknownLocation" decides). Default: at the office,
+                    i.e. in the office's jurisdiction. "What if this HK employee were in the
+                    US": --office HK --location US
   --at ISO          decide at this instant instead of now (rule from/until windows, expiry)
   --lang TAG        language for notice titles and the office name; default en
   --json            print exactly a JSON array of {"url","action","tool","rule"}
@@ -61,8 +67,12 @@ Flags:
   --matrix          instead of URLs: a table of every office (× no group and each group the
                     rules name, or those of --groups) × every tool the policy names, with the
                     action and deciding rule; model-level rules shown as +action[models].
-                    With --json: {"serial","at","tools","groups","rows":[{"office","officeName",
-                    "group","cells":{TOOL:{"action","rule","modelRules"}}}]}
+                    Beside "at the office", a row per country the rules' "locations" name
+                    (and "unverified" when "unknownLocation" is "closed"), or per --locations.
+                    With --json: {"serial","at","tools","groups","locations","rows":[{"office",
+                    "officeName","group","location","cells":{TOOL:{"action","rule","modelRules"}}}]}
+                    ("location" null at the office)
+  --locations L,…   with --matrix: the locations to show (CC, CC/ZONE or unverified)
   --catalogue       instead of a policy: the built-in catalogue, one tool a line with its vendor,
                     vendor's country, category, enterprise offering, training on consumer inputs,
                     the vendors whose models it serves and its domains. With --json: an object
@@ -82,6 +92,8 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
     exceptions: { type: 'string' },
     user: { type: 'string' },
     matrix: { type: 'boolean' },
+    location: { type: 'string' },
+    locations: { type: 'string', multiple: true },
     catalogue: { type: 'boolean' },
   },
   allowPositionals: true,
@@ -99,14 +111,19 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
     // --matrix answers "who gets what" for the whole policy, so it takes no office and no URLs.
     if (flag(args, 'matrix')) {
       if (args.positionals.length > 0) throw usageError('--matrix takes no URLs (see: ai-geofence explain --help)');
-      for (const f of ['office', 'exceptions', 'user'] as const) {
+      for (const f of ['office', 'exceptions', 'user', 'location'] as const) {
         if (args.values[f] !== undefined) throw usageError(`--matrix covers every office and takes no --${f} (see: ai-geofence explain --help)`);
       }
       const now = optionalInstant(args, 'at', Date.now());
       const threshold = optionalInt(args, 'threshold', 1, 10) ?? 1;
       const { policy, signers } = await loadPolicy(policyPath, optionalString(args, 'keys'), threshold, now, io.err);
       const groups = commaList(args, 'groups');
-      const m = policyMatrix(compilePolicy(policy), now, groups ? { groups } : {});
+      const locations = commaList(args, 'locations');
+      for (const l of locations ?? []) {
+        const parsed = l === UNVERIFIED_LOCATION ? null : parseLocationArg(l);
+        if (typeof parsed === 'string') throw usageError(parsed.replace('--location', '--locations'));
+      }
+      const m = policyMatrix(compilePolicy(policy), now, { ...(groups ? { groups } : {}), ...(locations ? { locations } : {}) });
       if (flag(args, 'json')) {
         io.out(JSON.stringify(m, null, 2));
         return 0;
@@ -115,7 +132,11 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
       io.out(formatMatrix(m));
       return 0;
     }
+    if (args.values.locations !== undefined) throw usageError('--locations is for --matrix; for URLs give one --location (see: ai-geofence explain --help)');
     const office = requiredString(args, 'office', 'explain').trim();
+    const locationArg = optionalString(args, 'location')?.trim();
+    const askedLocation = locationArg === undefined || locationArg === UNVERIFIED_LOCATION ? null : parseLocationArg(locationArg);
+    if (typeof askedLocation === 'string') throw usageError(askedLocation);
     if (args.positionals.length === 0) throw usageError('"explain" needs at least one URL (see: ai-geofence explain --help)');
     const groups = commaList(args, 'groups') ?? [];
     const now = optionalInstant(args, 'at', Date.now());
@@ -134,9 +155,11 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
       throw new CliError(`office "${office}" is not in the policy's offices (${Object.keys(policy.offices).join(', ')})`);
     }
 
+    // Default: at the office, whose jurisdiction is then where the browser is.
+    const location: BrowserLocation | null = locationArg === undefined ? (officeInfo.jurisdiction ? { country: officeInfo.jurisdiction } : null) : askedLocation;
     const compiled = compilePolicy(policy);
     const decisions = args.positionals.map((url) => {
-      const plain = decide(compiled, { office, groups }, withScheme(url), now);
+      const plain = decide(compiled, { office, groups, location }, withScheme(url), now);
       if (!exceptions) return { url, d: plain, exception: undefined };
       const lifted = applyException(plain, findException(exceptions.doc, user, plain.toolId, office, now), exceptions.doc);
       return { url, d: lifted, exception: lifted.exception };
@@ -157,7 +180,10 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
     const exceptionsNote = exceptions
       ? ` · exceptions serial ${exceptions.doc.serial} (${exceptions.signers ? `verified, signed by ${exceptions.signers.join(', ')}` : 'unsigned'}) for user ${user}`
       : '';
-    io.out(`Policy serial ${policy.serial} (${source}) · office ${office} (${pickText(officeInfo.name, [lang])})${groups.length ? ` · groups ${groups.join(', ')}` : ''}${exceptionsNote} · at ${new Date(now).toISOString()}`);
+    const where = locationArg === undefined
+      ? `at the office${location ? ` (${location.country})` : ''}`
+      : location ? `located in ${formatLocation(location)}` : `location unverified (unknownLocation: ${policy.unknownLocation})`;
+    io.out(`Policy serial ${policy.serial} (${source}) · office ${office} (${pickText(officeInfo.name, [lang])})${groups.length ? ` · groups ${groups.join(', ')}` : ''} · ${where}${exceptionsNote} · at ${new Date(now).toISOString()}`);
     for (const { url, d, exception } of decisions) io.out(describe(url, d, lang) + (exception ? describeException(exception) : ''));
     return 0;
   },

@@ -57,6 +57,14 @@ export function helpDeskSummary({ view, siteUrl, tEn, now, languages }: SummaryI
   }
   const exceptions = describeExceptions(status, w);
   if (exceptions) lines.push(`Exceptions: ${exceptions.lines.join(' ')}`);
+  const loc = status.location;
+  if (loc) {
+    // The help desk reads configuration words; the employee's line does not.
+    const where = loc.country ? `${loc.country}${loc.zone ? `/${loc.zone}` : ''}` : 'none';
+    lines.push(`Location: ${loc.basis === 'verified' ? `${where} verified by ${loc.url} (since ${loc.since}, expires ${loc.expires})` : `not verified (unknownLocation: ${loc.basis}; assumed ${where})`}`);
+    if (!loc.url) lines.push('  no managed locationUrl configured');
+    if (loc.lastCheck) lines.push(`  last check: ${loc.lastCheck.at} ${loc.lastCheck.ok ? 'ok' : 'failed'}: ${loc.lastCheck.message}`);
+  }
   const d = status.audit.lastDelivery;
   lines.push(
     `Audit: ${status.audit.queued} queued; last delivery ${d ? `${d.at} ${d.ok ? 'ok' : `failed: ${d.message}`}` : 'never'}`,

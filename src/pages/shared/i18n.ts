@@ -104,6 +104,20 @@ export function formatMinutes(minutes: number, tag: string): string {
   return new Intl.NumberFormat(tag, { style: 'unit', unit, unitDisplay: 'long' }).format(value);
 }
 
+/**
+ * A country's name in the employee's language; the code itself when the engine has no name. The
+ * short form reads "Hong Kong", not "Hong Kong SAR China", but for some countries it is an
+ * abbreviation ("US", "UK"): then the full name.
+ */
+export function formatRegion(code: string, tag: string): string {
+  try {
+    const short = new Intl.DisplayNames([tag], { type: 'region', style: 'short' }).of(code) ?? code;
+    return /^[A-Z]{2,3}$/.test(short) ? (new Intl.DisplayNames([tag], { type: 'region' }).of(code) ?? code) : short;
+  } catch {
+    return code;
+  }
+}
+
 export interface I18n {
   locale: Locale;
   /** `<html lang>` value. */
@@ -116,6 +130,8 @@ export interface I18n {
   tEn: Translate;
   when: (iso: string) => string;
   minutes: (n: number) => string;
+  /** A country's name from its ISO 3166-1 alpha-2 code ("HK" → "Hong Kong"). */
+  region: (code: string) => string;
 }
 
 /** Build the I18n object from already loaded message files (pure: used by tests and pages). */
@@ -131,6 +147,7 @@ export function createI18n(languages: readonly string[], messages: Messages, eng
     tEn: makeTranslate(english, english),
     when: (iso) => formatWhen(iso, tag),
     minutes: (n) => formatMinutes(n, tag),
+    region: (code) => formatRegion(code, tag),
   };
 }
 

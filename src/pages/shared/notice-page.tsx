@@ -12,7 +12,7 @@ import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from './i18n.t
 import { ext, packageUrl, sendRequest, uiLanguages, extensionVersion } from './ext.ts';
 import { hostOfUrl } from '../../core/hosts.ts';
 import { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, shardKey, shardOf, type NoticeSnapshotMeta, type NoticeSnapshotShard } from '../../core/notice-snapshot.ts';
-import { describePolicyState, noPolicyCauses, officeLabel, pickLocalized, policyContact, type Tone } from './status-text.ts';
+import { describeDecidingLocation, describePolicyState, noPolicyCauses, officeLabel, pickLocalized, policyContact, type Tone } from './status-text.ts';
 import { helpDeskSummary } from './help-desk.ts';
 import { displayHost, explainedUrl } from './url.ts';
 import { Bar, Callout, Contact, Facts, HelpDesk, ShieldMark, SLOT, ToolList, withSlot, type Fact } from './ui.tsx';
@@ -225,6 +225,7 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
         ? picked(ex.notice?.title)
         : { text: t(variant === 'warn' ? 'defaultWarnTitle' : 'defaultBlockTitle', toolName), lang: undefined };
   const reason = picked(ex.notice?.reason);
+  const decidedBy = describeDecidingLocation(ex, i18n);
   const reference = picked(ex.notice?.reference);
   const contact = ex.contact ?? ex.notice?.contact ?? status.policy?.contact ?? null;
   const kind = {
@@ -314,6 +315,12 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
                 {t('openAddress', displayHost(url))}
               </a>
             </p>
+          </Callout>
+        ) : null}
+
+        {decidedBy ? (
+          <Callout tone="info">
+            <p data-testid="notice-location">{decidedBy}</p>
           </Callout>
         ) : null}
 

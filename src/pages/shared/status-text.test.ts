@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeExceptions, describePolicyState, describeSite, noPolicyCauses, officeLabel, upcomingLabel } from './status-text.ts';
+import { describeDecidingLocation, describeExceptions, describeLocation, describePolicyState, describeSite, noPolicyCauses, officeLabel, upcomingLabel } from './status-text.ts';
 import { explanation, i18nFor, status } from './test-fixtures.ts';
 
 const en = i18nFor(['en-US']);
@@ -195,5 +195,27 @@ describe('upcomingLabel', () => {
   it('says what will happen, not what happens now', () => {
     expect(upcomingLabel('block', en.t)).toBe('Will be blocked');
     expect(upcomingLabel('block', i18nFor(['zh-HK'], 'zh_HK').t)).toBe('將被封鎖');
+  });
+});
+
+describe('the location line and "used from"', () => {
+  const at = { since: '2026-11-24T08:00:00Z', verifiedAt: '2026-11-24T09:00:00Z', expires: '2026-11-24T09:30:00Z', url: 'https://where.bank.example/', lastCheck: null };
+  it('says where, how it was established and since when; "Not verified" plainly', () => {
+    expect(describeLocation(status({ location: { basis: 'verified', country: 'HK', zone: 'HK-OFFICE', ...at } }), en)).toEqual({
+      tone: 'ok', text: "Hong Kong (network HK-OFFICE) · verified by your company's location service · since 2026-11-24T08:00:00Z",
+    });
+    const none = { since: null, verifiedAt: null, expires: null, url: null, lastCheck: null };
+    expect(describeLocation(status({ location: { basis: 'office', country: 'US', zone: null, ...none } }), en)!.text).toBe("Not verified — your office's location (United States) is assumed");
+    expect(describeLocation(status({ location: { basis: 'closed', country: null, zone: null, ...none } }), en)!.text).toMatch(/^Not verified — the rules for restricted places apply/);
+    expect(describeLocation(status({ location: { basis: 'office', country: null, zone: null, ...none } }), en)!.text).toBe('Not verified');
+    expect(describeLocation(status(), en)).toBeNull();
+    expect(describeLocation(status({ location: { basis: 'verified', country: 'HK', zone: null, ...at } }), i18nFor(['zh-HK'], 'zh_HK'))!.text).toMatch(/^香港 · 已由公司的位置服務核實/);
+  });
+
+  it('says on a notice when a place decided it', () => {
+    expect(describeDecidingLocation(explanation({ location: { basis: 'verified', country: 'HK', zone: null } }), en)).toBe('This applies because this browser is being used from Hong Kong.');
+    expect(describeDecidingLocation(explanation({ location: { basis: 'office', country: 'HK', zone: null } }), en)).toMatch(/could not be verified, so your office's location \(Hong Kong\) is assumed/);
+    expect(describeDecidingLocation(explanation({ location: { basis: 'closed', country: null, zone: null } }), en)).toBe("This applies because this browser's location could not be verified.");
+    expect(describeDecidingLocation(explanation(), en)).toBeNull();
   });
 });

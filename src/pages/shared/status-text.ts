@@ -206,6 +206,33 @@ export function pickLocalized(
 }
 
 /** The popup's line about signed exceptions (issue 11), or null when IT configured none. */
+/** The popup's location line: where, how it was established, since when; "not verified" said plainly. */
+export function describeLocation(status: Status, w: Wording & { region: (code: string) => string }): { tone: Tone; text: string } | null {
+  const loc = status.location;
+  if (!loc) return null;
+  const { t } = w;
+  if (loc.basis === 'verified' && loc.country) {
+    const place = placeName(loc.country, loc.zone, w);
+    return { tone: 'ok', text: t('locationVerified', place, loc.since ? w.when(loc.since) : '') };
+  }
+  if (loc.basis === 'closed') return { tone: 'warn', text: t('locationUnverifiedClosed') };
+  return { tone: 'info', text: loc.country ? t('locationUnverifiedOffice', w.region(loc.country)) : t('locationUnverified') };
+}
+
+/** "Hong Kong" or "Hong Kong (network HK-OFFICE)". */
+export function placeName(country: string, zone: string | null, w: Pick<Wording, 't'> & { region: (code: string) => string }): string {
+  return zone ? w.t('locationPlaceZone', w.region(country), zone) : w.region(country);
+}
+
+/** What the block and warn pages say when a rule about places decided: "used from Hong Kong". */
+export function describeDecidingLocation(ex: Explanation, w: Wording & { region: (code: string) => string }): string | null {
+  const loc = ex.location;
+  if (!loc) return null;
+  if (loc.basis === 'verified' && loc.country) return w.t('noticeUsedFrom', placeName(loc.country, loc.zone, w));
+  if (loc.basis === 'office' && loc.country) return w.t('noticeUnverifiedOffice', w.region(loc.country));
+  return w.t('noticeUnverifiedClosed');
+}
+
 export function describeExceptions(status: Status, w: Wording): { tone: Tone; lines: string[] } | null {
   const ex = status.exceptions;
   if (!ex) return null;
