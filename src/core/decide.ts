@@ -427,7 +427,19 @@ let currentPath: string | null = null;
  * The candidates of the last `findCandidates` call: the URL's primary tool first, then the other
  * tools covering it in precedence order. Scratch, as findCandidates is synchronous.
  */
-const FOUND: number[] = [];
+let FOUND = new Int32Array(64);
+/** How many of FOUND the last `findCandidates` filled. */
+let foundCount = 0;
+
+/** Append a candidate to FOUND (a typed array: no allocation per decision on the hot path). */
+function pushFound(id: number): void {
+  if (foundCount === FOUND.length) {
+    const grown = new Int32Array(FOUND.length * 2);
+    grown.set(FOUND);
+    FOUND = grown;
+  }
+  FOUND[foundCount++] = id;
+}
 
 /**
  * Push onto FOUND the candidates listing one domain whose `paths` cover the URL, the primary one
@@ -435,10 +447,10 @@ const FOUND: number[] = [];
  */
 function pickCandidates(compiled: CompiledPolicy, code: number, url: string): number {
   if (code >= 0 && compiled.pathScoped[code] === 0) {
-    FOUND.push(code);
+    pushFound(code);
     return 1;
   }
-  const start = FOUND.length;
+  const start = foundCount;
   let best = -1;
   let bestLength = -1;
   for (const id of compiled.domains.idsOf(code)) {
@@ -449,7 +461,7 @@ function pickCandidates(compiled: CompiledPolicy, code: number, url: string): nu
       length = longestPrefix(currentPath, prefixes);
       if (length < 0) continue;
     }
-    FOUND.push(id);
+    pushFound(id);
     // ids are in precedence order, so on equal length the earlier one stays.
     if (length > bestLength) {
       best = id;
@@ -457,10 +469,13 @@ function pickCandidates(compiled: CompiledPolicy, code: number, url: string): nu
     }
   }
   if (best >= 0 && FOUND[start] !== best) {
-    FOUND.splice(FOUND.indexOf(best, start), 1);
-    FOUND.splice(start, 0, best);
+    // Move the primary one to the front, the others keep their order.
+    let k = start;
+    while (FOUND[k] !== best) k++;
+    FOUND.copyWithin(start + 1, start, k);
+    FOUND[start] = best;
   }
-  return FOUND.length - start;
+  return foundCount - start;
 }
 
 /** The tool a URL belongs to (its primary tool): the most specific listed domain wins, then tool `paths` narrow it. */
@@ -497,7 +512,7 @@ function findCandidatesOrProxied(compiled: CompiledPolicy, url: string): number 
 /** Every tool the URL belongs to, its primary tool first (see the module comment). */
 export function findTools(compiled: CompiledPolicy, url: string): string[] {
   const n = findCandidatesOrProxied(compiled, url);
-  return FOUND.slice(0, n).map((id) => compiled.candidates[id]!.toolId);
+  return Array.from(FOUND.subarray(0, n), (id) => compiled.candidates[id]!.toolId);
 }
 
 /** Index into `compiled.candidates` of the URL's primary tool, or -1. */
@@ -507,7 +522,7 @@ function findCandidate(compiled: CompiledPolicy, url: string): number {
 
 /** Fill FOUND with the URL's candidates (see FOUND) and return how many; 0 when the URL is no tool. */
 function findCandidates(compiled: CompiledPolicy, url: string): number {
-  FOUND.length = 0;
+  foundCount = 0;
   let matched: number;
   // Plain `https://host/…` URLs: the host is looked up where it sits in the URL, not sliced out.
   const end = typeof url === 'string' ? plainHostEnd(url) : -1;

@@ -78,7 +78,7 @@ const mistakeArb: fc.Arbitrary<Mistake> = fc.oneof(
     return { kind: 'misspelt condition', doc, culprit: `$.rules[${i}].${wrong}` };
   }),
   // A condition from a newer policy format.
-  fc.tuple(fc.constantFrom(0, 1, 2, 3), fc.constantFrom('devices', 'exceptDevices', 'networks', 'riskLevel')).map(([i, field]) => {
+  fc.tuple(fc.constantFrom(0, 1, 2, 3), fc.constantFrom('devices', 'networks', 'riskLevel', 'browsers', 'deviceTrust')).map(([i, field]) => {
     const doc = intended();
     doc.rules[i][field] = ['x'];
     return { kind: 'newer-format condition', doc, culprit: `$.rules[${i}].${field}` };

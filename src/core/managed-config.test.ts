@@ -27,7 +27,7 @@ describe('parseManagedConfig', () => {
     const cased = parseManagedConfig({ ...GOOD, FailMode: 'open' });
     expect(!cased.ok && cased.errors[0]).toMatch(/"FailMode" is not known; did you mean "failMode"/);
     // Keys close to none of ours (a newer version's) are left alone.
-    expect(parseManagedConfig({ ...GOOD, locationUrl: 'https://loc.bank.example/', discoveryMode: 'x' }).ok).toBe(true);
+    expect(parseManagedConfig({ ...GOOD, networkZone: 'x', discoveryMode: 'x' }).ok).toBe(true);
   });
 
   it('reads the location keys: https (http only for loopback), public keys only, 15 minutes by default', () => {
