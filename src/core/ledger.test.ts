@@ -210,3 +210,11 @@ describe('coverageReport', () => {
     expect(r).toMatchObject({ unattributed: 1, offices: [], currentSerial: 41 });
   });
 });
+
+describe('canonicalJson edge cases', () => {
+  it('keeps "__proto__" and integer-like keys as keys, in code-unit order', () => {
+    const parsed = JSON.parse('{"b":1,"__proto__":{"x":1},"10":2,"9":3}') as unknown;
+    expect(canonicalJson(parsed)).toBe('{"10":2,"9":3,"__proto__":{"x":1},"b":1}');
+    expect(canonicalJson(JSON.parse('{"a":{"__proto__":null}}'))).toBe('{"a":{"__proto__":null}}');
+  });
+});
