@@ -20,7 +20,7 @@ export interface ManagedValues {
   auditUrl?: string;
   failMode?: 'closed' | 'open';
   /** Extensions of Contract 1 (docs/deploy.md). */
-  auditFormat?: 'json' | 'splunk-hec';
+  auditFormat?: 'json' | 'splunk-hec' | 'otlp';
   auditUrlDetail?: 'path' | 'origin';
   exceptionsUrl?: string;
   discovery?: boolean;

@@ -14,7 +14,7 @@ export const deployConfig: Command = {
                                  [--groups a,b] [--audit-url URL] [--fail-mode closed|open]
                                  [--threshold N] [--refresh-minutes N]
                                  [--exceptions-url URL] [--discovery on|off]
-                                 [--audit-format json|splunk-hec] [--audit-url-detail path|origin]
+                                 [--audit-format json|splunk-hec|otlp] [--audit-url-detail path|origin]
                                  [--update-url URL] [--install-url URL]
                                  [--extension-id ID] [--gecko-id ID]
 
@@ -39,7 +39,7 @@ Flags (managed key in brackets):
   --refresh-minutes N    re-fetch interval, 1-10080 [refreshMinutes]
   --exceptions-url URL   where the signed exceptions document is published [exceptionsUrl]
   --discovery on|off     the detector of unlisted AI tools (default on) [discovery]
-  --audit-format F       json (default) or splunk-hec [auditFormat]
+  --audit-format F       json (default), splunk-hec or otlp [auditFormat]
   --audit-url-detail D   path (default) or origin: how much of a URL audit events carry [auditUrlDetail]
   --update-url URL       Chrome/Edge update manifest of the self-hosted extension
                          (default ${DEFAULT_UPDATE_URL})
@@ -84,7 +84,7 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file), 2 usage error.`,
     const discovery = optionalString(args, 'discovery');
     if (discovery !== undefined && discovery !== 'on' && discovery !== 'off') throw usageError(`--discovery must be "on" or "off", got "${discovery}"`);
     const auditFormat = optionalString(args, 'audit-format');
-    if (auditFormat !== undefined && auditFormat !== 'json' && auditFormat !== 'splunk-hec') throw usageError(`--audit-format must be "json" or "splunk-hec", got "${auditFormat}"`);
+    if (auditFormat !== undefined && auditFormat !== 'json' && auditFormat !== 'splunk-hec' && auditFormat !== 'otlp') throw usageError(`--audit-format must be "json", "splunk-hec" or "otlp", got "${auditFormat}"`);
     const auditUrlDetail = optionalString(args, 'audit-url-detail');
     if (auditUrlDetail !== undefined && auditUrlDetail !== 'path' && auditUrlDetail !== 'origin') throw usageError(`--audit-url-detail must be "path" or "origin", got "${auditUrlDetail}"`);
     const exceptionsRaw = optionalString(args, 'exceptions-url');
