@@ -6,6 +6,7 @@ import {
   auditEventHash,
   canonicalJson,
   coverageReport,
+  LedgerVerifier,
   parseEventLines,
   sealAuditEvent,
   startLedger,
@@ -216,5 +217,36 @@ describe('canonicalJson edge cases', () => {
     const parsed = JSON.parse('{"b":1,"__proto__":{"x":1},"10":2,"9":3}') as unknown;
     expect(canonicalJson(parsed)).toBe('{"10":2,"9":3,"__proto__":{"x":1},"b":1}');
     expect(canonicalJson(JSON.parse('{"a":{"__proto__":null}}'))).toBe('{"a":{"__proto__":null}}');
+  });
+});
+
+describe('LedgerVerifier (streaming, bounded)', () => {
+  const hashOf = async (events: readonly unknown[]) => {
+    const m = new Map<string, string>();
+    for (const e of events) m.set(canonicalJson(e), await sha256Hex(canonicalJson(e)));
+    return (text: string) => m.get(text)!;
+  };
+
+  it('compares repeats with the kept window, and names a repeat older than it instead of passing it silently', async () => {
+    const a = await ledgerOf(BROWSER_A, many(6));
+    const edited = { ...a[3]!, url: 'https://elsewhere.example/' };
+    const v = new LedgerVerifier({ hash: await hashOf([...a, edited]), repeatWindow: 2 });
+    lines([...a, a[5], edited, a[0]]).forEach((l) => v.add(l));
+    const r = v.finish();
+    expect(r.sources[0]!.duplicates).toBe(1); // a[5], inside the window
+    expect(r.problems).toEqual([]);
+    expect(r.warnings.map((w) => w.kind)).toEqual(['unchecked', 'unchecked']);
+    const wide = new LedgerVerifier({ hash: await hashOf([...a, edited]) });
+    lines([...a, edited]).forEach((l) => wide.add(l));
+    expect(wide.finish().problems).toEqual([expect.objectContaining({ kind: 'conflict', lines: [4, 7] })]);
+  });
+
+  it('declares a gap once more events than the reorder window wait behind it, so memory stays bounded', async () => {
+    const a = await ledgerOf(BROWSER_A, many(12));
+    const v = new LedgerVerifier({ hash: await hashOf(a), reorderWindow: 3 });
+    lines([...a.slice(0, 2), ...a.slice(3)]).forEach((l) => v.add(l));
+    const r = v.finish();
+    expect(r.problems).toEqual([expect.objectContaining({ kind: 'gap', lines: [2, 3] })]);
+    expect(r.sources[0]).toMatchObject({ events: 11, lastSeq: 11 });
   });
 });
