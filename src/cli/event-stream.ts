@@ -141,7 +141,7 @@ export function readEventInputs(inputs: readonly string[], sink: EventSink, stdi
       readAuditStore(path, (line, body) => {
         const parsed = parseEventLine(body, line);
         if (parsed && 'malformed' in parsed) sink.malformed(at.tag(parsed.malformed));
-        else if (parsed) sink.event({ line, event: parsed.event, file: at.file, part: at.part });
+        else if (parsed) for (const event of parsed.events) sink.event({ line, event, file: at.file, part: at.part });
       });
     },
     async bytes(chunks, at) {
@@ -149,7 +149,7 @@ export function readEventInputs(inputs: readonly string[], sink: EventSink, stdi
         const line = ++at.lines;
         const parsed = parseLineBytes(bytes, line);
         if (parsed && 'malformed' in parsed) sink.malformed(at.tag(parsed.malformed));
-        else if (parsed) sink.event({ line, event: parsed.event, file: at.file, part: at.part });
+        else if (parsed) for (const event of parsed.events) sink.event({ line, event, file: at.file, part: at.part });
       });
     },
   });
@@ -171,7 +171,7 @@ export async function readLedgerFields(inputs: readonly string[], sink: FieldsSi
   const onLine = (bytes: Buffer, line: number, at: InputAt) => {
     const parsed = parseLineBytes(bytes, line);
     if (parsed && 'malformed' in parsed) sink.malformed(at.tag(parsed.malformed));
-    else if (parsed) sink.fields(ledgerFields(parsed.event, hash), { line, file: at.file, part: at.part });
+    else if (parsed) for (const event of parsed.events) sink.fields(ledgerFields(event, hash), { line, file: at.file, part: at.part });
   };
   try {
     await forEachInput(inputs, stdin, sink.malformed, {
@@ -179,7 +179,7 @@ export async function readLedgerFields(inputs: readonly string[], sink: FieldsSi
         readAuditStore(path, (line, body) => {
           const parsed = parseEventLine(body, line);
           if (parsed && 'malformed' in parsed) sink.malformed(at.tag(parsed.malformed));
-          else if (parsed) sink.fields(ledgerFields(parsed.event, hash), { line, file: at.file, part: at.part });
+          else if (parsed) for (const event of parsed.events) sink.fields(ledgerFields(event, hash), { line, file: at.file, part: at.part });
         });
       },
       async bytes(chunks, at) {
@@ -226,7 +226,7 @@ export function processBlock(block: Buffer, hash: SyncSha256): BlockResult {
     rel += 1;
     const parsed = parseLineBytes(block.subarray(start, nl), rel);
     if (parsed && 'malformed' in parsed) records.push([rel, 'malformed', parsed.malformed.message.replace(/^line \d+: /, '')]);
-    else if (parsed) records.push([rel, ledgerFields(parsed.event, hash)]);
+    else if (parsed) for (const event of parsed.events) records.push([rel, ledgerFields(event, hash)]);
     start = nl + 1;
   }
   return { lines: rel, records };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeAuditEvent, type AuditEvent } from '../core/audit.ts';
+import { encodeAuditBatch, makeAuditEvent, type AuditEvent } from '../core/audit.ts';
 import { sealAuditEventWith, startLedger, type LedgerReport } from '../core/ledger.ts';
 import { openAuditStore } from './audit-store.mjs';
 import { main } from './index.ts';
@@ -84,6 +84,16 @@ describe('evidence inputs', { timeout: SUBPROCESS_TIMEOUT }, () => {
     const piped = await report(['audit-verify', '-'], gzipSync(text(all)));
     expect(piped.json.problems).toEqual([]);
     expect((await run(['audit-verify', p('nothing-*.jsonl')])).stderr).toMatch(/matches no file/);
+  });
+
+  it('reads what an OpenTelemetry Collector\'s file exporter writes: one OTLP logs request per line', async () => {
+    const lines = [all.slice(0, 25), all.slice(25, 50), all.slice(50)].map((batch) => encodeAuditBatch(batch, 'otlp').body);
+    writeFileSync(p('otel.jsonl'), `${lines.join('\n')}\n`);
+    const r = await report(['audit-verify', p('otel.jsonl')]);
+    expect(r.json.problems).toEqual([]);
+    expect(r.json.sources.map((x) => x.events)).toEqual([30, 30]);
+    writeFileSync(p('otel-bad.jsonl'), `${lines[0]!.replace('"stringValue":"{', '"stringValue":"x{')}\n`);
+    expect((await report(['audit-verify', p('otel-bad.jsonl')])).json.problems[0]!.message).toMatch(/line 1: OTLP log record 1: body is not JSON/);
   });
 
   it('names a torn last line, invalid UTF-8 and a truncated .gz instead of losing them silently', async () => {

@@ -134,22 +134,48 @@ export interface LedgerFinding {
 }
 
 /**
- * Parse one line of the reference collector's file: an event (a Splunk HEC line
- * `{"time", "sourcetype", "event"}` is unwrapped), null for a blank line, or a malformed finding.
+ * Parse one line of collected events: an event; a Splunk HEC line `{"time", "sourcetype", "event"}`
+ * (unwrapped); or an OTLP/HTTP JSON logs request, as an OpenTelemetry Collector's file exporter
+ * writes one per line (each log record's `body.stringValue` is an event: docs/audit.md). Null for
+ * a blank line, else the events or a malformed finding (one bad record makes the line malformed).
  */
-export function parseEventLine(raw: string, line: number): { event: Record<string, unknown> } | { malformed: LedgerFinding } | null {
+export function parseEventLine(raw: string, line: number): { events: Array<Record<string, unknown>> } | { malformed: LedgerFinding } | null {
   const trimmed = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
   if (trimmed.trim() === '') return null;
   const parsed = parseEventJson(trimmed);
   let value: unknown = parsed.ok ? parsed.value : undefined;
   const wrapped = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  if (wrapped && Array.isArray(wrapped.resourceLogs) && !('id' in wrapped)) return otlpLineEvents(wrapped.resourceLogs, line);
   if (wrapped && 'sourcetype' in wrapped && wrapped.event && typeof wrapped.event === 'object') value = wrapped.event;
-  if (!value || typeof value !== 'object' || Array.isArray(value) || typeof (value as { id?: unknown }).id !== 'string') {
+  if (!isEvent(value)) {
     const why = parsed.ok ? 'not an audit event (an object with an "id")' : `not JSON: ${parsed.message}`;
     return { malformed: { kind: 'malformed', source: null, lines: [line], message: `line ${line}: ${why}` } };
   }
-  return { event: value as Record<string, unknown> };
+  return { events: [value] };
 }
+
+const isEvent = (value: unknown): value is Record<string, unknown> =>
+  !!value && typeof value === 'object' && !Array.isArray(value) && typeof (value as { id?: unknown }).id === 'string';
+
+function otlpLineEvents(resourceLogs: unknown[], line: number): { events: Array<Record<string, unknown>> } | { malformed: LedgerFinding } {
+  const events: Array<Record<string, unknown>> = [];
+  const bad = (why: string) => ({ malformed: { kind: 'malformed' as const, source: null, lines: [line], message: `line ${line}: OTLP log record ${events.length + 1}: ${why}` } });
+  for (const rl of resourceLogs) {
+    for (const sl of asArray((rl as { scopeLogs?: unknown } | null)?.scopeLogs)) {
+      for (const record of asArray((sl as { logRecords?: unknown } | null)?.logRecords)) {
+        const body = (record as { body?: { stringValue?: unknown } } | null)?.body?.stringValue;
+        if (typeof body !== 'string') return bad('no body.stringValue');
+        const inner = parseStrictJson(body);
+        if (!inner.ok) return bad(`body is not JSON: ${inner.message}`);
+        if (!isEvent(inner.value)) return bad('body is not an audit event (an object with an "id")');
+        events.push(inner.value);
+      }
+    }
+  }
+  return { events };
+}
+
+const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /**
  * parseStrictJson, faster for the usual line: when JSON.stringify gives the text back unchanged, the
@@ -167,10 +193,7 @@ function parseEventJson(text: string): ReturnType<typeof parseStrictJson> {
   return parseStrictJson(text);
 }
 
-/**
- * Parse the reference collector's file: one event per line (a Splunk HEC line
- * `{"time", "sourcetype", "event"}` is unwrapped). Blank lines are skipped; anything else is malformed.
- */
+/** Parse JSON lines of collected events (parseEventLine). Blank lines are skipped; anything else is malformed. */
 export function parseEventLines(text: string): { events: LedgerLine[]; malformed: LedgerFinding[] } {
   const events: LedgerLine[] = [];
   const malformed: LedgerFinding[] = [];
@@ -178,7 +201,7 @@ export function parseEventLines(text: string): { events: LedgerLine[]; malformed
     const parsed = parseEventLine(raw, i + 1);
     if (!parsed) return;
     if ('malformed' in parsed) malformed.push(parsed.malformed);
-    else events.push({ line: i + 1, event: parsed.event });
+    else for (const event of parsed.events) events.push({ line: i + 1, event });
   });
   return { events, malformed };
 }
