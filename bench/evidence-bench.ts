@@ -129,9 +129,45 @@ if (quick || argv.includes('--store')) {
   must(fromStore.code === 0, 'the store verifies');
 }
 
+// The reference collector's ingest rate: batches of 3 events (the extension's usual size) from 16
+// concurrent clients, each batch committed to disk (WAL, synchronous=FULL) before its answer.
+const ingest = await measureCollector(join(dir, 'collector.sqlite'), quick ? 2000 : 10_000);
+console.log(`  collector ingest: ${ingest.requests.toLocaleString('en')} requests of 3 events in ${ingest.seconds} s: ${ingest.requestsPerSecond} requests/s, ${ingest.eventsPerSecond} events/s`);
+
 if (!quick) {
-  const results = { at: new Date().toISOString(), browsers, days, generated, cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', loadAverageAtEnd: os.loadavg(), node: process.version, runs };
+  const results = { at: new Date().toISOString(), browsers, days, generated, ingest, cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', loadAverageAtEnd: os.loadavg(), node: process.version, runs };
   writeFileSync(join(ROOT, 'bench', 'evidence-results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log('wrote bench/evidence-results.json');
 }
 if (!argv.includes('--keep') && dirArg === -1 && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+
+/** Start the collector as its own process and POST `requests` batches of 3 events, 16 at a time. */
+async function measureCollector(out: string, requests: number): Promise<{ requests: number; seconds: number; requestsPerSecond: number; eventsPerSecond: number }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'collector.mjs'), '--port', '0', '--out', out], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise<string>((done, fail) => {
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => {
+        text += d.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(text);
+        if (m) done(m[1]!);
+      });
+      child.on('exit', (code) => fail(new Error(`collector exited (${code})`)));
+    });
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      for (let i = next++; i < requests; i = next++) {
+        const events = [0, 1, 2].map((k) => ({ id: `bench-${i}-${k}`, time: new Date(START + i * 1000).toISOString(), type: 'block', tool: 'claude' }));
+        const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ events }) });
+        if (!res.ok) throw new Error(`collector answered ${res.status}`);
+        await res.arrayBuffer();
+      }
+    }));
+    const seconds = (performance.now() - started) / 1000;
+    return { requests, seconds: Math.round(seconds * 10) / 10, requestsPerSecond: Math.round(requests / seconds), eventsPerSecond: Math.round((requests * 3) / seconds) };
+  } finally {
+    child.kill();
+  }
+}

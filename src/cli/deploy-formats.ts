@@ -22,6 +22,8 @@ export interface ManagedValues {
   /** Extensions of Contract 1 (docs/deploy.md). */
   auditFormat?: 'json' | 'splunk-hec' | 'otlp';
   auditUrlDetail?: 'path' | 'origin';
+  auditHeaders?: Record<string, string>;
+  auditCompression?: 'gzip' | 'none';
   exceptionsUrl?: string;
   discovery?: boolean;
 }

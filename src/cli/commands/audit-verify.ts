@@ -40,7 +40,9 @@ Exit codes: 0 every ledger intact, 1 a problem found or the file unreadable, 2 u
     const inputs = evidenceInputs(args, 'audit-verify');
     const file = describeInputs(inputs);
     const verifier = new LedgerVerifier({ hash: sha256Sync, partial: flag(args, 'partial') });
-    const threads = optionalInt(args, 'threads', 0, 64) ?? (fieldThreadsAvailable() ? Math.min(4, availableParallelism()) : 0);
+    // One core: threads would only add copying. Several: the chain check is the only serial part.
+    const cores = availableParallelism();
+    const threads = optionalInt(args, 'threads', 0, 64) ?? (fieldThreadsAvailable() && cores > 1 ? Math.min(4, cores) : 0);
     await readLedgerFields(inputs, { fields: (f, at) => verifier.addFields(f, at), malformed: (f) => verifier.addMalformed(f) }, sha256Sync, threads, io.stdin);
     const report = verifier.finish();
     if (flag(args, 'json')) io.out(JSON.stringify(report, null, 2));

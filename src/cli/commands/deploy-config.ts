@@ -1,7 +1,7 @@
 /** `deploy-config`: the enterprise-policy snippet that force-installs and configures the extension. */
 import { DEFAULT_FIREFOX_INSTALL_URL, DEFAULT_UPDATE_URL, EXTENSION_ID, GECKO_ID } from '../../core/identity.ts';
 import { checkFetchUrl, parseManagedConfig } from '../../core/managed-config.ts';
-import { commaList, optionalInt, optionalString, requiredString } from '../args.ts';
+import { commaList, optionalInt, optionalString, requiredString, stringList } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';
 import { readTrustedKeys } from '../files.ts';
@@ -15,6 +15,7 @@ export const deployConfig: Command = {
                                  [--threshold N] [--refresh-minutes N]
                                  [--exceptions-url URL] [--discovery on|off]
                                  [--audit-format json|splunk-hec|otlp] [--audit-url-detail path|origin]
+                                 [--audit-header "NAME: VALUE"]… [--audit-compression gzip|none]
                                  [--update-url URL] [--install-url URL]
                                  [--extension-id ID] [--gecko-id ID]
 
@@ -41,6 +42,10 @@ Flags (managed key in brackets):
   --discovery on|off     the detector of unlisted AI tools (default on) [discovery]
   --audit-format F       json (default), splunk-hec or otlp [auditFormat]
   --audit-url-detail D   path (default) or origin: how much of a URL audit events carry [auditUrlDetail]
+  --audit-header H       "Name: value", repeatable: a header for audit deliveries, e.g.
+                         "Authorization: Bearer <token>" [auditHeaders]. The snippet then holds
+                         the token: store it like one
+  --audit-compression C  gzip (default) or none [auditCompression]
   --update-url URL       Chrome/Edge update manifest of the self-hosted extension
                          (default ${DEFAULT_UPDATE_URL})
   --install-url URL      Firefox .xpi location (default ${DEFAULT_FIREFOX_INSTALL_URL})
@@ -63,6 +68,8 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file), 2 usage error.`,
     discovery: { type: 'string' },
     'audit-format': { type: 'string' },
     'audit-url-detail': { type: 'string' },
+    'audit-header': { type: 'string', multiple: true },
+    'audit-compression': { type: 'string' },
     'update-url': { type: 'string' },
     'install-url': { type: 'string' },
     'extension-id': { type: 'string' },
@@ -87,6 +94,15 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file), 2 usage error.`,
     if (auditFormat !== undefined && auditFormat !== 'json' && auditFormat !== 'splunk-hec' && auditFormat !== 'otlp') throw usageError(`--audit-format must be "json", "splunk-hec" or "otlp", got "${auditFormat}"`);
     const auditUrlDetail = optionalString(args, 'audit-url-detail');
     if (auditUrlDetail !== undefined && auditUrlDetail !== 'path' && auditUrlDetail !== 'origin') throw usageError(`--audit-url-detail must be "path" or "origin", got "${auditUrlDetail}"`);
+    const auditCompression = optionalString(args, 'audit-compression');
+    if (auditCompression !== undefined && auditCompression !== 'gzip' && auditCompression !== 'none') throw usageError(`--audit-compression must be "gzip" or "none", got "${auditCompression}"`);
+    const headerList = stringList(args, 'audit-header');
+    const auditHeaders: Record<string, string> = {};
+    for (const h of headerList) {
+      const m = /^([^:\s]+)\s*:\s*(.*)$/.exec(h);
+      if (!m) throw usageError(`--audit-header takes "Name: value", got "${h.split(':')[0]}…"`);
+      auditHeaders[m[1]!] = m[2]!;
+    }
     const exceptionsRaw = optionalString(args, 'exceptions-url');
     const extensionId = optionalString(args, 'extension-id') ?? EXTENSION_ID;
     if (!/^[a-p]{32}$/.test(extensionId)) throw usageError(`--extension-id must be 32 letters a-p, got "${extensionId}"`);
@@ -110,6 +126,8 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file), 2 usage error.`,
       failMode,
       auditFormat,
       auditUrlDetail,
+      auditHeaders: headerList.length ? auditHeaders : undefined,
+      auditCompression,
       exceptionsUrl: exceptionsRaw === undefined ? undefined : checkedUrl(exceptionsRaw, '--exceptions-url'),
       discovery: discovery === undefined ? undefined : discovery === 'on',
     };
