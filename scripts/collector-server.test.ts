@@ -49,6 +49,17 @@ describe('reference collector', () => {
     expect(stored(out)[0]).toEqual(ev('a'));
   });
 
+  it('stores a resent event once even when its keys come back in another order (browser storage sorts them)', async () => {
+    const out = join(dir, 'events.sqlite');
+    collector = await startCollector({ port: 0, out, log: false });
+    const e = { ...ev('a'), detail: { z: 1, a: [{ y: 2, b: 3 }] } };
+    await post(JSON.stringify({ events: [e] }));
+    const reordered = JSON.parse(JSON.stringify(e, Object.keys(e).reverse().concat('z', 'a', 'y', 'b'))) as typeof e;
+    expect(JSON.stringify(reordered)).not.toBe(JSON.stringify(e));
+    expect((await post(JSON.stringify({ events: [reordered] }))).json).toEqual({ accepted: 0, duplicates: 1 });
+    expect(stored(out)).toEqual([e]);
+  });
+
   it('keeps a repeated id with different content, so audit-verify names the conflict', async () => {
     const out = join(dir, 'events.sqlite');
     collector = await startCollector({ port: 0, out, log: false });
@@ -114,7 +125,7 @@ describe('reference collector', () => {
     await expect(startCollector({ port: 0, out: join(dir, 'e.jsonl'), log: false })).rejects.toThrow(/stores events in SQLite/);
   });
 
-  it('simulates failures, and de-duplicates across a restart that does not read the store', async () => {
+  it('simulates failures, and de-duplicates across a restart that does not read the store', { timeout: 60_000 }, async () => {
     const out = join(dir, 'events.sqlite');
     const store = openAuditStore(out);
     for (let i = 0; i < 20; i++) store.add(Array.from({ length: 5000 }, (_, j) => ev(`bulk-${i}-${j}`)));

@@ -9,3 +9,5 @@ export interface AuditStore {
 export function openAuditStore(path: string): AuditStore;
 export function isSqliteHeader(bytes: Uint8Array): boolean;
 export function readAuditStore(path: string, onRow: (row: number, body: string) => void): void;
+/** JSON with object keys sorted at every level. */
+export function canonicalText(value: unknown): string;

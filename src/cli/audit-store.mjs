@@ -8,7 +8,9 @@
  * the collector acknowledges an event only once it is committed, and an acknowledged event is gone
  * from the browser's queue, so the commit must reach the disk: FULL, one fsync per request.
  *
- * De-duplication: one row per (id, digest of the body). An identical repeat (at-least-once
+ * De-duplication: one row per (id, digest of the body). The body is stored as canonical JSON (keys
+ * sorted, as the ledger hashes it: src/core/ledger.ts canonicalJson), because a browser's storage
+ * may hand a resent event back with its keys in another order. An identical repeat (at-least-once
  * delivery) is stored once; a repeat of an id with different content is kept as a second row, so
  * `audit-verify` names the conflict instead of the store hiding it.
  */
@@ -24,6 +26,27 @@ function sqlite() {
     return require('better-sqlite3');
   } catch (e) {
     throw new Error(`the SQLite driver (better-sqlite3) is not installed or did not build: run "npm ci" (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+/** JSON with object keys sorted at every level (same text as the ledger's canonicalJson for JSON data). */
+export function canonicalText(value) {
+  const sorted = (v) => {
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map(sorted);
+    // No prototype: a "__proto__" key stays a key. Integer-like keys would be enumerated first by
+    // JSON.stringify whatever the order: the body is then kept as received (still de-duplicated by id).
+    const out = Object.create(null);
+    for (const k of Object.keys(v).sort()) {
+      if (/^(?:0|[1-9]\d*)$/.test(k)) throw new Error('integer-like key');
+      out[k] = sorted(v[k]);
+    }
+    return out;
+  };
+  try {
+    return JSON.stringify(sorted(value));
+  } catch {
+    return JSON.stringify(value);
   }
 }
 
@@ -54,7 +77,7 @@ export function openAuditStore(path) {
   const add = db.transaction((events, received) => {
     let accepted = 0;
     for (const event of events) {
-      const body = JSON.stringify(event);
+      const body = canonicalText(event);
       accepted += insert.run(event.id, createHash('sha256').update(body).digest('hex'), received, body).changes;
     }
     return accepted;
