@@ -84,9 +84,13 @@ export async function manifestFor(browser) {
   return m;
 }
 
-/** Build one browser's unpacked extension into dist/<browser>/. */
-export async function buildBrowser(browser, { minify = true } = {}) {
-  const out = join(ROOT, 'dist', browser);
+/**
+ * Build one browser's unpacked extension into dist/<browser>/. With `demoConfig` (the demo on a
+ * machine without root, see src/platform/demo-build.ts): into dist/demo-<browser>/, with that managed
+ * configuration bundled and the name saying so. Every other build defines it as null.
+ */
+export async function buildBrowser(browser, { minify = true, demoConfig = null, outDir = null } = {}) {
+  const out = outDir ?? join(ROOT, 'dist', demoConfig ? `demo-${browser}` : browser);
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   const common = {
@@ -99,7 +103,7 @@ export async function buildBrowser(browser, { minify = true } = {}) {
     jsxImportSource: 'preact',
     legalComments: 'none',
     charset: 'utf8',
-    define: { __BROWSER__: JSON.stringify(browser) },
+    define: { __BROWSER__: JSON.stringify(browser), __DEMO_CONFIG__: JSON.stringify(demoConfig) },
     logLevel: 'warning',
   };
   // Worker and content script: self-contained files (a content script cannot import chunks).
@@ -115,14 +119,19 @@ export async function buildBrowser(browser, { minify = true } = {}) {
   }
   if (await exists(join(ROOT, 'static'))) await cp(join(ROOT, 'static'), out, { recursive: true });
   if (await exists(join(ROOT, 'icons'))) await cp(join(ROOT, 'icons'), join(out, 'icons'), { recursive: true });
-  await writeFile(join(out, 'manifest.json'), `${JSON.stringify(await manifestFor(browser), null, 2)}\n`);
+  const manifest = await manifestFor(browser);
+  // chrome://extensions must never let anyone mistake the demo build for the product.
+  if (demoConfig) Object.assign(manifest, { name: 'AI Geofence (demo build: bundled configuration)', description: 'Demo build of AI Geofence: configured from a bundled file, not by enterprise policy. Not for deployment.' });
+  await writeFile(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return out;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const only = process.argv.slice(2).filter((a) => BROWSERS.includes(a));
+  const demoAt = process.argv.indexOf('--demo-config');
+  const demoConfig = demoAt > 0 ? JSON.parse(await readFile(process.argv[demoAt + 1], 'utf8')) : null;
   for (const b of only.length ? only : BROWSERS) {
-    const out = await buildBrowser(b, { minify: !process.argv.includes('--dev') });
+    const out = await buildBrowser(b, { minify: !process.argv.includes('--dev'), demoConfig });
     console.log(`built ${b} → ${out}`);
   }
 }

@@ -48,7 +48,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function bundleGuard(): Promise<string> {
   const out = await build({
     entryPoints: [resolve(ROOT, 'src/content/guard.ts')], bundle: true, write: false, format: 'iife', minify: true,
-    target: 'chrome120', logLevel: 'silent', define: { __BROWSER__: '"chrome"' },
+    target: 'chrome120', logLevel: 'silent', define: { __BROWSER__: '"chrome"', __DEMO_CONFIG__: 'null' },
   });
   return out.outputFiles[0]!.text;
 }

@@ -20,7 +20,6 @@ import { startServer, UNLISTED_AI_HOST, UNLISTED_AI_PAGE, vendorPage } from './l
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'demo-output');
-const EXT = join(ROOT, 'dist/chrome');
 const POLICY_DIR = process.env.CHROMIUM_POLICY_DIR ?? '/etc/chromium/policies/managed';
 const POLICY_FILE = join(POLICY_DIR, 'ai-geofence-demo.json');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -31,6 +30,8 @@ const HELP = `npm start [-- options]
   --headless       run the headless tour even when a display is available
   --keep-open      with a display: keep the browser open (default); headless: wait for Ctrl+C
   --keep-policy    leave ${POLICY_FILE} in place after exit
+  --bundled-config use the demo build (configuration bundled into it) even where the policy file
+                   could be written; without root this is what happens anyway
   --help           this text`;
 
 function arg(name: string): string | undefined {
@@ -55,9 +56,6 @@ const headless = flag('--headless') || !hasDisplay;
 
 if (!existsSync(CHROMIUM)) fail(`Chromium not found at ${CHROMIUM}. Install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH.`);
 
-console.log('demo: building the extension…');
-execFileSync(process.execPath, [join(ROOT, 'build.mjs'), 'chrome'], { stdio: ['ignore', 'ignore', 'inherit'] });
-
 const jws = readFileSync(join(ROOT, 'examples/policy.jws'), 'utf8');
 const trustedKeys = JSON.parse(readFileSync(join(ROOT, 'examples/keys/trusted.json'), 'utf8'));
 // The tour's expectations come from the very document the browser gets, verified the same way.
@@ -69,7 +67,7 @@ const policy = verified.policy;
 if (!policy.offices[office]) fail(`office "${office}" is not in the example policy; choose one of ${Object.keys(policy.offices).join(', ')}`);
 
 const policyServer = await startServer((_req, url) => (url.pathname === '/policy.jws' ? { body: jws, type: 'application/jose' } : undefined));
-// The vendors are local fakes, and so is an AI assistant that no policy lists (discovery, issue 10).
+// The vendors are local fakes, and so is an AI assistant that no policy lists.
 const vendor = await startServer((req, url) => (url.hostname === UNLISTED_AI_HOST ? { body: UNLISTED_AI_PAGE } : vendorPage(req, url)));
 const policyUrl = `http://127.0.0.1:${policyServer.port}/policy.jws`;
 
@@ -83,24 +81,50 @@ const sites = toolIds.flatMap((id) => {
 const hosts = [...new Set([...toolIds.flatMap((id) => compiled.tools.get(id)?.domains ?? []), UNLISTED_AI_HOST])];
 const unlistedUrl = `https://${UNLISTED_AI_HOST}/`;
 
-await acquireBrowserLock(10 * 60_000, () => console.log('demo: another AI Geofence browser run (tests?) is using the policy directory; waiting…'));
-try {
-  mkdirSync(POLICY_DIR, { recursive: true });
-  writeFileSync(POLICY_FILE, JSON.stringify({ '3rdparty': { extensions: { [EXTENSION_ID]: { office, policyUrl, trustedKeys, failMode: 'closed' } } } }, null, 2));
-} catch (e) {
-  fail(
-    `cannot write the enterprise policy file ${POLICY_FILE} (${(e as Error).message}).\n` +
-      '  Chromium reads the extension\'s managed configuration only from there. Run the demo as root ' +
-      '(sudo npm start), or set CHROMIUM_POLICY_DIR to a policy directory your Chromium reads.',
-  );
+// The policy directory is machine-wide: wait for any other browser run (tests, benchmarks) that uses it.
+if (!flag('--bundled-config')) {
+  await acquireBrowserLock(10 * 60_000, () => console.log('demo: another AI Geofence browser run (tests?) is using the policy directory; waiting…'));
 }
-console.log(`demo: wrote ${POLICY_FILE} (office ${office}, policy ${policyUrl})${flag('--keep-policy') ? '; it stays after exit' : '; removed on exit'}`);
-
+let wrotePolicyFile = false;
+const managed = { office, policyUrl, trustedKeys, failMode: 'closed' };
 const userDataDir = mkdtempSync(join(tmpdir(), 'ai-geofence-demo-'));
+const EXT = configureExtension();
+
+/**
+ * Configure the extension as IT does, through Chromium's machine-wide enterprise policy file, where
+ * this user may write it (root). Elsewhere, or with --bundled-config, build the demo build instead:
+ * the same extension with this configuration bundled, used only while no enterprise policy configures
+ * it (src/platform/demo-build.ts). Returns the unpacked extension to load.
+ */
+function configureExtension(): string {
+  let why = '--bundled-config';
+  if (!flag('--bundled-config')) {
+    try {
+      mkdirSync(POLICY_DIR, { recursive: true });
+      writeFileSync(POLICY_FILE, JSON.stringify({ '3rdparty': { extensions: { [EXTENSION_ID]: managed } } }, null, 2));
+      wrotePolicyFile = true;
+    } catch (e) {
+      why = `cannot write ${POLICY_FILE}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    }
+  }
+  if (wrotePolicyFile) {
+    console.log(`demo: wrote ${POLICY_FILE} (office ${office}, policy ${policyUrl})${flag('--keep-policy') ? '; it stays after exit' : '; removed on exit'}`);
+    console.log('demo: building the extension…');
+    execFileSync(process.execPath, [join(ROOT, 'build.mjs'), 'chrome'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    return join(ROOT, 'dist/chrome');
+  }
+  releaseBrowserLock();
+  const configFile = join(userDataDir, 'demo-config.json');
+  writeFileSync(configFile, JSON.stringify(managed));
+  console.log(`demo: ${why}; using the demo build dist/demo-chrome/ instead: the same extension, configured from a bundled file (office ${office}, policy ${policyUrl}) rather than by enterprise policy. Its popup says so; a release build never contains it.`);
+  execFileSync(process.execPath, [join(ROOT, 'build.mjs'), 'chrome', '--demo-config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return join(ROOT, 'dist/demo-chrome');
+}
+
 let context: BrowserContext | null = null;
 const cleanup = async () => {
   await context?.close().catch(() => undefined);
-  if (!flag('--keep-policy')) rmSync(POLICY_FILE, { force: true });
+  if (wrotePolicyFile && !flag('--keep-policy')) rmSync(POLICY_FILE, { force: true });
   rmSync(userDataDir, { recursive: true, force: true });
   await policyServer.close();
   await vendor.close();

@@ -15,7 +15,7 @@ await build({
   entryPoints: [entry], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20',
   packages: 'external', logLevel: 'error', jsx: 'automatic', jsxImportSource: 'preact',
   // The bundle lives in the cache; scripts still see their own source folder.
-  define: { __BROWSER__: '"chrome"', 'import.meta.dirname': JSON.stringify(dirname(entry)) },
+  define: { __BROWSER__: '"chrome"', __DEMO_CONFIG__: 'null', 'import.meta.dirname': JSON.stringify(dirname(entry)) },
 });
 process.argv.splice(2, 1);
 try {

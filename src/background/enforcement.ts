@@ -35,6 +35,7 @@ import { discoveredToEnforce, withDiscovered } from './discovered-policy.ts';
 import { registerContentScripts } from './banner-registration.ts';
 import { NOTICE_SNAPSHOT_KEY, shardKey, type NoticeSnapshotMeta } from '../core/notice-snapshot.ts';
 import { buildNoticeSnapshot } from '../core/notice-snapshot-build.ts';
+import { managedOrBundledConfig } from '../platform/demo-build.ts';
 
 export const REFRESH_ALARM = 'policy-refresh';
 export const RULES_ALARM = 'rules-window';
@@ -65,7 +66,7 @@ async function readConfig(r: Runtime): Promise<void> {
   } catch {
     // Firefox throws when no policies.json configures the extension; that is "no configuration".
   }
-  const parsed = parseManagedConfig(raw);
+  const parsed = parseManagedConfig(managedOrBundledConfig(raw));
   if (parsed.ok) {
     r.config = parsed.config;
     r.configErrors = [];

@@ -14,6 +14,7 @@ import {
 } from '../pages/shared/status-text.ts';
 import { displayHost } from '../pages/shared/url.ts';
 import { Bar, Callout, Chip, Contact, Facts, ShieldMark, ToolList, type Fact } from '../pages/shared/ui.tsx';
+import { IS_DEMO_BUILD } from '../platform/demo-build.ts';
 import { findSiteUrl } from './current-tab.ts';
 import { helpDeskSummary } from './help-desk.ts';
 
@@ -26,11 +27,19 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 function Header({ chip }: { chip: ComponentChildren }) {
   return (
-    <header class="pop-head">
-      <ShieldMark class="pop-head__mark" />
-      <h1>AI Geofence</h1>
-      <div class="pop-head__state">{chip}</div>
-    </header>
+    <>
+      {IS_DEMO_BUILD ? (
+        // Developers and evaluators only: the demo build is never deployed, so this is not translated.
+        <p class="pop-demo" data-testid="demo-build" lang="en">
+          Demo build: configured from a file bundled with it, not by enterprise policy.
+        </p>
+      ) : null}
+      <header class="pop-head">
+        <ShieldMark class="pop-head__mark" />
+        <h1>AI Geofence</h1>
+        <div class="pop-head__state">{chip}</div>
+      </header>
+    </>
   );
 }
 
