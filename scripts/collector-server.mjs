@@ -13,7 +13,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { dirname, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { openAuditStore, readAuditStore } from '../src/cli/audit-store.mjs';
@@ -122,6 +122,20 @@ function checkEvent(event, i = 0) {
   return event;
 }
 
+/**
+ * Connections the process can hold without running out of file descriptors (EMFILE): the soft
+ * limit (Linux: /proc/self/limits) less a margin for the store, its WAL and the runtime.
+ */
+function connectionsWithinFdLimit() {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m) return Math.max(8, Number(m[1]) - 64);
+  } catch {
+    // not Linux: the configured maximum stands
+  }
+  return Infinity;
+}
+
 /** Constant-time comparison of the presented token with the expected one (no length oracle beyond the hash). */
 function tokenMatches(header, token) {
   const m = /^(?:Bearer|Splunk)\s+(.+)$/i.exec(header ?? '');
@@ -174,7 +188,13 @@ export async function startCollector(options = {}) {
       return;
     }
     if (req.method === 'GET') {
-      answer(200, { status: 'ok', events: store.size(), out });
+      try {
+        answer(200, { status: 'ok', events: store.size(), out });
+      } catch (err) {
+        stats.storageErrors += 1;
+        answer(503, { error: 'the collector cannot read its store right now' }, { 'Retry-After': '30' });
+        log(`GET → 503 storage error: ${err?.message ?? err}`);
+      }
       return;
     }
     if (req.method !== 'POST') {
@@ -261,7 +281,7 @@ export async function startCollector(options = {}) {
       answer(200, parsed.format === 'splunk-hec' ? { text: 'Success', code: 0, ...body } : body);
     });
   });
-  server.maxConnections = limits.maxConnections;
+  server.maxConnections = Math.min(limits.maxConnections, connectionsWithinFdLimit());
   server.on('clientError', (_err, socket) => socket.destroy());
   server.on('connection', (socket) => {
     sockets.add(socket);

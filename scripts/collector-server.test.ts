@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -118,6 +119,11 @@ describe('reference collector', () => {
     expect(await post(JSON.stringify({ events: [ev('a')] }))).toMatchObject({ status: 503, json: { error: 'the collector cannot store events right now' } });
     expect(collector.stats.storageErrors).toBe(1);
     expect((await fetch(collector.url)).status).toBe(200);
+    await collector.close();
+    const unreadable = { ...failing, size: () => { throw new Error('database disk image is malformed'); } };
+    collector = await startCollector({ port: 0, log: false, store: unreadable });
+    expect((await fetch(collector.url)).status).toBe(503);
+    expect((await post(JSON.stringify({ events: [ev('a')] }))).status).toBe(503);
   });
 
   it('refuses to start on a missing folder or a .jsonl store name, with the reason', async () => {
@@ -176,8 +182,11 @@ function ledger(index: number, n: number): AuditEvent[] {
 }
 
 /** Start the collector as its own process (so it can be killed with SIGKILL); resolves to its URL. */
-function spawnCollector(out: string): Promise<string> {
-  child = spawn(process.execPath, [resolve(import.meta.dirname, 'collector.mjs'), '--port', '0', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnCollector(out: string, fdLimit?: number): Promise<string> {
+  const args = [resolve(import.meta.dirname, 'collector.mjs'), '--port', '0', '--out', out];
+  child = fdLimit
+    ? spawn('sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((done, fail) => {
     let text = '';
     child!.stdout!.on('data', (d: Buffer) => {
@@ -188,6 +197,24 @@ function spawnCollector(out: string): Promise<string> {
     child!.on('exit', (code) => fail(new Error(`collector exited (${code}): ${text}`)));
   });
 }
+
+describe('reference collector, descriptor limit', () => {
+  it('keeps answering with more half-sent requests than file descriptors (no EMFILE crash)', { timeout: 60_000 }, async () => {
+    const out = join(dir, 'fd.sqlite');
+    const url = await spawnCollector(out, 128);
+    const { port } = new URL(url);
+    const sockets = await Promise.all(Array.from({ length: 200 }, () => new Promise<Socket>((done) => {
+      const s = connect(Number(port), '127.0.0.1', () => {
+        s.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"ev');
+        done(s);
+      });
+      s.on('error', () => done(s));
+    })));
+    for (const s of sockets) s.destroy();
+    await expect.poll(async () => (await fetch(url, { method: 'POST', body: JSON.stringify({ events: [ev('after')] }) }).catch(() => null))?.status, { timeout: 20_000 }).toBe(200);
+    expect(child!.exitCode).toBeNull();
+  });
+});
 
 describe('reference collector, crash safety', () => {
   it('loses nothing it acknowledged to kill -9 mid-ingest and a torn WAL write, and raises no false alarm', { timeout: 60_000 }, async () => {
