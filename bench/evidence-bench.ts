@@ -39,6 +39,8 @@ const AT = new Date(START + days * 86_400_000).toISOString();
 interface Run {
   command: string;
   seconds: number;
+  /** User + system CPU seconds, all threads: the wall time two idle cores could reach is about half. */
+  cpuSeconds: number;
   maxRssMiB: number;
   code: number;
   eventsPerSecond?: number;
@@ -46,11 +48,12 @@ interface Run {
 
 /** Run the CLI under /usr/bin/time; the last stderr line is "wall seconds, max RSS KiB". */
 function timed(label: string, args: string[], events: number): Run & { stdout: string } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', process.execPath, BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const last = r.stderr.trim().split('\n').pop() ?? '';
-  const [wall, rss] = last.split(' ').map(Number);
-  const run = { command: label, seconds: wall!, maxRssMiB: Math.round(rss! / 1024), code: r.status ?? -1, eventsPerSecond: Math.round(events / wall!), stdout: r.stdout };
-  console.log(`  ${label.padEnd(34)} ${run.seconds.toFixed(1).padStart(7)} s  ${String(run.maxRssMiB).padStart(5)} MiB  ${run.eventsPerSecond.toLocaleString('en').padStart(9)} events/s  exit ${run.code}`);
+  const [wall, rss, user, sys] = last.split(' ').map(Number);
+  const cpuSeconds = Math.round((user! + sys!) * 10) / 10;
+  const run = { command: label, seconds: wall!, cpuSeconds, maxRssMiB: Math.round(rss! / 1024), code: r.status ?? -1, eventsPerSecond: Math.round(events / wall!), stdout: r.stdout };
+  console.log(`  ${label.padEnd(38)} ${run.seconds.toFixed(1).padStart(7)} s  (CPU ${cpuSeconds.toFixed(1)} s)  ${String(run.maxRssMiB).padStart(5)} MiB  ${run.eventsPerSecond.toLocaleString('en').padStart(9)} events/s  exit ${run.code}`);
   return run;
 }
 
