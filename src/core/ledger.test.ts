@@ -250,3 +250,13 @@ describe('LedgerVerifier (streaming, bounded)', () => {
     expect(r.sources[0]).toMatchObject({ events: 11, lastSeq: 11 });
   });
 });
+
+describe('LedgerVerifier on a file of garbage', () => {
+  it('lists the first 10,000 findings and counts the rest, so memory stays bounded', () => {
+    const v = new LedgerVerifier({ hash: () => '' });
+    for (let i = 1; i <= 10_005; i++) v.addMalformed({ kind: 'malformed', source: null, lines: [i], message: `line ${i}: not JSON` });
+    const r = v.finish();
+    expect(r.problems).toHaveLength(10_001);
+    expect(r.problems[10_000]!.message).toBe('… and 5 more problem(s), not listed (the first 10000 are)');
+  });
+});

@@ -287,6 +287,8 @@ const both = (a: At, b: At) => (a.file === undefined && b.file === undefined ? `
 export const LEDGER_REPEAT_WINDOW = 128;
 /** Events held per browser waiting for a missing predecessor before the gap is declared. */
 export const LEDGER_REORDER_WINDOW = 64;
+/** Findings listed per report list; beyond, they are counted in one closing finding. */
+const MAX_LISTED_FINDINGS = 10_000;
 /** Line numbers listed in one finding about many lines (the count is always exact). */
 const MAX_LISTED_LINES = 1000;
 
@@ -411,8 +413,15 @@ export class LedgerVerifier {
 
   /** A line that was not an event (reported among the problems, in order). */
   addMalformed(finding: LedgerFinding): void {
-    this.problems.push(finding);
+    this.keep(this.problems, finding);
   }
+
+  /** Findings are listed up to MAX_LISTED_FINDINGS per list (a file of garbage must not fill memory); the rest are counted. */
+  private keep(list: LedgerFinding[], finding: LedgerFinding): void {
+    if (list.length < MAX_LISTED_FINDINGS) list.push(finding);
+    else this.unlisted.set(list, (this.unlisted.get(list) ?? 0) + 1);
+  }
+  private readonly unlisted = new Map<LedgerFinding[], number>();
 
   /** Read the next event of the stream. */
   add({ line, event, file, part = 0 }: LedgerLine): void {
@@ -478,6 +487,10 @@ export class LedgerVerifier {
         firstTime: chain.firstTime, lastTime: chain.lastTime, office: last.office, policySerial: last.policySerial, head: last.hash,
         problems: chain.problems, warnings: chain.warnings,
       });
+    }
+    for (const [list, n] of this.unlisted) {
+      const what = list === this.problems ? 'problem' : 'warning';
+      list.push({ kind: list[list.length - 1]!.kind, source: null, lines: [], message: `… and ${n} more ${what}(s), not listed (the first ${MAX_LISTED_FINDINGS} are)` });
     }
     return { events: this.read, sources, problems: this.problems, warnings: this.warnings };
   }
@@ -582,12 +595,12 @@ export class LedgerVerifier {
   }
 
   private problem(f: { kind: LedgerFindingKind; source: string | null }, at: ReadonlyArray<{ line: number; file?: string | undefined }>, message: string, chain?: Chain): void {
-    this.problems.push({ ...f, lines: at.map((l) => l.line), ...this.filesOf(at), message });
+    this.keep(this.problems, { ...f, lines: at.map((l) => l.line), ...this.filesOf(at), message });
     if (chain) chain.problems += 1;
   }
 
   private warning(f: { kind: LedgerFindingKind; source: string | null }, chain: Chain, at: ReadonlyArray<{ line: number; file?: string | undefined }>, message: string): void {
-    this.warnings.push({ ...f, lines: at.map((l) => l.line), ...this.filesOf(at), message });
+    this.keep(this.warnings, { ...f, lines: at.map((l) => l.line), ...this.filesOf(at), message });
     chain.warnings += 1;
   }
 }
