@@ -1,4 +1,4 @@
-/** `discovered EVENTS…`: the unlisted AI tools browsers found (issue 10), for compliance to review. */
+/** `discovered EVENTS…`: the unlisted AI tools browsers found, for compliance to review. */
 import { compilePolicy, findTool } from '../../core/decide.ts';
 import { discoveredReport, type DiscoveredHostReport } from '../../core/discovery.ts';
 import { flag, optionalInt, optionalString } from '../args.ts';
