@@ -44,6 +44,24 @@ export async function importTs(path) {
   return import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
 }
 
+/**
+ * The catalogue's sources (a URL and a date for every domain and attribute) are for reviewers, not
+ * for enforcement: keep them out of the service worker. Tests and the CLI read the file whole.
+ */
+export function stripCatalogue(text) {
+  const data = JSON.parse(text);
+  const tools = {};
+  for (const [id, { sources: _sources, ...tool }] of Object.entries(data.tools)) tools[id] = tool;
+  return JSON.stringify({ updated: data.updated, tools });
+}
+
+const STRIP_CATALOGUE = {
+  name: 'strip-catalogue-sources',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]core[\\/]catalogue\.json$/ }, async (args) => ({ contents: stripCatalogue(await readFile(args.path, 'utf8')), loader: 'json' }));
+  },
+};
+
 async function exists(p) {
   return stat(p).then(() => true, () => false);
 }
@@ -105,6 +123,7 @@ export async function buildBrowser(browser, { minify = true, demoConfig = null, 
     charset: 'utf8',
     define: { __BROWSER__: JSON.stringify(browser), __DEMO_CONFIG__: JSON.stringify(demoConfig) },
     logLevel: 'warning',
+    plugins: [STRIP_CATALOGUE],
   };
   // Worker and content script: self-contained files (a content script cannot import chunks).
   // Pages and popup: code-split, so preact and the shared UI are loaded once, not three times.

@@ -73,7 +73,7 @@ const policyUrl = `http://127.0.0.1:${policyServer.port}/policy.jws`;
 
 // The sites of the tour: the first domain of every tool the example policy names.
 const compiled = compilePolicy(policy);
-const toolIds = [...new Set([...Object.keys(policy.tools), ...policy.rules.flatMap((r) => r.tools)])];
+const toolIds = [...new Set([...Object.keys(policy.tools), ...compiled.ruleTools.flat()])];
 const sites = toolIds.flatMap((id) => {
   const d = compiled.tools.get(id)?.domains[0];
   return d ? [`https://${d}/`] : [];

@@ -4,6 +4,10 @@
  * dist/ai-geofence-chrome-<version>.zip and dist/ai-geofence-firefox-<version>.zip, printing each
  * SHA-256 in `sha256sum` format. See docs/packaging.md.
  *
+ * `npm run package -- --crx-key KEY.pem --codebase URL` also packs the Chrome zip (no manifest `key`)
+ * into a CRX3 signed with IT's own key, writes the `updates.xml` that points at it, and prints the
+ * extension ID that key gives (src/cli/crx.ts).
+ *
  * Same sources and toolchain → same bytes: entries in byte order of their paths, every timestamp
  * 1980-01-01 00:00 (the zip epoch), every file mode 0644, no directory entries, no extra fields,
  * deflate at level 9 (or stored when that is not smaller).
@@ -17,8 +21,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
-import { BROWSERS, buildBrowser, manifestFor } from '../build.mjs';
+import { BROWSERS, buildBrowser, importTs, manifestFor } from '../build.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -139,30 +144,92 @@ export async function storeFiles(browser, dir) {
 }
 
 export const zipName = (browser, version) => `ai-geofence-${browser}-${version}.zip`;
+export const crxName = (version) => `ai-geofence-${version}.crx`;
+const UPDATES_XML = 'updates.xml';
 
 /**
  * Build every browser (into dist/<browser>/) and write its store zip to dist/; returns what was
  * written. `log` gets one `sha256sum` line per zip.
  */
-export async function packageAll({ log = console.log } = {}) {
+export async function packageAll({ log = console.log, crx } = {}) {
+  // Check the key and the codebase before building: a mistake there must not cost a build.
+  const crxTools = crx ? await importTs('src/cli/crx.ts') : null;
+  const crxKey = crx ? crxTools.parseCrxKey(await readFile(crx.keyPath, 'utf8').catch((e) => {
+    throw new Error(`cannot read --crx-key "${crx.keyPath}": ${e.message}`);
+  })) : null;
+  if (crx) crxTools.crxCodebase(crx.codebase, crxName('0'));
   const written = [];
+  const write = async (name, bytes, entry) => {
+    const file = join(ROOT, 'dist', name);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, bytes, { mode: 0o644 });
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    log(`${sha256}  ${relative(ROOT, file).split(sep).join('/')}`);
+    written.push({ ...entry, file, sha256, bytes: bytes.length });
+  };
   for (const browser of BROWSERS) {
     const dir = await buildBrowser(browser, { minify: true });
     const { version } = await manifestFor(browser);
     const zip = zipFiles(await storeFiles(browser, dir));
-    const file = join(ROOT, 'dist', zipName(browser, version));
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, zip, { mode: 0o644 });
-    const sha256 = createHash('sha256').update(zip).digest('hex');
-    log(`${sha256}  ${relative(ROOT, file)}`);
-    written.push({ browser, file, sha256, bytes: zip.length });
+    await write(zipName(browser, version), zip, { browser, kind: 'zip' });
+    if (browser === 'chrome' && crxKey) {
+      // The store zip, manifest `key` removed: the CRX key alone decides the ID.
+      const codebase = crxTools.crxCodebase(crx.codebase, crxName(version));
+      await write(crxName(version), crxTools.packCrx3(zip, crxKey), { browser, kind: 'crx', extensionId: crxKey.extensionId });
+      const xml = Buffer.from(crxTools.renderUpdatesXml({ extensionId: crxKey.extensionId, version, codebase }));
+      await write(UPDATES_XML, xml, { browser, kind: 'updates', extensionId: crxKey.extensionId });
+      // A comment line: `sha256sum -c` skips it, so stdout stays a checksum file.
+      log(`# extension ID ${crxKey.extensionId} (deploy-config --extension-id ${crxKey.extensionId}); updates.xml points at ${codebase}`);
+    }
   }
   return written;
+}
+
+const PACKAGE_USAGE = `Usage: npm run package [-- --crx-key KEY.pem --codebase URL]
+
+Builds both browsers and writes dist/ai-geofence-chrome-<version>.zip and
+dist/ai-geofence-firefox-<version>.zip, printing their SHA-256 (sha256sum format).
+  --crx-key KEY.pem   also pack the Chrome zip into dist/ai-geofence-<version>.crx signed with this
+                      key (make one with: npm run -s cli -- keygen --crx --out DIR), write
+                      dist/updates.xml, and print the extension ID the key gives
+  --codebase URL      where the .crx will be served: its URL, or its folder ending in /`;
+
+/** `--crx-key KEY.pem --codebase URL`, both or neither. */
+export function parsePackageArgs(argv) {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { 'crx-key': { type: 'string' }, codebase: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (e) {
+    throw new Error(`${e.message}\n${PACKAGE_USAGE}`);
+  }
+  if (values.help) return { help: true };
+  const keyPath = values['crx-key'];
+  const codebase = values.codebase;
+  if (keyPath === undefined && codebase === undefined) return {};
+  if (keyPath === undefined) throw new Error('--codebase needs --crx-key KEY.pem (the key that signs the CRX; make one with: npm run -s cli -- keygen --crx --out DIR)');
+  if (codebase === undefined) throw new Error('--crx-key needs --codebase URL: where the .crx will be served (the .crx URL, or its folder ending in /)');
+  return { crx: { keyPath, codebase } };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // The deflate bytes depend on the zlib inside Node: record it beside the hashes (stderr, so
   // stdout stays a valid `sha256sum -c` file).
+  let options;
+  try {
+    options = parsePackageArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`package: ${e.message}`);
+    process.exit(2);
+  }
+  if (options.help) {
+    console.log(PACKAGE_USAGE);
+    process.exit(0);
+  }
   console.error(`packaging with node ${process.versions.node}, zlib ${process.versions.zlib}`);
-  await packageAll();
+  try {
+    await packageAll(options);
+  } catch (e) {
+    console.error(`package: ${e.message}`);
+    process.exit(1);
+  }
 }

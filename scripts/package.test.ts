@@ -4,12 +4,13 @@
  * mode or a directory order leaking into the output makes the bytes differ.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crc32, zipFiles, zipName } from './package.mjs';
+import { generateCrxKeyPem, parseCrxKey } from '../src/cli/crx.ts';
+import { crc32, crxName, parsePackageArgs, zipFiles, zipName } from './package.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -98,7 +99,13 @@ describe('zip writer', () => {
 describe('npm run package', () => {
   const copies: string[] = [];
   const zips: Record<string, Buffer[]> = { chrome: [], firefox: [] };
+  const crxs: Buffer[] = [];
+  const updates: string[] = [];
   const hashes: string[][] = [];
+  const keyDir = mkdtempSync(join(tmpdir(), 'aig-package-key-'));
+  const keyPath = join(keyDir, 'crx.pem');
+  const crxKey = parseCrxKey(generateCrxKeyPem());
+  writeFileSync(keyPath, crxKey.privateKey.export({ type: 'pkcs8', format: 'pem' }));
 
   beforeAll(() => {
     for (const name of ['a', 'bb']) {
@@ -107,23 +114,51 @@ describe('npm run package', () => {
       copies.push(dir);
       cpSync(ROOT, dir, { recursive: true, filter: (src) => !NOT_SOURCES.has(relative(ROOT, src).split(/[\\/]/)[0]!) });
       symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-      const out = execFileSync(process.execPath, ['scripts/package.mjs'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      // With IT's CRX key: the CRX and updates.xml must be as reproducible as the zips.
+      const args = ['scripts/package.mjs', '--crx-key', keyPath, '--codebase', 'https://ext.bank.example/ai-geofence/'];
+      const out = execFileSync(process.execPath, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       hashes.push(out.trim().split('\n'));
       for (const b of ['chrome', 'firefox']) zips[b]!.push(readFileSync(join(dir, 'dist', zipName(b, VERSION))));
+      crxs.push(readFileSync(join(dir, 'dist', crxName(VERSION))));
+      updates.push(readFileSync(join(dir, 'dist', 'updates.xml'), 'utf8'));
     }
   }, 120_000);
 
   afterAll(() => {
-    for (const d of copies) rmSync(d, { recursive: true, force: true });
+    for (const d of [...copies, keyDir]) rmSync(d, { recursive: true, force: true });
   });
 
   it('writes the same bytes from two checkouts, and prints their SHA-256 in sha256sum format', () => {
     for (const b of ['chrome', 'firefox']) expect(zips[b]![1]!.equals(zips[b]![0]!), `${b} zip differs between two builds`).toBe(true);
+    expect(crxs[1]!.equals(crxs[0]!), 'the CRX differs between two builds').toBe(true);
     expect(hashes[0]).toEqual(hashes[1]);
+    const v = VERSION.replace(/\./g, '\\.');
     expect(hashes[0]).toEqual([
-      expect.stringMatching(new RegExp(`^[0-9a-f]{64}  dist/ai-geofence-chrome-${VERSION.replace(/\./g, '\\.')}\\.zip$`)),
-      expect.stringMatching(new RegExp(`^[0-9a-f]{64}  dist/ai-geofence-firefox-${VERSION.replace(/\./g, '\\.')}\\.zip$`)),
+      expect.stringMatching(new RegExp(`^[0-9a-f]{64}  dist/ai-geofence-chrome-${v}\\.zip$`)),
+      expect.stringMatching(new RegExp(`^[0-9a-f]{64}  dist/ai-geofence-${v}\\.crx$`)),
+      expect.stringMatching(/^[0-9a-f]{64}  dist\/updates\.xml$/),
+      `# extension ID ${crxKey.extensionId} (deploy-config --extension-id ${crxKey.extensionId}); updates.xml points at https://ext.bank.example/ai-geofence/ai-geofence-${VERSION}.crx`,
+      expect.stringMatching(new RegExp(`^[0-9a-f]{64}  dist/ai-geofence-firefox-${v}\\.zip$`)),
     ]);
+  });
+
+  it('the CRX is the Chrome store zip (no manifest key) behind a CRX3 header naming the key\'s ID; updates.xml points at it', () => {
+    const crx = crxs[0]!;
+    expect(crx.subarray(0, 4).toString('latin1')).toBe('Cr24');
+    expect(crx.readUInt32LE(4)).toBe(3);
+    expect(crx.subarray(12 + crx.readUInt32LE(8)).equals(zips.chrome![0]!)).toBe(true);
+    // crx_id (SignedData field 1, 16 bytes) inside signed_header_data (field 10000).
+    const idBytes = Buffer.from([...crxKey.extensionId].map((c) => (c.charCodeAt(0) - 97).toString(16)).join(''), 'hex');
+    expect(crx.subarray(12, 12 + crx.readUInt32LE(8)).includes(Buffer.concat([Buffer.from([0x0a, 16]), idBytes]))).toBe(true);
+    expect(updates[0]).toContain(`<app appid='${crxKey.extensionId}'>`);
+    expect(updates[0]).toContain(`<updatecheck codebase='https://ext.bank.example/ai-geofence/ai-geofence-${VERSION}.crx' version='${VERSION}' />`);
+  });
+
+  it('--crx-key and --codebase go together', () => {
+    expect(parsePackageArgs([])).toEqual({});
+    expect(() => parsePackageArgs(['--crx-key', 'k.pem'])).toThrow(/needs --codebase/);
+    expect(() => parsePackageArgs(['--codebase', 'https://x.example/'])).toThrow(/needs --crx-key/);
+    expect(() => parsePackageArgs(['--crx'])).toThrow();
   });
 
   for (const browser of ['chrome', 'firefox'] as const) {

@@ -10,6 +10,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 
 export interface RecordedRequest {
   host: string;
@@ -21,7 +22,8 @@ export interface RecordedRequest {
 
 export interface Served {
   status?: number;
-  body: string;
+  /** Text, or bytes (a packed extension). */
+  body: string | Uint8Array;
   type?: string;
   headers?: Record<string, string>;
   /** Delay before answering (ms). */
@@ -70,6 +72,15 @@ export async function startServer(fallback?: Route): Promise<TestServer> {
   };
   const plain = http.createServer((q, s) => void handler(q, s, false));
   const tls = https.createServer(testCertificate(), (q, s) => void handler(q, s, true));
+  // A WebSocket handshake arrives as an upgrade, not a request: record it (headers and all) and
+  // close, so tests see what reached the vendor on every request type.
+  const upgrade = (secure: boolean) => (req: http.IncomingMessage, socket: net.Socket | Duplex) => {
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+    requests.push({ host, method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, secure });
+    socket.destroy();
+  };
+  plain.on('upgrade', upgrade(false));
+  tls.on('upgrade', upgrade(true));
   const sockets = new Set<net.Socket>();
   const front = net.createServer({ pauseOnConnect: true }, (socket) => {
     sockets.add(socket);

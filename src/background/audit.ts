@@ -121,8 +121,16 @@ function extensionVersion(): string {
   }
 }
 
+/** Where the browser is now (src/background/location.ts sets it); events carry it, never an address. */
+let locationSource: () => AuditContext['location'] = () => null;
+
+/** Set how events learn the browser's verified location. */
+export function setAuditLocationSource(source: () => AuditContext['location']): void {
+  locationSource = source;
+}
+
 function newEvent(input: Parameters<typeof recordAudit>[0], ctx: AuditContext): AuditEvent {
-  return makeAuditEvent(input, ctx, { id: crypto.randomUUID(), now: Date.now(), extensionVersion: extensionVersion() });
+  return makeAuditEvent(input, { ...ctx, location: locationSource() }, { id: crypto.randomUUID(), now: Date.now(), extensionVersion: extensionVersion() });
 }
 
 /** Chain `event` into the ledger carried by `state` (starting one, with a new source id, the first time). */

@@ -35,6 +35,7 @@ import { discoveredToEnforce, withDiscovered } from './discovered-policy.ts';
 import { registerContentScripts } from './banner-registration.ts';
 import { NOTICE_SNAPSHOT_KEY, shardKey, type NoticeSnapshotMeta } from '../core/notice-snapshot.ts';
 import { buildNoticeSnapshot } from '../core/notice-snapshot-build.ts';
+import { locationStatus } from './location-state.ts';
 import { managedOrBundledConfig } from '../platform/demo-build.ts';
 
 export const REFRESH_ALARM = 'policy-refresh';
@@ -57,6 +58,11 @@ const nowIso = () => new Date().toISOString();
 /** Load configuration and the stored policy once per worker life. */
 export function ensureReady(): Promise<Runtime> {
   return rt ? Promise.resolve(rt) : serial(ensureReadyUnqueued);
+}
+
+/** The runtime when this worker life has loaded it, else null (for synchronous readers: audit events). */
+export function runtimeIfReady(): Runtime | null {
+  return rt;
 }
 
 async function readConfig(r: Runtime): Promise<void> {
@@ -365,7 +371,7 @@ async function writeNoticeSnapshot(r: Runtime, now: number): Promise<void> {
   // The same signed policy, enforced the same way (staleness, exceptions, discovered tools), for the
   // same employee, before the next rule window: the same decisions, the same shards.
   const from = enforced && employee
-    ? JSON.stringify([r.state.policyRecord?.payloadHash ?? null, enforced.key, employee.office, employee.groups ?? [], nextRuleChange(enforced.policy, now)])
+    ? JSON.stringify([r.state.policyRecord?.payloadHash ?? null, enforced.key, employee.office, employee.groups ?? [], employee.location ?? null, nextRuleChange(enforced.policy, now)])
     : '';
   const statusPromise = statusOf(r);
   if (storedShards === null) {
@@ -689,5 +695,6 @@ export async function statusOf(r: Runtime): Promise<Status> {
     ruleCount: r.ruleCount,
     audit: await getAuditStatus(),
     exceptions: exceptionsSummary(r),
+    location: locationStatus(r),
   };
 }

@@ -4,13 +4,14 @@
  */
 import type { Runtime as BrowserRuntime } from 'webextension-polyfill';
 import { browser } from '../platform/browser.ts';
-import { explainDecision, noticesFor } from '../core/explain.ts';
+import { explainDecision, noticesFor, officeRef, upcomingNotices } from '../core/explain.ts';
 import { policyMatrix } from '../core/matrix.ts';
 import { modelsFor } from './model-registration.ts';
 import type { Request, ResponseMap } from '../core/messages.ts';
 import { recordAudit } from './audit.ts';
 import { reportDiscovered } from './discovery.ts';
 import { dataControlAudit, dataControlsFor } from './guard-registration.ts';
+import { CONTENT_STRING_PREFIXES, contentStrings, pageLanguagesOf } from './content-strings.ts';
 import { acknowledgementEvidence, acknowledgementState, noticeVersion } from '../core/acknowledgements.ts';
 import { EXCEPTION_RULE_PREFIX } from '../core/exceptions.ts';
 import { acknowledge, acknowledgeNotice, decideNow, ensureReady, isAcknowledged, pageUrl, refreshPolicy, staleSummary, statusOf } from './enforcement.ts';
@@ -44,8 +45,9 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
     trusted: false,
     handle: async (req) => {
       const r = await ensureReady();
-      const languages = Array.isArray(req.languages) ? req.languages.filter((l): l is string => typeof l === 'string').slice(0, 8) : [];
-      return modelsFor(r.compiled, employeeOf(r), decideNow(r, req.url), Date.now(), languages.length ? languages : ['en']);
+      const languages = pageLanguagesOf(req.languages);
+      const answer = modelsFor(r.compiled, employeeOf(r), decideNow(r, req.url), Date.now(), languages.length ? languages : ['en']);
+      return answer.rules.length ? { ...answer, strings: await contentStrings(languages, CONTENT_STRING_PREFIXES.models) } : answer;
     },
   },
   // What the overlay did, recorded as the URL-level events are (detail.model says which model).
@@ -84,9 +86,10 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
       const r = await ensureReady();
       const employee = employeeOf(r);
       const site = req.tabUrl && /^https?:/.test(req.tabUrl) ? (await explain(req.tabUrl)).explanation : null;
-      const lists = r.compiled && employee ? noticesFor(r.compiled, employee, Date.now()) : { notices: [], approved: [] };
-      const office = employee ? { code: employee.office, name: r.policy?.offices[employee.office]?.name ?? employee.office } : null;
-      return { status: await statusOf(r), office, site, ...lists };
+      const now = Date.now();
+      const lists = r.compiled && employee ? noticesFor(r.compiled, employee, now) : { notices: [], approved: [] };
+      const upcoming = r.compiled && employee ? upcomingNotices(r.compiled, employee, now) : [];
+      return { status: await statusOf(r), office: officeRef(r.policy, employee?.office ?? null), site, ...lists, upcoming };
     },
   },
   explain: {
@@ -156,7 +159,11 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
   // The data-controls guard (issue 12): its page's controls, and what it blocked or warned about.
   'get-data-controls': {
     trusted: false,
-    handle: async (req) => dataControlsFor(decideNow(await ensureReady(), req.url)),
+    handle: async (req) => {
+      const answer = dataControlsFor(decideNow(await ensureReady(), req.url));
+      // Words only where there is something to enforce: most pages get none and show nothing.
+      return answer.controls ? { ...answer, strings: await contentStrings(req.languages, CONTENT_STRING_PREFIXES.guard) } : answer;
+    },
   },
   'data-control-event': {
     trusted: false,

@@ -10,20 +10,30 @@ import { applyRules, enforceTab, injectOnDemand, ensureReady, heartbeatNow, refr
 import { handleMessage } from './handlers.ts';
 import { injectDetector } from './discovery.ts';
 import { updateBadge } from './badge.ts';
+import { expireLocation, handleIdleState, LOCATION_ALARM, LOCATION_EXPIRY_ALARM, refreshLocation } from './location.ts';
 
 browser.runtime.onInstalled.addListener(() => void refreshPolicy('installed or updated'));
 browser.runtime.onStartup.addListener(() => void refreshPolicy('browser started'));
+// Where the browser is (docs/location.md): at start, on waking, on a timer, on configuration change.
+browser.runtime.onInstalled.addListener(() => void refreshLocation('start'));
+browser.runtime.onStartup.addListener(() => void refreshLocation('start'));
+browser.idle.onStateChanged.addListener(handleIdleState);
 
 browser.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name === REFRESH_ALARM) void refreshPolicy('scheduled refresh');
   else if (alarm.name === RULES_ALARM) void applyRules();
   else if (alarm.name === AUDIT_ALARM) void handleAuditAlarm();
   else if (alarm.name === HEARTBEAT_ALARM) void heartbeatNow();
+  else if (alarm.name === LOCATION_ALARM) void refreshLocation('timer');
+  else if (alarm.name === LOCATION_EXPIRY_ALARM) void expireLocation();
 });
 
 // Managed storage can arrive late (Chromium loads extension policy at low priority) or change.
 browser.storage.onChanged.addListener((_changes, area) => {
-  if (area === 'managed') void refreshPolicy('managed configuration changed');
+  if (area === 'managed') {
+    void refreshPolicy('managed configuration changed');
+    void refreshLocation('config');
+  }
 });
 
 browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => handleMessage(message, sender));

@@ -16,7 +16,7 @@ const MODELS_FILE = 'models.js';
 export function modelRulesFor(compiled: CompiledPolicy, employee: Employee, toolId: string, now: number, languages: readonly string[] = ['en']): ModelRule[] {
   const subject = subjectFor(compiled.policy, employee);
   return compiled.policy.rules
-    .filter((r) => r.models && r.tools.includes(toolId) && ruleActiveAt(r, now) && ruleTargets(r, subject))
+    .filter((r, i) => r.models && compiled.ruleTools[i]!.includes(toolId) && ruleActiveAt(r, now) && ruleTargets(r, subject))
     .map((r) => ({ id: r.id, action: r.action, models: [...r.models!], title: pickText(r.notice?.title, languages) || r.id }));
 }
 

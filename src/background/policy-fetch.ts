@@ -51,7 +51,7 @@ function tooLarge(): FetchOutcome {
 }
 
 /** Read a body as text, giving up (null) past `cap` bytes instead of buffering an endless stream. */
-async function readCapped(res: Response, cap: number): Promise<string | null> {
+export async function readCapped(res: Response, cap: number): Promise<string | null> {
   if (!res.body) return '';
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];

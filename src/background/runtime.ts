@@ -8,6 +8,7 @@ import type { ManagedConfig } from '../core/managed-config.ts';
 import type { EnforcementMode } from '../core/messages.ts';
 import type { Policy } from '../core/policy-schema.ts';
 import type { StoredState } from './storage.ts';
+import { currentLocation } from './location-state.ts';
 
 export interface Runtime {
   config: ManagedConfig | null;
@@ -26,7 +27,7 @@ export interface Runtime {
 
 /** Who the rules are for: the configured employee, or the last one known while config is missing. */
 export function employeeOf(r: Runtime): Employee | null {
-  if (r.config) return { office: r.config.office, groups: r.config.groups };
+  if (r.config) return { office: r.config.office, groups: r.config.groups, location: currentLocation(r) };
   return r.state.lastEmployee;
 }
 

@@ -6,6 +6,7 @@ import { browser } from '../platform/browser.ts';
 import type { Problem } from '../core/messages.ts';
 import type { AckRecord } from '../core/acknowledgements.ts';
 import type { DiscoveredRegister } from '../core/discovery.ts';
+import type { LocationRecord } from '../core/location.ts';
 
 /** The last verified policy, as signed: re-verified on load so a retired key stops counting. */
 export interface PolicyRecord {
@@ -60,9 +61,13 @@ export interface StoredState {
   noticeAcks: Record<string, AckRecord>;
   /** Issue 10: hosts recognised as unlisted AI tools (domain → entry); bounded and expiring. */
   discovered: DiscoveredRegister;
+  /** The last verified location of the browser (src/background/location.ts), or null. */
+  location: LocationRecord | null;
+  /** The last attempt to establish the location, successful or not (the popup says it). */
+  locationFetch: { at: string; ok: boolean; message: string; ms?: number; totalMs?: number } | null;
 }
 
-const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, contentOnDemand: false, blockedTools: [], lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, exceptionsFetch: null, noticeAcks: {}, discovered: {} };
+const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, contentOnDemand: false, blockedTools: [], lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, exceptionsFetch: null, noticeAcks: {}, discovered: {}, location: null, locationFetch: null };
 
 /** Read the whole state (missing keys get their defaults). */
 export async function loadState(): Promise<StoredState> {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXTENSION_ID, GECKO_ID } from '../core/identity.ts';
-import { EXAMPLE_TRUSTED, runCli, runInProcess, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
+import { EXAMPLE_TRUSTED, parsePlist, parseReg, runCli, runInProcess, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
 
 const TRUSTED = JSON.parse(readFileSync(EXAMPLE_TRUSTED, 'utf8')) as unknown[];
 // An "&" and a quote-free query make sure XML and .reg escaping are exercised.
@@ -46,7 +46,10 @@ beforeAll(async () => {
 describe('deploy-config formats', { timeout: SUBPROCESS_TIMEOUT }, () => {
   it('chrome-linux: ExtensionSettings force-install and 3rdparty managed keys', () => {
     const doc = JSON.parse(outputs['chrome-linux']!);
-    expect(doc.ExtensionSettings).toEqual({ [EXTENSION_ID]: { installation_mode: 'force_installed', update_url: UPDATE_URL } });
+    expect(doc.ExtensionSettings).toEqual({
+      '*': { installation_mode: 'blocked', blocked_install_message: expect.stringContaining('approved by IT') },
+      [EXTENSION_ID]: { installation_mode: 'force_installed', update_url: UPDATE_URL },
+    });
     // Preconnects reach a blocked vendor below any extension: the snippet turns them off.
     expect(doc.NetworkPredictionOptions).toBe(2);
     expect(doc['3rdparty'].extensions[EXTENSION_ID]).toEqual(INPUT);
@@ -69,7 +72,9 @@ describe('deploy-config formats', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(text.startsWith('Windows Registry Editor Version 5.00\r\n')).toBe(true);
     const reg = parseReg(text);
     for (const root of ['HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Google\\Chrome', 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Edge']) {
-      expect(reg.get(`${root}\\ExtensionInstallForcelist`)).toEqual({ '1': `${EXTENSION_ID};${UPDATE_URL}` });
+      const settings = JSON.parse(reg.get(root)!.ExtensionSettings as string);
+      expect(settings[EXTENSION_ID]).toEqual({ installation_mode: 'force_installed', update_url: UPDATE_URL });
+      expect(settings['*'].installation_mode).toBe('blocked');
       const policy = reg.get(`${root}\\3rdparty\\extensions\\${EXTENSION_ID}\\policy`)!;
       expect(policy).toBeDefined();
       // Decode as Chrome does: dword → integer (boolean where the schema says so), REG_SZ holding
@@ -86,7 +91,7 @@ describe('deploy-config formats', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(profile.PayloadType).toBe('Configuration');
     const content = profile.PayloadContent as Array<Record<string, unknown>>;
     const chrome = content.find((p) => p.PayloadType === 'com.google.Chrome')!;
-    expect(chrome.ExtensionInstallForcelist).toEqual([`${EXTENSION_ID};${UPDATE_URL}`]);
+    expect((chrome.ExtensionSettings as Record<string, unknown>)[EXTENSION_ID]).toEqual({ installation_mode: 'force_installed', update_url: UPDATE_URL });
     const config = content.find((p) => p.PayloadType === `com.google.Chrome.extensions.${EXTENSION_ID}`)!;
     const managed = Object.fromEntries(Object.entries(config).filter(([k]) => !k.startsWith('Payload')));
     expect(managed).toEqual(INPUT);
@@ -107,7 +112,7 @@ describe('deploy-config identity overrides', { timeout: SUBPROCESS_TIMEOUT }, ()
     const storeId = 'abcdefghijklmnopabcdefghijklmnop';
     const common = ['--office', 'HK', '--policy-url', POLICY_URL, '--keys', EXAMPLE_TRUSTED];
     const chrome = await runInProcess(['deploy-config', ...common, '--format', 'chrome-linux', '--extension-id', storeId]);
-    expect(Object.keys(JSON.parse(chrome.stdout).ExtensionSettings)).toEqual([storeId]);
+    expect(Object.keys(JSON.parse(chrome.stdout).ExtensionSettings)).toEqual(['*', storeId]);
     const firefox = await runInProcess(['deploy-config', ...common, '--format', 'firefox', '--gecko-id', 'geofence@corp.example']);
     expect(Object.keys(JSON.parse(firefox.stdout).policies['3rdparty'].Extensions)).toEqual(['geofence@corp.example']);
     const bad = await runInProcess(['deploy-config', ...common, '--format', 'firefox', '--extension-id', 'XYZ']);
@@ -146,78 +151,22 @@ describe('deploy-config validation', { timeout: SUBPROCESS_TIMEOUT }, () => {
   });
 });
 
-/** A .reg reader: sections, "name"="string" with \\ and \" escapes, "name"=dword:hex. */
-function parseReg(text: string): Map<string, Record<string, string | number>> {
-  const keys = new Map<string, Record<string, string | number>>();
-  let current: Record<string, string | number> | null = null;
-  for (const line of text.split('\r\n').slice(1)) {
-    if (line === '' || line.startsWith(';')) continue;
-    const section = /^\[([^\]]+)\]$/.exec(line);
-    if (section) {
-      current = {};
-      keys.set(section[1]!, current);
-      continue;
-    }
-    const value = /^"((?:[^"\\]|\\.)*)"=(?:"((?:[^"\\]|\\.)*)"|dword:([0-9a-f]{8}))$/.exec(line);
-    if (!value || !current) throw new Error(`not a .reg line: ${line}`);
-    const unescape = (s: string) => s.replace(/\\(.)/g, '$1');
-    current[unescape(value[1]!)] = value[3] !== undefined ? parseInt(value[3], 16) : unescape(value[2]!);
-  }
-  return keys;
-}
+describe('deploy-config: the location service keys', () => {
+  const BASE = ['deploy-config', '--office', 'HK', '--policy-url', POLICY_URL, '--keys', EXAMPLE_TRUSTED];
+  it('writes locationUrl, locationKeys and locationMinutes as the extension reads them', async () => {
+    const r = await runInProcess([...BASE, '--location-url', 'https://where.bank.example/v1', '--location-keys', EXAMPLE_TRUSTED, '--location-minutes', '10', '--format', 'chrome-linux']);
+    expect(r.code, r.stderr).toBe(0);
+    const managed = (JSON.parse(r.stdout) as { '3rdparty': { extensions: Record<string, Record<string, unknown>> } })['3rdparty'].extensions[EXTENSION_ID]!;
+    expect(managed).toMatchObject({ locationUrl: 'https://where.bank.example/v1', locationKeys: TRUSTED, locationMinutes: 10 });
+    for (const key of ['locationUrl', 'locationKeys', 'locationMinutes']) expect(SCHEMA.properties[key], key).toBeDefined();
+  });
 
-/** A strict reader for the XML plist subset we emit; throws on any unbalanced or unknown tag. */
-function parsePlist(xml: string): unknown {
-  const body = /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<!DOCTYPE plist [^>]+>\n<plist version="1\.0">([\s\S]*)<\/plist>\n$/.exec(xml);
-  if (!body) throw new Error('missing XML declaration, doctype or plist root');
-  const tokens = body[1]!.match(/<[^>]+>|[^<]+/g)!.filter((t) => t.trim() !== '');
-  let i = 0;
-  const text = (close: string) => {
-    let s = '';
-    if (tokens[i] !== close) s = tokens[i++]!;
-    if (tokens[i++] !== close) throw new Error(`expected ${close}`);
-    if (/[<>]|&(?!amp;|lt;|gt;)/.test(s)) throw new Error(`unescaped text: ${s}`);
-    return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-  };
-  const value = (): unknown => {
-    const tag = tokens[i++];
-    switch (tag) {
-      case '<string>':
-        return text('</string>');
-      case '<integer>': {
-        const n = text('</integer>');
-        if (!/^-?\d+$/.test(n)) throw new Error(`bad integer ${n}`);
-        return Number(n);
-      }
-      case '<true/>':
-        return true;
-      case '<false/>':
-        return false;
-      case '<array/>':
-        return [];
-      case '<dict/>':
-        return {};
-      case '<array>': {
-        const out: unknown[] = [];
-        while (tokens[i] !== '</array>') out.push(value());
-        i++;
-        return out;
-      }
-      case '<dict>': {
-        const out: Record<string, unknown> = {};
-        while (tokens[i] !== '</dict>') {
-          if (tokens[i++] !== '<key>') throw new Error('expected <key>');
-          const k = text('</key>');
-          out[k] = value();
-        }
-        i++;
-        return out;
-      }
-      default:
-        throw new Error(`unexpected ${tag}`);
-    }
-  };
-  const root = value();
-  if (i !== tokens.length) throw new Error('trailing content after the root value');
-  return root;
-}
+  it('refuses one without the other, plain http, and a private key', async () => {
+    const alone = await runInProcess([...BASE, '--location-url', 'https://where.bank.example/v1', '--format', 'firefox']);
+    expect([alone.code, alone.stderr]).toEqual([2, expect.stringMatching(/--location-url and --location-keys go together/)]);
+    const http = await runInProcess([...BASE, '--location-url', 'http://where.bank.example/v1', '--location-keys', EXAMPLE_TRUSTED, '--format', 'firefox']);
+    expect([http.code, http.stderr]).toEqual([1, expect.stringMatching(/--location-url: .*must use https/)]);
+    const minutes = await runInProcess([...BASE, '--location-minutes', '5', '--format', 'firefox']);
+    expect(minutes.code).toBe(2);
+  });
+});

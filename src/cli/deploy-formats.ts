@@ -1,12 +1,14 @@
 /**
- * Enterprise-policy snippets that force-install the extension and push its managed configuration
- * (Contract 1). Pure string builders, one per `deploy-config --format`.
+ * Enterprise-policy snippets that force-install the extension, harden the browser around it and
+ * push its managed configuration. Pure string builders, one per `deploy-config --format`; the
+ * browser policies themselves come from browser-policies.ts.
  */
 import { createHash } from 'node:crypto';
 import type { PublicJwk } from '../core/verify.ts';
+import { chromiumPolicies, firefoxPolicies, type BrowserSettings, type ChromiumBrowser, type Install, type Json } from './browser-policies.ts';
 
 /** The `--format` values of `deploy-config`. */
-export const DEPLOY_FORMATS = ['chrome-linux', 'chrome-windows-reg', 'chrome-macos-plist', 'firefox', 'google-admin'] as const;
+export const DEPLOY_FORMATS = ['chrome-linux', 'chrome-windows-reg', 'chrome-macos-plist', 'edge-macos-plist', 'firefox', 'google-admin', 'admx'] as const;
 export type DeployFormat = (typeof DEPLOY_FORMATS)[number];
 
 /** The managed keys IT pushes, in the order we print them; optional ones only when given. */
@@ -26,20 +28,20 @@ export interface ManagedValues {
   auditCompression?: 'gzip' | 'none';
   exceptionsUrl?: string;
   discovery?: boolean;
+  /** The employee's identifier (per-user delivery; may be an MDM variable such as $EMAIL). */
+  userId?: string;
+  locationUrl?: string;
+  locationKeys?: PublicJwk[];
+  locationMinutes?: number;
 }
 
-export interface DeployTarget {
-  /** Chrome/Edge extension ID. */
-  extensionId: string;
-  /** Chrome/Edge update manifest URL (self-hosted CRX). */
-  updateUrl: string;
-  /** Firefox add-on ID. */
-  geckoId: string;
-  /** Firefox .xpi URL. */
-  firefoxInstallUrl: string;
+export interface DeployTarget extends Install {
+  settings: BrowserSettings;
+  /** The Chromium browsers a Windows or macOS snippet is for. */
+  browsers: ChromiumBrowser[];
+  /** machine: HKLM / device profile; user: HKCU / user profile (per-user values). */
+  scope: 'machine' | 'user';
 }
-
-type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
 /** Drop undefined members so every format prints the same keys. */
 export function managedObject(m: ManagedValues): Record<string, Json> {
@@ -48,14 +50,15 @@ export function managedObject(m: ManagedValues): Record<string, Json> {
   return out;
 }
 
-/** Render the snippet for `format`. */
-export function renderDeployConfig(format: DeployFormat, m: ManagedValues, t: DeployTarget): string {
+/** Render the snippet for `format` (every format but admx, which is two files: admx.ts). */
+export function renderDeployConfig(format: Exclude<DeployFormat, 'admx'>, m: ManagedValues, t: DeployTarget): string {
   switch (format) {
     case 'chrome-linux':
-      return renderChromeLinux(m, t);
+      return renderChromiumJson(m, t);
     case 'chrome-windows-reg':
       return renderWindowsReg(m, t);
     case 'chrome-macos-plist':
+    case 'edge-macos-plist':
       return renderMacosMobileconfig(m, t);
     case 'firefox':
       return renderFirefox(m, t);
@@ -64,27 +67,21 @@ export function renderDeployConfig(format: DeployFormat, m: ManagedValues, t: De
   }
 }
 
-/**
- * Chromium's preconnects open TCP connections to hosts a page mentions before any extension (or
- * the native URLBlocklist) sees a request; 2 = "never predict" (measured in docs/benchmarks.md).
- */
-const NO_NETWORK_PREDICTION = 2;
-
-/** JSON for /etc/opt/chrome/policies/managed/ (Chromium: /etc/chromium/policies/managed/). */
-export function renderChromeLinux(m: ManagedValues, t: DeployTarget): string {
+/** JSON for /etc/opt/chrome/policies/managed/ (Chromium: /etc/chromium/policies/managed/; Edge: /etc/opt/edge/policies/managed/). */
+function renderChromiumJson(m: ManagedValues, t: DeployTarget): string {
+  const browser = t.browsers[0] ?? 'chrome';
   const doc = {
-    ExtensionSettings: { [t.extensionId]: { installation_mode: 'force_installed', update_url: t.updateUrl } },
-    NetworkPredictionOptions: NO_NETWORK_PREDICTION,
+    ...chromiumPolicies(browser, t, t.settings),
     '3rdparty': { extensions: { [t.extensionId]: managedObject(m) } },
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
 /** policies.json for Firefox (distribution/ folder or the Enterprise Policies GPO/plist equivalents). */
-export function renderFirefox(m: ManagedValues, t: DeployTarget): string {
+function renderFirefox(m: ManagedValues, t: DeployTarget): string {
   const doc = {
     policies: {
-      ExtensionSettings: { [t.geckoId]: { installation_mode: 'force_installed', install_url: t.firefoxInstallUrl } },
+      ...firefoxPolicies(t, t.settings),
       '3rdparty': { Extensions: { [t.geckoId]: managedObject(m) } },
     },
   };
@@ -92,7 +89,7 @@ export function renderFirefox(m: ManagedValues, t: DeployTarget): string {
 }
 
 /** The Google Admin console's "Policy for extensions" box: each key wrapped as {"Value": …}. */
-export function renderGoogleAdmin(m: ManagedValues): string {
+function renderGoogleAdmin(m: ManagedValues): string {
   const doc: Record<string, { Value: Json }> = {};
   for (const [k, v] of Object.entries(managedObject(m))) doc[k] = { Value: v };
   return `${JSON.stringify(doc, null, 2)}\n`;
@@ -116,22 +113,29 @@ function regValue(name: string, v: Json): string {
   if (typeof v === 'boolean') return `${regString(name)}=dword:0000000${v ? 1 : 0}`;
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return `${regString(name)}=dword:${v.toString(16).padStart(8, '0')}`;
   if (typeof v === 'string') return `${regString(name)}=${regString(v)}`;
-  // Chrome converts a REG_SZ holding JSON into the list/dict the extension's managed_schema
-  // declares (components/policy/core/common/registry_dict.cc, ConvertRegistryValue).
+  // Chrome converts a REG_SZ holding JSON into the list/dict the policy (or the extension's
+  // managed_schema) declares (components/policy/core/common/registry_dict.cc, ConvertRegistryValue).
   return `${regString(name)}=${regString(asciiJson(v))}`;
 }
 
-function regBlock(browser: string, root: string, m: ManagedValues, t: DeployTarget): string[] {
+const REG_POLICY_ROOT: Record<ChromiumBrowser, { name: string; key: string }> = {
+  chrome: { name: 'Google Chrome', key: 'SOFTWARE\\Policies\\Google\\Chrome' },
+  edge: { name: 'Microsoft Edge', key: 'SOFTWARE\\Policies\\Microsoft\\Edge' },
+};
+
+/** The registry key under which `browser` reads its policies in `scope`. */
+function registryPolicyKey(browser: ChromiumBrowser, scope: 'machine' | 'user'): string {
+  return `${scope === 'user' ? 'HKEY_CURRENT_USER' : 'HKEY_LOCAL_MACHINE'}\\${REG_POLICY_ROOT[browser].key}`;
+}
+
+function regBlock(browser: ChromiumBrowser, m: ManagedValues, t: DeployTarget): string[] {
+  const root = registryPolicyKey(browser, t.scope);
   return [
-    `; --- ${browser} ---`,
-    `; Force-install. The value name "1" is only an ordering index: if this machine already`,
-    `; force-installs other extensions, renumber it to an unused number so none is overwritten.`,
-    `[${root}\\ExtensionInstallForcelist]`,
-    `${regString('1')}=${regString(`${t.extensionId};${t.updateUrl}`)}`,
-    '',
-    `; No preconnects: they open connections to a blocked vendor below any extension's reach.`,
+    `; --- ${REG_POLICY_ROOT[browser].name} ---`,
+    '; Force-install, extension control and hardening (docs/deploy.md says why each value is here).',
+    '; ExtensionSettings replaces any ExtensionSettings another GPO sets: merge them if you have one.',
     `[${root}]`,
-    regValue('NetworkPredictionOptions', NO_NETWORK_PREDICTION),
+    ...Object.entries(chromiumPolicies(browser, t, t.settings)).map(([k, v]) => regValue(k, v)),
     '',
     `; Managed configuration (storage.managed). Lists and objects are REG_SZ JSON strings.`,
     `[${root}\\3rdparty\\extensions\\${t.extensionId}\\policy]`,
@@ -140,18 +144,19 @@ function regBlock(browser: string, root: string, m: ManagedValues, t: DeployTarg
   ];
 }
 
-/** A .reg file for Chrome and Edge (HKLM policy keys). CRLF line endings, as regedit writes them. */
-export function renderWindowsReg(m: ManagedValues, t: DeployTarget): string {
+/** A .reg file for Chrome and/or Edge (HKLM, or HKCU for per-user values). CRLF line endings, as regedit writes them. */
+function renderWindowsReg(m: ManagedValues, t: DeployTarget): string {
   const lines = [
     'Windows Registry Editor Version 5.00',
     '',
     `; AI Geofence: force-install and configure extension ${t.extensionId}.`,
-    '; Chrome and Edge read the same layout under their own policy roots; delete the block you do',
-    '; not need. Off-store force-install works only on domain-joined or MDM-enrolled Windows.',
+    t.browsers.length > 1 ? '; Chrome and Edge read the same layout under their own policy roots; delete the block you do not need.' : null,
+    t.scope === 'user'
+      ? '; Per-user values (HKCU): import in the user\'s session (a logon script or an Intune script run as the user).'
+      : '; Machine-wide values (HKLM): import elevated. Off-store force-install needs a managed (domain-joined or MDM-enrolled) Windows.',
     '',
-    ...regBlock('Google Chrome', 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Google\\Chrome', m, t),
-    ...regBlock('Microsoft Edge', 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Edge', m, t),
-  ];
+    ...t.browsers.flatMap((b) => regBlock(b, m, t)),
+  ].filter((l): l is string => l !== null);
   return lines.join('\r\n');
 }
 
@@ -182,17 +187,26 @@ function stableUuid(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`.toUpperCase();
 }
 
-/** A configuration profile with a com.google.Chrome payload and the extension's own payload. */
-export function renderMacosMobileconfig(m: ManagedValues, t: DeployTarget): string {
-  const base = 'example.bank.ai-geofence';
+/** Preference domains: Chrome/Edge read an extension's policy from <domain>.extensions.<ID>. */
+const MACOS_DOMAIN: Record<ChromiumBrowser, { domain: string; name: string }> = {
+  chrome: { domain: 'com.google.Chrome', name: 'Google Chrome' },
+  edge: { domain: 'com.microsoft.Edge', name: 'Microsoft Edge' },
+};
+
+/** A configuration profile for one browser: its policies payload and the extension's own payload. */
+function renderMacosMobileconfig(m: ManagedValues, t: DeployTarget): string {
+  const browser = t.browsers[0] ?? 'chrome';
+  const { domain, name } = MACOS_DOMAIN[browser];
+  // Chrome keeps the identifiers it always had, so a new profile replaces an old one in place.
+  const base = `example.bank.ai-geofence${browser === 'chrome' ? '' : `.${browser}`}${t.scope === 'user' ? '.user' : ''}`;
   // Identifiers stay fixed so a new profile replaces the old one; UUIDs follow the content.
   const version = JSON.stringify([t, managedObject(m)]);
-  const payload = (type: string, id: string, name: string, body: Record<string, Json>): Record<string, Json> => ({
+  const payload = (type: string, id: string, title: string, body: Record<string, Json>): Record<string, Json> => ({
     PayloadType: type,
     PayloadIdentifier: `${base}.${id}`,
     PayloadUUID: stableUuid(`${base}.${id}:${version}`),
     PayloadVersion: 1,
-    PayloadDisplayName: name,
+    PayloadDisplayName: title,
     ...body,
   });
   const profile: Record<string, Json> = {
@@ -200,16 +214,13 @@ export function renderMacosMobileconfig(m: ManagedValues, t: DeployTarget): stri
     PayloadVersion: 1,
     PayloadIdentifier: base,
     PayloadUUID: stableUuid(`${base}:${version}`),
-    PayloadDisplayName: 'AI Geofence',
-    PayloadDescription: 'Force-installs the AI Geofence extension in Google Chrome and sets its managed configuration.',
-    PayloadScope: 'System',
+    PayloadDisplayName: `AI Geofence (${name})`,
+    PayloadDescription: `Force-installs the AI Geofence extension in ${name}, hardens the browser around it and sets its managed configuration.`,
+    // User scope: per-user values such as userId can come from MDM variables ($EMAIL, {{mail}}).
+    PayloadScope: t.scope === 'user' ? 'User' : 'System',
     PayloadContent: [
-      payload('com.google.Chrome', 'chrome', 'Google Chrome: force-install AI Geofence', {
-        ExtensionInstallForcelist: [`${t.extensionId};${t.updateUrl}`],
-        NetworkPredictionOptions: NO_NETWORK_PREDICTION,
-      }),
-      // Chrome reads an extension's policy from the preference domain com.google.Chrome.extensions.<ID>.
-      payload(`com.google.Chrome.extensions.${t.extensionId}`, 'config', 'AI Geofence: managed configuration', managedObject(m)),
+      payload(domain, browser === 'chrome' ? 'chrome' : 'browser', `${name}: force-install and harden`, chromiumPolicies(browser, t, t.settings)),
+      payload(`${domain}.extensions.${t.extensionId}`, 'config', 'AI Geofence: managed configuration', managedObject(m)),
     ],
   };
   return [

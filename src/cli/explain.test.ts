@@ -74,6 +74,15 @@ describe('explain: human output and errors', { timeout: SUBPROCESS_TIMEOUT }, ()
     expect(lines[2]).toBe('https://example.com/ → allow (not an AI tool)');
   });
 
+  it('reads --lang as the extension does: zh-HK gets the Hong Kong texts, zh-TW the Traditional ones, and the office name', async () => {
+    const hk = await runCli(['explain', '--policy', EXAMPLE_POLICY, '--office', 'HK', '--lang', 'zh-HK', '--at', AT, 'https://chatgpt.com/']);
+    expect(hk.code, hk.stderr).toBe(0);
+    expect(hk.stdout).toContain('office HK (香港)');
+    expect(hk.stdout).toContain('— ChatGPT 受監察');
+    const tw = await runCli(['explain', '--policy', EXAMPLE_POLICY, '--office', 'HK', '--lang', 'zh-TW', '--at', AT, 'https://chatgpt.com/']);
+    expect(tw.stdout).toContain('— ChatGPT 受監控');
+  });
+
   it('rejects an unknown office with exit 1 and lists the known ones', async () => {
     const r = await runCli(['explain', '--policy', EXAMPLE_POLICY, '--office', 'PAR', 'https://claude.ai/']);
     expect(r.code).toBe(1);
@@ -90,5 +99,34 @@ describe('explain: human output and errors', { timeout: SUBPROCESS_TIMEOUT }, ()
     const after = await runCli(['explain', '--policy', dated, '--office', 'HK', '--at', '2026-12-07T09:00:00+08:00', '--json', 'https://claude.ai/']);
     expect(JSON.parse(before.stdout)[0].rule).toBe('NON-US-ANTHROPIC');
     expect(JSON.parse(after.stdout)[0].rule).toBe('HK-ANTHROPIC-2026-11');
+  });
+});
+
+describe('explain by attribute and the catalogue', { timeout: SUBPROCESS_TIMEOUT }, () => {
+  it('names the attribute that put a tool under a rule, and decodes a translation proxy', async () => {
+    const policy = JSON.parse(readFileSync(EXAMPLE_POLICY, 'utf8')) as { rules: unknown[] };
+    policy.rules.unshift({ id: 'HK-CN-VENDORS', toolsWhere: { vendorCountry: ['CN'] }, offices: ['HK'], action: 'block', notice: { title: 'Do not use: vendors based in mainland China' } });
+    const file = join(tmp.dir, 'cn-policy.json');
+    writeFileSync(file, JSON.stringify(policy));
+    const r = await runCli(['explain', '--policy', file, '--office', 'HK', '--at', AT, '--json', 'https://kimi.com/', 'https://claude-ai.translate.goog/new?_x_tr_sl=auto']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      { url: 'https://kimi.com/', action: 'block', tool: 'kimi', rule: 'HK-CN-VENDORS', selectedBy: { attribute: 'vendorCountry', value: 'CN' } },
+      { url: 'https://claude-ai.translate.goog/new?_x_tr_sl=auto', action: 'block', tool: 'claude', rule: 'HK-ANTHROPIC-2026-11', proxiedHost: 'claude.ai' },
+    ]);
+    const text = await runCli(['explain', '--policy', file, '--office', 'HK', '--at', AT, 'https://kimi.com/']);
+    expect(text.stdout).toContain('because the vendor is based in CN');
+  });
+
+  it('lists the catalogue with attributes, and with sources in --json', async () => {
+    const text = await runCli(['explain', '--catalogue']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^deepseek\s+DeepSeek\s+DeepSeek\s+CN\s+chat\b/m);
+    const json = await runCli(['explain', '--catalogue', '--json']);
+    const parsed = JSON.parse(json.stdout) as { updated: string; tools: Record<string, { sources: Array<{ url: string; checked: string }> }> };
+    expect(parsed.updated).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(parsed.tools.claude?.sources.length).toBeGreaterThan(0);
+    const bad = await runCli(['explain', '--catalogue', '--office', 'HK']);
+    expect(bad.code).toBe(2);
   });
 });

@@ -34,13 +34,13 @@ export function readJson(path: string, what: string): unknown {
 }
 
 /** Load TRUSTED.json: a JSON array of public JWKs, or a JWKS `{"keys": [...]}`; every key checked. */
-export function readTrustedKeys(path: string, warn: (message: string) => void): PublicJwk[] {
+export function readTrustedKeys(path: string, warn: (message: string) => void, flag = '--keys'): PublicJwk[] {
   const doc = readJson(path, 'trusted keys file');
   const list = Array.isArray(doc) ? doc : doc && typeof doc === 'object' && Array.isArray((doc as { keys?: unknown }).keys) ? (doc as { keys: unknown[] }).keys : null;
   if (!list) {
     const single = doc && typeof doc === 'object' ? (doc as Record<string, unknown>) : null;
-    if (single && 'd' in single) throw new CliError(`"${path}" is a private key; --keys takes the trusted public keys (a JSON array of public JWKs)`);
-    if (single && 'kty' in single) throw new CliError(`"${path}" is a single JWK; --keys takes a JSON array of public JWKs, e.g. [ …the key… ]`);
+    if (single && 'd' in single) throw new CliError(`"${path}" is a private key; ${flag} takes the trusted public keys (a JSON array of public JWKs)`);
+    if (single && 'kty' in single) throw new CliError(`"${path}" is a single JWK; ${flag} takes a JSON array of public JWKs, e.g. [ …the key… ]`);
     throw new CliError(`trusted keys file "${path}" must be a JSON array of public JWKs or {"keys": [...]}`);
   }
   if (list.length === 0) throw new CliError(`trusted keys file "${path}" contains no keys`);

@@ -2,6 +2,7 @@
  * `ai-geofence` — the IT command-line tool (Contract 3). `bin/ai-geofence.mjs` bundles this file
  * and calls `main`; every command lives in its own module under `commands/`.
  */
+import pkg from '../../package.json' with { type: 'json' };
 import { parseFlags } from './args.ts';
 import type { Command } from './command.ts';
 import { auditVerify } from './commands/audit-verify.ts';
@@ -30,7 +31,7 @@ export function usage(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run "ai-geofence <command> --help" for a command\'s flags.',
+    'Run "ai-geofence <command> --help" for a command\'s flags; "ai-geofence --version" for the version.',
     'Exit codes: 0 success, 1 failure (the reason is printed on stderr), 2 usage error.',
   ].join('\n');
 }
@@ -40,6 +41,11 @@ export async function main(argv: readonly string[], io: Io = PROCESS_IO): Promis
   const [name, ...rest] = argv;
   try {
     if (name === undefined) throw usageError('missing command (run: ai-geofence --help)');
+    if (name === '--version' || name === 'version') {
+      // The extension's version too: the manifest takes it from package.json.
+      io.out(`ai-geofence ${pkg.version}`);
+      return 0;
+    }
     if (name === '--help' || name === '-h' || name === 'help') {
       const topic = rest[0] && COMMANDS.find((c) => c.name === rest[0]);
       io.out(topic ? topic.help : usage());

@@ -1,5 +1,5 @@
 /** Read and lint a policy file; shared by `lint` and `sign` so they can never disagree. */
-import { lintPolicy, type LintIssue } from '../core/lint.ts';
+import { lintPolicy, type LintIssue, type LintOptions } from '../core/lint.ts';
 import { parseStrictJson } from '../core/strict-json.ts';
 import { readBytes } from './files.ts';
 
@@ -12,7 +12,7 @@ export interface LintedFile {
 }
 
 /** Lint the policy at `path` as of `now`; unreadable JSON becomes a `$` error, not an exception. */
-export function lintFile(path: string, now: number): LintedFile {
+export function lintFile(path: string, now: number, options: LintOptions = {}): LintedFile {
   const bytes = readBytes(path, 'policy');
   let text: string;
   try {
@@ -22,7 +22,7 @@ export function lintFile(path: string, now: number): LintedFile {
   }
   const parsed = parseStrictJson(text);
   if (!parsed.ok) return { bytes, value: undefined, issues: [{ severity: 'error', path: '$', message: `not valid JSON: ${parsed.message}` }] };
-  return { bytes, value: parsed.value, issues: lintPolicy(parsed.value, now) };
+  return { bytes, value: parsed.value, issues: lintPolicy(parsed.value, now, options) };
 }
 
 /** One issue as one grep-friendly line: `FILE: error $.rules[0].tools[0]: message`. */

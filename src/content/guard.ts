@@ -7,20 +7,22 @@
  */
 import { compilePatterns, controlsActive, decideDataAction, scanText, type CompiledPattern, type DataDecision, type DataKind, type DataOutcome } from '../core/data-controls.ts';
 import type { DataControls } from '../core/policy-schema.ts';
-import { sendRequest } from '../platform/content-messaging.ts';
+import { contentTranslator, pageLanguages, sendRequest } from '../platform/content-messaging.ts';
 
 /** After "… anyway" on an upload, a drop or a send, the employee repeats it within this time. */
 const GRACE_MS = 20_000;
 const NOTICE_MS = 8_000;
 const SEND_WORDS = /send|submit|envoyer|enviar|invia|發送|发送|送信|전송/i;
 const TEXT_INPUT = /^(text|search|email|url|tel)$/;
-const NOUN: Record<DataKind, string> = { paste: 'paste', upload: 'upload', drop: 'drop', send: 'message' };
-const VERB: Record<DataKind, string> = { paste: 'Paste', upload: 'Upload', drop: 'Drop', send: 'Send' };
+/** Message-key suffix per kind: `dcBlockedPaste`, `dcCheckSend`… (static/_locales). */
+const KEY = { paste: 'Paste', upload: 'Upload', drop: 'Drop', send: 'Send' } as const satisfies Record<DataKind, string>;
 
 /** undefined until the background answers (the first few milliseconds of the page). */
 let controls: DataControls | null | undefined;
 let ruleId: string | null = null;
 let patterns: CompiledPattern[] = [];
+/** The notice's words in the page's language, as the worker sends them with the controls. */
+let t = contentTranslator({});
 const graceUntil: Partial<Record<DataKind, number>> = {};
 /** The text field the employee last typed in: what a send button without a form sends. */
 let lastField: Element | null = null;
@@ -39,8 +41,9 @@ const LISTENERS: [string, (e: never) => void][] = [
 
 async function load(attempt = 0): Promise<void> {
   try {
-    const answer = await sendRequest({ type: 'get-data-controls', url: location.href });
+    const answer = await sendRequest({ type: 'get-data-controls', url: location.href, languages: pageLanguages() });
     ruleId = answer.ruleId;
+    t = contentTranslator(answer.strings ?? {});
     controls = controlsActive(answer.controls) ? answer.controls : null;
     // The background has already left out patterns that are unsafe to run (lint's check).
     patterns = controls?.sensitive ? compilePatterns(controls.patterns).patterns : [];
@@ -88,30 +91,31 @@ function check(e: Event, kind: DataKind, text: string, files: boolean, proceed?:
   e.preventDefault();
   e.stopImmediatePropagation();
   if (!d) {
-    show(false, 'AI Geofence is still loading this site’s data rules', 'Try again in a moment.');
+    show(false, t('dcLoadingTitle'), t('dcLoadingBody'));
     return true;
   }
   const decision = d;
-  const why = reason(d, files, d.outcome === 'block' ? 'does not allow' : 'asks you to check before');
+  const why = reason(d, files);
   if (d.outcome === 'block') {
-    show(false, `AI Geofence blocked this ${NOUN[kind]}`, why);
+    show(false, t(`dcBlocked${KEY[kind]}`), why);
     report(kind, 'blocked', d);
     return true;
   }
-  void ask(`Check before you ${VERB[kind].toLowerCase()}`, why, `${VERB[kind]} anyway`).then((ok) => {
+  void ask(t(`dcCheck${KEY[kind]}`), why, t(`dcAnyway${KEY[kind]}`)).then((ok) => {
     report(kind, ok ? 'warned-proceeded' : 'warned-cancelled', decision);
     if (!ok) return;
     if (proceed) return proceed();
     graceUntil[kind] = Date.now() + GRACE_MS;
-    show(false, `${VERB[kind]} again within ${GRACE_MS / 1000} seconds to go ahead.`, '');
+    show(false, t(`dcAgain${KEY[kind]}`, GRACE_MS / 1000), '');
   });
   return true;
 }
 
-function reason(d: DataDecision, files: boolean, verb: string): string {
+function reason(d: DataDecision, files: boolean): string {
   const list = d.patterns.map((p) => `${p.name} (${p.count})`).join(', ');
-  const what = list ? `It contains ${list}. ` : d.unchecked ? 'It is too long to check for sensitive data. ' : '';
-  return `${what}Your company’s policy${ruleId ? ` (rule ${ruleId})` : ''} ${verb} ${what ? 'sharing it' : files ? 'uploading files' : 'pasting'} on this site.`;
+  const what = list ? t('dcContains', list) : d.unchecked ? t('dcTooLong') : '';
+  const policy = t(`dc${d.outcome === 'block' ? 'Block' : 'Warn'}${what ? 'Share' : files ? 'Files' : 'Paste'}`, ruleId ?? '');
+  return what ? `${what} ${policy}` : policy;
 }
 
 function report(kind: DataKind, outcome: DataOutcome, d: DataDecision): void {
@@ -234,7 +238,7 @@ function show(dialog: boolean, title: string, body: string): HTMLElement {
   root.append(style, box);
   document.documentElement.append(host);
   if (!dialog) {
-    const close = node('button', 'Dismiss', { type: 'button' });
+    const close = node('button', t('dcDismiss'), { type: 'button' });
     close.onclick = () => host?.remove();
     box.append(close);
     const mine = host;
@@ -247,7 +251,7 @@ function show(dialog: boolean, title: string, body: string): HTMLElement {
 function ask(title: string, body: string, okLabel: string): Promise<boolean> {
   const box = show(true, title, body);
   const ok = node('button', okLabel, { type: 'button' });
-  const cancel = node('button', 'Cancel', { type: 'button' });
+  const cancel = node('button', t('dcCancel'), { type: 'button' });
   let back = document.activeElement;
   while (back?.shadowRoot?.activeElement) back = back.shadowRoot.activeElement;
   box.append(ok, cancel);

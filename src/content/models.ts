@@ -8,7 +8,7 @@
  * `location.href` comparison per tick.
  */
 import { modelRuleFor, modelsInUse, type ModelDef, type ModelRule } from '../core/model-match.ts';
-import { pageLanguages, sendRequest } from '../platform/content-messaging.ts';
+import { contentTranslator, pageLanguages, sendRequest } from '../platform/content-messaging.ts';
 
 const HOST_ATTR = 'data-ai-geofence';
 const DEBOUNCE_MS = 200;
@@ -16,6 +16,8 @@ const DEBOUNCE_MS = 200;
 let models: Record<string, ModelDef> = {};
 let rules: ModelRule[] = [];
 let needsText = false;
+/** The overlay's words in the page's language, sent by the worker with the rules. */
+let t = contentTranslator({});
 /** `rule/model` pairs the employee acknowledged on this page (warn only). */
 const acknowledged = new Set<string>();
 let shown = '';
@@ -25,6 +27,7 @@ async function load(): Promise<void> {
     const answer = await sendRequest({ type: 'get-model-rules', url: location.href, languages: pageLanguages() });
     models = answer.models;
     rules = answer.rules;
+    t = contentTranslator(answer.strings ?? {});
   } catch {
     return; // the extension was reloaded; the new instance re-registers the script
   }
@@ -69,14 +72,12 @@ h1{font-size:22px;margin:0}button{font:inherit;border:1px solid #555;background:
   const h1 = document.createElement('h1');
   h1.textContent = rule.title;
   const p = document.createElement('p');
-  p.textContent = rule.action === 'block'
-    ? `The model "${modelName}" may not be used here (rule ${rule.id}). Choose another model to continue.`
-    : `Check before using the model "${modelName}" (rule ${rule.id}).`;
+  p.textContent = t(rule.action === 'block' ? 'modelBlocked' : 'modelWarn', modelName, rule.id);
   box.append(h1, p);
   if (rule.action === 'warn') {
     const ok = document.createElement('button');
     ok.type = 'button';
-    ok.textContent = 'I understand, continue';
+    ok.textContent = t('modelContinue');
     ok.addEventListener('click', () => {
       acknowledged.add(`${rule.id}/${model}`);
       report(rule, model, 'warn-proceeded');

@@ -31,6 +31,9 @@ export const AUDIT_EVENT_TYPES = [
   'heartbeat',
   // Issue 10: a page recognised as an AI tool that neither the policy nor the catalogue lists.
   'discovered-tool',
+  // Where the browser is: the verified location changed (or lapsed), or an answer was refused.
+  'location-changed',
+  'location-refused',
 ] as const;
 
 export const AuditEventTypeSchema = v.picklist(AUDIT_EVENT_TYPES);
@@ -69,6 +72,8 @@ export const AuditEventSchema = v.object({
   seq: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   /** SHA-256 of the previous event's canonical JSON in this ledger; null for the first (genesis). */
   prev: v.optional(v.nullable(sha256HexString)),
+  /** Where the browser was, as verified by the location service (country, zone if any); absent when not verified. */
+  location: v.optional(v.object({ country: v.pipe(v.string(), v.maxLength(2)), zone: v.optional(v.pipe(v.string(), v.maxLength(64))) })),
 });
 export type AuditEvent = v.InferOutput<typeof AuditEventSchema>;
 
@@ -109,6 +114,8 @@ export interface AuditContext {
   headers?: Record<string, string>;
   /** Body compression (managed `auditCompression`); absent means gzip. */
   compression?: AuditCompression;
+  /** Where the browser is, when the location service verified it: country and zone, never an address. */
+  location?: { country: string; zone?: string } | null;
 }
 
 export const AuditContextSchema = v.object({
@@ -150,7 +157,7 @@ function boundDetail(detail: Record<string, unknown> | undefined): Record<string
 /** Build a complete event from what the caller knows plus the context; `id` and `now` are injected. */
 export function makeAuditEvent(
   input: AuditInput,
-  context: Pick<AuditContext, 'office' | 'groups' | 'policySerial' | 'urlDetail' | 'policyHash'>,
+  context: Pick<AuditContext, 'office' | 'groups' | 'policySerial' | 'urlDetail' | 'policyHash' | 'location'>,
   meta: { id: string; now: number; extensionVersion: string },
 ): AuditEvent {
   const event: AuditEvent = {
@@ -168,6 +175,7 @@ export function makeAuditEvent(
   };
   const detail = boundDetail(input.detail);
   if (detail) event.detail = detail;
+  if (context.location) event.location = context.location.zone ? { country: context.location.country, zone: context.location.zone } : { country: context.location.country };
   return event;
 }
 

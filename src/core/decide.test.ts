@@ -309,7 +309,7 @@ function naiveDecide(policy: Policy, employee: Employee, url: string, now: numbe
   if (!best) return none;
   for (let i = 0; i < policy.rules.length; i++) {
     const r = policy.rules[i]!;
-    if (!r.tools.includes(best.id) || r.models) continue;
+    if (!(r.tools ?? []).includes(best.id) || r.models) continue;
     if (r.from && now < Date.parse(r.from)) continue;
     if (r.until && now >= Date.parse(r.until)) continue;
     if (naiveTargets(r, employee.office, employee.groups ?? [], policy)) return { action: r.action, toolId: best.id, ruleIndex: i };

@@ -12,11 +12,19 @@
  */
 import { CATALOGUE } from './catalogue.ts';
 import { DomainIndex, hostOfUrl, longestPrefix, normalizeHost, normalizePath, normalizePrefixes, parseTarget, plainHostEnd, plainHostStart } from './hosts.ts';
+import type { BrowserLocation } from './location.ts';
 import type { Action, Notice, Policy, Rule, Tool } from './policy-schema.ts';
+import { decodeProxiedUrl } from './proxies.ts';
+import { matchWhere, mergeAttributes, type SelectedBy, type ToolAttributes } from './tool-attributes.ts';
 
 export interface Employee {
   office: string;
   groups?: readonly string[];
+  /**
+   * Where the browser is, as verified by the location service; null or absent when no location is
+   * verified (the policy's `unknownLocation` then decides what `locations` rules see).
+   */
+  location?: BrowserLocation | null;
 }
 
 export interface Decision {
@@ -29,6 +37,13 @@ export interface Decision {
   notice: Notice | null;
   /** Why: a rule matched, the policy default, not an AI tool, or no valid policy (fail mode). */
   basis: 'rule' | 'default' | 'not-a-tool' | 'fail-closed' | 'fail-open';
+  /**
+   * When the deciding rule reached the tool through `toolsWhere` (not by id): the attribute that
+   * selected it ("the vendor is based in CN"). Absent or null otherwise.
+   */
+  selectedBy?: SelectedBy | null;
+  /** When the URL is a web proxy's form of the tool's host (`claude-ai.translate.goog`): that host. */
+  proxiedHost?: string | null;
 }
 
 /** Attributes of the employee that rules target, resolved from the office. */
@@ -37,12 +52,20 @@ export interface Subject {
   jurisdiction: string | undefined;
   regions: readonly string[];
   groups: readonly string[];
+  /**
+   * The names the browser's location answers to in `locations` / `exceptLocations`: its country and
+   * zone. null: no verified location under `unknownLocation: "closed"` (every `locations` condition
+   * matches, no `exceptLocations` excuses). Absent: the office's jurisdiction (what `"office"`
+   * means), for callers that reason about offices only.
+   */
+  locations?: readonly string[] | null;
 }
 
 /** The targeting fields of a rule (Contract 2), all optional. */
 export type Targeting = Pick<
   Rule,
-  'offices' | 'jurisdictions' | 'regions' | 'groups' | 'exceptOffices' | 'exceptJurisdictions' | 'exceptRegions' | 'exceptGroups'
+  | 'offices' | 'jurisdictions' | 'regions' | 'groups' | 'exceptOffices' | 'exceptJurisdictions' | 'exceptRegions' | 'exceptGroups'
+  | 'locations' | 'exceptLocations'
 >;
 
 /** One tool listing a domain, with its `paths` pre-normalised. */
@@ -60,8 +83,10 @@ export interface CompiledPolicy {
   tools: ReadonlyMap<string, Tool>;
   /** normalised domain → tool ids listing it, in precedence order (policy tools first). Built on first use. */
   readonly byDomain: ReadonlyMap<string, string[]>;
-  /** tool id → indices of the rules naming it, in array order. */
+  /** tool id → indices of the rules naming it (by id or through `toolsWhere`), in array order. */
   rulesByTool: ReadonlyMap<string, number[]>;
+  /** Rule i → the tools it covers: its `tools`, then those its `toolsWhere` selects, once each. */
+  ruleTools: readonly (readonly string[])[];
   /** Every tool in precedence order (see the module comment); a tool's id in `domains` is its index here. */
   candidates: readonly ToolCandidate[];
   /** 1 when candidate c has `paths` (its `prefixes` are not null): read on every decision, so kept dense. */
@@ -94,6 +119,34 @@ export function resolveTools(policy: Pick<Policy, 'tools'>): Map<string, Tool> {
   return tools;
 }
 
+/** The attributes selectors read for a tool: a policy override keeps the catalogue's it leaves out. */
+export function toolAttributes(id: string, tool: Tool): ToolAttributes {
+  const listed = Object.hasOwn(CATALOGUE, id) ? CATALOGUE[id] : undefined;
+  return listed && listed !== tool ? mergeAttributes(tool, listed) : tool;
+}
+
+/**
+ * The tools each rule covers: the ids it names, then every tool (policy's and catalogue's, in
+ * `tools` order) its `toolsWhere` selects.
+ */
+export function resolveRuleTools(rules: readonly Rule[], tools: ReadonlyMap<string, Tool>): string[][] {
+  let attributes: Array<[string, ToolAttributes]> | null = null;
+  return rules.map((rule) => {
+    const ids = [...new Set(rule.tools ?? [])];
+    if (!rule.toolsWhere) return ids;
+    attributes ??= [...tools].map(([id, t]) => [id, toolAttributes(id, t)]);
+    const named = new Set(ids);
+    for (const [id, a] of attributes) if (!named.has(id) && matchWhere(rule.toolsWhere, a)) ids.push(id);
+    return ids;
+  });
+}
+
+/** Why rule `rule` covers tool `toolId`: null when it names the tool by id, else the deciding attribute. */
+export function selectedByOf(rule: Rule, toolId: string, tool: Tool): SelectedBy | null {
+  if (!rule.toolsWhere || rule.tools?.includes(toolId)) return null;
+  return matchWhere(rule.toolsWhere, toolAttributes(toolId, tool));
+}
+
 /** Parse an instant once; an unparseable bound (the schema refuses them) leaves that side open. */
 function instant(s: string | undefined, open: number): number {
   if (s === undefined) return open;
@@ -107,10 +160,11 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   const policyTools = policy.tools ?? {};
   const rulesByTool = new Map<string, number[]>();
   const windows = new Float64Array(policy.rules.length * 2);
+  const ruleTools = resolveRuleTools(policy.rules, tools);
   policy.rules.forEach((rule, i) => {
     windows[2 * i] = instant(rule.from, -Infinity);
     windows[2 * i + 1] = instant(rule.until, Infinity);
-    for (const t of rule.tools) {
+    for (const t of ruleTools[i]!) {
       const list = rulesByTool.get(t);
       if (!list) rulesByTool.set(t, [i]);
       else if (list[list.length - 1] !== i) list.push(i);
@@ -165,6 +219,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       return byDomain;
     },
     rulesByTool,
+    ruleTools,
     candidates,
     pathScoped,
     domains,
@@ -179,11 +234,17 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
 /** Resolve the employee's targeting attributes from the policy's office table. */
 export function subjectFor(policy: Policy, employee: Employee): Subject {
   const office = Object.hasOwn(policy.offices, employee.office) ? policy.offices[employee.office] : undefined;
+  const jurisdiction = office?.jurisdiction;
+  let locations: readonly string[] | null;
+  if (employee.location) locations = employee.location.zone ? [employee.location.country, employee.location.zone] : [employee.location.country];
+  else if (policy.unknownLocation === 'closed') locations = null;
+  else locations = jurisdiction === undefined ? [] : [jurisdiction];
   return {
     office: employee.office,
-    jurisdiction: office?.jurisdiction,
+    jurisdiction,
     regions: office?.regions ?? [],
     groups: employee.groups ?? [],
+    locations,
   };
 }
 
@@ -203,6 +264,10 @@ export function ruleTargets(rule: Targeting, s: Subject): boolean {
   if (rule.exceptJurisdictions && anyListed(rule.exceptJurisdictions, j)) return false;
   if (rule.exceptRegions && anyListed(rule.exceptRegions, s.regions)) return false;
   if (rule.exceptGroups && anyListed(rule.exceptGroups, s.groups)) return false;
+  const here = s.locations === undefined ? j : s.locations;
+  // null is "no verified location" under `unknownLocation: "closed"`: restrictions hold, no excuse.
+  if (rule.locations && here !== null && !anyListed(rule.locations, here)) return false;
+  if (rule.exceptLocations && here !== null && anyListed(rule.exceptLocations, here)) return false;
   return true;
 }
 
@@ -218,6 +283,8 @@ export function ruleActiveAt(rule: Pick<Rule, 'from' | 'until'>, now: number): b
 interface SubjectCache {
   office: string;
   groups: readonly string[];
+  /** The employee's location as `locationKey` writes it. */
+  location: string;
   subject: Subject;
   targets: Uint8Array;
 }
@@ -230,6 +297,10 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
+function locationKey(location: BrowserLocation | null | undefined): string {
+  return location ? `${location.country}/${location.zone ?? ''}` : '';
+}
+
 /** The most recent (compiled, cache) pair: saves the WeakMap lookup on the hot path. */
 let lastCompiled: CompiledPolicy | null = null;
 let lastCache: SubjectCache | null = null;
@@ -239,11 +310,13 @@ function cacheFor(compiled: CompiledPolicy, employee: Employee): SubjectCache {
   const hit = compiled === lastCompiled ? lastCache : SUBJECT_CACHE.get(compiled);
   lastCompiled = compiled;
   lastCache = hit ?? null;
-  if (hit && hit.office === employee.office && sameList(hit.groups, groups)) return hit;
+  const location = locationKey(employee.location);
+  if (hit && hit.office === employee.office && sameList(hit.groups, groups) && hit.location === location) return hit;
   const entry: SubjectCache = {
     office: employee.office,
     groups: [...groups],
-    subject: subjectFor(compiled.policy, { office: employee.office, groups: [...groups] }),
+    location,
+    subject: subjectFor(compiled.policy, { office: employee.office, groups: [...groups], location: employee.location ?? null }),
     targets: new Uint8Array(compiled.policy.rules.length),
   };
   SUBJECT_CACHE.set(compiled, entry);
@@ -320,11 +393,29 @@ function pickCandidate(compiled: CompiledPolicy, code: number, url: string): num
 }
 
 /** The tool a URL belongs to: the most specific listed domain wins, then tool `paths` narrow it. */
-export function findTool(compiled: CompiledPolicy, url: string): { toolId: string; tool: Tool } | null {
-  const id = findCandidate(compiled, url);
+export function findTool(compiled: CompiledPolicy, url: string): { toolId: string; tool: Tool; proxiedHost: string | null } | null {
+  const id = findCandidateOrProxied(compiled, url);
   if (id < 0) return null;
   const c = compiled.candidates[id]!;
-  return { toolId: c.toolId, tool: c.tool };
+  return { toolId: c.toolId, tool: c.tool, proxiedHost: lastProxiedHost };
+}
+
+/** The relayed host of the last findCandidateOrProxied call, or null: no allocation on the hot path. */
+let lastProxiedHost: string | null = null;
+
+/**
+ * The URL's candidate; a web proxy's form of a host (`claude-ai.translate.goog`) that no tool lists
+ * itself is decided as the host it relays (see proxies.ts), which sets `lastProxiedHost`.
+ */
+function findCandidateOrProxied(compiled: CompiledPolicy, url: string): number {
+  lastProxiedHost = null;
+  const id = findCandidate(compiled, url);
+  if (id >= 0) return id;
+  const relayed = decodeProxiedUrl(url);
+  if (!relayed) return id;
+  const viaProxy = findCandidate(compiled, relayed.url);
+  if (viaProxy >= 0) lastProxiedHost = relayed.host;
+  return viaProxy;
 }
 
 /** Index into `compiled.candidates` of the URL's tool, or -1. */
@@ -366,15 +457,25 @@ export function ruleIndexFor(compiled: CompiledPolicy, employee: Employee, id: n
 
 /** Decide what happens to a URL for this employee at `now` (ms since epoch). Never throws. */
 export function decide(compiled: CompiledPolicy, employee: Employee, url: string, now: number): Decision {
-  const id = findCandidate(compiled, url);
+  const id = findCandidateOrProxied(compiled, url);
   if (id < 0) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
+  const proxiedHost = lastProxiedHost;
   const found = compiled.candidates[id]!;
   const i = ruleIndexFor(compiled, employee, id, now);
+  let d: Decision;
   if (i >= 0) {
     const rule = compiled.policy.rules[i]!;
-    return { action: rule.action, toolId: found.toolId, tool: found.tool, rule, notice: rule.notice ?? null, basis: 'rule' };
+    d = { action: rule.action, toolId: found.toolId, tool: found.tool, rule, notice: rule.notice ?? null, basis: 'rule' };
+    // Only a rule with toolsWhere can have selected the tool by attribute.
+    if (rule.toolsWhere) {
+      const selectedBy = selectedByOf(rule, found.toolId, found.tool);
+      if (selectedBy) d.selectedBy = selectedBy;
+    }
+  } else {
+    d = { action: compiled.policy.defaultAction, toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'default' };
   }
-  return { action: compiled.policy.defaultAction, toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'default' };
+  if (proxiedHost) d.proxiedHost = proxiedHost;
+  return d;
 }
 
 let catalogueOnly: CompiledPolicy | null = null;
@@ -384,13 +485,14 @@ export function decideWithoutPolicy(failMode: 'closed' | 'open', url: string): D
   // Same host/path matching as with a policy, over the catalogue alone.
   catalogueOnly ??= compilePolicy({
     type: 'ai-geofence-policy', version: 1, serial: 0, issued: '1970-01-01T00:00:00Z', expires: '1970-01-01T00:00:00Z',
-    offices: {}, tools: {}, rules: [], defaultAction: 'allow', unlistedAiAction: 'allow',
+    offices: {}, tools: {}, rules: [], defaultAction: 'allow', unlistedAiAction: 'allow', unknownLocation: 'office',
   });
   const found = findTool(catalogueOnly, url);
   if (!found) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
+  const proxied = found.proxiedHost ? { proxiedHost: found.proxiedHost } : {};
   return failMode === 'closed'
-    ? { action: 'block', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-closed' }
-    : { action: 'allow', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-open' };
+    ? { action: 'block', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-closed', ...proxied }
+    : { action: 'allow', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-open', ...proxied };
 }
 
 /**

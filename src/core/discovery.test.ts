@@ -178,8 +178,9 @@ describe('withDiscoveredTools', () => {
     expect(d).toMatchObject({ action: 'block', toolId: 'unlisted:nova.example', basis: 'rule' });
     expect(d.rule?.id).toBe(UNLISTED_RULE_ID);
     expect(d.notice?.alternatives).toEqual(['firm-llm']);
-    expect(pickText(d.notice?.title, ['zh-HK'])).toBe('未列入清單的 AI 工具');
-    expect(pickText(d.notice?.reference, ['en'])).toContain('unlistedAiAction "block"');
+    expect(pickText(d.notice?.title, ['zh-HK'])).toBe('未有列入清單的 AI 工具');
+    expect(pickText(d.notice?.title, ['zh-TW'])).toBe('未列入清單的 AI 工具');
+    expect(pickText(d.notice?.reference, ['en'])).toBe('AI policy 7: AI tools not on the list');
     // Listed tools keep their own decisions.
     expect(decide(compiled, { office: 'HK' }, 'https://claude.ai/', NOW).rule?.id).toBe('HK-CLAUDE');
     expect(decide(compiled, { office: 'HK' }, 'https://llm.bank.example/', NOW).action).toBe('allow');

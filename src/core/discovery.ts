@@ -142,6 +142,7 @@ export function coveredByListed(domain: string, listed: ReadonlySet<string> | Re
 const NOTICE_TITLE = {
   en: 'Unlisted AI tool',
   'zh-Hant': '未列入清單的 AI 工具',
+  'zh-HK': '未有列入清單的 AI 工具',
   'zh-Hans': '未列入清单的 AI 工具',
   ja: '未登録の AI ツール',
   fr: 'Outil d’IA non répertorié',
@@ -151,6 +152,7 @@ const NOTICE_REASON = {
   block: {
     en: 'This site looks like an AI tool that your company’s AI policy does not list. Until compliance has reviewed it, unlisted AI tools may not be used from your office.',
     'zh-Hant': '此網站看來是貴公司 AI 政策未列出的 AI 工具。在合規部門審核之前，您所在的辦公室不得使用未列入清單的 AI 工具。',
+    'zh-HK': '此網站看來是貴公司 AI 政策未有列出的 AI 工具。在合規部審核前，您所屬辦事處不得使用未有列入清單的 AI 工具。',
     'zh-Hans': '此网站看来是贵公司 AI 政策未列出的 AI 工具。在合规部门审核之前，您所在的办公室不得使用未列入清单的 AI 工具。',
     ja: 'このサイトは、会社の AI ポリシーに記載されていない AI ツールのようです。コンプライアンス部門の審査が終わるまで、あなたのオフィスでは未登録の AI ツールを使用できません。',
     fr: 'Ce site semble être un outil d’IA que la politique d’IA de votre entreprise ne répertorie pas. Tant que la conformité ne l’a pas examiné, les outils d’IA non répertoriés ne peuvent pas être utilisés depuis votre bureau.',
@@ -159,6 +161,7 @@ const NOTICE_REASON = {
   warn: {
     en: 'This site looks like an AI tool that your company’s AI policy does not list. Compliance has not reviewed it: do not enter client, personal or confidential information.',
     'zh-Hant': '此網站看來是貴公司 AI 政策未列出的 AI 工具。合規部門尚未審核：請勿輸入客戶、個人或機密資料。',
+    'zh-HK': '此網站看來是貴公司 AI 政策未有列出的 AI 工具。合規部尚未審核：請勿輸入客戶、個人或機密資料。',
     'zh-Hans': '此网站看来是贵公司 AI 政策未列出的 AI 工具。合规部门尚未审核：请勿输入客户、个人或机密信息。',
     ja: 'このサイトは、会社の AI ポリシーに記載されていない AI ツールのようです。コンプライアンス部門は審査していません。顧客情報、個人情報、機密情報を入力しないでください。',
     fr: 'Ce site semble être un outil d’IA que la politique d’IA de votre entreprise ne répertorie pas. La conformité ne l’a pas examiné : n’y saisissez aucune information client, personnelle ou confidentielle.',
@@ -186,7 +189,16 @@ export function withDiscoveredTools(
   const notice: Notice = {
     title: NOTICE_TITLE,
     reason: NOTICE_REASON[action],
-    reference: `Policy serial ${policy.serial}: unlistedAiAction "${action}"`,
+    // In the employee's words: the policy field's name is configuration, not a reference they can use.
+    reference: {
+      en: `AI policy ${policy.serial}: AI tools not on the list`,
+      'zh-Hant': `AI 政策 ${policy.serial}：未列入清單的 AI 工具`,
+      'zh-HK': `AI 政策 ${policy.serial}：未有列入清單的 AI 工具`,
+      'zh-Hans': `AI 政策 ${policy.serial}：未列入清单的 AI 工具`,
+      ja: `AI ポリシー ${policy.serial}：未登録の AI ツール`,
+      fr: `Politique d’IA ${policy.serial} : outils d’IA non répertoriés`,
+      de: `KI-Richtlinie ${policy.serial}: nicht gelistete KI-Werkzeuge`,
+    },
     ...(alternatives.length ? { alternatives: [...alternatives] } : {}),
   };
   const rule: Rule = { id: UNLISTED_RULE_ID, tools: ids, action, notice, allowForMinutes: 60, requireJustification: false };

@@ -47,9 +47,9 @@ export function compileModelDnrRules(
   const subject = subjectFor(compiled.policy, employee);
   const types = opts.browser === 'firefox' ? MODEL_TYPES.filter((t) => !FIREFOX_UNKNOWN_TYPES.has(t)) : [...MODEL_TYPES];
   const decided = new Map<string, 'block' | 'other'>(); // "tool\u0000model" → its first rule's verdict
-  for (const rule of compiled.policy.rules) {
+  for (const [i, rule] of compiled.policy.rules.entries()) {
     if (!rule.models || !ruleActiveAt(rule, now) || !ruleTargets(rule, subject)) continue;
-    for (const toolId of rule.tools) {
+    for (const toolId of compiled.ruleTools[i]!) {
       for (const model of rule.models) {
         const key = `${toolId}\u0000${model}`;
         if (!decided.has(key)) decided.set(key, rule.action === 'block' ? 'block' : 'other');

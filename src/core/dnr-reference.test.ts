@@ -10,10 +10,12 @@ import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from './catalogue.ts';
 import { actionsByTool, compilePolicy, decide, type CompiledPolicy, type Employee } from './decide.ts';
 import {
-  compileDnrRules, ENCODED_PATH_FILTER, filterPrefix, prefixFilter, PRIORITY_TENANT_HEADERS,
+  compileDnrRules, ENCODED_PATH_FILTER, filterPrefix, MAX_PROXY_SUBHOST_RULES, prefixFilter, PRIORITY_TENANT_HEADERS,
   type CompileOptions, type DnrRule, type ResourceType,
 } from './dnr.ts';
 import { normalizeHost, normalizePrefixes } from './hosts.ts';
+import { encodeTranslateHost } from './proxies.ts';
+import { LOGGED_OUT_ROUTES } from './tenant-guard.ts';
 import { parsePolicy, type Policy, type PolicyInput, type Tool } from './policy-schema.ts';
 
 // ---- the reference: src/core/dnr.ts before issue 3, unchanged but for the function's name ----
@@ -84,7 +86,20 @@ class RuleBuilder {
   rules: DnrRule[] = [];
   // group key → rule, so that same-shaped entries share one requestDomains list
   private groups = new Map<string, { rule: DnrRule; domains: Set<string> }>();
+  private subhostRules = 0;
   constructor(private readonly browser: CompileOptions['browser']) {}
+
+  /** Added with the translate proxy: one urlFilter rule per domain for its sub-hosts' proxy forms, capped. */
+  addProxySubhosts(priority: number, action: DnrRule['action'], domains: readonly string[]): void {
+    for (const d of domains) {
+      if (this.subhostRules >= MAX_PROXY_SUBHOST_RULES) return;
+      const form = encodeTranslateHost(d);
+      if (!form) continue;
+      this.subhostRules++;
+      const types = this.browser === 'firefox' ? ALL_TYPES.filter((t) => !FIREFOX_UNKNOWN_TYPES.has(t)) : [...ALL_TYPES];
+      this.rules.push({ id: this.rules.length + 1, priority, action, condition: { requestDomains: ['translate.goog'], urlFilter: `-${form}^`, resourceTypes: types } });
+    }
+  }
 
   /** Add a rule, or add the domains to the rule of the same key, priority and filter. */
   add(key: string, priority: number, action: DnrRule['action'], filter: string | undefined, resourceTypes: readonly ResourceType[], domains: readonly string[]): void {
@@ -125,6 +140,11 @@ interface Group {
   domains: string[];
 }
 
+/** Added with the translate proxy (proxies.ts): each domain, then its proxy form where one exists. */
+function withProxyForms(domains: readonly string[]): string[] {
+  return [...domains, ...domains.map(encodeTranslateHost).filter((d): d is string => d !== null)];
+}
+
 function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   const prefix = g.prefix === ENCODED ? '' : filterPrefix(g.prefix);
   const filter = g.prefix === ENCODED ? ENCODED_PATH_FILTER : prefix ? prefixFilter(prefix) : undefined;
@@ -134,15 +154,17 @@ function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   // count against the 5,000 "unsafe" dynamic rules, but one rule covers every domain of a
   // (depth, prefix) group, so this costs a rule or two per policy, not one per domain.
   const framed = !!opts.embeddedPageUrl;
-  if (framed && g.kind !== 'allow') b.add('frame', g.priority, redirect(opts.embeddedPageUrl!), redirectFilter, ['sub_frame'], g.domains);
+  const domains = withProxyForms(g.domains);
+  if (framed && g.kind !== 'allow') b.add('frame', g.priority, redirect(opts.embeddedPageUrl!), redirectFilter, ['sub_frame'], domains);
   if (g.kind === 'block') {
-    b.add('block-main', g.priority, redirect(opts.blockPageUrl), redirectFilter, ['main_frame'], g.domains);
-    b.add('block-sub', g.priority, { type: 'block' }, filter, framed ? SUBRESOURCE_TYPES : ['sub_frame', ...SUBRESOURCE_TYPES], g.domains);
+    b.add('block-main', g.priority, redirect(opts.blockPageUrl), redirectFilter, ['main_frame'], domains);
+    b.add('block-sub', g.priority, { type: 'block' }, filter, framed ? SUBRESOURCE_TYPES : ['sub_frame', ...SUBRESOURCE_TYPES], domains);
   } else if (g.kind === 'warn') {
-    b.add('warn-main', g.priority, redirect(opts.warnPageUrl), redirectFilter, ['main_frame'], g.domains);
+    b.add('warn-main', g.priority, redirect(opts.warnPageUrl), redirectFilter, ['main_frame'], domains);
   } else {
-    b.add('allow', g.priority, { type: 'allow' }, filter, ALL_TYPES, g.domains);
+    b.add('allow', g.priority, { type: 'allow' }, filter, ALL_TYPES, domains);
   }
+  if (g.prefix === '' && g.kind !== 'warn') b.addProxySubhosts(g.priority, { type: g.kind === 'block' ? 'block' : 'allow' }, g.domains);
 }
 
 /** Does a less specific restricted entry (this domain or a parent, a shorter prefix) cover `e`? */
@@ -216,6 +238,11 @@ function referenceCompileDnrRules(compiled: CompiledPolicy, employee: Employee, 
       type: 'modifyHeaders',
       requestHeaders: Object.entries(tool.tenantHeaders).map(([header, value]) => ({ header, operation: 'set' as const, value })),
     }, undefined, ALL_TYPES, [...new Set(tool.domains.map(normalizeHost).filter(Boolean))]);
+    // Added with the logged-out routes (tenant-guard.ts): blocked where the tool carries a tenant header.
+    for (const route of LOGGED_OUT_ROUTES) {
+      if (!Object.keys(tool.tenantHeaders).some((h) => route.headers.includes(h.toLowerCase()))) continue;
+      b.add('logged-out', PRIORITY_TENANT_HEADERS + 1, { type: 'block' }, prefixFilter(route.prefix), ALL_TYPES, [route.domain]);
+    }
   }
   return b.rules;
 }
@@ -314,7 +341,9 @@ describe('compileDnrRules equals the reference compiler', () => {
       }),
       { numRuns: 400 },
     );
-  });
+    // Every compile covers the whole built-in catalogue (over a hundred tools, each domain with its translation
+    // proxy form), and the reference asks decide() for each: seconds, not milliseconds, on a busy machine.
+  }, 60_000);
 
   it('on a large generated policy with nested domains, paths and acknowledgements', () => {
     const tools: PolicyInput['tools'] = {};

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, decide, decideWithoutPolicy } from './decide.ts';
-import { compileDnrRules, compileFailClosedRules, MAX_FILTER_PREFIX, PRIORITY_TENANT_HEADERS, type DnrRule, type ResourceType } from './dnr.ts';
+import { compileDnrRules, compileFailClosedRules, MAX_FILTER_PREFIX, MAX_PROXY_SUBHOST_RULES, PRIORITY_LOGGED_OUT_BLOCK, PRIORITY_TENANT_HEADERS, type DnrRule, type ResourceType } from './dnr.ts';
 import { parsePolicy, type PolicyInput } from './policy-schema.ts';
 
 const OPTS = { blockPageUrl: 'chrome-extension://id/block.html', warnPageUrl: 'chrome-extension://id/warn.html', browser: 'chrome' as const };
@@ -35,11 +35,11 @@ describe('compileDnrRules', () => {
   it('redirects main frames of blocked tools to the block page and blocks every other request type', () => {
     const rules = compileDnrRules(policy(), { office: 'HK' }, NOW, OPTS);
     const redirect = byAction(rules, 'redirect').find((r) => r.action.redirect!.regexSubstitution.startsWith(OPTS.blockPageUrl))!;
-    expect(redirect.condition.requestDomains).toEqual(['claude.ai', 'anthropic.com']);
+    expect(redirect.condition.requestDomains).toEqual(['claude.ai', 'anthropic.com', 'claude-ai.translate.goog', 'anthropic-com.translate.goog']);
     expect(redirect.condition.resourceTypes).toEqual(['main_frame']);
     expect(redirect.action.redirect!.regexSubstitution).toBe(`${OPTS.blockPageUrl}#\\0`);
     const block = byAction(rules, 'block')[0]!;
-    expect(block.condition.requestDomains).toEqual(['claude.ai', 'anthropic.com']);
+    expect(block.condition.requestDomains).toEqual(['claude.ai', 'anthropic.com', 'claude-ai.translate.goog', 'anthropic-com.translate.goog']);
     expect(block.condition.resourceTypes).toEqual(expect.arrayContaining(['sub_frame', 'xmlhttprequest', 'websocket', 'script', 'image', 'media', 'ping', 'other']));
     expect(block.condition.resourceTypes).not.toContain('main_frame');
   });
@@ -54,10 +54,51 @@ describe('compileDnrRules', () => {
     expect(expired.some((r) => r.action.redirect?.regexSubstitution.startsWith(OPTS.warnPageUrl))).toBe(true);
   });
 
-  it('installs nothing restrictive for an office the rules do not target', () => {
+  it('installs nothing restrictive for an office the rules do not target (but the logged-out route of a tenant-restricted tool)', () => {
     const rules = compileDnrRules(policy(), { office: 'NY' }, NOW, OPTS);
     expect(byAction(rules, 'redirect')).toEqual([]);
-    expect(byAction(rules, 'block')).toEqual([]);
+    expect(byAction(rules, 'block').map((r) => r.priority)).toEqual([PRIORITY_LOGGED_OUT_BLOCK]);
+  });
+
+  it('blocks the proxy forms of sub-hosts no tool lists, and keeps an allowed child allowed', () => {
+    const c = policy({ rules: [{ id: 'B', tools: ['bank'], action: 'block' }, { id: 'HK-CLAUDE', tools: ['claude'], offices: ['HK'], action: 'block' }] });
+    const rules = compileDnrRules(c, { office: 'HK' }, NOW, OPTS);
+    for (const url of ['https://www-claude-ai.translate.goog/', 'https://a-b-claude-ai.translate.goog/x?y', 'https://www-bank-example.translate.goog/']) {
+      expect(simulate(rules, url, 'main_frame'), url).toBe('block');
+      expect(simulate(rules, url, 'xmlhttprequest'), url).toBe('block');
+      expect(decide(c, { office: 'HK' }, url, NOW).action, url).toBe('block');
+    }
+    for (const url of ['https://x-llm-bank-example.translate.goog/', 'https://notclaude-ai.translate.goog/', 'https://claude-ai-evil-com.translate.goog/']) {
+      expect(simulate(rules, url, 'xmlhttprequest'), url).toBeNull();
+      expect(decide(c, { office: 'HK' }, url, NOW).action, url).toBe('allow');
+    }
+    expect(simulate(compileDnrRules(c, { office: 'NY' }, NOW, OPTS), 'https://www-claude-ai.translate.goog/', 'main_frame')).toBeNull();
+  });
+
+  it('decides a Google Translate proxy form as the host it relays, paths and specificity included', () => {
+    const c = policy({ rules: [{ id: 'B', tools: ['bank'], action: 'block' }, { id: 'HK-CLAUDE', tools: ['claude'], offices: ['HK'], action: 'block' }] });
+    const rules = compileDnrRules(c, { office: 'HK' }, NOW, OPTS);
+    const url = 'https://claude-ai.translate.goog/new?_x_tr_sl=auto&_x_tr_tl=en';
+    expect(simulate(rules, url, 'main_frame')).toBe(`${OPTS.blockPageUrl}#${url}`);
+    expect(simulate(rules, 'https://claude-ai.translate.goog/api/x', 'xmlhttprequest')).toBe('block');
+    expect(simulate(rules, 'https://bank-example.translate.goog/', 'xmlhttprequest')).toBe('block');
+    // The allowed child of a blocked parent stays allowed in its proxy form, as decide() says.
+    expect(simulate(rules, 'https://llm-bank-example.translate.goog/', 'xmlhttprequest')).toBeNull();
+    expect(simulate(rules, 'https://chatgpt-com.translate.goog/', 'xmlhttprequest')).toBeNull();
+    for (const u of [url, 'https://bank-example.translate.goog/', 'https://llm-bank-example.translate.goog/']) {
+      expect(decide(c, { office: 'HK' }, u, NOW).action, u).toBe(simulate(rules, u, 'xmlhttprequest') === 'block' ? 'block' : 'allow');
+    }
+  });
+
+  it('blocks the logged-out route of a tool with a tenant header wherever the tool is not blocked', () => {
+    for (const office of ['NY', 'HK']) {
+      const rules = compileDnrRules(policy(), { office }, NOW, OPTS);
+      expect(simulate(rules, 'https://chatgpt.com/backend-anon/f/conversation', 'xmlhttprequest'), office).toBe('block');
+      expect(simulate(rules, 'https://chatgpt.com//Backend-Anon/me', 'main_frame'), office).toBe('block');
+      expect(simulate(rules, 'https://chatgpt.com/backend-api/me', 'xmlhttprequest'), office).toBeNull();
+    }
+    const noHeader = policy({ tools: { chatgpt: { name: 'ChatGPT', domains: ['chatgpt.com'] } } });
+    expect(simulate(compileDnrRules(noHeader, { office: 'NY' }, NOW, OPTS), 'https://chatgpt.com/backend-anon/x', 'xmlhttprequest')).toBeNull();
   });
 
   it('lets a more specific allowed domain win over a blocked parent domain', () => {
@@ -68,13 +109,15 @@ describe('compileDnrRules', () => {
     expect(allow.priority).toBeGreaterThan(block.priority);
   });
 
-  it('groups domains so rule count does not grow with the number of domains', () => {
+  it('groups domains so rule count does not grow with the number of domains (but for the capped proxy sub-host rules)', () => {
     const tools: Record<string, { name: string; domains: string[] }> = {};
     for (let i = 0; i < 2000; i++) tools[`t${i}`] = { name: `T${i}`, domains: [`ai${i}.example`, `www.ai${i}-x.example`] };
     const c = policy({ tools, rules: [{ id: 'ALL', tools: Object.keys(tools), action: 'block' }] });
     const rules = compileDnrRules(c, { office: 'HK' }, NOW, OPTS);
-    expect(rules.length).toBeLessThanOrEqual(6);
-    expect(rules.reduce((n, r) => n + r.condition.requestDomains.length, 0)).toBeGreaterThanOrEqual(8000);
+    const grouped = rules.filter((r) => !r.condition.urlFilter);
+    expect(grouped.length).toBeLessThanOrEqual(6);
+    expect(grouped.reduce((n, r) => n + r.condition.requestDomains.length, 0)).toBeGreaterThanOrEqual(8000);
+    expect(rules.length - grouped.length).toBe(MAX_PROXY_SUBHOST_RULES);
   });
 
   it('narrows a tool with paths by a regex filter', () => {
@@ -100,8 +143,9 @@ describe('compileDnrRules', () => {
 
   it('follows rule windows', () => {
     const c = policy({ rules: [{ id: 'LATER', tools: ['claude'], action: 'block', from: '2026-12-01T01:00:00Z' }] });
-    expect(byAction(compileDnrRules(c, { office: 'HK' }, NOW, OPTS), 'block')).toEqual([]);
-    expect(byAction(compileDnrRules(c, { office: 'HK' }, Date.parse('2026-12-01T01:00:00Z'), OPTS), 'block')).toHaveLength(1);
+    const policyBlocks = (at: number) => byAction(compileDnrRules(c, { office: 'HK' }, at, OPTS), 'block').filter((r) => r.priority < PRIORITY_TENANT_HEADERS && !r.condition.urlFilter);
+    expect(policyBlocks(NOW)).toEqual([]);
+    expect(policyBlocks(Date.parse('2026-12-01T01:00:00Z'))).toHaveLength(1);
   });
 
   it('leaves out resource types Firefox does not know', () => {
@@ -117,6 +161,15 @@ describe('compileDnrRules', () => {
 });
 
 /**
+ * DNR urlFilter without anchors (the only form the compiler writes): the pattern anywhere in the
+ * URL, `^` a separator (not a letter, digit or `_-.%`) or the end, case-insensitive by default.
+ */
+function urlFilterMatches(filter: string, url: string): boolean {
+  const source = filter.split('^').map((part) => part.replace(/[.*+?${}()|[\]\\]/g, '\\$&')).join('(?:[^A-Za-z0-9_.%-]|$)');
+  return new RegExp(source, 'i').test(url);
+}
+
+/**
  * What Chromium does with one request under `rules`: the highest-priority matching rule wins; at
  * equal priority allow beats block beats redirect. `null` means the request goes through.
  */
@@ -129,6 +182,7 @@ function simulate(rules: DnrRule[], url: string, type: ResourceType): string | n
     if (r.action.type === 'modifyHeaders' || !r.condition.resourceTypes.includes(type)) continue;
     if (!r.condition.requestDomains.some((d) => host === d || host.endsWith(`.${d}`))) continue;
     if (r.condition.regexFilter && !new RegExp(r.condition.regexFilter, r.condition.isUrlFilterCaseSensitive === false ? 'i' : '').test(u.href)) continue;
+    if (r.condition.urlFilter && !urlFilterMatches(r.condition.urlFilter, u.href)) continue;
     if (!best || r.priority > best.priority || (r.priority === best.priority && rank[r.action.type] > rank[best.action.type])) best = r;
   }
   if (!best || best.action.type === 'allow') return null;
@@ -252,6 +306,8 @@ describe('compileDnrRules: limits', () => {
 
   it('stays compact for the sample policy: three rules block a tool on every path and request type', () => {
     const rules = compileDnrRules(policy({ rules: [{ id: 'HK-CLAUDE', tools: ['claude'], offices: ['HK'], action: 'block' }] }), { office: 'HK' }, NOW, EMBED);
-    expect(rules.filter((r) => r.action.type !== 'modifyHeaders').map((r) => r.action.type).sort()).toEqual(['block', 'redirect', 'redirect']);
+    expect(rules.filter((r) => r.priority < PRIORITY_TENANT_HEADERS && !r.condition.urlFilter).map((r) => r.action.type).sort()).toEqual(['block', 'redirect', 'redirect']);
+    // and one proxy sub-host rule per blocked domain
+    expect(rules.filter((r) => r.condition.urlFilter).map((r) => r.condition.urlFilter)).toEqual(['-claude-ai.translate.goog^', '-anthropic-com.translate.goog^']);
   });
 });

@@ -25,6 +25,8 @@ import { candidateForUrl, ruleIndexFor, type CompiledPolicy, type Employee } fro
 import { CATALOGUE } from './catalogue.ts';
 import { isPlainHost, normalizeHost, normalizePrefixes } from './hosts.ts';
 import type { Tool } from './policy-schema.ts';
+import { encodeTranslateHost, TRANSLATE_PROXY_DOMAIN } from './proxies.ts';
+import { loggedOutRoutesFor } from './tenant-guard.ts';
 
 /** Our dynamic rules live in [1, RULE_ID_MAX]; nothing else in the extension uses DNR ids. */
 export const RULE_ID_MAX = 1_000_000;
@@ -36,6 +38,8 @@ export const RULE_ID_MAX = 1_000_000;
 const PATH_SLOTS = 1024;
 /** Headers must beat our own allow rules: DNR skips modifyHeaders below a matching allow. */
 export const PRIORITY_TENANT_HEADERS = 1_000_000;
+/** A tenant-restricted tool's logged-out route (tenant-guard.ts) is blocked above everything else. */
+export const PRIORITY_LOGGED_OUT_BLOCK = PRIORITY_TENANT_HEADERS + 1;
 
 export type ResourceType =
   | 'main_frame' | 'sub_frame' | 'stylesheet' | 'script' | 'image' | 'font' | 'object' | 'xmlhttprequest'
@@ -64,6 +68,8 @@ export interface DnrRule {
   condition: {
     requestDomains: string[];
     regexFilter?: string;
+    /** Only on the translation-proxy sub-host rules (see `proxySubhostFilter`). */
+    urlFilter?: string;
     isUrlFilterCaseSensitive?: boolean;
     resourceTypes: ResourceType[];
   };
@@ -179,7 +185,20 @@ class RuleBuilder {
   // group key → rule, so that same-shaped entries share one requestDomains list
   // (the set of a rule's domains is only built when a second group meets the rule, which is rare)
   private groups = new Map<string, { rule: DnrRule; domains: Set<string> | null }>();
+  private subhostRules = 0;
   constructor(private readonly browser: CompileOptions['browser']) {}
+
+  /** One rule per domain for the proxy forms of its sub-hosts (see `proxySubhostFilter`), up to the cap. */
+  addProxySubhosts(priority: number, action: DnrRule['action'], domains: readonly string[]): void {
+    const types = this.browser === 'firefox' ? ALL_TYPES.filter((t) => !FIREFOX_UNKNOWN_TYPES.has(t)) : [...ALL_TYPES];
+    for (const d of domains) {
+      if (this.subhostRules >= MAX_PROXY_SUBHOST_RULES) return;
+      const urlFilter = proxySubhostFilter(d);
+      if (!urlFilter) continue;
+      this.subhostRules++;
+      this.rules.push({ id: this.rules.length + 1, priority, action, condition: { requestDomains: [TRANSLATE_PROXY_DOMAIN], urlFilter, resourceTypes: [...types] } });
+    }
+  }
 
   /** Add a rule, or add the domains to the rule of the same key, priority and filter. */
   add(key: string, priority: number, action: DnrRule['action'], filter: string | undefined, resourceTypes: readonly ResourceType[], domains: readonly string[]): void {
@@ -221,6 +240,40 @@ interface Group {
   domains: string[];
 }
 
+/**
+ * Proxy sub-host rules one compile may add: one rule per domain (a `urlFilter` cannot be shared),
+ * so a policy of many thousand restricted domains keeps the exact proxy forms and leaves the rest to
+ * decide() on the block page.
+ */
+export const MAX_PROXY_SUBHOST_RULES = 2_000;
+
+/**
+ * `urlFilter` for the proxy forms of a domain's sub-hosts: `www.deepseek.com` is served as
+ * `www-deepseek-com.translate.goog`, which no `requestDomains` entry can name, but whose URL holds
+ * `-deepseek-com.translate.goog` followed by a separator (`^`). Scoped to `translate.goog` by
+ * `requestDomains`. It also catches a label such as `my--deepseek-com` (relaying `my-deepseek.com`):
+ * stricter than decide(), never looser.
+ */
+export function proxySubhostFilter(domain: string): string | null {
+  const form = encodeTranslateHost(domain);
+  return form ? `-${form}^` : null;
+}
+
+/**
+ * The domains and their Google Translate proxy forms (`claude.ai` → `claude-ai.translate.goog`):
+ * the proxy relays the whole session, so it gets the same rule as the host it relays (decide()
+ * decodes the form back, see proxies.ts). Only the exact forms: a sub-host that no tool lists
+ * (`chat-claude-ai.translate.goog`) is left to decide() on the page, as DNR cannot match a label suffix.
+ */
+export function withProxyForms(domains: readonly string[]): string[] {
+  const out = [...domains];
+  for (const d of domains) {
+    const form = encodeTranslateHost(d);
+    if (form) out.push(form);
+  }
+  return out;
+}
+
 function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   const prefix = g.prefix === ENCODED ? '' : filterPrefix(g.prefix);
   const filter = g.prefix === ENCODED ? ENCODED_PATH_FILTER : prefix ? prefixFilter(prefix) : undefined;
@@ -230,15 +283,21 @@ function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   // count against the 5,000 "unsafe" dynamic rules, but one rule covers every domain of a
   // (depth, prefix) group, so this costs a rule or two per policy, not one per domain.
   const framed = !!opts.embeddedPageUrl;
-  if (framed && g.kind !== 'allow') b.add('frame', g.priority, redirect(opts.embeddedPageUrl!), redirectFilter, ['sub_frame'], g.domains);
+  const domains = withProxyForms(g.domains);
+  if (framed && g.kind !== 'allow') b.add('frame', g.priority, redirect(opts.embeddedPageUrl!), redirectFilter, ['sub_frame'], domains);
   if (g.kind === 'block') {
-    b.add('block-main', g.priority, redirect(opts.blockPageUrl), redirectFilter, ['main_frame'], g.domains);
-    b.add('block-sub', g.priority, { type: 'block' }, filter, framed ? SUBRESOURCE_TYPES : ['sub_frame', ...SUBRESOURCE_TYPES], g.domains);
+    b.add('block-main', g.priority, redirect(opts.blockPageUrl), redirectFilter, ['main_frame'], domains);
+    b.add('block-sub', g.priority, { type: 'block' }, filter, framed ? SUBRESOURCE_TYPES : ['sub_frame', ...SUBRESOURCE_TYPES], domains);
   } else if (g.kind === 'warn') {
-    b.add('warn-main', g.priority, redirect(opts.warnPageUrl), redirectFilter, ['main_frame'], g.domains);
+    b.add('warn-main', g.priority, redirect(opts.warnPageUrl), redirectFilter, ['main_frame'], domains);
   } else {
-    b.add('allow', g.priority, { type: 'allow' }, filter, ALL_TYPES, g.domains);
+    b.add('allow', g.priority, { type: 'allow' }, filter, ALL_TYPES, domains);
   }
+  // Sub-hosts' proxy forms, whole hosts only: blocked outright (a urlFilter rule cannot carry the
+  // URL to the block page, so the page is the browser's own "blocked" page; nothing is sent), or
+  // allowed where a more specific listed domain is allowed. A warned tool's sub-host forms are left
+  // to the page: a warning cannot be turned into a block.
+  if (g.prefix === '' && g.kind !== 'warn') b.addProxySubhosts(g.priority, { type: g.kind === 'block' ? 'block' : 'allow' }, g.domains);
 }
 
 /**
@@ -463,6 +522,9 @@ export function compileDnrRules(compiled: CompiledPolicy, employee: Employee, no
       type: 'modifyHeaders',
       requestHeaders: Object.entries(tool.tenantHeaders).map(([header, value]) => ({ header, operation: 'set' as const, value })),
     }, undefined, ALL_TYPES, [...new Set(tool.domains.map(normalizeHost).filter(Boolean))]);
+    for (const route of loggedOutRoutesFor(Object.keys(tool.tenantHeaders))) {
+      b.add('logged-out', PRIORITY_LOGGED_OUT_BLOCK, { type: 'block' }, prefixFilter(route.prefix), ALL_TYPES, [route.domain]);
+    }
   }
   return b.rules;
 }

@@ -7,7 +7,7 @@
  * presented as an exceptions document or the other way round (typ confusion). Pure: no browser API.
  */
 import * as v from 'valibot';
-import type { Decision } from './decide.ts';
+import { resolveRuleTools, resolveTools, type Decision } from './decide.ts';
 import type { ExceptionRef } from './messages.ts';
 import { formatIssues, formatJsonPath, IdSchema, IsoInstantSchema, type Policy, type Rule, type SchemaIssue } from './policy-schema.ts';
 import { checkDocumentFreshness, decodeSignedJson, sha256Hex, verifySignatures, type RefusalCode } from './verify.ts';
@@ -194,13 +194,14 @@ export function policyWithExceptions(policy: Policy, doc: ExceptionsDoc | null, 
     };
   };
   const rules: Rule[] = [];
-  for (const rule of policy.rules) {
+  const ruleTools = resolveRuleTools(policy.rules, resolveTools(policy));
+  for (const [i, rule] of policy.rules.entries()) {
     if (restricts(rule.action) && !rule.models) {
       for (const e of entries) {
-        if (!rule.tools.includes(e.tool)) continue;
+        if (!ruleTools[i]!.includes(e.tool)) continue;
         // Same targeting and window start as the rule it shadows; no notice, no data controls.
-        const { offices, jurisdictions, regions, groups, exceptOffices, exceptJurisdictions, exceptRegions, exceptGroups, from, until } = rule;
-        const synthetic = lift(e, { offices, jurisdictions, regions, groups, exceptOffices, exceptJurisdictions, exceptRegions, exceptGroups, from, until });
+        const { offices, jurisdictions, regions, groups, exceptOffices, exceptJurisdictions, exceptRegions, exceptGroups, locations, exceptLocations, from, until } = rule;
+        const synthetic = lift(e, { offices, jurisdictions, regions, groups, exceptOffices, exceptJurisdictions, exceptRegions, exceptGroups, locations, exceptLocations, from, until });
         if (synthetic) rules.push(stripUndefined(synthetic));
       }
     }

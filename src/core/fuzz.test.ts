@@ -88,7 +88,7 @@ function reference(policy: Policy, office: string, url: string): { action: strin
   }
   if (!best) return { action: 'allow', toolId: null };
   for (const r of policy.rules) {
-    if (!r.tools.includes(best.id)) continue;
+    if (!(r.tools ?? []).includes(best.id)) continue;
     if (r.offices !== undefined && !r.offices.includes(office)) continue;
     if (r.exceptOffices?.includes(office)) continue;
     return { action: r.action, toolId: best.id };

@@ -479,3 +479,18 @@ export class DomainIndex {
     }
   }
 }
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
+/** `https:` anywhere; plain `http:` only for loopback hosts (tests and local trials). */
+export function checkFetchUrl(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return `"${url}" is not an absolute URL`;
+  }
+  if (u.protocol === 'https:') return null;
+  if (u.protocol === 'http:' && LOOPBACK.test(u.hostname)) return null;
+  return `"${url}" must use https: (plain http: is allowed only for localhost)`;
+}

@@ -298,3 +298,43 @@ describe('catastrophic backtracking heuristics', () => {
     for (const ok of ['\\bHC\\d{8}\\b', '[\\w\\d]+', '(foo|bar)', '(a|b){2}', '\\(x|y\\)+', '[(a|b)]+', '[A-Z]{2}\\d{10}']) expect(canBacktrackCatastrophically(ok), ok).toBe(false);
   });
 });
+
+describe('lintPolicy: locations', () => {
+  const withRules = (...rules: Record<string, unknown>[]) => ({ ...base(), rules });
+
+  it('names a location that is no ISO country code, with its JSON path and rule id', () => {
+    const issues = lint(withRules(
+      { id: 'FROM-CHINA', tools: ['claude'], locations: ['HK', 'UK', 'hk', 'ZZ', 'HK OFFICE', 'HK-OFFICE'], action: 'block' },
+    ));
+    expect(only(issues, '$.rules[0].locations[1]')).toMatchObject({ severity: 'error', message: expect.stringMatching(/rule "FROM-CHINA": "UK" .*did you mean "GB"/) });
+    expect(only(issues, '$.rules[0].locations[2]').message).toMatch(/did you mean "HK"/);
+    expect(only(issues, '$.rules[0].locations[3]').message).toMatch(/"ZZ" is not an ISO 3166-1 alpha-2/);
+    expect(only(issues, '$.rules[0].locations[4]').message).toMatch(/neither a country code nor a zone name/);
+    expect(at(issues, '$.rules[0].locations[0]')).toEqual([]);
+    expect(at(issues, '$.rules[0].locations[5]')).toEqual([]);
+  });
+
+  it('names a zone the location service does not know, when given its networks', () => {
+    const doc = withRules({ id: 'OFF-NETWORK', tools: ['claude'], exceptLocations: ['HK-OFICE'], action: 'warn' });
+    expect(lint(doc)).toEqual([]);
+    const issues = lintPolicy(doc, NOW, { zones: ['HK-OFFICE', 'NY-OFFICE'] });
+    expect(only(issues, '$.rules[0].exceptLocations[0]').message).toMatch(/rule "OFF-NETWORK": unknown zone "HK-OFICE".*"HK-OFFICE", "NY-OFFICE"/);
+  });
+
+  it('warns about an empty locations list and refuses a misspelt condition', () => {
+    expect(only(lint(withRules({ id: 'X', tools: ['claude'], locations: [], action: 'block' })), '$.rules[0].locations').severity).toBe('warning');
+    expect(only(lint(withRules({ id: 'X', tools: ['claude'], location: ['HK'], action: 'block' })), '$.rules[0].location').severity).toBe('error');
+    expect(only(lint({ ...base(), unknownLocation: 'open' }), '$.unknownLocation').severity).toBe('error');
+  });
+
+  it('never calls a rule unreachable behind a rule that holds only in some places', () => {
+    const issues = lint(withRules(
+      { id: 'USED-FROM-HK', tools: ['claude'], offices: ['HK'], locations: ['HK'], action: 'block' },
+      { id: 'HK-STAFF', tools: ['claude'], offices: ['HK'], action: 'warn' },
+      { id: 'ANYWHERE', tools: ['chatgpt'], action: 'block' },
+      { id: 'IN-HK', tools: ['chatgpt'], locations: ['HK'], action: 'warn' },
+    ));
+    expect(at(issues, '$.rules[1]')).toEqual([]);
+    expect(only(issues, '$.rules[3]').message).toMatch(/unreachable/);
+  });
+});

@@ -6,7 +6,10 @@
  * others: compliance fixes everything in one pass.
  */
 import { CATALOGUE } from './catalogue.ts';
-import { ruleTargets, type Subject, type Targeting } from './decide.ts';
+import { isIsoCountryCode, suggestCountryCode } from './countries.ts';
+import { isZoneName } from './location.ts';
+import { resolveRuleTools, resolveTools, ruleTargets, toolAttributes, type Subject, type Targeting } from './decide.ts';
+import { matchWhere, unknownAttributes, WHERE_ATTRIBUTES, type ToolsWhere } from './tool-attributes.ts';
 import { normalizeHost } from './hosts.ts';
 import tenantHeaderDocs from './tenant-headers.json' with { type: 'json' };
 import {
@@ -17,7 +20,7 @@ import {
   parsePolicy,
   PatternSchema,
   PolicySchema,
-  RuleSchema,
+  RuleObjectSchema,
   ToolSchema,
   formatJsonPath,
 } from './policy-schema.ts';
@@ -38,7 +41,7 @@ const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : und
 const strings = (x: unknown): string[] | undefined => (Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : undefined);
 const own = (o: Obj, k: string): boolean => Object.hasOwn(o, k);
 
-const TARGET_FIELDS = ['offices', 'jurisdictions', 'regions', 'groups', 'exceptOffices', 'exceptJurisdictions', 'exceptRegions', 'exceptGroups'] as const;
+const TARGET_FIELDS = ['offices', 'jurisdictions', 'regions', 'groups', 'exceptOffices', 'exceptJurisdictions', 'exceptRegions', 'exceptGroups', 'locations', 'exceptLocations'] as const;
 
 /** The parts of a rule the checks need, read without trusting the document's types. */
 interface RuleView {
@@ -53,17 +56,25 @@ interface RuleView {
   raw: Obj;
 }
 
+export interface LintOptions {
+  /**
+   * The zone names the location service knows (its networks table): a zone a rule names that is
+   * not among them is an error. Absent: zone names are checked for form only.
+   */
+  zones?: readonly string[];
+}
+
 /** Schema and semantic problems of a parsed (not yet validated) policy document. Never throws. */
-export function lintPolicy(input: unknown, now: number = Date.now()): LintIssue[] {
+export function lintPolicy(input: unknown, now: number = Date.now(), options: LintOptions = {}): LintIssue[] {
   try {
-    return lint(input, now);
+    return lint(input, now, options);
   } catch (e) {
     // A lint that crashes on odd input would hide every other finding; say so instead.
     return [{ severity: 'error', path: '$', message: `the document could not be checked: ${e instanceof Error ? e.message : String(e)}` }];
   }
 }
 
-function lint(input: unknown, now: number): LintIssue[] {
+function lint(input: unknown, now: number, options: LintOptions): LintIssue[] {
   const issues: LintIssue[] = [];
   const add = (severity: LintIssue['severity'], keys: readonly Key[], message: string) => issues.push({ severity, path: formatJsonPath(keys), message });
 
@@ -76,6 +87,12 @@ function lint(input: unknown, now: number): LintIssue[] {
   const policyTools = isObj(input.tools) ? input.tools : {};
   const knownTool = (id: string) => own(policyTools, id) || own(CATALOGUE, id);
   const rules = Array.isArray(input.rules) ? input.rules.map(readRule) : [];
+  // Rules reach tools through toolsWhere too: the shadowing and alternatives checks need them all.
+  if (parsed.ok) {
+    const resolved = resolveRuleTools(parsed.policy.rules, resolveTools(parsed.policy));
+    for (const r of rules) r.tools = resolved[r.index] ?? r.tools;
+  }
+  const wherePaths = checkToolsWhere(rules, policyTools, add);
 
   checkDates(input, now, add);
   checkOffices(offices, add);
@@ -97,7 +114,8 @@ function lint(input: unknown, now: number): LintIssue[] {
         if (!own(offices, o)) add('error', ['rules', r.index, field, k], `unknown office "${o}": not a key of $.offices`);
       });
     }
-    for (const field of TARGET_FIELDS.slice(0, 4)) {
+    checkLocations(r, options.zones, add);
+    for (const field of [...TARGET_FIELDS.slice(0, 4), 'locations'] as const) {
       if (Array.isArray(r.raw[field]) && (r.raw[field] as unknown[]).length === 0) {
         add('warning', ['rules', r.index, field], `an empty "${field}" list matches no employee, so this rule never applies; remove the field to mean "any"`);
       }
@@ -124,7 +142,7 @@ function lint(input: unknown, now: number): LintIssue[] {
 
   // A specific domain finding replaces the schema's generic message at the same path.
   const all = [
-    ...schemaIssues.filter((i) => !domainPaths.has(i.path)).map((i): LintIssue => ({ severity: 'error', path: i.path, message: i.message })),
+    ...schemaIssues.filter((i) => !domainPaths.has(i.path) && !wherePaths.has(i.path)).map((i): LintIssue => ({ severity: 'error', path: i.path, message: i.message })),
     ...issues,
   ];
   return all;
@@ -156,6 +174,84 @@ function readRule(raw: unknown, index: number): RuleView {
 
 type Add = (severity: LintIssue['severity'], keys: readonly Key[], message: string) => void;
 
+/**
+ * `locations` / `exceptLocations` name ISO 3166-1 alpha-2 countries (as the location service
+ * reports them, upper case) or network zones: an entry that is neither never matches, so the rule
+ * silently applies to no one (or excuses no one).
+ */
+function checkLocations(r: RuleView, zones: readonly string[] | undefined, add: Add): void {
+  const rule = r.id !== undefined ? `rule "${r.id}"` : 'this rule';
+  for (const field of ['locations', 'exceptLocations'] as const) {
+    strings(r.raw[field])?.forEach((name, k) => {
+      const keys = ['rules', r.index, field, k];
+      if (isIsoCountryCode(name)) return;
+      const hint = suggestCountryCode(name);
+      if (hint) add('error', keys, `${rule}: "${name}" is not an ISO 3166-1 alpha-2 country code; did you mean "${hint}"?`);
+      else if (name.length <= 2) add('error', keys, `${rule}: "${name}" is not an ISO 3166-1 alpha-2 country code (the location service reports codes such as "HK", "US", "GB")`);
+      else if (!isZoneName(name)) add('error', keys, `${rule}: "${name}" is neither a country code nor a zone name (3 to 64 letters, digits, ".", "_" or "-")`);
+      else if (zones && !zones.includes(name)) {
+        add('error', keys, `${rule}: unknown zone "${name}": the location service's networks name ${zones.length ? zones.map((z) => `"${z}"`).join(', ') : 'no zone'}`);
+      }
+    });
+  }
+}
+
+/** How many names a message lists before "…and N more". */
+const LIST_MAX = 12;
+const listNames = (names: readonly string[]) => names.length <= LIST_MAX ? names.join(', ') : `${names.slice(0, LIST_MAX).join(', ')} …and ${names.length - LIST_MAX} more`;
+
+/**
+ * `toolsWhere` values the schema cannot judge: a vendor no tool has (a misspelling selects nothing),
+ * a country code with a look-alike hint, a selector that selects nothing, and tools left out because
+ * their attribute is unknown (a rule must never reach fewer tools than its author believes).
+ */
+function checkToolsWhere(rules: readonly RuleView[], policyTools: Obj, add: Add): Set<string> {
+  /** Paths given a specific message here (the schema's generic one at the same path is dropped). */
+  const specific = new Set<string>();
+  if (!rules.some((r) => isObj(r.raw.toolsWhere))) return specific;
+  const tools = new Map<string, ReturnType<typeof toolAttributes>>();
+  for (const [id, t] of Object.entries(CATALOGUE)) tools.set(id, t);
+  for (const [id, t] of Object.entries(policyTools)) {
+    if (isObj(t)) tools.set(id, toolAttributes(id, { name: str(t.name) ?? id, domains: [], ...(t as object) }));
+  }
+  const withAttributes = [...tools];
+  const vendors = new Set(withAttributes.flatMap(([, a]) => [a.vendor, ...(a.modelVendors ?? [])].filter((x): x is string => !!x)));
+  for (const r of rules) {
+    const where = r.raw.toolsWhere;
+    if (!isObj(where)) continue;
+    const at = (...keys: Key[]) => ['rules', r.index, 'toolsWhere', ...keys];
+    strings(where.vendorCountry)?.forEach((c, k) => {
+      if (isIsoCountryCode(c)) return;
+      const hint = suggestCountryCode(c);
+      specific.add(formatJsonPath(at('vendorCountry', k)));
+      add('error', at('vendorCountry', k), `"${c}" is not an ISO 3166-1 alpha-2 country code${hint ? `; did you mean "${hint}"?` : ''}`);
+    });
+    for (const field of ['vendor', 'modelVendors'] as const) {
+      strings(where[field])?.forEach((name, k) => {
+        if (vendors.has(name)) return;
+        const lower = name.toLowerCase();
+        const near = [...vendors].find((v) => {
+          const l = v.toLowerCase();
+          return l === lower || l.startsWith(lower) || lower.startsWith(l) || editDistance(v, name) <= 2;
+        });
+        add('error', at(field, k), `no tool has the vendor "${name}", so this selects nothing${near ? `; did you mean "${near}"?` : ''} (explain --catalogue lists the vendors)`);
+      });
+    }
+    const parsedWhere = where as ToolsWhere;
+    const selected = withAttributes.filter(([, a]) => matchWhere(parsedWhere, a));
+    if (selected.length === 0) add('warning', at(), 'this selector selects no tool of the catalogue or the policy');
+    // The policy's own tools first: those are the author's to fix.
+    const unknown = withAttributes
+      .filter(([, a]) => unknownAttributes(parsedWhere, a).length > 0)
+      .sort(([x], [y]) => Number(own(policyTools, y)) - Number(own(policyTools, x)))
+      .map(([id, a]) => `${id} (${unknownAttributes(parsedWhere, a).join(', ')})`);
+    if (unknown.length > 0) {
+      add('warning', at(), `${unknown.length} tool(s) have no value for an attribute this selector names and are NOT selected: ${listNames(unknown)}; name them in "tools" or give the policy tool the attribute`);
+    }
+  }
+  return specific;
+}
+
 /** tool id → the tenant-restriction header names its vendor documents (src/core/tenant-headers.json). */
 export const DOCUMENTED_TENANT_HEADERS: ReadonlyMap<string, readonly string[]> = new Map(
   Object.entries(tenantHeaderDocs.tools).map(([id, d]) => [id, d.headers]),
@@ -184,13 +280,15 @@ const KNOWN_KEYS = {
   tool: Object.keys(ToolSchema.entries),
   model: Object.keys(ModelSchema.entries),
   match: ['query', 'pathPrefixes', 'text'],
-  rule: Object.keys(RuleSchema.entries),
+  rule: Object.keys(RuleObjectSchema.entries),
+  toolsWhere: [...WHERE_ATTRIBUTES],
   notice: Object.keys(NoticeSchema.entries),
   dataControls: Object.keys(DataControlsSchema.entries),
   pattern: Object.keys(PatternSchema.entries),
 };
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance, case-insensitive (for "did you mean" hints). */
+export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0]!;
@@ -236,6 +334,7 @@ function checkUnknownKeys(doc: Obj, add: Add): void {
       check(r, KNOWN_KEYS.rule, ['rules', i]);
       if (!isObj(r)) return;
       check(r.notice, KNOWN_KEYS.notice, ['rules', i, 'notice']);
+      check(r.toolsWhere, KNOWN_KEYS.toolsWhere, ['rules', i, 'toolsWhere']);
       check(r.dataControls, KNOWN_KEYS.dataControls, ['rules', i, 'dataControls']);
       if (isObj(r.dataControls) && Array.isArray(r.dataControls.patterns)) {
         r.dataControls.patterns.forEach((p: unknown, k) => check(p, KNOWN_KEYS.pattern, ['rules', i, 'dataControls', 'patterns', k]));
@@ -257,8 +356,13 @@ function checkDates(doc: Obj, now: number, add: Add): void {
 
 function checkOffices(offices: Obj, add: Add): void {
   for (const [id, o] of Object.entries(offices)) {
-    if (isObj(o) && typeof o.name === 'string' && o.name.trim() === '' && o.name !== '') {
-      add('error', ['offices', id, 'name'], 'an office needs a name employees recognise (it is blank)');
+    if (!isObj(o)) continue;
+    // A name may be a language map: each of its entries is read by someone.
+    const names = typeof o.name === 'string' ? [['', o.name]] : isObj(o.name) ? Object.entries(o.name) : [];
+    for (const [lang, name] of names) {
+      if (typeof name === 'string' && name.trim() === '' && !(lang === '' && name === '')) {
+        add('error', lang ? ['offices', id, 'name', lang] : ['offices', id, 'name'], 'an office needs a name employees recognise (it is blank)');
+      }
     }
   }
 }
@@ -430,18 +534,28 @@ function officeUniverse(rules: readonly RuleView[], offices: Obj): Subject[] {
   });
 }
 
-/** Does the office part of `rule` select `s` (groups ignored)? */
+/** Does the office part of `rule` select `s` (groups and locations ignored)? */
 function officePart(rule: Targeting, s: Subject): boolean {
-  return ruleTargets({ ...rule, groups: undefined, exceptGroups: undefined }, s);
+  return ruleTargets({ ...rule, groups: undefined, exceptGroups: undefined, locations: undefined, exceptLocations: undefined }, s);
 }
 
-/** Is every group set that `later` accepts also accepted by `earlier`? (Group sets are arbitrary.) */
-function groupsCovered(earlier: Targeting, later: Targeting): boolean {
-  const exceptL = later.exceptGroups ?? [];
-  if (!(earlier.exceptGroups ?? []).every((g) => exceptL.includes(g))) return false;
-  if (!earlier.groups) return true;
-  if (!later.groups) return false;
-  return later.groups.filter((g) => !exceptL.includes(g)).every((g) => earlier.groups!.includes(g));
+/**
+ * Is every set that `later` accepts (through `include` / `exclude`) also accepted by `earlier`?
+ * For groups (arbitrary sets) and locations (a browser may be anywhere, whatever its office).
+ */
+function listCovered(earlier: Targeting, later: Targeting, include: 'groups' | 'locations', exclude: 'exceptGroups' | 'exceptLocations'): boolean {
+  const exceptL = later[exclude] ?? [];
+  if (!(earlier[exclude] ?? []).every((g) => exceptL.includes(g))) return false;
+  const inE = earlier[include];
+  if (!inE) return true;
+  const inL = later[include];
+  if (!inL) return false;
+  return inL.filter((g) => !exceptL.includes(g)).every((g) => inE.includes(g));
+}
+
+/** Every group set and every location `later` accepts, `earlier` accepts too. */
+function audienceCovered(earlier: Targeting, later: Targeting): boolean {
+  return listCovered(earlier, later, 'groups', 'exceptGroups') && listCovered(earlier, later, 'locations', 'exceptLocations');
 }
 
 function groupsSatisfiable(t: Targeting): boolean {
@@ -461,7 +575,7 @@ function checkShadowing(rules: readonly RuleView[], offices: Obj, add: Add): voi
       if (earlier.raw.from !== undefined || earlier.raw.until !== undefined) continue;
       if (!later.tools.every((t) => earlier.tools.includes(t))) continue;
       if (!reach.every((s) => officePart(earlier.targeting, s))) continue;
-      if (!groupsCovered(earlier.targeting, later.targeting)) continue;
+      if (!audienceCovered(earlier.targeting, later.targeting)) continue;
       const name = earlier.id !== undefined ? ` ("${earlier.id}")` : '';
       add('error', ['rules', later.index], `unreachable rule: ${formatJsonPath(['rules', earlier.index])}${name} comes first and already decides every employee and tool it targets (the first matching rule wins)`);
       break;

@@ -40,6 +40,24 @@ describe('parseManagedConfig', () => {
     }
   });
 
+  it('reads the location keys: https (http only for loopback), public keys only, 15 minutes by default', () => {
+    const on = parseManagedConfig({ ...GOOD, locationUrl: 'https://where.bank.example/v1', locationKeys: [KEY] });
+    expect(on.ok && on.config).toMatchObject({ locationUrl: 'https://where.bank.example/v1', locationKeys: [KEY], locationMinutes: 15 });
+    expect(on.ok && on.warnings).toEqual([]);
+    const loop = parseManagedConfig({ ...GOOD, locationUrl: 'http://127.0.0.1:9/where', locationKeys: [KEY], locationMinutes: 5 });
+    expect(loop.ok && loop.config.locationMinutes).toBe(5);
+    const plain = parseManagedConfig({ ...GOOD, locationUrl: 'http://where.bank.example/v1', locationKeys: [KEY] });
+    expect(!plain.ok && plain.errors.join('\n')).toMatch(/managed key "locationUrl": must be an https: URL/);
+    const secret = parseManagedConfig({ ...GOOD, locationUrl: 'https://where.bank.example/v1', locationKeys: [{ ...KEY, d: 'private' }] });
+    expect(!secret.ok && secret.errors.join('\n')).toMatch(/managed key "locationKeys"/);
+    const zero = parseManagedConfig({ ...GOOD, locationMinutes: 0 });
+    expect(zero.ok).toBe(false);
+    const keyless = parseManagedConfig({ ...GOOD, locationUrl: 'https://where.bank.example/v1' });
+    expect(keyless.ok && keyless.warnings.join('\n')).toMatch(/"locationKeys" is empty/);
+    const off = parseManagedConfig(GOOD);
+    expect(off.ok && off.config.locationUrl).toBeUndefined();
+  });
+
   it('reports a missing configuration as such', () => {
     const r = parseManagedConfig({});
     expect(r.ok).toBe(false);

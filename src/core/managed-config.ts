@@ -5,6 +5,9 @@
  */
 import * as v from 'valibot';
 import { checkTrustedKey, type PublicJwk } from './verify.ts';
+import { checkFetchUrl } from './hosts.ts';
+
+export { checkFetchUrl };
 
 export const MANAGED_DEFAULTS = {
   signatureThreshold: 1,
@@ -16,6 +19,7 @@ export const MANAGED_DEFAULTS = {
   auditCompression: 'gzip' as 'gzip' | 'none',
   auditUrlDetail: 'path' as 'path' | 'origin',
   discovery: true,
+  locationMinutes: 15,
 };
 
 export interface ManagedConfig {
@@ -44,21 +48,12 @@ export interface ManagedConfig {
    * turns discovery off (no detector, no `discovered-tool` events, `unlistedAiAction` never applies).
    */
   discovery: boolean;
-}
-
-const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
-
-/** `https:` anywhere; plain `http:` only for loopback hosts (tests and local trials). */
-export function checkFetchUrl(url: string): string | null {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return `"${url}" is not an absolute URL`;
-  }
-  if (u.protocol === 'https:') return null;
-  if (u.protocol === 'http:' && LOOPBACK.test(u.hostname)) return null;
-  return `"${url}" must use https: (plain http: is allowed only for localhost)`;
+  /** Where the signed location assertion is fetched from (same URL rule as policyUrl); absent: no location service. */
+  locationUrl?: string;
+  /** Public JWKs that sign location assertions (the location service's online key, not the policy officers'). */
+  locationKeys: PublicJwk[];
+  /** How often the location is established again (default 15). */
+  locationMinutes: number;
 }
 
 const MAX_AUDIT_HEADERS = 16;
@@ -117,6 +112,15 @@ const ManagedSchema = v.object({
   userId: v.optional(v.string()),
   exceptionsUrl: v.optional(v.pipe(v.string('expected a URL string'), v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'))),
   discovery: v.optional(v.boolean('expected true or false'), MANAGED_DEFAULTS.discovery),
+  locationUrl: v.optional(v.pipe(v.string('expected a URL string'), v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'))),
+  locationKeys: v.optional(
+    v.pipe(
+      v.array(v.unknown(), 'expected an array of public JWKs'),
+      v.check((keys) => keys.every((k) => checkTrustedKey(k) === null), 'every key needs a kid and must be a public Ed25519 or P-256 JWK'),
+    ),
+    [],
+  ),
+  locationMinutes: v.optional(Int(1, 24 * 60), MANAGED_DEFAULTS.locationMinutes),
 });
 
 export type ManagedResult =
@@ -133,6 +137,9 @@ export function parseManagedConfig(raw: unknown): ManagedResult {
   if (result.success) {
     const config = result.output as ManagedConfig;
     const warnings: string[] = [];
+    // Not fatal to the policy: without a usable location service the policy's unknownLocation decides.
+    if (config.locationUrl && config.locationKeys.length === 0) warnings.push('managed key "locationUrl" is set but "locationKeys" is empty: no location can be verified');
+    if (!config.locationUrl && config.locationKeys.length > 0) warnings.push('managed key "locationKeys" is set but "locationUrl" is not: no location is fetched');
     if (config.signatureThreshold > config.trustedKeys.length) {
       return { ok: false, errors: [`signatureThreshold ${config.signatureThreshold} exceeds the ${config.trustedKeys.length} trusted key(s): no policy could ever be accepted`], partial: config };
     }

@@ -9,6 +9,7 @@ import type { ManagedConfig } from './managed-config.ts';
 import type { RefusalCode } from './verify.ts';
 import type { DataKind, DataOutcome, Finding } from './data-controls.ts';
 import type { DataControls } from './policy-schema.ts';
+import type { SelectedBy } from './tool-attributes.ts';
 
 /** What the extension is doing right now. */
 export type EnforcementMode =
@@ -67,6 +68,36 @@ export interface Status {
     forYou: number;
     lastFetch: { at: string; ok: boolean; message: string } | null;
   } | null;
+  /** Where the browser is, and how that was established. */
+  location?: LocationStatus;
+}
+
+/** Where the browser is and how that was established (the popup's location line). */
+export interface LocationStatus {
+  /**
+   * `verified`: by the company's location service; `office`: not verified, the office's
+   * jurisdiction stands in (`unknownLocation: "office"`); `closed`: not verified, and the policy
+   * treats an unverified browser as being in every restricted place (`unknownLocation: "closed"`).
+   */
+  basis: 'verified' | 'office' | 'closed';
+  /** The country (verified, or the office's jurisdiction standing in); null when none. */
+  country: string | null;
+  zone: string | null;
+  /** Since when the browser has been at this place (ISO), while verified. */
+  since: string | null;
+  verifiedAt: string | null;
+  expires: string | null;
+  /** The managed `locationUrl`, or null when none is configured (help-desk details only). */
+  url: string | null;
+  /** The last attempt to establish the location, successful or not. */
+  lastCheck: { at: string; ok: boolean; message: string } | null;
+}
+
+/** The location that decided a notice, when the deciding rule has `locations` / `exceptLocations`. */
+export interface DecidingLocation {
+  basis: LocationStatus['basis'];
+  country: string | null;
+  zone: string | null;
 }
 
 export interface ToolRef {
@@ -85,8 +116,13 @@ export interface Explanation {
   ruleId: string | null;
   notice: Notice | null;
   alternatives: ToolRef[];
-  office: { code: string; name: string } | null;
+  office: OfficeRef | null;
   contact: string | null;
+  /**
+   * For a block by a rule: where to ask for an exception, with `tool`, `rule` and `office` in the
+   * query string (the notice's `exceptionRequestUrl`, else the policy's). Null when none is given.
+   */
+  exceptionRequest?: string | null;
   issuer: string | null;
   policySerial: number | null;
   /** For warn: ISO time until which an acknowledgement lets the employee through, if any. */
@@ -102,6 +138,12 @@ export interface Explanation {
   acknowledgement?: NoticeAcknowledgement | null;
   /** The policy is older than `maxStalenessHours` and this office fails closed (issue 11). */
   stale?: { since: string; failMode: 'closed' | 'open' } | null;
+  /** The rule reached the tool by attribute (`toolsWhere`): which one, for "blocked because …". */
+  selectedBy?: SelectedBy | null;
+  /** The address is a web proxy's form of the tool's host (`claude-ai.translate.goog`): that host. */
+  proxiedHost?: string | null;
+  /** Present when the deciding rule is about where the browser is: the pages say "used from …". */
+  location?: DecidingLocation | null;
 }
 
 /** What pages show of a signed exception; the rest (user, reason) stays in the signed document. */
@@ -124,6 +166,12 @@ export interface NoticeAcknowledgement {
   acknowledgedAt: string | null;
 }
 
+/** The employee's office: its code, and its name as the policy gives it (a string or a language map). */
+export interface OfficeRef {
+  code: string;
+  name: LocalizedText;
+}
+
 export interface NoticeEntry {
   ruleId: string;
   action: Action;
@@ -131,14 +179,22 @@ export interface NoticeEntry {
   notice: Notice | null;
 }
 
+/** A rule that will start to apply to this employee (its `from` is in the near future). */
+export interface UpcomingNotice extends NoticeEntry {
+  /** ISO instant at which the rule starts. */
+  from: string;
+}
+
 export interface PopupView {
   status: Status;
-  office: { code: string; name: string } | null;
+  office: OfficeRef | null;
   site: Explanation | null;
   /** Every rule that applies to this employee right now, in policy order. */
   notices: NoticeEntry[];
   /** Tools the employee may use (allow or monitor), with a link where the policy gives one. */
   approved: ToolRef[];
+  /** Rules that start within the next 14 days, soonest first (src/core/explain.ts upcomingNotices). */
+  upcoming?: UpcomingNotice[];
 }
 
 export type Request =
@@ -152,7 +208,7 @@ export type Request =
   | { type: 'acknowledge-notice'; ruleId: string; version: number }
   // Data controls (issue 12): the guard content script asks for its page's controls and reports
   // what it blocked or warned about: pattern names and counts, never the text.
-  | { type: 'get-data-controls'; url: string }
+  | { type: 'get-data-controls'; url: string; languages?: string[] }
   // Issue 10: the preview page's office × tool matrix of the policy in force (trusted pages only).
   | { type: 'get-matrix' }
   // Issue 10: the models content script asks which model-level rules apply on its page.
@@ -170,11 +226,12 @@ export interface ResponseMap {
   'page-visit': Explanation;
   'refresh-policy': Status;
   'acknowledge-notice': { ok: true; acknowledgedAt: string; evidence: string } | { ok: false; error: string };
-  'get-data-controls': { ruleId: string | null; controls: DataControls | null };
+  /** `strings`: the notice's messages in the page's language (background/content-strings.ts). */
+  'get-data-controls': { ruleId: string | null; controls: DataControls | null; strings?: Partial<Record<string, { message: string }>> };
   'data-control-event': { ok: boolean };
   /** null when no verified policy is in force; `office` is this employee's, to highlight. */
   'get-matrix': { matrix: PolicyMatrix | null; office: string | null };
-  'get-model-rules': { tool: string | null; models: Record<string, ModelDef>; rules: ModelRule[] };
+  'get-model-rules': { tool: string | null; models: Record<string, ModelDef>; rules: ModelRule[]; strings?: Partial<Record<string, { message: string }>> };
   'model-event': { ok: boolean };
   /** `listed`: a known tool (nothing recorded); otherwise what `unlistedAiAction` applies to it. */
   discovered: { ok: boolean; listed: boolean; action: 'allow' | 'warn' | 'block' | null };
@@ -182,18 +239,36 @@ export interface ResponseMap {
 
 export type ResponseFor<R extends Request> = ResponseMap[R['type']];
 
+/**
+ * The language-map tags to try for one of the employee's languages, most specific first. Hong Kong
+ * and Macao read Hong Kong usage (zh-MO falls back to zh-HK), then any Traditional Chinese; Taiwan
+ * reads its own usage, then Traditional; mainland China and Singapore read Simplified.
+ */
+export function textTagsFor(language: string): string[] {
+  const l = language.toLowerCase().replace(/_/g, '-');
+  const base = l.split('-')[0]!;
+  const m = /^zh(?:-(hant|hans))?(?:-(hk|mo|tw|cn|sg))?$/.exec(l);
+  if (!m) return l === base ? [l] : [l, base];
+  const [, script, region] = m;
+  const traditional = script === 'hant' || (!script && (region === 'hk' || region === 'mo' || region === 'tw'));
+  const tags = [l];
+  if (traditional && region === 'mo') tags.push('zh-mo', 'zh-hant-mo', 'zh-hk', 'zh-hant-hk');
+  else if (traditional && region === 'hk') tags.push('zh-hk', 'zh-hant-hk');
+  else if (traditional && region === 'tw') tags.push('zh-tw', 'zh-hant-tw');
+  tags.push(traditional ? 'zh-hant' : 'zh-hans', 'zh');
+  return [...new Set(tags)];
+}
+
 /** Pick the employee's language from a localized text; falls back to `en`, then to any entry. */
 export function pickText(text: LocalizedText | undefined | null, languages: readonly string[]): string {
   if (text == null) return '';
   if (typeof text === 'string') return text;
+  const byTag = new Map(Object.entries(text).map(([tag, value]) => [tag.toLowerCase().replace(/_/g, '-'), value]));
   for (const lang of languages) {
-    const l = lang.toLowerCase();
-    for (const [tag, value] of Object.entries(text)) if (tag.toLowerCase() === l) return value;
-    // zh-HK / zh-TW browsers read Traditional Chinese; zh-CN / zh-SG Simplified.
-    const script = /^zh-(hk|tw|mo)/.test(l) ? 'zh-hant' : /^zh(-cn|-sg)?$/.test(l) ? 'zh-hans' : null;
-    if (script) for (const [tag, value] of Object.entries(text)) if (tag.toLowerCase() === script) return value;
-    const base = l.split('-')[0];
-    for (const [tag, value] of Object.entries(text)) if (tag.toLowerCase() === base) return value;
+    for (const tag of textTagsFor(lang)) {
+      const value = byTag.get(tag);
+      if (value !== undefined) return value;
+    }
   }
   return text.en ?? Object.values(text)[0] ?? '';
 }

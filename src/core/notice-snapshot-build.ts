@@ -1,9 +1,10 @@
 /** Building the notice snapshot (src/core/notice-snapshot.ts) in the worker, after each apply. */
 import { decide, type CompiledPolicy, type Employee } from './decide.ts';
 import { explainDecision } from './explain.ts';
+import { exceptionRequestBase } from './exception-request.ts';
 import { hostSuffixes } from './hosts.ts';
-import type { Explanation, Status, ToolRef } from './messages.ts';
-import { shardOf, type NoticeSnapshotMeta, type NoticeSnapshotShard, type SnapshotRule } from './notice-snapshot.ts';
+import type { Explanation, Status } from './messages.ts';
+import { shardOf, type NoticeSnapshotMeta, type NoticeSnapshotShard, type SnapshotRule, type SnapshotTool } from './notice-snapshot.ts';
 
 /** Entries per shard the builder aims at (a page reads one shard). */
 const SHARD_TARGET = 200;
@@ -25,7 +26,7 @@ export function buildNoticeSnapshot(
   const byDomain = compiled.byDomain;
   const rules: SnapshotRule[] = [];
   const ruleSlot = new Map<string, number>();
-  const toolRefs = new Map<string, ToolRef>();
+  const toolRefs = new Map<string, SnapshotTool>();
   let common: Pick<Explanation, 'office' | 'issuer' | 'policySerial'> | null = null;
   const entries: Array<[domain: string, tool: string | null, rule: number]> = [];
   const pathScoped = (ids: readonly string[]) => ids.some((id) => (compiled.tools.get(id)?.paths?.length ?? 0) > 0);
@@ -43,11 +44,12 @@ export function buildNoticeSnapshot(
         const ex = explainDecision(url, d, { compiled: explainCompiled, employee, acknowledgedUntil: null });
         common ??= { office: ex.office, issuer: ex.issuer, policySerial: ex.policySerial };
         if (r === undefined) {
-          const { action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification } = ex;
-          r = rules.push({ action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification }) - 1;
+          const { action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification, location } = ex;
+          const base = exceptionRequestBase(d, explainCompiled.policy);
+          r = rules.push({ action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification, exceptionRequestBase: base, ...(location ? { location } : {}) }) - 1;
           ruleSlot.set(key, r);
         }
-        if (ex.tool) toolRefs.set(d.toolId, ex.tool);
+        if (ex.tool) toolRefs.set(d.toolId, ex.selectedBy ? { ...ex.tool, selectedBy: ex.selectedBy } : ex.tool);
       }
       entries.push([domain, d.toolId, r]);
     } else if (hostSuffixes(domain).slice(1).some((s) => byDomain.has(s))) {

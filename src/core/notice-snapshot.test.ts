@@ -24,14 +24,20 @@ const toolArb = fc.record({
   name: fc.constantFrom('Tool A', 'Tool B'),
   domains: fc.subarray(DOMAINS, { minLength: 1, maxLength: 3 }),
   paths: fc.option(fc.subarray(['/chat', '/api', '/c/x'], { minLength: 1 }), { nil: undefined }),
+  vendorCountry: fc.option(fc.constantFrom('CN', 'US'), { nil: undefined }),
 });
+/** Rules name tools by id, by attribute, or both. */
+const selectorArb = fc.oneof(
+  fc.record({ tools: fc.subarray(TOOL_IDS, { minLength: 1 }) }),
+  fc.record({ toolsWhere: fc.constant({ vendorCountry: ['CN'] }) }),
+  fc.record({ tools: fc.subarray(TOOL_IDS, { minLength: 1 }), toolsWhere: fc.constant({ vendorCountry: ['US'] }) }),
+);
 const ruleArb = fc.record({
-  tools: fc.subarray(TOOL_IDS, { minLength: 1 }),
   action: fc.constantFrom(...ACTIONS),
   offices: fc.option(fc.subarray(['HK', 'NY'], { minLength: 1 }), { nil: undefined }),
   until: fc.option(fc.constantFrom('2026-11-01T00:00:00Z', '2027-01-01T00:00:00Z'), { nil: undefined }),
   notice: fc.option(fc.record({ title: fc.constantFrom('Do not use', 'Check first'), alternatives: fc.option(fc.subarray(TOOL_IDS), { nil: undefined }) }), { nil: undefined }),
-});
+}).chain((rule) => selectorArb.map((selector) => ({ ...rule, ...selector })));
 const policyArb = fc.record({
   tools: fc.dictionary(fc.constantFrom(...TOOL_IDS), toolArb, { minKeys: 1, maxKeys: 5 }),
   rules: fc.array(ruleArb, { maxLength: 5 }),

@@ -17,9 +17,17 @@
  */
 import { hostOfUrl, hostSuffixes } from './hosts.ts';
 import type { Explanation, Status, ToolRef } from './messages.ts';
+import type { SelectedBy } from './tool-attributes.ts';
+
+/** A tool as a shard keeps it: its deciding rule reached it by attribute when `selectedBy` is set. */
+export type SnapshotTool = ToolRef & { selectedBy?: SelectedBy };
+import { exceptionRequestHref } from './exception-request.ts';
 
 /** What an explanation owes to its rule (or the policy default) and action, shared by every tool. */
-export type SnapshotRule = Pick<Explanation, 'action' | 'basis' | 'ruleId' | 'notice' | 'alternatives' | 'contact' | 'allowForMinutes' | 'requireJustification'>;
+export type SnapshotRule = Pick<Explanation, 'action' | 'basis' | 'ruleId' | 'notice' | 'alternatives' | 'contact' | 'allowForMinutes' | 'requireJustification' | 'location'> & {
+  /** Where to request an exception, before the tool, rule and office are added (exception-request.ts). */
+  exceptionRequestBase?: string | null;
+};
 
 /** The snapshot's head, at NOTICE_SNAPSHOT_KEY: read first. */
 export interface NoticeSnapshotMeta {
@@ -47,7 +55,7 @@ export interface NoticeSnapshotMeta {
 export interface NoticeSnapshotShard {
   /** `\t<domain>=<tool>,<rule>` for every entry (`tools` and head `rules` indices), or `=?` (ask the worker). */
   index: string;
-  tools: ToolRef[];
+  tools: SnapshotTool[];
 }
 
 /** Where the worker keeps it in storage.local (read by the pages directly, no worker needed). */
@@ -81,13 +89,18 @@ export function explainFromSnapshot(meta: NoticeSnapshotMeta | null | undefined,
     const value = shard.index.slice(start, shard.index.indexOf('\t', start));
     if (value === '?') return null;
     const [t, r] = value.split(',').map(Number);
-    const tool = shard.tools[t!];
+    const entry = shard.tools[t!];
     const rule = meta.rules[r!];
-    if (!tool || !rule) return null;
+    if (!entry || !rule) return null;
+    const { selectedBy, ...tool } = entry;
     return {
       url, action: rule.action, basis: rule.basis, tool, ruleId: rule.ruleId, notice: rule.notice, alternatives: rule.alternatives,
       office: meta.office, contact: rule.contact, issuer: meta.issuer, policySerial: meta.policySerial, acknowledgedUntil: null,
       allowForMinutes: rule.allowForMinutes, requireJustification: rule.requireJustification,
+      // A tool has one deciding rule for this employee, so the attribute that selected it is the tool's.
+      ...(selectedBy ? { selectedBy } : {}),
+      exceptionRequest: rule.ruleId ? exceptionRequestHref(rule.exceptionRequestBase, { tool: tool.id, rule: rule.ruleId, office: meta.office?.code ?? null }) : null,
+      ...(rule.location ? { location: rule.location } : {}),
     };
   }
   return null;

@@ -89,3 +89,32 @@ describe('formatJsonPath', () => {
     expect(formatJsonPath([])).toBe('$');
   });
 });
+
+describe('what an employee reads', () => {
+  it('takes an office name as a string or a language map with "en"', () => {
+    const doc = { ...valid(), offices: { HK: { name: { en: 'Hong Kong', 'zh-Hant': '香港' } } } };
+    expect(parsePolicy(doc).ok).toBe(true);
+    const noEn = parsePolicy({ ...valid(), offices: { HK: { name: { 'zh-Hant': '香港' } } } });
+    expect(noEn.ok ? [] : noEn.issues.map((i) => i.path)).toContain('$.offices.HK.name');
+    const empty = parsePolicy({ ...valid(), offices: { HK: { name: { en: '' } } } });
+    expect(empty.ok ? '' : formatIssues(empty.issues)).toMatch(/\$\.offices\.HK\.name: an office needs a name/);
+  });
+
+  it('takes exceptionRequestUrl at the top and in a notice: https:, plain http: only on loopback', () => {
+    const doc = (top: string, notice: string) => ({
+      ...valid(),
+      exceptionRequestUrl: top,
+      rules: [{ id: 'R', tools: ['claude'], action: 'block', notice: { title: 'Do not use', exceptionRequestUrl: notice } }],
+    });
+    expect(parsePolicy(doc('https://it.bank.example/exceptions/new', 'http://127.0.0.1:8080/ask')).ok).toBe(true);
+    for (const [bad, path] of [
+      [doc('http://it.bank.example/ask', 'https://x.example/'), '$.exceptionRequestUrl'],
+      [doc('https://x.example/', 'javascript:alert(1)'), '$.rules[0].notice.exceptionRequestUrl'],
+      [doc('mailto:it@bank.example', 'https://x.example/'), '$.exceptionRequestUrl'],
+      [doc('/relative', 'https://x.example/'), '$.exceptionRequestUrl'],
+    ] as const) {
+      const r = parsePolicy(bad);
+      expect(r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`)).toContain(`${path}: must be an https: URL (http: only for localhost)`);
+    }
+  });
+});

@@ -7,7 +7,9 @@
  * `@valibot/to-json-schema`.
  */
 import * as v from 'valibot';
-import { normalizeHost } from './hosts.ts';
+import { isIsoCountryCode } from './countries.ts';
+import { checkFetchUrl, normalizeHost } from './hosts.ts';
+import { TOOL_CATEGORIES } from './tool-attributes.ts';
 
 export const POLICY_TYPE = 'ai-geofence-policy';
 export const POLICY_VERSION = 1;
@@ -56,6 +58,16 @@ export const LocalizedTextSchema = v.union(
 );
 export type LocalizedText = v.InferOutput<typeof LocalizedTextSchema>;
 
+/**
+ * Where an employee asks for an exception (a form or ticket page). Pages add `tool`, `rule` and
+ * `office` to its query string. Same rule as the policy's own URL: https:, plain http: only on
+ * loopback, so a typo cannot send employees to an unencrypted or non-web address.
+ */
+const RequestUrlSchema = v.pipe(
+  v.string('expected a URL string'),
+  v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'),
+);
+
 export const ActionSchema = v.picklist(
   ['block', 'warn', 'monitor', 'allow'],
   'expected one of "block", "warn", "monitor", "allow"',
@@ -86,12 +98,44 @@ export const NoticeSchema = v.object({
   contact: v.optional(v.string()),
   alternatives: v.optional(idList),
   version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  /** Overrides the policy's `exceptionRequestUrl` for this rule's block page. */
+  exceptionRequestUrl: v.optional(RequestUrlSchema),
 });
 export type Notice = v.InferOutput<typeof NoticeSchema>;
 
-export const RuleSchema = v.object({
+const countryCode = v.pipe(
+  v.string('expected an ISO 3166-1 alpha-2 country code'),
+  v.check(isIsoCountryCode, 'expected an ISO 3166-1 alpha-2 country code such as "CN" (upper case)'),
+);
+const category = v.picklist(TOOL_CATEGORIES, `expected a category: ${TOOL_CATEGORIES.map((c) => `"${c}"`).join(', ')}`);
+const nonEmpty = <T extends v.GenericSchema>(item: T) => v.pipe(v.array(item), v.minLength(1, 'list at least one value'));
+
+/**
+ * A rule's attribute selector (see src/core/tool-attributes.ts). Strict: a misspelt attribute
+ * would otherwise select every tool, or none.
+ */
+export const ToolsWhereSchema = v.pipe(
+  v.strictObject(
+    {
+      vendorCountry: v.optional(nonEmpty(countryCode)),
+      vendor: v.optional(nonEmpty(v.pipe(v.string(), v.minLength(1)))),
+      category: v.optional(nonEmpty(category)),
+      modelVendors: v.optional(nonEmpty(v.pipe(v.string(), v.minLength(1)))),
+      trainsOnInputs: v.optional(nonEmpty(v.boolean())),
+      enterprise: v.optional(nonEmpty(v.boolean())),
+    },
+    'unknown toolsWhere attribute: expected vendorCountry, vendor, category, modelVendors, trainsOnInputs or enterprise',
+  ),
+  v.check((w) => Object.keys(w).length > 0, 'toolsWhere must name at least one attribute'),
+);
+
+/** A rule's fields (RuleSchema adds the check that it names tools one way or the other). */
+export const RuleObjectSchema = v.object({
   id,
-  tools: v.pipe(idList, v.minLength(1, 'a rule must name at least one tool')),
+  /** Tools by id; with `toolsWhere`, the rule covers both. */
+  tools: v.optional(v.pipe(idList, v.minLength(1, 'a rule must name at least one tool'))),
+  /** Tools by attribute (vendor country, category, …) over the catalogue and the policy's tools. */
+  toolsWhere: v.optional(ToolsWhereSchema),
   action: ActionSchema,
   notice: v.optional(NoticeSchema),
   offices: v.optional(idList),
@@ -102,6 +146,12 @@ export const RuleSchema = v.object({
   exceptJurisdictions: v.optional(idList),
   exceptRegions: v.optional(idList),
   exceptGroups: v.optional(idList),
+  /**
+   * Where the browser is (the verified location: ISO country codes or network zone names), as
+   * opposed to where the employee's office is. See docs/location.md.
+   */
+  locations: v.optional(idList),
+  exceptLocations: v.optional(idList),
   from: v.optional(isoInstant),
   until: v.optional(isoInstant),
   /** How long a warn acknowledgement lasts. */
@@ -116,6 +166,10 @@ export const RuleSchema = v.object({
   models: v.optional(idList),
   dataControls: v.optional(DataControlsSchema),
 });
+export const RuleSchema = v.pipe(
+  RuleObjectSchema,
+  v.check((r) => r.tools !== undefined || r.toolsWhere !== undefined, 'a rule needs "tools" or "toolsWhere" (or both)'),
+);
 export type Rule = v.InferOutput<typeof RuleSchema>;
 
 export const ModelSchema = v.object({
@@ -147,11 +201,26 @@ export const ToolSchema = v.object({
   url: v.optional(v.pipe(v.string(), v.url('expected an absolute URL'))),
   tenantHeaders: v.optional(v.record(v.string(), v.string())),
   models: v.optional(v.record(v.string(), ModelSchema)),
+  /** Attributes rules select on (`toolsWhere`); the catalogue states them with sources. */
+  vendorCountry: v.optional(countryCode),
+  category: v.optional(category),
+  /** The vendor sells an enterprise or tenant-controlled offering of the tool. */
+  enterprise: v.optional(v.boolean()),
+  /** Consumer use trains the vendor's models on the user's inputs unless the user opts out. */
+  trainsOnInputs: v.optional(v.boolean()),
+  /** Vendors whose models the tool gives access to (its own included): "Anthropic", "OpenAI", … */
+  modelVendors: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+  /** Chrome Web Store ids of the tool's browser extensions (sidebars, agents). */
+  extensionIds: v.optional(v.array(v.pipe(v.string(), v.regex(/^[a-p]{32}$/, 'expected a 32-letter extension id (a-p)')))),
 });
 export type Tool = v.InferOutput<typeof ToolSchema>;
 
 export const OfficeSchema = v.object({
-  name: v.pipe(v.string('an office needs a name (a string)'), v.minLength(1, 'an office needs a name')),
+  /** A string, or a language map (`{"en": "Hong Kong", "zh-Hant": "香港"}`) shown in the employee's language. */
+  name: v.pipe(
+    LocalizedTextSchema,
+    v.check((n) => (typeof n === 'string' ? n : (n.en ?? '')) !== '', 'an office needs a name'),
+  ),
   jurisdiction: v.optional(v.string()),
   regions: v.optional(idList),
   failMode: v.optional(v.picklist(['closed', 'open'])),
@@ -172,12 +241,19 @@ export const PolicySchema = v.object({
   expires: isoInstant,
   issuer: v.optional(v.string()),
   contact: v.optional(v.string()),
+  /** Where a blocked employee asks for an exception; a rule's notice may name its own. */
+  exceptionRequestUrl: v.optional(RequestUrlSchema),
   offices: v.record(id, OfficeSchema),
   tools: v.optional(v.record(id, ToolSchema), {}),
   rules: v.array(RuleSchema),
   defaultAction: v.optional(ActionSchema, 'allow'),
   unlistedAiAction: v.optional(v.picklist(['allow', 'warn', 'block']), 'allow'),
   maxStalenessHours: v.optional(v.pipe(v.number(), v.minValue(1))),
+  /**
+   * With no verified location: `office` (default) takes the office's jurisdiction as the location;
+   * `closed` makes every `locations` condition match and no `exceptLocations` condition excuse.
+   */
+  unknownLocation: v.optional(v.picklist(['office', 'closed'], 'expected "office" or "closed"'), 'office'),
 });
 export type Policy = v.InferOutput<typeof PolicySchema>;
 /** The document as written by compliance, before defaults are filled in. */

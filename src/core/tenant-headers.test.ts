@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from './catalogue.ts';
 import { DOCUMENTED_TENANT_HEADERS, lintPolicy } from './lint.ts';
+import { LOGGED_OUT_ROUTES } from './tenant-guard.ts';
+import tenantHeaderDocs from './tenant-headers.json' with { type: 'json' };
 
 const NOW = Date.parse('2026-11-25T00:00:00Z');
 
@@ -22,8 +24,24 @@ describe('documented tenant headers', () => {
       expect(headers.length).toBeGreaterThan(0);
     }
     expect(DOCUMENTED_TENANT_HEADERS.get('chatgpt')).toContain('ChatGPT-Allowed-Workspace-Id');
-    expect(DOCUMENTED_TENANT_HEADERS.get('copilot')).toEqual(['Restrict-Access-To-Tenants', 'Restrict-Access-Context']);
+    expect(DOCUMENTED_TENANT_HEADERS.get('copilot')).toEqual(['Restrict-Access-To-Tenants', 'Restrict-Access-Context', 'sec-Restrict-Tenant-Access-Policy']);
+    expect(DOCUMENTED_TENANT_HEADERS.get('claude')).toEqual(['anthropic-allowed-org-ids']);
     expect(DOCUMENTED_TENANT_HEADERS.get('gemini')).toEqual(['X-GoogApps-Allowed-Domains']);
+  });
+
+  it('keeps a source for every vendor that documents headers', () => {
+    for (const [id, doc] of Object.entries(tenantHeaderDocs.tools)) {
+      if (id === 'gemini' || id === 'notebooklm') continue; // Google Workspace: documented in notes only
+      expect((doc as { sources?: string[] }).sources?.length, id).toBeGreaterThan(0);
+    }
+  });
+
+  it('lists every logged-out route the network rules block, and no other', () => {
+    const documented = Object.values(tenantHeaderDocs.tools).flatMap((doc) => ((doc as { loggedOutRoutes?: Array<{ domain: string; pathPrefix: string }> }).loggedOutRoutes ?? []).map((r) => `${r.domain}${r.pathPrefix}`));
+    expect(LOGGED_OUT_ROUTES.map((r) => `${r.domain}${r.prefix}`)).toEqual(documented);
+    for (const r of LOGGED_OUT_ROUTES) {
+      for (const h of r.headers) expect([...DOCUMENTED_TENANT_HEADERS.values()].flat().map((x) => x.toLowerCase())).toContain(h);
+    }
   });
 
   it('lint accepts documented names in any case', () => {

@@ -1,22 +1,24 @@
 /** The toolbar popup: the employee's situation at a glance. */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { NoticeEntry, PopupView } from '../core/messages.ts';
+import type { NoticeEntry, PopupView, UpcomingNotice } from '../core/messages.ts';
 import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from '../pages/shared/i18n.ts';
 import { packageUrl, sendRequest, uiLanguages } from '../pages/shared/ext.ts';
 import {
   ACTION_TONE,
   actionLabel,
-  describeExceptions,
+  describeExceptions, describeLocation,
   describePolicyState,
   describeSite,
+  officeLabel,
+  upcomingLabel,
   pickLocalized,
 } from '../pages/shared/status-text.ts';
 import { displayHost } from '../pages/shared/url.ts';
-import { Bar, Callout, Chip, Contact, Facts, ShieldMark, ToolList, type Fact } from '../pages/shared/ui.tsx';
+import { Bar, Callout, Chip, Contact, Facts, HelpDesk, ShieldMark, ToolList, type Fact } from '../pages/shared/ui.tsx';
 import { IS_DEMO_BUILD } from '../platform/demo-build.ts';
 import { findSiteUrl } from './current-tab.ts';
-import { helpDeskSummary } from './help-desk.ts';
+import { helpDeskSummary } from '../pages/shared/help-desk.ts';
 
 type State =
   | { phase: 'loading' }
@@ -72,24 +74,27 @@ function Skeleton() {
   );
 }
 
-function NoticeItem({ entry, i18n }: { entry: NoticeEntry; i18n: I18n }) {
+function NoticeItem({ entry, i18n }: { entry: NoticeEntry | UpcomingNotice; i18n: I18n }) {
   const { t, languages } = i18n;
   const title = pickLocalized(entry.notice?.title, languages);
   const reason = pickLocalized(entry.notice?.reason, languages);
   const reference = pickLocalized(entry.notice?.reference, languages);
   const tools = entry.tools.map((tool) => tool.name).join(', ');
+  // An upcoming rule says when it starts, in the employee's own time zone (Intl's default).
+  const start = 'from' in entry ? t('popupStarts', i18n.when(entry.from)) : '';
   const meta = [
+    start,
     reference.text,
-    entry.notice?.effective ? t('popupSince', i18n.when(entry.notice.effective)) : '',
+    !start && entry.notice?.effective ? t('popupSince', i18n.when(entry.notice.effective)) : '',
   ].filter(Boolean);
   return (
     <li class="notice-item">
       <div class="notice-item__head">
-        <Chip tone={ACTION_TONE[entry.action]}>{actionLabel(entry.action, t)}</Chip>
+        <Chip tone={ACTION_TONE[entry.action]}>{start ? upcomingLabel(entry.action, t) : actionLabel(entry.action, t)}</Chip>
         <span class="notice-item__tools">{tools}</span>
       </div>
       <p class="notice-item__title" lang={title.lang}>
-        {title.text || entry.ruleId}
+        {title.text || `${actionLabel(entry.action, t)}: ${tools}`}
       </p>
       {meta.length ? <p class="notice-item__meta">{meta.join(' · ')}</p> : null}
       {reason.text ? (
@@ -99,37 +104,6 @@ function NoticeItem({ entry, i18n }: { entry: NoticeEntry; i18n: I18n }) {
         </details>
       ) : null}
     </li>
-  );
-}
-
-function CopyDetails({ text, i18n }: { text: () => string; i18n: I18n }) {
-  const { t } = i18n;
-  const [result, setResult] = useState<'copied' | 'failed' | null>(null);
-  const [fallback, setFallback] = useState('');
-  async function copy() {
-    const summary = text();
-    try {
-      await navigator.clipboard.writeText(summary);
-      setResult('copied');
-      setFallback('');
-    } catch {
-      // Clipboard access can be refused (page not focused, policy): let the employee copy by hand.
-      setResult('failed');
-      setFallback(summary);
-    }
-  }
-  return (
-    <div class="copy">
-      <button type="button" class="button button--primary" onClick={copy} data-testid="copy-details">
-        {t('copyDetails')}
-      </button>
-      <p role="status" class="copy__result">
-        {result === 'copied' ? t('copied') : result === 'failed' ? t('copyFailed') : ''}
-      </p>
-      {fallback ? (
-        <textarea class="copy__text mono" readOnly rows={8} aria-label={t('copyDetails')} value={fallback} />
-      ) : null}
-    </div>
   );
 }
 
@@ -148,7 +122,8 @@ function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { p
 
   // An allow rule without a notice has nothing to tell the employee; the tool is under "approved".
   const notices = view.notices.filter((entry) => entry.notice || entry.action !== 'allow');
-  const officeText = view.office ? `${view.office.name} (${view.office.code})` : (status.config?.office ?? t('notGiven'));
+  const officeText = view.office ? officeLabel(view.office, languages) : (status.config?.office ?? t('notGiven'));
+  const upcoming = (view.upcoming ?? []).filter((entry) => entry.notice || entry.action !== 'allow');
 
   const policyFacts: Fact[] = [
     {
@@ -169,14 +144,11 @@ function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { p
     { label: t('labelIssuer'), value: policy?.issuer ?? t('notGiven') },
   ];
   if (policy) {
-    policyFacts.push(
-      { label: t('labelIssued'), value: i18n.when(policy.issued) },
-      { label: t('labelExpires'), value: i18n.when(policy.expires) },
-      { label: t('labelSigners'), value: policy.signers.join(', ') || t('notGiven'), mono: true },
-      { label: t('labelHash'), value: <span title={policy.payloadHash}>{shortHash(policy.payloadHash)}</span>, mono: true },
-    );
+    // Signing keys and the fingerprint are for the help desk (its summary), not the employee.
+    policyFacts.push({ label: t('labelIssued'), value: i18n.when(policy.issued) }, { label: t('labelExpires'), value: i18n.when(policy.expires) });
   }
 
+  const location = describeLocation(status, i18n);
   const exceptions = describeExceptions(status, i18n);
   if (exceptions) {
     policyFacts.push({
@@ -195,15 +167,16 @@ function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { p
   }
 
   const delivery = status.audit.lastDelivery;
+  // The collector's own error is for the help desk; the employee needs to know nothing is lost.
   const auditLines = [
     t('auditQueued', status.audit.queued),
-    delivery
-      ? delivery.ok
-        ? t('auditDelivered', i18n.when(delivery.at))
-        : t('auditFailed', i18n.when(delivery.at), delivery.message)
-      : status.config?.auditUrl
+    !status.config?.auditUrl
+      ? t('auditOff')
+      : !delivery
         ? t('auditNever')
-        : t('auditOff'),
+        : delivery.ok
+          ? t('auditDelivered', i18n.when(delivery.at))
+          : t('auditSendFailed', i18n.when(delivery.at)),
   ];
 
   return (
@@ -214,6 +187,12 @@ function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { p
           <span class="pop-office__label">{t('labelOffice')}</span>{' '}
           <strong data-testid="office-name">{officeText}</strong>
         </p>
+        {location ? (
+          <p class="pop-office" data-tone={location.tone}>
+            <span class="pop-office__label">{t('labelLocation')}</span>{' '}
+            <strong data-testid="location">{location.text}</strong>
+          </p>
+        ) : null}
 
         <section class="card" aria-labelledby="site-heading" data-tone={siteState.tone}>
           <h2 id="site-heading">{t('popupSite')}</h2>
@@ -268,6 +247,17 @@ function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { p
           )}
         </section>
 
+        {upcoming.length ? (
+          <section class="card" aria-labelledby="upcoming-heading" data-testid="upcoming-notices">
+            <h2 id="upcoming-heading">{t('popupUpcoming')}</h2>
+            <ul class="notice-list">
+              {upcoming.map((entry) => (
+                <NoticeItem key={entry.ruleId} entry={entry} i18n={i18n} />
+              ))}
+            </ul>
+          </section>
+        ) : null}
+
         <section class="card" aria-labelledby="approved-heading">
           <h2 id="approved-heading">{t('popupApproved')}</h2>
           <ToolList tools={view.approved} empty={t('popupNoApproved')} newTab />
@@ -286,10 +276,7 @@ function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { p
         </section>
 
         <div class="pop-actions">
-          <CopyDetails
-            i18n={i18n}
-            text={() => helpDeskSummary({ view, siteUrl, tEn: i18n.tEn, now: new Date(), languages })}
-          />
+          <HelpDesk t={t} text={() => helpDeskSummary({ view, siteUrl, tEn: i18n.tEn, now: new Date(), languages })} />
           <button type="button" class="button" onClick={onRefresh} disabled={refreshing} aria-busy={refreshing}>
             {refreshing ? t('checking') : t('checkUpdate')}
           </button>
@@ -298,13 +285,6 @@ function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { p
       <footer class="pop-foot">{t('version', status.extensionVersion)}</footer>
     </>
   );
-}
-
-/** sha256-… fingerprints are long; the first 12 characters identify a policy for a person. */
-function shortHash(hash: string): string {
-  const [algo, value] = hash.includes(':') ? hash.split(':', 2) : ['', hash];
-  const head = (value ?? hash).slice(0, 12);
-  return algo ? `${algo}:${head}…` : `${head}…`;
 }
 
 export function PopupApp() {

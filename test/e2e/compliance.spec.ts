@@ -188,7 +188,7 @@ test('a signed exception lifts the Hong Kong block of Claude for its employee; a
   await expect.poll(async () => {
     await popup.reload();
     return popup.getByTestId('exceptions-status').textContent();
-  }, { timeout: 30_000 }).toMatch(/Last update failed .*The exceptions in force stay until they expire/);
+  }, { timeout: 30_000 }).toMatch(/The last update failed .*The exceptions in force stay until they expire/);
   await expect.poll(async () => {
     await visit(page, 'https://claude.ai/still-granted');
     return page.url();

@@ -154,6 +154,23 @@ test('the guard is registered only on the hosts of tools whose rule has data con
   await page.close();
 });
 
+test("the notice speaks the page's language: Hong Kong Chinese for a zh-HK page", async () => {
+  const page = await browser.context.newPage();
+  // This page's languages only (Accept-Language and navigator.languages, in every world of the page).
+  const cdp = await browser.context.newCDPSession(page);
+  const userAgent = await page.evaluate(() => navigator.userAgent);
+  await cdp.send('Emulation.setUserAgentOverride', { userAgent, acceptLanguage: 'zh-HK,zh;q=0.9' });
+  await page.goto('https://other.example/chat/paste-block-zh-hk');
+  await expect(page.locator('#box')).toBeVisible();
+  expect(await page.evaluate(() => navigator.languages[0])).toBe('zh-HK');
+  await pasteFor(page, '#box', 'meeting notes for the vendor');
+  await expect(notice(page)).toContainText('AI Geofence 已封鎖此次貼上');
+  await expect(notice(page)).toContainText('貴公司的政策（規則 ACME-DATA）不准許在此網站貼上內容。');
+  await expect(notice(page).getByRole('button', { name: '關閉' })).toBeVisible();
+  await expect(page.locator('#box')).toHaveValue('');
+  await page.close();
+});
+
 test('a blocked paste leaves nothing in the page and the notice names the rule', async () => {
   const page = await open('https://other.example/chat/paste-block');
   await pasteFor(page, '#box', 'meeting notes for the vendor');

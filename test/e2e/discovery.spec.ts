@@ -99,7 +99,7 @@ test('an unlisted AI tool is discovered, reported with its origin and blocked; o
   await expect(page).toHaveURL(`${blockPageUrl}#https://chat.novaai.example/c/1`, { timeout: 15_000 });
   await expect(page.getByTestId('notice-title')).toHaveText('Unlisted AI tool');
   await expect(page.getByTestId('notice-reason')).toContainText('does not list');
-  await expect(page.getByTestId('notice-reference')).toContainText('unlistedAiAction "block"');
+  await expect(page.getByTestId('notice-reference')).toHaveText('AI policy 42: AI tools not on the list');
   await page.screenshot({ path: join(ROOT, 'docs/screenshots/block-unlisted-ai-tool.png') });
 
   // Reported to the collector: origin and signal names only, and nothing for the other pages.

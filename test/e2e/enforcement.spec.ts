@@ -343,7 +343,9 @@ test('conditional fetch, then a restart with the policy server failing: the last
     const popup = await again.context.newPage();
     await popup.goto(popupUrl);
     await expect(popup.getByTestId('policy-serial')).toHaveText('42');
-    await expect(popup.getByTestId('policy-status')).toContainText('HTTP 500');
+    await expect(popup.getByTestId('policy-status')).toContainText('The last check for an update failed');
+    // What failed, for the help desk (not in the employee's words).
+    await expect(popup.getByTestId('help-desk-details')).toContainText('HTTP 500');
     await visit(page, 'https://claude.ai/still');
     await expect(page).toHaveURL(`${blockPageUrl}#https://claude.ai/still`);
     expect(seen('claude.ai')).toEqual([]);
@@ -360,6 +362,9 @@ test('fail-open: with no valid policy and failMode open, the vendor is reachable
   await expect(page.locator('#vendor')).toHaveText('Vendor page claude.ai/');
   const popup = await b.context.newPage();
   await popup.goto(popupUrl);
-  await expect(popup.getByTestId('policy-status')).toContainText('fail-open');
-  await expect(popup.getByTestId('policy-status')).toContainText('attacker');
+  await expect(popup.getByTestId('policy-status')).toContainText('AI tools are not restricted for now');
+  await expect(popup.getByTestId('policy-status')).toContainText('The latest policy update failed its check');
+  // The refusal itself (the unknown signing key) is in the help-desk details.
+  await expect(popup.getByTestId('help-desk-details')).toContainText('mode fail-open');
+  await expect(popup.getByTestId('help-desk-details')).toContainText('attacker');
 });

@@ -162,6 +162,10 @@ export interface LaunchOptions {
   vendorHosts?: string[];
   userDataDir?: string;
   locale?: string;
+  /** IANA time zone of the browser (Playwright `timezoneId`); the machine's by default. */
+  timezoneId?: string;
+  /** More Chromium switches, e.g. `--lang=zh-HK` for the browser's own UI language. */
+  args?: string[];
   /** The unpacked extension to load; default the built dist/chrome (benchmarks load variants of it). */
   extensionDir?: string;
 }
@@ -186,7 +190,9 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Launched> {
     headless: true,
     ignoreHTTPSErrors: true,
     locale: opts.locale ?? 'en-US',
+    ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}),
     args: [
+      ...(opts.args ?? []),
       `--disable-extensions-except=${opts.extensionDir ?? EXTENSION_DIR}`,
       `--load-extension=${opts.extensionDir ?? EXTENSION_DIR}`,
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',

@@ -32,7 +32,7 @@ function modelPolicy(): Record<string, unknown> {
     },
     rules: [
       ...(base.rules as unknown[]),
-      { id: 'HK-O3', tools: ['chatgpt'], offices: ['HK'], models: ['o3'], action: 'block', notice: { title: 'Do not use: OpenAI o3' } },
+      { id: 'HK-O3', tools: ['chatgpt'], offices: ['HK'], models: ['o3'], action: 'block', notice: { title: { en: 'Do not use: OpenAI o3', 'zh-HK': '請勿使用：OpenAI o3' } } },
       { id: 'HK-GPT45', tools: ['chatgpt'], offices: ['HK'], models: ['gpt-4-5'], action: 'warn', notice: { title: 'Check before using GPT-4.5' } },
     ],
   };
@@ -56,6 +56,21 @@ async function setUp(office: string, route?: Route): Promise<{ b: Launched; vend
 const overlay = (page: Page) => page.locator('[data-ai-geofence="overlay"]');
 const setPicker = (page: Page, text: string) => page.evaluate((t) => { document.getElementById('picker')!.textContent = t; }, text);
 const pushState = (page: Page, url: string) => page.evaluate((u) => history.pushState({}, '', u), url);
+
+test("the overlay speaks the page's language: Hong Kong Chinese for a zh-HK page", async () => {
+  const { b } = await setUp('HK');
+  const page = await b.context.newPage();
+  // This page's languages only (Accept-Language and navigator.languages, in every world of the page).
+  const cdp = await b.context.newCDPSession(page);
+  await cdp.send('Emulation.setUserAgentOverride', { userAgent: await page.evaluate(() => navigator.userAgent), acceptLanguage: 'zh-HK' });
+  await page.goto('https://chatgpt.com/?model=o3');
+  await expect(overlay(page)).toContainText('請勿使用：OpenAI o3');
+  await expect(overlay(page)).toContainText('此處不得使用「o3」模型（規則 HK-O3）。請選用其他模型以繼續。');
+  await setPicker(page, 'ChatGPT 4.5');
+  await pushState(page, '/c/zh');
+  await overlay(page).getByRole('button', { name: '我明白，繼續' }).click();
+  await expect(overlay(page)).toHaveCount(0);
+});
 
 test('a model-level block covers the page while that model is in use, by URL and by picker text', async () => {
   const { b } = await setUp('HK');

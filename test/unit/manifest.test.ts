@@ -33,7 +33,8 @@ function surface(m: Manifest) {
 // unlimitedStorage: storage.local holds the signed policy (4 MB for 100,000 domains), the audit queue
 // (up to 10,000 events) and the notice snapshot; Chromium's default quota is 10 MB, and a full
 // storage would refuse the next policy.
-const PERMISSIONS = ['declarativeNetRequest', 'storage', 'unlimitedStorage', 'alarms', 'tabs', 'scripting', 'browsingData'];
+// idle: waking from idle or a locked screen re-establishes where the browser is (no install warning).
+const PERMISSIONS = ['declarativeNetRequest', 'storage', 'unlimitedStorage', 'alarms', 'idle', 'tabs', 'scripting', 'browsingData'];
 const WEB_ACCESSIBLE = [
   {
     resources: ['block.html', 'block.js', 'block.css', 'warn.html', 'warn.js', 'warn.css', 'embedded-block.html', 'embedded-block.js', 'icons/*'],

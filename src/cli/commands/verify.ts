@@ -1,5 +1,6 @@
 /** `verify POLICY.jws --keys TRUSTED.json`: the extension's own checks, run from the command line. */
 import type { Policy } from '../../core/policy-schema.ts';
+import { pickText } from '../../core/messages.ts';
 import { checkFreshness, verifyPolicy } from '../../core/verify.ts';
 import { optionalInstant, optionalInt, requiredString } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -51,7 +52,7 @@ Exit codes: 0 valid, 1 refused (the reason is printed on stderr), 2 usage error.
 
 function summarize(file: string, p: Policy, signers: string[], hash: string, now: number): string {
   const days = Math.floor((Date.parse(p.expires) - now) / 86_400_000);
-  const offices = Object.entries(p.offices).map(([code, o]) => `${code} (${o.name})`);
+  const offices = Object.entries(p.offices).map(([code, o]) => `${code} (${pickText(o.name, ['en'])})`);
   return [
     `${file}: valid`,
     `  serial:   ${p.serial}`,

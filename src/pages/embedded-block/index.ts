@@ -6,22 +6,37 @@
  * trick clicks, so the acknowledgement of a warning is only given on the full warn page.
  */
 import { pickText } from '../../core/messages.ts';
-import { pageLanguages, sendRequest } from '../../platform/content-messaging.ts';
+import { contentTranslator, pageLanguages, sendRequest } from '../../platform/content-messaging.ts';
+import { HTML_LANG, resolveLocale, type MessageKey, type Messages } from '../shared/i18n.ts';
 import { displayHost, explainedUrl } from '../shared/url.ts';
 
-interface I18n {
-  getMessage(key: string, subs?: string | string[]): string;
+interface Runtime {
+  getURL(path: string): string;
 }
-const g = globalThis as unknown as { browser?: { i18n: I18n }; chrome?: { i18n: I18n } };
-const i18n = (g.browser ?? g.chrome)!.i18n;
-/** The extension's own messages (static/_locales), with English if a key is missing. */
-const t = (key: string, fallback: string, sub?: string) => i18n.getMessage(key, sub === undefined ? undefined : [sub]) || fallback;
+const g = globalThis as unknown as { browser?: { runtime: Runtime }; chrome?: { runtime: Runtime } };
+const languages = pageLanguages();
+const locale = resolveLocale(languages);
+/**
+ * The page's language, as the full pages choose it (not the browser's UI language, which maps
+ * zh-HK to Taiwan's Chinese): one small file from the package, the browser's own translation
+ * until it has arrived or if it cannot be read.
+ */
+const messages: Promise<Messages> = fetch((g.browser ?? g.chrome)!.runtime.getURL(`_locales/${locale}/messages.json`))
+  .then((r) => (r.ok ? (r.json() as Promise<Messages>) : {}))
+  .catch(() => ({}));
+let translate = contentTranslator({});
+const t = (key: MessageKey, fallback: string, sub?: string) => {
+  const text = sub === undefined ? translate(key) : translate(key, sub);
+  return text === key ? fallback : text;
+};
 
 const $ = (id: string) => document.getElementById(id)!;
 
 async function show(): Promise<void> {
   const url = explainedUrl(location.href);
   const main = document.querySelector('main')!;
+  translate = contentTranslator(await messages);
+  document.documentElement.lang = HTML_LANG[locale];
   $('kind').textContent = t('kindBlock', 'Blocked by company policy');
   if (!url) return;
   const host = displayHost(url);
@@ -32,7 +47,7 @@ async function show(): Promise<void> {
   const e = await sendRequest({ type: 'explain', url }).catch(() => null);
   if (!e) return;
   const name = e.tool?.name ?? host;
-  const title = pickText(e.notice?.title, pageLanguages());
+  const title = pickText(e.notice?.title, languages);
   main.dataset.action = e.action;
   const acknowledged = !!e.acknowledgedUntil && Date.parse(e.acknowledgedUntil) > Date.now();
   if ((e.action !== 'warn' && e.action !== 'block') || (e.action === 'warn' && acknowledged)) {

@@ -21,6 +21,8 @@ function PreviewApp() {
   if (!answer) return <p>Loading…</p>;
   const m = answer.matrix;
   if (!m) return <p data-testid="preview-empty">No verified policy is in force, so there is nothing to preview.</p>;
+  // Rows for browsers away from their office only when a rule is about places.
+  const away = m.rows.some((r) => r.location !== null);
   return (
     <main>
       <h1>Policy preview</h1>
@@ -30,14 +32,16 @@ function PreviewApp() {
           <tr>
             <th scope="col">Office</th>
             <th scope="col">Group</th>
+            {away ? <th scope="col">Browser in</th> : null}
             {m.tools.map((t) => <th scope="col" key={t.id} title={t.id}>{t.name}</th>)}
           </tr>
         </thead>
         <tbody>
           {m.rows.map((r) => (
-            <tr key={`${r.office}/${r.group ?? ''}`} data-office={r.office} data-group={r.group ?? ''} class={r.office === answer.office ? 'mine' : undefined}>
+            <tr key={`${r.office}/${r.group ?? ''}/${r.location ?? ''}`} data-office={r.office} data-group={r.group ?? ''} data-location={r.location ?? ''} class={r.office === answer.office && r.location === null ? 'mine' : undefined}>
               <th scope="row">{r.officeName} ({r.office})</th>
               <td>{r.group ?? '—'}</td>
+              {away ? <td>{r.location ?? 'the office'}</td> : null}
               {m.tools.map((t) => {
                 const c = r.cells[t.id]!;
                 return (

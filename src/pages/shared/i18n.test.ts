@@ -7,11 +7,14 @@ import { LOCALES_DIR, readMessages } from './test-fixtures.ts';
 
 describe('resolveLocale', () => {
   it.each([
-    [['zh-HK'], 'zh_TW'],
-    [['zh-MO'], 'zh_TW'],
+    [['zh-HK'], 'zh_HK'],
+    [['zh-MO'], 'zh_HK'],
     [['zh-TW'], 'zh_TW'],
-    [['zh-Hant-HK'], 'zh_TW'],
-    [['zh_HK'], 'zh_TW'],
+    [['zh-Hant-HK'], 'zh_HK'],
+    [['zh-Hant-MO'], 'zh_HK'],
+    [['zh_HK'], 'zh_HK'],
+    [['zh-Hant'], 'zh_TW'],
+    [['zh-Hant-TW'], 'zh_TW'],
     [['zh-Hans-HK'], 'zh_CN'],
     [['zh-CN'], 'zh_CN'],
     [['zh-SG'], 'zh_CN'],
@@ -29,17 +32,63 @@ describe('resolveLocale', () => {
 
   it('gives a zh-HK employee the same language for interface and notice', () => {
     const title = { en: 'Do not use: Anthropic Claude', 'zh-Hant': '請勿使用：Anthropic Claude', 'zh-Hans': '请勿使用：Anthropic Claude' };
-    const i18n = createI18n(['zh-HK', 'en-US'], readMessages('zh_TW'), readMessages('en'));
-    expect(i18n.lang).toBe('zh-Hant');
+    const i18n = createI18n(['zh-HK', 'en-US'], readMessages('zh_HK'), readMessages('en'));
+    expect(i18n.lang).toBe('zh-HK');
     expect(i18n.t('useInstead')).toBe('請改用');
     expect(pickText(title, i18n.languages)).toBe('請勿使用：Anthropic Claude');
     expect(pickLocalized(title, i18n.languages)).toEqual({ text: '請勿使用：Anthropic Claude', lang: 'zh-Hant' });
   });
 });
 
+describe('Hong Kong and Taiwan usage', () => {
+  const hk = createI18n(['zh-HK'], readMessages('zh_HK'), readMessages('en'));
+  const tw = createI18n(['zh-TW'], readMessages('zh_TW'), readMessages('en'));
+  it('speaks Hong Kong written Chinese to zh-HK and zh-MO, Taiwan usage to zh-TW', () => {
+    expect(hk.t('contactPrefix')).toBe('查詢：');
+    expect(hk.t('popupAudit')).toBe('審計記錄');
+    expect(hk.t('ackProceed', 'claude.ai')).toBe('我明白，繼續前往 claude.ai');
+    expect(hk.t('stateVerifiedDetail', 'x')).toContain('簽署');
+    expect(tw.t('contactPrefix')).toBe('聯絡窗口：');
+    expect(tw.t('popupAudit')).toBe('稽核紀錄');
+    expect(tw.t('ackProceed', 'claude.ai')).toBe('我了解，繼續前往 claude.ai');
+    expect(tw.t('stateVerifiedDetail', 'x')).toContain('簽章');
+  });
+  it("keeps Taiwan's and mainland vocabulary out of the Hong Kong file", () => {
+    // Words a Hong Kong reader takes for Taiwanese or mainland usage (HK: 查詢/聯絡人, 簽署, 審計, 我明白, 上載, 檔案 kept).
+    const foreign = /聯絡窗口|簽章|稽核|我了解|紀錄|上傳|預設值|資訊安全|軟體|網路|品質|信息|文件夹|默认|设置/;
+    for (const [key, value] of Object.entries(readMessages('zh_HK'))) expect(value!.message, key).not.toMatch(foreign);
+  });
+});
+
+describe('pickText', () => {
+  const map = { en: 'English', 'zh-Hant': '繁體', 'zh-HK': '香港', 'zh-Hans': '简体', fr: 'Français' };
+  it('falls back zh-HK → zh-Hant → en, and zh-MO likewise', () => {
+    expect(pickText(map, ['zh-HK'])).toBe('香港');
+    expect(pickText(map, ['zh-MO'])).toBe('香港');
+    expect(pickText(map, ['zh-Hant-HK'])).toBe('香港');
+    expect(pickText({ en: 'English', 'zh-Hant': '繁體' }, ['zh-HK'])).toBe('繁體');
+    expect(pickText({ en: 'English', 'zh-Hant': '繁體' }, ['zh-MO'])).toBe('繁體');
+    expect(pickText({ en: 'English', 'zh-TW': '臺灣' }, ['zh-HK'])).toBe('English');
+    expect(pickText({ en: 'English', 'zh-MO': '澳門', 'zh-HK': '香港' }, ['zh-MO'])).toBe('澳門');
+  });
+  it('gives zh-TW its own entry, then zh-Hant, never zh-HK', () => {
+    expect(pickText(map, ['zh-TW'])).toBe('繁體');
+    expect(pickText({ ...map, 'zh-TW': '臺灣' }, ['zh-TW'])).toBe('臺灣');
+  });
+  it('reads Simplified for zh-CN, zh-SG, zh and zh-Hans-HK; the base language and then English otherwise', () => {
+    expect(pickText(map, ['zh-CN'])).toBe('简体');
+    expect(pickText(map, ['zh'])).toBe('简体');
+    expect(pickText(map, ['zh-Hans-HK'])).toBe('简体');
+    expect(pickText(map, ['fr-CA'])).toBe('Français');
+    expect(pickText(map, ['ko', 'fr'])).toBe('Français');
+    expect(pickText(map, ['ko'])).toBe('English');
+    expect(pickText({ en: 'English', 'ZH-hk': '香港' }, ['zh_HK'])).toBe('香港');
+  });
+});
+
 describe('formattingTag', () => {
   it("keeps the employee's own region for dates", () => {
-    expect(formattingTag(['zh-HK'], 'zh_TW')).toBe('zh-HK');
+    expect(formattingTag(['zh-HK'], 'zh_HK')).toBe('zh-HK');
     expect(formattingTag(['ko', 'en-GB'], 'en')).toBe('en-GB');
     expect(formattingTag(['ko'], 'en')).toBe('en');
   });

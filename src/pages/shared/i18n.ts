@@ -5,8 +5,9 @@
  * - `getMessage` follows the browser's UI language, while notice texts follow `navigator.languages`
  *   (pickText); a Hong Kong employee with an English Chrome but zh-HK content language would get
  *   English chrome around a Chinese notice. One language list for both keeps a page in one language.
- * - Chrome maps a zh-HK/zh-MO UI to zh-TW, but Firefox's fallback for `zh-HK` is `zh` then the
- *   default locale (English); resolving the locale here gives Traditional Chinese on both.
+ * - Chrome maps a zh-HK/zh-MO UI to zh-TW, and Firefox's fallback for `zh-HK` is `zh` then the
+ *   default locale (English); resolving the locale here gives Hong Kong usage on both (the
+ *   `zh_HK` folder is ours: browsers that do not know it as a UI locale ignore it).
  * - Tests can switch the language with the browser context's `locale`, which `getMessage` ignores.
  * The files stay valid Chrome messages.json (with `$1` substitutions), so the manifest can use them.
  */
@@ -17,12 +18,13 @@ export type Messages = Partial<Record<string, { message: string }>>;
 export type Translate = (key: MessageKey, ...subs: (string | number)[]) => string;
 
 /** Chrome locale folder names we ship. */
-export const LOCALES = ['en', 'zh_TW', 'zh_CN', 'ja', 'fr', 'de'] as const;
+export const LOCALES = ['en', 'zh_HK', 'zh_TW', 'zh_CN', 'ja', 'fr', 'de'] as const;
 export type Locale = (typeof LOCALES)[number];
 
 /** BCP 47 tag for `<html lang>` per locale folder. */
 export const HTML_LANG: Record<Locale, string> = {
   en: 'en',
+  zh_HK: 'zh-HK',
   zh_TW: 'zh-Hant',
   zh_CN: 'zh-Hans',
   ja: 'ja',
@@ -36,9 +38,11 @@ const RTL = /^(ar|fa|he|iw|ps|ur|yi|dv|ckb|sd|ug)(-|$)/i;
 function matchLocale(tag: string): Locale | null {
   const l = tag.toLowerCase().replace(/_/g, '-');
   if (l === 'zh' || l.startsWith('zh-')) {
-    // Script subtag first (zh-Hans-HK is Simplified), then region: HK, MO and TW read Traditional.
+    // Script subtag first (zh-Hans-HK is Simplified), then region: Hong Kong and Macao read Hong
+    // Kong usage (查詢, 簽署, 我明白), Taiwan and plain Traditional read Taiwan's (聯絡窗口, 簽章, 我了解).
     if (/^zh-hans\b/.test(l)) return 'zh_CN';
-    if (/^zh-(hant|hk|mo|tw)\b/.test(l)) return 'zh_TW';
+    if (/^zh-(hant-)?(hk|mo)\b/.test(l)) return 'zh_HK';
+    if (/^zh-(hant|tw)\b/.test(l)) return 'zh_TW';
     return 'zh_CN';
   }
   const base = l.split('-')[0];
@@ -100,6 +104,20 @@ export function formatMinutes(minutes: number, tag: string): string {
   return new Intl.NumberFormat(tag, { style: 'unit', unit, unitDisplay: 'long' }).format(value);
 }
 
+/**
+ * A country's name in the employee's language; the code itself when the engine has no name. The
+ * short form reads "Hong Kong", not "Hong Kong SAR China", but for some countries it is an
+ * abbreviation ("US", "UK"): then the full name.
+ */
+export function formatRegion(code: string, tag: string): string {
+  try {
+    const short = new Intl.DisplayNames([tag], { type: 'region', style: 'short' }).of(code) ?? code;
+    return /^[A-Z]{2,3}$/.test(short) ? (new Intl.DisplayNames([tag], { type: 'region' }).of(code) ?? code) : short;
+  } catch {
+    return code;
+  }
+}
+
 export interface I18n {
   locale: Locale;
   /** `<html lang>` value. */
@@ -112,6 +130,8 @@ export interface I18n {
   tEn: Translate;
   when: (iso: string) => string;
   minutes: (n: number) => string;
+  /** A country's name from its ISO 3166-1 alpha-2 code ("HK" → "Hong Kong"). */
+  region: (code: string) => string;
 }
 
 /** Build the I18n object from already loaded message files (pure: used by tests and pages). */
@@ -127,6 +147,7 @@ export function createI18n(languages: readonly string[], messages: Messages, eng
     tEn: makeTranslate(english, english),
     when: (iso) => formatWhen(iso, tag),
     minutes: (n) => formatMinutes(n, tag),
+    region: (code) => formatRegion(code, tag),
   };
 }
 

@@ -7,13 +7,15 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Explanation, Status } from '../../core/messages.ts';
+import type { SelectedBy } from '../../core/tool-attributes.ts';
 import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from './i18n.ts';
 import { ext, packageUrl, sendRequest, uiLanguages, extensionVersion } from './ext.ts';
 import { hostOfUrl } from '../../core/hosts.ts';
 import { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, shardKey, shardOf, type NoticeSnapshotMeta, type NoticeSnapshotShard } from '../../core/notice-snapshot.ts';
-import { describePolicyState, noPolicyCauses, pickLocalized, policyContact, type Tone } from './status-text.ts';
+import { describeDecidingLocation, describePolicyState, noPolicyCauses, officeLabel, pickLocalized, policyContact, type Tone } from './status-text.ts';
+import { helpDeskSummary } from './help-desk.ts';
 import { displayHost, explainedUrl } from './url.ts';
-import { Bar, Callout, Contact, Facts, ShieldMark, SLOT, ToolList, withSlot, type Fact } from './ui.tsx';
+import { Bar, Callout, Contact, Facts, HelpDesk, ShieldMark, SLOT, ToolList, withSlot, type Fact } from './ui.tsx';
 
 export type PageKind = 'block' | 'warn';
 type Variant = 'block' | 'warn' | 'fail-closed' | 'changed';
@@ -187,6 +189,27 @@ function AcknowledgeNotice({ i18n, ack }: { i18n: I18n; ack: NonNullable<Explana
   );
 }
 
+/** "the vendor is based in China (CN)": the attribute that put the tool under the rule, in the page's language. */
+export function describeSelection(s: SelectedBy, i18n: I18n): string {
+  const { t } = i18n;
+  switch (s.attribute) {
+    case 'vendorCountry': {
+      let country = String(s.value);
+      try {
+        country = `${new Intl.DisplayNames([...i18n.languages, 'en'], { type: 'region' }).of(country) ?? country} (${country})`;
+      } catch {
+        // an engine without region names: the code alone
+      }
+      return t('whyVendorCountry', country);
+    }
+    case 'vendor': return t('whyVendor', String(s.value));
+    case 'category': return t('whyCategory', String(s.value));
+    case 'modelVendors': return t('whyModelVendors', String(s.value));
+    case 'trainsOnInputs': return t(s.value ? 'whyTrainsOnInputs' : 'whyNoTraining');
+    case 'enterprise': return t(s.value ? 'whyEnterprise' : 'whyNoEnterprise');
+  }
+}
+
 function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { phase: 'ready' }> }) {
   const { i18n, url, explanation: ex, status } = state;
   const { t, languages } = i18n;
@@ -202,6 +225,7 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
         ? picked(ex.notice?.title)
         : { text: t(variant === 'warn' ? 'defaultWarnTitle' : 'defaultBlockTitle', toolName), lang: undefined };
   const reason = picked(ex.notice?.reason);
+  const decidedBy = describeDecidingLocation(ex, i18n);
   const reference = picked(ex.notice?.reference);
   const contact = ex.contact ?? ex.notice?.contact ?? status.policy?.contact ?? null;
   const kind = {
@@ -220,10 +244,10 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
       label: t('labelTool'),
       value: ex.tool ? (ex.tool.vendor ? `${ex.tool.name} (${ex.tool.vendor})` : ex.tool.name) : t('notGiven'),
     },
-    { label: t('labelRule'), value: ex.ruleId ?? t('notGiven'), mono: !!ex.ruleId },
+    // The rule id and the fail mode are configuration words: they are in the help-desk details.
     {
       label: t('labelReference'),
-      value: variant === 'fail-closed' ? 'failMode: closed' : reference.text || t('notGiven'),
+      value: variant === 'fail-closed' ? t('failClosedReference') : reference.text || t('notGiven'),
       lang: reference.lang,
       testid: 'notice-reference',
     },
@@ -232,7 +256,7 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
     { label: t('labelAddress'), value: url, mono: true },
     {
       label: t('labelOffice'),
-      value: ex.office ? `${ex.office.name} (${ex.office.code})` : (status.config?.office ?? t('notGiven')),
+      value: ex.office ? officeLabel(ex.office, languages) : (status.config?.office ?? t('notGiven')),
       testid: 'office-name',
     },
     {
@@ -279,6 +303,8 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
               {reason.text || t('defaultReason')}
             </p>
           )}
+          {ex.selectedBy ? <p data-testid="notice-selected-by">{t(variant === 'block' ? 'selectedByBlock' : 'selectedByOther', describeSelection(ex.selectedBy, i18n))}</p> : null}
+          {ex.proxiedHost ? <p data-testid="notice-proxied">{t('proxiedHost', ex.proxiedHost)}</p> : null}
         </div>
 
         {variant === 'changed' ? (
@@ -289,6 +315,12 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
                 {t('openAddress', displayHost(url))}
               </a>
             </p>
+          </Callout>
+        ) : null}
+
+        {decidedBy ? (
+          <Callout tone="info">
+            <p data-testid="notice-location">{decidedBy}</p>
           </Callout>
         ) : null}
 
@@ -305,6 +337,17 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
         ) : null}
 
         {variant === 'block' && ex.acknowledgement ? <AcknowledgeNotice i18n={i18n} ack={ex.acknowledgement} /> : null}
+
+        {variant === 'block' && ex.exceptionRequest ? (
+          <Callout tone="info">
+            <p>{t('exceptionRequestText')}</p>
+            <p>
+              <a class="button" href={ex.exceptionRequest} target="_blank" rel="noopener" data-testid="exception-request">
+                {t('exceptionRequest')}
+              </a>
+            </p>
+          </Callout>
+        ) : null}
 
         <section class="card" aria-labelledby="alt-heading">
           <h2 id="alt-heading">{t(variant === 'fail-closed' ? 'failClosedNext' : 'useInstead')}</h2>
@@ -333,6 +376,10 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
         <section class="card" aria-labelledby="details-heading">
           <h2 id="details-heading">{t('details')}</h2>
           <Facts facts={facts} />
+          <HelpDesk
+            t={t}
+            text={() => helpDeskSummary({ view: { status, office: ex.office, site: ex }, siteUrl: url, tEn: i18n.tEn, now: new Date(), languages })}
+          />
         </section>
 
         {history.length > 1 ? (

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { describeExceptions, describePolicyState, describeSite, noPolicyCauses } from './status-text.ts';
+import { describeDecidingLocation, describeExceptions, describeLocation, describePolicyState, describeSite, noPolicyCauses, officeLabel, upcomingLabel } from './status-text.ts';
 import { explanation, i18nFor, status } from './test-fixtures.ts';
 
 const en = i18nFor(['en-US']);
+/** The help-desk summary's wording: English with the technical detail. */
+const desk = { ...en, helpDesk: true };
+/** Words that are configuration, not something an employee can act on. */
+const CONFIG_WORDS = /policyUrl|trustedKeys|auditUrl|managed|failMode|fail-closed|fail-open|JWS|collector|signature does not verify|rollback|HTTP \d|serial 41/i;
 
 describe('describePolicyState', () => {
   it('says Verified for an enforcing, current policy', () => {
@@ -11,23 +15,29 @@ describe('describePolicyState', () => {
   });
 
   it('puts a refused update first, keeps the policy in force, and says what to do', () => {
-    const s = describePolicyState(
-      status({ lastRefusal: { at: '2026-11-24T09:00:00Z', code: 'rollback', message: 'serial 41 is lower than 42 in force' } }),
-      en,
-    );
+    const refused = status({ lastRefusal: { at: '2026-11-24T09:00:00Z', code: 'rollback', message: 'serial 41 is lower than 42 in force' } });
+    const s = describePolicyState(refused, en);
     expect(s.tone).toBe('warn');
     expect(s.headline).toBe('Verified');
-    expect(s.lines[0]).toBe('Latest update refused: serial 41 is lower than 42 in force');
+    expect(s.lines[0]).toBe('The latest policy update failed its check and was not used.');
     expect(s.lines).toContain('The verified policy with serial 42 stays in force.');
-    expect(s.lines.join('\n')).toMatch(/\(rollback\)/);
-    expect(s.lines.at(-1)).toBe('If this persists, contact ai-governance@bank.example.');
+    expect(s.lines.at(-1)).toBe('Please contact ai-governance@bank.example and share the details below.');
+    expect([s.headline, ...s.lines].join('\n')).not.toMatch(CONFIG_WORDS);
+    // The help desk gets what was refused and why.
+    const d = describePolicyState(refused, desk);
+    expect(d.lines[0]).toBe('Latest update refused: serial 41 is lower than 42 in force');
+    expect(d.lines.join('\n')).toMatch(/\(rollback\)/);
+    expect(d.lines.at(-1)).toBe('If this persists, contact ai-governance@bank.example.');
   });
 
   it('says when IT removed or broke the configuration while the last policy keeps enforcing', () => {
-    const s = describePolicyState(status({ configErrors: ['no managed configuration'] }), en);
+    const broken = status({ configErrors: ['no managed configuration'] });
+    const s = describePolicyState(broken, en);
     expect(s.tone).toBe('warn');
-    expect(s.lines[0]).toMatch(/no managed configuration/);
+    expect(s.lines[0]).toBe('This browser is not set up correctly.');
     expect(s.lines).toContain('The verified policy with serial 42 stays in force.');
+    expect([s.headline, ...s.lines].join('\n')).not.toMatch(CONFIG_WORDS);
+    expect(describePolicyState(broken, desk).lines[0]).toMatch(/no managed configuration/);
   });
 
   it('says Expired with the date', () => {
@@ -40,20 +50,21 @@ describe('describePolicyState', () => {
     expect(describePolicyState(status({ policy: null }), en).headline).toBe('No policy received yet');
   });
 
-  it('lists what IT has to fix when not configured', () => {
-    const s = describePolicyState(
-      status({ mode: 'waiting-config', policy: null, configErrors: ['office: missing', 'trustedKeys: at least one trusted key is required'] }),
-      en,
-    );
+  it('says the browser is not set up, and lists what IT has to fix only for the help desk', () => {
+    const waiting = status({ mode: 'waiting-config', policy: null, configErrors: ['office: missing', 'trustedKeys: at least one trusted key is required'] });
+    const s = describePolicyState(waiting, en);
     expect(s.tone).toBe('error');
-    expect(s.headline).toBe('Not configured by IT: office: missing; trustedKeys: at least one trusted key is required');
-    expect(s.lines).toEqual(['IT must set office, policyUrl and trustedKeys through enterprise policy.']);
+    expect(s.headline).toBe('This browser is not set up correctly');
+    expect(s.lines).toEqual(['Please contact your IT help desk and share the details below.']);
+    const d = describePolicyState(waiting, desk);
+    expect(d.headline).toBe('Not configured by IT: office: missing; trustedKeys: at least one trusted key is required');
+    expect(d.lines).toEqual(['IT must set office, policyUrl and trustedKeys through enterprise policy.']);
   });
 
   it('explains fail-closed and fail-open', () => {
     const closed = describePolicyState(status({ mode: 'fail-closed', policy: null }), en);
     expect(closed.tone).toBe('error');
-    expect(closed.headline).toMatch(/every known AI tool is blocked/);
+    expect(closed.headline).toBe('No valid policy: every known AI tool is blocked until one arrives.');
     expect(closed.lines).toContain('No policy has been received yet.');
     expect(closed.lines.at(-1)).toBe('If this persists, contact your IT help desk.');
     const open = describePolicyState(status({ mode: 'fail-open', policy: null }), en);
@@ -65,17 +76,24 @@ describe('describePolicyState', () => {
     const fetchFailed = { at: '2026-11-24T09:00:00Z', ok: false, message: 'HTTP 503' };
     const only = describePolicyState(status({ lastFetch: fetchFailed }), en);
     expect(only.tone).toBe('warn');
-    expect(only.lines).toContain('The last update attempt failed at 2026-11-24T09:00:00Z: HTTP 503');
+    expect(only.lines).toContain('The last check for an update failed (2026-11-24T09:00:00Z).');
+    expect(describePolicyState(status({ lastFetch: fetchFailed }), desk).lines).toContain('The last update attempt failed at 2026-11-24T09:00:00Z: HTTP 503');
     const both = describePolicyState(
       status({ lastFetch: fetchFailed, lastRefusal: { at: fetchFailed.at, code: 'http-error', message: 'HTTP 503' } }),
-      en,
+      desk,
     );
     expect(both.lines.filter((l) => l.includes('HTTP 503'))).toHaveLength(1);
+    // The employee reads one sentence about it, not two.
+    const plain = describePolicyState(
+      status({ lastFetch: { ...fetchFailed, message: 'downloaded, but refused' }, lastRefusal: { at: fetchFailed.at, code: 'bad-signature', message: 'x' } }),
+      en,
+    );
+    expect(plain.lines.filter((l) => /update/.test(l))).toEqual(['The latest policy update failed its check and was not used.']);
   });
 
   it('speaks the UI language', () => {
-    const zh = i18nFor(['zh-HK'], 'zh_TW');
-    expect(describePolicyState(status(), zh).headline).toBe('已驗證');
+    expect(describePolicyState(status(), i18nFor(['zh-HK'], 'zh_HK')).headline).toBe('已核實');
+    expect(describePolicyState(status(), i18nFor(['zh-TW'], 'zh_TW')).headline).toBe('已驗證');
   });
 });
 
@@ -90,7 +108,7 @@ describe('noPolicyCauses', () => {
       }),
       en,
     );
-    expect(causes).toEqual(['The policy expired on 2027-11-20T00:00:00Z.', 'The latest policy was refused: signature does not verify']);
+    expect(causes).toEqual(['The policy expired on 2027-11-20T00:00:00Z.', 'The latest policy update failed its check and was not used.']);
   });
   it('falls back to "no policy yet"', () => {
     expect(noPolicyCauses(status({ mode: 'fail-closed', policy: null }), en)).toEqual(['No policy has been received yet.']);
@@ -98,9 +116,9 @@ describe('noPolicyCauses', () => {
 });
 
 describe('describeSite', () => {
-  it('names the action and the rule', () => {
-    expect(describeSite(explanation(), en)).toEqual({ tone: 'error', text: 'Blocked by rule HK-ANTHROPIC-2026-11', note: null });
-    expect(describeSite(explanation({ action: 'monitor', ruleId: 'CHATGPT-MONITOR' }), en).text).toBe('Monitored by rule CHATGPT-MONITOR');
+  it('names the action, and leaves the rule id to the help desk', () => {
+    expect(describeSite(explanation(), en)).toEqual({ tone: 'error', text: 'Blocked by company policy', note: null });
+    expect(describeSite(explanation({ action: 'monitor', ruleId: 'CHATGPT-MONITOR' }), en).text).toBe('Monitored by company policy');
   });
   it('covers no page, not a tool, the default and the fail modes', () => {
     expect(describeSite(null, en).text).toBe('No web page in this tab');
@@ -137,17 +155,54 @@ describe('describeExceptions', () => {
     expect(describeExceptions(status(), en)).toBeNull();
   });
   it('names the document in force and how many apply to the employee', () => {
-    expect(describeExceptions(status({ exceptions: ex }), en)).toEqual({
-      tone: 'ok',
-      lines: ['Serial 7, verified 2026-11-24T08:00:00Z; 1 for you.', 'Exceptions document: https://policy.bank.example/exceptions.jws'],
-    });
+    expect(describeExceptions(status({ exceptions: ex }), en)).toEqual({ tone: 'ok', lines: ['Serial 7, verified 2026-11-24T08:00:00Z; 1 for you.'] });
+    expect(describeExceptions(status({ exceptions: ex }), desk)?.lines).toContain('Exceptions document: https://policy.bank.example/exceptions.jws');
   });
   it('says a failed update out loud, and that the exceptions in force stay', () => {
     const failed = { ...ex, lastFetch: { at: '2026-11-24T09:00:00Z', ok: false, message: 'HTTP 503' } };
     const d = describeExceptions(status({ exceptions: failed }), en)!;
     expect(d.tone).toBe('warn');
-    expect(d.lines[1]).toBe('Last update failed (2026-11-24T09:00:00Z): HTTP 503. The exceptions in force stay until they expire.');
+    expect(d.lines[1]).toBe('The last update failed (2026-11-24T09:00:00Z). The exceptions in force stay until they expire.');
+    expect(describeExceptions(status({ exceptions: failed }), desk)!.lines[1]).toBe('Last update failed (2026-11-24T09:00:00Z): HTTP 503. The exceptions in force stay until they expire.');
     const never = describeExceptions(status({ exceptions: { ...failed, serial: null, verifiedAt: null, expires: null, forYou: 0 } }), en)!;
     expect(never.lines[0]).toBe('None received yet.');
+  });
+});
+
+describe('officeLabel', () => {
+  it("names the office in the employee's language, with its code", () => {
+    const hk = { code: 'HK', name: { en: 'Hong Kong', 'zh-Hant': '香港' } };
+    expect(officeLabel(hk, ['zh-HK'])).toBe('香港 (HK)');
+    expect(officeLabel(hk, ['en-GB'])).toBe('Hong Kong (HK)');
+    expect(officeLabel({ code: 'HK', name: 'HK' }, ['en'])).toBe('HK');
+  });
+});
+
+describe('upcomingLabel', () => {
+  it('says what will happen, not what happens now', () => {
+    expect(upcomingLabel('block', en.t)).toBe('Will be blocked');
+    expect(upcomingLabel('block', i18nFor(['zh-HK'], 'zh_HK').t)).toBe('將被封鎖');
+  });
+});
+
+describe('the location line and "used from"', () => {
+  const at = { since: '2026-11-24T08:00:00Z', verifiedAt: '2026-11-24T09:00:00Z', expires: '2026-11-24T09:30:00Z', url: 'https://where.bank.example/', lastCheck: null };
+  it('says where, how it was established and since when; "Not verified" plainly', () => {
+    expect(describeLocation(status({ location: { basis: 'verified', country: 'HK', zone: 'HK-OFFICE', ...at } }), en)).toEqual({
+      tone: 'ok', text: "Hong Kong (network HK-OFFICE) · verified by your company's location service · since 2026-11-24T08:00:00Z",
+    });
+    const none = { since: null, verifiedAt: null, expires: null, url: null, lastCheck: null };
+    expect(describeLocation(status({ location: { basis: 'office', country: 'US', zone: null, ...none } }), en)!.text).toBe("Not verified — your office's location (United States) is assumed");
+    expect(describeLocation(status({ location: { basis: 'closed', country: null, zone: null, ...none } }), en)!.text).toMatch(/^Not verified — the rules for restricted places apply/);
+    expect(describeLocation(status({ location: { basis: 'office', country: null, zone: null, ...none } }), en)!.text).toBe('Not verified');
+    expect(describeLocation(status(), en)).toBeNull();
+    expect(describeLocation(status({ location: { basis: 'verified', country: 'HK', zone: null, ...at } }), i18nFor(['zh-HK'], 'zh_HK'))!.text).toMatch(/^香港 · 已由公司的位置服務核實/);
+  });
+
+  it('says on a notice when a place decided it', () => {
+    expect(describeDecidingLocation(explanation({ location: { basis: 'verified', country: 'HK', zone: null } }), en)).toBe('This applies because this browser is being used from Hong Kong.');
+    expect(describeDecidingLocation(explanation({ location: { basis: 'office', country: 'HK', zone: null } }), en)).toMatch(/could not be verified, so your office's location \(Hong Kong\) is assumed/);
+    expect(describeDecidingLocation(explanation({ location: { basis: 'closed', country: null, zone: null } }), en)).toBe("This applies because this browser's location could not be verified.");
+    expect(describeDecidingLocation(explanation(), en)).toBeNull();
   });
 });

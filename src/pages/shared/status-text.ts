@@ -4,7 +4,7 @@
  * feeds the popup, the block page and (in English) the help-desk summary.
  */
 import type { Action, LocalizedText } from '../../core/policy-schema.ts';
-import { pickText, type Explanation, type Status } from '../../core/messages.ts';
+import { pickText, type Explanation, type OfficeRef, type Status } from '../../core/messages.ts';
 import type { MessageKey, Translate } from './i18n.ts';
 
 export type Tone = 'ok' | 'info' | 'warn' | 'error';
@@ -12,6 +12,11 @@ export type Tone = 'ok' | 'info' | 'warn' | 'error';
 export interface Wording {
   t: Translate;
   when: (iso: string) => string;
+  /**
+   * true for the help-desk summary: the technical detail (refusal codes and messages, managed-key
+   * errors, collector errors, rule ids). Employees' pages leave it out and say what it means.
+   */
+  helpDesk?: boolean;
 }
 
 export interface PolicyState {
@@ -34,17 +39,20 @@ export function policyContact(status: Status | null, w: Wording): string {
 export function noPolicyCauses(status: Status, w: Wording): string[] {
   const causes: string[] = [];
   if (status.mode === 'waiting-config' || status.configErrors.length) {
-    causes.push(w.t('causeNotConfigured', status.configErrors.join('; ') || w.t('notGiven')));
+    causes.push(w.helpDesk ? w.t('causeNotConfigured', status.configErrors.join('; ') || w.t('notGiven')) : `${w.t('stateSetupProblem')}.`);
   }
   if (status.policy?.expired) causes.push(w.t('causeExpired', w.when(status.policy.expires)));
-  if (status.lastRefusal) causes.push(w.t('causeRefused', status.lastRefusal.message));
+  if (status.lastRefusal) causes.push(w.helpDesk ? w.t('causeRefused', status.lastRefusal.message) : w.t('stateUpdateNotUsed'));
   if (!causes.length) causes.push(w.t('causeNoPolicy'));
   return causes;
 }
 
-/** The verification state of the policy, for `policy-status`. */
+/**
+ * The verification state of the policy, for `policy-status`. For employees in their words; with
+ * `w.helpDesk`, with the technical detail IT needs (what was refused and why, which managed keys).
+ */
 export function describePolicyState(status: Status, w: Wording): PolicyState {
-  const { t } = w;
+  const { t, helpDesk } = w;
   const contact = policyContact(status, w);
   let tone: Tone;
   let headline: string;
@@ -53,8 +61,8 @@ export function describePolicyState(status: Status, w: Wording): PolicyState {
 
   if (status.mode === 'waiting-config') {
     tone = 'error';
-    headline = t('stateNotConfigured', status.configErrors.join('; ') || t('notGiven'));
-    lines.push(t('stateNotConfiguredAdvice'));
+    headline = helpDesk ? t('stateNotConfigured', status.configErrors.join('; ') || t('notGiven')) : t('stateSetupProblem');
+    lines.push(helpDesk ? t('stateNotConfiguredAdvice') : t('stateHelpDeskAdvice', contact));
   } else if (status.mode === 'fail-closed' || status.mode === 'fail-open') {
     tone = status.mode === 'fail-closed' ? 'error' : 'warn';
     headline = t(status.mode === 'fail-closed' ? 'stateFailClosed' : 'stateFailOpen');
@@ -77,28 +85,31 @@ export function describePolicyState(status: Status, w: Wording): PolicyState {
   // Configuration removed or broken while a policy stays in force: enforcement continues, but IT must know.
   if (status.mode !== 'waiting-config' && status.configErrors.length) {
     tone = worse(tone, 'warn');
-    lines.unshift(t('stateNotConfigured', status.configErrors.join('; ')));
+    lines.unshift(helpDesk ? t('stateNotConfigured', status.configErrors.join('; ')) : `${t('stateSetupProblem')}.`);
     if (status.policy && !status.policy.expired) lines.push(t('stateKeeps', status.policy.serial));
   }
 
   const refusal = status.lastRefusal;
   if (refusal) {
     tone = worse(tone, 'warn');
-    const refused = t('stateRefused', refusal.message);
+    const refused = helpDesk ? t('stateRefused', refusal.message) : t('stateUpdateNotUsed');
     // A refused update next to a policy still in force is the news, not a footnote.
     if (verified) lines.unshift(refused);
     else lines.push(refused);
     lines.push(status.policy && !status.policy.expired ? t('stateKeeps', status.policy.serial) : t('stateKeepsNone'));
-    lines.push(t('stateRefusedAdvice', refusal.code));
+    if (helpDesk) lines.push(t('stateRefusedAdvice', refusal.code));
   }
 
   const fetch = status.lastFetch;
-  if (fetch && !fetch.ok && fetch.message !== refusal?.message) {
+  // The employee needs one sentence about a failed update: a refusal already says it.
+  if (fetch && !fetch.ok && fetch.message !== refusal?.message && (helpDesk || !refusal)) {
     tone = worse(tone, 'warn');
-    lines.push(t('stateFetchFailed', w.when(fetch.at), fetch.message));
+    lines.push(helpDesk ? t('stateFetchFailed', w.when(fetch.at), fetch.message) : t('stateUpdateFailed', w.when(fetch.at)));
   }
 
-  if (tone !== 'ok' && status.mode !== 'waiting-config') lines.push(t('stateAdvice', contact));
+  if (tone !== 'ok' && status.mode !== 'waiting-config') {
+    lines.push(t(!helpDesk && (refusal || status.configErrors.length) ? 'stateHelpDeskAdvice' : 'stateAdvice', contact));
+  }
   return { tone, headline, lines };
 }
 
@@ -115,9 +126,21 @@ export function actionLabel(action: Action, t: Translate): string {
   return t(ACTION_KEY[action]);
 }
 
+const UPCOMING_KEY: Record<Action, MessageKey> = {
+  block: 'upcomingBlock',
+  warn: 'upcomingWarn',
+  monitor: 'upcomingMonitor',
+  allow: 'upcomingAllow',
+};
+
+/** "Will be blocked": the action of a rule that has not started yet. */
+export function upcomingLabel(action: Action, t: Translate): string {
+  return t(UPCOMING_KEY[action]);
+}
+
 export interface SiteState {
   tone: Tone;
-  /** For `site-status`: "Blocked by rule HK-ANTHROPIC-2026-11", "Not an AI tool"… */
+  /** For `site-status`: "Blocked by company policy", "Not an AI tool"… */
   text: string;
   /** An extra line, e.g. an acknowledgement that is still running. */
   note: string | null;
@@ -141,13 +164,21 @@ export function describeSite(site: Explanation | null, w: Wording, now: number =
     case 'rule':
       return {
         tone: ACTION_TONE[site.action],
-        text: site.ruleId ? t('siteRule', actionLabel(site.action, t), site.ruleId) : actionLabel(site.action, t),
+        // The rule id is for the help desk (its summary's Decision line), not the employee.
+        text: site.ruleId ? t('siteRule', actionLabel(site.action, t)) : actionLabel(site.action, t),
         // Allowed by a signed exception (issue 11): until when, the ticket and who approved it.
         note: site.exception ? t('exceptionUntil', w.when(site.exception.until), site.exception.ticket, site.exception.approver) : ack,
       };
     default:
       return { tone: ACTION_TONE[site.action], text: t('siteDefault', actionLabel(site.action, t)), note: ack };
   }
+}
+
+/** "Hong Kong (HK)", or "香港 (HK)" for a zh-HK employee when the policy names the office in Chinese. */
+export function officeLabel(office: OfficeRef, languages: readonly string[]): string {
+  const name = pickText(office.name, languages);
+  // No policy to name it: the code alone, not "HK (HK)".
+  return name && name !== office.code ? `${name} (${office.code})` : office.code;
 }
 
 /** A policy text in the employee's language, with the language tag it came in (for `lang`). */
@@ -163,13 +194,40 @@ export function pickLocalized(
 }
 
 /** The popup's line about signed exceptions (issue 11), or null when IT configured none. */
+/** The popup's location line: where, how it was established, since when; "not verified" said plainly. */
+export function describeLocation(status: Status, w: Wording & { region: (code: string) => string }): { tone: Tone; text: string } | null {
+  const loc = status.location;
+  if (!loc) return null;
+  const { t } = w;
+  if (loc.basis === 'verified' && loc.country) {
+    const place = placeName(loc.country, loc.zone, w);
+    return { tone: 'ok', text: t('locationVerified', place, loc.since ? w.when(loc.since) : '') };
+  }
+  if (loc.basis === 'closed') return { tone: 'warn', text: t('locationUnverifiedClosed') };
+  return { tone: 'info', text: loc.country ? t('locationUnverifiedOffice', w.region(loc.country)) : t('locationUnverified') };
+}
+
+/** "Hong Kong" or "Hong Kong (network HK-OFFICE)". */
+export function placeName(country: string, zone: string | null, w: Pick<Wording, 't'> & { region: (code: string) => string }): string {
+  return zone ? w.t('locationPlaceZone', w.region(country), zone) : w.region(country);
+}
+
+/** What the block and warn pages say when a rule about places decided: "used from Hong Kong". */
+export function describeDecidingLocation(ex: Explanation, w: Wording & { region: (code: string) => string }): string | null {
+  const loc = ex.location;
+  if (!loc) return null;
+  if (loc.basis === 'verified' && loc.country) return w.t('noticeUsedFrom', placeName(loc.country, loc.zone, w));
+  if (loc.basis === 'office' && loc.country) return w.t('noticeUnverifiedOffice', w.region(loc.country));
+  return w.t('noticeUnverifiedClosed');
+}
+
 export function describeExceptions(status: Status, w: Wording): { tone: Tone; lines: string[] } | null {
   const ex = status.exceptions;
   if (!ex) return null;
   const { t } = w;
   const lines = [ex.serial !== null && ex.verifiedAt ? t('exceptionsInForce', String(ex.serial), w.when(ex.verifiedAt), String(ex.forYou)) : t('exceptionsNone')];
   const failed = ex.lastFetch && !ex.lastFetch.ok ? ex.lastFetch : null;
-  if (failed) lines.push(t('exceptionsFetchFailed', w.when(failed.at), failed.message));
-  lines.push(t('exceptionsSource', ex.url));
+  if (failed) lines.push(w.helpDesk ? t('exceptionsFetchFailed', w.when(failed.at), failed.message) : t('exceptionsUpdateFailed', w.when(failed.at)));
+  if (w.helpDesk) lines.push(t('exceptionsSource', ex.url));
   return { tone: failed ? 'warn' : 'ok', lines };
 }

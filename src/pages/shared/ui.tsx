@@ -1,6 +1,8 @@
 /** Small presentational pieces shared by the popup and the block/warn pages. */
 import { Fragment, type ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 import type { ToolRef } from '../../core/messages.ts';
+import type { Translate } from './i18n.ts';
 import type { Tone } from './status-text.ts';
 import { contactHref, isWebUrl } from './url.ts';
 
@@ -119,6 +121,42 @@ export function Facts({ facts }: { facts: Fact[] }) {
         </Fragment>
       ))}
     </dl>
+  );
+}
+
+/**
+ * "Copy details for the help desk", and the same text behind a disclosure: the technical detail
+ * (refusal messages, managed-key errors, rule ids, fingerprints) lives here, in English, and not in
+ * the employee's view.
+ */
+export function HelpDesk({ text, t }: { text: () => string; t: Translate }) {
+  const [result, setResult] = useState<'copied' | 'failed' | null>(null);
+  const [open, setOpen] = useState(false);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(text());
+      setResult('copied');
+    } catch {
+      // Clipboard access can be refused (page not focused, policy): let the employee copy by hand.
+      setResult('failed');
+      setOpen(true);
+    }
+  }
+  return (
+    <div class="copy">
+      <button type="button" class="button button--primary" onClick={copy} data-testid="copy-details">
+        {t('copyDetails')}
+      </button>
+      <p role="status" class="copy__result">
+        {result === 'copied' ? t('copied') : result === 'failed' ? t('copyFailed') : ''}
+      </p>
+      <details class="help-desk" data-testid="help-desk-details" open={open} onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+        <summary>{t('helpDeskDetails')}</summary>
+        <pre class="help-desk__text mono" lang="en">
+          {text()}
+        </pre>
+      </details>
+    </div>
   );
 }
 

@@ -2,13 +2,14 @@
  * The plain-text summary behind "Copy details for the help desk". Always English with ISO times:
  * tickets go to a global help desk and are searched and pasted into other tools.
  */
-import type { PopupView } from '../core/messages.ts';
-import type { Translate } from '../pages/shared/i18n.ts';
-import { describeExceptions, describePolicyState, describeSite } from '../pages/shared/status-text.ts';
-import { redactUrl } from '../pages/shared/url.ts';
+import type { PopupView } from '../../core/messages.ts';
+import type { Translate } from './i18n.ts';
+import { describeExceptions, describePolicyState, describeSite, officeLabel } from './status-text.ts';
+import { redactUrl } from './url.ts';
 
 export interface SummaryInput {
-  view: PopupView;
+  /** The popup's view; the block and warn pages pass their explanation as `site`. */
+  view: Pick<PopupView, 'status' | 'office' | 'site'>;
   /** The site the popup is about (redacted to origin + path in the summary). */
   siteUrl: string | null;
   /** English translator. */
@@ -21,14 +22,14 @@ const iso = (s: string) => s;
 
 export function helpDeskSummary({ view, siteUrl, tEn, now, languages }: SummaryInput): string {
   const { status, office, site } = view;
-  const w = { t: tEn, when: iso };
+  const w = { t: tEn, when: iso, helpDesk: true };
   const state = describePolicyState(status, w);
   const p = status.policy;
   const lines = [
     'AI Geofence: details for the help desk',
     `Time: ${now.toISOString()}`,
     `Extension version: ${status.extensionVersion}`,
-    `Office: ${office ? `${office.name} (${office.code})` : (status.config?.office ?? 'not set')}`,
+    `Office: ${office ? officeLabel(office, ['en']) : (status.config?.office ?? 'not set')}`,
     `Site: ${siteUrl ? redactUrl(siteUrl) : 'none'}`,
   ];
   if (site) {
@@ -55,6 +56,14 @@ export function helpDeskSummary({ view, siteUrl, tEn, now, languages }: SummaryI
   }
   const exceptions = describeExceptions(status, w);
   if (exceptions) lines.push(`Exceptions: ${exceptions.lines.join(' ')}`);
+  const loc = status.location;
+  if (loc) {
+    // The help desk reads configuration words; the employee's line does not.
+    const where = loc.country ? `${loc.country}${loc.zone ? `/${loc.zone}` : ''}` : 'none';
+    lines.push(`Location: ${loc.basis === 'verified' ? `${where} verified by ${loc.url} (since ${loc.since}, expires ${loc.expires})` : `not verified (unknownLocation: ${loc.basis}; assumed ${where})`}`);
+    if (!loc.url) lines.push('  no managed locationUrl configured');
+    if (loc.lastCheck) lines.push(`  last check: ${loc.lastCheck.at} ${loc.lastCheck.ok ? 'ok' : 'failed'}: ${loc.lastCheck.message}`);
+  }
   const d = status.audit.lastDelivery;
   lines.push(
     `Audit: ${status.audit.queued} queued; last delivery ${d ? `${d.at} ${d.ok ? 'ok' : `failed: ${d.message}`}` : 'never'}`,

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { i18nFor, popupView, status } from '../pages/shared/test-fixtures.ts';
+import { i18nFor, popupView, status } from './test-fixtures.ts';
 import { helpDeskSummary } from './help-desk.ts';
 
 const now = new Date('2026-11-24T10:15:00Z');
 
 describe('helpDeskSummary', () => {
   it('carries office, site, decision, rule, policy and version, in English even for a zh-HK employee', () => {
-    const zh = i18nFor(['zh-HK'], 'zh_TW');
+    const zh = i18nFor(['zh-HK'], 'zh_HK');
     const text = helpDeskSummary({ view: popupView(), siteUrl: 'https://claude.ai/chat/9?token=s3cret', tEn: zh.tEn, now, languages: ['zh-HK'] });
     const lines = text.split('\n');
     expect(lines).toContain('Time: 2026-11-24T10:15:00.000Z');
@@ -14,7 +14,7 @@ describe('helpDeskSummary', () => {
     expect(lines).toContain('Office: Hong Kong (HK)');
     expect(lines).toContain('Site: https://claude.ai/chat/9');
     expect(lines).toContain('Decision: block (basis rule; rule HK-ANTHROPIC-2026-11; tool claude)');
-    expect(lines).toContain('Site status: Blocked by rule HK-ANTHROPIC-2026-11');
+    expect(lines).toContain('Site status: Blocked by company policy');
     expect(lines).toContain('Policy: serial 42, issued 2026-11-20T00:00:00Z, expires 2027-11-20T00:00:00Z, issuer Example Bank — Global Compliance');
     expect(lines).toContain('Policy hash: sha256:0f3c9a1b2c3d4e5f60718293a4b5c6d7e8f9');
     expect(lines).toContain('Policy status: Verified (mode enforcing)');
