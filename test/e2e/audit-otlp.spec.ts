@@ -2,7 +2,7 @@
  * Delivery to a real pipeline's front door: the built extension in Chromium posts its audit events
  * as OpenTelemetry logs (OTLP/HTTP JSON, gzip) with a bearer token from the managed auditHeaders,
  * to a loopback receiver shaped like an OpenTelemetry Collector's /v1/logs. A wrong token is
- * refused with 401, which the popup says plainly, and no event is lost: once IT fixes the header,
+ * refused with 401, which the popup's help-desk details say plainly, and no event is lost: once IT fixes the header,
  * everything recorded meanwhile arrives, and its ledger verifies.
  */
 import { expect, test } from '@playwright/test';
@@ -76,14 +76,19 @@ test('delivers OTLP logs, gzip, with the managed bearer header; a 401 is said pl
   await waitForPolicy(browser.context, 42);
   for (let i = 1; i <= 6; i++) await visitBlocked(browser, `https://claude.ai/otlp-${i}`);
 
-  // 1. Refused: the popup's audit section says why, in words IT can act on; the events stay queued.
+  // 1. Refused: the employee reads that sending failed and nothing is lost; the help-desk details say
+  // why in words IT can act on (configuration words stay out of the employee's view).
   await expect.poll(() => received.filter((r) => r.status === 401).length, { timeout: 60_000 }).toBeGreaterThan(0);
   const popup = await browser.context.newPage();
   await popup.goto(popupUrl);
   const audit = popup.getByRole('region', { name: 'Audit trail' });
-  await expect(audit).toContainText('the collector requires credentials (HTTP 401 Unauthorized');
-  await expect(audit).toContainText('check the managed key auditHeaders');
-  await expect(audit).not.toContainText('not-the-token');
+  await expect(audit).toContainText('the events are kept on this computer');
+  await expect(audit).not.toContainText('auditHeaders');
+  const details = popup.getByTestId('help-desk-details').locator('pre');
+  await expect.poll(async () => (await details.textContent()) ?? '', { timeout: 15_000 }).toContain('the collector requires credentials (HTTP 401 Unauthorized');
+  const text = (await details.textContent()) ?? '';
+  expect(text).toContain('check the managed key auditHeaders');
+  expect(text).not.toContain('not-the-token');
 
   // 2. IT fixes the header: the backoff earned by the wrong one does not apply, and the queue drains.
   writeManagedConfig({ ...base, auditHeaders: { Authorization: `Bearer ${TOKEN}` } });
