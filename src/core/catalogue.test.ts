@@ -75,9 +75,9 @@ describe('catalogue entry check (the test below applies it to every entry)', () 
 describe('built-in catalogue', () => {
   const entries = Object.entries(CATALOGUE);
 
-  it('has a review date and over a hundred tools in every category', () => {
+  it('has a review date and over 150 tools in every category', () => {
     expect(CATALOGUE_UPDATED).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(entries.length).toBeGreaterThanOrEqual(110);
+    expect(entries.length).toBeGreaterThanOrEqual(150);
     for (const c of TOOL_CATEGORIES) expect(entries.some(([, t]) => t.category === c), c).toBe(true);
   });
 
@@ -92,6 +92,15 @@ describe('built-in catalogue', () => {
     expect(CATALOGUE.gemini?.domains).toContain('gemini.google.com');
     expect(CATALOGUE.deepseek).toMatchObject({ vendorCountry: 'CN' });
     expect(CATALOGUE['amazon-bedrock']?.modelVendors).toContain('Anthropic');
+  });
+
+  it('keeps the tools and hosts deployments relied on before the catalogue was sourced', () => {
+    // Dropping one silently weakens fail-closed mode and discovery for existing deployments.
+    const ids = ['character-ai', 'you-com', 'together-ai', 'replicate', 'fireworks-ai', 'pi', 'phind', 'writesonic', 'copy-ai', 'aleph-alpha', 'blackbox', 'vertex-ai'];
+    expect(ids.filter((id) => !CATALOGUE[id])).toEqual([]);
+    const hosts = ['sydney.bing.com', 'hailuoai.video', 'lmarena.ai', 'qianfan.baidubce.com', 'aiplatform.googleapis.com'];
+    const listed = new Set(entries.flatMap(([, t]) => t.domains));
+    expect(hosts.filter((h) => !listed.has(h))).toEqual([]);
   });
 
   it('never lists a shared general-purpose domain without narrowing paths', () => {
