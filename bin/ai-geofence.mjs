@@ -54,6 +54,8 @@ async function ensureBundle() {
     logLevel: 'error',
     // No `packages: 'external'`: one file with jose and valibot inside loads ~3x faster than
     // resolving their many ES modules at every start.
+    // A native module cannot be bundled; it is loaded from node_modules when a store is read.
+    external: ['better-sqlite3'],
   });
   // Stamp the bundle with the build's start, so a source saved during the build triggers a rebuild.
   utimesSync(tmp, started, started);

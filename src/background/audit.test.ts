@@ -54,17 +54,24 @@ interface Answer {
   hang?: boolean;
 }
 let answers: Answer[] = [];
-let requests: { url: string; body: string; contentType: string | null }[] = [];
+let requests: { url: string; body: string; contentType: string | null; headers: Headers; gzipped: boolean }[] = [];
 let accepted: string[] = [];
 
 function eventsOf(body: string): AuditEvent[] {
   if (body.startsWith('{"events"')) return (JSON.parse(body) as { events: AuditEvent[] }).events;
+  if (body.startsWith('{"resourceLogs"')) {
+    const doc = JSON.parse(body) as { resourceLogs: Array<{ scopeLogs: Array<{ logRecords: Array<{ body: { stringValue: string } }> }> }> };
+    return doc.resourceLogs.flatMap((r) => r.scopeLogs.flatMap((sl) => sl.logRecords.map((l) => JSON.parse(l.body.stringValue) as AuditEvent)));
+  }
   return body.split('\n').map((line) => (JSON.parse(line) as { event: AuditEvent }).event); // Splunk HEC
 }
 
 const fetchFake = vi.fn(async (url: string, init: RequestInit): Promise<Response> => {
-  const body = String(init.body);
-  requests.push({ url, body, contentType: new Headers(init.headers).get('Content-Type') });
+  const headers = new Headers(init.headers);
+  const gzipped = headers.get('Content-Encoding') === 'gzip';
+  // A gzip body is decoded as a collector would; anything else must be the text itself.
+  const body = gzipped ? await new Response(new Blob([init.body as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'))).text() : String(init.body);
+  requests.push({ url, body, contentType: headers.get('Content-Type'), headers, gzipped });
   const answer = answers.shift() ?? { status: 200 };
   if (answer.networkError) throw new TypeError('Failed to fetch');
   if (answer.hang) {
@@ -248,6 +255,44 @@ describe('delivery', () => {
     await vi.advanceTimersByTimeAsync(30 * 60_000);
     await audit.handleAuditAlarm();
     expect(requests).toHaveLength(1);
+  });
+
+  it('sends the managed headers, OTLP logs and gzip bodies; says a 401 plainly and keeps every event', async () => {
+    const audit = await configured({ format: 'otlp', headers: { Authorization: 'Bearer s3cret-token-value' } });
+    for (let i = 0; i < 5; i++) await audit.recordAudit({ type: 'block', tool: 'claude', rule: 'HK-ANTHROPIC', url: 'https://claude.ai/' });
+    answers = [{ status: 401, body: '{"error":"a valid token is required"}' }];
+    await audit.deliverAuditNow();
+    expect(requests[0]!.headers.get('Authorization')).toBe('Bearer s3cret-token-value');
+    expect(requests[0]!.gzipped).toBe(true);
+    expect(eventsOf(requests[0]!.body)).toHaveLength(5);
+    expect(storedEvents()).toHaveLength(5);
+    const status = await audit.getAuditStatus();
+    expect(status.lastDelivery!.message).toMatch(/^the collector requires credentials \(HTTP 401 Unauthorized: .*\): check the managed key auditHeaders .*; 5 event\(s\) kept/);
+    expect(status.lastDelivery!.message).not.toContain('s3cret');
+    // Not retried every few seconds as if transient: the next attempt is an hour away...
+    expect(fake.alarms.get(audit.AUDIT_ALARM)?.scheduledTime).toBe(Date.now() + 3_600_000);
+    // ...unless IT fixes the header: a new collector identity, no inherited backoff.
+    audit.setAuditContext({ ...CONTEXT, format: 'otlp', headers: { Authorization: 'Bearer the-right-token' } });
+    await settle();
+    await vi.advanceTimersByTimeAsync(3_000);
+    await audit.handleAuditAlarm(); // joins the delivery the debounce started (gzip is not timer-driven)
+    expect(requests).toHaveLength(2);
+    expect(requests[1]!.headers.get('Authorization')).toBe('Bearer the-right-token');
+    expect(storedEvents()).toHaveLength(0);
+    expect(new Set(accepted).size).toBe(5);
+  });
+
+  it('sends small bodies, and every body when compression is "none", uncompressed', async () => {
+    const audit = await configured({ compression: 'none' });
+    for (let i = 0; i < 5; i++) await audit.recordAudit({ type: 'block', tool: 'claude' });
+    await audit.deliverAuditNow();
+    expect(requests[0]!.gzipped).toBe(false);
+    expect(requests[0]!.headers.get('Content-Encoding')).toBeNull();
+    const small = await configured();
+    await small.recordAudit({ type: 'stale-closed-left' });
+    await small.deliverAuditNow();
+    expect(requests[1]!.body.length).toBeLessThan(1024);
+    expect(requests[1]!.gzipped).toBe(false);
   });
 
   it('honours Retry-After on 429', async () => {

@@ -21,7 +21,7 @@ import { parsePolicy, POLICY_JWS_TYP, type Policy } from '../core/policy-schema.
 import { parseStrictJson } from '../core/strict-json.ts';
 import { verifyPolicy, verifySignatures } from '../core/verify.ts';
 import { applyStaleness, isStaleClosed, stalenessState, type StalenessState } from '../core/staleness.ts';
-import { heartbeatDetail } from '../core/audit.ts';
+import { heartbeatDetail, type AuditContext } from '../core/audit.ts';
 import { acknowledgementAuditDetail, noticeVersion, pruneAcknowledgements, recordAcknowledgement, requiresAcknowledgement } from '../core/acknowledgements.ts';
 import { exceptionsFor, policyWithExceptions } from '../core/exceptions.ts';
 import { getAuditStatus, HEARTBEAT_ALARM, recordAudit, recordHeartbeat, setAuditContext } from './audit.ts';
@@ -88,9 +88,7 @@ async function readConfig(r: Runtime): Promise<void> {
     groups: c?.groups ?? [],
     policySerial: r.policy?.serial ?? r.state.policyRecord?.serial ?? null,
     policyHash: r.state.policyRecord?.payloadHash ?? null,
-    auditUrl: c?.auditUrl ?? null,
-    format: c?.auditFormat ?? 'json',
-    urlDetail: c?.auditUrlDetail ?? 'path',
+    ...auditDelivery(c),
   });
 }
 
@@ -214,9 +212,18 @@ function auditContextOf(r: Runtime) {
     groups: c?.groups ?? [],
     policySerial: r.policy?.serial ?? null,
     policyHash: r.state.policyRecord?.payloadHash ?? null,
+    ...auditDelivery(c),
+  };
+}
+
+/** Where and how audit events go, from the managed config (none: nowhere). */
+function auditDelivery(c: ManagedConfig | null | undefined): Pick<AuditContext, 'auditUrl' | 'format' | 'urlDetail' | 'headers' | 'compression'> {
+  return {
     auditUrl: c?.auditUrl ?? null,
-    format: c?.auditFormat ?? ('json' as const),
-    urlDetail: c?.auditUrlDetail ?? ('path' as const),
+    format: c?.auditFormat ?? 'json',
+    urlDetail: c?.auditUrlDetail ?? 'path',
+    headers: c?.auditHeaders ?? {},
+    compression: c?.auditCompression ?? 'gzip',
   };
 }
 

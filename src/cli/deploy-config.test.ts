@@ -18,6 +18,8 @@ const INPUT = {
   failMode: 'open',
   auditFormat: 'splunk-hec',
   auditUrlDetail: 'origin',
+  auditHeaders: { Authorization: 'Splunk 0123-abcd', 'X-Fleet': 'bank' },
+  auditCompression: 'none',
   exceptionsUrl: 'https://policy.bank.example/ai/exceptions.jws',
   discovery: false,
 };
@@ -25,6 +27,7 @@ const FLAGS = [
   '--office', 'HK', '--policy-url', POLICY_URL, '--keys', EXAMPLE_TRUSTED, '--groups', 'traders,research',
   '--threshold', '1', '--refresh-minutes', '30', '--audit-url', 'https://audit.bank.example/events', '--fail-mode', 'open',
   '--update-url', UPDATE_URL, '--audit-format', 'splunk-hec', '--audit-url-detail', 'origin',
+  '--audit-header', 'Authorization: Splunk 0123-abcd', '--audit-header', 'X-Fleet:bank', '--audit-compression', 'none',
   '--exceptions-url', 'https://policy.bank.example/ai/exceptions.jws', '--discovery', 'off',
 ];
 /** The extension's managed schema: how Chrome types a registry value. */
@@ -126,6 +129,9 @@ describe('deploy-config validation', { timeout: SUBPROCESS_TIMEOUT }, () => {
     [['--discovery', 'no'], 2, /--discovery must be "on" or "off"/],
     [['--audit-format', 'xml'], 2, /--audit-format must be/],
     [['--audit-url-detail', 'full'], 2, /--audit-url-detail must be/],
+    [['--audit-header', 'Authorization Bearer x'], 2, /--audit-header takes "Name: value"/],
+    [['--audit-header', 'Host: evil.example'], 1, /header "Host" cannot be set/],
+    [['--audit-compression', 'br'], 2, /--audit-compression must be/],
     [['--exceptions-url', 'http://x.example/e.jws'], 1, /--exceptions-url/],
     [['--format', 'ini'], 2, /--format must be one of/],
     [['--office', ' '], 2, /needs --office/],

@@ -22,8 +22,10 @@ export interface ManagedValues {
   auditUrl?: string;
   failMode?: 'closed' | 'open';
   /** Extensions of Contract 1 (docs/deploy.md). */
-  auditFormat?: 'json' | 'splunk-hec';
+  auditFormat?: 'json' | 'splunk-hec' | 'otlp';
   auditUrlDetail?: 'path' | 'origin';
+  auditHeaders?: Record<string, string>;
+  auditCompression?: 'gzip' | 'none';
   exceptionsUrl?: string;
   discovery?: boolean;
   /** The employee's identifier (per-user delivery; may be an MDM variable such as $EMAIL). */

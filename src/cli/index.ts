@@ -12,6 +12,7 @@ import { discovered } from './commands/discovered.ts';
 import { explain } from './commands/explain.ts';
 import { keygen } from './commands/keygen.ts';
 import { lint } from './commands/lint.ts';
+import { report } from './commands/report.ts';
 import { sign } from './commands/sign.ts';
 import { signException } from './commands/sign-exception.ts';
 import { verify } from './commands/verify.ts';
@@ -19,7 +20,7 @@ import { CliError, usageError } from './errors.ts';
 import { PROCESS_IO, type Io } from './io.ts';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [keygen, lint, sign, verify, explain, deployConfig, signException, auditVerify, coverage, discovered];
+export const COMMANDS: readonly Command[] = [keygen, lint, sign, verify, explain, deployConfig, signException, auditVerify, coverage, discovered, report];
 
 /** The top-level help. */
 export function usage(): string {

@@ -7,6 +7,8 @@ export interface Io {
   out(text: string): void;
   /** Warnings and errors. */
   err(text: string): void;
+  /** Standard input, for commands that read `-`; default the process's. */
+  stdin?: AsyncIterable<Uint8Array>;
 }
 
 /** The process's own streams. */

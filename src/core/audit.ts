@@ -7,6 +7,7 @@
  * a unique `id` for the collector to de-duplicate on. Wire format: docs/audit.md.
  */
 import * as v from 'valibot';
+import { encodeOtlpLogs, OTLP_ENVELOPE_OVERHEAD, otlpLogRecord } from './otlp.ts';
 
 export const AUDIT_EVENT_TYPES = [
   'block',
@@ -38,7 +39,9 @@ export const AUDIT_EVENT_TYPES = [
 export const AuditEventTypeSchema = v.picklist(AUDIT_EVENT_TYPES);
 export type AuditEventType = v.InferOutput<typeof AuditEventTypeSchema>;
 
-export const AuditFormatSchema = v.picklist(['json', 'splunk-hec']);
+export const AuditFormatSchema = v.picklist(['json', 'splunk-hec', 'otlp']);
+export const AuditCompressionSchema = v.picklist(['gzip', 'none']);
+export type AuditCompression = v.InferOutput<typeof AuditCompressionSchema>;
 export type AuditFormat = v.InferOutput<typeof AuditFormatSchema>;
 export type AuditUrlDetail = 'path' | 'origin';
 
@@ -107,6 +110,10 @@ export interface AuditContext {
   urlDetail: AuditUrlDetail;
   /** SHA-256 of the policy payload in force (issue 11); absent or null when none. */
   policyHash?: string | null;
+  /** Extra request headers for the collector (managed `auditHeaders`, e.g. Authorization). */
+  headers?: Record<string, string>;
+  /** Body compression (managed `auditCompression`); absent means gzip. */
+  compression?: AuditCompression;
   /** Where the browser is, when the location service verified it: country and zone, never an address. */
   location?: { country: string; zone?: string } | null;
 }
@@ -119,6 +126,8 @@ export const AuditContextSchema = v.object({
   auditUrl: v.nullable(v.string()),
   format: AuditFormatSchema,
   urlDetail: v.picklist(['path', 'origin']),
+  headers: v.optional(v.record(v.string(), v.string())),
+  compression: v.optional(AuditCompressionSchema),
 });
 
 export interface AuditInput {
@@ -331,7 +340,7 @@ export function takeAuditBatch(
   const maxEvents = limits.maxEvents ?? AUDIT_BATCH_MAX_EVENTS;
   const maxBytes = limits.maxBytes ?? AUDIT_BATCH_MAX_BYTES;
   const batch: AuditEvent[] = [];
-  let bytes = format === 'json' ? utf8Length('{"events":[]}') : 0;
+  let bytes = format === 'json' ? utf8Length('{"events":[]}') : format === 'otlp' ? OTLP_ENVELOPE_OVERHEAD : 0;
   for (const event of state.events) {
     if (batch.length >= maxEvents) break;
     const size = utf8Length(encodeAuditEvent(event, format)) + 1; // comma or newline
@@ -344,12 +353,14 @@ export function takeAuditBatch(
 
 function encodeAuditEvent(event: AuditEvent, format: AuditFormat): string {
   if (format === 'json') return JSON.stringify(event);
+  if (format === 'otlp') return JSON.stringify(otlpLogRecord(event));
   return JSON.stringify({ time: Date.parse(event.time) / 1000, sourcetype: 'ai-geofence', event });
 }
 
 /** The request body and content type for a batch in the collector's format (docs/audit.md). */
 export function encodeAuditBatch(events: readonly AuditEvent[], format: AuditFormat): { body: string; contentType: string } {
   if (format === 'json') return { body: JSON.stringify({ events }), contentType: 'application/json' };
+  if (format === 'otlp') return { body: encodeOtlpLogs(events), contentType: 'application/json' };
   // Splunk HEC's /services/collector/event takes several event objects, one after the other.
   return { body: events.map((e) => encodeAuditEvent(e, format)).join('\n'), contentType: 'application/json' };
 }
@@ -400,6 +411,14 @@ export function classifyDelivery(
   const said = snippet ? `: ${snippet}` : '';
   if (status === 408 || status === 429 || status >= 500 || status < 200 || (status >= 300 && status < 400)) {
     return { kind: 'retry', message: `collector answered HTTP ${status}${said}`, retryAfterMs: parseRetryAfter(response.retryAfter, options.now) };
+  }
+  // Credentials: not transient, and not the batch's fault. Said plainly, with the key that fixes it.
+  if (status === 401 || status === 403) {
+    const what = status === 401 ? 'the collector requires credentials' : 'the collector refused the credentials';
+    return { kind: 'rejected', message: `${what} (HTTP ${status}${status === 401 ? ' Unauthorized' : ' Forbidden'}${said}): check the managed key auditHeaders (e.g. "Authorization")` };
+  }
+  if (status === 415) {
+    return { kind: 'rejected', message: `collector does not accept this body (HTTP 415${said}): check the managed keys auditFormat and auditCompression ("none" if it cannot read gzip)` };
   }
   // Any other 4xx: this collector will refuse the same batch again. Keep it and say so loudly.
   return { kind: 'rejected', message: `collector rejected the batch with HTTP ${status}${said}` };

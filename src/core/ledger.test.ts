@@ -6,6 +6,7 @@ import {
   auditEventHash,
   canonicalJson,
   coverageReport,
+  LedgerVerifier,
   parseEventLines,
   sealAuditEvent,
   startLedger,
@@ -208,5 +209,54 @@ describe('coverageReport', () => {
     const legacy = makeAuditEvent({ type: 'block' }, { office: 'HK', groups: [], policySerial: 41, urlDetail: 'path' }, { id: uuid(), now: at - HOUR, extensionVersion: '0.1.0' });
     const r = coverageReport(lines([legacy]), { at });
     expect(r).toMatchObject({ unattributed: 1, offices: [], currentSerial: 41 });
+  });
+});
+
+describe('canonicalJson edge cases', () => {
+  it('keeps "__proto__" and integer-like keys as keys, in code-unit order', () => {
+    const parsed = JSON.parse('{"b":1,"__proto__":{"x":1},"10":2,"9":3}') as unknown;
+    expect(canonicalJson(parsed)).toBe('{"10":2,"9":3,"__proto__":{"x":1},"b":1}');
+    expect(canonicalJson(JSON.parse('{"a":{"__proto__":null}}'))).toBe('{"a":{"__proto__":null}}');
+  });
+});
+
+describe('LedgerVerifier (streaming, bounded)', () => {
+  const hashOf = async (events: readonly unknown[]) => {
+    const m = new Map<string, string>();
+    for (const e of events) m.set(canonicalJson(e), await sha256Hex(canonicalJson(e)));
+    return (text: string) => m.get(text)!;
+  };
+
+  it('compares repeats with the kept window, and names a repeat older than it instead of passing it silently', async () => {
+    const a = await ledgerOf(BROWSER_A, many(6));
+    const edited = { ...a[3]!, url: 'https://elsewhere.example/' };
+    const v = new LedgerVerifier({ hash: await hashOf([...a, edited]), repeatWindow: 2 });
+    lines([...a, a[5], edited, a[0]]).forEach((l) => v.add(l));
+    const r = v.finish();
+    expect(r.sources[0]!.duplicates).toBe(1); // a[5], inside the window
+    expect(r.problems).toEqual([]);
+    expect(r.warnings.map((w) => w.kind)).toEqual(['unchecked', 'unchecked']);
+    const wide = new LedgerVerifier({ hash: await hashOf([...a, edited]) });
+    lines([...a, edited]).forEach((l) => wide.add(l));
+    expect(wide.finish().problems).toEqual([expect.objectContaining({ kind: 'conflict', lines: [4, 7] })]);
+  });
+
+  it('declares a gap once more events than the reorder window wait behind it, so memory stays bounded', async () => {
+    const a = await ledgerOf(BROWSER_A, many(12));
+    const v = new LedgerVerifier({ hash: await hashOf(a), reorderWindow: 3 });
+    lines([...a.slice(0, 2), ...a.slice(3)]).forEach((l) => v.add(l));
+    const r = v.finish();
+    expect(r.problems).toEqual([expect.objectContaining({ kind: 'gap', lines: [2, 3] })]);
+    expect(r.sources[0]).toMatchObject({ events: 11, lastSeq: 11 });
+  });
+});
+
+describe('LedgerVerifier on a file of garbage', () => {
+  it('lists the first 10,000 findings and counts the rest, so memory stays bounded', () => {
+    const v = new LedgerVerifier({ hash: () => '' });
+    for (let i = 1; i <= 10_005; i++) v.addMalformed({ kind: 'malformed', source: null, lines: [i], message: `line ${i}: not JSON` });
+    const r = v.finish();
+    expect(r.problems).toHaveLength(10_001);
+    expect(r.problems[10_000]!.message).toBe('… and 5 more problem(s), not listed (the first 10000 are)');
   });
 });

@@ -30,6 +30,26 @@ describe('parseManagedConfig', () => {
     expect(parseManagedConfig({ ...GOOD, networkZone: 'x', discoveryMode: 'x' }).ok).toBe(true);
   });
 
+  it('takes delivery headers, OTLP and compression for the audit collector, refusing headers fetch would drop', () => {
+    const r = parseManagedConfig({ ...GOOD, auditFormat: 'otlp', auditHeaders: { Authorization: 'Bearer abc', 'X-Tenant': 'bank' }, auditCompression: 'none' });
+    expect(r.ok && r.config).toMatchObject({ auditFormat: 'otlp', auditHeaders: { Authorization: 'Bearer abc', 'X-Tenant': 'bank' }, auditCompression: 'none' });
+    const defaults = parseManagedConfig(GOOD);
+    expect(defaults.ok && defaults.config).toMatchObject({ auditFormat: 'json', auditHeaders: {}, auditCompression: 'gzip' });
+    for (const [headers, why] of [
+      [{ Cookie: 'a=b' }, /managed key "auditHeaders.Cookie": header "Cookie" cannot be set/],
+      [{ 'Content-Type': 'text/plain' }, /header "Content-Type" cannot be set/],
+      [{ 'Bad Name': 'x' }, /not a valid HTTP header name/],
+      [{ Authorization: 'Bearer a\r\nX-Evil: 1' }, /line break/],
+      [{ Authorization: 42 }, /expected header values as strings/],
+      ['Bearer abc', /expected an object/],
+    ] as const) {
+      const bad = parseManagedConfig({ ...GOOD, auditHeaders: headers });
+      expect(bad.ok).toBe(false);
+      expect(!bad.ok && bad.errors.join('\n')).toMatch(why);
+      expect(!bad.ok && bad.errors.join('\n')).not.toContain('Bearer a');
+    }
+  });
+
   it('reads the location keys: https (http only for loopback), public keys only, 15 minutes by default', () => {
     const on = parseManagedConfig({ ...GOOD, locationUrl: 'https://where.bank.example/v1', locationKeys: [KEY] });
     expect(on.ok && on.config).toMatchObject({ locationUrl: 'https://where.bank.example/v1', locationKeys: [KEY], locationMinutes: 15 });

@@ -15,7 +15,9 @@ export const MANAGED_DEFAULTS = {
   refreshMinutes: 60,
   failMode: 'closed' as 'closed' | 'open',
   groups: [] as string[],
-  auditFormat: 'json' as 'json' | 'splunk-hec',
+  auditFormat: 'json' as 'json' | 'splunk-hec' | 'otlp',
+  auditHeaders: {} as Record<string, string>,
+  auditCompression: 'gzip' as 'gzip' | 'none',
   auditUrlDetail: 'path' as 'path' | 'origin',
   discovery: true,
   locationMinutes: 15,
@@ -30,8 +32,12 @@ export interface ManagedConfig {
   refreshMinutes: number;
   auditUrl?: string;
   failMode: 'closed' | 'open';
-  /** Extension: `json` (default) or `splunk-hec` body for the audit collector. */
-  auditFormat: 'json' | 'splunk-hec';
+  /** Extension: `json` (default), `splunk-hec` or `otlp` (OTLP/HTTP JSON logs) body for the audit collector. */
+  auditFormat: 'json' | 'splunk-hec' | 'otlp';
+  /** Extension: extra request headers for the audit collector, e.g. `{"Authorization": "Bearer …"}`. */
+  auditHeaders: Record<string, string>;
+  /** Extension: `gzip` (default) or `none` for collectors that cannot read compressed bodies. */
+  auditCompression: 'gzip' | 'none';
   /** Extension: how much of a URL audit events carry, `path` (origin + path) or `origin`. */
   auditUrlDetail: 'path' | 'origin';
   /** Extension (issue 11): the employee's id for per-person exceptions. */
@@ -51,6 +57,27 @@ export interface ManagedConfig {
   locationMinutes: number;
 }
 
+const MAX_AUDIT_HEADERS = 16;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * Headers fetch() would drop without a word (https://fetch.spec.whatwg.org/#forbidden-request-header),
+ * and those the extension sets itself: refused, never silently lost.
+ */
+const RESERVED_HEADERS = new Set([
+  'accept-charset', 'accept-encoding', 'access-control-request-headers', 'access-control-request-method', 'connection',
+  'content-length', 'cookie', 'cookie2', 'date', 'dnt', 'expect', 'host', 'keep-alive', 'origin', 'referer', 'set-cookie',
+  'te', 'trailer', 'transfer-encoding', 'upgrade', 'via', 'content-type', 'content-encoding',
+]);
+
+/** Why a header cannot go to the collector, or null. Values are never echoed: they hold tokens. */
+export function checkAuditHeader(name: string, value: string): string | null {
+  if (!HEADER_NAME.test(name)) return `header name "${name}" is not a valid HTTP header name`;
+  const lower = name.toLowerCase();
+  if (RESERVED_HEADERS.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sec-')) return `header "${name}" cannot be set (the browser or the extension controls it)`;
+  if (/[\r\n\0]/.test(value) || value.length > 8192) return `header "${name}" has a value with a line break or longer than 8192 characters`;
+  return null;
+}
+
 const Int = (min: number, max: number) => v.pipe(v.number('expected an integer'), v.integer('expected an integer'), v.minValue(min), v.maxValue(max));
 
 const ManagedSchema = v.object({
@@ -66,7 +93,22 @@ const ManagedSchema = v.object({
   refreshMinutes: v.optional(Int(1, 7 * 24 * 60), MANAGED_DEFAULTS.refreshMinutes),
   auditUrl: v.optional(v.pipe(v.string(), v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'))),
   failMode: v.optional(v.picklist(['closed', 'open'], 'expected "closed" or "open"'), MANAGED_DEFAULTS.failMode),
-  auditFormat: v.optional(v.picklist(['json', 'splunk-hec']), MANAGED_DEFAULTS.auditFormat),
+  auditFormat: v.optional(v.picklist(['json', 'splunk-hec', 'otlp'], 'expected "json", "splunk-hec" or "otlp"'), MANAGED_DEFAULTS.auditFormat),
+  auditHeaders: v.optional(
+    v.pipe(
+      v.record(v.string(), v.string('expected header values as strings'), 'expected an object of header names and values'),
+      v.check((h) => Object.keys(h).length <= MAX_AUDIT_HEADERS, `at most ${MAX_AUDIT_HEADERS} headers`),
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed) return;
+        for (const [name, value] of Object.entries(dataset.value)) {
+          const problem = checkAuditHeader(name, value);
+          if (problem) addIssue({ message: problem, path: [{ type: 'object', origin: 'value', input: dataset.value, key: name, value }] });
+        }
+      }),
+    ),
+    MANAGED_DEFAULTS.auditHeaders,
+  ),
+  auditCompression: v.optional(v.picklist(['gzip', 'none'], 'expected "gzip" or "none"'), MANAGED_DEFAULTS.auditCompression),
   auditUrlDetail: v.optional(v.picklist(['path', 'origin']), MANAGED_DEFAULTS.auditUrlDetail),
   userId: v.optional(v.string()),
   exceptionsUrl: v.optional(v.pipe(v.string('expected a URL string'), v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'))),

@@ -5,7 +5,7 @@
  * Every event generated reaches the collector's file exactly once after de-duplication by id.
  */
 import { expect, test } from '@playwright/test';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCollector, type Collector } from '../../scripts/collector-server.mjs';
@@ -54,14 +54,8 @@ async function storedQueue(b: Launched): Promise<StoredQueue> {
   return ((got as { auditQueue?: StoredQueue }).auditQueue ?? { events: [], lastDelivery: null });
 }
 
-function collected(file: string): StoredEvent[] {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as StoredEvent);
+function collected(c: Collector): StoredEvent[] {
+  return c.events() as unknown as StoredEvent[];
 }
 
 async function visitBlocked(b: Launched, url: string): Promise<void> {
@@ -75,7 +69,7 @@ async function visitBlocked(b: Launched, url: string): Promise<void> {
 test('events survive a failing and slow collector and a browser restart, and arrive exactly once', async () => {
   // Real backoff: at most 30 s + 15 s (timeout) + 60 s between attempts, plus two launches.
   test.setTimeout(8 * 60_000);
-  const out = join(dir, 'audit-events.jsonl');
+  const out = join(dir, 'audit-events.sqlite');
   // The first POST fails; the next ones are stored and answered after 20 s, too late for the
   // extension's 15 s timeout, until the collector is "fixed" during the restart.
   collector = await startCollector({ port: 0, out, log: false, failFirst: 1, failStatus: 503, delayMs: 20_000 });
@@ -139,7 +133,7 @@ test('events survive a failing and slow collector and a browser restart, and arr
     'the audit queue to drain',
     4 * 60_000,
   );
-  const events = collected(out);
+  const events = collected(collector);
   const ids = events.map((e) => e.id);
   expect(new Set(ids).size).toBe(ids.length);
   for (const id of seen.keys()) expect(ids, `event ${JSON.stringify(seen.get(id))} was queued but never delivered`).toContain(id);

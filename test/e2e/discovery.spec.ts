@@ -6,7 +6,7 @@
  * request leaves the browser; `warn` asks once. Ordinary pages (an article about AI with a comment
  * box, a shop's support chat) and listed tools are not reported; `discovery: false` turns it off.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -54,7 +54,7 @@ async function setUp(unlistedAiAction: string, extraConfig: Record<string, unkno
   const key = await makeKey('compliance-2026');
   const policyServer = await startPolicyServer(await signPolicy(samplePolicy({ unlistedAiAction }), [key]));
   servers.push(policyServer);
-  const out = join(mkdtempSync(join(tmpdir(), 'aig-discovery-')), 'events.jsonl');
+  const out = join(mkdtempSync(join(tmpdir(), 'aig-discovery-')), 'events.sqlite');
   collector = await startCollector({ port: 0, out, log: false });
   writeManagedConfig({ office: 'NY', policyUrl: policyServer.url, trustedKeys: [key.publicJwk], auditUrl: collector.url, ...extraConfig });
   const b = await launchBrowser({ vendorPort: vendor.port, vendorHosts: HOSTS });
@@ -67,7 +67,7 @@ async function setUp(unlistedAiAction: string, extraConfig: Record<string, unkno
 type Collected = { type: string; url: string | null; tool: string | null; rule: string | null; detail?: Record<string, unknown> };
 function collected(): Collected[] {
   try {
-    return readFileSync(collector!.out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Collected);
+    return collector!.events() as unknown as Collected[];
   } catch {
     return [];
   }

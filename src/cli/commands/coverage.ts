@@ -1,17 +1,17 @@
-/** `coverage EVENTS.jsonl`: per office, which browsers enforce the current policy, which are behind or silent. */
-import { coverageReport, DEFAULT_SILENT_HOURS, parseEventLines, type CoverageReport } from '../../core/ledger.ts';
+/** `coverage EVENTS…`: per office, which browsers enforce the current policy, which are behind or silent. */
+import { countCoverage, DEFAULT_SILENT_HOURS, type CoverageReport } from '../../core/ledger.ts';
 import { flag, optionalInstant, optionalInt } from '../args.ts';
 import type { Command } from '../command.ts';
-import { usageError } from '../errors.ts';
-import { readText } from '../files.ts';
+import { describeInputs, evidenceInputs, EVENTS_USAGE, INPUTS_HELP, streamEvents } from '../evidence.ts';
 
 export const coverage: Command = {
   name: 'coverage',
   summary: 'report per office which browsers run the current policy, from audit heartbeats',
-  help: `Usage: ai-geofence coverage EVENTS.jsonl [--current-serial N] [--at ISO] [--silent-hours N] [--json]
+  help: `Usage: ai-geofence coverage ${EVENTS_USAGE} [--current-serial N] [--at ISO] [--silent-hours N] [--json]
 
-Reads audit events as the reference collector writes them (one JSON event per line) and reports,
-per office, the browsers ("source") seen:
+${INPUTS_HELP}
+
+Reports, per office, the browsers ("source") seen:
   current  its newest event (normally the daily heartbeat) carries the current policy serial
   stale    it carries another serial, or none (no valid policy)
   silent   no event at all for more than --silent-hours (default ${DEFAULT_SILENT_HOURS})
@@ -32,15 +32,15 @@ Exit codes: 0 report printed, 1 unreadable file, 2 usage error.`,
   },
   allowPositionals: true,
   async run(args, io) {
-    if (args.positionals.length !== 1) throw usageError('"coverage" needs exactly one EVENTS.jsonl (see: ai-geofence coverage --help)');
-    const file = args.positionals[0]!;
+    const inputs = evidenceInputs(args, 'coverage');
+    const file = describeInputs(inputs);
     const currentSerial = optionalInt(args, 'current-serial', 0, Number.MAX_SAFE_INTEGER);
     const silentHours = optionalInt(args, 'silent-hours', 1, 24 * 365) ?? DEFAULT_SILENT_HOURS;
     const at = optionalInstant(args, 'at', Date.now());
-    const { events, malformed } = parseEventLines(readText(file, 'events file'));
+    const counter = countCoverage({ at, currentSerial, silentHours });
     // A damaged line costs its own event only; audit-verify is the tool that judges the file.
-    for (const m of malformed) io.err(`${file}: warning: ${m.message} (skipped)`);
-    const report = coverageReport(events, { at, currentSerial, silentHours });
+    await streamEvents(inputs, io, (l) => counter.add(l.event), (m) => io.err(`${file}: warning: ${m.message} (skipped)`));
+    const report = counter.finish();
     io.out(flag(args, 'json') ? JSON.stringify(report, null, 2) : formatCoverage(file, report));
     return 0;
   },

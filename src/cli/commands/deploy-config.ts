@@ -28,7 +28,8 @@ export const deployConfig: Command = {
                                  [--groups a,b] [--user-id ID] [--audit-url URL] [--fail-mode closed|open]
                                  [--threshold N] [--refresh-minutes N]
                                  [--exceptions-url URL] [--discovery on|off]
-                                 [--audit-format json|splunk-hec] [--audit-url-detail path|origin]
+                                 [--audit-format json|splunk-hec|otlp] [--audit-url-detail path|origin]
+                                 [--audit-header "NAME: VALUE"]… [--audit-compression gzip|none]
                                  [--location-url URL --location-keys KEYS.json] [--location-minutes N]
                                  [--update-url URL] [--install-url URL]
                                  [--extension-id ID] [--gecko-id ID]
@@ -67,8 +68,12 @@ Managed configuration (managed key in brackets):
   --refresh-minutes N    re-fetch interval, 1-10080 [refreshMinutes]
   --exceptions-url URL   where the signed exceptions document is published [exceptionsUrl]
   --discovery on|off     the detector of unlisted AI tools (default on) [discovery]
-  --audit-format F       json (default) or splunk-hec [auditFormat]
+  --audit-format F       json (default), splunk-hec or otlp [auditFormat]
   --audit-url-detail D   path (default) or origin: how much of a URL audit events carry [auditUrlDetail]
+  --audit-header H       "Name: value", repeatable: a header for audit deliveries, e.g.
+                         "Authorization: Bearer <token>" [auditHeaders]. The snippet then holds
+                         the token: store it like one
+  --audit-compression C  gzip (default) or none [auditCompression]
   --location-url URL     the location service that says where the browser is [locationUrl]
   --location-keys FILE   its public signing keys, JSON array or JWKS [locationKeys]
   --location-minutes N   how often the location is established again, 1-1440 (default 15) [locationMinutes]
@@ -119,6 +124,8 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
     discovery: { type: 'string' },
     'audit-format': { type: 'string' },
     'audit-url-detail': { type: 'string' },
+    'audit-header': { type: 'string', multiple: true },
+    'audit-compression': { type: 'string' },
     'update-url': { type: 'string' },
     'install-url': { type: 'string' },
     'extension-id': { type: 'string' },
@@ -154,8 +161,10 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
     const refreshMinutes = optionalInt(args, 'refresh-minutes', 1, 7 * 24 * 60);
     const groups = commaList(args, 'groups');
     const discovery = oneOf(args, 'discovery', ['on', 'off'] as const);
-    const auditFormat = oneOf(args, 'audit-format', ['json', 'splunk-hec'] as const);
+    const auditFormat = oneOf(args, 'audit-format', ['json', 'splunk-hec', 'otlp'] as const);
     const auditUrlDetail = oneOf(args, 'audit-url-detail', ['path', 'origin'] as const);
+    const auditCompression = oneOf(args, 'audit-compression', ['gzip', 'none'] as const);
+    const auditHeaders = headerFlags(args);
     const exceptionsRaw = optionalString(args, 'exceptions-url');
     const userId = optionalString(args, 'user-id')?.trim();
     if (userId === '') throw usageError('--user-id must not be empty');
@@ -190,6 +199,8 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
       failMode,
       auditFormat,
       auditUrlDetail,
+      auditHeaders,
+      auditCompression,
       exceptionsUrl: exceptionsRaw === undefined ? undefined : checkedUrl(exceptionsRaw, '--exceptions-url'),
       discovery: discovery === undefined ? undefined : discovery === 'on',
       userId,
@@ -256,6 +267,20 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
     return 0;
   },
 };
+
+/** --audit-header "Name: value", repeatable; undefined when none is given. */
+function headerFlags(args: ParsedArgs): Record<string, string> | undefined {
+  const list = stringList(args, 'audit-header');
+  if (list.length === 0) return undefined;
+  const headers: Record<string, string> = {};
+  for (const h of list) {
+    const m = /^([^:\s]+)\s*:\s*(.*)$/.exec(h);
+    // Never echo the value: it is usually a token.
+    if (!m) throw usageError(`--audit-header takes "Name: value", got "${h.split(':')[0]}…"`);
+    headers[m[1]!] = m[2]!;
+  }
+  return headers;
+}
 
 function oneOf<T extends string>(args: ParsedArgs, name: string, values: readonly T[]): T | undefined {
   const v = optionalString(args, name);

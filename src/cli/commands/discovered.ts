@@ -1,11 +1,10 @@
-/** `discovered EVENTS.jsonl`: the unlisted AI tools browsers found (issue 10), for compliance to review. */
+/** `discovered EVENTS…`: the unlisted AI tools browsers found, for compliance to review. */
 import { compilePolicy, findTool } from '../../core/decide.ts';
 import { discoveredReport, type DiscoveredHostReport } from '../../core/discovery.ts';
-import { parseEventLines } from '../../core/ledger.ts';
 import { flag, optionalInt, optionalString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { usageError } from '../errors.ts';
-import { readText } from '../files.ts';
+import { describeInputs, evidenceInputs, EVENTS_USAGE, INPUTS_HELP, streamEvents } from '../evidence.ts';
 import { loadPolicy } from '../policy-source.ts';
 
 /** A discovered host, with the tool that lists it now when a policy was given. */
@@ -17,10 +16,11 @@ export interface DiscoveredRow extends DiscoveredHostReport {
 export const discovered: Command = {
   name: 'discovered',
   summary: 'list the unlisted AI tools that browsers discovered, from audit events',
-  help: `Usage: ai-geofence discovered EVENTS.jsonl [--policy POLICY.json|POLICY.jws [--keys TRUSTED.json]] [--json]
+  help: `Usage: ai-geofence discovered ${EVENTS_USAGE} [--policy POLICY.json|POLICY.jws [--keys TRUSTED.json]] [--json]
 
-Reads audit events as the reference collector writes them (one JSON event per line; Splunk HEC
-lines are unwrapped) and lists every host reported in a "discovered-tool" event: a page that
+${INPUTS_HELP}
+
+Lists every host reported in a "discovered-tool" event: a page that
 looked like an AI tool (a prompt box with an AI name, a model picker or an AI API call) while
 neither the policy nor the built-in catalogue listed it. One line per host, the most widespread
 first: browsers that reported it, events (a browser reports a host at most once a day), offices,
@@ -42,15 +42,16 @@ Exit codes: 0 report printed, 1 unreadable file or refused policy, 2 usage error
   flags: { policy: { type: 'string' }, keys: { type: 'string' }, threshold: { type: 'string' }, json: { type: 'boolean' } },
   allowPositionals: true,
   async run(args, io) {
-    if (args.positionals.length !== 1) throw usageError('"discovered" needs exactly one EVENTS.jsonl (see: ai-geofence discovered --help)');
-    const file = args.positionals[0]!;
+    const inputs = evidenceInputs(args, 'discovered');
+    const file = describeInputs(inputs);
     const policyPath = optionalString(args, 'policy');
     const keysPath = optionalString(args, 'keys');
     if (keysPath && !policyPath) throw usageError('--keys is used with --policy');
     const threshold = optionalInt(args, 'threshold', 1, 10) ?? 1;
-    const { events, malformed } = parseEventLines(readText(file, 'events file'));
-    for (const m of malformed) io.err(`${file}: warning: ${m.message} (skipped)`);
-    const report = discoveredReport(events.map((l) => l.event));
+    // Only discovered-tool events are kept (a browser reports a host at most once a day).
+    const found: Array<Record<string, unknown>> = [];
+    await streamEvents(inputs, io, (l) => void (l.event.type === 'discovered-tool' && found.push(l.event)), (m) => io.err(`${file}: warning: ${m.message} (skipped)`));
+    const report = discoveredReport(found);
     let hosts: DiscoveredRow[] = report.hosts;
     if (policyPath) {
       const compiled = compilePolicy((await loadPolicy(policyPath, keysPath, threshold, Date.now(), (m) => io.err(m))).policy);
