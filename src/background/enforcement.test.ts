@@ -8,6 +8,7 @@ import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RULE_ID_MAX, type DnrRule } from '../core/dnr.ts';
 import { POLICY_JWS_TYP } from '../core/policy-schema.ts';
+import { CATALOGUE } from '../core/catalogue.ts';
 
 interface FakeBrowser {
   local: Record<string, unknown>;
@@ -202,6 +203,19 @@ describe('fetching', () => {
     expect((fake.local.lastApplied as { serial: number }).serial).toBe(42);
   });
 
+  it('refuses a policy with a field it does not understand, keeps the last good one and names the field', async () => {
+    const typo = [{ id: 'HK-CLAUDE', tools: ['claude'], exceptOffice: ['LDN'], action: 'block' }];
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 200, body: await sign(policyDoc(43, typo)) }];
+    const { e, a } = await loadWithAudit();
+    await e.refreshPolicy('first');
+    await e.refreshPolicy('second');
+    const status = await e.statusOf(await e.ensureReady());
+    expect(status.policy?.serial).toBe(42);
+    expect(status.lastRefusal).toMatchObject({ code: 'invalid-policy', message: expect.stringContaining('$.rules[0].exceptOffice: unknown field "exceptOffice"; did you mean "exceptOffices"?') });
+    expect(e.decideNow(await e.ensureReady(), 'https://claude.ai/').rule?.id).toBe('HK-CLAUDE');
+    expect(auditTypes(a)).toContain('policy-refused');
+  });
+
   it('sends the stored validators back, keeps the policy on 304, and not to another URL', async () => {
     served = [
       { status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)), headers: { etag: '"v42"', 'last-modified': 'Tue, 24 Nov 2026 00:00:00 GMT' } },
@@ -267,7 +281,9 @@ describe('content scripts', () => {
     served = [{ status: 200, body: await sign(policyDoc(42, WARN_CLAUDE)) }];
     const e = await load();
     await e.refreshPolicy('first');
-    expect(fake.contentScripts).toEqual([expect.objectContaining({ id: 'ai-geofence-content', matches: ['*://claude.ai/*', '*://*.claude.ai/*'], allFrames: true })]);
+    // The policy lists claude.ai; the catalogue's Claude domains stay beside it.
+    const matches = [...new Set(['claude.ai', ...CATALOGUE.claude!.domains])].sort().flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]);
+    expect(fake.contentScripts).toEqual([expect.objectContaining({ id: 'ai-geofence-content', matches, allFrames: true })]);
   });
 
   it('injects on demand instead of registering thousands of patterns, and only into monitored or warned tools', async () => {
@@ -416,6 +432,41 @@ describe('audit context and heartbeats', () => {
       vi.useRealTimers();
     }
     expect(a.recordHeartbeat).toHaveBeenLastCalledWith(expect.objectContaining({ policySerial: null, policyHash: null, mode: 'fail-closed' }));
+  });
+});
+
+describe('an office the policy does not define', () => {
+  it.each([['closed', true], ['open', false]] as const)('is a configuration error: fail-%s, named in the status and recorded once', async (failMode, blocks) => {
+    fake.managed = { ...fake.managed, office: 'hk', failMode };
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 304 }];
+    const { e, a } = await loadWithAudit();
+    await e.refreshPolicy('first');
+    const r = await e.ensureReady();
+    const status = await e.statusOf(r);
+    expect(status.mode).toBe(`fail-${failMode}`);
+    expect(status.officeProblem).toMatchObject({ office: 'hk', valid: ['HK', 'LDN'], suggestion: 'HK' });
+    expect(status.policy).toMatchObject({ serial: 42, expired: false });
+    // Not the policy's rules for "no office" (which would allow Claude): the fail mode, on every catalogue tool.
+    expect(redirectsTo('block.html')).toBe(blocks);
+    expect(e.decideNow(r, 'https://claude.com/').action).toBe(blocks ? 'block' : 'allow');
+    expect(e.decideNow(r, 'https://chatgpt.com/').basis).toBe(`fail-${failMode}`);
+    const recorded = a.recordAudit.mock.calls.map((c) => c[0] as { type: string; detail: Record<string, unknown> }).filter((x) => x.type === 'config-invalid');
+    expect(recorded).toEqual([{ type: 'config-invalid', detail: expect.objectContaining({ office: 'hk', validOffices: ['HK', 'LDN'], suggestion: 'HK', errors: [expect.stringContaining('did you mean "HK"')] }) }]);
+    await e.refreshPolicy('again');
+    expect(auditTypes(a).filter((t) => t === 'config-invalid')).toHaveLength(1);
+  });
+
+  it('enforces the policy again once IT corrects the office', async () => {
+    fake.managed = { ...fake.managed, office: 'HONGKONG' };
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 304 }];
+    const e = await load();
+    await e.refreshPolicy('first');
+    expect((await e.statusOf(await e.ensureReady())).officeProblem?.suggestion).toBe('HK');
+    fake.managed = { ...fake.managed, office: 'HK' };
+    await e.refreshPolicy('corrected');
+    const status = await e.statusOf(await e.ensureReady());
+    expect([status.mode, status.officeProblem]).toEqual(['enforcing', null]);
+    expect(e.decideNow(await e.ensureReady(), 'https://claude.ai/').rule?.id).toBe('HK-CLAUDE');
   });
 });
 

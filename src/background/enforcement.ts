@@ -29,7 +29,7 @@ import { fetchPolicy } from './policy-fetch.ts';
 import { registerGuardScript } from './guard-registration.ts';
 import { registerModelScript } from './model-registration.ts';
 import { loadAcknowledged, loadLastConfirmedAt, loadState, saveState, type PolicyRecord } from './storage.ts';
-import { employeeOf, policyValid, type Runtime } from './runtime.ts';
+import { employeeOf, officeProblemOf, policyCurrent, policyValid, type Runtime } from './runtime.ts';
 import { exceptionsSummary, loadStoredExceptions, refreshExceptions } from './exceptions.ts';
 import { discoveredToEnforce, withDiscovered } from './discovered-policy.ts';
 import { registerContentScripts } from './banner-registration.ts';
@@ -302,6 +302,14 @@ async function applyUnqueued(r: Runtime): Promise<void> {
       console.error('[enforcement]', installError);
     }
   }
+  // An office the policy does not define: recorded once per (office, policy), whatever the fail mode.
+  const office = officeProblemOf(r);
+  const officeKey = office ? `${office.office}\u0000${r.state.policyRecord?.payloadHash ?? ''}` : null;
+  if (officeKey !== r.state.lastOfficeProblem) {
+    if (office) await recordAudit({ type: 'config-invalid', detail: { errors: [office.message], office: office.office, validOffices: office.valid, suggestion: office.suggestion } });
+    r.state.lastOfficeProblem = officeKey;
+    await saveState({ lastOfficeProblem: officeKey });
+  }
   const mode = modeOf(r);
   if (mode !== r.state.lastMode) {
     if (mode === 'fail-closed') await recordAudit({ type: 'fail-closed-entered', detail: { reason: failReason(r) } });
@@ -559,7 +567,9 @@ function sameRules(installed: readonly unknown[], wanted: readonly DnrRule[]): b
 }
 
 function failReason(r: Runtime): string {
-  if (r.policy && !policyValid(r)) return `the policy in force expired ${r.policy.expires}`;
+  const office = officeProblemOf(r);
+  if (office) return office.message;
+  if (r.policy && !policyCurrent(r)) return `the policy in force expired ${r.policy.expires}`;
   return r.state.lastRefusal?.message ?? r.state.lastFetch?.message ?? 'no valid policy has been received yet';
 }
 
@@ -683,10 +693,11 @@ export async function statusOf(r: Runtime): Promise<Status> {
     extensionVersion: browser.runtime.getManifest().version,
     config: r.config ? { ...r.config, trustedKeys: r.config.trustedKeys.map((k) => ({ kid: k.kid, kty: k.kty, crv: k.crv, x: k.x })) as ManagedConfig['trustedKeys'] } : r.partialConfig,
     configErrors: r.configErrors,
+    officeProblem: officeProblemOf(r),
     policy: p && rec
       ? {
           serial: p.serial, issuer: p.issuer ?? null, contact: p.contact ?? null, issued: p.issued, expires: p.expires,
-          payloadHash: rec.payloadHash, signers: rec.signers, verifiedAt: rec.verifiedAt, expired: !policyValid(r),
+          payloadHash: rec.payloadHash, signers: rec.signers, verifiedAt: rec.verifiedAt, expired: !policyCurrent(r),
           stale: staleSummary(r),
         }
       : null,

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { compilePolicy, decide } from '../core/decide.ts';
 import { parsePolicy, type Policy } from '../core/policy-schema.ts';
+import { CATALOGUE } from '../core/catalogue.ts';
 
 /** An in-memory browser: registered content scripts, injections, open tabs and storage.local. */
 const fake = vi.hoisted(() => {
@@ -99,9 +100,10 @@ beforeEach(async () => {
 describe('guardMatches', () => {
   it('covers the hosts of tools whose deciding rule has active controls, for this employee', () => {
     const compiled = compilePolicy(policyOf(RULES));
-    expect(guardMatches(compiled, { office: 'NY' }, NOW)).toEqual([
-      '*://anthropic.com/*', '*://*.anthropic.com/*', '*://claude.ai/*', '*://*.claude.ai/*', '*://llm.bank.example/*', '*://*.llm.bank.example/*',
-    ]);
+    // Claude's domains: the policy's and the catalogue's it keeps.
+    expect(guardMatches(compiled, { office: 'NY' }, NOW)).toEqual(
+      [...new Set([...CATALOGUE.claude!.domains, 'llm.bank.example'])].sort().flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]),
+    );
     // In Hong Kong Claude is blocked: no guard there (the block page is all they get).
     expect(guardMatches(compiled, { office: 'HK' }, NOW)).toEqual(['*://llm.bank.example/*', '*://*.llm.bank.example/*']);
   });

@@ -5,6 +5,7 @@
 import type { CompiledPolicy, Employee } from '../core/decide.ts';
 import type { ExceptionsDoc } from '../core/exceptions.ts';
 import type { ManagedConfig } from '../core/managed-config.ts';
+import { checkOffice, type OfficeProblem } from '../core/office-check.ts';
 import type { EnforcementMode } from '../core/messages.ts';
 import type { Policy } from '../core/policy-schema.ts';
 import type { StoredState } from './storage.ts';
@@ -31,7 +32,24 @@ export function employeeOf(r: Runtime): Employee | null {
   return r.state.lastEmployee;
 }
 
-/** Whether a policy is in force and not expired at `now`. */
-export function policyValid(r: Runtime, now = Date.now()): boolean {
+/** Whether a policy is in force and not expired at `now` (whoever the employee is). */
+export function policyCurrent(r: Runtime, now = Date.now()): boolean {
   return !!r.policy && Date.parse(r.policy.expires) > now;
+}
+
+/**
+ * The employee's office is not one the policy in force defines: a configuration error, enforced as
+ * with no valid policy (src/core/office-check.ts). Null when it is, or with nothing to check.
+ */
+export function officeProblemOf(r: Runtime): OfficeProblem | null {
+  const employee = employeeOf(r);
+  return r.policy && employee ? checkOffice(r.policy, employee.office) : null;
+}
+
+/**
+ * Whether a policy is in force for this employee at `now`: current, and defining their office.
+ * Everything that enforces asks this; without it the fail mode applies.
+ */
+export function policyValid(r: Runtime, now = Date.now()): boolean {
+  return policyCurrent(r, now) && !officeProblemOf(r);
 }

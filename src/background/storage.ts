@@ -40,6 +40,8 @@ export interface StoredState {
   acknowledged: Record<string, number>;
   /** Whether fail-closed was in force at the last apply, for enter/leave audit events. */
   lastMode: string | null;
+  /** The office problem (office and policy hash) last recorded as an audit event, or null. */
+  lastOfficeProblem: string | null;
   /** The employee the rules were last compiled for, kept for when managed config goes missing. */
   lastEmployee: { office: string; groups: string[] } | null;
   /** The match patterns the content script is registered for (to skip needless re-registration). */
@@ -67,7 +69,7 @@ export interface StoredState {
   locationFetch: { at: string; ok: boolean; message: string; ms?: number; totalMs?: number } | null;
 }
 
-const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastEmployee: null, contentScriptKey: null, contentOnDemand: false, blockedTools: [], lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, exceptionsFetch: null, noticeAcks: {}, discovered: {}, location: null, locationFetch: null };
+const DEFAULTS: StoredState = { policyRecord: null, lastFetch: null, lastRefusal: null, acknowledged: {}, lastMode: null, lastOfficeProblem: null, lastEmployee: null, contentScriptKey: null, contentOnDemand: false, blockedTools: [], lastApplied: null, lastConfirmedAt: null, lastStaleClosed: null, exceptionsRecord: null, exceptionsFetch: null, noticeAcks: {}, discovered: {}, location: null, locationFetch: null };
 
 /** Read the whole state (missing keys get their defaults). */
 export async function loadState(): Promise<StoredState> {

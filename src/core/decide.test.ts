@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from './catalogue.ts';
-import { actionsByTool, compilePolicy, decide, decideWithoutPolicy, findTool, nextRuleChange, ruleActiveAt, type Decision, type Employee } from './decide.ts';
-import { matchedPathLength, normalizeHost } from './hosts.ts';
+import { actionsByTool, compilePolicy, decide, decideWithoutPolicy, droppedCatalogueDomains, findTool, nextRuleChange, ruleActiveAt, type Decision, type Employee } from './decide.ts';
+import { compileDnrRules } from './dnr.ts';
+import { simulateDnr } from './dnr-simulate.ts';
+import { matchedPathLength, normalizeHost, normalizePath } from './hosts.ts';
 import { parsePolicy, type Policy, type PolicyInput, type Rule } from './policy-schema.ts';
 
 const NOW = Date.parse('2026-11-25T00:00:00Z');
@@ -183,8 +185,34 @@ describe('decide: tools, catalogue and paths', () => {
     });
     const d = decideFor(policy, 'NY', 'https://chatgpt.com/');
     expect(d.tool?.name).toBe('ChatGPT (firm)');
-    // openai.com was only in the catalogue's definition
+    // openai.com is only in the catalogue's definition: added, never dropped by accident.
+    expect(decideFor(policy, 'NY', 'https://openai.com/')).toMatchObject({ toolId: 'chatgpt', action: 'block' });
+    expect(d.tool?.domains).toEqual(['chatgpt.com', ...CATALOGUE.chatgpt!.domains.filter((x) => x !== 'chatgpt.com')]);
+  });
+
+  it("a catalogue tool given paths of its own keeps the catalogue's whole hosts", () => {
+    const policy = policyOf({
+      tools: { copilot: { name: 'Copilot', domains: ['microsoft365.com', 'copilot.microsoft.com'], paths: ['/chat'] } },
+      rules: [rule({ id: 'NO-COPILOT', tools: ['copilot'] })],
+    });
+    expect(decideFor(policy, 'NY', 'https://microsoft365.com/chat')).toMatchObject({ toolId: 'copilot', action: 'block' });
+    expect(decideFor(policy, 'NY', 'https://microsoft365.com/docs')).toMatchObject({ basis: 'not-a-tool' });
+    // Listed by the catalogue as whole hosts: the policy's paths do not narrow them.
+    expect(decideFor(policy, 'NY', 'https://copilot.microsoft.com/')).toMatchObject({ toolId: 'copilot', action: 'block' });
+    expect(decideFor(policy, 'NY', 'https://copilot.com/x')).toMatchObject({ toolId: 'copilot', action: 'block' });
+    const rules = compileDnrRules(compilePolicy(policy), { office: 'NY' }, NOW, { blockPageUrl: 'chrome-extension://id/block.html', warnPageUrl: 'chrome-extension://id/warn.html', browser: 'chrome' });
+    expect(simulateDnr(rules, 'https://copilot.microsoft.com/', 'main_frame')).toBe('chrome-extension://id/block.html#https://copilot.microsoft.com/');
+    expect(simulateDnr(rules, 'https://microsoft365.com/docs', 'main_frame')).toBeNull();
+  });
+
+  it('replaceCatalogue narrows a catalogue tool on purpose', () => {
+    const policy = policyOf({
+      tools: { chatgpt: { name: 'ChatGPT (firm)', domains: ['chatgpt.com'], replaceCatalogue: true } },
+      rules: [rule({ id: 'R', tools: ['chatgpt'] })],
+    });
+    expect(decideFor(policy, 'NY', 'https://chatgpt.com/').action).toBe('block');
     expect(decideFor(policy, 'NY', 'https://openai.com/').basis).toBe('not-a-tool');
+    expect(droppedCatalogueDomains('chatgpt', policy.tools.chatgpt!)).toEqual(CATALOGUE.chatgpt!.domains.filter((x) => x !== 'chatgpt.com'));
   });
 
   it('the most specific listed domain wins', () => {
@@ -199,15 +227,35 @@ describe('decide: tools, catalogue and paths', () => {
     expect(decideFor(policy, 'NY', 'https://x.bank.example/')).toMatchObject({ toolId: 'bank', action: 'block' });
   });
 
-  it('paths narrow a tool, and a matching policy tool beats the catalogue on the same domain', () => {
+  it('overlapping tools: the first rule naming any tool of the URL decides, and names its tool', () => {
     const policy = policyOf({
       tools: { 'firm-gpt': { name: 'Firm GPT', domains: ['chatgpt.com'], paths: ['/g/firm'] } },
       rules: [rule({ id: 'NO-CHATGPT', tools: ['chatgpt'] })],
     });
-    expect(decideFor(policy, 'NY', 'https://chatgpt.com/g/firm/c/1')).toMatchObject({ toolId: 'firm-gpt', action: 'allow' });
-    expect(decideFor(policy, 'NY', 'https://chatgpt.com/G/%46irm')).toMatchObject({ toolId: 'firm-gpt' });
+    // firm-gpt's path is ChatGPT's too: the block on ChatGPT is not hidden by the narrower tool.
+    expect(decideFor(policy, 'NY', 'https://chatgpt.com/g/firm/c/1')).toMatchObject({ toolId: 'chatgpt', action: 'block', rule: { id: 'NO-CHATGPT' } });
     expect(decideFor(policy, 'NY', 'https://chatgpt.com/g/firmware')).toMatchObject({ toolId: 'chatgpt', action: 'block' });
     expect(decideFor(policy, 'NY', 'https://chatgpt.com/')).toMatchObject({ toolId: 'chatgpt', action: 'block' });
+    // A carve-out is said on purpose, by an earlier rule for the narrower tool.
+    const carved = policyOf({ ...policy, rules: [rule({ id: 'FIRM-GPT-OK', tools: ['firm-gpt'], action: 'allow' }), ...policy.rules] });
+    expect(decideFor(carved, 'NY', 'https://chatgpt.com/g/firm/c/1')).toMatchObject({ toolId: 'firm-gpt', action: 'allow', rule: { id: 'FIRM-GPT-OK' } });
+    expect(decideFor(carved, 'NY', 'https://chatgpt.com/G/%46irm')).toMatchObject({ toolId: 'firm-gpt' });
+    expect(decideFor(carved, 'NY', 'https://chatgpt.com/g/firmware')).toMatchObject({ toolId: 'chatgpt', action: 'block' });
+    // No rule for either: the default, naming the primary tool (the longest matching prefix).
+    expect(decideFor(policyOf({ ...policy, rules: [] }), 'NY', 'https://chatgpt.com/g/firm')).toMatchObject({ toolId: 'firm-gpt', basis: 'default' });
+  });
+
+  it('two tools on one host and path (a policy tool beside the catalogue): a block on either holds', () => {
+    const policy = policyOf({
+      tools: {
+        m365chat: { name: 'M365 Chat', domains: ['microsoft365.com'], paths: ['/chat'] },
+        copilot: { name: 'Copilot', domains: ['copilot.microsoft.com', 'microsoft365.com'], paths: ['/chat'], replaceCatalogue: true },
+      },
+      rules: [rule({ id: 'HK-COPILOT', tools: ['copilot'], offices: ['HK'] }), rule({ id: 'M365-OK', tools: ['m365chat'], action: 'allow' })],
+    });
+    expect(decideFor(policy, 'HK', 'https://microsoft365.com/chat')).toMatchObject({ toolId: 'copilot', action: 'block', rule: { id: 'HK-COPILOT' } });
+    expect(decideFor(policy, 'NY', 'https://microsoft365.com/chat')).toMatchObject({ toolId: 'm365chat', action: 'allow', rule: { id: 'M365-OK' } });
+    expect(decideFor(policy, 'HK', 'https://microsoft365.com/docs')).toMatchObject({ basis: 'not-a-tool' });
   });
 
   it('a tool whose paths do not match is not that tool (catalogue HuggingChat)', () => {
@@ -291,30 +339,49 @@ function naiveDecide(policy: Policy, employee: Employee, url: string, now: numbe
   if (u.hostname.startsWith('[')) return none;
   const host = u.hostname.replace(/\.+$/, '');
   if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) return none;
-  // Every tool, policy first; keep the best (longest domain, then longest path prefix, then order).
-  const all: Array<[string, Policy['tools'][string]]> = [
-    ...Object.entries(policy.tools),
-    ...Object.entries(CATALOGUE).filter(([id]) => !Object.hasOwn(policy.tools, id)),
+  // Every tool, policy first; a policy tool with a catalogue id keeps the catalogue's domains
+  // unless it says replaceCatalogue.
+  // Own `paths` that differ from the catalogue's scope only the policy's domains: the catalogue's
+  // keep the catalogue's scope, ranked after every policy tool.
+  type T = Policy['tools'][string];
+  const key = (paths: readonly string[] | undefined) => JSON.stringify((paths ?? []).map((x) => normalizePath(x)).sort());
+  const split: Array<[string, T]> = [];
+  const all: Array<[string, T]> = [
+    ...Object.entries(policy.tools).map(([id, own]): [string, T] => {
+      const cat = Object.hasOwn(CATALOGUE, id) ? CATALOGUE[id]! : undefined;
+      if (!cat || own.replaceCatalogue) return [id, own];
+      if (own.paths !== undefined && key(own.paths) !== key(cat.paths)) {
+        split.push([id, { ...cat, ...own, domains: cat.domains, paths: cat.paths }]);
+        return [id, own];
+      }
+      return [id, { ...cat, ...own, domains: [...own.domains, ...cat.domains] }];
+    }),
   ];
-  let best: { id: string; domain: number; path: number } | null = null;
-  for (const [id, tool] of all) {
+  all.push(...split, ...Object.entries(CATALOGUE).filter(([id]) => !Object.hasOwn(policy.tools, id)));
+  // The URL's tools: those matching at the longest matching domain (with a covering path prefix).
+  const matches: Array<{ id: string; order: number; domain: number; path: number }> = [];
+  all.forEach(([id, tool], order) => {
     for (const raw of tool.domains) {
       const d = normalizeHost(raw);
       if (!d || !(host === d || host.endsWith(`.${d}`))) continue;
       const path = matchedPathLength(u.pathname, tool.paths);
-      if (path < 0) continue;
-      if (!best || d.length > best.domain || (d.length === best.domain && path > best.path)) best = { id, domain: d.length, path };
+      if (path >= 0) matches.push({ id, order, domain: d.length, path });
     }
-  }
-  if (!best) return none;
+  });
+  if (matches.length === 0) return none;
+  const top = Math.max(...matches.map((m) => m.domain));
+  const tools = matches.filter((m) => m.domain === top).sort((a, b) => b.path - a.path || a.order - b.order);
+  // The primary tool (longest prefix, then order) first, then the others in order.
+  const ids = [tools[0]!.id, ...[...new Set(tools.slice(1).sort((a, b) => a.order - b.order).map((m) => m.id))].filter((id) => id !== tools[0]!.id)];
   for (let i = 0; i < policy.rules.length; i++) {
     const r = policy.rules[i]!;
-    if (!(r.tools ?? []).includes(best.id) || r.models) continue;
+    const named = ids.find((id) => (r.tools ?? []).includes(id));
+    if (named === undefined || r.models) continue;
     if (r.from && now < Date.parse(r.from)) continue;
     if (r.until && now >= Date.parse(r.until)) continue;
-    if (naiveTargets(r, employee.office, employee.groups ?? [], policy)) return { action: r.action, toolId: best.id, ruleIndex: i };
+    if (naiveTargets(r, employee.office, employee.groups ?? [], policy)) return { action: r.action, toolId: named, ruleIndex: i };
   }
-  return { action: policy.defaultAction, toolId: best.id, ruleIndex: -1 };
+  return { action: policy.defaultAction, toolId: ids[0]!, ruleIndex: -1 };
 }
 
 const OFFICES = ['HK', 'NY', 'LDN', 'SG', 'ZRH'];
@@ -425,16 +492,24 @@ describe('decide agrees with the naive reference model (property)', () => {
     );
   });
 
-  it('actionsByTool agrees with decide for a URL on each tool without paths', () => {
+  it('actionsByTool agrees with decide for a URL on each tool without paths (never less strict where tools overlap)', () => {
+    const strictness = { allow: 0, monitor: 1, warn: 2, block: 3 } as const;
     fc.assert(
       fc.property(policyArb, employeeArb, nowArb, (policy, employee, now) => {
         const compiled = compilePolicy(policy);
         const actions = actionsByTool(compiled, employee, now);
+        // Domain → how many tools list it.
+        const listers = new Map<string, number>();
+        for (const t of compiled.tools.values()) for (const x of new Set(t.domains.map(normalizeHost))) listers.set(x, (listers.get(x) ?? 0) + 1);
         for (const [toolId, tool] of compiled.tools) {
           if (tool.paths) continue;
-          const d = decide(compiled, employee, `https://${normalizeHost(tool.domains[0]!)}/`, now);
+          const domain = normalizeHost(tool.domains[0]!);
+          const d = decide(compiled, employee, `https://${domain}/`, now);
           if (d.toolId !== toolId) continue; // another tool owns that exact domain
-          expect(actions.get(toolId)?.action).toBe(d.action);
+          // A tool sharing a listed domain gets the strictest decision where the tools meet.
+          const shared = tool.domains.some((x) => listers.get(normalizeHost(x))! > 1);
+          if (shared) expect(strictness[actions.get(toolId)!.action]).toBeGreaterThanOrEqual(strictness[d.action]);
+          else expect(actions.get(toolId)?.action).toBe(d.action);
         }
       }),
       { numRuns: 150 },

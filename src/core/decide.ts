@@ -3,12 +3,18 @@
  *
  * Semantics, in the order they apply:
  * 1. The URL must be http(s) with a domain name host (IP literals and other schemes are never a tool).
- * 2. The tool is found by the most specific listed domain (`llm.bank.example` beats `bank.example`);
- *    among the tools listing that domain, the longest matching `paths` prefix wins (a tool without
- *    `paths` counts as prefix length 0, a tool whose `paths` do not match is skipped), then policy
- *    tools before catalogue tools, then declaration order.
- * 3. The first rule in array order that names the tool, has no `models`, targets the employee and
- *    whose `from`/`until` window contains `now` decides; otherwise `defaultAction`.
+ * 2. The URL's tools are found at the most specific listed domain (`llm.bank.example` beats
+ *    `bank.example`, a deliberate carve-out): every tool listing that domain whose `paths` cover
+ *    the path (a tool without `paths` covers every path; if none covers it, the next less specific
+ *    domain is tried). Its *primary* tool is the one with the longest matching prefix (a whole-host
+ *    tool counts as length 0), then policy tools before catalogue tools, then declaration order.
+ * 3. The first rule in array order that names *any* of the URL's tools, has no `models`, targets
+ *    the employee and whose `from`/`until` window contains `now` decides, and the decision names
+ *    that rule's tool; otherwise `defaultAction`, naming the primary tool. Two tools that claim one
+ *    host and path therefore never hide a rule from each other (docs/enforcement.md).
+ *
+ * A policy tool with a catalogue id keeps the catalogue's domains beside its own unless it says
+ * `replaceCatalogue: true`: a policy never narrows a tool by accident.
  */
 import { CATALOGUE } from './catalogue.ts';
 import { DomainIndex, hostOfUrl, longestPrefix, normalizeHost, normalizePath, normalizePrefixes, parseTarget, plainHostEnd, plainHostStart } from './hosts.ts';
@@ -110,13 +116,40 @@ export interface CompiledPolicy {
   windows: Float64Array;
 }
 
-/** Merge the policy's tools over the built-in catalogue: a policy definition overrides the catalogue entry. */
+/**
+ * A policy tool as enforced: with a catalogue id, its fields override the catalogue entry's but its
+ * domains are added to the catalogue's (`claude.com` stays Claude), unless `replaceCatalogue`.
+ */
+export function resolveTool(id: string, own: Tool): Tool {
+  const entry = Object.hasOwn(CATALOGUE, id) ? CATALOGUE[id]! : undefined;
+  if (!entry || own.replaceCatalogue) return own;
+  const domains = [...own.domains];
+  const listed = new Set(own.domains.map(normalizeHost));
+  for (const d of entry.domains) if (!listed.has(normalizeHost(d))) domains.push(d);
+  return { ...entry, ...own, domains };
+}
+
+/** The catalogue domains a policy tool drops on purpose (`replaceCatalogue: true`), for lint and docs. */
+export function droppedCatalogueDomains(id: string, own: Tool): string[] {
+  const entry = Object.hasOwn(CATALOGUE, id) ? CATALOGUE[id]! : undefined;
+  if (!entry || !own.replaceCatalogue) return [];
+  const kept = new Set(own.domains.map(normalizeHost));
+  return entry.domains.filter((d) => !kept.has(normalizeHost(d)));
+}
+
+/** Merge the policy's tools over the built-in catalogue (see `resolveTool`). */
 export function resolveTools(policy: Pick<Policy, 'tools'>): Map<string, Tool> {
   const tools = new Map<string, Tool>();
   for (const id of Object.keys(CATALOGUE)) tools.set(id, CATALOGUE[id]!);
   const own = policy.tools ?? {};
-  for (const id of Object.keys(own)) tools.set(id, own[id]!);
+  for (const id of Object.keys(own)) tools.set(id, resolveTool(id, own[id]!));
   return tools;
+}
+
+function samePaths(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  const x = a && a.length ? normalizePrefixes(a).sort() : [];
+  const y = b && b.length ? normalizePrefixes(b).sort() : [];
+  return x.length === y.length && x.every((p, i) => p === y[i]);
 }
 
 /** The attributes selectors read for a tool: a policy override keeps the catalogue's it leaves out. */
@@ -172,26 +205,39 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   });
 
   const candidates: ToolCandidate[] = [];
+  // A policy tool with a catalogue id and `paths` of its own scopes its own domains; the catalogue's
+  // domains keep the catalogue's scope (a whole host stays a whole host): two candidates.
+  const splits = new Map<string, Tool>();
+  for (const id of Object.keys(policyTools)) {
+    const own = policyTools[id]!;
+    const entry = Object.hasOwn(CATALOGUE, id) ? CATALOGUE[id]! : undefined;
+    if (!entry || own.replaceCatalogue || own.paths === undefined || samePaths(own.paths, entry.paths)) continue;
+    // All of them, those the policy lists too: listing `claude.ai` with `paths` must not narrow it.
+    splits.set(id, { ...tools.get(id)!, domains: entry.domains, paths: entry.paths });
+  }
+  const candidateCount = tools.size + splits.size;
   // Sized up front (domains that do not normalise are dropped at the end): for 100,000 domains,
   // filling a `new Array(n)` costs a third of pushing onto a growing array.
   let domainCount = 0;
   for (const tool of tools.values()) domainCount += tool.domains.length;
+  for (const split of splits.values()) domainCount += split.domains.length;
   const listedDomains: string[] = new Array<string>(domainCount);
   const listedIds = new Int32Array(domainCount);
   let listed = 0;
-  const ruleStart = new Int32Array(tools.size + 1);
-  const domainStart = new Int32Array(tools.size + 1);
-  const pathScoped = new Uint8Array(tools.size);
+  const ruleStart = new Int32Array(candidateCount + 1);
+  const domainStart = new Int32Array(candidateCount + 1);
+  const pathScoped = new Uint8Array(candidateCount);
   const ruleIndices: number[] = [];
-  const add = (toolId: string, tool: Tool, fromPolicy: boolean) => {
+  /** `scope`: the domains and paths this candidate covers (the tool's own unless split). */
+  const add = (toolId: string, tool: Tool, fromPolicy: boolean, scope: Pick<Tool, 'domains' | 'paths'> = tool) => {
     const id = candidates.length;
-    const prefixes = tool.paths && tool.paths.length > 0 ? normalizePrefixes(tool.paths) : null;
+    const prefixes = scope.paths && scope.paths.length > 0 ? normalizePrefixes(scope.paths) : null;
     candidates.push({ toolId, tool, prefixes, fromPolicy });
     if (prefixes) pathScoped[id] = 1;
     // Model-level rules are applied by the content script, never by URL.
     for (const i of rulesByTool.get(toolId) ?? []) if (!policy.rules[i]!.models) ruleIndices.push(i);
     ruleStart[id + 1] = ruleIndices.length;
-    for (const d of tool.domains) {
+    for (const d of scope.domains) {
       const domain = normalizeHost(d);
       if (domain) {
         listedDomains[listed] = domain;
@@ -201,7 +247,13 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     domainStart[id + 1] = listed;
   };
   // Precedence order: policy tools first (their own order), then the catalogue's remaining tools.
-  for (const id of Object.keys(policyTools)) add(id, policyTools[id]!, true);
+  for (const id of Object.keys(policyTools)) {
+    const split = splits.get(id);
+    if (!split) add(id, tools.get(id)!, true);
+    else add(id, tools.get(id)!, true, policyTools[id]!);
+  }
+  // The catalogue's part of split tools: after every policy tool, before the rest of the catalogue.
+  for (const [id, split] of splits) add(id, tools.get(id)!, true, split);
   for (const id of Object.keys(CATALOGUE)) if (!Object.hasOwn(policyTools, id)) add(id, CATALOGUE[id]!, false);
   listedDomains.length = listed;
   const domains = new DomainIndex(listedDomains, listedIds);
@@ -371,9 +423,34 @@ const MATCHED = new Int32Array(128);
 /** The current URL's normalised path, parsed at most once per lookup and only when needed. */
 let currentPath: string | null = null;
 
-/** Best candidate listing one domain: the longest matching `paths` prefix, then precedence order. */
-function pickCandidate(compiled: CompiledPolicy, code: number, url: string): number {
-  if (code >= 0 && compiled.pathScoped[code] === 0) return code;
+/**
+ * The candidates of the last `findCandidates` call: the URL's primary tool first, then the other
+ * tools covering it in precedence order. Scratch, as findCandidates is synchronous.
+ */
+let FOUND = new Int32Array(64);
+/** How many of FOUND the last `findCandidates` filled. */
+let foundCount = 0;
+
+/** Append a candidate to FOUND (a typed array: no allocation per decision on the hot path). */
+function pushFound(id: number): void {
+  if (foundCount === FOUND.length) {
+    const grown = new Int32Array(FOUND.length * 2);
+    grown.set(FOUND);
+    FOUND = grown;
+  }
+  FOUND[foundCount++] = id;
+}
+
+/**
+ * Push onto FOUND the candidates listing one domain whose `paths` cover the URL, the primary one
+ * (longest matching prefix, then precedence order) first; returns how many.
+ */
+function pickCandidates(compiled: CompiledPolicy, code: number, url: string): number {
+  if (code >= 0 && compiled.pathScoped[code] === 0) {
+    pushFound(code);
+    return 1;
+  }
+  const start = foundCount;
   let best = -1;
   let bestLength = -1;
   for (const id of compiled.domains.idsOf(code)) {
@@ -382,17 +459,26 @@ function pickCandidate(compiled: CompiledPolicy, code: number, url: string): num
     if (prefixes) {
       currentPath ??= normalizePath(parseTarget(url)?.path ?? '/');
       length = longestPrefix(currentPath, prefixes);
+      if (length < 0) continue;
     }
+    pushFound(id);
     // ids are in precedence order, so on equal length the earlier one stays.
     if (length > bestLength) {
       best = id;
       bestLength = length;
     }
   }
-  return best;
+  if (best >= 0 && FOUND[start] !== best) {
+    // Move the primary one to the front, the others keep their order.
+    let k = start;
+    while (FOUND[k] !== best) k++;
+    FOUND.copyWithin(start + 1, start, k);
+    FOUND[start] = best;
+  }
+  return foundCount - start;
 }
 
-/** The tool a URL belongs to: the most specific listed domain wins, then tool `paths` narrow it. */
+/** The tool a URL belongs to (its primary tool): the most specific listed domain wins, then tool `paths` narrow it. */
 export function findTool(compiled: CompiledPolicy, url: string): { toolId: string; tool: Tool; proxiedHost: string | null } | null {
   const id = findCandidateOrProxied(compiled, url);
   if (id < 0) return null;
@@ -408,41 +494,91 @@ let lastProxiedHost: string | null = null;
  * itself is decided as the host it relays (see proxies.ts), which sets `lastProxiedHost`.
  */
 function findCandidateOrProxied(compiled: CompiledPolicy, url: string): number {
+  return findCandidatesOrProxied(compiled, url) > 0 ? FOUND[0]! : -1;
+}
+
+/** As findCandidates, for a web proxy's form of a host too (see findCandidateOrProxied). */
+function findCandidatesOrProxied(compiled: CompiledPolicy, url: string): number {
   lastProxiedHost = null;
-  const id = findCandidate(compiled, url);
-  if (id >= 0) return id;
+  const n = findCandidates(compiled, url);
+  if (n > 0) return n;
   const relayed = decodeProxiedUrl(url);
-  if (!relayed) return id;
-  const viaProxy = findCandidate(compiled, relayed.url);
-  if (viaProxy >= 0) lastProxiedHost = relayed.host;
+  if (!relayed) return 0;
+  const viaProxy = findCandidates(compiled, relayed.url);
+  if (viaProxy > 0) lastProxiedHost = relayed.host;
   return viaProxy;
 }
 
-/** Index into `compiled.candidates` of the URL's tool, or -1. */
+/** Every tool the URL belongs to, its primary tool first (see the module comment). */
+export function findTools(compiled: CompiledPolicy, url: string): string[] {
+  const n = findCandidatesOrProxied(compiled, url);
+  return Array.from(FOUND.subarray(0, n), (id) => compiled.candidates[id]!.toolId);
+}
+
+/** Index into `compiled.candidates` of the URL's primary tool, or -1. */
 function findCandidate(compiled: CompiledPolicy, url: string): number {
+  return findCandidates(compiled, url) > 0 ? FOUND[0]! : -1;
+}
+
+/** Fill FOUND with the URL's candidates (see FOUND) and return how many; 0 when the URL is no tool. */
+function findCandidates(compiled: CompiledPolicy, url: string): number {
+  foundCount = 0;
   let matched: number;
   // Plain `https://host/…` URLs: the host is looked up where it sits in the URL, not sliced out.
   const end = typeof url === 'string' ? plainHostEnd(url) : -1;
   if (end >= 0) matched = compiled.domains.collectIn(url, plainHostStart(url), end, MATCHED);
   else {
     const host = hostOfUrl(url);
-    if (host === null) return -1;
+    if (host === null) return 0;
     matched = compiled.domains.collect(host, MATCHED);
   }
   currentPath = null;
-  let found = -1;
+  let found = 0;
   // Most specific listed domain first.
-  for (let m = matched - 1; m >= 0 && found < 0; m--) found = pickCandidate(compiled, MATCHED[m]!, url);
+  for (let m = matched - 1; m >= 0 && found === 0; m--) found = pickCandidates(compiled, MATCHED[m]!, url);
   currentPath = null;
   return found;
 }
 
 /**
- * Index into `compiled.candidates` of the tool `decide()` finds for this URL, or -1 when the URL is
- * no tool. For the DNR compiler, which asks it for every listed (domain, path prefix).
+ * Index into `compiled.candidates` of the URL's primary tool, or -1 when the URL is no tool. For
+ * the DNR compiler's fast path.
  */
 export function candidateForUrl(compiled: CompiledPolicy, url: string): number {
   return findCandidate(compiled, url);
+}
+
+/** The rule chosen by the last `chooseCandidate` (-1: `defaultAction` decides). */
+let chosenRule = -1;
+
+/**
+ * Among FOUND[0 .. n): the candidate whose first rule for this employee comes first in array order
+ * (its rule in `chosenRule`), or the primary one when no rule decides.
+ */
+function chooseCandidate(compiled: CompiledPolicy, employee: Employee, n: number, now: number): number {
+  let chosen = FOUND[0]!;
+  let best = ruleIndexFor(compiled, employee, chosen, now);
+  for (let k = 1; k < n; k++) {
+    const id = FOUND[k]!;
+    const i = ruleIndexFor(compiled, employee, id, now);
+    if (i >= 0 && (best < 0 || i < best)) {
+      best = i;
+      chosen = id;
+    }
+  }
+  chosenRule = best;
+  return chosen;
+}
+
+/**
+ * What decides a URL, as indices: the candidate `decide()` names and the rule index (-1 when
+ * `defaultAction` decides); candidate -1 when the URL is no tool. For the DNR compiler.
+ */
+export function decisionForUrl(compiled: CompiledPolicy, employee: Employee, url: string, now: number): { candidate: number; rule: number } {
+  const n = findCandidatesOrProxied(compiled, url);
+  if (n === 0) return { candidate: -1, rule: -1 };
+  const candidate = chooseCandidate(compiled, employee, n, now);
+  return { candidate, rule: chosenRule };
 }
 
 /**
@@ -457,11 +593,11 @@ export function ruleIndexFor(compiled: CompiledPolicy, employee: Employee, id: n
 
 /** Decide what happens to a URL for this employee at `now` (ms since epoch). Never throws. */
 export function decide(compiled: CompiledPolicy, employee: Employee, url: string, now: number): Decision {
-  const id = findCandidateOrProxied(compiled, url);
-  if (id < 0) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
+  const n = findCandidatesOrProxied(compiled, url);
+  if (n === 0) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
   const proxiedHost = lastProxiedHost;
-  const found = compiled.candidates[id]!;
-  const i = ruleIndexFor(compiled, employee, id, now);
+  const found = compiled.candidates[n === 1 ? FOUND[0]! : chooseCandidate(compiled, employee, n, now)]!;
+  const i = n === 1 ? ruleIndexFor(compiled, employee, FOUND[0]!, now) : chosenRule;
   let d: Decision;
   if (i >= 0) {
     const rule = compiled.policy.rules[i]!;
@@ -495,17 +631,78 @@ export function decideWithoutPolicy(failMode: 'closed' | 'open', url: string): D
     : { action: 'allow', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-open', ...proxied };
 }
 
+/** How restrictive an action is, for "the strictest decision among a tool's URLs". */
+const STRICTNESS: Readonly<Record<Action, number>> = { allow: 0, monitor: 1, warn: 2, block: 3 };
+
 /**
- * For each tool, the action this employee gets right now (ignoring `paths`): what the DNR compiler
- * and the popup's "what may I use here" list both need.
+ * Tools that share a listed domain with another tool: tool id → the URLs where they meet (one per
+ * path prefix any tool lists there that the tool covers) and whether the tool also has URLs of its
+ * own (a domain no other tool lists). Cached per compiled policy.
+ */
+interface Overlap {
+  urls: string[];
+  alone: boolean;
+}
+const OVERLAPS = new WeakMap<CompiledPolicy, ReadonlyMap<string, Overlap>>();
+
+function overlapsOf(compiled: CompiledPolicy): ReadonlyMap<string, Overlap> {
+  const cached = OVERLAPS.get(compiled);
+  if (cached) return cached;
+  // Per tool id (a tool split in two candidates by compilePolicy gathers both).
+  const all = new Map<string, Overlap & { shared: boolean }>();
+  const index = compiled.domains;
+  compiled.candidates.forEach((c, id) => {
+    let o = all.get(c.toolId);
+    if (!o) all.set(c.toolId, (o = { urls: [], alone: false, shared: false }));
+    for (let n = compiled.domainStart[id]!; n < compiled.domainStart[id + 1]!; n++) {
+      const key = index.inputKeys[n]!;
+      const code = key < 0 ? 0 : index.codeOfKey(key);
+      // A code < 0 is a domain listed by several candidates (see DomainIndex); the rest is the tool's alone.
+      if (code >= 0) {
+        o.alone = true;
+        continue;
+      }
+      const domain = compiled.listedDomains[n]!;
+      // The URL of a domain normalizeHost gave: skip the odd one a URL reads differently (isPlainHost).
+      if (hostOfUrl(`https://${domain}/`) !== domain) continue;
+      o.shared = true;
+      const prefixes = new Set<string>();
+      for (const other of index.idsOf(code)) for (const p of compiled.candidates[other]!.prefixes ?? ['']) prefixes.add(p);
+      for (const p of prefixes) {
+        if (c.prefixes && longestPrefix(p, c.prefixes) < 0) continue;
+        o.urls.push(`https://${domain}${p || '/'}`);
+      }
+    }
+  });
+  const out = new Map<string, Overlap>();
+  for (const [toolId, o] of all) if (o.shared) out.set(toolId, { urls: o.urls, alone: o.alone });
+  OVERLAPS.set(compiled, out);
+  return out;
+}
+
+/**
+ * For each tool, the action this employee gets right now on the tool's URLs (ignoring `paths`):
+ * what the popup's "what may I use here", the matrix and the content-script registrations need.
+ * A tool that shares a host and path with another gets the strictest decision `decide()` gives on
+ * the URLs where they meet (the first rule naming either decides there), so these agree with it.
  */
 export function actionsByTool(compiled: CompiledPolicy, employee: Employee, now: number): Map<string, { action: Action; rule: Rule | null }> {
   const cache = cacheFor(compiled, employee);
+  const overlaps = overlapsOf(compiled);
   const out = new Map<string, { action: Action; rule: Rule | null }>();
+  const decided = new Map<string, Decision>();
   for (const toolId of compiled.tools.keys()) {
     const i = firstRuleIndex(compiled, toolId, cache.subject, cache.targets, now);
     const rule = i < 0 ? null : compiled.policy.rules[i]!;
-    out.set(toolId, { action: rule ? rule.action : compiled.policy.defaultAction, rule });
+    let best: { action: Action; rule: Rule | null } | null = null;
+    const overlap = overlaps.get(toolId);
+    if (!overlap || overlap.alone) best = { action: rule ? rule.action : compiled.policy.defaultAction, rule };
+    for (const url of overlap?.urls ?? []) {
+      let d = decided.get(url);
+      if (!d) decided.set(url, (d = decide(compiled, employee, url, now)));
+      if (!best || STRICTNESS[d.action] > STRICTNESS[best.action]) best = { action: d.action, rule: d.rule };
+    }
+    out.set(toolId, best!);
   }
   return out;
 }

@@ -3,6 +3,7 @@ import { compilePolicy } from './decide.ts';
 import { compileModelDnrRules, modelPathFilter, PRIORITY_MODEL_BLOCK, queryFilter } from './dnr-models.ts';
 import { PRIORITY_TENANT_HEADERS } from './dnr.ts';
 import { parsePolicy, type PolicyInput } from './policy-schema.ts';
+import { CATALOGUE } from './catalogue.ts';
 
 const NOW = Date.parse('2026-11-24T00:00:00Z');
 
@@ -37,7 +38,7 @@ describe('compileModelDnrRules', () => {
       expect(r.priority).toBe(PRIORITY_MODEL_BLOCK);
       expect(r.priority).toBeGreaterThan(PRIORITY_TENANT_HEADERS);
       expect(r.action).toEqual({ type: 'block' });
-      expect(r.condition.requestDomains).toEqual(['chatgpt.com', 'openai.com']);
+      expect(r.condition.requestDomains).toEqual([...new Set(['chatgpt.com', 'openai.com', ...CATALOGUE.chatgpt!.domains])].sort());
       expect(r.condition.resourceTypes).not.toContain('main_frame');
       expect(r.condition.resourceTypes).toEqual(expect.arrayContaining(['xmlhttprequest', 'websocket', 'sub_frame', 'other']));
     }

@@ -1,9 +1,12 @@
 /**
  * The DNR compiler against its straightforward predecessor: `referenceCompileDnrRules` below is the
  * compiler as it was before it was made fast (issue 3) — it normalises every listed domain again,
- * asks decide() about a URL for every (domain, prefix) and groups with string keys — kept verbatim
- * as an oracle. The fast compiler must produce exactly the same rules (ids, priorities, domains and
- * their order), on random policies and on a large generated one.
+ * asks decide() about a URL for every (domain, prefix) and groups with string keys — kept as an
+ * oracle. Its semantics follow decide(): when several tools cover a URL, decide() itself says what
+ * the entry gets; and a subdomain's allow is kept wherever a parent's restriction, whatever its
+ * path, could cover the same URL (`prefixesOverlap`). The fast compiler must produce exactly the
+ * same rules (ids, priorities, domains and their order), on random policies and on a large
+ * generated one.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +83,15 @@ function entriesOf(tools: Iterable<Tool>): Map<string, string[]> {
 /** Is `prefix` (normalised) under `outer`: equal, or `outer` followed by a segment boundary? */
 function underPrefix(prefix: string, outer: string): boolean {
   return outer === '' || prefix === outer || prefix.startsWith(`${outer}/`);
+}
+
+/**
+ * Can one URL fall under both prefixes? A whole-host allow on `sub.hub.example` must override a
+ * parent's `/chat` block as much as the parent's whole-host one: decide() asks the most specific
+ * domain first, whatever the parent's paths. The encoded-path group overlaps every prefix.
+ */
+function prefixesOverlap(a: string, b: string): boolean {
+  return a === ENCODED || b === ENCODED || underPrefix(a, b) || underPrefix(b, a);
 }
 
 class RuleBuilder {
@@ -167,11 +179,11 @@ function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   if (g.prefix === '' && g.kind !== 'warn') b.addProxySubhosts(g.priority, { type: g.kind === 'block' ? 'block' : 'allow' }, g.domains);
 }
 
-/** Does a less specific restricted entry (this domain or a parent, a shorter prefix) cover `e`? */
+/** Does a less specific restricted entry (this domain or a parent) cover some URL of `e`? */
 function overridesRestriction(e: Entry, restricted: ReadonlyMap<string, Entry[]>): boolean {
   for (let start = 0; ; ) {
     const list = restricted.get(start === 0 ? e.domain : e.domain.slice(start));
-    if (list?.some((r) => r.priority < e.priority && underPrefix(e.prefix, r.prefix))) return true;
+    if (list?.some((r) => r.priority < e.priority && prefixesOverlap(e.prefix, r.prefix))) return true;
     const dot = e.domain.indexOf('.', start);
     if (dot < 0) return false;
     start = dot + 1;
@@ -215,11 +227,25 @@ function build(entries: readonly Entry[], opts: CompileOptions): RuleBuilder {
 /** The listed (domain, prefix) pairs of a compiled policy: alarms recompile the same policy often. */
 const ENTRIES = new WeakMap<CompiledPolicy, Map<string, string[]>>();
 
+/**
+ * What each tool covers, tool by tool: a policy tool with a catalogue id and `paths` of its own
+ * covers its own domains with them and the catalogue's with the catalogue's (two candidates).
+ */
+function scopesOf(compiled: CompiledPolicy): Tool[] {
+  return [...compiled.tools.keys()].flatMap((toolId) =>
+    compiled.candidates.flatMap((c, i) => (c.toolId !== toolId ? [] : [{
+      ...c.tool,
+      domains: compiled.listedDomains.slice(compiled.domainStart[i], compiled.domainStart[i + 1]),
+      paths: c.prefixes ? [...c.prefixes] : undefined,
+    }])),
+  );
+}
+
 /** The DNR rules that enforce `compiled` for this employee at `now`. */
 function referenceCompileDnrRules(compiled: CompiledPolicy, employee: Employee, now: number, opts: CompileOptions): DnrRule[] {
   const entries: Entry[] = [];
   let listed = ENTRIES.get(compiled);
-  if (!listed) ENTRIES.set(compiled, (listed = entriesOf(compiled.tools.values())));
+  if (!listed) ENTRIES.set(compiled, (listed = entriesOf(scopesOf(compiled))));
   for (const [domain, prefixes] of listed) {
     for (const prefix of prefixes) {
       // decide() is the one source of truth for who wins this (domain, prefix) and what it gets.

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { CATALOGUE } from './catalogue.ts';
 import { compilePolicy, decide, decideWithoutPolicy } from './decide.ts';
-import { compileDnrRules, compileFailClosedRules, MAX_FILTER_PREFIX, MAX_PROXY_SUBHOST_RULES, PRIORITY_LOGGED_OUT_BLOCK, PRIORITY_TENANT_HEADERS, type DnrRule, type ResourceType } from './dnr.ts';
+import { encodeTranslateHost } from './proxies.ts';
+import { compileDnrRules, compileFailClosedRules, MAX_FILTER_PREFIX, MAX_PROXY_SUBHOST_RULES, PRIORITY_LOGGED_OUT_BLOCK, PRIORITY_TENANT_HEADERS, type DnrRule } from './dnr.ts';
+import { matchingDnrRules, simulateDnr as simulate } from './dnr-simulate.ts';
 import { parsePolicy, type PolicyInput } from './policy-schema.ts';
 
 const OPTS = { blockPageUrl: 'chrome-extension://id/block.html', warnPageUrl: 'chrome-extension://id/warn.html', browser: 'chrome' as const };
@@ -35,11 +38,13 @@ describe('compileDnrRules', () => {
   it('redirects main frames of blocked tools to the block page and blocks every other request type', () => {
     const rules = compileDnrRules(policy(), { office: 'HK' }, NOW, OPTS);
     const redirect = byAction(rules, 'redirect').find((r) => r.action.redirect!.regexSubstitution.startsWith(OPTS.blockPageUrl))!;
-    expect(redirect.condition.requestDomains).toEqual(['claude.ai', 'anthropic.com', 'claude-ai.translate.goog', 'anthropic-com.translate.goog']);
+    // The policy's Claude domains, then the catalogue's it adds, then their translation-proxy forms.
+    const claude = ['claude.ai', 'anthropic.com', ...CATALOGUE.claude!.domains.filter((d) => d !== 'claude.ai' && d !== 'anthropic.com')];
+    expect(redirect.condition.requestDomains).toEqual([...claude, ...claude.map(encodeTranslateHost)]);
     expect(redirect.condition.resourceTypes).toEqual(['main_frame']);
     expect(redirect.action.redirect!.regexSubstitution).toBe(`${OPTS.blockPageUrl}#\\0`);
     const block = byAction(rules, 'block')[0]!;
-    expect(block.condition.requestDomains).toEqual(['claude.ai', 'anthropic.com', 'claude-ai.translate.goog', 'anthropic-com.translate.goog']);
+    expect(block.condition.requestDomains).toEqual([...claude, ...claude.map(encodeTranslateHost)]);
     expect(block.condition.resourceTypes).toEqual(expect.arrayContaining(['sub_frame', 'xmlhttprequest', 'websocket', 'script', 'image', 'media', 'ping', 'other']));
     expect(block.condition.resourceTypes).not.toContain('main_frame');
   });
@@ -160,36 +165,6 @@ describe('compileDnrRules', () => {
   });
 });
 
-/**
- * DNR urlFilter without anchors (the only form the compiler writes): the pattern anywhere in the
- * URL, `^` a separator (not a letter, digit or `_-.%`) or the end, case-insensitive by default.
- */
-function urlFilterMatches(filter: string, url: string): boolean {
-  const source = filter.split('^').map((part) => part.replace(/[.*+?${}()|[\]\\]/g, '\\$&')).join('(?:[^A-Za-z0-9_.%-]|$)');
-  return new RegExp(source, 'i').test(url);
-}
-
-/**
- * What Chromium does with one request under `rules`: the highest-priority matching rule wins; at
- * equal priority allow beats block beats redirect. `null` means the request goes through.
- */
-function simulate(rules: DnrRule[], url: string, type: ResourceType): string | null {
-  const u = new URL(url);
-  const host = u.hostname.replace(/\.+$/, '');
-  const rank = { allow: 3, block: 2, redirect: 1, modifyHeaders: 0 } as const;
-  let best: DnrRule | null = null;
-  for (const r of rules) {
-    if (r.action.type === 'modifyHeaders' || !r.condition.resourceTypes.includes(type)) continue;
-    if (!r.condition.requestDomains.some((d) => host === d || host.endsWith(`.${d}`))) continue;
-    if (r.condition.regexFilter && !new RegExp(r.condition.regexFilter, r.condition.isUrlFilterCaseSensitive === false ? 'i' : '').test(u.href)) continue;
-    if (r.condition.urlFilter && !urlFilterMatches(r.condition.urlFilter, u.href)) continue;
-    if (!best || r.priority > best.priority || (r.priority === best.priority && rank[r.action.type] > rank[best.action.type])) best = r;
-  }
-  if (!best || best.action.type === 'allow') return null;
-  if (best.action.type === 'block') return 'block';
-  return best.action.redirect!.regexSubstitution.replace('\\0', u.href);
-}
-
 /** A tangle of nested domains, shared domains and overlapping paths, as real policies have. */
 function tangled() {
   return policy({
@@ -265,14 +240,18 @@ describe('compiled rules agree with decide()', () => {
     expect(simulate(acked, 'https://claude.ai/', 'main_frame')).toBe(`${OPTS.blockPageUrl}#https://claude.ai/`);
   });
 
-  it('never ties two different actions at one priority', () => {
-    const byPriority = new Map<number, Set<string>>();
-    for (const r of rules) {
-      if (r.action.type === 'modifyHeaders') continue;
-      const kind = r.action.type === 'allow' ? 'allow' : 'restrict';
-      byPriority.set(r.priority, new Set([...(byPriority.get(r.priority) ?? []), kind]));
+  it('never ties two different actions at the priority that decides a request', () => {
+    // Rules of one priority on domains that do not nest never meet; those that can are checked on
+    // URLs of every listed domain, its subdomain and its proxy form.
+    const hosts = rules.flatMap((r) => [...r.condition.requestDomains, ...(r.condition.urlFilter ? [`x${r.condition.urlFilter.replace(/\^$/, '')}`] : [])]);
+    for (const host of new Set(hosts)) {
+      for (const url of [`https://${host}/`, `https://www.${host}/ai-studio/x`, `https://${host}/chat`]) {
+        const matching = matchingDnrRules(rules, url, 'main_frame');
+        const top = Math.max(...matching.map((r) => r.priority));
+        const kinds = new Set(matching.filter((r) => r.priority === top).map((r) => (r.action.type === 'allow' ? 'allow' : 'restrict')));
+        expect(kinds.size, url).toBeLessThanOrEqual(1);
+      }
     }
-    for (const kinds of byPriority.values()) expect(kinds.size).toBe(1);
   });
 });
 
@@ -308,6 +287,7 @@ describe('compileDnrRules: limits', () => {
     const rules = compileDnrRules(policy({ rules: [{ id: 'HK-CLAUDE', tools: ['claude'], offices: ['HK'], action: 'block' }] }), { office: 'HK' }, NOW, EMBED);
     expect(rules.filter((r) => r.priority < PRIORITY_TENANT_HEADERS && !r.condition.urlFilter).map((r) => r.action.type).sort()).toEqual(['block', 'redirect', 'redirect']);
     // and one proxy sub-host rule per blocked domain
-    expect(rules.filter((r) => r.condition.urlFilter).map((r) => r.condition.urlFilter)).toEqual(['-claude-ai.translate.goog^', '-anthropic-com.translate.goog^']);
+    const claude = ['claude.ai', 'anthropic.com', ...CATALOGUE.claude!.domains.filter((d) => d !== 'claude.ai' && d !== 'anthropic.com')];
+    expect(rules.filter((r) => r.condition.urlFilter).map((r) => r.condition.urlFilter)).toEqual(claude.map((d) => `-${encodeTranslateHost(d)}^`));
   });
 });

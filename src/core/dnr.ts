@@ -3,12 +3,12 @@
  * one atomic `updateDynamicRules`).
  *
  * The rules must agree with `decide()` on every URL, or the network lets through what the pages
- * call blocked. decide() ranks the tools listing a host by specificity: the most specific listed
- * domain first (an allowed `llm.bank.example` under a blocked `bank.example`), then the longest
- * matching `paths` prefix, then precedence (policy tools before the catalogue). DNR only has
- * priorities, so the compiler works on *entries* — one per (listed domain, path prefix) — asks
- * decide() itself who wins each entry, and gives every entry a priority that grows with the same
- * specificity: domain labels first, prefix length second. Two entries can only both match a URL
+ * call blocked. decide() finds a URL's tools at the most specific listed domain (an allowed
+ * `llm.bank.example` under a blocked `bank.example`), those whose `paths` cover the path, and lets
+ * the first rule naming any of them decide. DNR only has priorities, so the compiler works on
+ * *entries* — one per (listed domain, path prefix) — asks decide() itself what each entry gets,
+ * and gives every entry a priority that grows with specificity: domain labels first, prefix
+ * length second. Two entries can only both match a URL
  * when one is strictly more specific, so priorities never tie between different actions.
  *
  * Entries with the same action, priority and prefix share one rule (domains grouped in
@@ -21,7 +21,7 @@
  *   allow, monitor, acknowledged warn → allow, but only where a less specific entry restricts
  *          (otherwise nothing needs overriding and no rule is spent)
  */
-import { candidateForUrl, ruleIndexFor, type CompiledPolicy, type Employee } from './decide.ts';
+import { actionsByTool, decisionForUrl, ruleIndexFor, type CompiledPolicy, type Employee } from './decide.ts';
 import { CATALOGUE } from './catalogue.ts';
 import { isPlainHost, normalizeHost, normalizePrefixes } from './hosts.ts';
 import type { Tool } from './policy-schema.ts';
@@ -115,14 +115,19 @@ const WHOLE_URL = '^.+$';
 export const MAX_FILTER_PREFIX = 48;
 
 /**
- * A path that percent-encodes a letter, digit or `-._~` (`/%62locked-area`): servers decode it,
- * decide() decodes it, but Chromium sends it as typed and RE2's memory budget has no room to
- * spell every encoded variant of a prefix. On a host with a path-scoped block or warn, such a
- * path is blocked (ordinary clients never encode these characters), by a rule of its own in the
- * top slot of the host's depth: above every path of the host, below every more specific host.
- * Blocked rather than warned: a parent domain's block may be what decide() falls back to.
+ * A path a server may read otherwise than Chromium sends it: one that percent-encodes a letter,
+ * digit or `-._~` (`/%62locked-area`), an encoded separator or end (`%2F`, `%5C`, `%3B`, `%23`,
+ * `%3F`, `%00`), a matrix parameter (`;`), or a segment ending in a dot or whitespace (`/chat.`,
+ * `/chat%20`). Servers read these as another path, decide() does too (hosts.ts `normalizePath`),
+ * but RE2's memory budget has no room to spell every variant of a prefix. On a host with a
+ * path-scoped block or warn, such a path is blocked (ordinary clients rarely send these), by a
+ * rule of its own in the top slot of the host's depth: above every path of the host, below every
+ * more specific host. Blocked rather than warned: a parent domain's block may be what decide()
+ * falls back to. On such a host the network is therefore stricter than decide() for these
+ * spellings, never weaker.
  */
-export const ENCODED_PATH_FILTER = '^[a-z][a-z0-9+.-]*://[^/?#]+/[^?#]*%(?:2[de]|3[0-9]|[46][1-9a-f]|[57][0-9a]|5f|7e).*$';
+export const ENCODED_PATH_FILTER =
+  '^[a-z][a-z0-9+.-]*://[^/?#]+/[^?#]*(?:%(?:2[3def]|3[0-9bf]|[46][1-9a-f]|[57][0-9a]|5[cf]|7e|00)|;|(?:\\.|%(?:20|09|0[a-d]))(?:[/?#]|$)).*$';
 /** Marks the group of encoded-path entries (a real prefix always starts with `/`). */
 const ENCODED = '%';
 
@@ -178,6 +183,15 @@ function entriesOf(tools: Iterable<Tool>): Map<string, string[]> {
 /** Is `prefix` (normalised) under `outer`: equal, or `outer` followed by a segment boundary? */
 function underPrefix(prefix: string, outer: string): boolean {
   return outer === '' || prefix === outer || prefix.startsWith(`${outer}/`);
+}
+
+/**
+ * Can one URL fall under both prefixes? A whole-host allow on `sub.hub.example` must override a
+ * parent's `/chat` block as much as the parent's whole-host one: decide() asks the most specific
+ * domain first, whatever the parent's paths. The encoded-path group overlaps every prefix.
+ */
+function prefixesOverlap(a: string, b: string): boolean {
+  return a === ENCODED || b === ENCODED || underPrefix(a, b) || underPrefix(b, a);
 }
 
 class RuleBuilder {
@@ -345,12 +359,12 @@ function build(entries: Entries, opts: CompileOptions): RuleBuilder {
     priority[total] = specificity(domains[u]!, ENCODED);
     kind[total++] = BLOCK;
   }
-  /** Does a less specific restricted entry (this domain or a parent, a shorter prefix) cover entry e? */
+  /** Does a less specific restricted entry (this domain or a parent) cover some URL of entry e? */
   const overridesRestriction = (e: number): boolean => {
     const units = entries.suffixUnits(unit[e]!);
     for (let m = 0; m < units.length; m++) {
       for (let r = first[units[m]!]!; r !== -1; r = next[r]!) {
-        if (priority[r]! < priority[e]! && underPrefix(prefix[e]!, prefix[r]!)) return true;
+        if (priority[r]! < priority[e]! && prefixesOverlap(prefix[e]!, prefix[r]!)) return true;
       }
     }
     return false;
@@ -395,8 +409,6 @@ interface Listing {
   prefixes: (readonly string[])[];
   /** Number of (domain, prefix) entries: the sum of the prefix lists' lengths. */
   entries: number;
-  /** Tool id → index into `compiled.candidates`. */
-  candidateOf: Map<string, number>;
 }
 
 /** Listings of compiled policies: alarms recompile the same policy often. */
@@ -406,8 +418,13 @@ function listingOf(compiled: CompiledPolicy): Listing {
   const cached = LISTINGS.get(compiled);
   if (cached) return cached;
   const index = compiled.domains;
-  const candidateOf = new Map<string, number>();
-  compiled.candidates.forEach((c, i) => candidateOf.set(c.toolId, i));
+  // Tool id → its candidates (two for a policy tool scoping a catalogue id's own domains differently).
+  const candidatesOf = new Map<string, number[]>();
+  compiled.candidates.forEach((c, i) => {
+    const list = candidatesOf.get(c.toolId);
+    if (list) list.push(i);
+    else candidatesOf.set(c.toolId, [i]);
+  });
   // Every listed domain becomes one unit, so every column has index.size rows (filling arrays of
   // known size: for 100,000 domains, pushing onto growing arrays costs three times as much).
   const unitOfKey = new Int32Array(index.size).fill(-1);
@@ -418,8 +435,7 @@ function listingOf(compiled: CompiledPolicy): Listing {
   const shared = new Uint8Array(index.size);
   let units = 0;
   let entries = 0;
-  for (const toolId of compiled.tools.keys()) {
-    const c = candidateOf.get(toolId)!;
+  for (const c of [...compiled.tools.keys()].flatMap((toolId) => candidatesOf.get(toolId)!)) {
     const list = compiled.candidates[c]!.prefixes ?? WHOLE_HOST;
     for (let n = compiled.domainStart[c]!; n < compiled.domainStart[c + 1]!; n++) {
       const key = index.inputKeys[n]!;
@@ -450,7 +466,7 @@ function listingOf(compiled: CompiledPolicy): Listing {
   }
   domains.length = units;
   prefixes.length = units;
-  const listing = { domains, keys: keys.subarray(0, units), unitOfKey, prefixes, entries, candidateOf };
+  const listing = { domains, keys: keys.subarray(0, units), unitOfKey, prefixes, entries };
   LISTINGS.set(compiled, listing);
   return listing;
 }
@@ -461,16 +477,18 @@ export function compileDnrRules(compiled: CompiledPolicy, employee: Employee, no
   const index = compiled.domains;
   const candidates = compiled.candidates;
   const { rules } = compiled.policy;
-  // Kind + 1 of each candidate's decision, computed once per candidate (0: not yet).
+  // Kind + 1 of each candidate's decision when it alone covers an entry, computed once (0: not yet).
   const kindOf = new Int8Array(candidates.length);
-  const kindOfCandidate = (id: number): number => {
+  const kindOfDecision = (id: number, i: number): number => {
     if (id < 0) return ALLOW;
+    const action = i < 0 ? compiled.policy.defaultAction : rules[i]!.action;
+    const k = action === 'block' ? BLOCK : action === 'warn' ? WARN : ALLOW;
+    return k === WARN && (opts.acknowledged?.[candidates[id]!.toolId] ?? 0) > now ? ALLOW : k;
+  };
+  const kindOfCandidate = (id: number): number => {
     let k = kindOf[id]! - 1;
     if (k < 0) {
-      const i = ruleIndexFor(compiled, employee, id, now);
-      const action = i < 0 ? compiled.policy.defaultAction : rules[i]!.action;
-      k = action === 'block' ? BLOCK : action === 'warn' ? WARN : ALLOW;
-      if (k === WARN && (opts.acknowledged?.[candidates[id]!.toolId] ?? 0) > now) k = ALLOW;
+      k = kindOfDecision(id, ruleIndexFor(compiled, employee, id, now));
       kindOf[id] = k + 1;
     }
     return k;
@@ -486,19 +504,23 @@ export function compileDnrRules(compiled: CompiledPolicy, employee: Employee, no
     const key = listing.keys[u]!;
     const labelCount = index.labelsOfKey(key);
     for (const p of listing.prefixes[u]!) {
-      // decide() is the one source of truth for who wins this (domain, prefix) and what it gets:
-      // the tool is decide()'s for `https://domain/prefix`. The usual case needs no lookup: for a
-      // plain domain (the URL's host is then the domain itself, see isPlainHost) the domain is the
-      // most specific listed domain of that URL, and when a single tool without `paths` lists it,
-      // that tool is decide()'s answer.
-      let id: number;
+      // decide() is the one source of truth for what this (domain, prefix) gets: its decision for
+      // `https://domain/prefix`, where every tool covering that URL takes part (the first rule naming
+      // any of them decides). Every URL this entry is the most specific DNR match for has the same
+      // tools: the entries of a domain are all the prefixes any tool lists for it. The usual case
+      // needs no lookup: for a plain domain (the URL's host is then the domain itself, see
+      // isPlainHost) listed by a single tool without `paths`, that tool alone decides.
       const code = p === '' && isPlainHost(domain) ? index.codeOfKey(key) : -1;
-      if (code >= 0 && !candidates[code]!.prefixes) id = code;
-      else id = candidateForUrl(compiled, `https://${domain}${p || '/'}`);
+      let k: number;
+      if (code >= 0 && !candidates[code]!.prefixes) k = kindOfCandidate(code);
+      else {
+        const d = decisionForUrl(compiled, employee, `https://${domain}${p || '/'}`, now);
+        k = kindOfDecision(d.candidate, d.rule);
+      }
       unit[count] = u;
       prefix[count] = p;
       priority[count] = specificityOf(labelCount, p);
-      kind[count++] = kindOfCandidate(id);
+      kind[count++] = k;
     }
   }
   let scratch = new Int32Array(128); // a DNS name has at most 127 labels; longer names get more room
@@ -512,12 +534,13 @@ export function compileDnrRules(compiled: CompiledPolicy, employee: Employee, no
       return scratch.subarray(0, n);
     },
   }, opts);
-  // Tenant headers: on every request to the tool's hosts wherever the tool is not blocked.
+  // Tenant headers: on every request to the tool's hosts wherever the tool is not blocked (as the
+  // popup and the matrix say: a tool sharing its host with a blocked one counts as blocked).
+  let actions: ReturnType<typeof actionsByTool> | null = null;
   for (const [toolId, tool] of compiled.tools) {
     if (!tool.tenantHeaders || Object.keys(tool.tenantHeaders).length === 0) continue;
-    const i = ruleIndexFor(compiled, employee, listing.candidateOf.get(toolId)!, now);
-    const action = i < 0 ? compiled.policy.defaultAction : rules[i]!.action;
-    if (action === 'block') continue;
+    actions ??= actionsByTool(compiled, employee, now);
+    if (actions.get(toolId)!.action === 'block') continue;
     b.add(`tenant:${toolId}`, PRIORITY_TENANT_HEADERS, {
       type: 'modifyHeaders',
       requestHeaders: Object.entries(tool.tenantHeaders).map(([header, value]) => ({ header, operation: 'set' as const, value })),

@@ -80,20 +80,27 @@ function reference(policy: Policy, office: string, url: string): { action: strin
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return { action: 'allow', toolId: null };
   const host = u.hostname.replace(/\.+$/, '');
-  let best: { id: string; len: number } | null = null;
+  // The URL's tools: every tool listing the longest listed domain the host falls under.
+  let len = -1;
+  let ids: string[] = [];
   for (const [id, tool] of Object.entries(policy.tools)) {
     for (const d of tool.domains) {
-      if ((host === d || host.endsWith(`.${d}`)) && (!best || d.length > best.len)) best = { id, len: d.length };
+      if (!(host === d || host.endsWith(`.${d}`)) || d.length < len) continue;
+      if (d.length > len) ids = [];
+      len = d.length;
+      if (!ids.includes(id)) ids.push(id);
     }
   }
-  if (!best) return { action: 'allow', toolId: null };
+  if (ids.length === 0) return { action: 'allow', toolId: null };
+  // The first rule naming any of them decides.
   for (const r of policy.rules) {
-    if (!(r.tools ?? []).includes(best.id)) continue;
+    const named = ids.find((id) => (r.tools ?? []).includes(id));
+    if (named === undefined) continue;
     if (r.offices !== undefined && !r.offices.includes(office)) continue;
     if (r.exceptOffices?.includes(office)) continue;
-    return { action: r.action, toolId: best.id };
+    return { action: r.action, toolId: named };
   }
-  return { action: policy.defaultAction, toolId: best.id };
+  return { action: policy.defaultAction, toolId: ids[0]! };
 }
 
 describe('fuzz: decide vs reference model', () => {

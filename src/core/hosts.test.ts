@@ -267,8 +267,39 @@ describe('paths', () => {
     for (const p of ['/CHAT', '/%63hat', '/%63HAT/x', '//chat', '/x//..//chat']) {
       expect(pathMatches(p, ['/chat']), p).toBe(true);
     }
-    // An encoded slash is not a separator to servers, so it stays encoded.
-    expect(normalizePath('/a%2Fb')).toBe('/a%2fb');
+    // Elsewhere in a path, spaces stay what they are.
+    expect(normalizePath('/a%20b/c')).toBe('/a%20b/c');
+  });
+
+  // Each is a spelling some server (Tomcat, Jetty, IIS, Apache with AllowEncodedSlashes, a
+  // decoding proxy) routes as `/chat`: a path-scoped tool must cover it.
+  it.each([
+    ['/chat;x', 'matrix parameter'],
+    ['/chat;jsessionid=1/x', 'matrix parameter mid-path'],
+    ['/chat%3Bx', 'encoded matrix separator'],
+    ['/chat%2Fx', 'encoded slash after'],
+    ['/%2Fchat', 'encoded slash before'],
+    ['/chat%5Cx', 'encoded backslash'],
+    ['/chat%23x', 'encoded hash'],
+    ['/chat%3Fx', 'encoded question mark'],
+    ['/chat%00x', 'encoded NUL'],
+    ['/chat.', 'trailing dot'],
+    ['/chat%2e', 'encoded trailing dot'],
+    ['/chat%20', 'trailing space'],
+    ['/chat%09', 'trailing tab'],
+    ['/chat%0A', 'trailing newline'],
+    ['/chat. %20./x', 'dots and spaces mixed'],
+    ['/Chat', 'case'],
+    ['/%63hat', 'encoded letter'],
+    ['//chat', 'doubled slash'],
+    ['/./chat', 'dot segment'],
+    ['/x/..%2Fchat', 'encoded parent segment'],
+  ])('%s (%s) is under /chat', (path) => {
+    expect(pathMatches(path, ['/chat']), normalizePath(path)).toBe(true);
+  });
+
+  it('the forms do not widen a prefix to look-alike paths', () => {
+    for (const p of ['/chatter', '/chat-x', '/ch%61tter', '/c;hat', '/x/chat', '/chat/..', '/chat/..%20']) expect(pathMatches(p, ['/chat']), p).toBe(false);
   });
 
   it('measures the longest matching prefix', () => {

@@ -177,23 +177,49 @@ export function hostSuffixes(host: string): string[] {
 }
 
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
+/**
+ * Encoded characters some server, proxy or framework reads as structure rather than as data:
+ * `/` and `\` as a separator (Apache `AllowEncodedSlashes`, IIS, proxies that decode before
+ * routing), `;` as the start of matrix parameters, `#`, `?` and NUL as the end of the path.
+ */
+const STRUCTURAL = /[/\\;#?\0]/;
+/** Whitespace a server may trim from the end of a segment (IIS, Windows file names). */
+const TRAILING_SPACE = /(?:[ \t\n\r\v\f]|%(?:20|09|0[a-dA-D]))+$/;
+/** Trailing dots and whitespace, in any mix (`/chat. `), which Windows drops from a name. */
+const TRAILING_DOTS_AND_SPACE = /(?:[. \t\n\r\v\f]|%(?:20|09|0[a-dA-D]))+$/;
 
 /**
- * Canonical form of a URL path for prefix matching: unreserved characters percent-decoded
- * (`/%63hat` is `/chat` to the server), repeated slashes collapsed (servers merge them), dot
- * segments resolved and lower case (DNR `regexFilter` is case-insensitive too), no trailing slash.
+ * Canonical form of a URL path for prefix matching: what *some* server could take it to be, so a
+ * path-scoped tool covers every spelling a server may treat as its path. Unreserved characters are
+ * percent-decoded (`/%63hat`), and so are separators (`/chat%2Fx`, `/%2Fchat`, `%5C`); the path
+ * ends at a decoded `#`, `?` or NUL (`/chat%23x`); matrix parameters are dropped (`/chat;x`,
+ * `/chat%3Bx`: Tomcat and Jetty route `/chat;x` as `/chat`); trailing whitespace and dots of a
+ * segment are dropped (`/chat%20`, `/chat.`: IIS and Windows do); repeated slashes are collapsed
+ * (servers merge them), dot segments resolved, and the result is lower case (DNR `regexFilter` is
+ * case-insensitive too), without a trailing slash.
  */
 export function normalizePath(path: string): string {
   let p = path;
   if (p.includes('%')) {
     p = p.replace(/%([0-9A-Fa-f]{2})/g, (m, hex: string) => {
       const c = String.fromCharCode(parseInt(hex, 16));
-      return UNRESERVED.test(c) ? c : m;
+      if (c === '\\') return '/';
+      return UNRESERVED.test(c) || STRUCTURAL.test(c) ? c : m;
     });
+    const end = p.search(/[#?\0]/);
+    if (end >= 0) p = p.slice(0, end);
+  }
+  if (p.includes(';')) p = p.replace(/;[^/]*/g, '');
+  if (/(?:[. \t\n\r\v\f]|%(?:20|09|0[a-dA-D]))(\/|$)/.test(p)) {
+    // `.` and `..` stay: they are dot segments, resolved below (`..` goes up, it is not emptied).
+    p = p.split('/').map((seg) => {
+      const trimmed = seg.replace(TRAILING_SPACE, '');
+      return trimmed === '.' || trimmed === '..' ? trimmed : seg.replace(TRAILING_DOTS_AND_SPACE, '');
+    }).join('/');
   }
   if (p.includes('//')) p = p.replace(/\/{2,}/g, '/');
   // Decoding or collapsing can expose `.`/`..` segments; let the URL parser resolve them.
-  if (p !== path && /(^|\/)\.\.?(\/|$)/.test(p)) {
+  if (/(^|\/)\.\.?(\/|$)/.test(p)) {
     try {
       p = new URL(p.startsWith('/') ? p : `/${p}`, 'http://h').pathname;
     } catch {

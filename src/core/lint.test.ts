@@ -241,13 +241,13 @@ describe('lintPolicy', () => {
     expect(only(lint(doc), '$.rules[0].until')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/ended/) });
   });
 
-  it('misspelt properties that would silently widen a rule', () => {
+  it('unknown fields, which the schema refuses (a misspelt condition would silently widen a rule)', () => {
     const doc = base();
     doc.rules[0].exceptOffice = ['NY'];
-    doc.rules[0].comment = 'why';
+    doc.rules[1].comment = 'why'; // valibot names the first unknown field of each object
     const issues = lint(doc);
     expect(only(issues, '$.rules[0].exceptOffice')).toMatchObject({ severity: 'error', message: expect.stringContaining('did you mean "exceptOffices"') });
-    expect(only(issues, '$.rules[0].comment')).toMatchObject({ severity: 'warning' });
+    expect(only(issues, '$.rules[1].comment')).toMatchObject({ severity: 'error', message: expect.stringContaining('unknown field "comment"') });
   });
 
   it('empty targeting lists that match no one', () => {

@@ -12,18 +12,11 @@ import { resolveRuleTools, resolveTools, ruleTargets, toolAttributes, type Subje
 import { matchWhere, unknownAttributes, WHERE_ATTRIBUTES, type ToolsWhere } from './tool-attributes.ts';
 import { normalizeHost } from './hosts.ts';
 import tenantHeaderDocs from './tenant-headers.json' with { type: 'json' };
-import {
-  DataControlsSchema,
-  ModelSchema,
-  NoticeSchema,
-  OfficeSchema,
-  parsePolicy,
-  PatternSchema,
-  PolicySchema,
-  RuleObjectSchema,
-  ToolSchema,
-  formatJsonPath,
-} from './policy-schema.ts';
+import { editDistance } from './near-match.ts';
+import { formatJsonPath, parsePolicy } from './policy-schema.ts';
+
+/** Shared with the CLI's "did you mean" hints. */
+export { editDistance };
 
 export interface LintIssue {
   severity: 'error' | 'warning';
@@ -82,7 +75,6 @@ function lint(input: unknown, now: number, options: LintOptions): LintIssue[] {
   const schemaIssues = parsed.ok ? [] : parsed.issues;
   if (!isObj(input)) return schemaIssues.map((i) => ({ severity: 'error', path: i.path, message: i.message }));
 
-  checkUnknownKeys(input, add);
   const offices = isObj(input.offices) ? input.offices : {};
   const policyTools = isObj(input.tools) ? input.tools : {};
   const knownTool = (id: string) => own(policyTools, id) || own(CATALOGUE, id);
@@ -271,75 +263,6 @@ function checkTenantHeaders(tools: Obj, add: Add): void {
       if (lower.includes(name.toLowerCase())) continue;
       add('warning', ['tools', id, 'tenantHeaders', name], `"${name}" is not a tenant-restriction header documented for "${id}" (${documented.join(', ')}); the vendor may ignore it and let personal accounts in`);
     }
-  }
-}
-
-const KNOWN_KEYS = {
-  policy: Object.keys(PolicySchema.entries),
-  office: Object.keys(OfficeSchema.entries),
-  tool: Object.keys(ToolSchema.entries),
-  model: Object.keys(ModelSchema.entries),
-  match: ['query', 'pathPrefixes', 'text'],
-  rule: Object.keys(RuleObjectSchema.entries),
-  toolsWhere: [...WHERE_ATTRIBUTES],
-  notice: Object.keys(NoticeSchema.entries),
-  dataControls: Object.keys(DataControlsSchema.entries),
-  pattern: Object.keys(PatternSchema.entries),
-};
-
-/** Levenshtein distance, case-insensitive (for "did you mean" hints). */
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
-}
-
-/**
- * Unknown properties are dropped by validation. A misspelt `exceptOffice` would silently widen a
- * rule to everyone, so a near-miss of a known name is an error; anything else a warning.
- */
-function checkUnknownKeys(doc: Obj, add: Add): void {
-  const check = (o: unknown, known: readonly string[], keys: readonly Key[]) => {
-    if (!isObj(o)) return;
-    for (const k of Object.keys(o)) {
-      if (known.includes(k)) continue;
-      const near = known.find((n) => editDistance(k, n) <= Math.max(1, Math.min(3, Math.floor(n.length / 4))));
-      if (near) add('error', [...keys, k], `unknown property "${k}" is ignored; did you mean "${near}"?`);
-      else add('warning', [...keys, k], `unknown property "${k}" is ignored`);
-    }
-  };
-  check(doc, KNOWN_KEYS.policy, []);
-  if (isObj(doc.offices)) for (const [id, o] of Object.entries(doc.offices)) check(o, KNOWN_KEYS.office, ['offices', id]);
-  if (isObj(doc.tools)) {
-    for (const [id, t] of Object.entries(doc.tools)) {
-      check(t, KNOWN_KEYS.tool, ['tools', id]);
-      if (isObj(t) && isObj(t.models)) {
-        for (const [m, model] of Object.entries(t.models)) {
-          check(model, KNOWN_KEYS.model, ['tools', id, 'models', m]);
-          if (isObj(model)) check(model.match, KNOWN_KEYS.match, ['tools', id, 'models', m, 'match']);
-        }
-      }
-    }
-  }
-  if (Array.isArray(doc.rules)) {
-    doc.rules.forEach((r: unknown, i) => {
-      check(r, KNOWN_KEYS.rule, ['rules', i]);
-      if (!isObj(r)) return;
-      check(r.notice, KNOWN_KEYS.notice, ['rules', i, 'notice']);
-      check(r.toolsWhere, KNOWN_KEYS.toolsWhere, ['rules', i, 'toolsWhere']);
-      check(r.dataControls, KNOWN_KEYS.dataControls, ['rules', i, 'dataControls']);
-      if (isObj(r.dataControls) && Array.isArray(r.dataControls.patterns)) {
-        r.dataControls.patterns.forEach((p: unknown, k) => check(p, KNOWN_KEYS.pattern, ['rules', i, 'dataControls', 'patterns', k]));
-      }
-    });
   }
 }
 

@@ -20,6 +20,16 @@ describe('parseManagedConfig', () => {
     expect(!wrong.ok && wrong.errors.join('\n')).toMatch(/managed key "discovery": expected true or false/);
   });
 
+  it('refuses a misspelt key that would leave the real one at its default, naming both', () => {
+    const r = parseManagedConfig({ ...GOOD, trustedKeys: [KEY, { ...KEY, kid: 'k2' }], signatureThreshhold: 2 });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.errors).toEqual(['managed key "signatureThreshhold" is not known; did you mean "signatureThreshold"? (it would be ignored, and "signatureThreshold" left at its default)']);
+    const cased = parseManagedConfig({ ...GOOD, FailMode: 'open' });
+    expect(!cased.ok && cased.errors[0]).toMatch(/"FailMode" is not known; did you mean "failMode"/);
+    // Keys close to none of ours (a newer version's) are left alone.
+    expect(parseManagedConfig({ ...GOOD, networkZone: 'x', discoveryMode: 'x' }).ok).toBe(true);
+  });
+
   it('takes delivery headers, OTLP and compression for the audit collector, refusing headers fetch would drop', () => {
     const r = parseManagedConfig({ ...GOOD, auditFormat: 'otlp', auditHeaders: { Authorization: 'Bearer abc', 'X-Tenant': 'bank' }, auditCompression: 'none' });
     expect(r.ok && r.config).toMatchObject({ auditFormat: 'otlp', auditHeaders: { Authorization: 'Bearer abc', 'X-Tenant': 'bank' }, auditCompression: 'none' });

@@ -4,6 +4,7 @@
  * replaced by defaults for `office` or `trustedKeys`.
  */
 import * as v from 'valibot';
+import { suggestName } from './near-match.ts';
 import { checkTrustedKey, type PublicJwk } from './verify.ts';
 import { checkFetchUrl } from './hosts.ts';
 
@@ -133,7 +134,18 @@ export function parseManagedConfig(raw: unknown): ManagedResult {
   if (Object.keys(obj).length === 0) {
     return { ok: false, errors: ['no managed configuration: IT has not configured this extension through enterprise policy (yet)'], partial: {} };
   }
+  // A misspelt key (`signatureThreshhold`) would silently fall back to its default — one
+  // signature instead of two. Chromium validates against managed-schema.json and drops unknown keys
+  // (chrome://policy shows the error); Firefox passes them on, so they are checked here too. A key
+  // close to none of ours may be meant for a newer version, and is left alone.
+  const known = Object.keys(ManagedSchema.entries);
+  const misspelt = Object.keys(obj).flatMap((key) => {
+    if (known.includes(key)) return [];
+    const near = suggestName(key, known, { prefixes: false });
+    return near === undefined ? [] : [`managed key "${key}" is not known; did you mean "${near}"? (it would be ignored, and "${near}" left at its default)`];
+  });
   const result = v.safeParse(ManagedSchema, obj);
+  if (result.success && misspelt.length) return { ok: false, errors: misspelt, partial: result.output as ManagedConfig };
   if (result.success) {
     const config = result.output as ManagedConfig;
     const warnings: string[] = [];
@@ -154,5 +166,5 @@ export function parseManagedConfig(raw: unknown): ManagedResult {
   const partial: Partial<ManagedConfig> = {};
   if (typeof obj.office === 'string') partial.office = obj.office;
   if (typeof obj.policyUrl === 'string') partial.policyUrl = obj.policyUrl;
-  return { ok: false, errors: [...new Set(errors)], partial };
+  return { ok: false, errors: [...new Set([...misspelt, ...errors])], partial };
 }

@@ -8,6 +8,7 @@ import type { Action, LocalizedText, Notice } from './policy-schema.ts';
 import type { ManagedConfig } from './managed-config.ts';
 import type { RefusalCode } from './verify.ts';
 import type { DataKind, DataOutcome, Finding } from './data-controls.ts';
+import type { OfficeProblem } from './office-check.ts';
 import type { DataControls } from './policy-schema.ts';
 import type { SelectedBy } from './tool-attributes.ts';
 
@@ -47,6 +48,11 @@ export interface Status {
   extensionVersion: string;
   config: Partial<ManagedConfig> | null;
   configErrors: string[];
+  /**
+   * The configured office is not one the policy in force defines (src/core/office-check.ts): a
+   * configuration error, enforced as with no valid policy. Null (or absent) when it is.
+   */
+  officeProblem?: OfficeProblem | null;
   policy: PolicySummary | null;
   /** The last attempt to fetch the policy, successful or not. */
   lastFetch: { at: string; ok: boolean; message: string } | null;

@@ -77,6 +77,38 @@ describe('parsePolicy', () => {
     }
   });
 
+  it.each<[string, (p: any) => void, string, string]>([
+    ['a misspelt rule condition', (p) => (p.rules[0].exceptOffice = ['NY']), '$.rules[0].exceptOffice', 'unknown field "exceptOffice"; did you mean "exceptOffices"?'],
+    ['a condition from a newer format', (p) => (p.rules[0].devices = ['managed']), '$.rules[0].devices', 'unknown field "devices" (a field'],
+    ['a top-level field', (p) => (p.defaultActon = 'block'), '$.defaultActon', 'did you mean "defaultAction"?'],
+    ['an office field', (p) => (p.offices.HK.region = ['apac']), '$.offices.HK.region', 'did you mean "regions"?'],
+    ['a tool field', (p) => (p.tools['firm-llm'].path = ['/chat']), '$.tools["firm-llm"].path', 'did you mean "paths"?'],
+    ['a notice field', (p) => (p.rules[0].notice.alternative = ['firm-llm']), '$.rules[0].notice.alternative', 'did you mean "alternatives"?'],
+    ['a data-control field', (p) => (p.rules[0].dataControls = { paste: 'block', uploads: 'block' }), '$.rules[0].dataControls.uploads', 'did you mean "upload"?'],
+    ['a pattern field', (p) => (p.rules[0].dataControls = { patterns: [{ name: 'n', regex: 'x', minimum: 2 }] }), '$.rules[0].dataControls.patterns[0].minimum', 'unknown field "minimum"'],
+    ['a model field', (p) => (p.tools['firm-llm'].models = { m: { name: 'M', matches: {} } }), '$.tools["firm-llm"].models.m.matches', 'did you mean "match"?'],
+    ['a model match field', (p) => (p.tools['firm-llm'].models = { m: { name: 'M', match: { pathPrefix: ['/m'] } } }), '$.tools["firm-llm"].models.m.match.pathPrefix', 'did you mean "pathPrefixes"?'],
+    ['a catalogue flag in the wrong case', (p) => (p.tools['firm-llm'].replacecatalogue = true), '$.tools["firm-llm"].replacecatalogue', 'did you mean "replaceCatalogue"?'],
+  ])('refuses %s, naming the field and its JSON path', (_name, mutate, expectedPath, message) => {
+    const p = valid();
+    mutate(p);
+    const r = parsePolicy(p);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      const text = formatIssues(r.issues);
+      expect(text).toContain(`${expectedPath}: unknown field`);
+      expect(text).toContain(message);
+    }
+  });
+
+  it('accepts replaceCatalogue on a tool', () => {
+    const p: any = valid();
+    p.tools.claude = { name: 'Claude', domains: ['claude.ai'], replaceCatalogue: true };
+    const r = parsePolicy(p);
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.policy.tools.claude!.replaceCatalogue).toBe(true);
+  });
+
   it('refuses non-objects without throwing', () => {
     for (const x of [null, 5, 'x', [], undefined]) expect(parsePolicy(x).ok).toBe(false);
   });

@@ -9,6 +9,7 @@
 import * as v from 'valibot';
 import { isIsoCountryCode } from './countries.ts';
 import { checkFetchUrl, normalizeHost } from './hosts.ts';
+import { suggestName } from './near-match.ts';
 import { TOOL_CATEGORIES } from './tool-attributes.ts';
 
 export const POLICY_TYPE = 'ai-geofence-policy';
@@ -22,6 +23,27 @@ function realCalendarDay(s: string): boolean {
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const date = new Date(Date.UTC(y, mo - 1, d));
   return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
+
+/**
+ * An object that refuses fields it does not know. A field the extension does not understand (a
+ * typo such as `exceptOffice`, a condition from a newer format) must never be ignored: ignoring a
+ * rule condition makes the rule apply to everyone, or to no one. The message names the field and,
+ * when a known one is close, suggests it.
+ */
+function strictObject<const E extends v.ObjectEntries>(entries: E, noun = 'field') {
+  const known = Object.keys(entries);
+  return v.strictObject(entries, (issue) => {
+    if (issue.expected !== 'never') return issue.message;
+    // For an unknown key valibot reports the key itself as the issue's input.
+    return unknownFieldMessage(String(issue.input), known, noun);
+  });
+}
+
+/** "unknown field "exceptOffice"; did you mean "exceptOffices"?" */
+function unknownFieldMessage(field: string, known: readonly string[], noun: string): string {
+  const near = suggestName(field, known);
+  return `unknown ${noun} ${JSON.stringify(field)}${near === undefined ? '' : `; did you mean ${JSON.stringify(near)}?`} (a field the extension does not understand is refused, never ignored)`;
 }
 
 const INSTANT_MESSAGE = 'expected an ISO 8601 instant such as "2026-11-20T00:00:00Z"';
@@ -76,13 +98,13 @@ export type Action = v.InferOutput<typeof ActionSchema>;
 
 const ControlSchema = v.picklist(['allow', 'warn', 'block'], 'expected "allow", "warn" or "block"');
 
-export const PatternSchema = v.object({
+export const PatternSchema = strictObject({
   name: id,
   regex: v.pipe(v.string(), v.minLength(1), v.maxLength(1000)),
   min: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 1),
 });
 
-export const DataControlsSchema = v.object({
+export const DataControlsSchema = strictObject({
   paste: v.optional(ControlSchema, 'allow'),
   upload: v.optional(ControlSchema, 'allow'),
   sensitive: v.optional(v.picklist(['warn', 'block'], 'expected "warn" or "block"')),
@@ -90,7 +112,7 @@ export const DataControlsSchema = v.object({
 });
 export type DataControls = v.InferOutput<typeof DataControlsSchema>;
 
-export const NoticeSchema = v.object({
+export const NoticeSchema = strictObject({
   title: LocalizedTextSchema,
   reason: v.optional(LocalizedTextSchema),
   reference: v.optional(LocalizedTextSchema),
@@ -115,7 +137,7 @@ const nonEmpty = <T extends v.GenericSchema>(item: T) => v.pipe(v.array(item), v
  * would otherwise select every tool, or none.
  */
 export const ToolsWhereSchema = v.pipe(
-  v.strictObject(
+  strictObject(
     {
       vendorCountry: v.optional(nonEmpty(countryCode)),
       vendor: v.optional(nonEmpty(v.pipe(v.string(), v.minLength(1)))),
@@ -124,13 +146,13 @@ export const ToolsWhereSchema = v.pipe(
       trainsOnInputs: v.optional(nonEmpty(v.boolean())),
       enterprise: v.optional(nonEmpty(v.boolean())),
     },
-    'unknown toolsWhere attribute: expected vendorCountry, vendor, category, modelVendors, trainsOnInputs or enterprise',
+    'toolsWhere attribute',
   ),
   v.check((w) => Object.keys(w).length > 0, 'toolsWhere must name at least one attribute'),
 );
 
 /** A rule's fields (RuleSchema adds the check that it names tools one way or the other). */
-export const RuleObjectSchema = v.object({
+export const RuleObjectSchema = strictObject({
   id,
   /** Tools by id; with `toolsWhere`, the rule covers both. */
   tools: v.optional(v.pipe(idList, v.minLength(1, 'a rule must name at least one tool'))),
@@ -172,10 +194,10 @@ export const RuleSchema = v.pipe(
 );
 export type Rule = v.InferOutput<typeof RuleSchema>;
 
-export const ModelSchema = v.object({
+export const ModelSchema = strictObject({
   name: v.string(),
   match: v.optional(
-    v.object({
+    strictObject({
       query: v.optional(v.record(v.string(), v.string())),
       pathPrefixes: v.optional(v.array(v.string())),
       text: v.optional(v.array(v.string())),
@@ -183,7 +205,7 @@ export const ModelSchema = v.object({
   ),
 });
 
-export const ToolSchema = v.object({
+export const ToolSchema = strictObject({
   name: v.pipe(v.string(), v.minLength(1)),
   vendor: v.optional(v.string()),
   domains: v.pipe(
@@ -198,6 +220,11 @@ export const ToolSchema = v.object({
     v.minLength(1, 'a tool needs at least one domain'),
   ),
   paths: v.optional(v.array(v.pipe(v.string(), v.startsWith('/', 'a path prefix starts with "/"')))),
+  /**
+   * A policy tool with a built-in catalogue id adds its domains to the catalogue's, so a policy
+   * never narrows a tool by accident; `true` replaces them on purpose (src/core/catalogue.ts).
+   */
+  replaceCatalogue: v.optional(v.boolean()),
   url: v.optional(v.pipe(v.string(), v.url('expected an absolute URL'))),
   tenantHeaders: v.optional(v.record(v.string(), v.string())),
   models: v.optional(v.record(v.string(), ModelSchema)),
@@ -215,7 +242,7 @@ export const ToolSchema = v.object({
 });
 export type Tool = v.InferOutput<typeof ToolSchema>;
 
-export const OfficeSchema = v.object({
+export const OfficeSchema = strictObject({
   /** A string, or a language map (`{"en": "Hong Kong", "zh-Hant": "香港"}`) shown in the employee's language. */
   name: v.pipe(
     LocalizedTextSchema,
@@ -227,7 +254,7 @@ export const OfficeSchema = v.object({
 });
 export type Office = v.InferOutput<typeof OfficeSchema>;
 
-export const PolicySchema = v.object({
+export const PolicySchema = strictObject({
   type: v.literal(POLICY_TYPE, `expected "${POLICY_TYPE}"`),
   version: v.literal(POLICY_VERSION, `expected ${POLICY_VERSION}`),
   // Beyond 2^53 integers lose precision, and a huge serial would lock out every later policy.
@@ -283,7 +310,7 @@ function issuePath(issue: v.BaseIssue<unknown>): string {
 
 /** valibot words a missing property as "Invalid key"; say plainly what is missing. */
 function issueMessage(issue: v.BaseIssue<unknown>): string {
-  if (issue.kind === 'schema' && issue.type === 'object' && issue.input === undefined && issue.expected?.startsWith('"')) {
+  if (issue.kind === 'schema' && issue.type === 'strict_object' && issue.input === undefined && issue.expected?.startsWith('"')) {
     return `missing required property ${issue.expected}`;
   }
   return issue.message;

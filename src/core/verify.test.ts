@@ -260,6 +260,13 @@ describe('verifyPolicy: payload hygiene (endless data, parser differentials)', (
     expect(refused(r)).toBe('invalid-policy');
     expect(!r.ok && r.message).toContain('$.rules[0].action');
   });
+  it('refuses a field it does not understand, naming the field, its path and the near name', async () => {
+    const payload = payloadOf();
+    payload.rules = [{ id: 'HK-BLOCK', tools: ['claude'], action: 'block', exceptOffice: ['NY'] }];
+    const r = await verifyPolicy(await signCompact(payload, ed), opts());
+    expect(refused(r)).toBe('invalid-policy');
+    expect(!r.ok && r.message).toContain('$.rules[0].exceptOffice: unknown field "exceptOffice"; did you mean "exceptOffices"?');
+  });
 });
 
 describe('trusted keys', () => {

@@ -6,6 +6,7 @@
  * never the text.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { CATALOGUE } from '../../src/core/catalogue.ts';
 import {
   launchBrowser, makeKey, removeManagedConfig, samplePolicy, serviceWorker, signPolicy, startPolicyServer, startServer, vendorPage,
   waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type Launched, type TestServer,
@@ -144,7 +145,8 @@ test('the guard is registered only on the hosts of tools whose rule has data con
   const [script] = (await (await serviceWorker(browser.context)).evaluate(() => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-guard'] }))) as chrome.scripting.RegisteredContentScript[];
   expect(script).toMatchObject({ js: ['guard.js'], runAt: 'document_start', allFrames: true, world: 'ISOLATED' });
   expect([...script!.matches!].sort()).toEqual(
-    ['chatgpt.com', 'llm.bank.example', 'openai.com', 'other.example'].flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]).sort(),
+    // ChatGPT's domains: the policy's and the catalogue's it keeps.
+    [...new Set(['chatgpt.com', 'openai.com', ...CATALOGUE.chatgpt!.domains, 'llm.bank.example', 'other.example'])].flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]).sort(),
   );
   // claude.ai is allowed for New York without controls: nothing of ours runs there.
   const page = await browser.context.newPage();

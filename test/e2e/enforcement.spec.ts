@@ -8,6 +8,7 @@
  * once per story; each phase checks its own prerequisite (a positive control) before the claim.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { CATALOGUE } from '../../src/core/catalogue.ts';
 import { ENCODED_PATH_FILTER, MAX_FILTER_PREFIX, prefixFilter } from '../../src/core/dnr.ts';
 import {
   blockPageUrl, launchBrowser, makeKey, popupUrl, samplePolicy, serviceWorker, signPolicy, startPolicyServer,
@@ -191,7 +192,9 @@ test('monitor, single-page-app routes, tool paths and the back/forward cache', a
 
   await test.step('content scripts only on warned and monitored tools', async () => {
     const registered = await (await serviceWorker(b.context)).evaluate(() => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-content'] }));
-    expect([...(registered[0]?.matches ?? [])].sort()).toEqual(['*://*.anthropic.com/*', '*://*.claude.ai/*', '*://*.llm.bank.example/*', '*://anthropic.com/*', '*://claude.ai/*', '*://llm.bank.example/*']);
+    // Claude's domains (the policy's and the catalogue's it keeps) and Firm LLM's.
+    const hosts = [...new Set([...CATALOGUE.claude!.domains, 'claude.ai', 'anthropic.com', 'llm.bank.example'])];
+    expect([...(registered[0]?.matches ?? [])].sort()).toEqual(hosts.flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]).sort());
   });
 
   await test.step('monitor: allowed, with the banner and a monitor-visit audit event', async () => {

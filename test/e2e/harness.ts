@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CompactSign, exportJWK, GeneralSign, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { EXTENSION_ID } from '../../src/core/identity.ts';
-import { startServer, type Served, type TestServer } from '../../scripts/lib/local-servers.ts';
+import { startServer, vendorPage, type Served, type TestServer } from '../../scripts/lib/local-servers.ts';
 
 /** The repository: the nearest folder up with build.mjs (benchmarks bundle this file elsewhere). */
 function repositoryRoot(from: string): string {
@@ -274,4 +274,15 @@ export function trackForCleanup(): { browsers: Launched[]; servers: TestServer[]
     for (const s of tracked.servers.splice(0)) await s.close();
   });
   return tracked;
+}
+
+/** As `trackForCleanup`, plus a fresh fake vendor server for each test (`vendor()` is the current one). */
+export function trackWithVendor(): { browsers: Launched[]; servers: TestServer[]; vendor: () => TestServer } {
+  const tracked = trackForCleanup();
+  let current: TestServer | null = null;
+  test.beforeEach(async () => {
+    current = await startServer(vendorPage);
+    tracked.servers.push(current);
+  });
+  return { ...tracked, vendor: () => current! };
 }

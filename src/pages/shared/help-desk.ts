@@ -46,6 +46,7 @@ export function helpDeskSummary({ view, siteUrl, tEn, now, languages }: SummaryI
   if (p) lines.push(`Policy hash: ${p.payloadHash}`, `Signed by: ${p.signers.join(', ') || 'none'}`);
   lines.push(`Policy status: ${state.headline} (mode ${status.mode})`, ...state.lines.map((l) => `  ${l}`));
   if (status.configErrors.length) lines.push(`Configuration problems: ${status.configErrors.join('; ')}`);
+  if (status.officeProblem) lines.push(`Office problem: ${status.officeProblem.message}`);
   if (status.lastFetch) {
     const f = status.lastFetch;
     lines.push(`Last fetch: ${f.at} ${f.ok ? 'ok' : 'failed'}${f.message ? `: ${f.message}` : ''}`);

@@ -110,6 +110,19 @@ describe('noPolicyCauses', () => {
     );
     expect(causes).toEqual(['The policy expired on 2027-11-20T00:00:00Z.', 'The latest policy update failed its check and was not used.']);
   });
+  it('names an office the policy does not define, the valid ones and the near match', () => {
+    const officeProblem = { office: 'HONGKONG', valid: ['HK', 'NY', 'LDN'], suggestion: 'HK', message: 'x' };
+    const s = status({ mode: 'fail-closed', officeProblem });
+    expect(noPolicyCauses(s, en)[0]).toBe(
+      'Your office code "HONGKONG" is not one of the offices in the policy (HK, NY, LDN). IT must correct the office in the extension\'s configuration. Did you mean "HK"?',
+    );
+    const state = describePolicyState(s, en);
+    expect(state.tone).toBe('error');
+    expect(state.lines[0]).toMatch(/"HONGKONG".*HK, NY, LDN.*Did you mean "HK"\?/);
+    expect(describePolicyState(status({ mode: 'fail-open', officeProblem: { ...officeProblem, suggestion: null } }), en).lines[0]).not.toMatch(/Did you mean/);
+    expect(describePolicyState(status({ mode: 'fail-open', officeProblem }), i18nFor(['zh-HK'], 'zh_TW')).lines[0]).toContain('「HONGKONG」');
+  });
+
   it('falls back to "no policy yet"', () => {
     expect(noPolicyCauses(status({ mode: 'fail-closed', policy: null }), en)).toEqual(['No policy has been received yet.']);
   });

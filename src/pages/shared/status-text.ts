@@ -35,9 +35,19 @@ export function policyContact(status: Status | null, w: Wording): string {
   return status?.policy?.contact ?? w.t('defaultContact');
 }
 
+/** The office line: the configured code is not one of the policy's offices (and what it may have meant). */
+function unknownOfficeLine(status: Status, w: Wording): string | null {
+  const p = status.officeProblem;
+  if (!p) return null;
+  const line = w.t('causeUnknownOffice', p.office, p.valid.join(', '));
+  return p.suggestion ? `${line} ${w.t('causeUnknownOfficeHint', p.suggestion)}` : line;
+}
+
 /** Why there is no valid policy, most specific first (used by the fail-closed block page). */
 export function noPolicyCauses(status: Status, w: Wording): string[] {
   const causes: string[] = [];
+  const office = unknownOfficeLine(status, w);
+  if (office) causes.push(office);
   if (status.mode === 'waiting-config' || status.configErrors.length) {
     causes.push(w.helpDesk ? w.t('causeNotConfigured', status.configErrors.join('; ') || w.t('notGiven')) : `${w.t('stateSetupProblem')}.`);
   }
@@ -67,7 +77,9 @@ export function describePolicyState(status: Status, w: Wording): PolicyState {
     tone = status.mode === 'fail-closed' ? 'error' : 'warn';
     headline = t(status.mode === 'fail-closed' ? 'stateFailClosed' : 'stateFailOpen');
     // The refusal gets its own line below; here only what the refusal does not explain.
-    if (status.policy?.expired) lines.push(t('causeExpired', w.when(status.policy.expires)));
+    const office = unknownOfficeLine(status, w);
+    if (office) lines.push(office);
+    else if (status.policy?.expired) lines.push(t('causeExpired', w.when(status.policy.expires)));
     else if (!status.lastRefusal) lines.push(t('causeNoPolicy'));
   } else if (!status.policy) {
     tone = 'warn';
