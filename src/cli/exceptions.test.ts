@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_JWS, EXAMPLE_TRUSTED, makeTempDir, REPO_ROOT, runCli, runInProcess, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
+import { EXAMPLE_JWS, EXAMPLE_POLICY, EXAMPLE_TRUSTED, makeTempDir, REPO_ROOT, runCli, runInProcess, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
 
 const DEMO_KEY = join(REPO_ROOT, 'examples', 'keys', 'demo.private.jwk');
 // Inside the example policy's validity and the exceptions below.
@@ -120,3 +120,44 @@ describe('explain --exceptions', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(Object.keys(JSON.parse(r.stdout)[0]).sort()).toEqual(['action', 'rule', 'tool', 'url']);
   });
 });
+
+describe('sign-exception --policy', { timeout: SUBPROCESS_TIMEOUT }, () => {
+  const entry = (changes: Record<string, unknown>) => ({
+    id: 'EXC-1', user: 'jdoe', tool: 'claude', offices: ['HK'], until: '2026-12-10T00:00:00Z', ticket: 'CHG-1', approver: 'CISO', ...changes,
+  });
+  const sign = (file: string, ...extra: string[]) =>
+    runInProcess(['sign-exception', file, '--key', DEMO_KEY, '--out', p(`${file.split('/').pop()}.jws`), '--at', AT, ...extra]);
+
+  it('refuses a tool or office the policy does not know, with the valid names and a near match', async () => {
+    const file = writeExceptions('typos.json', { exceptions: [entry({ tool: 'claud', offices: ['HKG', 'PARIS'] }), entry({ id: 'EXC-2', tool: 'gpt-9' })] });
+    for (const policy of [['--policy', EXAMPLE_POLICY], ['--policy', EXAMPLE_JWS, '--keys', EXAMPLE_TRUSTED]]) {
+      const r = await sign(file, ...policy);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/error \$\.exceptions\[0\]\.tool: unknown tool "claud": .*did you mean "claude"\?/);
+      expect(r.stderr).toMatch(/error \$\.exceptions\[0\]\.offices\[0\]: unknown office "HKG": .*did you mean "HK"\? \(offices: HK, NY, LDN, SG, TYO\)/);
+      expect(r.stderr).toMatch(/error \$\.exceptions\[0\]\.offices\[1\]: unknown office "PARIS"/);
+      expect(r.stderr).toMatch(/error \$\.exceptions\[1\]\.tool: unknown tool "gpt-9": .*\(tools the policy names: claude, chatgpt, firm-llm/);
+      expect(r.stderr).toMatch(/refusing to sign .*: 4 tool or office names the policy \(serial 42\) does not know/);
+    }
+  });
+
+  it('signs known names; warns about an exception that lifts nothing, and about an unchecked policy signature', async () => {
+    const file = writeExceptions('known.json', { exceptions: [entry({}), entry({ id: 'EXC-2', tool: 'mistral-le-chat', offices: undefined })] });
+    const r = await sign(file, '--policy', EXAMPLE_JWS);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/policy's signature was NOT checked/);
+    expect(r.stderr).toMatch(/warning \$\.exceptions\[1\]\.tool: no rule of the policy \(serial 42\) blocks or warns about "mistral-le-chat": this exception lifts nothing/);
+    expect(r.stderr).not.toMatch(/exceptions\[0\]/);
+  });
+
+  it('without --policy, says the names were not checked; a bad --policy is refused', async () => {
+    const file = writeExceptions('plain.json');
+    const r = await sign(file);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/tools and offices were not checked against a policy \(pass --policy/);
+    const missing = await sign(file, '--policy', p('nope.json'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/does not exist/);
+  });
+});
+

@@ -102,6 +102,26 @@ describe('explain: human output and errors', { timeout: SUBPROCESS_TIMEOUT }, ()
   });
 });
 
+describe('explain names typos in --office and --groups', { timeout: SUBPROCESS_TIMEOUT }, () => {
+  it('an unknown office: the valid codes and a near match', async () => {
+    const r = await runCli(['explain', '--policy', EXAMPLE_POLICY, '--office', 'hk', '--at', AT, 'claude.ai']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/office "hk" is not in the policy's offices \(HK, NY, LDN, SG, TYO\); did you mean "HK"\?/);
+  });
+
+  it('a group no rule names: a note, the decision unchanged', async () => {
+    const policy = JSON.parse(readFileSync(EXAMPLE_POLICY, 'utf8'));
+    policy.rules.unshift({ id: 'TRADERS-CHATGPT', tools: ['chatgpt'], groups: ['traders'], action: 'block' });
+    const file = join(tmp.dir, 'groups.json');
+    writeFileSync(file, JSON.stringify(policy));
+    const r = await runCli(['explain', '--policy', file, '--office', 'HK', '--groups', 'Traders', '--at', AT, 'chatgpt.com']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/note: no rule names group "Traders" \(groups are compared exactly; rules name: traders\); did you mean "traders"\?/);
+    expect(r.stdout).toMatch(/chatgpt\.com → monitor/);
+  });
+});
+
+
 describe('explain by attribute and the catalogue', { timeout: SUBPROCESS_TIMEOUT }, () => {
   it('names the attribute that put a tool under a rule, and decodes a translation proxy', async () => {
     const policy = JSON.parse(readFileSync(EXAMPLE_POLICY, 'utf8')) as { rules: unknown[] };

@@ -6,8 +6,10 @@ import pkg from '../../package.json' with { type: 'json' };
 import { parseFlags } from './args.ts';
 import type { Command } from './command.ts';
 import { auditVerify } from './commands/audit-verify.ts';
+import { cosign } from './commands/cosign.ts';
 import { coverage } from './commands/coverage.ts';
 import { deployConfig } from './commands/deploy-config.ts';
+import { diff } from './commands/diff.ts';
 import { discovered } from './commands/discovered.ts';
 import { explain } from './commands/explain.ts';
 import { keygen } from './commands/keygen.ts';
@@ -20,7 +22,7 @@ import { CliError, usageError } from './errors.ts';
 import { PROCESS_IO, type Io } from './io.ts';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [keygen, lint, sign, verify, explain, deployConfig, signException, auditVerify, coverage, discovered, report];
+export const COMMANDS: readonly Command[] = [keygen, lint, sign, cosign, verify, explain, diff, deployConfig, signException, auditVerify, coverage, discovered, report];
 
 /** The top-level help. */
 export function usage(): string {
@@ -32,7 +34,8 @@ export function usage(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Run "ai-geofence <command> --help" for a command\'s flags; "ai-geofence --version" for the version.',
-    'Exit codes: 0 success, 1 failure (the reason is printed on stderr), 2 usage error.',
+    'Exit codes: 0 success, 1 failure (the reason is printed on stderr), 2 usage error;',
+    'diff: 0 no decision changes, 1 some change, 2 bad input.',
   ].join('\n');
 }
 

@@ -68,6 +68,6 @@ describe('lint --networks', () => {
     expect((await runInProcess(['lint', p, '--at', AT])).code).toBe(0);
     const r = await runInProcess(['lint', p, '--at', AT, '--networks', NETWORKS]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/error \$\.rules\[0\]\.exceptLocations\[0\]: rule "OFF-NETWORK": unknown zone "NY-OFICE"/);
+    expect(r.stdout).toMatch(/error \$\.rules\[0\]\.exceptLocations\[0\] \(rule "OFF-NETWORK"\): unknown zone "NY-OFICE"/);
   });
 });

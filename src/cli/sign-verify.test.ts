@@ -1,5 +1,6 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CompactSign, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_JWS, EXAMPLE_POLICY, EXAMPLE_TRUSTED, makeTempDir, runCli, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
 
@@ -11,6 +12,16 @@ const basePolicy = JSON.parse(readFileSync(EXAMPLE_POLICY, 'utf8')) as Record<st
 function writePolicy(name: string, changes: Record<string, unknown> = {}): string {
   writeFileSync(p(name), JSON.stringify({ ...basePolicy, ...changes }, null, 2));
   return p(name);
+}
+
+/** Sign (with ed-a, bypassing `sign`'s lint) the example policy with its rule 1 changed; returns the rules. */
+async function signWithRuleChange(name: string, change: (rule: Record<string, unknown>) => void): Promise<Array<Record<string, unknown>>> {
+  const jwk = JSON.parse(readFileSync(p('ed-a.private.jwk'), 'utf8'));
+  const rules = structuredClone(basePolicy.rules) as Array<Record<string, unknown>>;
+  change(rules[1]!);
+  const payload = new TextEncoder().encode(JSON.stringify({ ...basePolicy, rules }));
+  writeFileSync(p(name), await new CompactSign(payload).setProtectedHeader({ alg: 'EdDSA', kid: 'ed-a', typ: 'ai-geofence-policy+jws' }).sign(await importJWK(jwk, 'EdDSA')));
+  return rules;
 }
 
 function writeTrusted(name: string, ...publicFiles: string[]): string {
@@ -70,6 +81,7 @@ describe('sign → verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(verified.stdout).toMatch(new RegExp(`signers:\\s+${kid}`));
     expect(verified.stdout).toMatch(new RegExp(`rules:\\s+${(basePolicy.rules as unknown[]).length}`));
     expect(verified.stdout).toMatch(/HK \(Hong Kong\)/);
+    expect(verified.stdout).toMatch(/lint:\s+no problems found/);
   });
 
   it('signs with two keys as general JSON serialization and meets --threshold 2', async () => {
@@ -146,4 +158,23 @@ describe('sign → verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no private part/);
   });
+
+  it('refuses a signed policy with a field the extension does not understand, naming field and path', async () => {
+    const rules = await signWithRuleChange('unknown-field.jws', (rule) => (rule.exceptOffice = ['NY']));
+    const r = await runCli(['verify', p('unknown-field.jws'), '--keys', writeTrusted('trusted-unknown.json', 'ed-a.public.jwk')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/refused \(invalid-policy\):.*\$\.rules\[1\]\.exceptOffice: unknown field "exceptOffice"; did you mean "exceptOffices"\?/);
+    // One line per problem, as lint prints it, with the rule's id.
+    expect(r.stderr).toContain(`${p('unknown-field.jws')}: error $.rules[1].exceptOffice (rule "${String(rules[1]!.id)}"): unknown field "exceptOffice"`);
+  });
+
+  it('a valid signature over a policy with honest mistakes: valid, and the mistakes named', async () => {
+    await signWithRuleChange('mistake.jws', (rule) => (rule.exceptJurisdictions = ['USA']));
+    const r = await runCli(['verify', p('mistake.jws'), '--keys', writeTrusted('trusted-mistake.json', 'ed-a.public.jwk')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/lint:\s+1 error, 0 warnings \(listed on stderr; run: ai-geofence lint /);
+    expect(r.stderr).toMatch(/error \$\.rules\[1\]\.exceptJurisdictions\[0\] \(rule "NON-US-ANTHROPIC"\): "USA" is not an ISO 3166-1 alpha-2 country code/);
+  });
 });
+

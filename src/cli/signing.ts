@@ -25,7 +25,8 @@ export function signingArgs(args: ParsedArgs, command: string, documentName: str
   return { file, out, now, keys, kids };
 }
 
-async function importPrivate(k: PrivateKeyFile) {
+/** The private key as a jose key; a CliError naming the file when it cannot be used. */
+export async function importPrivate(k: PrivateKeyFile) {
   try {
     return await importJWK({ ...k.jwk, alg: k.alg }, k.alg);
   } catch (e) {
@@ -53,14 +54,20 @@ export async function signAndWrite(
   // Prove the output verifies with the same code the extension runs before anyone publishes it.
   const check = await verifySignatures(jws, keys.map((k) => k.publicJwk), keys.length, typ);
   if (!check.ok) throw new CliError(`internal error: the signed output does not verify (${check.message})`);
+  if (writeOutput(jws, out, writeStdout)) return { form: '', toStdout: true };
+  return { form: keys.length === 1 ? 'compact serialization' : `general JSON serialization, ${keys.length} signatures`, toStdout: false };
+}
+
+/** Write a signed document to `out`, or to stdout for '-'; true when it went to stdout. */
+export function writeOutput(text: string, out: string, writeStdout: (text: string) => void): boolean {
   if (out === '-') {
-    writeStdout(jws);
-    return { form: '', toStdout: true };
+    writeStdout(text);
+    return true;
   }
   try {
-    writeFileSync(out, `${jws}\n`);
+    writeFileSync(out, `${text}\n`);
   } catch (e) {
     throw new CliError(`cannot write "${out}": ${(e as Error).message}`);
   }
-  return { form: keys.length === 1 ? 'compact serialization' : `general JSON serialization, ${keys.length} signatures`, toStdout: false };
+  return false;
 }

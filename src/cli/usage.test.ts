@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runCli, runInProcess, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
 
-const COMMANDS = ['keygen', 'lint', 'sign', 'verify', 'explain', 'deploy-config'];
+const COMMANDS = ['keygen', 'lint', 'sign', 'cosign', 'verify', 'explain', 'diff', 'deploy-config', 'sign-exception'];
 
 describe('usage', { timeout: SUBPROCESS_TIMEOUT }, () => {
   it('every command has --help (exit 0, usage on stdout)', async () => {

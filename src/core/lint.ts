@@ -9,45 +9,18 @@ import { CATALOGUE } from './catalogue.ts';
 import { isIsoCountryCode, suggestCountryCode } from './countries.ts';
 import { isZoneName } from './location.ts';
 import { resolveRuleTools, resolveTools, ruleTargets, toolAttributes, type Subject, type Targeting } from './decide.ts';
+import { isObj, own, readRule, str, strings, TARGET_FIELDS, type Add, type Key, type LintIssue, type Obj, type RuleView, ruleIdAt, ruleName } from './lint-read.ts';
+import { checkMistakes } from './lint-mistakes.ts';
 import { matchWhere, unknownAttributes, WHERE_ATTRIBUTES, type ToolsWhere } from './tool-attributes.ts';
 import { normalizeHost } from './hosts.ts';
+import { didYouMean } from './near-match.ts';
 import tenantHeaderDocs from './tenant-headers.json' with { type: 'json' };
 import { editDistance } from './near-match.ts';
 import { formatJsonPath, parsePolicy } from './policy-schema.ts';
 
+export type { LintIssue } from './lint-read.ts';
 /** Shared with the CLI's "did you mean" hints. */
 export { editDistance };
-
-export interface LintIssue {
-  severity: 'error' | 'warning';
-  /** JSON path such as `$.rules[2].tools[0]` */
-  path: string;
-  message: string;
-}
-
-type Obj = Record<string, unknown>;
-type Key = string | number;
-
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
-/** The strings of an array, or undefined when it is not an array (the schema reports that). */
-const strings = (x: unknown): string[] | undefined => (Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : undefined);
-const own = (o: Obj, k: string): boolean => Object.hasOwn(o, k);
-
-const TARGET_FIELDS = ['offices', 'jurisdictions', 'regions', 'groups', 'exceptOffices', 'exceptJurisdictions', 'exceptRegions', 'exceptGroups', 'locations', 'exceptLocations'] as const;
-
-/** The parts of a rule the checks need, read without trusting the document's types. */
-interface RuleView {
-  index: number;
-  id: string | undefined;
-  tools: string[];
-  action: string | undefined;
-  targeting: Targeting;
-  from: number | undefined;
-  until: number | undefined;
-  hasModels: boolean;
-  raw: Obj;
-}
 
 export interface LintOptions {
   /**
@@ -78,6 +51,7 @@ function lint(input: unknown, now: number, options: LintOptions): LintIssue[] {
   const offices = isObj(input.offices) ? input.offices : {};
   const policyTools = isObj(input.tools) ? input.tools : {};
   const knownTool = (id: string) => own(policyTools, id) || own(CATALOGUE, id);
+  const toolIds = [...Object.keys(policyTools), ...Object.keys(CATALOGUE)];
   const rules = Array.isArray(input.rules) ? input.rules.map(readRule) : [];
   // Rules reach tools through toolsWhere too: the shadowing and alternatives checks need them all.
   if (parsed.ok) {
@@ -99,11 +73,11 @@ function lint(input: unknown, now: number, options: LintOptions): LintIssue[] {
       else add('error', ['rules', r.index, 'id'], `duplicate rule id "${r.id}" (first used at ${formatJsonPath(['rules', first, 'id'])}); audit events and notices name rules by id`);
     }
     strings(r.raw.tools)?.forEach((t, k) => {
-      if (!knownTool(t)) add('error', ['rules', r.index, 'tools', k], `unknown tool "${t}": not defined in $.tools nor in the built-in catalogue`);
+      if (!knownTool(t)) add('error', ['rules', r.index, 'tools', k], `unknown tool "${t}": not defined in $.tools nor in the built-in catalogue${didYouMean(t, toolIds)}`);
     });
     for (const field of ['offices', 'exceptOffices'] as const) {
       strings(r.raw[field])?.forEach((o, k) => {
-        if (!own(offices, o)) add('error', ['rules', r.index, field, k], `unknown office "${o}": not a key of $.offices`);
+        if (!own(offices, o)) add('error', ['rules', r.index, field, k], `unknown office "${o}": not a key of $.offices${didYouMean(o, Object.keys(offices)) || ` (${Object.keys(offices).join(', ')})`}`);
       });
     }
     checkLocations(r, options.zones, add);
@@ -114,7 +88,7 @@ function lint(input: unknown, now: number, options: LintOptions): LintIssue[] {
     }
     const notice = isObj(r.raw.notice) ? r.raw.notice : undefined;
     strings(notice?.alternatives)?.forEach((t, k) => {
-      if (!knownTool(t)) add('error', ['rules', r.index, 'notice', 'alternatives', k], `unknown alternative tool "${t}": not defined in $.tools nor in the built-in catalogue`);
+      if (!knownTool(t)) add('error', ['rules', r.index, 'notice', 'alternatives', k], `unknown alternative tool "${t}": not defined in $.tools nor in the built-in catalogue${didYouMean(t, toolIds)}`);
     });
     if (r.from !== undefined && r.until !== undefined && r.from >= r.until) {
       add('error', ['rules', r.index, 'until'], `"until" (${String(r.raw.until)}) is not after "from" (${String(r.raw.from)}): the rule never applies`);
@@ -131,40 +105,21 @@ function lint(input: unknown, now: number, options: LintOptions): LintIssue[] {
 
   checkShadowing(rules, offices, add);
   checkAlternatives(rules, input, offices, knownTool, now, add);
+  checkMistakes({ doc: input, offices, policyTools, rules, now }, add);
 
   // A specific domain finding replaces the schema's generic message at the same path.
   const all = [
     ...schemaIssues.filter((i) => !domainPaths.has(i.path) && !wherePaths.has(i.path)).map((i): LintIssue => ({ severity: 'error', path: i.path, message: i.message })),
     ...issues,
   ];
-  return all;
+  return all.map((issue) => withRuleId(issue, input.rules));
 }
 
-function readRule(raw: unknown, index: number): RuleView {
-  const r = isObj(raw) ? raw : {};
-  const targeting: Targeting = {};
-  for (const f of TARGET_FIELDS) {
-    const list = strings(r[f]);
-    if (list) targeting[f] = list;
-  }
-  const time = (x: unknown) => {
-    const t = typeof x === 'string' ? Date.parse(x) : NaN;
-    return Number.isNaN(t) ? undefined : t;
-  };
-  return {
-    index,
-    id: str(r.id),
-    tools: strings(r.tools) ?? [],
-    action: str(r.action),
-    targeting,
-    from: time(r.from),
-    until: time(r.until),
-    hasModels: r.models !== undefined,
-    raw: r,
-  };
+/** Name the rule an issue is about by its id, not only by its index (ids are what people know). */
+function withRuleId(issue: LintIssue, rules: unknown): LintIssue {
+  const id = ruleIdAt(issue.path, rules);
+  return id === undefined ? issue : { ...issue, rule: id };
 }
-
-type Add = (severity: LintIssue['severity'], keys: readonly Key[], message: string) => void;
 
 /**
  * `locations` / `exceptLocations` name ISO 3166-1 alpha-2 countries (as the location service
@@ -172,17 +127,17 @@ type Add = (severity: LintIssue['severity'], keys: readonly Key[], message: stri
  * silently applies to no one (or excuses no one).
  */
 function checkLocations(r: RuleView, zones: readonly string[] | undefined, add: Add): void {
-  const rule = r.id !== undefined ? `rule "${r.id}"` : 'this rule';
+  // The rule is named by the issue's `rule` (its id, from the path); the message says what is wrong.
   for (const field of ['locations', 'exceptLocations'] as const) {
     strings(r.raw[field])?.forEach((name, k) => {
       const keys = ['rules', r.index, field, k];
       if (isIsoCountryCode(name)) return;
       const hint = suggestCountryCode(name);
-      if (hint) add('error', keys, `${rule}: "${name}" is not an ISO 3166-1 alpha-2 country code; did you mean "${hint}"?`);
-      else if (name.length <= 2) add('error', keys, `${rule}: "${name}" is not an ISO 3166-1 alpha-2 country code (the location service reports codes such as "HK", "US", "GB")`);
-      else if (!isZoneName(name)) add('error', keys, `${rule}: "${name}" is neither a country code nor a zone name (3 to 64 letters, digits, ".", "_" or "-")`);
+      if (hint) add('error', keys, `"${name}" is not an ISO 3166-1 alpha-2 country code; did you mean "${hint}"?`);
+      else if (name.length <= 2) add('error', keys, `"${name}" is not an ISO 3166-1 alpha-2 country code (the location service reports codes such as "HK", "US", "GB")`);
+      else if (!isZoneName(name)) add('error', keys, `"${name}" is neither a country code nor a zone name (3 to 64 letters, digits, ".", "_" or "-")`);
       else if (zones && !zones.includes(name)) {
-        add('error', keys, `${rule}: unknown zone "${name}": the location service's networks name ${zones.length ? zones.map((z) => `"${z}"`).join(', ') : 'no zone'}`);
+        add('error', keys, `unknown zone "${name}": the location service's networks name ${zones.length ? zones.map((z) => `"${z}"`).join(', ') : 'no zone'}`);
       }
     });
   }
@@ -494,16 +449,30 @@ function checkShadowing(rules: readonly RuleView[], offices: Obj, add: Add): voi
     if (reach.length === 0 || !groupsSatisfiable(later.targeting)) continue; // targets no one: not "shadowed"
     for (const earlier of rules) {
       if (earlier.index >= later.index) break;
-      if (earlier.from !== undefined || earlier.until !== undefined || earlier.hasModels) continue;
+      if (earlier.from !== undefined || earlier.until !== undefined) continue;
       if (earlier.raw.from !== undefined || earlier.raw.until !== undefined) continue;
+      if (!covers(earlier, later)) continue;
       if (!later.tools.every((t) => earlier.tools.includes(t))) continue;
       if (!reach.every((s) => officePart(earlier.targeting, s))) continue;
       if (!audienceCovered(earlier.targeting, later.targeting)) continue;
-      const name = earlier.id !== undefined ? ` ("${earlier.id}")` : '';
-      add('error', ['rules', later.index], `unreachable rule: ${formatJsonPath(['rules', earlier.index])}${name} comes first and already decides every employee and tool it targets (the first matching rule wins)`);
+      add('error', ['rules', later.index], `unreachable ${ruleName(later)}: ${ruleName(earlier)} (${formatJsonPath(['rules', earlier.index])}) comes first and already decides every employee and tool it targets (the first matching rule wins)`);
       break;
     }
   }
+}
+
+/**
+ * Can `earlier` decide everything `later` would, rule kinds considered? URL-level rules are decided
+ * among themselves; a model-level rule applies on top of the tool's URL-level decision, so only an
+ * earlier model rule for all of its models, or a URL-level block (the tool never loads), leaves it
+ * nothing to decide.
+ */
+function covers(earlier: RuleView, later: RuleView): boolean {
+  if (!later.hasModels) return !earlier.hasModels;
+  if (!earlier.hasModels) return earlier.action === 'block';
+  const mine = strings(later.raw.models) ?? [];
+  const theirs = strings(earlier.raw.models) ?? [];
+  return mine.length > 0 && mine.every((m) => theirs.includes(m));
 }
 
 /** What `toolId` gets for subject `s` at `at`, following first-match-wins, with the reason. */

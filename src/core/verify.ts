@@ -324,3 +324,32 @@ export function decodeSignedJson(
   if (!parsed.ok) return { ok: false, code: 'bad-payload', message: `the payload is not acceptable JSON: ${parsed.message}` };
   return { ok: true, text, value: parsed.value };
 }
+
+/** A JWS taken apart without checking any signature (see `parseJwsUnverified`). */
+export interface UnverifiedJws {
+  /** The payload exactly as serialized (base64url). */
+  payloadB64: string;
+  payload: Uint8Array;
+  /** Each signature with its decoded protected header (null when it is not a JSON object). */
+  signatures: Array<{ protected: string; signature: string; header: Record<string, unknown> | null }>;
+}
+
+/**
+ * Compact or JSON serialization taken apart with the verifier's own parser, NOT verified: for
+ * tools that read or extend a signed document (`lint` of a .jws, `cosign`). Nothing read here may
+ * be trusted until `verifySignatures` has accepted it.
+ */
+export function parseJwsUnverified(text: string): { ok: true; jws: UnverifiedJws } | { ok: false; message: string } {
+  const split = splitJws(text);
+  if (typeof split === 'string') return { ok: false, message: split };
+  let payload: Uint8Array;
+  try {
+    payload = base64url.decode(split.payload);
+  } catch {
+    return { ok: false, message: 'the payload is not base64url' };
+  }
+  return {
+    ok: true,
+    jws: { payloadB64: split.payload, payload, signatures: split.signatures.map((s) => ({ ...s, header: decodeHeader(s.protected) })) },
+  };
+}

@@ -3,15 +3,17 @@ import { CATALOGUE, CATALOGUE_UPDATED } from '../../core/catalogue.ts';
 import { compilePolicy, decide, type Decision } from '../../core/decide.ts';
 import { formatLocation, parseLocationArg, type BrowserLocation } from '../../core/location.ts';
 import { describeSelectedBy, type SelectedBy } from '../../core/tool-attributes.ts';
-import { formatMatrix, policyMatrix, UNVERIFIED_LOCATION } from '../../core/matrix.ts';
+import { formatMatrix, policyGroups, policyMatrix, UNVERIFIED_LOCATION } from '../../core/matrix.ts';
+import { didYouMean } from '../../core/near-match.ts';
 import { applyException, findException, parseExceptions, verifyExceptions, type ExceptionsDoc } from '../../core/exceptions.ts';
 import { pickText, type ExceptionRef } from '../../core/messages.ts';
-import { formatIssues } from '../../core/policy-schema.ts';
+import { formatIssues, type Policy } from '../../core/policy-schema.ts';
 import { parseStrictJson } from '../../core/strict-json.ts';
 import { commaList, flag, optionalInstant, optionalInt, optionalString, requiredString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';
 import { readText, readTrustedKeys } from '../files.ts';
+import type { Io } from '../io.ts';
 import { loadPolicy, looksLikeJws } from '../policy-source.ts';
 
 /** One line of `explain --json` (Contract 3). */
@@ -118,6 +120,7 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
       const threshold = optionalInt(args, 'threshold', 1, 10) ?? 1;
       const { policy, signers } = await loadPolicy(policyPath, optionalString(args, 'keys'), threshold, now, io.err);
       const groups = commaList(args, 'groups');
+      warnUnknownGroups(groups ?? [], policy, io);
       const locations = commaList(args, 'locations');
       for (const l of locations ?? []) {
         const parsed = l === UNVERIFIED_LOCATION ? null : parseLocationArg(l);
@@ -152,9 +155,10 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
     const exceptions = exceptionsPath === undefined ? null : await loadExceptions(exceptionsPath, optionalString(args, 'keys'), threshold, now, io.err);
     const officeInfo = policy.offices[office];
     if (!officeInfo) {
-      throw new CliError(`office "${office}" is not in the policy's offices (${Object.keys(policy.offices).join(', ')})`);
+      throw new CliError(`office "${office}" is not in the policy's offices (${Object.keys(policy.offices).join(', ')})${didYouMean(office, Object.keys(policy.offices))}`);
     }
 
+    warnUnknownGroups(groups, policy, io);
     // Default: at the office, whose jurisdiction is then where the browser is.
     const location: BrowserLocation | null = locationArg === undefined ? (officeInfo.jurisdiction ? { country: officeInfo.jurisdiction } : null) : askedLocation;
     const compiled = compilePolicy(policy);
@@ -246,3 +250,13 @@ async function loadExceptions(
   warn(`note: "${path}" is unsigned JSON: browsers apply only a signed exceptions document`);
   return { doc: checked.doc, signers: null };
 }
+
+/** A group no rule names changes nothing; most often it is a typo or another case ("Traders"). */
+function warnUnknownGroups(groups: readonly string[], policy: Policy, io: Io): void {
+  const named = policyGroups(compilePolicy(policy));
+  for (const g of groups) {
+    if (named.includes(g)) continue;
+    io.err(`note: no rule names group "${g}" (groups are compared exactly; rules name: ${named.length ? named.join(', ') : 'none'})${didYouMean(g, named)}`);
+  }
+}
+

@@ -1,4 +1,4 @@
-/** `lint POLICY.json`: schema and semantic problems, each with its JSON path. */
+/** `lint POLICY.json|.jws`: schema and semantic problems, each with its JSON path and rule id. */
 import { parseNetworks } from '../../core/networks.ts';
 import { parseStrictJson } from '../../core/strict-json.ts';
 import { flag, optionalInstant, optionalString } from '../args.ts';
@@ -10,19 +10,24 @@ import { countSummary, formatIssue, lintFile } from '../lint-file.ts';
 export const lint: Command = {
   name: 'lint',
   summary: 'check a policy for schema and semantic errors',
-  help: `Usage: ai-geofence lint POLICY.json [--at ISO] [--networks NETWORKS.json] [--json]
+  help: `Usage: ai-geofence lint POLICY.json|POLICY.jws [--at ISO] [--networks NETWORKS.json] [--json]
 
-Checks an unsigned policy: the schema (Contract 2) and semantic problems such as a rule naming an
-unknown tool, a rule that can never match, or an alternative that is itself blocked. Each problem is
-printed with its JSON path, e.g.
-  policy.json: error $.rules[2].tools[0]: unknown tool "claud"
+Checks a policy: the schema (a field the extension does not know is an error) and semantic
+problems such as a rule naming an unknown tool, office or model, a jurisdiction that is not an
+ISO 3166-1 alpha-2 code, a region no office has, a rule that can never match, an alternative that
+is itself blocked, two tools claiming one URL, a notice translated only in part, catalogue domains
+dropped by "replaceCatalogue". Each problem is printed with its JSON path and, for a rule, its id:
+  policy.json: error $.rules[2].tools[0] (rule "HK-CLAUDE"): unknown tool "claud"; did you mean "claude"?
+A signed policy (JWS) is taken apart and its payload linted; its signatures are not checked
+(use "verify" for that).
 
 Flags:
   --at ISO   lint as of this instant instead of now (expiry and rule windows)
   --networks NETWORKS.json
              the location service's networks table: a zone that a rule's "locations" or
              "exceptLocations" names but the table does not define is an error
-  --json     print the issues as a JSON array of {"severity","path","message"}
+  --json     print the issues as a JSON array of {"severity","path","message","rule"?}
+             ("rule": the id of the rule the issue is about, when it is under $.rules[N])
 
 Exit codes: 0 no errors (warnings allowed), 1 errors found or the file cannot be read, 2 usage error.`,
   flags: { at: { type: 'string' }, json: { type: 'boolean' }, networks: { type: 'string' } },
@@ -32,7 +37,9 @@ Exit codes: 0 no errors (warnings allowed), 1 errors found or the file cannot be
     const file = args.positionals[0]!;
     const networksPath = optionalString(args, 'networks');
     const zones = networksPath === undefined ? undefined : readZones(networksPath);
-    const { issues } = lintFile(file, optionalInstant(args, 'at', Date.now()), zones ? { zones } : {});
+    const { issues, signed } = lintFile(file, optionalInstant(args, 'at', Date.now()), zones ? { zones } : {});
+    // Linting a signed file is useful (what exactly was published?), but it proves nothing about who signed it.
+    if (signed) io.err(`note: ${file} is a signed policy (JWS): linting its payload; the signatures were NOT checked (run: ai-geofence verify ${file} --keys TRUSTED.json)`);
     const hasErrors = issues.some((i) => i.severity === 'error');
     if (flag(args, 'json')) {
       io.out(JSON.stringify(issues, null, 2));

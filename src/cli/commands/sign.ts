@@ -29,7 +29,8 @@ Exit codes: 0 signed, 1 lint errors / expired policy / bad key, 2 usage error.`,
   async run(args, io) {
     const { file, out, now, keys, kids } = signingArgs(args, 'sign', 'POLICY.json');
 
-    const { bytes, value, issues } = lintFile(file, now);
+    const { bytes, value, issues, signed } = lintFile(file, now);
+    if (signed) throw new CliError(`${file} is already signed (a JWS); to add a signature, run: ai-geofence cosign ${file} --key PRIVATE.jwk --out OUT.jws`);
     for (const issue of issues) io.err(formatIssue(file, issue));
     if (issues.some((i) => i.severity === 'error')) {
       throw new CliError(`refusing to sign ${file}: ${countSummary(issues)} (run: ai-geofence lint ${file})`);

@@ -1,11 +1,14 @@
 /** `verify POLICY.jws --keys TRUSTED.json`: the extension's own checks, run from the command line. */
-import type { Policy } from '../../core/policy-schema.ts';
+import { ruleIdAt } from '../../core/lint-read.ts';
+import { lintPolicy } from '../../core/lint.ts';
 import { pickText } from '../../core/messages.ts';
-import { checkFreshness, verifyPolicy } from '../../core/verify.ts';
+import { parsePolicy, type Policy } from '../../core/policy-schema.ts';
+import { checkFreshness, decodeSignedJson, parseJwsUnverified, verifyPolicy } from '../../core/verify.ts';
 import { optionalInstant, optionalInt, requiredString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';
 import { readText, readTrustedKeys } from '../files.ts';
+import { countSummary, formatIssue } from '../lint-file.ts';
 
 export const verify: Command = {
   name: 'verify',
@@ -14,7 +17,8 @@ export const verify: Command = {
 
 Runs the same verification as the extension (signatures, allowed algorithms, header typ, schema,
 issued/expires, rollback) and prints a summary: serial, issuer, issued, expires, signers, offices,
-number of rules.
+number of rules, and what lint finds in the payload (a valid signature does not make a rule say what
+was meant; the findings are listed on stderr and do not change the exit code).
 
 Flags:
   --keys FILE       trusted public keys: a JSON array of JWKs (as in the managed "trustedKeys")
@@ -37,15 +41,24 @@ Exit codes: 0 valid, 1 refused (the reason is printed on stderr), 2 usage error.
     const trustedKeys = readTrustedKeys(keysPath, io.err);
     if (threshold > trustedKeys.length) throw new CliError(`--threshold ${threshold} exceeds the ${trustedKeys.length} trusted key(s); no policy could ever pass`);
 
-    const result = await verifyPolicy(readText(file, 'signed policy'), { trustedKeys, threshold, now });
-    if (!result.ok) throw new CliError(`${file}: refused (${result.code}): ${result.message}`);
+    const text = readText(file, 'signed policy');
+    const result = await verifyPolicy(text, { trustedKeys, threshold, now });
+    if (!result.ok) {
+      // The signatures held but the payload is not a policy browsers accept: name every problem, one per line.
+      if (result.code === 'invalid-policy') for (const line of schemaErrors(file, text)) io.err(line);
+      throw new CliError(`${file}: refused (${result.code}): ${result.message}`);
+    }
     if (minSerial !== undefined) {
       // Same rule as the extension, with the minimum standing in for the policy in force; an equal
       // serial passes here because we have no payload to compare it with.
       const rollback = checkFreshness(result.policy, result.payloadHash, now, { serial: minSerial, payloadHash: result.payloadHash });
       if (rollback && !rollback.ok) throw new CliError(`${file}: refused (${rollback.code}): ${rollback.message}`);
     }
+    // Valid is not the same as meant: name the honest mistakes lint finds in what was signed.
+    const issues = lintPolicy(JSON.parse(result.payloadText), now);
+    for (const issue of issues) io.err(formatIssue(file, issue));
     io.out(summarize(file, result.policy, result.signers, result.payloadHash, now));
+    io.out(`  lint:     ${issues.length ? `${countSummary(issues)} (listed on stderr; run: ai-geofence lint ${file})` : 'no problems found'}`);
     return 0;
   },
 };
@@ -65,3 +78,18 @@ function summarize(file: string, p: Policy, signers: string[], hash: string, now
     `  sha256:   ${hash}`,
   ].join('\n');
 }
+
+/** The payload's schema errors as lint prints them (JSON path and rule id); read after the signatures verified. */
+function schemaErrors(file: string, text: string): string[] {
+  const jws = parseJwsUnverified(text);
+  const payload = jws.ok ? decodeSignedJson(jws.jws.payload) : null;
+  if (!payload?.ok) return [];
+  const parsed = parsePolicy(payload.value);
+  if (parsed.ok) return [];
+  const rules = (payload.value as { rules?: unknown }).rules;
+  return parsed.issues.map((issue) => {
+    const rule = ruleIdAt(issue.path, rules);
+    return formatIssue(file, { severity: 'error', path: issue.path, message: issue.message, ...(rule === undefined ? {} : { rule }) });
+  });
+}
+
