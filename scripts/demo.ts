@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compilePolicy, decide } from '../src/core/decide.ts';
 import { EXTENSION_ID } from '../src/core/identity.ts';
+import { pickText } from '../src/core/messages.ts';
 import { verifyPolicy } from '../src/core/verify.ts';
 import { acquireBrowserLock, releaseBrowserLock } from './lib/browser-lock.ts';
 import { startServer, UNLISTED_AI_HOST, UNLISTED_AI_PAGE, vendorPage } from './lib/local-servers.ts';
@@ -65,6 +66,8 @@ if (!verified.ok) {
 }
 const policy = verified.policy;
 if (!policy.offices[office]) fail(`office "${office}" is not in the example policy; choose one of ${Object.keys(policy.offices).join(', ')}`);
+// Office names may be language maps; the terminal speaks English.
+const officeName = pickText(policy.offices[office]!.name, ['en']);
 
 const policyServer = await startServer((_req, url) => (url.pathname === '/policy.jws' ? { body: jws, type: 'application/jose' } : undefined));
 // The vendors are local fakes, and so is an AI assistant that no policy lists.
@@ -157,12 +160,12 @@ try {
     if (Date.now() > deadline) throw new Error('the extension did not apply the example policy within 2 minutes (open the popup for the reason)');
     await new Promise((r) => setTimeout(r, 300));
   }
-  console.log(`demo: policy serial ${policy.serial} verified and enforced for ${policy.offices[office]!.name} (${office})\n`);
+  console.log(`demo: policy serial ${policy.serial} verified and enforced for ${officeName} (${office})\n`);
 
   if (!headless) {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(sites[0]!).catch(() => undefined);
-    console.log(`A Chromium window is open as a ${policy.offices[office]!.name} employee. Try:\n${[...sites, unlistedUrl].map((s) => `  ${s}`).join('\n')}\n` +
+    console.log(`A Chromium window is open as a ${officeName} employee. Try:\n${[...sites, unlistedUrl].map((s) => `  ${s}`).join('\n')}\n` +
       `(${unlistedUrl} is an AI assistant no policy lists: unlistedAiAction "${policy.unlistedAiAction}" applies once it is recognised.)\n` +
       'Open the AI Geofence toolbar icon for the popup. Close the window (or press Ctrl+C) to end the demo.');
     await new Promise<void>((r) => context!.on('close', () => r()));

@@ -34,6 +34,9 @@ test('without the policy file, npm start runs the labelled demo build and enforc
   expect(code, out).toBe(0);
   expect(out).toContain('using the demo build dist/demo-chrome/');
   expect(out).not.toContain('MISMATCH');
+  // Office names may be language maps in the policy; the terminal names the office in English.
+  expect(out).toContain('enforced for Hong Kong (HK)');
+  expect(out).not.toContain('[object Object]');
   // One line per site: URL → what the browser did → the deciding rule.
   expect(out).toMatch(/^https:\/\/claude\.ai\/ → block → HK-ANTHROPIC-2026-11$/m);
   expect(out).toMatch(/^https:\/\/\S+ → warn → \S+$/m);
