@@ -20,7 +20,6 @@ import { formatJsonPath, parsePolicy } from './policy-schema.ts';
 
 export type { LintIssue } from './lint-read.ts';
 /** Shared with the CLI's "did you mean" hints. */
-export { editDistance };
 
 export interface LintOptions {
   /**

@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import managedSchema from '../../../static/managed-schema.json' with { type: 'json' };
 import { compilePolicy, decide, nextRuleChange } from '../../core/decide.ts';
 import { DEFAULT_FIREFOX_INSTALL_URL, DEFAULT_UPDATE_URL, EXTENSION_ID, GECKO_ID } from '../../core/identity.ts';
-import { editDistance } from '../../core/lint.ts';
+import { didYouMean } from '../../core/near-match.ts';
+import { checkOffice as officeProblem } from '../../core/office-check.ts';
 import { checkFetchUrl, parseManagedConfig } from '../../core/managed-config.ts';
 import type { Policy } from '../../core/policy-schema.ts';
 import { ADML_FILE, ADMX_FILE, renderAdmx, type ManagedSchema } from '../admx.ts';
@@ -331,16 +332,9 @@ function checkBlocklist(format: DeployFormat, control: ExtensionControl, browser
 
 /** --office must be one of the policy's offices; otherwise name the valid ones and the likely one. */
 function checkOffice(office: string, policy: Pick<Policy, 'offices'>): void {
-  const codes = Object.keys(policy.offices);
-  if (codes.includes(office)) return;
-  const sameCase = codes.find((c) => c.toLowerCase() === office.toLowerCase());
-  const near = sameCase ?? codes.filter((c) => editDistance(c, office) <= Math.max(1, Math.floor(c.length / 3))).sort((a, b) => editDistance(a, office) - editDistance(b, office))[0];
-  const byName = near ?? codes.find((c) => {
-    const name = policy.offices[c]!.name;
-    const names: string[] = typeof name === 'string' ? [name] : Object.values(name as Record<string, string>);
-    return names.some((n) => n.replace(/\s+/g, '').toLowerCase() === office.replace(/\s+/g, '').toLowerCase());
-  });
-  throw new CliError(`--office "${office}" is not an office of the policy (valid codes: ${codes.join(', ')})${byName ? `; did you mean ${byName}?` : ''}`);
+  const problem = officeProblem(policy, office);
+  if (!problem) return;
+  throw new CliError(`--office "${office}" is not an office of the policy (valid codes: ${problem.valid.join(', ')})${problem.suggestion ? `; did you mean ${problem.suggestion}?` : ''}`);
 }
 
 /**
@@ -352,8 +346,7 @@ function unknownGroups(groups: readonly string[], policy: Pick<Policy, 'rules'>)
   return groups
     .filter((g) => !named.has(g))
     .map((g) => {
-      const near = [...named].find((n) => editDistance(n, g) <= Math.max(1, Math.floor(n.length / 4)));
-      return `--groups "${g}" is named by no rule of the policy${near ? `; did you mean "${near}"?` : ''}`;
+      return `--groups "${g}" is named by no rule of the policy${didYouMean(g, named)}`;
     });
 }
 
