@@ -6,7 +6,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import {
-  blockPageUrl, DEFAULT_VENDOR_HOSTS, launchBrowser, makeKey, popupUrl, samplePolicy, signPolicy, startPolicyServer,
+  blockPageUrl, DEFAULT_VENDOR_HOSTS, launchBrowser, makeKey, popupUrl, samplePolicy, signPolicy, startPolicyServer, triggerRefresh,
   waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type Launched, type RecordedRequest, trackWithVendor,
 } from './harness.ts';
 
@@ -126,4 +126,41 @@ test('an office code the policy does not define keeps Claude blocked and the pop
     'a config-invalid audit event',
   );
   expect(events.find((e) => e.type === 'config-invalid')?.detail).toMatchObject({ office: 'HONGKONG', validOffices: ['HK', 'NY', 'LDN'], suggestion: 'HK' });
+});
+
+test('a misspelt rule condition is refused, not ignored: the last good policy stays and the popup names the field', async () => {
+  const key = await makeKey('compliance-2026');
+  const policyServer = await startPolicyServer(await signPolicy(samplePolicy(), [key]));
+  servers.push(policyServer);
+  writeManagedConfig({ office: 'NY', policyUrl: policyServer.url, trustedKeys: [key.publicJwk], failMode: 'closed' });
+  const b = await launchBrowser({ vendorPort: vendor().port });
+  browsers.push(b);
+  await waitForManagedConfig(b.context, 'NY');
+  await waitForPolicy(b.context, 42);
+
+  // Serial 43 misspells exceptJurisdictions. Ignored, the non-US warning would reach New York too.
+  const typo = samplePolicy({ serial: 43 });
+  const rules = typo.rules as Array<Record<string, unknown>>;
+  delete rules[1]!.exceptJurisdictions;
+  rules[1]!.exceptJurisdiction = ['US'];
+  policyServer.set(await signPolicy(typo, [key]));
+  await triggerRefresh(b.context);
+  const refusal = await waitInWorker(
+    b.context,
+    async () => ((await chrome.storage.local.get('lastRefusal')) as { lastRefusal?: { message: string } }).lastRefusal?.message ?? '',
+    (m) => m.includes('exceptJurisdiction'),
+    'the refusal of serial 43',
+  );
+  expect(refusal).toContain('$.rules[1].exceptJurisdiction');
+  await waitForPolicy(b.context, 42);
+
+  // Still policy 42: New York reaches Claude without the warning.
+  const page = await b.context.newPage();
+  await page.goto('https://claude.ai/new');
+  await expect(page.locator('#vendor')).toHaveText('Vendor page claude.ai/new');
+
+  const popup = await b.context.newPage();
+  await popup.goto(popupUrl);
+  await expect(popup.getByTestId('policy-serial')).toHaveText('42');
+  await expect(popup.locator('body')).toContainText('$.rules[1].exceptJurisdiction');
 });
