@@ -219,7 +219,10 @@ async function setUp(office: string, policyOverrides: Record<string, unknown> = 
       const { lastApplied } = (await ext.storage.local.get('lastApplied')) as { lastApplied?: { serial: number | null; mode: string } };
       const managed = await ext.storage.managed.get().catch((e: Error) => `storage.managed: ${e.message}`);
       return { serial: lastApplied?.serial ?? null, mode: lastApplied?.mode ?? null, office: (managed as { office?: string }).office ?? managed };
-    });
+      // Firefox's BiDi agent sometimes fails a call while the page is being replaced ("right-hand
+      // side of 'in' should be an object, got null" in script.sys.mjs): a state to poll again, not
+      // a verdict.
+    }).catch((e: Error) => `(${e.message.split('\n')[0]})`);
   };
   await expect
     .poll(extensionState, {
