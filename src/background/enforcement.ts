@@ -705,7 +705,8 @@ export async function statusOf(r: Runtime): Promise<Status> {
     lastRefusal: r.state.lastRefusal,
     ruleCount: r.ruleCount,
     // Written only once updateDynamicRules resolved (or refused): what the pages call "in force".
-    applied: r.state.lastApplied ? { serial: r.state.lastApplied.serial, at: r.state.lastApplied.at, error: r.state.lastApplied.error ?? null } : null,
+    // Without its time, so the notice snapshot's head is not rewritten by every re-apply.
+    applied: r.state.lastApplied ? { serial: r.state.lastApplied.serial, error: r.state.lastApplied.error ?? null } : null,
     audit: await getAuditStatus(),
     exceptions: exceptionsSummary(r),
     location: locationStatus(r),

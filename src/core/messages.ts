@@ -65,7 +65,7 @@ export interface Status {
    * closed) and the browser's refusal of the latest update, if it refused it (the rules before stay).
    * A verified `policy` is in force only once its serial is here (src/core/policy-in-force.ts).
    */
-  applied?: { serial: number | null; at: string; error: string | null } | null;
+  applied?: { serial: number | null; error: string | null } | null;
   audit: { queued: number; lastDelivery: { at: string; ok: boolean; message: string } | null };
   /**
    * Issue 11: the signed exceptions document, when IT configured `exceptionsUrl` (null otherwise):

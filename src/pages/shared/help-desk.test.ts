@@ -27,7 +27,7 @@ describe('helpDeskSummary', () => {
     const base = status();
     const pending = (error: string | null) =>
       helpDeskSummary({
-        view: popupView({ site: null, status: status({ policy: { ...base.policy!, serial: 43 }, applied: { serial: 42, at: '2026-11-24T10:00:00Z', error } }) }),
+        view: popupView({ site: null, status: status({ policy: { ...base.policy!, serial: 43 }, applied: { serial: 42, error } }) }),
         siteUrl: null, tEn: i18nFor(['en']).tEn, now, languages: ['en'],
       }).split('\n');
     const applying = pending(null);
