@@ -9,7 +9,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import {
   blockPageUrl, launchBrowser, makeKey, popupUrl, samplePolicy, signPolicy, startPolicyServer, triggerRefresh,
-  waitForManagedConfig, waitForPolicy, writeManagedConfig, DEFAULT_VENDOR_HOSTS, trackWithVendor,
+  waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, DEFAULT_VENDOR_HOSTS, trackWithVendor,
 } from './harness.ts';
 
 const { browsers, servers, vendor } = trackWithVendor();
@@ -58,17 +58,23 @@ async function waitForPopupSerial(popup: Page, serial: number): Promise<{ reload
   return { reloads, sawApplying };
 }
 
-test('the popup names a new serial only once its rules are in force: zero requests reach the vendor it blocks', async () => {
-  test.setTimeout(300_000);
+/** Policy server, enterprise policy file for Hong Kong, browser; resolves once `serial` is in force. */
+async function setUp(policy: Record<string, unknown>, serial: number, vendorHosts = DEFAULT_VENDOR_HOSTS) {
   const key = await makeKey('compliance-2026');
-  const policyServer = await startPolicyServer(await signPolicy(policyFor(FIRST_SERIAL, 0), [key]));
+  const policyServer = await startPolicyServer(await signPolicy(policy, [key]));
   servers.push(policyServer);
   writeManagedConfig({ office: 'HK', policyUrl: policyServer.url, trustedKeys: [key.publicJwk], failMode: 'closed' });
-  const hosts = Array.from({ length: ROUNDS }, (_, i) => roundHost(i));
-  const b = await launchBrowser({ vendorPort: vendor().port, vendorHosts: [...DEFAULT_VENDOR_HOSTS, ...hosts] });
+  const b = await launchBrowser({ vendorPort: vendor().port, vendorHosts });
   browsers.push(b);
   await waitForManagedConfig(b.context, 'HK');
-  await waitForPolicy(b.context, FIRST_SERIAL);
+  await waitForPolicy(b.context, serial);
+  return { b, key, policyServer };
+}
+
+test('the popup names a new serial only once its rules are in force: zero requests reach the vendor it blocks', async () => {
+  test.setTimeout(300_000);
+  const hosts = Array.from({ length: ROUNDS }, (_, i) => roundHost(i));
+  const { b, key, policyServer } = await setUp(policyFor(FIRST_SERIAL, 0), FIRST_SERIAL, [...DEFAULT_VENDOR_HOSTS, ...hosts]);
 
   const popup = await b.context.newPage();
   await popup.goto(popupUrl);
@@ -94,4 +100,39 @@ test('the popup names a new serial only once its rules are in force: zero reques
   }
   console.log(`[status-in-force] ${BULK_DOMAINS} domains; rounds: ${JSON.stringify(rounds)}`);
   expect(rounds.map((r) => r.leaked)).toEqual(Array.from({ length: ROUNDS }, () => 0));
+});
+
+test('a policy whose rules the browser refuses is named as not applied, and the serial before stays in force', async () => {
+  test.setTimeout(180_000);
+  const { b, key, policyServer } = await setUp(samplePolicy(), 42);
+
+  // Valid and verified, but each path-scoped block is its own regex rule: more than the browser's
+  // limit of 1,000 regex rules (chrome.declarativeNetRequest.MAX_NUMBER_OF_REGEX_RULES).
+  const base = samplePolicy({ serial: 43 });
+  const many = 1_100;
+  const tools = Object.fromEntries(Array.from({ length: many }, (_, i) => [`path-${i}`, { name: `Path tool ${i}`, domains: ['chatgpt.com'], paths: [`/tool-${i}`] }]));
+  policyServer.set(await signPolicy({
+    ...base,
+    tools: { ...(base.tools as Record<string, unknown>), ...tools },
+    rules: [...(base.rules as unknown[]), { id: 'HK-PATHS', tools: Object.keys(tools), offices: ['HK'], action: 'block' }],
+  }, [key]));
+  await triggerRefresh(b.context);
+  const applied = await waitInWorker(
+    b.context,
+    async () => ((await chrome.storage.local.get('lastApplied')) as { lastApplied?: { serial: number | null; error?: string } }).lastApplied ?? null,
+    (v) => !!v?.error,
+    'the browser to refuse the rules of serial 43',
+  );
+  expect(applied?.serial).toBe(42);
+
+  const popup = await b.context.newPage();
+  await popup.goto(popupUrl);
+  await expect(popup.getByTestId('policy-serial')).toHaveText('42');
+  await expect(popup.getByTestId('policy-status')).toContainText('Policy 43 verified, but could not be applied');
+  await expect(popup.getByTestId('policy-status')).toContainText('The verified policy with serial 42 stays in force.');
+  // And it is: serial 42's block of claude.ai is still installed.
+  const page = await b.context.newPage();
+  await page.goto('https://claude.ai/after-refusal').catch(() => undefined);
+  await expect(page).toHaveURL(`${blockPageUrl}#https://claude.ai/after-refusal`);
+  expect(vendor().requestsFor('claude.ai')).toEqual([]);
 });
