@@ -189,7 +189,7 @@ async function acceptOrRefuse(r: Runtime, text: string, etag: string | null, las
   const changed = !current || current.payloadHash !== v.payloadHash;
   const record: PolicyRecord = { jws: text, payloadHash: v.payloadHash, serial: v.policy.serial, signers: v.signers, verifiedAt: at, etag, lastModified, url: config.policyUrl };
   r.state.policyRecord = record;
-  r.state.lastFetch = { at, ok: true, message: changed ? `policy serial ${v.policy.serial} verified and applied` : 'policy unchanged' };
+  r.state.lastFetch = { at, ok: true, message: changed ? `policy serial ${v.policy.serial} verified (its network rules are installed next)` : 'policy unchanged' };
   r.state.lastRefusal = null;
   // Verified (new or unchanged): the staleness clock restarts. Errors and refusals never do this.
   r.state.lastConfirmedAt = at;
@@ -704,6 +704,9 @@ export async function statusOf(r: Runtime): Promise<Status> {
     lastFetch: r.state.lastFetch,
     lastRefusal: r.state.lastRefusal,
     ruleCount: r.ruleCount,
+    // Written only once updateDynamicRules resolved (or refused): what the pages call "in force".
+    // Without its time, so the notice snapshot's head is not rewritten by every re-apply.
+    applied: r.state.lastApplied ? { serial: r.state.lastApplied.serial, error: r.state.lastApplied.error ?? null } : null,
     audit: await getAuditStatus(),
     exceptions: exceptionsSummary(r),
     location: locationStatus(r),

@@ -60,6 +60,12 @@ export interface Status {
   lastRefusal: Problem | null;
   /** Number of installed DNR rules, for diagnostics. */
   ruleCount: number;
+  /**
+   * The last installation of network rules: the policy serial they enforce (null: none, e.g. fail
+   * closed) and the browser's refusal of the latest update, if it refused it (the rules before stay).
+   * A verified `policy` is in force only once its serial is here (src/core/policy-in-force.ts).
+   */
+  applied?: { serial: number | null; error: string | null } | null;
   audit: { queued: number; lastDelivery: { at: string; ok: boolean; message: string } | null };
   /**
    * Issue 11: the signed exceptions document, when IT configured `exceptionsUrl` (null otherwise):

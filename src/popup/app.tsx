@@ -2,6 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { NoticeEntry, PopupView, UpcomingNotice } from '../core/messages.ts';
+import { policyInForce } from '../core/policy-in-force.ts';
 import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from '../pages/shared/i18n.ts';
 import { packageUrl, sendRequest, uiLanguages } from '../pages/shared/ext.ts';
 import {
@@ -140,7 +141,8 @@ function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { p
       ),
       testid: 'policy-status',
     },
-    { label: t('labelSerial'), value: policy ? String(policy.serial) : t('notGiven'), testid: 'policy-serial' },
+    // The serial whose network rules are installed, not merely verified (policy-status says which is pending).
+    { label: t('labelSerial'), value: String(policyInForce(status).serial ?? t('notGiven')), testid: 'policy-serial' },
     { label: t('labelIssuer'), value: policy?.issuer ?? t('notGiven') },
   ];
   if (policy) {

@@ -23,6 +23,22 @@ describe('helpDeskSummary', () => {
     expect(text).not.toMatch(/[\u4e00-\u9fff]/);
   });
 
+  it('names the policy in force apart from a newer verified one whose rules are not installed', () => {
+    const base = status();
+    const pending = (error: string | null) =>
+      helpDeskSummary({
+        view: popupView({ site: null, status: status({ policy: { ...base.policy!, serial: 43 }, applied: { serial: 42, error } }) }),
+        siteUrl: null, tEn: i18nFor(['en']).tEn, now, languages: ['en'],
+      }).split('\n');
+    const applying = pending(null);
+    expect(applying).toContain('Verified policy: serial 43, issued 2026-11-20T00:00:00Z, expires 2027-11-20T00:00:00Z, issuer Example Bank — Global Compliance');
+    expect(applying).toContain('Policy in force: serial 42 (the network rules of serial 43 are being installed)');
+    expect(applying).toContain('Policy status: Policy 43 verified; applying… (mode enforcing)');
+    const failed = pending('the browser refused the network rules: rule limit');
+    expect(failed).toContain('Policy in force: serial 42 (the network rules of serial 43 are not installed: the browser refused the network rules: rule limit)');
+    expect(failed).toContain('Policy status: Policy 43 verified, but could not be applied (mode enforcing)');
+  });
+
   it('explains a refused update, configuration problems and audit delivery', () => {
     const view = popupView({
       site: null,

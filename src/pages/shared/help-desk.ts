@@ -3,6 +3,7 @@
  * tickets go to a global help desk and are searched and pasted into other tools.
  */
 import type { PopupView } from '../../core/messages.ts';
+import { policyInForce } from '../../core/policy-in-force.ts';
 import type { Translate } from './i18n.ts';
 import { describeExceptions, describePolicyState, describeSite, officeLabel } from './status-text.ts';
 import { redactUrl } from './url.ts';
@@ -38,11 +39,16 @@ export function helpDeskSummary({ view, siteUrl, tEn, now, languages }: SummaryI
       `Site status: ${describeSite(site, w, now.getTime()).text}`,
     );
   }
+  const inForce = policyInForce(status);
   lines.push(
     p
-      ? `Policy: serial ${p.serial}, issued ${p.issued}, expires ${p.expires}, issuer ${p.issuer ?? 'not given'}`
+      ? `${inForce.pending ? 'Verified policy' : 'Policy'}: serial ${p.serial}, issued ${p.issued}, expires ${p.expires}, issuer ${p.issuer ?? 'not given'}`
       : 'Policy: none in force',
   );
+  if (inForce.pending) {
+    const rules = inForce.pending.error ? `not installed: ${inForce.pending.error}` : 'being installed';
+    lines.push(`Policy in force: ${inForce.serial === null ? 'none' : `serial ${inForce.serial}`} (the network rules of serial ${inForce.pending.serial} are ${rules})`);
+  }
   if (p) lines.push(`Policy hash: ${p.payloadHash}`, `Signed by: ${p.signers.join(', ') || 'none'}`);
   lines.push(`Policy status: ${state.headline} (mode ${status.mode})`, ...state.lines.map((l) => `  ${l}`));
   if (status.configErrors.length) lines.push(`Configuration problems: ${status.configErrors.join('; ')}`);

@@ -8,6 +8,7 @@ import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Explanation, Status } from '../../core/messages.ts';
 import type { SelectedBy } from '../../core/tool-attributes.ts';
+import { policyInForce } from '../../core/policy-in-force.ts';
 import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from './i18n.ts';
 import { ext, packageUrl, sendRequest, uiLanguages, extensionVersion } from './ext.ts';
 import { hostOfUrl } from '../../core/hosts.ts';
@@ -228,6 +229,7 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
   const decidedBy = describeDecidingLocation(ex, i18n);
   const reference = picked(ex.notice?.reference);
   const contact = ex.contact ?? ex.notice?.contact ?? status.policy?.contact ?? null;
+  const inForce = policyInForce(status);
   const kind = {
     block: t('kindBlock'),
     warn: t('kindWarn'),
@@ -261,7 +263,8 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
     },
     {
       label: t('labelSerial'),
-      value: String(ex.policySerial ?? status.policy?.serial ?? t('notGiven')),
+      // While a newer verified policy's rules are installing (or were refused), the serial in force.
+      value: String((inForce.pending ? inForce.serial : (ex.policySerial ?? status.policy?.serial)) ?? t('notGiven')),
       testid: 'policy-serial',
     },
     {

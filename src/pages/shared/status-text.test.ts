@@ -40,6 +40,33 @@ describe('describePolicyState', () => {
     expect(describePolicyState(broken, desk).lines[0]).toMatch(/no managed configuration/);
   });
 
+  it('names the serial whose rules are installed while a newer verified one is applying', () => {
+    const base = status();
+    const applying = status({ policy: { ...base.policy!, serial: 43 }, applied: { serial: 42, error: null } });
+    const s = describePolicyState(applying, en);
+    expect(s.tone).toBe('info');
+    expect(s.headline).toBe('Policy 43 verified; applying…');
+    expect(s.lines[0]).toBe('The verified policy with serial 42 stays in force.');
+    // Once installed, the same status says Verified again.
+    const done = describePolicyState(status({ policy: { ...base.policy!, serial: 43 }, applied: { serial: 43, error: null } }), en);
+    expect(done).toMatchObject({ tone: 'ok', headline: 'Verified' });
+  });
+
+  it('says a newer policy failed to apply and the old serial stays in force', () => {
+    const base = status();
+    const error = 'the browser refused the network rules: too many regex rules';
+    const failed = status({ policy: { ...base.policy!, serial: 43 }, applied: { serial: 42, error } });
+    const s = describePolicyState(failed, en);
+    expect(s.tone).toBe('warn');
+    expect(s.headline).toBe('Policy 43 verified, but could not be applied');
+    expect(s.lines).toContain('The verified policy with serial 42 stays in force.');
+    expect(s.lines.join('\n')).not.toContain(error);
+    expect(describePolicyState(failed, desk).lines[0]).toBe(error);
+    // No rules installed before: nothing is in force, said so.
+    const first = describePolicyState(status({ applied: { serial: null, error } }), en);
+    expect(first.lines).toContain('No verified policy is in force.');
+  });
+
   it('says Expired with the date', () => {
     const base = status();
     const s = describePolicyState(status({ policy: { ...base.policy!, expired: true } }), en);

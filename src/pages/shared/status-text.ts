@@ -5,6 +5,7 @@
  */
 import type { Action, LocalizedText } from '../../core/policy-schema.ts';
 import { pickText, type Explanation, type OfficeRef, type Status } from '../../core/messages.ts';
+import { policyInForce } from '../../core/policy-in-force.ts';
 import type { MessageKey, Translate } from './i18n.ts';
 
 export type Tone = 'ok' | 'info' | 'warn' | 'error';
@@ -68,6 +69,9 @@ export function describePolicyState(status: Status, w: Wording): PolicyState {
   let headline: string;
   const lines: string[] = [];
   let verified = false;
+  // The serial whose network rules are installed: "stays in force" names this one, never merely verified.
+  const inForce = policyInForce(status);
+  const keepsLine = status.policy && !status.policy.expired && inForce.serial !== null ? t('stateKeeps', inForce.serial) : null;
 
   if (status.mode === 'waiting-config') {
     tone = 'error';
@@ -88,9 +92,19 @@ export function describePolicyState(status: Status, w: Wording): PolicyState {
     tone = 'error';
     headline = t('stateExpired', w.when(status.policy.expires));
   } else {
-    tone = 'ok';
+    // Verified is not yet in force: the network rules of a newer policy may still be installing,
+    // or the browser refused them (the rules before stay). Say which serial the rules enforce.
+    const pending = inForce.pending;
     verified = true;
-    headline = t('stateVerified');
+    if (pending) {
+      tone = pending.error ? 'warn' : 'info';
+      headline = t(pending.error ? 'stateApplyFailed' : 'stateApplying', pending.serial);
+      if (pending.error && helpDesk) lines.push(pending.error);
+      lines.push(keepsLine ?? t('stateKeepsNone'));
+    } else {
+      tone = 'ok';
+      headline = t('stateVerified');
+    }
     lines.push(t('stateVerifiedDetail', w.when(status.policy.verifiedAt)));
   }
 
@@ -98,7 +112,7 @@ export function describePolicyState(status: Status, w: Wording): PolicyState {
   if (status.mode !== 'waiting-config' && status.configErrors.length) {
     tone = worse(tone, 'warn');
     lines.unshift(helpDesk ? t('stateNotConfigured', status.configErrors.join('; ')) : `${t('stateSetupProblem')}.`);
-    if (status.policy && !status.policy.expired) lines.push(t('stateKeeps', status.policy.serial));
+    if (keepsLine) lines.push(keepsLine);
   }
 
   const refusal = status.lastRefusal;
@@ -108,7 +122,7 @@ export function describePolicyState(status: Status, w: Wording): PolicyState {
     // A refused update next to a policy still in force is the news, not a footnote.
     if (verified) lines.unshift(refused);
     else lines.push(refused);
-    lines.push(status.policy && !status.policy.expired ? t('stateKeeps', status.policy.serial) : t('stateKeepsNone'));
+    lines.push(keepsLine ?? t('stateKeepsNone'));
     if (helpDesk) lines.push(t('stateRefusedAdvice', refusal.code));
   }
 
@@ -122,7 +136,8 @@ export function describePolicyState(status: Status, w: Wording): PolicyState {
   if (tone !== 'ok' && status.mode !== 'waiting-config') {
     lines.push(t(!helpDesk && (refusal || status.configErrors.length) ? 'stateHelpDeskAdvice' : 'stateAdvice', contact));
   }
-  return { tone, headline, lines };
+  // Two reasons to say "serial 42 stays in force" (a refusal, a configuration problem) say it once.
+  return { tone, headline, lines: [...new Set(lines)] };
 }
 
 const ACTION_KEY: Record<Action, MessageKey> = {
