@@ -96,11 +96,20 @@ describe('built-in catalogue', () => {
 
   it('keeps the tools and hosts deployments relied on before the catalogue was sourced', () => {
     // Dropping one silently weakens fail-closed mode and discovery for existing deployments.
-    const ids = ['character-ai', 'you-com', 'together-ai', 'replicate', 'fireworks-ai', 'pi', 'phind', 'writesonic', 'copy-ai', 'aleph-alpha', 'blackbox', 'vertex-ai'];
+    const ids = ['character-ai', 'you', 'together', 'replicate', 'fireworks', 'pi', 'phind', 'writesonic', 'copy-ai', 'aleph-alpha', 'blackbox', 'vertex-ai'];
     expect(ids.filter((id) => !CATALOGUE[id])).toEqual([]);
     const hosts = ['sydney.bing.com', 'hailuoai.video', 'lmarena.ai', 'qianfan.baidubce.com', 'aiplatform.googleapis.com'];
     const listed = new Set(entries.flatMap(([, t]) => t.domains));
     expect(hosts.filter((h) => !listed.has(h))).toEqual([]);
+  });
+
+  it('keeps every tool id a release has shipped: policies reference catalogue tools by id', () => {
+    // A renamed id would turn a signed policy's rule into an unknown tool; ids are added, never changed.
+    const shipped =
+      'claude chatgpt gemini notebooklm copilot github-copilot azure-openai deepseek perplexity mistral-le-chat mistral-api qwen kimi ' +
+      'doubao ernie chatglm minimax yuanbao spark grok meta-ai poe character-ai you cohere huggingchat huggingface-inference groq ' +
+      'together replicate fireworks openrouter pi phind jasper writesonic copy-ai duck-ai lmarena manus aleph-alpha blackbox';
+    expect(shipped.split(' ').filter((id) => !CATALOGUE[id])).toEqual([]);
   });
 
   it('never lists a shared general-purpose domain without narrowing paths', () => {
