@@ -11,7 +11,7 @@ const ROOT = dirname(fileURLToPath(import.meta.url));
 /** name → source entry; UI entries also have an index.html beside them. */
 export const ENTRIES = {
   background: { src: 'src/background/index.ts' },
-  content: { src: 'src/content/index.ts' },
+  content: { src: 'src/content/banner.ts' },
   guard: { src: 'src/content/guard.ts' },
   models: { src: 'src/content/models.ts' },
   discovery: { src: 'src/content/discovery.ts' },
@@ -70,7 +70,7 @@ async function exists(p) {
 export async function manifestFor(browser) {
   const base = JSON.parse(await readFile(join(ROOT, 'manifest.json'), 'utf8'));
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
-  const { MANIFEST_KEY, GECKO_ID } = await importTs('src/core/identity.ts');
+  const { MANIFEST_KEY, GECKO_ID } = await importTs('src/core/config/identity.ts');
   const m = { ...base, version: pkg.version };
   if (await exists(join(ROOT, 'static/_locales/en/messages.json'))) {
     const en = JSON.parse(await readFile(join(ROOT, 'static/_locales/en/messages.json'), 'utf8'));

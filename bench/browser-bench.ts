@@ -23,9 +23,9 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { compilePolicy, decide } from '../src/core/decide.ts';
-import { EXTENSION_ID } from '../src/core/identity.ts';
-import { parsePolicy } from '../src/core/policy-schema.ts';
+import { compilePolicy, decide } from '../src/core/decide/decide.ts';
+import { EXTENSION_ID } from '../src/core/config/identity.ts';
+import { parsePolicy } from '../src/core/policy/policy-schema.ts';
 import { acquireBrowserLock, releaseBrowserLock } from '../scripts/lib/browser-lock.ts';
 import { makeKey, signPolicy, startPolicyServer, startServer, vendorPage, type RecordedRequest, type TestKey } from '../test/e2e/harness.ts';
 import { cdpAvailable, connectToTarget, devtoolsPort } from './lib/cdp.ts';

@@ -18,8 +18,8 @@ import { chromium, type Browser, type Page } from '@playwright/test';
 import { build } from 'esbuild';
 import os from 'node:os';
 import { resolve } from 'node:path';
-import { compilePatterns, scanText } from '../src/core/data-controls.ts';
-import type { DataControls } from '../src/core/policy-schema.ts';
+import { compilePatterns, scanText } from '../src/core/decide/data-controls.ts';
+import type { DataControls } from '../src/core/policy/policy-schema.ts';
 import { acquireBrowserLock, releaseBrowserLock } from '../scripts/lib/browser-lock.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');

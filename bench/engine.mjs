@@ -37,11 +37,11 @@ const TARGETS = { decisionsPerSecond: 2_000_000, speedupVsBaseline: 20, validate
 
 async function loadCore() {
   const entry = `
-    export { parsePolicy } from './src/core/policy-schema.ts';
-    export { compilePolicy, decide } from './src/core/decide.ts';
-    export { compileDnrRules } from './src/core/dnr.ts';
-    export { normalizeHost } from './src/core/hosts.ts';
-    export { CATALOGUE } from './src/core/catalogue.ts';
+    export { parsePolicy } from './src/core/policy/policy-schema.ts';
+    export { compilePolicy, decide } from './src/core/decide/decide.ts';
+    export { compileDnrRules } from './src/core/dnr/dnr.ts';
+    export { normalizeHost } from './src/core/catalogue/hosts.ts';
+    export { CATALOGUE } from './src/core/catalogue/catalogue.ts';
     export { acquireBrowserLock, releaseBrowserLock, BROWSER_LOCK } from './scripts/lib/browser-lock.ts';
   `;
   const out = await build({

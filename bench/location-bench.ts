@@ -21,9 +21,9 @@ import { performance } from 'node:perf_hooks';
 import { exportJWK } from 'jose';
 import { acquireBrowserLock, releaseBrowserLock } from '../scripts/lib/browser-lock.ts';
 import { startLocationService } from '../scripts/location-server.ts';
-import { answerLocationRequest, importLocationSigner } from '../src/core/location-answer.ts';
-import { makeNonce, verifyLocation } from '../src/core/location.ts';
-import { parseNetworks } from '../src/core/networks.ts';
+import { answerLocationRequest, importLocationSigner } from '../src/core/location/location-answer.ts';
+import { makeNonce, verifyLocation } from '../src/core/location/location.ts';
+import { parseNetworks } from '../src/core/location/networks.ts';
 import {
   launchBrowser, makeKey, removeManagedConfig, samplePolicy, serviceWorker, signPolicy, startPolicyServer, startServer, vendorPage,
   waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig,

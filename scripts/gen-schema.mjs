@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
- * Writes docs/policy.schema.json from the valibot schema in src/core/policy-schema.ts, so the
+ * Writes docs/policy.schema.json from the valibot schema in src/core/policy/policy-schema.ts, so the
  * published JSON Schema can never drift from what the extension validates.
  *
  * Node 20 cannot import TypeScript, so esbuild bundles the schema into memory and we import the
- * result from a data: URL. A unit test (src/core/policy-schema.test.ts) fails when the file is stale.
+ * result from a data: URL. A unit test (src/core/policy/policy-schema.test.ts) fails when the file is stale.
  */
 import { build } from 'esbuild';
 import { writeFile } from 'node:fs/promises';
@@ -18,7 +18,7 @@ export const SCHEMA_FILE = path.join(ROOT, 'docs', 'policy.schema.json');
 export async function generatePolicySchema() {
   const entry = `
     import { toJsonSchema } from '@valibot/to-json-schema';
-    import { PolicySchema } from './src/core/policy-schema.ts';
+    import { PolicySchema } from './src/core/policy/policy-schema.ts';
     // valibot checks (dates that Date.parse reads, domains the matcher can use) have no JSON Schema
     // form; the extension still enforces them.
     export default toJsonSchema(PolicySchema, { errorMode: 'ignore' });
@@ -39,7 +39,7 @@ export async function generatePolicySchema() {
     $id: 'https://ai-geofence.example/policy.schema.json',
     title: 'AI Geofence signed policy payload',
     description:
-      'The JSON payload of the JWS at policyUrl (Contract 2). Generated from src/core/policy-schema.ts by `npm run schema`; do not edit by hand.',
+      'The JSON payload of the JWS at policyUrl (Contract 2). Generated from src/core/policy/policy-schema.ts by `npm run schema`; do not edit by hand.',
     ...rest,
   };
 }

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { importLocationSigner } from '../src/core/location-answer.ts';
-import { makeNonce, verifyLocation } from '../src/core/location.ts';
-import { parseNetworks } from '../src/core/networks.ts';
+import { importLocationSigner } from '../src/core/location/location-answer.ts';
+import { makeNonce, verifyLocation } from '../src/core/location/location.ts';
+import { parseNetworks } from '../src/core/location/networks.ts';
 import { startLocationService, type LocationService } from './location-server.ts';
 
 let service: LocationService | null = null;

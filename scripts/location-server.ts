@@ -4,9 +4,9 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { answerLocationRequest, type LocationSigner } from '../src/core/location-answer.ts';
-import { formatLocation } from '../src/core/location.ts';
-import type { NetworkTable } from '../src/core/networks.ts';
+import { answerLocationRequest, type LocationSigner } from '../src/core/location/location-answer.ts';
+import { formatLocation } from '../src/core/location/location.ts';
+import type { NetworkTable } from '../src/core/location/networks.ts';
 
 export interface LocationServiceOptions {
   signer: LocationSigner;

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { importLocationSigner } from '../src/core/location-answer.ts';
-import { parseNetworks } from '../src/core/networks.ts';
+import { importLocationSigner } from '../src/core/location/location-answer.ts';
+import { parseNetworks } from '../src/core/location/networks.ts';
 import { startLocationService } from './location-server.ts';
 
 const USAGE = 'usage: npm run location-service -- --key PRIVATE.jwk --networks NETWORKS.json [--trust-header NAME] [--port 8788] [--host 127.0.0.1] [--minutes 30]';

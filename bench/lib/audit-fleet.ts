@@ -7,10 +7,10 @@
  * the policy moves from serial 42 to 43 mid-month, a few browsers never follow and a few go silent.
  */
 import { randomUUID } from 'node:crypto';
-import { makeAuditEvent, type AuditEvent } from '../../src/core/audit.ts';
-import { acknowledgementEvidence } from '../../src/core/acknowledgements.ts';
-import { sealAuditEventWith, startLedger, type SyncSha256 } from '../../src/core/ledger.ts';
-import type { AuditLedger } from '../../src/core/audit.ts';
+import { makeAuditEvent, type AuditEvent } from '../../src/core/audit/audit.ts';
+import { acknowledgementEvidence } from '../../src/core/decide/acknowledgements.ts';
+import { sealAuditEventWith, startLedger, type SyncSha256 } from '../../src/core/audit/ledger.ts';
+import type { AuditLedger } from '../../src/core/audit/audit.ts';
 import { prng } from './prng.mjs';
 
 export const FLEET_OFFICES = ['HK', 'NY', 'LDN', 'SG', 'ZRH'] as const;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { heartbeatDetail, type AuditContext, type AuditEvent } from '../core/audit.ts';
-import { auditEventHash, parseEventLines, verifyLedger } from '../core/ledger.ts';
+import { heartbeatDetail, type AuditContext, type AuditEvent } from '../core/audit/audit.ts';
+import { auditEventHash, parseEventLines, verifyLedger } from '../core/audit/ledger.ts';
 
 type AuditModule = typeof import('./audit.ts');
 

@@ -3,9 +3,9 @@
  * through one promise chain, so an event is on disk before recordAudit resolves and concurrent
  * calls never overwrite each other. Delivery is a POST to the managed `auditUrl`; retries are
  * driven by `browser.alarms` so they survive the worker being stopped and the browser restarting.
- * The pure logic (schema, cap, batches, backoff, classification) is in src/core/audit.ts.
+ * The pure logic (schema, cap, batches, backoff, classification) is in src/core/audit/audit.ts.
  *
- * Every event is chained into this browser's tamper-evident ledger (src/core/ledger.ts) inside the
+ * Every event is chained into this browser's tamper-evident ledger (src/core/audit/ledger.ts) inside the
  * same serialised task that stores it, and the ledger's head lives in the same storage value as the
  * queue: one `storage.local.set` writes both, so a worker killed mid-way leaves either the old
  * state or the new one, never an event without its link or a head without its event.
@@ -34,8 +34,8 @@ import {
   type DeliveryOutcome,
   type HeartbeatDetail,
   type LastDelivery,
-} from '../core/audit.ts';
-import { sealAuditEvent, startLedger } from '../core/ledger.ts';
+} from '../core/audit/audit.ts';
+import { sealAuditEvent, startLedger } from '../core/audit/ledger.ts';
 import * as v from 'valibot';
 
 export type { AuditContext, AuditEventType, AuditLedger, HeartbeatDetail };
@@ -222,7 +222,7 @@ export async function recordAudit(event: {
 
 /**
  * The HEARTBEAT_ALARM handler (and after each policy apply): record a `heartbeat` event when one is
- * due (src/core/audit.ts heartbeatDue). Resolves to whether one was recorded. The due-check and the
+ * due (src/core/audit/audit.ts heartbeatDue). Resolves to whether one was recorded. The due-check and the
  * write happen in one serialised task, so two callers never send two heartbeats.
  */
 export async function recordHeartbeat(detail: HeartbeatDetail): Promise<boolean> {

@@ -1,6 +1,6 @@
 /** The toolbar badge reflects the tab's status at a glance. */
 import { browser } from '../platform/browser.ts';
-import type { Action } from '../core/policy-schema.ts';
+import type { Action } from '../core/policy/policy-schema.ts';
 import { decideNow, ensureReady, pageUrl } from './enforcement.ts';
 
 const BADGE: Record<Action, { text: string; color: string } | null> = {

@@ -1,11 +1,11 @@
 /**
- * The banner content script (src/content/index.ts) runs only where it has work: the hosts of tools
+ * The banner content script (src/content/banner.ts) runs only where it has work: the hosts of tools
  * that are warned or monitored for this employee. Registered with their match patterns — or, past
  * MAX_REGISTERED_PATTERNS, injected on demand when such a page completes (enforcement.ts).
  */
 import { browser } from '../platform/browser.ts';
-import { actionsByTool, type CompiledPolicy } from '../core/decide.ts';
-import { normalizeHost } from '../core/hosts.ts';
+import { actionsByTool, type CompiledPolicy } from '../core/decide/decide.ts';
+import { normalizeHost } from '../core/catalogue/hosts.ts';
 import { employeeOf, policyValid, type Runtime } from './runtime.ts';
 import { saveState } from './storage.ts';
 

@@ -5,7 +5,7 @@
  * few messages they need, read from the extension's own `_locales` files (cached per locale).
  */
 import { browser } from '../platform/browser.ts';
-import { resolveLocale, type Locale, type Messages } from '../pages/shared/i18n.ts';
+import { resolveLocale, type Locale, type Messages } from '../ui/i18n.ts';
 
 /** The message-key prefixes each content script uses (static/_locales/en/messages.json). */
 export const CONTENT_STRING_PREFIXES = { guard: 'dc', models: 'model' } as const;

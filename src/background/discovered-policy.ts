@@ -1,12 +1,12 @@
 /**
  * Discovery of unlisted AI tools (issue 10): which discovered hosts the enforced policy gains as
- * tools of the synthetic unlisted rule (src/core/discovery.ts `withDiscoveredTools`), memoised so
+ * tools of the synthetic unlisted rule (src/core/discovery/discovery.ts `withDiscoveredTools`), memoised so
  * that decisions between two discoveries cost nothing extra. enforcement.ts `enforcedPolicy` calls it.
  */
-import type { CompiledPolicy } from '../core/decide.ts';
-import { coveredByListed, discoveredDomain, withDiscoveredTools } from '../core/discovery.ts';
-import { noticesFor } from '../core/explain.ts';
-import type { Policy } from '../core/policy-schema.ts';
+import type { CompiledPolicy } from '../core/decide/decide.ts';
+import { coveredByListed, discoveredDomain, withDiscoveredTools } from '../core/discovery/discovery.ts';
+import { noticesFor } from '../core/decide/explain.ts';
+import type { Policy } from '../core/policy/policy-schema.ts';
 import { employeeOf, type Runtime } from './runtime.ts';
 
 /** Whether IT leaves the detector of unlisted AI tools on (managed `discovery`, default on). */

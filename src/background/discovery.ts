@@ -9,15 +9,15 @@
  * into web pages that are not a listed tool.
  *
  * When the detector says its page looks like an AI tool, a host the policy or the catalogue lists
- * is ignored. Otherwise the host is remembered (src/core/discovery.ts), a
+ * is ignored. Otherwise the host is remembered (src/core/discovery/discovery.ts), a
  * `discovered-tool` audit event records its origin and signals (at most once a day per host), and
  * when `unlistedAiAction` is `warn` or `block` the rules are applied again: the host becomes a
  * tool of the synthetic rule, the network rules stop its next requests and the open tab moves to
  * the warn or block page, exactly as for a listed tool.
  */
-import { cleanSignals, discoveredDomain, noteDiscovered, UNLISTED_TOOL_PREFIX } from '../core/discovery.ts';
+import { cleanSignals, discoveredDomain, noteDiscovered, UNLISTED_TOOL_PREFIX } from '../core/discovery/discovery.ts';
 import type { ResponseMap } from '../core/messages.ts';
-import { applyStaleness } from '../core/staleness.ts';
+import { applyStaleness } from '../core/policy/staleness.ts';
 import { recordAudit } from './audit.ts';
 import { browser } from '../platform/browser.ts';
 import { discoveryEnabled } from './discovered-policy.ts';

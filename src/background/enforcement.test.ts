@@ -6,9 +6,9 @@
  */
 import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RULE_ID_MAX, type DnrRule } from '../core/dnr.ts';
-import { POLICY_JWS_TYP } from '../core/policy-schema.ts';
-import { CATALOGUE } from '../core/catalogue.ts';
+import { RULE_ID_MAX, type DnrRule } from '../core/dnr/dnr.ts';
+import { POLICY_JWS_TYP } from '../core/policy/policy-schema.ts';
+import { CATALOGUE } from '../core/catalogue/catalogue.ts';
 
 interface FakeBrowser {
   local: Record<string, unknown>;
@@ -303,7 +303,7 @@ describe('content scripts', () => {
 
 describe('notice snapshot', () => {
   it('is written after an apply for the pages to paint from, and removed when no policy is in force', async () => {
-    const { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, shardKey, shardOf } = await import('../core/notice-snapshot.ts');
+    const { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, shardKey, shardOf } = await import('../core/decide/notice-snapshot.ts');
     served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }];
     const e = await load();
     await e.refreshPolicy('first');

@@ -9,21 +9,21 @@
  */
 import { browser } from '../platform/browser.ts';
 import { base64url } from 'jose';
-import { actionsByTool, compilePolicy, decide, decideWithoutPolicy, nextRuleChange, type CompiledPolicy, type Decision } from '../core/decide.ts';
-import { compileDnrRules, compileFailClosedRules, RULE_ID_MAX, type DnrRule } from '../core/dnr.ts';
-import { compileModelDnrRules } from '../core/dnr-models.ts';
+import { actionsByTool, compilePolicy, decide, decideWithoutPolicy, nextRuleChange, type CompiledPolicy, type Decision } from '../core/decide/decide.ts';
+import { compileDnrRules, compileFailClosedRules, RULE_ID_MAX, type DnrRule } from '../core/dnr/dnr.ts';
+import { compileModelDnrRules } from '../core/dnr/dnr-models.ts';
 import type { BrowsingData } from 'webextension-polyfill';
-import { CATALOGUE } from '../core/catalogue.ts';
-import { normalizeHost } from '../core/hosts.ts';
-import { parseManagedConfig, type ManagedConfig } from '../core/managed-config.ts';
+import { CATALOGUE } from '../core/catalogue/catalogue.ts';
+import { normalizeHost } from '../core/catalogue/hosts.ts';
+import { parseManagedConfig, type ManagedConfig } from '../core/config/managed-config.ts';
 import type { EnforcementMode, Problem, Status } from '../core/messages.ts';
-import { parsePolicy, POLICY_JWS_TYP, type Policy } from '../core/policy-schema.ts';
-import { parseStrictJson } from '../core/strict-json.ts';
-import { verifyPolicy, verifySignatures } from '../core/verify.ts';
-import { applyStaleness, isStaleClosed, stalenessState, type StalenessState } from '../core/staleness.ts';
-import { heartbeatDetail, type AuditContext } from '../core/audit.ts';
-import { acknowledgementAuditDetail, noticeVersion, pruneAcknowledgements, recordAcknowledgement, requiresAcknowledgement } from '../core/acknowledgements.ts';
-import { exceptionsFor, policyWithExceptions } from '../core/exceptions.ts';
+import { parsePolicy, POLICY_JWS_TYP, type Policy } from '../core/policy/policy-schema.ts';
+import { parseStrictJson } from '../core/policy/strict-json.ts';
+import { verifyPolicy, verifySignatures } from '../core/policy/verify.ts';
+import { applyStaleness, isStaleClosed, stalenessState, type StalenessState } from '../core/policy/staleness.ts';
+import { heartbeatDetail, type AuditContext } from '../core/audit/audit.ts';
+import { acknowledgementAuditDetail, noticeVersion, pruneAcknowledgements, recordAcknowledgement, requiresAcknowledgement } from '../core/decide/acknowledgements.ts';
+import { exceptionsFor, policyWithExceptions } from '../core/exceptions/exceptions.ts';
 import { getAuditStatus, HEARTBEAT_ALARM, recordAudit, recordHeartbeat, setAuditContext } from './audit.ts';
 import { fetchPolicy } from './policy-fetch.ts';
 import { registerGuardScript } from './guard-registration.ts';
@@ -33,8 +33,8 @@ import { employeeOf, officeProblemOf, policyCurrent, policyValid, type Runtime }
 import { exceptionsSummary, loadStoredExceptions, refreshExceptions } from './exceptions.ts';
 import { discoveredToEnforce, withDiscovered } from './discovered-policy.ts';
 import { registerContentScripts } from './banner-registration.ts';
-import { NOTICE_SNAPSHOT_KEY, shardKey, type NoticeSnapshotMeta } from '../core/notice-snapshot.ts';
-import { buildNoticeSnapshot } from '../core/notice-snapshot-build.ts';
+import { NOTICE_SNAPSHOT_KEY, shardKey, type NoticeSnapshotMeta } from '../core/decide/notice-snapshot.ts';
+import { buildNoticeSnapshot } from '../core/decide/notice-snapshot-build.ts';
 import { locationStatus } from './location-state.ts';
 import { managedOrBundledConfig } from '../platform/demo-build.ts';
 
@@ -362,7 +362,7 @@ let storedShards: number | null = null;
 
 /**
  * Last in each apply (never delaying enforcement): what the block and warn pages paint from before
- * a sleeping worker has re-verified the policy (src/core/notice-snapshot.ts): a small head and the
+ * a sleeping worker has re-verified the policy (src/core/decide/notice-snapshot.ts): a small head and the
  * shards a page picks one of. The shards are rebuilt only when the decisions can have changed (the
  * policy, how it is enforced, the employee, a rule window passed) — for 100,000 domains that is seconds of
  * work and megabytes of storage; the head (status) is rewritten when it changed. Removed when no

@@ -2,9 +2,9 @@
  * Signed exceptions (issue 11), the worker's half: keep the verified exceptions document in step
  * with the managed `exceptionsUrl`, say in the status what is in force and whether the last update
  * failed, and tell pages which exception lets the employee in. The document itself is checked by
- * src/core/exceptions.ts; the enforced policy applies it (enforcement.ts `enforcedPolicy`).
+ * src/core/exceptions/exceptions.ts; the enforced policy applies it (enforcement.ts `enforcedPolicy`).
  */
-import { exceptionRef, exceptionsFor, findException, verifyExceptions } from '../core/exceptions.ts';
+import { exceptionRef, exceptionsFor, findException, verifyExceptions } from '../core/exceptions/exceptions.ts';
 import type { ExceptionRef, Status } from '../core/messages.ts';
 import { recordAudit } from './audit.ts';
 import { fetchPolicy } from './policy-fetch.ts';

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { compilePolicy, decide } from '../core/decide.ts';
-import { parsePolicy, type Policy } from '../core/policy-schema.ts';
-import { CATALOGUE } from '../core/catalogue.ts';
+import { compilePolicy, decide } from '../core/decide/decide.ts';
+import { parsePolicy, type Policy } from '../core/policy/policy-schema.ts';
+import { CATALOGUE } from '../core/catalogue/catalogue.ts';
 
 /** An in-memory browser: registered content scripts, injections, open tabs and storage.local. */
 const fake = vi.hoisted(() => {

@@ -4,10 +4,10 @@
  * its registration in step with the policy, and prepares what the guard is told and what it reports.
  */
 import { browser } from '../platform/browser.ts';
-import { controlsActive, dataControlDetail, screenControls } from '../core/data-controls.ts';
-import { actionsByTool, type CompiledPolicy, type Decision, type Employee } from '../core/decide.ts';
-import { normalizeHost } from '../core/hosts.ts';
-import { canBacktrackCatastrophically } from '../core/lint.ts';
+import { controlsActive, dataControlDetail, screenControls } from '../core/decide/data-controls.ts';
+import { actionsByTool, type CompiledPolicy, type Decision, type Employee } from '../core/decide/decide.ts';
+import { normalizeHost } from '../core/catalogue/hosts.ts';
+import { canBacktrackCatastrophically } from '../core/lint/lint.ts';
 import type { Request, ResponseMap } from '../core/messages.ts';
 
 export const GUARD_SCRIPT_ID = 'ai-geofence-guard';

@@ -4,16 +4,16 @@
  */
 import type { Runtime as BrowserRuntime } from 'webextension-polyfill';
 import { browser } from '../platform/browser.ts';
-import { explainDecision, noticesFor, officeRef, upcomingNotices } from '../core/explain.ts';
-import { policyMatrix } from '../core/matrix.ts';
+import { explainDecision, noticesFor, officeRef, upcomingNotices } from '../core/decide/explain.ts';
+import { policyMatrix } from '../core/decide/matrix.ts';
 import { modelsFor } from './model-registration.ts';
 import type { Request, ResponseMap } from '../core/messages.ts';
 import { recordAudit } from './audit.ts';
 import { reportDiscovered } from './discovery.ts';
 import { dataControlAudit, dataControlsFor } from './guard-registration.ts';
 import { CONTENT_STRING_PREFIXES, contentStrings, pageLanguagesOf } from './content-strings.ts';
-import { acknowledgementEvidence, acknowledgementState, noticeVersion } from '../core/acknowledgements.ts';
-import { EXCEPTION_RULE_PREFIX } from '../core/exceptions.ts';
+import { acknowledgementEvidence, acknowledgementState, noticeVersion } from '../core/decide/acknowledgements.ts';
+import { EXCEPTION_RULE_PREFIX } from '../core/exceptions/exceptions.ts';
 import { acknowledge, acknowledgeNotice, decideNow, ensureReady, isAcknowledged, pageUrl, refreshPolicy, staleSummary, statusOf } from './enforcement.ts';
 import { exceptionNow } from './exceptions.ts';
 import { employeeOf } from './runtime.ts';

@@ -1,9 +1,9 @@
 /**
  * What the worker knows of where the browser is, read from the runtime: the location the rules use
- * (src/core/location.ts locationInForce) and the popup's account of it. Kept apart from the fetch
+ * (src/core/location/location.ts locationInForce) and the popup's account of it. Kept apart from the fetch
  * (location.ts) so runtime.ts and enforcement.ts can ask without importing the worker's glue.
  */
-import { locationInForce, type BrowserLocation } from '../core/location.ts';
+import { locationInForce, type BrowserLocation } from '../core/location/location.ts';
 import type { LocationStatus } from '../core/messages.ts';
 import type { Runtime } from './runtime.ts';
 

@@ -6,7 +6,7 @@
  */
 import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ManagedConfig } from '../core/managed-config.ts';
+import type { ManagedConfig } from '../core/config/managed-config.ts';
 import type { Runtime } from './runtime.ts';
 
 const local: Record<string, unknown> = {};

@@ -1,13 +1,13 @@
 /**
  * Establishing where the browser is: GET `locationUrl?nonce=<random>` at browser start, on waking
  * from idle, every `locationMinutes` (an alarm) and when the managed configuration changes; verify
- * the signed answer (src/core/location.ts); keep the verified location in storage.local with its
+ * the signed answer (src/core/location/location.ts); keep the verified location in storage.local with its
  * expiry; and when the location in force changes, apply the rules again at once (network rules,
  * open tabs, notice snapshot), as a policy change does. docs/location.md.
  */
 import { browser } from '../platform/browser.ts';
-import { formatLocation, locationRequestUrl, makeNonce, MAX_LOCATION_BYTES, verifyLocation, type BrowserLocation, type LocationRecord } from '../core/location.ts';
-import type { ManagedConfig } from '../core/managed-config.ts';
+import { formatLocation, locationRequestUrl, makeNonce, MAX_LOCATION_BYTES, verifyLocation, type BrowserLocation, type LocationRecord } from '../core/location/location.ts';
+import type { ManagedConfig } from '../core/config/managed-config.ts';
 import { recordAudit, setAuditLocationSource } from './audit.ts';
 import { runtimeIfReady, updateRuntime } from './enforcement.ts';
 import { currentLocation } from './location-state.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { compilePolicy, decide } from '../core/decide.ts';
-import { parsePolicy, type Policy } from '../core/policy-schema.ts';
-import { CATALOGUE } from '../core/catalogue.ts';
+import { compilePolicy, decide } from '../core/decide/decide.ts';
+import { parsePolicy, type Policy } from '../core/policy/policy-schema.ts';
+import { CATALOGUE } from '../core/catalogue/catalogue.ts';
 
 const fake = vi.hoisted(() => {
   const registered = new Map<string, { id: string; matches: string[]; js: string[] }>();

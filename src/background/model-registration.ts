@@ -4,9 +4,9 @@
  * This module keeps its registration in step with the policy and tells the script its rules.
  */
 import { browser } from '../platform/browser.ts';
-import { ruleActiveAt, ruleTargets, subjectFor, type CompiledPolicy, type Decision, type Employee } from '../core/decide.ts';
-import { normalizeHost } from '../core/hosts.ts';
-import type { ModelDef, ModelRule } from '../core/model-match.ts';
+import { ruleActiveAt, ruleTargets, subjectFor, type CompiledPolicy, type Decision, type Employee } from '../core/decide/decide.ts';
+import { normalizeHost } from '../core/catalogue/hosts.ts';
+import type { ModelDef, ModelRule } from '../core/decide/model-match.ts';
 import { pickText } from '../core/messages.ts';
 
 export const MODELS_SCRIPT_ID = 'ai-geofence-models';

@@ -2,7 +2,7 @@
  * Downloads the signed policy: bounded in size and time (TUF's "endless data" and "slow retrieval"
  * attacks), conditional (ETag / Last-Modified) so 50,000 browsers polling cost the host little.
  */
-import { MAX_POLICY_BYTES } from '../core/verify.ts';
+import { MAX_POLICY_BYTES } from '../core/policy/verify.ts';
 
 export const FETCH_TIMEOUT_MS = 30_000;
 

@@ -2,12 +2,12 @@
  * The worker's in-memory model of the world for one worker life (src/background/enforcement.ts
  * builds it and keeps it in step with storage), and the small questions every part asks of it.
  */
-import type { CompiledPolicy, Employee } from '../core/decide.ts';
-import type { ExceptionsDoc } from '../core/exceptions.ts';
-import type { ManagedConfig } from '../core/managed-config.ts';
-import { checkOffice, type OfficeProblem } from '../core/office-check.ts';
+import type { CompiledPolicy, Employee } from '../core/decide/decide.ts';
+import type { ExceptionsDoc } from '../core/exceptions/exceptions.ts';
+import type { ManagedConfig } from '../core/config/managed-config.ts';
+import { checkOffice, type OfficeProblem } from '../core/config/office-check.ts';
 import type { EnforcementMode } from '../core/messages.ts';
-import type { Policy } from '../core/policy-schema.ts';
+import type { Policy } from '../core/policy/policy-schema.ts';
 import type { StoredState } from './storage.ts';
 import { currentLocation } from './location-state.ts';
 
@@ -39,7 +39,7 @@ export function policyCurrent(r: Runtime, now = Date.now()): boolean {
 
 /**
  * The employee's office is not one the policy in force defines: a configuration error, enforced as
- * with no valid policy (src/core/office-check.ts). Null when it is, or with nothing to check.
+ * with no valid policy (src/core/config/office-check.ts). Null when it is, or with nothing to check.
  */
 export function officeProblemOf(r: Runtime): OfficeProblem | null {
   const employee = employeeOf(r);

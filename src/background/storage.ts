@@ -4,9 +4,9 @@
  */
 import { browser } from '../platform/browser.ts';
 import type { Problem } from '../core/messages.ts';
-import type { AckRecord } from '../core/acknowledgements.ts';
-import type { DiscoveredRegister } from '../core/discovery.ts';
-import type { LocationRecord } from '../core/location.ts';
+import type { AckRecord } from '../core/decide/acknowledgements.ts';
+import type { DiscoveredRegister } from '../core/discovery/discovery.ts';
+import type { LocationRecord } from '../core/location/location.ts';
 
 /** The last verified policy, as signed: re-verified on load so a retired key stops counting. */
 export interface PolicyRecord {

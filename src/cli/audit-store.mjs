@@ -9,7 +9,7 @@
  * from the browser's queue, so the commit must reach the disk: FULL, one fsync per request.
  *
  * De-duplication: one row per (id, digest of the body). The body is stored as canonical JSON (keys
- * sorted, as the ledger hashes it: src/core/ledger.ts canonicalJson), because a browser's storage
+ * sorted, as the ledger hashes it: src/core/audit/ledger.ts canonicalJson), because a browser's storage
  * may hand a resent event back with its keys in another order. An identical repeat (at-least-once
  * delivery) is stored once; a repeat of an id with different content is kept as a second row, so
  * `audit-verify` names the conflict instead of the store hiding it.

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { heartbeatDetail, makeAuditEvent, type AuditEvent, type AuditInput } from '../core/audit.ts';
-import { sealAuditEvent, startLedger } from '../core/ledger.ts';
+import { heartbeatDetail, makeAuditEvent, type AuditEvent, type AuditInput } from '../core/audit/audit.ts';
+import { sealAuditEvent, startLedger } from '../core/audit/ledger.ts';
 import { makeTempDir, runCli, runInProcess, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
 
 const tmp = makeTempDir('ledger');

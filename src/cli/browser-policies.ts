@@ -4,7 +4,7 @@
  * control, and the browser's own AI features. Pure data in, policy objects out; the formats in
  * deploy-formats.ts only render them. Why each line is there: docs/deploy.md.
  */
-import { CATALOGUE } from '../core/catalogue.ts';
+import { CATALOGUE } from '../core/catalogue/catalogue.ts';
 
 export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 export type ChromiumBrowser = 'chrome' | 'edge';

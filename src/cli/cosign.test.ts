@@ -2,7 +2,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompactSign, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyPolicy } from '../core/verify.ts';
+import { verifyPolicy } from '../core/policy/verify.ts';
 import { EXAMPLE_POLICY, makeTempDir, runCli, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
 
 const tmp = makeTempDir('cosign');

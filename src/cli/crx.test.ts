@@ -94,7 +94,7 @@ describe('CRX3 packing', () => {
   });
 
   it('derives the ID as Chromium does (the manifest key gives the documented ID)', async () => {
-    const { MANIFEST_KEY, EXTENSION_ID } = await import('../core/identity.ts');
+    const { MANIFEST_KEY, EXTENSION_ID } = await import('../core/config/identity.ts');
     expect(extensionIdFromSpki(Buffer.from(MANIFEST_KEY, 'base64'))).toBe(EXTENSION_ID);
   });
 

@@ -9,7 +9,7 @@
  * that node:crypto signs directly.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { checkFetchUrl } from '../core/managed-config.ts';
+import { checkFetchUrl } from '../core/config/managed-config.ts';
 
 /** "Cr24", the CRX magic number. */
 const CRX_MAGIC = Buffer.from('Cr24', 'latin1');

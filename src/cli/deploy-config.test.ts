@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXTENSION_ID, GECKO_ID } from '../core/identity.ts';
+import { EXTENSION_ID, GECKO_ID } from '../core/config/identity.ts';
 import { EXAMPLE_TRUSTED, parsePlist, parseReg, runCli, runInProcess, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
 
 const TRUSTED = JSON.parse(readFileSync(EXAMPLE_TRUSTED, 'utf8')) as unknown[];

@@ -4,7 +4,7 @@
  * browser policies themselves come from browser-policies.ts.
  */
 import { createHash } from 'node:crypto';
-import type { PublicJwk } from '../core/verify.ts';
+import type { PublicJwk } from '../core/policy/verify.ts';
 import { chromiumPolicies, firefoxPolicies, type BrowserSettings, type ChromiumBrowser, type Install, type Json } from './browser-policies.ts';
 
 /** The `--format` values of `deploy-config`. */

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sax from 'sax';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXTENSION_ID, GECKO_ID } from '../core/identity.ts';
+import { EXTENSION_ID, GECKO_ID } from '../core/config/identity.ts';
 import { BLOCKED_INSTALL_MESSAGE, catalogueExtensionIds } from './browser-policies.ts';
 import { EXAMPLE_JWS, EXAMPLE_POLICY, EXAMPLE_TRUSTED, makeTempDir, parsePlist, parseReg, runInProcess } from './test-helpers.ts';
 

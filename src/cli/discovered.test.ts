@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeAuditEvent, type AuditInput } from '../core/audit.ts';
+import { makeAuditEvent, type AuditInput } from '../core/audit/audit.ts';
 import { EXAMPLE_POLICY, makeTempDir, runCli, runInProcess, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
 
 const tmp = makeTempDir('discovered');

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { ledgerFields, parseEventLine, type LedgerFields, type LedgerFinding, type LedgerLine, type SyncSha256 } from '../core/ledger.ts';
+import { ledgerFields, parseEventLine, type LedgerFields, type LedgerFinding, type LedgerLine, type SyncSha256 } from '../core/audit/ledger.ts';
 import { CliError } from './errors.ts';
 import { sha256Sync } from './sha256.ts';
 import { isSqliteHeader, readAuditStore } from './audit-store.mjs';

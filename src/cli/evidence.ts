@@ -1,5 +1,5 @@
 /** What the evidence commands (audit-verify, coverage, discovered, report) share: their inputs and the hash. */
-import type { LedgerFinding, LedgerLine } from '../core/ledger.ts';
+import type { LedgerFinding, LedgerLine } from '../core/audit/ledger.ts';
 import type { ParsedArgs } from './args.ts';
 import { usageError } from './errors.ts';
 import { expandInputs, readEventInputs } from './event-stream.ts';

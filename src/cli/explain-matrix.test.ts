@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PolicyMatrix } from '../core/matrix.ts';
+import type { PolicyMatrix } from '../core/decide/matrix.ts';
 import { EXAMPLE_JWS, EXAMPLE_POLICY, EXAMPLE_TRUSTED, runCli, runInProcess, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
 
 const AT = '2026-12-01T00:00:00Z';

@@ -1,7 +1,7 @@
 /** Reading the CLI's input files (policies, JWKs, trusted key lists) with one-line errors. */
 import { readFileSync } from 'node:fs';
-import { parseStrictJson } from '../core/strict-json.ts';
-import { checkTrustedKey, type PublicJwk, type SigningAlg } from '../core/verify.ts';
+import { parseStrictJson } from '../core/policy/strict-json.ts';
+import { checkTrustedKey, type PublicJwk, type SigningAlg } from '../core/policy/verify.ts';
 import { CliError } from './errors.ts';
 
 /** The file's bytes; a CliError naming the file when it cannot be read. */

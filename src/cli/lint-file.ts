@@ -1,9 +1,9 @@
 /** Read and lint a policy file; shared by `lint` and `sign` so they can never disagree. */
-import { EXCEPTIONS_JWS_TYP } from '../core/exceptions.ts';
-import { lintPolicy, type LintIssue, type LintOptions } from '../core/lint.ts';
-import { POLICY_JWS_TYP } from '../core/policy-schema.ts';
-import { parseStrictJson } from '../core/strict-json.ts';
-import { decodeSignedJson, parseJwsUnverified } from '../core/verify.ts';
+import { EXCEPTIONS_JWS_TYP } from '../core/exceptions/exceptions.ts';
+import { lintPolicy, type LintIssue, type LintOptions } from '../core/lint/lint.ts';
+import { POLICY_JWS_TYP } from '../core/policy/policy-schema.ts';
+import { parseStrictJson } from '../core/policy/strict-json.ts';
+import { decodeSignedJson, parseJwsUnverified } from '../core/policy/verify.ts';
 import { readBytes } from './files.ts';
 import { looksLikeJws } from './policy-source.ts';
 

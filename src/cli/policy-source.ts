@@ -1,7 +1,7 @@
 /** Load a policy for `explain`: a plain JSON policy, or a signed JWS verified against trusted keys. */
-import { formatIssues, parsePolicy, POLICY_JWS_TYP, type Policy } from '../core/policy-schema.ts';
-import { parseStrictJson } from '../core/strict-json.ts';
-import { checkFreshness, decodeSignedJson, parseJwsUnverified, verifyPolicy, verifySignatures, type PublicJwk } from '../core/verify.ts';
+import { formatIssues, parsePolicy, POLICY_JWS_TYP, type Policy } from '../core/policy/policy-schema.ts';
+import { parseStrictJson } from '../core/policy/strict-json.ts';
+import { checkFreshness, decodeSignedJson, parseJwsUnverified, verifyPolicy, verifySignatures, type PublicJwk } from '../core/policy/verify.ts';
 import { CliError, usageError } from './errors.ts';
 import { readText, readTrustedKeys } from './files.ts';
 

@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeAuditEvent, type AuditInput } from '../core/audit.ts';
-import { parseInventoryCsv } from '../core/compliance-report.ts';
-import { sealAuditEventWith, startLedger } from '../core/ledger.ts';
+import { makeAuditEvent, type AuditInput } from '../core/audit/audit.ts';
+import { parseInventoryCsv } from '../core/audit/compliance-report.ts';
+import { sealAuditEventWith, startLedger } from '../core/audit/ledger.ts';
 import { sha256Sync } from './sha256.ts';
 import { makeTempDir, runInProcess } from './test-helpers.ts';
 

@@ -1,6 +1,6 @@
 /** Synchronous SHA-256 for the evidence commands (the core's ledger takes it injected). */
 import * as crypto from 'node:crypto';
-import type { SyncSha256 } from '../core/ledger.ts';
+import type { SyncSha256 } from '../core/audit/ledger.ts';
 
 /**
  * SHA-256 hex with node:crypto, synchronous: far faster per event than a WebCrypto promise. The

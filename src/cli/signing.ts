@@ -1,7 +1,7 @@
 /** Signing shared by `sign` and `sign-exception`: one JWS writer, checked with the browsers' own verifier. */
 import { writeFileSync } from 'node:fs';
 import { CompactSign, GeneralSign, importJWK } from 'jose';
-import { verifySignatures } from '../core/verify.ts';
+import { verifySignatures } from '../core/policy/verify.ts';
 import { optionalInstant, requiredString, stringList, type ParsedArgs } from './args.ts';
 import { CliError, usageError } from './errors.ts';
 import { readPrivateKey, type PrivateKeyFile } from './files.ts';

@@ -1,10 +1,10 @@
 /**
- * The discovery detector's reading of a page (issue 10): which signals of src/core/discovery.ts it
+ * The discovery detector's reading of a page (issue 10): which signals of src/core/discovery/discovery.ts it
  * shows. DOM only, no extension API, so the benchmark can run it in any page. Bounded: the title
  * and four meta tags, at most 20 editable elements, and — only once a prompt box was found — at
  * most 200 buttons and 100 pickers; resource timing names are read, never page text.
  */
-import { AI_ENDPOINT_RE, AI_NAME_RE, MODEL_NAME_RE, PROMPT_LABEL_RE, SEND_LABEL_RE, type DiscoverySignal } from '../core/discovery.ts';
+import { AI_ENDPOINT_RE, AI_NAME_RE, MODEL_NAME_RE, PROMPT_LABEL_RE, SEND_LABEL_RE, type DiscoverySignal } from '../core/discovery/discovery.ts';
 
 const EDITABLE = 'textarea, [contenteditable]:not([contenteditable="false"]), [role="textbox"]';
 const PICKER = 'select, [role="combobox"], [aria-haspopup], button[aria-expanded]';

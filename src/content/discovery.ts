@@ -7,7 +7,7 @@
  * text — and stops. The background decides whether
  * the host is listed, records `discovered-tool` and applies `unlistedAiAction` (moving the tab).
  */
-import { classifySignals, type DiscoverySignal } from '../core/discovery.ts';
+import { classifySignals, type DiscoverySignal } from '../core/discovery/discovery.ts';
 import { sendRequest } from '../platform/content-messaging.ts';
 import { collectSignals, isAiEndpoint } from './discovery-signals.ts';
 

@@ -3,10 +3,10 @@
  * it only on the hosts of tools whose rule carries `dataControls`, at document_start in every frame,
  * so its capture listeners on `window` run before any listener the page can add. It blocks or warns
  * about pastes, drops, file choices and sends as the rule says; the decisions are the pure ones of
- * src/core/data-controls.ts. Reports carry pattern names and counts, never the text.
+ * src/core/decide/data-controls.ts. Reports carry pattern names and counts, never the text.
  */
-import { compilePatterns, controlsActive, decideDataAction, scanText, type CompiledPattern, type DataDecision, type DataKind, type DataOutcome } from '../core/data-controls.ts';
-import type { DataControls } from '../core/policy-schema.ts';
+import { compilePatterns, controlsActive, decideDataAction, scanText, type CompiledPattern, type DataDecision, type DataKind, type DataOutcome } from '../core/decide/data-controls.ts';
+import type { DataControls } from '../core/policy/policy-schema.ts';
 import { contentTranslator, pageLanguages, sendRequest } from '../platform/content-messaging.ts';
 
 /** After "… anyway" on an upload, a drop or a send, the employee repeats it within this time. */

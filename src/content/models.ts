@@ -7,7 +7,7 @@
  * an allowed model removes it. Cheap: one debounced text read per burst of DOM mutations, one
  * `location.href` comparison per tick.
  */
-import { modelRuleFor, modelsInUse, type ModelDef, type ModelRule } from '../core/model-match.ts';
+import { modelRuleFor, modelsInUse, type ModelDef, type ModelRule } from '../core/decide/model-match.ts';
 import { contentTranslator, pageLanguages, sendRequest } from '../platform/content-messaging.ts';
 
 const HOST_ATTR = 'data-ai-geofence';

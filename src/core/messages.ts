@@ -2,15 +2,15 @@
  * The one message protocol between extension contexts, as a discriminated union. Requests are named
  * by who sends them; the background answers each with the matching response type.
  */
-import type { PolicyMatrix } from './matrix.ts';
-import type { ModelDef, ModelRule } from './model-match.ts';
-import type { Action, LocalizedText, Notice } from './policy-schema.ts';
-import type { ManagedConfig } from './managed-config.ts';
-import type { RefusalCode } from './verify.ts';
-import type { DataKind, DataOutcome, Finding } from './data-controls.ts';
-import type { OfficeProblem } from './office-check.ts';
-import type { DataControls } from './policy-schema.ts';
-import type { SelectedBy } from './tool-attributes.ts';
+import type { PolicyMatrix } from './decide/matrix.ts';
+import type { ModelDef, ModelRule } from './decide/model-match.ts';
+import type { Action, LocalizedText, Notice } from './policy/policy-schema.ts';
+import type { ManagedConfig } from './config/managed-config.ts';
+import type { RefusalCode } from './policy/verify.ts';
+import type { DataKind, DataOutcome, Finding } from './decide/data-controls.ts';
+import type { OfficeProblem } from './config/office-check.ts';
+import type { DataControls } from './policy/policy-schema.ts';
+import type { SelectedBy } from './catalogue/tool-attributes.ts';
 
 /** What the extension is doing right now. */
 export type EnforcementMode =
@@ -49,7 +49,7 @@ export interface Status {
   config: Partial<ManagedConfig> | null;
   configErrors: string[];
   /**
-   * The configured office is not one the policy in force defines (src/core/office-check.ts): a
+   * The configured office is not one the policy in force defines (src/core/config/office-check.ts): a
    * configuration error, enforced as with no valid policy. Null (or absent) when it is.
    */
   officeProblem?: OfficeProblem | null;
@@ -63,7 +63,7 @@ export interface Status {
   /**
    * The last installation of network rules: the policy serial they enforce (null: none, e.g. fail
    * closed) and the browser's refusal of the latest update, if it refused it (the rules before stay).
-   * A verified `policy` is in force only once its serial is here (src/core/policy-in-force.ts).
+   * A verified `policy` is in force only once its serial is here (src/core/policy/policy-in-force.ts).
    */
   applied?: { serial: number | null; error: string | null } | null;
   audit: { queued: number; lastDelivery: { at: string; ok: boolean; message: string } | null };
@@ -205,7 +205,7 @@ export interface PopupView {
   notices: NoticeEntry[];
   /** Tools the employee may use (allow or monitor), with a link where the policy gives one. */
   approved: ToolRef[];
-  /** Rules that start within the next 14 days, soonest first (src/core/explain.ts upcomingNotices). */
+  /** Rules that start within the next 14 days, soonest first (src/core/decide/explain.ts upcomingNotices). */
   upcoming?: UpcomingNotice[];
 }
 

@@ -4,7 +4,7 @@
  * Firefox's `browser.runtime.sendMessage` does. Extension pages and the worker use ./browser.ts.
  */
 import type { Request, ResponseFor } from '../core/messages.ts';
-import { makeTranslate, type Messages, type Translate } from '../pages/shared/i18n.ts';
+import { makeTranslate, type Messages, type Translate } from '../ui/i18n.ts';
 
 interface MinimalRuntime {
   sendMessage(message: unknown): Promise<unknown>;

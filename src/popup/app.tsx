@@ -2,9 +2,9 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { NoticeEntry, PopupView, UpcomingNotice } from '../core/messages.ts';
-import { policyInForce } from '../core/policy-in-force.ts';
-import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from '../pages/shared/i18n.ts';
-import { packageUrl, sendRequest, uiLanguages } from '../pages/shared/ext.ts';
+import { policyInForce } from '../core/policy/policy-in-force.ts';
+import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from '../ui/i18n.ts';
+import { packageUrl, sendRequest, uiLanguages } from '../ui/ext.ts';
 import {
   ACTION_TONE,
   actionLabel,
@@ -14,12 +14,12 @@ import {
   officeLabel,
   upcomingLabel,
   pickLocalized,
-} from '../pages/shared/status-text.ts';
-import { displayHost } from '../pages/shared/url.ts';
-import { Bar, Callout, Chip, Contact, Facts, HelpDesk, ShieldMark, ToolList, type Fact } from '../pages/shared/ui.tsx';
+} from '../ui/status-text.ts';
+import { displayHost } from '../ui/url.ts';
+import { Bar, Callout, Chip, Contact, Facts, HelpDesk, ShieldMark, ToolList, type Fact } from '../ui/ui.tsx';
 import { IS_DEMO_BUILD } from '../platform/demo-build.ts';
 import { findSiteUrl } from './current-tab.ts';
-import { helpDeskSummary } from '../pages/shared/help-desk.ts';
+import { helpDeskSummary } from '../ui/help-desk.ts';
 
 type State =
   | { phase: 'loading' }

@@ -1,7 +1,7 @@
 /** Which site the popup is about. */
 import type Browser from 'webextension-polyfill';
-import { ext } from '../pages/shared/ext.ts';
-import { isWebUrl, siteUrlOfTab } from '../pages/shared/url.ts';
+import { ext } from '../ui/ext.ts';
+import { isWebUrl, siteUrlOfTab } from '../ui/url.ts';
 
 export type TabLike = Pick<Browser.Tabs.Tab, 'id' | 'url' | 'lastAccessed'>;
 

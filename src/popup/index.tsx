@@ -1,5 +1,5 @@
 /** Popup entry: the toolbar button's panel (also opened as a tab by tests and the demo). */
-import '../pages/shared/theme.css';
+import '../ui/theme.css';
 import './popup.css';
 import { render } from 'preact';
 import { PopupApp } from './app.tsx';

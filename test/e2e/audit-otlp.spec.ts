@@ -8,7 +8,7 @@
 import { expect, test } from '@playwright/test';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { parseEventLines, verifyLedger } from '../../src/core/ledger.ts';
+import { parseEventLines, verifyLedger } from '../../src/core/audit/ledger.ts';
 import {
   blockPageUrl, launchBrowser, makeKey, popupUrl, removeManagedConfig, samplePolicy, signPolicy, startPolicyServer, startServer,
   vendorPage, waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type Launched, type TestServer,

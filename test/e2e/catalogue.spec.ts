@@ -6,8 +6,8 @@
  * decided. Then the same rule retargeted to another office lets them through (positive control).
  */
 import { expect, test } from '@playwright/test';
-import { CATALOGUE } from '../../src/core/catalogue.ts';
-import { encodeTranslateHost } from '../../src/core/proxies.ts';
+import { CATALOGUE } from '../../src/core/catalogue/catalogue.ts';
+import { encodeTranslateHost } from '../../src/core/catalogue/proxies.ts';
 import {
   blockPageUrl, launchBrowser, makeKey, samplePolicy, signPolicy, startPolicyServer, startServer, triggerRefresh,
   vendorPage, waitForManagedConfig, waitForPolicy, writeManagedConfig, trackForCleanup,

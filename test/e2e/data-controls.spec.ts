@@ -6,7 +6,7 @@
  * never the text.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { CATALOGUE } from '../../src/core/catalogue.ts';
+import { CATALOGUE } from '../../src/core/catalogue/catalogue.ts';
 import {
   launchBrowser, makeKey, removeManagedConfig, samplePolicy, serviceWorker, signPolicy, startPolicyServer, startServer, vendorPage,
   waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type Launched, type TestServer,

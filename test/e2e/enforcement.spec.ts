@@ -8,8 +8,8 @@
  * once per story; each phase checks its own prerequisite (a positive control) before the claim.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { CATALOGUE } from '../../src/core/catalogue.ts';
-import { ENCODED_PATH_FILTER, MAX_FILTER_PREFIX, prefixFilter } from '../../src/core/dnr.ts';
+import { CATALOGUE } from '../../src/core/catalogue/catalogue.ts';
+import { ENCODED_PATH_FILTER, MAX_FILTER_PREFIX, prefixFilter } from '../../src/core/dnr/dnr.ts';
 import {
   blockPageUrl, launchBrowser, makeKey, popupUrl, samplePolicy, serviceWorker, signPolicy, startPolicyServer,
   startServer, storedState, triggerRefresh, vendorPage, waitForManagedConfig, waitForPolicy, waitInWorker, warnPageUrl,

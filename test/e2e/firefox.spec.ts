@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { storeFiles, zipFiles } from '../../scripts/package.mjs';
-import { GECKO_ID } from '../../src/core/identity.ts';
+import { GECKO_ID } from '../../src/core/config/identity.ts';
 import { UNLISTED_AI_HOST, UNLISTED_AI_PAGE } from '../../scripts/lib/local-servers.ts';
 import { makeKey, ROOT, samplePolicy, signPolicy, startPolicyServer, startServer, vendorPage, type TestServer } from './harness.ts';
 

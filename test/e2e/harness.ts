@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CompactSign, exportJWK, GeneralSign, generateKeyPair, type CryptoKey, type JWK } from 'jose';
-import { EXTENSION_ID } from '../../src/core/identity.ts';
+import { EXTENSION_ID } from '../../src/core/config/identity.ts';
 import { startServer, vendorPage, type Served, type TestServer } from '../../scripts/lib/local-servers.ts';
 
 /** The repository: the nearest folder up with build.mjs (benchmarks bundle this file elsewhere). */

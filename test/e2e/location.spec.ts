@@ -5,8 +5,8 @@
  */
 import { expect, test, type BrowserContext } from '@playwright/test';
 import { CompactSign, exportJWK } from 'jose';
-import { importLocationSigner } from '../../src/core/location-answer.ts';
-import { parseNetworks } from '../../src/core/networks.ts';
+import { importLocationSigner } from '../../src/core/location/location-answer.ts';
+import { parseNetworks } from '../../src/core/location/networks.ts';
 import { startLocationService, type LocationService } from '../../scripts/location-server.ts';
 import {
   blockPageUrl, launchBrowser, makeKey, popupUrl, samplePolicy, signPolicy, startPolicyServer, startServer, trackForCleanup,

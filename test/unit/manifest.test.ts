@@ -6,7 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GECKO_ID, MANIFEST_KEY } from '../../src/core/identity.ts';
+import { GECKO_ID, MANIFEST_KEY } from '../../src/core/config/identity.ts';
 
 type Manifest = Record<string, unknown>;
 // build.mjs is plain ESM without declarations; a computed specifier keeps TypeScript out of it.

@@ -1,5 +1,5 @@
 /** `audit-verify EVENTS…`: check every browser's tamper-evident ledger in collected audit events. */
-import { LedgerVerifier, type LedgerFinding, type LedgerReport } from '../../core/ledger.ts';
+import { LedgerVerifier, type LedgerFinding, type LedgerReport } from '../../core/audit/ledger.ts';
 import { availableParallelism } from 'node:os';
 import { flag, optionalInt } from '../args.ts';
 import type { Command } from '../command.ts';

@@ -1,8 +1,8 @@
 /** `cosign SIGNED.jws --key PRIVATE.jwk --out OUT.jws`: add one officer's signature to a signed document. */
 import { base64url, FlattenedSign, flattenedVerify, importJWK, type JWK } from 'jose';
-import { EXCEPTIONS_JWS_TYP, parseExceptions } from '../../core/exceptions.ts';
-import { formatIssues, parsePolicy, POLICY_JWS_TYP } from '../../core/policy-schema.ts';
-import { ALLOWED_ALGS, checkDocumentFreshness, decodeSignedJson, parseJwsUnverified, verifySignatures, type UnverifiedJws } from '../../core/verify.ts';
+import { EXCEPTIONS_JWS_TYP, parseExceptions } from '../../core/exceptions/exceptions.ts';
+import { formatIssues, parsePolicy, POLICY_JWS_TYP } from '../../core/policy/policy-schema.ts';
+import { ALLOWED_ALGS, checkDocumentFreshness, decodeSignedJson, parseJwsUnverified, verifySignatures, type UnverifiedJws } from '../../core/policy/verify.ts';
 import { optionalInstant, optionalInt, optionalString, requiredString, stringList } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';

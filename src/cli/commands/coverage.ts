@@ -1,5 +1,5 @@
 /** `coverage EVENTS…`: per office, which browsers enforce the current policy, which are behind or silent. */
-import { countCoverage, DEFAULT_SILENT_HOURS, type CoverageReport } from '../../core/ledger.ts';
+import { countCoverage, DEFAULT_SILENT_HOURS, type CoverageReport } from '../../core/audit/ledger.ts';
 import { flag, optionalInstant, optionalInt } from '../args.ts';
 import type { Command } from '../command.ts';
 import { describeInputs, evidenceInputs, EVENTS_USAGE, INPUTS_HELP, streamEvents } from '../evidence.ts';

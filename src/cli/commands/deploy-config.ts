@@ -2,12 +2,12 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import managedSchema from '../../../static/managed-schema.json' with { type: 'json' };
-import { compilePolicy, decide, nextRuleChange } from '../../core/decide.ts';
-import { DEFAULT_FIREFOX_INSTALL_URL, DEFAULT_UPDATE_URL, EXTENSION_ID, GECKO_ID } from '../../core/identity.ts';
-import { didYouMean } from '../../core/near-match.ts';
-import { checkOffice as officeProblem } from '../../core/office-check.ts';
-import { checkFetchUrl, parseManagedConfig } from '../../core/managed-config.ts';
-import type { Policy } from '../../core/policy-schema.ts';
+import { compilePolicy, decide, nextRuleChange } from '../../core/decide/decide.ts';
+import { DEFAULT_FIREFOX_INSTALL_URL, DEFAULT_UPDATE_URL, EXTENSION_ID, GECKO_ID } from '../../core/config/identity.ts';
+import { didYouMean } from '../../core/config/near-match.ts';
+import { checkOffice as officeProblem } from '../../core/config/office-check.ts';
+import { checkFetchUrl, parseManagedConfig } from '../../core/config/managed-config.ts';
+import type { Policy } from '../../core/policy/policy-schema.ts';
 import { ADML_FILE, ADMX_FILE, renderAdmx, type ManagedSchema } from '../admx.ts';
 import { commaList, flag, optionalInt, optionalString, requiredString, stringList, type ParsedArgs } from '../args.ts';
 import {

@@ -1,7 +1,7 @@
 /** `diff OLD NEW`: every decision that changes between two policy versions. */
-import { compilePolicy } from '../../core/decide.ts';
-import { changesForPeople, diffPolicies, formatChange, type PolicyDiff } from '../../core/policy-diff.ts';
-import type { PublicJwk } from '../../core/verify.ts';
+import { compilePolicy } from '../../core/decide/decide.ts';
+import { changesForPeople, diffPolicies, formatChange, type PolicyDiff } from '../../core/policy/policy-diff.ts';
+import type { PublicJwk } from '../../core/policy/verify.ts';
 import { flag, optionalInstant, optionalInt, optionalString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';

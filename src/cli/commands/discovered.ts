@@ -1,6 +1,6 @@
 /** `discovered EVENTS…`: the unlisted AI tools browsers found, for compliance to review. */
-import { compilePolicy, findTool } from '../../core/decide.ts';
-import { discoveredReport, type DiscoveredHostReport } from '../../core/discovery.ts';
+import { compilePolicy, findTool } from '../../core/decide/decide.ts';
+import { discoveredReport, type DiscoveredHostReport } from '../../core/discovery/discovery.ts';
 import { flag, optionalInt, optionalString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { usageError } from '../errors.ts';

@@ -1,14 +1,14 @@
 /** `explain --policy P --office CODE URL…`: what the extension decides for each URL. */
-import { CATALOGUE, CATALOGUE_UPDATED } from '../../core/catalogue.ts';
-import { compilePolicy, decide, type Decision } from '../../core/decide.ts';
-import { formatLocation, parseLocationArg, type BrowserLocation } from '../../core/location.ts';
-import { describeSelectedBy, type SelectedBy } from '../../core/tool-attributes.ts';
-import { formatMatrix, policyGroups, policyMatrix, UNVERIFIED_LOCATION } from '../../core/matrix.ts';
-import { didYouMean } from '../../core/near-match.ts';
-import { applyException, findException, parseExceptions, verifyExceptions, type ExceptionsDoc } from '../../core/exceptions.ts';
+import { CATALOGUE, CATALOGUE_UPDATED } from '../../core/catalogue/catalogue.ts';
+import { compilePolicy, decide, type Decision } from '../../core/decide/decide.ts';
+import { formatLocation, parseLocationArg, type BrowserLocation } from '../../core/location/location.ts';
+import { describeSelectedBy, type SelectedBy } from '../../core/catalogue/tool-attributes.ts';
+import { formatMatrix, policyGroups, policyMatrix, UNVERIFIED_LOCATION } from '../../core/decide/matrix.ts';
+import { didYouMean } from '../../core/config/near-match.ts';
+import { applyException, findException, parseExceptions, verifyExceptions, type ExceptionsDoc } from '../../core/exceptions/exceptions.ts';
 import { pickText, type ExceptionRef } from '../../core/messages.ts';
-import { formatIssues, type Policy } from '../../core/policy-schema.ts';
-import { parseStrictJson } from '../../core/strict-json.ts';
+import { formatIssues, type Policy } from '../../core/policy/policy-schema.ts';
+import { parseStrictJson } from '../../core/policy/strict-json.ts';
 import { commaList, flag, optionalInstant, optionalInt, optionalString, requiredString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';

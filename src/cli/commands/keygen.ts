@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
-import { ALLOWED_ALGS, checkTrustedKey, type SigningAlg } from '../../core/verify.ts';
+import { ALLOWED_ALGS, checkTrustedKey, type SigningAlg } from '../../core/policy/verify.ts';
 import { flag, optionalString, requiredString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';

@@ -1,6 +1,6 @@
 /** `lint POLICY.json|.jws`: schema and semantic problems, each with its JSON path and rule id. */
-import { parseNetworks } from '../../core/networks.ts';
-import { parseStrictJson } from '../../core/strict-json.ts';
+import { parseNetworks } from '../../core/location/networks.ts';
+import { parseStrictJson } from '../../core/policy/strict-json.ts';
 import { flag, optionalInstant, optionalString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';

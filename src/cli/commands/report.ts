@@ -1,8 +1,8 @@
 /** `report EVENTS… [--fleet INVENTORY.csv] [--html FILE] [--csv FILE]`: the compliance officer's evidence per office. */
 import { writeFileSync } from 'node:fs';
-import { countCompliance, parseInventoryCsv, type ComplianceReport } from '../../core/compliance-report.ts';
-import { renderComplianceCsv, renderComplianceHtml } from '../../core/compliance-render.ts';
-import { DEFAULT_SILENT_HOURS } from '../../core/ledger.ts';
+import { countCompliance, parseInventoryCsv, type ComplianceReport } from '../../core/audit/compliance-report.ts';
+import { renderComplianceCsv, renderComplianceHtml } from '../../core/audit/compliance-render.ts';
+import { DEFAULT_SILENT_HOURS } from '../../core/audit/ledger.ts';
 import { flag, optionalInstant, optionalInt, optionalString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError } from '../errors.ts';

@@ -1,9 +1,9 @@
 /** `sign-exception EXCEPTIONS.json --key PRIVATE.jwk [--key …] --out EXCEPTIONS.jws`: check, then sign the file's exact bytes. */
-import { checkExceptionsAgainstPolicy } from '../../core/exceptions-check.ts';
-import { EXCEPTIONS_JWS_TYP, exceptionWarnings, parseExceptions, type ExceptionsDoc } from '../../core/exceptions.ts';
-import { formatIssues } from '../../core/policy-schema.ts';
-import { parseStrictJson } from '../../core/strict-json.ts';
-import { checkDocumentFreshness } from '../../core/verify.ts';
+import { checkExceptionsAgainstPolicy } from '../../core/exceptions/exceptions-check.ts';
+import { EXCEPTIONS_JWS_TYP, exceptionWarnings, parseExceptions, type ExceptionsDoc } from '../../core/exceptions/exceptions.ts';
+import { formatIssues } from '../../core/policy/policy-schema.ts';
+import { parseStrictJson } from '../../core/policy/strict-json.ts';
+import { checkDocumentFreshness } from '../../core/policy/verify.ts';
 import { optionalString } from '../args.ts';
 import type { Command } from '../command.ts';
 import type { Io } from '../io.ts';

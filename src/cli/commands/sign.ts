@@ -1,6 +1,6 @@
 /** `sign POLICY.json --key PRIVATE.jwk [--key …] --out POLICY.jws`: lint, then sign the file's exact bytes. */
-import { parsePolicy, POLICY_JWS_TYP } from '../../core/policy-schema.ts';
-import { checkFreshness } from '../../core/verify.ts';
+import { parsePolicy, POLICY_JWS_TYP } from '../../core/policy/policy-schema.ts';
+import { checkFreshness } from '../../core/policy/verify.ts';
 import type { Command } from '../command.ts';
 import { signAndWrite, signingArgs } from '../signing.ts';
 import { CliError } from '../errors.ts';

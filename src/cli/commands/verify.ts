@@ -1,9 +1,9 @@
 /** `verify POLICY.jws --keys TRUSTED.json`: the extension's own checks, run from the command line. */
-import { ruleIdAt } from '../../core/lint-read.ts';
-import { lintPolicy } from '../../core/lint.ts';
+import { ruleIdAt } from '../../core/lint/lint-read.ts';
+import { lintPolicy } from '../../core/lint/lint.ts';
 import { pickText } from '../../core/messages.ts';
-import { parsePolicy, type Policy } from '../../core/policy-schema.ts';
-import { checkFreshness, decodeSignedJson, parseJwsUnverified, verifyPolicy } from '../../core/verify.ts';
+import { parsePolicy, type Policy } from '../../core/policy/policy-schema.ts';
+import { checkFreshness, decodeSignedJson, parseJwsUnverified, verifyPolicy } from '../../core/policy/verify.ts';
 import { optionalInstant, optionalInt, requiredString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';

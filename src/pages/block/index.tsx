@@ -1,6 +1,6 @@
 /** Block page: reached by the DNR redirect `block.html#<original URL>`. */
-import '../shared/theme.css';
-import '../shared/notice-page.css';
-import { startNoticePage } from '../shared/notice-page.tsx';
+import '../../ui/theme.css';
+import '../../ui/notice-page.css';
+import { startNoticePage } from '../../ui/notice-page.tsx';
 
 startNoticePage('block');

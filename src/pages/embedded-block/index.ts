@@ -7,8 +7,8 @@
  */
 import { pickText } from '../../core/messages.ts';
 import { contentTranslator, pageLanguages, sendRequest } from '../../platform/content-messaging.ts';
-import { HTML_LANG, resolveLocale, type MessageKey, type Messages } from '../shared/i18n.ts';
-import { displayHost, explainedUrl } from '../shared/url.ts';
+import { HTML_LANG, resolveLocale, type MessageKey, type Messages } from '../../ui/i18n.ts';
+import { displayHost, explainedUrl } from '../../ui/url.ts';
 
 interface Runtime {
   getURL(path: string): string;

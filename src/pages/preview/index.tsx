@@ -2,12 +2,12 @@
  * Policy preview: the office × tool matrix of the policy in force, read-only. Lets IT and
  * compliance check on a managed browser what every office gets, not only this employee's office.
  */
-import '../shared/theme.css';
+import '../../ui/theme.css';
 import './preview.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { ResponseMap } from '../../core/messages.ts';
-import { sendRequest } from '../shared/ext.ts';
+import { sendRequest } from '../../ui/ext.ts';
 
 type Answer = ResponseMap['get-matrix'];
 

@@ -1,6 +1,6 @@
 /** Warn page: reached by the DNR redirect `warn.html#<original URL>`; the employee may proceed. */
-import '../shared/theme.css';
-import '../shared/notice-page.css';
-import { startNoticePage } from '../shared/notice-page.tsx';
+import '../../ui/theme.css';
+import '../../ui/notice-page.css';
+import { startNoticePage } from '../../ui/notice-page.tsx';
 
 startNoticePage('warn');
