@@ -30,7 +30,7 @@ import { serial } from './queue.ts';
 import { planInputOf, stateOf, type Runtime } from './runtime.ts';
 import { scheduleNoticeSnapshot } from './snapshot-store.ts';
 import { recordTransitions, sendHeartbeat, statusOf } from './status.ts';
-import { isLocalKey, loadState, readKey, saveState, type PolicyRecord } from './storage.ts';
+import { loadState, readKey, saveState, type PolicyRecord } from './storage.ts';
 
 let rt: Runtime | null = null;
 
@@ -220,7 +220,7 @@ const WATCHED_KEYS = ['acknowledged', 'lastConfirmedAt'] as const;
 
 /** storage.onChanged for area `local`. */
 export function noteLocalChange(keys: readonly string[]): Promise<void> {
-  const watched = WATCHED_KEYS.filter((k) => keys.includes(k) && isLocalKey(k));
+  const watched = WATCHED_KEYS.filter((k) => keys.includes(k));
   if (!watched.length || !rt) return Promise.resolve();
   return updateRuntime(async (r) => {
     let changed = false;

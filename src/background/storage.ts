@@ -12,6 +12,7 @@ import * as v from 'valibot';
 import { browser } from '../platform/browser.ts';
 import { DISCOVERY_SIGNALS } from '../core/discovery/discovery.ts';
 import type { Problem } from '../core/messages.ts';
+import { AuditContextSchema, parseAuditQueue } from '../core/audit/audit.ts';
 
 const Iso = v.string();
 const Fetch = v.nullable(v.object({ at: Iso, ok: v.boolean(), message: v.string() }));
@@ -65,9 +66,7 @@ const DiscoveredEntrySchema = v.object({
 const finite = v.pipe(v.number(), v.finite());
 
 /**
- * storage.local, key by key: schema and value when absent. Keys written by other modules (the
- * audit queue, the notice snapshot) are declared where they are parsed (src/background/audit.ts,
- * src/core/decide/notice-snapshot.ts) and listed in `OTHER_LOCAL_KEYS`, so this file names them all.
+ * storage.local, key by key: schema and value when absent — the worker's state.
  */
 const LOCAL = {
   policyRecord: [v.nullable(PolicyRecordSchema), null],
@@ -113,33 +112,45 @@ const LOCAL = {
   locationFetch: [v.nullable(v.object({ at: Iso, ok: v.boolean(), message: v.string(), ms: v.optional(v.number()), totalMs: v.optional(v.number()) })), null],
 } as const satisfies Record<string, readonly [v.GenericSchema, unknown]>;
 
-/** storage.local keys owned elsewhere, with their own validating parsers. */
-export const OTHER_LOCAL_KEYS = {
-  /** The audit queue, ledger head and delivery state (parseAuditQueue). */
-  auditQueue: 'auditQueue',
-  /** Where and for whom audit events are recorded (AuditContextSchema). */
-  auditContext: 'auditContext',
+/**
+ * storage.local keys of the audit trail (src/background/audit.ts), read on their own: the queue
+ * can be large, and is not part of the state every worker life loads.
+ */
+const AUDIT = {
+  /** The queue, the ledger head and the delivery state, in one value so one write changes them together. */
+  auditQueue: [v.pipe(v.unknown(), v.transform(parseAuditQueue)), parseAuditQueue(undefined)],
+  /** Who and what events are recorded for, and where they go (kept for delivery after a restart). */
+  auditContext: [v.nullable(AuditContextSchema), null],
   /** The last collector configured, to tell a new one from a passing gap in the config. */
-  auditCollector: 'auditCollector',
-} as const;
+  auditCollector: [v.nullable(v.string()), null],
+} as const satisfies Record<string, readonly [v.GenericSchema, unknown]>;
 
-/** storage.managed: the configuration IT pushes, validated by src/core/config/managed-config.ts. */
-export const MANAGED_AREA = 'managed';
+/*
+ * Beside these, two areas and keys have owners of their own, named here so this file lists them all:
+ * - storage.local `noticeSnapshot` and its shards `noticeSnapshot.<n>`: written only by
+ *   snapshot-store.ts, read by the block and warn pages (src/core/decide/notice-snapshot.ts
+ *   validates what they read);
+ * - storage.managed: the configuration IT pushes, read-only, validated by
+ *   src/core/config/managed-config.ts (docs/deploy.md).
+ */
 
-type Local = typeof LOCAL;
-export type LocalKey = keyof Local;
-export type StoredState = { -readonly [K in LocalKey]: v.InferOutput<Local[K][0]> };
+const REGISTRY = { ...LOCAL, ...AUDIT };
+type Registry = typeof REGISTRY;
+export type LocalKey = keyof Registry;
+type Values = { -readonly [K in LocalKey]: v.InferOutput<Registry[K][0]> };
+/** The worker's state: every key of `LOCAL`, loaded together once per worker life. */
+export type StoredState = Pick<Values, keyof typeof LOCAL>;
 
-const LOCAL_KEYS = Object.keys(LOCAL) as LocalKey[];
+const LOCAL_KEYS = Object.keys(LOCAL) as Array<keyof typeof LOCAL>;
 
 /** A stored value checked against its key's schema; a mismatch is absent, and named. */
-function validated<K extends LocalKey>(key: K, raw: unknown): StoredState[K] {
-  const [schema, fallback] = LOCAL[key];
-  if (raw === undefined) return structuredClone(fallback) as StoredState[K];
+function validated<K extends LocalKey>(key: K, raw: unknown): Values[K] {
+  const [schema, fallback] = REGISTRY[key];
+  if (raw === undefined) return structuredClone(fallback) as Values[K];
   const parsed = v.safeParse(schema, raw);
-  if (parsed.success) return parsed.output as StoredState[K];
+  if (parsed.success) return parsed.output as Values[K];
   console.warn(`[storage] ignoring the stored "${key}": ${parsed.issues[0]?.message ?? 'not the expected shape'}`);
-  return structuredClone(fallback) as StoredState[K];
+  return structuredClone(fallback) as Values[K];
 }
 
 /** Read the whole state; missing or invalid keys get their defaults. */
@@ -149,22 +160,12 @@ export async function loadState(): Promise<StoredState> {
 }
 
 /** Read one key, validated. */
-export async function readKey<K extends LocalKey>(key: K): Promise<StoredState[K]> {
+export async function readKey<K extends LocalKey>(key: K): Promise<Values[K]> {
   const got = (await browser.storage.local.get(key)) as Record<string, unknown>;
   return validated(key, got[key]);
 }
 
-/** Whether `key` is a key of this registry (for storage.onChanged). */
-export function isLocalKey(key: string): key is LocalKey {
-  return Object.hasOwn(LOCAL, key);
-}
-
-/** Validate a value seen in storage.onChanged. */
-export function validatedChange<K extends LocalKey>(key: K, raw: unknown): StoredState[K] {
-  return validated(key, raw);
-}
-
-/** Persist some keys of the state. */
-export async function saveState(patch: Partial<StoredState>): Promise<void> {
+/** Persist some keys. */
+export async function saveState(patch: Partial<Values>): Promise<void> {
   await browser.storage.local.set(patch);
 }
