@@ -1,5 +1,5 @@
 /**
- * Discovery of unlisted AI tools, the background half (docs/discovery.md).
+ * Discovery of unlisted AI tools, the background half (docs/beyond-domains.md).
  *
  * The detector (src/content/discovery.ts) is not a registered content script: a content script
  * matching every page made every page load slower (5–8 % of `loadEventEnd` in

@@ -263,7 +263,7 @@ describe('notice snapshot', () => {
   });
 });
 
-// Issue 10: what the background does with the discovery detector's report.
+// What the background does with the discovery detector's report (docs/beyond-domains.md).
 describe('discovery of unlisted AI tools', () => {
   async function setUp(unlistedAiAction: string, managed: Record<string, unknown> = {}) {
     vi.clearAllMocks();
@@ -328,7 +328,7 @@ describe('discovery of unlisted AI tools', () => {
   });
 });
 
-// Issue 11: the background half of compliance evidence (docs/compliance.md).
+// The background half of compliance evidence (docs/compliance.md).
 async function loadWithAudit() {
   // The mocks outlive a test; only this test's calls count.
   vi.clearAllMocks();

@@ -11,7 +11,7 @@ import { browser } from '../platform/browser.ts';
 import { compilePolicy } from '../core/decide/decide.ts';
 import { parseManagedConfig } from '../core/config/managed-config.ts';
 import type { Problem } from '../core/messages.ts';
-import { planEnforcement, type PlanTarget } from '../core/plan/plan.ts';
+import { planEnforcement, runningAcknowledgements, type PlanTarget } from '../core/plan/plan.ts';
 import { parsePolicy, POLICY_JWS_TYP } from '../core/policy/policy-schema.ts';
 import { parseStrictJson } from '../core/policy/strict-json.ts';
 import { parseJwsUnverified, verifyPolicy, verifySignatures } from '../core/policy/verify.ts';
@@ -238,10 +238,12 @@ export function noteLocalChange(keys: readonly string[]): Promise<void> {
 /** Ask the planner what to enforce now, and apply it. */
 async function applyUnqueued(r: Runtime): Promise<void> {
   const now = Date.now();
+  // Expired acknowledgements are dropped first, so this apply warns again (and storage says so).
+  // Saved before planning: bench/lib/worker-probe.ts reads the plan's time between this write and
+  // the next (docs/benchmarks.md).
+  r.state.acknowledged = runningAcknowledgements(r.state.acknowledged, now);
+  await saveState({ acknowledged: r.state.acknowledged });
   const plan = planEnforcement(planInputOf(r, now), target());
-  // Expired acknowledgements are dropped here, so this apply warns again (and storage says so).
-  r.state.acknowledged = plan.acknowledged;
-  await saveState({ acknowledged: plan.acknowledged });
   if (r.config) {
     r.state.lastEmployee = { office: r.config.office, groups: r.config.groups };
     await saveState({ lastEmployee: r.state.lastEmployee });

@@ -32,7 +32,7 @@ async function explain(url: string) {
   const d = decideNow(r, url);
   const until = d.toolId ? r.state.acknowledged[d.toolId] ?? null : null;
   const explanation = explainDecision(url, d, { compiled: r.policy, employee: employeeOf(r), acknowledgedUntil: until });
-  // Issue 11: the page says since when the policy could not be refreshed (a stale-closed block).
+  // The page says since when the policy could not be refreshed (a stale-closed block, docs/compliance.md).
   explanation.stale = staleSummary(stateOf(r));
   // Allowed because of a signed exception (the enforced policy's synthetic allow rule): the page says
   // until when, the ticket and approver. A tool allowed anyway is not "an exception".
@@ -68,7 +68,7 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
       return { ok: true };
     },
   },
-  // Issue 10: the discovery detector says its page looks like an AI tool. The page is the sender's
+  // The discovery detector says its page looks like an AI tool (docs/beyond-domains.md). The page is the sender's
   // own URL (a content script cannot report another site), and only signal names are kept.
   discovered: {
     trusted: false,
@@ -159,7 +159,7 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
       return acknowledgeNotice(req.ruleId, req.version);
     },
   },
-  // The data-controls guard (issue 12): its page's controls, and what it blocked or warned about.
+  // The data-controls guard (docs/data-controls.md): its page's controls, and what it blocked or warned about.
   'get-data-controls': {
     trusted: false,
     handle: async (req) => {

@@ -134,11 +134,17 @@ export function decideUnder(state: EnforcementState, url: string, now: number): 
   return decideWithoutPolicy(state.failMode ?? 'open', url);
 }
 
+/** The warn acknowledgements still running at `now` (an expired one warns again). */
+export function runningAcknowledgements(acknowledged: Readonly<Record<string, number>>, now: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [tool, until] of Object.entries(acknowledged)) if (until > now) out[tool] = until;
+  return out;
+}
+
 /** Everything one apply installs. */
 export function planEnforcement(input: PlanInput, target: PlanTarget): Plan {
   const { now } = input;
-  const acknowledged: Record<string, number> = {};
-  for (const [tool, until] of Object.entries(input.acknowledged)) if (until > now) acknowledged[tool] = until;
+  const acknowledged = runningAcknowledgements(input.acknowledged, now);
   const state = enforcementState({ ...input, acknowledged });
   const { employee, valid, enforced, signed } = state;
   const active = valid && enforced && employee ? { compiled: enforced.compiled, employee } : null;
