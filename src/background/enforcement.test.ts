@@ -131,6 +131,24 @@ describe('installing rules', () => {
 });
 
 describe('fetching', () => {
+  it('verifies the stored policy again only when the record or the trusted keys changed', async () => {
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)), headers: { etag: '"v42"' } }];
+    const e = await load();
+    await e.refreshPolicy('first');
+    const verify = vi.spyOn(crypto.subtle, 'verify');
+    served = [{ status: 304 }];
+    await e.refreshPolicy('scheduled refresh');
+    expect(verify).not.toHaveBeenCalled();
+    // IT retires the signing key: the stored policy no longer counts, and the fail mode applies.
+    const other = await generateKeyPair('EdDSA', { extractable: true });
+    fake.managed = { ...fake.managed, trustedKeys: [{ ...(await exportJWK(other.publicKey)), kid: 'compliance' }] };
+    served = [new TypeError('Failed to fetch')];
+    await e.refreshPolicy('managed configuration changed');
+    expect(verify).toHaveBeenCalled();
+    verify.mockRestore();
+    expect((await e.statusOf(await e.ensureReady())).mode).toBe('fail-closed');
+  });
+
   it('keeps the installed rules and the policy when a fetch fails, and says why', async () => {
     served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, new TypeError('Failed to fetch')];
     let e = await load();
