@@ -49,7 +49,7 @@ function createState() {
   };
 }
 
-export type FakeState = ReturnType<typeof createState>;
+type FakeState = ReturnType<typeof createState>;
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -47,7 +47,7 @@ export function guardControlsKey(compiled: CompiledPolicy, employee: Employee, n
 }
 
 /** The model-level rules for this tool that target the employee and are in their window, in policy order. */
-export function modelRulesFor(compiled: CompiledPolicy, employee: Employee, toolId: string, now: number, languages: readonly string[] = ['en']): ModelRule[] {
+function modelRulesFor(compiled: CompiledPolicy, employee: Employee, toolId: string, now: number, languages: readonly string[] = ['en']): ModelRule[] {
   const subject = subjectFor(compiled.policy, employee);
   return compiled.policy.rules
     .filter((r, i) => r.models && compiled.ruleTools[i]!.includes(toolId) && ruleActiveAt(r, now) && ruleTargets(r, subject))

@@ -53,7 +53,7 @@ export interface PlanTarget {
 }
 
 /** The policy as enforced now, beside the signed one it comes from. */
-export interface EnforcedPolicy {
+interface EnforcedPolicy {
   policy: Policy;
   compiled: CompiledPolicy;
   /** What made it differ from the signed policy (stale-closed, exceptions, discovered hosts). */
