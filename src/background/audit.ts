@@ -34,6 +34,7 @@ import {
   type LastDelivery,
 } from '../core/audit/audit.ts';
 import { sealAuditEvent, startLedger } from '../core/audit/ledger.ts';
+import { createQueue } from './queue.ts';
 import { readKey, saveState } from './storage.ts';
 
 export type { AuditContext, AuditEventType, AuditLedger, HeartbeatDetail };
@@ -58,17 +59,12 @@ const DEFAULT_CONTEXT: AuditContext = { office: null, groups: [], policySerial: 
 
 let queue: AuditQueueState | null = null; // cache of what is on disk; null until first read
 let context: AuditContext | null = null;
-let chain: Promise<unknown> = Promise.resolve();
 let inFlight: ReadonlySet<string> = new Set();
 let delivering: Promise<void> | null = null;
 let debounceTimer: ReturnType<typeof setTimeout> | null = null;
 
 /** Run storage work one task at a time, in call order; a failed task does not stop the next. */
-function serialise<T>(task: () => Promise<T>): Promise<T> {
-  const run = chain.then(task);
-  chain = run.catch(() => undefined);
-  return run;
-}
+const serialise = createQueue();
 
 async function readQueue(): Promise<AuditQueueState> {
   if (!queue) {

@@ -11,8 +11,10 @@ import type { Status } from '../core/messages.ts';
 import type { Plan } from '../core/plan/plan.ts';
 import { NOTICE_SNAPSHOT_KEY, shardKey, type NoticeSnapshotMeta } from '../core/decide/notice-snapshot.ts';
 import { buildNoticeSnapshot } from '../core/decide/notice-snapshot-build.ts';
+import { createQueue } from './queue.ts';
 
-let chain: Promise<void> = Promise.resolve();
+const lane = createQueue();
+let written: Promise<void> = Promise.resolve();
 let generation = 0;
 
 /** Write the snapshot for `plan` after the writes before it; one that a later plan superseded is skipped. */
@@ -20,14 +22,14 @@ export function scheduleNoticeSnapshot(plan: Plan, status: Promise<Status>): voi
   const mine = ++generation;
   // The status is taken now, with the plan: the write describes one state even if it runs later.
   status.catch(() => undefined);
-  chain = chain
-    .then(() => (mine === generation ? writeNoticeSnapshot(plan, status, Date.now()) : undefined))
-    .catch((err: unknown) => console.error('[snapshot] could not write the notice snapshot', err));
+  written = lane(async () => {
+    if (mine === generation) await writeNoticeSnapshot(plan, status, Date.now());
+  }).catch((err: unknown) => console.error('[snapshot] could not write the notice snapshot', err));
 }
 
 /** Resolves when the notice snapshots scheduled so far are written (for tests and diagnostics). */
 export function noticeSnapshotWritten(): Promise<void> {
-  return chain;
+  return written;
 }
 
 /** What the stored snapshot was built from, and its head as written (both per worker life). */
