@@ -1,3 +1,5 @@
+// The demo reads the extension's storage inside its service worker (`sw.evaluate` below).
+/// <reference types="chrome" />
 /**
  * `npm start`: the newcomer's first minute (Contract 5). Builds the extension, serves the example
  * policy signed with the demo key, configures Chromium through a real enterprise policy file as an

@@ -422,7 +422,7 @@ function NoticeApp({ page }: { page: PageKind }) {
     const i18nPromise = loadI18n(languages, packageUrl).catch(() => createI18n(languages, {}, {}));
     void (async () => {
       const i18n = await i18nPromise;
-      applyDocumentLanguage(i18n);
+      applyDocumentLanguage(i18n, document.documentElement);
       if (!url) {
         setState({ phase: 'failed', i18n, message: i18n.t('badAddress') });
         return;
