@@ -540,14 +540,6 @@ function findCandidates(compiled: CompiledPolicy, url: string): number {
   return found;
 }
 
-/**
- * Index into `compiled.candidates` of the URL's primary tool, or -1 when the URL is no tool. For
- * the DNR compiler's fast path.
- */
-export function candidateForUrl(compiled: CompiledPolicy, url: string): number {
-  return findCandidate(compiled, url);
-}
-
 /** The rule chosen by the last `chooseCandidate` (-1: `defaultAction` decides). */
 let chosenRule = -1;
 

@@ -52,7 +52,6 @@ export const LocationPayloadSchema = v.strictObject({
   country: v.pipe(v.string(), v.check(isIsoCountryCode, 'expected an ISO 3166-1 alpha-2 country code such as "HK"')),
   zone: v.optional(v.pipe(v.string(), v.check(isZoneName, 'expected a zone name of 3 to 64 letters, digits, ".", "_" or "-"'))),
 });
-export type LocationPayload = v.InferOutput<typeof LocationPayloadSchema>;
 
 export type LocationRefusalCode = RefusalCode | 'wrong-nonce' | 'invalid-location' | 'not-compact';
 

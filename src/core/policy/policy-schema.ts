@@ -252,7 +252,6 @@ export const OfficeSchema = strictObject({
   regions: v.optional(idList),
   failMode: v.optional(v.picklist(['closed', 'open'])),
 });
-export type Office = v.InferOutput<typeof OfficeSchema>;
 
 export const PolicySchema = strictObject({
   type: v.literal(POLICY_TYPE, `expected "${POLICY_TYPE}"`),
