@@ -564,7 +564,7 @@ function typesOf(c: LeakCapture): Map<string, number> {
   // A plain-HTTP connection whose request the HTTP server never handled (cancelled mid-way).
   for (const conn of c.connections) {
     const path = /^[A-Z]+ (\S+) HTTP/.exec(conn.first)?.[1];
-    if (path && path.startsWith(`${c.prefix}/`) && !c.requests.includes(path)) add(path);
+    if (path?.startsWith(`${c.prefix}/`) && !c.requests.includes(path)) add(path);
   }
   return m;
 }

@@ -138,7 +138,7 @@ function makeBaseline(policy, catalogue, normalizeHost) {
       if (r.regions && !(office?.regions ?? []).some((x) => r.regions.includes(x))) continue;
       if (r.groups && !groups.some((g) => r.groups.includes(g))) continue;
       if (r.exceptOffices?.includes(employee.office)) continue;
-      if (r.exceptJurisdictions && r.exceptJurisdictions.includes(office?.jurisdiction)) continue;
+      if (r.exceptJurisdictions?.includes(office?.jurisdiction)) continue;
       if (r.exceptRegions && (office?.regions ?? []).some((x) => r.exceptRegions.includes(x))) continue;
       if (r.exceptGroups && groups.some((g) => r.exceptGroups.includes(g))) continue;
       return { toolId: best, action: r.action, rule: r.id };

@@ -27,7 +27,10 @@ function stop(): void {
 
 function check(): void {
   if (done) return;
-  if (++checks > MAX_CHECKS) return stop();
+  if (++checks > MAX_CHECKS) {
+    stop();
+    return;
+  }
   const signals: Set<DiscoverySignal> = collectSignals(document, resources);
   if (!classifySignals(signals)) return;
   stop();

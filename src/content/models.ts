@@ -36,7 +36,10 @@ async function load(): Promise<void> {
 }
 
 function evaluate(): void {
-  if (rules.length === 0) return show(null);
+  if (rules.length === 0) {
+    show(null);
+    return;
+  }
   // innerText only when some model is recognised by text: it forces layout.
   const text = needsText && document.body ? document.body.innerText : '';
   const hit = modelRuleFor(rules, modelsInUse(models, location.href, text));

@@ -11,7 +11,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import {
-  blockPageUrl, launchBrowser, makeKey, popupUrl, removeManagedConfig, samplePolicy, serviceWorker, signPolicy, startPolicyServer,
+  blockPageUrl, launchBrowser, makeKey, popupUrl, removeManagedConfig, samplePolicy, signPolicy, startPolicyServer,
   startServer, storedState, triggerRefresh, vendorPage, waitForManagedConfig, waitForPolicy, waitInWorker, warnPageUrl,
   writeManagedConfig, type Launched, type RecordedRequest, type TestServer, trackForCleanup,
 } from './harness.ts';
@@ -295,7 +295,7 @@ self.addEventListener('fetch', (e) => {
     // initiator, and Private Network Access would then stop even the control's request to the
     // loopback test server (a real vendor is public, so that would not protect it; DNR does).
     const script = (tag: string) =>
-      `<script>for (const h of ['claude.ai', 'other.example']) fetch('https://' + h + '/from-${tag}', { mode: 'no-cors' }).catch(() => {});</scr` + 'ipt>';
+      `<script>for (const h of ['claude.ai', 'other.example']) fetch('https://' + h + '/from-${tag}', { mode: 'no-cors' }).catch(() => {});</script>`;
     await page.goto('https://other.example/opaque');
     await page.evaluate(({ dataHtml, blobHtml }) => {
       const data = document.createElement('iframe');

@@ -147,8 +147,8 @@ export function resolveTools(policy: Pick<Policy, 'tools'>): Map<string, Tool> {
 }
 
 function samePaths(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
-  const x = a && a.length ? normalizePrefixes(a).sort() : [];
-  const y = b && b.length ? normalizePrefixes(b).sort() : [];
+  const x = a?.length ? normalizePrefixes(a).sort() : [];
+  const y = b?.length ? normalizePrefixes(b).sort() : [];
   return x.length === y.length && x.every((p, i) => p === y[i]);
 }
 
@@ -515,11 +515,6 @@ export function findTools(compiled: CompiledPolicy, url: string): string[] {
   return Array.from(FOUND.subarray(0, n), (id) => compiled.candidates[id]!.toolId);
 }
 
-/** Index into `compiled.candidates` of the URL's primary tool, or -1. */
-function findCandidate(compiled: CompiledPolicy, url: string): number {
-  return findCandidates(compiled, url) > 0 ? FOUND[0]! : -1;
-}
-
 /** Fill FOUND with the URL's candidates (see FOUND) and return how many; 0 when the URL is no tool. */
 function findCandidates(compiled: CompiledPolicy, url: string): number {
   foundCount = 0;
@@ -645,7 +640,10 @@ function overlapsOf(compiled: CompiledPolicy): ReadonlyMap<string, Overlap> {
   const index = compiled.domains;
   compiled.candidates.forEach((c, id) => {
     let o = all.get(c.toolId);
-    if (!o) all.set(c.toolId, (o = { urls: [], alone: false, shared: false }));
+    if (!o) {
+      o = { urls: [], alone: false, shared: false };
+      all.set(c.toolId, o);
+    }
     for (let n = compiled.domainStart[id]!; n < compiled.domainStart[id + 1]!; n++) {
       const key = index.inputKeys[n]!;
       const code = key < 0 ? 0 : index.codeOfKey(key);
@@ -691,7 +689,10 @@ export function actionsByTool(compiled: CompiledPolicy, employee: Employee, now:
     if (!overlap || overlap.alone) best = { action: rule ? rule.action : compiled.policy.defaultAction, rule };
     for (const url of overlap?.urls ?? []) {
       let d = decided.get(url);
-      if (!d) decided.set(url, (d = decide(compiled, employee, url, now)));
+      if (!d) {
+        d = decide(compiled, employee, url, now);
+        decided.set(url, d);
+      }
       if (!best || STRICTNESS[d.action] > STRICTNESS[best.action]) best = { action: d.action, rule: d.rule };
     }
     out.set(toolId, best!);

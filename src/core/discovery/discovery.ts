@@ -77,7 +77,7 @@ export function cleanSignals(input: unknown): DiscoverySignal[] {
  */
 export function discoveredDomain(host: string): string {
   const h = normalizeHost(host);
-  if (!h || !h.includes('.')) return '';
+  if (!h?.includes('.')) return '';
   return h.startsWith('www.') && h.split('.').length > 2 ? h.slice(4) : h;
 }
 

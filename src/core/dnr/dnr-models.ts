@@ -32,7 +32,7 @@ export function modelPathFilter(prefix: string): string | null {
   const p = filterPrefix(prefix.toLowerCase());
   const segments = p.split('/');
   const last = segments.pop() ?? '';
-  const path = segments.filter(Boolean).map((s) => `/+${escapeRegex(s)}`).join('') + `/+${escapeRegex(last)}`;
+  const path = `${segments.filter(Boolean).map((s) => `/+${escapeRegex(s)}`).join('')}/+${escapeRegex(last)}`;
   return p.startsWith('/') && p.length > 1 ? `^[a-z][a-z0-9+.-]*://[^/?#]+${path}` : null;
 }
 

@@ -11,7 +11,7 @@ import { isZoneName } from '../location/location.ts';
 import { resolveRuleTools, resolveTools, ruleTargets, toolAttributes, type Subject, type Targeting } from '../decide/decide.ts';
 import { isObj, own, readRule, str, strings, TARGET_FIELDS, type Add, type Key, type LintIssue, type Obj, type RuleView, ruleIdAt, ruleName } from './lint-read.ts';
 import { checkMistakes } from './lint-mistakes.ts';
-import { matchWhere, unknownAttributes, WHERE_ATTRIBUTES, type ToolsWhere } from '../catalogue/tool-attributes.ts';
+import { matchWhere, unknownAttributes, type ToolsWhere } from '../catalogue/tool-attributes.ts';
 import { normalizeHost } from '../catalogue/hosts.ts';
 import { didYouMean } from '../config/near-match.ts';
 import tenantHeaderDocs from '../catalogue/tenant-headers.json' with { type: 'json' };

@@ -11,7 +11,7 @@
  */
 import * as v from 'valibot';
 import { isIsoCountryCode } from '../config/countries.ts';
-import { CLOCK_SKEW_MS, decodeSignedJson, verifySignatures, type RefusalCode } from '../policy/verify.ts';
+import { decodeSignedJson, verifySignatures, type RefusalCode } from '../policy/verify.ts';
 
 export const LOCATION_JWS_TYP = 'ai-geofence-location+jws';
 export const LOCATION_TYPE = 'ai-geofence-location';
