@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue 8): the extension measured side by side with Chromium's native
+ * `npm run bench` (docs/benchmarks.md#browser-benchmark-npm-run-bench): the extension measured side by side with Chromium's native
  * `URLBlocklist` enterprise policy and with a browser without the extension, in one run on real
  * Chromium. Writes bench/results.json and the generated part of docs/benchmarks.md.
  *

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Decision-engine benchmark (issue 3): a policy with 10,000 tools / 100,000 domains / 1,000 rules.
+ * Decision-engine benchmark (docs/benchmarks.md#decision-engine-npm-run-benchengine): a policy with 10,000 tools / 100,000 domains / 1,000 rules.
  *
  * Measures, in one run on one machine:
  *  - decisions per second of compilePolicy + decide, next to a naive baseline (linear scan of all

@@ -1,5 +1,5 @@
 /**
- * The tamper-evident audit ledger (issue 11). Every event a browser records carries its `source`
+ * The tamper-evident audit ledger (docs/compliance.md#the-tamper-evident-ledger). Every event a browser records carries its `source`
  * (a random id made once per browser), its `seq` (0, 1, 2… in that browser) and `prev`, the SHA-256
  * of the previous event's canonical JSON. Editing, deleting or reordering a line of the collected
  * events therefore breaks a link that anyone can check without a key: `ai-geofence audit-verify`.

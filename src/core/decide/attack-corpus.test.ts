@@ -1,5 +1,5 @@
 /**
- * Signed-policy attack corpus (issue 9): the single list of hostile documents that
+ * Signed-policy attack corpus: the single list of hostile documents that
  * docs/threat-model.md points at. Every document is built here, at test time, from keys generated
  * for the run (nothing signed by hand is checked in). Each entry must be refused with ITS OWN
  * reason — a stable code and a message naming what was wrong — while the policy in force (the

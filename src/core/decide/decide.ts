@@ -1,5 +1,5 @@
 /**
- * The decision core (Contract 2): (policy, employee, url, now) → decision. Pure: no browser API.
+ * The decision core (docs/enforcement.md#which-tool-which-rule): (policy, employee, url, now) → decision. Pure: no browser API.
  *
  * Semantics, in the order they apply:
  * 1. The URL must be http(s) with a domain name host (IP literals and other schemes are never a tool).
@@ -67,7 +67,7 @@ export interface Subject {
   locations?: readonly string[] | null;
 }
 
-/** The targeting fields of a rule (Contract 2), all optional. */
+/** The targeting fields of a rule, all optional. */
 export type Targeting = Pick<
   Rule,
   | 'offices' | 'jurisdictions' | 'regions' | 'groups' | 'exceptOffices' | 'exceptJurisdictions' | 'exceptRegions' | 'exceptGroups'

@@ -1,5 +1,5 @@
 /**
- * Semantic lint of a policy (Contract 3 `lint`): schema errors plus the mistakes a schema cannot
+ * Semantic lint of a policy (docs/cli.md#lint): schema errors plus the mistakes a schema cannot
  * see (unknown ids, unreachable rules, blocked alternatives, dates, domains, risky patterns).
  *
  * The semantic checks read the raw document defensively, so one schema error does not hide the
