@@ -61,6 +61,7 @@ let queue: AuditQueueState | null = null; // cache of what is on disk; null unti
 let context: AuditContext | null = null;
 let inFlight: ReadonlySet<string> = new Set();
 let delivering: Promise<void> | null = null;
+// biome-ignore lint/correctness/noUnusedVariables: read by the `??=` in scheduleDelivery (Biome counts it as a write only)
 let debounceTimer: ReturnType<typeof setTimeout> | null = null;
 
 /** Run storage work one task at a time, in call order; a failed task does not stop the next. */

@@ -1,5 +1,5 @@
 /**
- * Data controls (issue 12) end to end: real Chromium, the built extension, a signed policy whose
+ * Data controls (docs/data-controls.md) end to end: real Chromium, the built extension, a signed policy whose
  * rules carry `dataControls`, and a fake vendor chat page (a textarea that sends on Enter, a send
  * button, a form, file inputs in the page and in a shadow root). What the vendor server receives
  * is the proof: a blocked action sends nothing; the audit trail has pattern names and counts and

@@ -1,5 +1,5 @@
 /**
- * Discovery of unlisted AI tools (issue 10) in real Chromium: a fake AI assistant that neither the
+ * Discovery of unlisted AI tools (docs/beyond-domains.md#discovery-of-unlisted-ai-tools) in real Chromium: a fake AI assistant that neither the
  * policy nor the catalogue lists is recognised by the detector, reported to the reference
  * collector as `discovered-tool` (origin and signal names, never text) and handled by the policy's
  * `unlistedAiAction`: `block` moves the tab to the block page and stops the next visit before a
