@@ -315,15 +315,17 @@ describe('notice snapshot', () => {
     // An expired policy leaves no snapshot behind: fail-closed pages wait for the worker.
     served = [{ status: 200, body: await sign({ ...policyDoc(43, BLOCK_CLAUDE), expires: new Date(Date.now() + 1000).toISOString() }) }];
     await e.refreshPolicy('second');
-    await new Promise((r) => setTimeout(r, 1100));
-    await e.applyRules();
+    // Past its expiry on the clock alone: only Date is faked, the worker's promises run as usual.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 1100);
+    await e.applyRules().finally(() => vi.useRealTimers());
     await e.noticeSnapshotWritten();
     expect(fake.local[NOTICE_SNAPSHOT_KEY]).toBeUndefined();
     expect(Object.keys(fake.local).filter((k) => k.startsWith(`${NOTICE_SNAPSHOT_KEY}.`))).toEqual([]);
   });
 });
 
-// Issue 10: what the background does with the discovery detector's report.
+// What the background does with the discovery detector's report.
 describe('discovery of unlisted AI tools', () => {
   async function setUp(unlistedAiAction: string, managed: Record<string, unknown> = {}) {
     vi.clearAllMocks();
@@ -388,7 +390,7 @@ describe('discovery of unlisted AI tools', () => {
   });
 });
 
-// Issue 11: the background half of compliance evidence (docs/compliance.md).
+// The background half of compliance evidence (docs/compliance.md).
 async function loadWithAudit() {
   // The mocks outlive a test; only this test's calls count.
   vi.clearAllMocks();
