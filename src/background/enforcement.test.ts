@@ -273,8 +273,10 @@ describe('notice snapshot', () => {
     // An expired policy leaves no snapshot behind: fail-closed pages wait for the worker.
     served = [{ status: 200, body: await sign({ ...policyDoc(43, BLOCK_CLAUDE), expires: new Date(Date.now() + 1000).toISOString() }) }];
     await e.refreshPolicy('second');
-    await new Promise((r) => setTimeout(r, 1100));
-    await e.applyRules();
+    // Past its expiry on the clock alone: only Date is faked, the worker's promises run as usual.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 1100);
+    await e.applyRules().finally(() => vi.useRealTimers());
     await e.noticeSnapshotWritten();
     expect(fake.local[NOTICE_SNAPSHOT_KEY]).toBeUndefined();
     expect(Object.keys(fake.local).filter((k) => k.startsWith(`${NOTICE_SNAPSHOT_KEY}.`))).toEqual([]);
