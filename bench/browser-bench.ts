@@ -828,7 +828,7 @@ async function main(): Promise<void> {
     if (runs('notice')) results.notice.push(await timeToNotice(LARGE, ext, plain, control, () => vendorFront.connections.length));
     if (runs('overhead')) results.overhead.push(await overhead(LARGE, ext, plain, sites.requests));
     const fastSeries = async (condition: string) => {
-      const fastSides: FastSides = { ext: ext!.loadPage, plain: plain!.loadPage };
+      const fastSides: FastSides = { ext: ext!.loadPage, plain: plain!.loadPage, extProfile: ext!.userDataDir, plainProfile: plain!.userDataDir };
       for (const series of ['same host again', 'new host each time'] as const) {
         results.fastPages!.push(await runFastSeries(fastSides, series, condition, LARGE, RUNS.fastPairs, RUNS.fastWarmups, log));
       }

@@ -13,6 +13,7 @@
  * fired), so work an extension leaves for after the load event falls on the next load and counts.
  * Ratio: median(with) ÷ median(without), with a 90 % bootstrap interval over the pairs.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Page } from '@playwright/test';
 import { prng } from './prng.mjs';
@@ -100,6 +101,8 @@ export interface FastSeriesResult {
   interval: [number, number];
   /** Median of the per-pair ratios, with its 90 % bootstrap interval. */
   paired: { ratio: number; interval: [number, number] };
+  /** CPU time of each browser (all its processes) per measured page load, ms; null where /proc is missing. */
+  cpuPerLoad: { withExtension: number | null; without: number | null; byKind?: { withExtension: Record<string, number>; without: Record<string, number> } };
 }
 
 async function loadOnce(page: Page, url: string): Promise<number> {
@@ -107,6 +110,7 @@ async function loadOnce(page: Page, url: string): Promise<number> {
   return page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd);
 }
 
+const mapValues = (o: Record<string, number>, f: (v: number) => number) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 const med = (v: number[]) => quantile(v.sort((x, y) => x - y), 0.5);
@@ -144,6 +148,69 @@ export function pairedRatioWithInterval(a: readonly number[], b: readonly number
 export interface FastSides {
   ext: Page;
   plain: Page;
+  /** Each browser's profile directory: it names the browser's processes (for their CPU time). */
+  extProfile: string;
+  plainProfile: string;
+}
+
+const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/**
+ * CPU time (user + system) spent so far by one Chromium and all its processes, in ms, from
+ * /proc (Linux only; null elsewhere). Exited children (renderers of pages left) count through their
+ * parent's cutime/cstime. CPU time barely moves with the load other processes put on the machine,
+ * unlike wall-clock load times: it says what the extension itself costs per page.
+ */
+export function browserCpuMs(profile: string): CpuSample | null {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  const stat = new Map<string, { ppid: string; ticks: number }>();
+  let root: string | null = null;
+  for (const pid of pids) {
+    try {
+      const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      // Fields after the command: state ppid … utime(12) stime(13) cutime(14) cstime(15), 0-based from state.
+      stat.set(pid, { ppid: f[1]!, ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+      if (root === null) {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (cmd.includes(`--user-data-dir=${profile}`) && !cmd.includes('--type=')) root = pid;
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  if (root === null) return null;
+  const inTree = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, { ppid }] of stat) if (!inTree.has(pid) && inTree.has(ppid)) grew = !!inTree.add(pid);
+  }
+  const sample: CpuSample = { total: 0, byKind: {} };
+  for (const pid of inTree) {
+    const ms = stat.get(pid)!.ticks * CLOCK_TICK_MS;
+    let kind = 'browser';
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      kind = cmd.includes('--extension-process') ? 'extension' : /--type=([\w-]+)/.exec(cmd)?.[1] ?? 'browser';
+      if (kind === 'utility') kind = /--utility-sub-type=([\w.-]+)/.exec(cmd)?.[1]?.split('.').at(-2) ?? kind;
+    } catch {
+      // exited meanwhile
+    }
+    sample.total += ms;
+    sample.byKind[kind] = (sample.byKind[kind] ?? 0) + ms;
+  }
+  return sample;
+}
+
+export interface CpuSample {
+  total: number;
+  /** By process kind: browser, renderer, extension (the extension's own process), gpu-process, zygote, network… */
+  byKind: Record<string, number>;
 }
 
 /**
@@ -160,19 +227,36 @@ export async function runFastSeries(
   const urlFor = (i: number) => (series === 'same host again'
     ? `http://intranet.${FAST_DOMAIN}/dashboard`
     : `http://p${i}-${condition.replace(/\W+/g, '')}-${Date.now().toString(36)}.${FAST_DOMAIN}/dashboard`);
+  const cpu = { ext: 0, plain: 0 };
+  const kinds: Record<'ext' | 'plain', Record<string, number>> = { ext: {}, plain: {} };
+  let cpuOk = true;
   for (let i = 0; i < warmups + pairs; i++) {
     const url = urlFor(i);
     const order: Array<'ext' | 'plain'> = i % 2 === 0 ? ['ext', 'plain'] : ['plain', 'ext'];
     const t: Record<string, number> = {};
-    for (const s of order) t[s] = await loadOnce(sides[s], url);
+    for (const s of order) {
+      const profile = s === 'ext' ? sides.extProfile : sides.plainProfile;
+      const before = i >= warmups ? browserCpuMs(profile) : null;
+      t[s] = await loadOnce(sides[s], url);
+      const after = before === null ? null : browserCpuMs(profile);
+      if (before === null || after === null) cpuOk &&= i < warmups;
+      else {
+        cpu[s] += after.total - before.total;
+        for (const [k, v] of Object.entries(after.byKind)) kinds[s][k] = (kinds[s][k] ?? 0) + v - (before.byKind[k] ?? 0);
+      }
+    }
     if (i < warmups) continue;
     a.push(t.ext!);
     b.push(t.plain!);
   }
   const { ratio, interval } = ratioWithInterval(a, b);
   const paired = pairedRatioWithInterval(a, b);
-  const res: FastSeriesResult = { series, condition, domains, pairs, withExtension: summarize(a), without: summarize(b), ratio, interval, paired };
-  log(`  with ${res.withExtension.median} ms, without ${res.without.median} ms: ratio ${ratio} (90 % interval ${interval[0]}–${interval[1]}); per pair ${paired.ratio} (${paired.interval[0]}–${paired.interval[1]})`);
+  const perLoad = (x: number) => Math.round((x / pairs) * 10) / 10;
+  const cpuPerLoad = cpuOk
+    ? { withExtension: perLoad(cpu.ext), without: perLoad(cpu.plain), byKind: { withExtension: mapValues(kinds.ext, perLoad), without: mapValues(kinds.plain, perLoad) } }
+    : { withExtension: null, without: null };
+  const res: FastSeriesResult = { series, condition, domains, pairs, withExtension: summarize(a), without: summarize(b), ratio, interval, paired, cpuPerLoad };
+  log(`  with ${res.withExtension.median} ms, without ${res.without.median} ms: ratio ${ratio} (90 % interval ${interval[0]}–${interval[1]}); per pair ${paired.ratio} (${paired.interval[0]}–${paired.interval[1]}); CPU per load ${cpuPerLoad.withExtension} / ${cpuPerLoad.without} ms ${JSON.stringify(cpuPerLoad.byKind ?? {})}`);
   return res;
 }
 
@@ -185,13 +269,17 @@ export function renderFastPages(results: readonly FastSeriesResult[], target: nu
     'Median `loadEventEnd`, p25–p75 in brackets; ratio of the medians, and median of the per-pair ratios, each with its',
     '90 % bootstrap interval over the pairs.',
     '',
-    '| Series | Extension side | Pairs | With the extension | Without any extension | Ratio of medians (90 %) | Per pair (90 %) | Target | Result |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    'CPU per load: CPU time of all the browser\'s processes (from /proc) while it loaded the page, per load — hardly',
+    'affected by other load on the machine, it shows what the extension itself adds.',
+    '',
+    '| Series | Extension side | Pairs | With the extension | Without any extension | Ratio of medians (90 %) | Per pair (90 %) | CPU per load, with / without | Target | Result |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   const ms = (s: Summary) => `${fmt(s.median)} ms (${fmt(s.p25)}–${fmt(s.p75)})`;
+  const cpu = (x: number | null | undefined) => (x == null ? '–' : `${fmt(x)} ms`);
   for (const r of results) {
     const met = r.interval[1] <= target ? 'met' : r.ratio <= target ? 'met (interval reaches above)' : '**missed**';
-    out.push(`| ${r.series} | ${r.condition}, ${r.domains.toLocaleString('en-US')} domains | ${r.pairs} | ${ms(r.withExtension)} | ${ms(r.without)} | ${r.ratio} (${r.interval[0]}–${r.interval[1]}) | ${r.paired.ratio} (${r.paired.interval[0]}–${r.paired.interval[1]}) | ≤ ${target} | ${met} |`);
+    out.push(`| ${r.series} | ${r.condition}, ${r.domains.toLocaleString('en-US')} domains | ${r.pairs} | ${ms(r.withExtension)} | ${ms(r.without)} | ${r.ratio} (${r.interval[0]}–${r.interval[1]}) | ${r.paired.ratio} (${r.paired.interval[0]}–${r.paired.interval[1]}) | ${cpu(r.cpuPerLoad.withExtension)} / ${cpu(r.cpuPerLoad.without)} | ≤ ${target} | ${met} |`);
   }
   return out.join('\n');
 }
