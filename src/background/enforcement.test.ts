@@ -16,7 +16,7 @@ interface FakeBrowser {
   rules: Array<{ id: number } & Partial<DnrRule>>;
   updates: Array<{ removeRuleIds: number[]; addRules: DnrRule[] }>;
   alarms: Map<string, { when?: number; periodInMinutes?: number }>;
-  tabs: Array<{ id: number; url: string }>;
+  tabs: Array<{ id: number; url: string; status?: string }>;
   moved: Array<{ tabId: number; url: string }>;
   contentScripts: Array<{ id: string; matches: string[] }>;
   injected: Array<{ tabId: number; files: string[] }>;
@@ -72,6 +72,11 @@ vi.mock('../platform/browser.ts', () => ({
     },
     tabs: {
       query: async () => clone(fake.tabs),
+      get: async (tabId: number) => {
+        const t = fake.tabs.find((x) => x.id === tabId);
+        if (!t) throw new Error(`No tab with id: ${tabId}.`);
+        return { status: 'complete', ...clone(t) };
+      },
       update: async (tabId: number, { url }: { url: string }) => {
         fake.moved.push({ tabId, url });
         return { id: tabId, url };
@@ -367,6 +372,25 @@ describe('discovery of unlisted AI tools', () => {
     expect(blocksDomain('nova.example')).toBe(false);
     expect(await d.reportDiscovered('chrome-extension://test/block.html', ['name'])).toEqual({ ok: false, listed: false, action: null });
     expect(await d.reportDiscovered(undefined, ['name'])).toEqual({ ok: false, listed: false, action: null });
+  });
+
+  it('injects the detector only into a page that stayed loaded a moment, never into the next one', async () => {
+    const { d } = await setUp('block');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      fake.tabs = [{ id: 5, url: 'https://news.example/a' }, { id: 6, url: 'https://news.example/b' }, { id: 7, url: 'https://news.example/next' }];
+      d.scheduleDetector(5, 'https://news.example/a'); // stays
+      d.scheduleDetector(6, 'https://news.example/b'); // the employee moves on: a new document starts loading
+      d.cancelDetector(6);
+      d.scheduleDetector(7, 'https://news.example/c'); // the tab already shows another page when the time comes
+      d.scheduleDetector(8, 'https://news.example/d'); // closed meanwhile
+      await vi.advanceTimersByTimeAsync(d.DETECTOR_DELAY_MS - 1);
+      expect(fake.injected).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      await vi.waitFor(() => expect(fake.injected).toEqual([{ tabId: 5, files: ['discovery.js'] }]));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('managed "discovery": false injects no detector and records nothing', async () => {

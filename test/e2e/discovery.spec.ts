@@ -13,7 +13,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { startCollector, type Collector } from '../../scripts/collector-server.mjs';
 import { UNLISTED_AI_PAGE } from '../../scripts/lib/local-servers.ts';
 import {
-  blockPageUrl, DEFAULT_VENDOR_HOSTS, ROOT, launchBrowser, makeKey, samplePolicy, signPolicy, startPolicyServer, startServer, trackForCleanup,
+  blockPageUrl, DEFAULT_VENDOR_HOSTS, EXTENSION_ID, ROOT, launchBrowser, makeKey, samplePolicy, signPolicy, startPolicyServer, startServer, trackForCleanup,
   waitForManagedConfig, waitForPolicy, warnPageUrl, writeManagedConfig, type Launched, type TestServer,
 } from './harness.ts';
 
@@ -74,13 +74,35 @@ function collected(): Collected[] {
 }
 const discoveredEvents = () => collected().filter((e) => e.type === 'discovered-tool');
 
-/** Visit a page, give the detector its chances (idle, a focus, the 1.5 s re-check) and stay on it. */
-async function visitOrdinary(page: Page, url: string): Promise<void> {
+/**
+ * Visit a page and stay on it as an employee would. `detector`: whether the detector must go in
+ * (it waits until the page has stayed a moment), seen as the extension's isolated world appearing
+ * in the page (CDP); null on a listed tool, where other content scripts of the extension may run.
+ * Once it is in, focus the text box and give it its idle and 1.5 s re-checks.
+ */
+async function visitOrdinary(page: Page, url: string, detector: boolean | null): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  let injected = false;
+  const inPage = new Promise<void>((resolve) => {
+    cdp.on('Runtime.executionContextCreated', ({ context }) => {
+      if (context.auxData?.type === 'isolated' && context.origin.includes(EXTENSION_ID)) {
+        injected = true;
+        resolve();
+      }
+    });
+  });
+  await cdp.send('Runtime.enable');
   await page.goto(url);
   await expect(page.locator('#vendor')).toBeVisible();
+  if (detector) {
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no detector injected into ${url} within 10 s`)), 10_000));
+    await Promise.race([inPage, timeout]);
+  }
   await page.locator('textarea, [contenteditable]').first().focus();
   await page.waitForTimeout(2000);
+  if (detector !== null) expect(injected, `detector injected into ${url}`).toBe(detector);
   await expect(page).toHaveURL(url);
+  await cdp.detach();
 }
 
 test('an unlisted AI tool is discovered, reported with its origin and blocked; ordinary pages and listed tools are not', async () => {
@@ -90,9 +112,9 @@ test('an unlisted AI tool is discovered, reported with its origin and blocked; o
   expect(registered.flatMap((r) => r.js ?? [])).not.toContain('discovery.js');
 
   const page = await b.context.newPage();
-  await visitOrdinary(page, 'https://news.example/markets/ai-rally');
-  await visitOrdinary(page, 'https://shop.example/help');
-  await visitOrdinary(page, 'https://chatgpt.com/'); // allowed for NY by the sample policy
+  await visitOrdinary(page, 'https://news.example/markets/ai-rally', true);
+  await visitOrdinary(page, 'https://shop.example/help', true);
+  await visitOrdinary(page, 'https://chatgpt.com/', null); // listed: allowed for NY by the sample policy
 
   await page.goto('https://chat.novaai.example/c/1').catch(() => undefined);
   // The detector fires once the app renders its prompt box; the tab moves as a navigation would.
@@ -144,6 +166,6 @@ test('unlistedAiAction "warn" asks once, then lets the employee use the unlisted
 test('managed "discovery": false runs no detector, reports nothing and never applies unlistedAiAction', async () => {
   const { b } = await setUp('block', { discovery: false });
   const page = await b.context.newPage();
-  await visitOrdinary(page, 'https://chat.novaai.example/');
+  await visitOrdinary(page, 'https://chat.novaai.example/', false);
   expect(discoveredEvents()).toEqual([]);
 });
