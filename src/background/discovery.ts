@@ -3,9 +3,9 @@
  *
  * The detector (src/content/discovery.ts) is not a registered content script: a content script
  * matching every page made every page load slower (5–8 % of `loadEventEnd` in
- * `npm run bench:discovery`, with a script that did nothing at all). Instead the worker, which wakes
- * for every completed navigation anyway (badge, SPA enforcement), injects it into the top frame
- * once the page has loaded and stayed a moment — never on its critical path, nor on the next
+ * `npm run bench:discovery`, with a script that did nothing at all). Instead the worker, which hears
+ * of every top-frame load anyway (webNavigation, for the badge and SPA enforcement), injects it into
+ * the top frame once the page has loaded and stayed a moment — never on its critical path, nor on the next
  * page's — and only while IT leaves discovery on, into web pages that are not a listed tool.
  *
  * When the detector says its page looks like an AI tool, a host the policy or the catalogue lists
@@ -31,8 +31,8 @@ type Answer = ResponseMap['discovered'];
 export const DISCOVERY_FILE = 'discovery.js';
 
 /**
- * How long a page must have stayed loaded before the detector goes in. Injected the moment the tab
- * reported `complete`, it cost a fast page (about 100 ms) 5–10 % of its load time when pages
+ * How long a page must have stayed loaded before the detector goes in. Injected the moment the page
+ * completed, it cost a fast page (about 100 ms) 5–10 % of its load time when pages
  * followed each other quickly (docs/benchmarks.md, "Fast page"): Chromium injects at the target
  * document's idle point, so an injection sent as the employee moved on landed on the next page's
  * load, and creating the extension's isolated world for it was the price. A page left for less than
@@ -42,7 +42,7 @@ export const DISCOVERY_FILE = 'discovery.js';
 export const DETECTOR_DELAY_MS = 1000;
 const pendingDetectors = new Map<number, ReturnType<typeof setTimeout>>();
 
-/** A new document starts loading in the tab: the page a pending detector was meant for is gone. */
+/** A new document committed in the tab: the page a pending detector was meant for is gone. */
 export function cancelDetector(tabId: number): void {
   clearTimeout(pendingDetectors.get(tabId));
   pendingDetectors.delete(tabId);

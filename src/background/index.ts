@@ -9,7 +9,7 @@ import { AUDIT_ALARM, handleAuditAlarm, HEARTBEAT_ALARM } from './audit.ts';
 import { REFRESH_ALARM, RULES_ALARM } from './alarms.ts';
 import { applyRules, enforceTab, injectOnDemand, ensureReady, heartbeatNow, noteLocalChange, refreshPolicy } from './enforcement.ts';
 import { handleMessage } from './handlers.ts';
-import { cancelDetector, scheduleDetector } from './discovery.ts';
+import { scheduleDetector } from './discovery.ts';
 import { updateBadge } from './badge.ts';
 import { expireLocation, handleIdleState, LOCATION_ALARM, LOCATION_EXPIRY_ALARM, refreshLocation } from './location.ts';
 
@@ -41,15 +41,35 @@ browser.storage.onChanged.addListener((changes, area) => {
 
 browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => handleMessage(message, sender));
 
-browser.tabs.onUpdated.addListener((tabId, info, tab) => {
-  // info.url also fires for history.pushState: single-page-app routes the network rules never see.
-  if (info.url) void enforceTab(tabId, info.url);
-  if (info.url || info.status === 'complete') void updateBadge(tabId, tab.url);
-  if (info.status === 'loading') cancelDetector(tabId);
-  if (info.status === 'complete' && tab.url) {
-    void injectOnDemand(tabId, tab.url);
-    scheduleDetector(tabId, tab.url);
-  }
+// Per-navigation work listens to webNavigation, not tabs.onUpdated: tabs.onUpdated fires four to
+// six times per page load (loading, url, title, favicon, complete), each time serialising the whole
+// tab in the browser process and running the worker; webNavigation sends one small object per step
+// (commit, load), and a page restored from the back/forward cache still gets both
+// (WebNavigationTabObserver in Chromium). Frames inside a page are dropped by the frameId test.
+// URL filters cannot narrow these further: the listed hosts live in storage, and listeners must be
+// added in the worker's first turn (docs/benchmarks.md, "Fast pages and the detector").
+// https://developer.chrome.com/docs/extensions/reference/api/webNavigation
+browser.webNavigation.onCommitted.addListener(({ tabId, frameId, url }) => {
+  if (frameId !== 0) return;
+  // A new document in the tab: a pending detector was meant for the page before. Scheduled again
+  // here (it waits for the tab to be complete) for a prerendered page shown now, whose load
+  // completed before it was in the tab; onCompleted re-schedules every other page.
+  scheduleDetector(tabId, url);
+  void enforceTab(tabId, url);
+  void updateBadge(tabId, url);
+});
+// Single-page-app routes (history.pushState, a new #fragment): URLs the network rules never see.
+const onSameDocument = ({ tabId, frameId, url }: { tabId: number; frameId: number; url: string }) => {
+  if (frameId !== 0) return;
+  void enforceTab(tabId, url);
+  void updateBadge(tabId, url);
+};
+browser.webNavigation.onHistoryStateUpdated.addListener(onSameDocument);
+browser.webNavigation.onReferenceFragmentUpdated.addListener(onSameDocument);
+browser.webNavigation.onCompleted.addListener(({ tabId, frameId, url }) => {
+  if (frameId !== 0) return;
+  void injectOnDemand(tabId, url);
+  scheduleDetector(tabId, url);
 });
 browser.tabs.onActivated.addListener(({ tabId }) => {
   void browser.tabs.get(tabId).then((tab) => updateBadge(tabId, tab.url), () => undefined);
