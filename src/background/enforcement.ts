@@ -16,7 +16,7 @@ import type { BrowsingData } from 'webextension-polyfill';
 import { CATALOGUE } from '../core/catalogue/catalogue.ts';
 import { normalizeHost } from '../core/catalogue/hosts.ts';
 import { parseManagedConfig, type ManagedConfig } from '../core/config/managed-config.ts';
-import type { EnforcementMode, Problem, Status } from '../core/messages.ts';
+import type { EnforcementMode, Problem, Status } from '../core/status/status.ts';
 import { parsePolicy, POLICY_JWS_TYP, type Policy } from '../core/policy/policy-schema.ts';
 import { parseStrictJson } from '../core/policy/strict-json.ts';
 import { verifyPolicy, verifySignatures } from '../core/policy/verify.ts';

@@ -5,7 +5,8 @@
  * src/core/exceptions/exceptions.ts; the enforced policy applies it (enforcement.ts `enforcedPolicy`).
  */
 import { exceptionRef, exceptionsFor, findException, verifyExceptions } from '../core/exceptions/exceptions.ts';
-import type { ExceptionRef, Status } from '../core/messages.ts';
+import type { ExceptionRef } from '../core/exceptions/exceptions.ts';
+import type { Status } from '../core/status/status.ts';
 import { recordAudit } from './audit.ts';
 import { fetchPolicy } from './policy-fetch.ts';
 import { employeeOf, policyValid, type Runtime } from './runtime.ts';

@@ -8,7 +8,7 @@ import { controlsActive, dataControlDetail, screenControls } from '../core/decid
 import { actionsByTool, type CompiledPolicy, type Decision, type Employee } from '../core/decide/decide.ts';
 import { normalizeHost } from '../core/catalogue/hosts.ts';
 import { canBacktrackCatastrophically } from '../core/lint/lint.ts';
-import type { Request, ResponseMap } from '../core/messages.ts';
+import type { Request, ResponseMap } from '../platform/messages.ts';
 
 export const GUARD_SCRIPT_ID = 'ai-geofence-guard';
 const GUARD_FILE = 'guard.js';

@@ -7,7 +7,7 @@ import { browser } from '../platform/browser.ts';
 import { explainDecision, noticesFor, officeRef, upcomingNotices } from '../core/decide/explain.ts';
 import { policyMatrix } from '../core/decide/matrix.ts';
 import { modelsFor } from './model-registration.ts';
-import type { Request, ResponseMap } from '../core/messages.ts';
+import type { Request, ResponseMap } from '../platform/messages.ts';
 import { recordAudit } from './audit.ts';
 import { reportDiscovered } from './discovery.ts';
 import { dataControlAudit, dataControlsFor } from './guard-registration.ts';

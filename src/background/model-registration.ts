@@ -7,7 +7,7 @@ import { browser } from '../platform/browser.ts';
 import { ruleActiveAt, ruleTargets, subjectFor, type CompiledPolicy, type Decision, type Employee } from '../core/decide/decide.ts';
 import { normalizeHost } from '../core/catalogue/hosts.ts';
 import type { ModelDef, ModelRule } from '../core/decide/model-match.ts';
-import { pickText } from '../core/messages.ts';
+import { pickText } from '../core/policy/localized-text.ts';
 
 export const MODELS_SCRIPT_ID = 'ai-geofence-models';
 const MODELS_FILE = 'models.js';

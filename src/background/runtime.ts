@@ -6,7 +6,7 @@ import type { CompiledPolicy, Employee } from '../core/decide/decide.ts';
 import type { ExceptionsDoc } from '../core/exceptions/exceptions.ts';
 import type { ManagedConfig } from '../core/config/managed-config.ts';
 import { checkOffice, type OfficeProblem } from '../core/config/office-check.ts';
-import type { EnforcementMode } from '../core/messages.ts';
+import type { EnforcementMode } from '../core/status/status.ts';
 import type { Policy } from '../core/policy/policy-schema.ts';
 import type { StoredState } from './storage.ts';
 import { currentLocation } from './location-state.ts';

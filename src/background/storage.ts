@@ -3,7 +3,7 @@
  * moment). One typed accessor per key.
  */
 import { browser } from '../platform/browser.ts';
-import type { Problem } from '../core/messages.ts';
+import type { Problem } from '../core/status/status.ts';
 import type { AckRecord } from '../core/decide/acknowledgements.ts';
 import type { DiscoveredRegister } from '../core/discovery/discovery.ts';
 import type { LocationRecord } from '../core/location/location.ts';

@@ -3,7 +3,7 @@
  * webextension-polyfill behind it on Chromium.
  */
 import browser from 'webextension-polyfill';
-import type { Request, ResponseFor } from '../core/messages.ts';
+import type { Request, ResponseFor } from './messages.ts';
 
 export { browser };
 

@@ -3,7 +3,7 @@
  * content script's size, and MV3 `chrome.runtime.sendMessage` already returns a promise, as
  * Firefox's `browser.runtime.sendMessage` does. Extension pages and the worker use ./browser.ts.
  */
-import type { Request, ResponseFor } from '../core/messages.ts';
+import type { Request, ResponseFor } from './messages.ts';
 import { makeTranslate, type Messages, type Translate } from '../ui/i18n.ts';
 
 interface MinimalRuntime {

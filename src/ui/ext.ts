@@ -7,7 +7,7 @@
  * (`runtime.sendMessage`, `tabs.query`, `tabs.getCurrent`) and synchronous ones.
  */
 import type Browser from 'webextension-polyfill';
-import type { Request, ResponseFor } from '../core/messages.ts';
+import type { Request, ResponseFor } from '../platform/messages.ts';
 
 interface ExtApi {
   runtime: Browser.Runtime.Static;

@@ -6,7 +6,8 @@
  */
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Explanation, Status } from '../core/messages.ts';
+import type { Explanation } from '../core/decide/explain.ts';
+import type { Status } from '../core/status/status.ts';
 import type { SelectedBy } from '../core/catalogue/tool-attributes.ts';
 import { policyInForce } from '../core/policy/policy-in-force.ts';
 import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from './i18n.ts';

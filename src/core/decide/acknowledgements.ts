@@ -1,13 +1,23 @@
 /**
- * Versioned acknowledgements of notices (issue 11). A block rule with `requireAcknowledgement`
+ * Versioned acknowledgements of notices. A block rule with `requireAcknowledgement`
  * asks the employee once to confirm they have read its notice; the confirmation is evidence
  * ("read notice HK-ANTHROPIC-2026-11 v2 of policy serial 42") and is asked again only when
  * compliance raises the notice's `version` — not for every new policy serial, which would train
  * people to click through. Pure: the background keeps the records in storage.
  */
 import { ruleActiveAt } from './decide.ts';
-import type { NoticeAcknowledgement } from '../messages.ts';
 import type { Policy, Rule } from '../policy/policy-schema.ts';
+
+/** The acknowledgement state of a versioned notice, for the block page's "I have read this". */
+export interface NoticeAcknowledgement {
+  ruleId: string;
+  version: number;
+  policySerial: number;
+  /** True while this version has not been acknowledged on this browser. */
+  required: boolean;
+  /** When this version was acknowledged (ISO), or null. */
+  acknowledgedAt: string | null;
+}
 
 /** One acknowledgement as kept on the device. */
 export interface AckRecord {
