@@ -3,11 +3,11 @@
  * is woken by the event, and only listeners registered in the first turn receive it); all state
  * is in storage; timers that must survive are alarms.
  */
-import type { Runtime } from 'webextension-polyfill';
 import { browser } from '../platform/browser.ts';
 import { AUDIT_ALARM, handleAuditAlarm, HEARTBEAT_ALARM } from './audit.ts';
 import { applyRules, enforceTab, injectOnDemand, ensureReady, heartbeatNow, refreshPolicy, REFRESH_ALARM, RULES_ALARM } from './enforcement.ts';
-import { handleMessage } from './handlers.ts';
+import { HANDLERS } from './handlers.ts';
+import { answerRequests } from '../platform/request-dispatch.ts';
 import { injectDetector } from './discovery.ts';
 import { updateBadge } from './badge.ts';
 import { expireLocation, handleIdleState, LOCATION_ALARM, LOCATION_EXPIRY_ALARM, refreshLocation } from './location.ts';
@@ -36,7 +36,8 @@ browser.storage.onChanged.addListener((_changes, area) => {
   }
 });
 
-browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => handleMessage(message, sender));
+// Every request is checked (kind, sender, schema) before its handler runs.
+answerRequests(HANDLERS);
 
 browser.tabs.onUpdated.addListener((tabId, info, tab) => {
   // info.url also fires for history.pushState: single-page-app routes the network rules never see.

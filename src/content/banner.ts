@@ -6,7 +6,7 @@
  */
 import { pickText } from '../core/policy/localized-text.ts';
 import type { Explanation } from '../core/decide/explain.ts';
-import { pageLanguages, sendRequest } from '../platform/content-messaging.ts';
+import { pageLanguages, sendRequest } from '../platform/browser.ts';
 
 const HOST_ATTR = 'data-ai-geofence';
 let lastUrl = '';

@@ -6,7 +6,8 @@
  * trick clicks, so the acknowledgement of a warning is only given on the full warn page.
  */
 import { pickText } from '../../core/policy/localized-text.ts';
-import { contentTranslator, pageLanguages, sendRequest } from '../../platform/content-messaging.ts';
+import { pageLanguages, sendRequest } from '../../platform/browser.ts';
+import { contentTranslator } from '../../ui/i18n.ts';
 import { HTML_LANG, resolveLocale, type MessageKey, type Messages } from '../../ui/i18n.ts';
 import { displayHost, explainedUrl } from '../../ui/url.ts';
 
