@@ -157,7 +157,7 @@ function Acknowledge({ i18n, url, ex }: { i18n: I18n; url: string; ex: Explanati
   );
 }
 
-/** Issue 11: "I have read this notice" for a block rule that asks for it (evidence, not permission). */
+/** "I have read this notice" for a block rule that asks for it (evidence, not permission). */
 function AcknowledgeNotice({ i18n, ack }: { i18n: I18n; ack: NonNullable<Explanation['acknowledgement']> }) {
   const { t } = i18n;
   const [doneAt, setDoneAt] = useState<string | null>(ack.required ? null : ack.acknowledgedAt);
