@@ -56,7 +56,7 @@ export function checkRequest(message: unknown, sender: MessageSender, self: Self
   if (!allowed) return { error: `request "${kind}" is not allowed from ${sender.url ?? 'an unknown sender'}` };
   const parsed = v.safeParse(entry.schema, message);
   if (!parsed.success) return { error: `malformed "${kind}" request: ${describeIssues(parsed.issues)}` };
-  return { request: parsed.output as Request };
+  return { request: parsed.output };
 }
 
 /** The worker's handler for each request kind, given the validated request. */
