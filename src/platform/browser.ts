@@ -12,7 +12,7 @@
 import type Browser from 'webextension-polyfill';
 import type { Request, ResponseFor } from './messages.ts';
 
-export type BrowserApi = Browser.Browser;
+type BrowserApi = Browser.Browser;
 export type MessageSender = Browser.Runtime.MessageSender;
 
 interface ExtensionGlobals {

@@ -20,12 +20,15 @@ export interface Self {
  * our pages (`sender.url` under the extension's origin). Chrome documents both fields
  * (https://developer.chrome.com/docs/extensions/reference/api/runtime#type-MessageSender).
  */
-export function isExtensionPage(sender: MessageSender, self: Self): boolean {
+function isExtensionPage(sender: MessageSender, self: Self): boolean {
   return sender.id === self.id && !!sender.url && sender.url.startsWith(self.base);
 }
 
-/** A content script of ours, running in a web page's tab (`sender.tab` is set only for those). */
-export function isContentScript(sender: MessageSender, self: Self): boolean {
+/**
+ * A content script of ours, running in a web page in a tab: `sender.tab` says "in a tab" (an
+ * extension page open in a tab has one too, hence the web URL).
+ */
+function isContentScript(sender: MessageSender, self: Self): boolean {
   return sender.id === self.id && !!sender.tab && /^https?:/.test(sender.url ?? '');
 }
 
