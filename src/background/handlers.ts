@@ -8,29 +8,32 @@ import { browser } from '../platform/browser.ts';
 import type { Handlers } from '../platform/request-dispatch.ts';
 import { explainDecision, noticesFor, officeRef, upcomingNotices } from '../core/decide/explain.ts';
 import { policyMatrix } from '../core/decide/matrix.ts';
-import { modelsFor } from './model-registration.ts';
 import { recordAudit } from './audit.ts';
 import { reportDiscovered } from './discovery.ts';
-import { dataControlAudit, dataControlsFor } from './guard-registration.ts';
+import { dataControlAudit, dataControlsFor, modelsFor } from '../core/plan/content-scripts.ts';
 import { CONTENT_STRING_PREFIXES, contentStrings, pageLanguagesOf } from './content-strings.ts';
 import { acknowledgementEvidence, acknowledgementState, noticeVersion } from '../core/decide/acknowledgements.ts';
 import { EXCEPTION_RULE_PREFIX } from '../core/exceptions/exceptions.ts';
-import { acknowledge, acknowledgeNotice, decideNow, ensureReady, isAcknowledged, pageUrl, refreshPolicy, staleSummary, statusOf } from './enforcement.ts';
+import { acknowledge, acknowledgeNotice, ensureReady, refreshPolicy } from './enforcement.ts';
+import { decideNow, isAcknowledged, pageUrl } from './decisions.ts';
+import { staleSummary, statusOf } from './status.ts';
 import { exceptionNow } from './exceptions.ts';
-import { employeeOf } from './runtime.ts';
+import { stateOf, type Runtime } from './runtime.ts';
+
+const employeeOf = (r: Runtime) => stateOf(r).employee;
 
 async function explain(url: string) {
   const r = await ensureReady();
   const d = decideNow(r, url);
   const until = d.toolId ? r.state.acknowledged[d.toolId] ?? null : null;
-  const explanation = explainDecision(url, d, { compiled: r.compiled, employee: employeeOf(r), acknowledgedUntil: until });
-  // The page says since when the policy could not be refreshed (a stale-closed block).
-  explanation.stale = staleSummary(r);
+  const explanation = explainDecision(url, d, { compiled: r.policy, employee: employeeOf(r), acknowledgedUntil: until });
+  // The page says since when the policy could not be refreshed (a stale-closed block, docs/compliance.md).
+  explanation.stale = staleSummary(stateOf(r));
   // Allowed because of a signed exception (the enforced policy's synthetic allow rule): the page says
   // until when, the ticket and approver. A tool allowed anyway is not "an exception".
   explanation.exception = d.rule?.id.startsWith(EXCEPTION_RULE_PREFIX) ? exceptionNow(r, d.toolId) : null;
   // A block rule asking to confirm its notice was read: whether this version still needs it.
-  explanation.acknowledgement = r.policy ? acknowledgementState(d.rule, r.state.noticeAcks, r.policy.serial, Date.now()) : null;
+  explanation.acknowledgement = r.policy ? acknowledgementState(d.rule, r.state.noticeAcks, r.policy.policy.serial, Date.now()) : null;
   return { r, d, explanation };
 }
 
@@ -40,7 +43,7 @@ export const HANDLERS: Handlers = {
   'get-model-rules': async (req) => {
     const r = await ensureReady();
     const languages = pageLanguagesOf(req.languages);
-    const answer = modelsFor(r.compiled, employeeOf(r), decideNow(r, req.url), Date.now(), languages.length ? languages : ['en']);
+    const answer = modelsFor(r.policy, employeeOf(r), decideNow(r, req.url), Date.now(), languages.length ? languages : ['en']);
     return answer.rules.length ? { ...answer, strings: await contentStrings(languages, CONTENT_STRING_PREFIXES.models) } : answer;
   },
   // What the overlay did, recorded as the URL-level events are (detail.model says which model).
@@ -49,19 +52,19 @@ export const HANDLERS: Handlers = {
   'model-event': async (req) => {
     const r = await ensureReady();
     const d = decideNow(r, req.url);
-    const rule = modelsFor(r.compiled, employeeOf(r), d, Date.now()).rules.find((x) => x.id === req.ruleId && x.models.includes(req.model));
+    const rule = modelsFor(r.policy, employeeOf(r), d, Date.now()).rules.find((x) => x.id === req.ruleId && x.models.includes(req.model));
     const expected = rule?.action === 'block' ? ['block'] : rule?.action === 'warn' ? ['warn-shown', 'warn-proceeded'] : [];
     if (!rule || !expected.includes(req.outcome)) return { ok: false };
     await recordAudit({ type: req.outcome, tool: d.toolId, rule: rule.id, url: req.url, detail: { basis: 'model', model: req.model } });
     return { ok: true };
   },
-  // The discovery detector says its page looks like an AI tool. The page is the sender's
+  // The discovery detector says its page looks like an AI tool (docs/beyond-domains.md). The page is the sender's
   // own URL (a content script cannot report another site), and only signal names are kept.
   discovered: async (req, sender) => reportDiscovered(sender.tab && sender.frameId === 0 ? sender.url : undefined, req.signals),
   // The whole policy's office × tool table: compliance data, so extension pages only.
   'get-matrix': async () => {
     const r = await ensureReady();
-    return { matrix: r.compiled ? policyMatrix(r.compiled, Date.now()) : null, office: employeeOf(r)?.office ?? null };
+    return { matrix: r.policy ? policyMatrix(r.policy, Date.now()) : null, office: employeeOf(r)?.office ?? null };
   },
   'get-status': async () => statusOf(await ensureReady()),
   'get-popup': async (req) => {
@@ -69,9 +72,9 @@ export const HANDLERS: Handlers = {
     const employee = employeeOf(r);
     const site = req.tabUrl && /^https?:/.test(req.tabUrl) ? (await explain(req.tabUrl)).explanation : null;
     const now = Date.now();
-    const lists = r.compiled && employee ? noticesFor(r.compiled, employee, now) : { notices: [], approved: [] };
-    const upcoming = r.compiled && employee ? upcomingNotices(r.compiled, employee, now) : [];
-    return { status: await statusOf(r), office: officeRef(r.policy, employee?.office ?? null), site, ...lists, upcoming };
+    const lists = r.policy && employee ? noticesFor(r.policy, employee, now) : { notices: [], approved: [] };
+    const upcoming = r.policy && employee ? upcomingNotices(r.policy, employee, now) : [];
+    return { status: await statusOf(r), office: officeRef(r.policy?.policy ?? null, employee?.office ?? null), site, ...lists, upcoming };
   },
   explain: async (req, sender) => {
     const { d, explanation } = await explain(req.url);
@@ -98,7 +101,7 @@ export const HANDLERS: Handlers = {
       detail: {
         until: new Date(until).toISOString(), ...(justification ? { justification: justification.slice(0, 1000) } : {}),
         // Proceeding past a warning is reading its notice: the versioned evidence, as for block notices.
-        ...(d.rule && r.policy ? { acknowledgement: acknowledgementEvidence(d.rule.id, noticeVersion(d.rule), r.policy.serial) } : {}),
+        ...(d.rule && r.policy ? { acknowledgement: acknowledgementEvidence(d.rule.id, noticeVersion(d.rule), r.policy.policy.serial) } : {}),
       },
     });
     return { ok: true, until: new Date(until).toISOString() };
@@ -119,9 +122,10 @@ export const HANDLERS: Handlers = {
     return statusOf(await ensureReady());
   },
   'acknowledge-notice': async (req) => acknowledgeNotice(req.ruleId, req.version),
-  // The data-controls guard: its page's controls, and what it blocked or warned about.
+  // The data-controls guard (docs/data-controls.md): its page's controls, and what it blocked or warned about.
   'get-data-controls': async (req) => {
-    const answer = dataControlsFor(decideNow(await ensureReady(), req.url));
+    const { answer, rejected } = dataControlsFor(decideNow(await ensureReady(), req.url));
+    for (const x of rejected) console.warn(`[data-controls] rule ${answer.ruleId}: pattern "${x.name}" ${x.reason}; not checked`);
     // Words only where there is something to enforce: most pages get none and show nothing.
     return answer.controls ? { ...answer, strings: await contentStrings(req.languages, CONTENT_STRING_PREFIXES.guard) } : answer;
   },

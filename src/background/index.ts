@@ -5,10 +5,11 @@
  */
 import { browser } from '../platform/browser.ts';
 import { AUDIT_ALARM, handleAuditAlarm, HEARTBEAT_ALARM } from './audit.ts';
-import { applyRules, enforceTab, injectOnDemand, ensureReady, heartbeatNow, refreshPolicy, REFRESH_ALARM, RULES_ALARM } from './enforcement.ts';
+import { REFRESH_ALARM, RULES_ALARM } from './alarms.ts';
+import { applyRules, enforceTab, injectOnDemand, ensureReady, heartbeatNow, noteLocalChange, refreshPolicy } from './enforcement.ts';
 import { HANDLERS } from './handlers.ts';
 import { answerRequests } from '../platform/request-dispatch.ts';
-import { injectDetector } from './discovery.ts';
+import { cancelDetector, scheduleDetector } from './discovery.ts';
 import { updateBadge } from './badge.ts';
 import { expireLocation, handleIdleState, LOCATION_ALARM, LOCATION_EXPIRY_ALARM, refreshLocation } from './location.ts';
 
@@ -29,10 +30,12 @@ browser.alarms.onAlarm.addListener((alarm) => {
 });
 
 // Managed storage can arrive late (Chromium loads extension policy at low priority) or change.
-browser.storage.onChanged.addListener((_changes, area) => {
+browser.storage.onChanged.addListener((changes, area) => {
   if (area === 'managed') {
     void refreshPolicy('managed configuration changed');
     void refreshLocation('config');
+  } else if (area === 'local') {
+    void noteLocalChange(Object.keys(changes));
   }
 });
 
@@ -43,9 +46,10 @@ browser.tabs.onUpdated.addListener((tabId, info, tab) => {
   // info.url also fires for history.pushState: single-page-app routes the network rules never see.
   if (info.url) void enforceTab(tabId, info.url);
   if (info.url || info.status === 'complete') void updateBadge(tabId, tab.url);
+  if (info.status === 'loading') cancelDetector(tabId);
   if (info.status === 'complete' && tab.url) {
     void injectOnDemand(tabId, tab.url);
-    void injectDetector(tabId, tab.url);
+    scheduleDetector(tabId, tab.url);
   }
 });
 browser.tabs.onActivated.addListener(({ tabId }) => {

@@ -19,8 +19,7 @@ import * as v from 'valibot';
 import { DATA_KINDS, DATA_OUTCOMES } from '../core/decide/data-controls.ts';
 import type { Explanation, NoticeEntry, OfficeRef, ToolRef, UpcomingNotice } from '../core/decide/explain.ts';
 import type { PolicyMatrix } from '../core/decide/matrix.ts';
-import type { ModelDef, ModelRule } from '../core/decide/model-match.ts';
-import type { DataControls } from '../core/policy/policy-schema.ts';
+import type { PageControls, PageModels } from '../core/plan/content-scripts.ts';
 import type { Status } from '../core/status/status.ts';
 
 /**
@@ -104,11 +103,11 @@ export interface ResponseMap {
   'refresh-policy': Status;
   'acknowledge-notice': { ok: true; acknowledgedAt: string; evidence: string } | { ok: false; error: string };
   /** `strings`: the notice's messages in the page's language (background/content-strings.ts). */
-  'get-data-controls': { ruleId: string | null; controls: DataControls | null; strings?: Partial<Record<string, { message: string }>> };
+  'get-data-controls': PageControls & { strings?: Partial<Record<string, { message: string }>> };
   'data-control-event': { ok: boolean };
   /** null when no verified policy is in force; `office` is this employee's, to highlight. */
   'get-matrix': { matrix: PolicyMatrix | null; office: string | null };
-  'get-model-rules': { tool: string | null; models: Record<string, ModelDef>; rules: ModelRule[]; strings?: Partial<Record<string, { message: string }>> };
+  'get-model-rules': PageModels & { strings?: Partial<Record<string, { message: string }>> };
   'model-event': { ok: boolean };
   /** `listed`: a known tool (nothing recorded); otherwise what `unlistedAiAction` applies to it. */
   discovered: { ok: boolean; listed: boolean; action: 'allow' | 'warn' | 'block' | null };

@@ -157,7 +157,7 @@ function Acknowledge({ i18n, url, ex }: { i18n: I18n; url: string; ex: Explanati
   );
 }
 
-/** "I have read this notice" for a block rule that asks for it (evidence, not permission). */
+/** "I have read this notice" (docs/compliance.md#versioned-acknowledgements) for a block rule that asks for it (evidence, not permission). */
 function AcknowledgeNotice({ i18n, ack }: { i18n: I18n; ack: NonNullable<Explanation['acknowledgement']> }) {
   const { t } = i18n;
   const [doneAt, setDoneAt] = useState<string | null>(ack.required ? null : ack.acknowledgedAt);
@@ -423,7 +423,7 @@ function NoticeApp({ page }: { page: PageKind }) {
     const i18nPromise = loadI18n(languages, packageUrl).catch(() => createI18n(languages, {}, {}));
     void (async () => {
       const i18n = await i18nPromise;
-      applyDocumentLanguage(i18n);
+      applyDocumentLanguage(i18n, document.documentElement);
       if (!url) {
         setState({ phase: 'failed', i18n, message: i18n.t('badAddress') });
         return;

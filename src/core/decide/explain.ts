@@ -47,13 +47,13 @@ export interface Explanation {
   allowForMinutes: number | null;
   requireJustification: boolean;
   /**
-   * A signed exception that lets this employee use the tool although a rule restricts
+   * A signed exception (docs/compliance.md#signed-exceptions) that lets this employee use the tool although a rule restricts
    * it: the page says "you have an exception until …". Absent or null: none applies.
    */
   exception?: ExceptionRef | null;
   /** A block rule with `requireAcknowledgement`: whether this notice version still needs reading. */
   acknowledgement?: NoticeAcknowledgement | null;
-  /** The policy is older than `maxStalenessHours` and this office fails closed. */
+  /** The policy is older than `maxStalenessHours` and this office fails closed (docs/compliance.md#stale-policies). */
   stale?: { since: string; failMode: 'closed' | 'open' } | null;
   /** The rule reached the tool by attribute (`toolsWhere`): which one, for "blocked because …". */
   selectedBy?: SelectedBy | null;

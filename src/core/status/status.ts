@@ -28,7 +28,7 @@ export interface PolicySummary {
   /** true once `expires` has passed (the policy no longer counts; fail mode applies). */
   expired: boolean;
   /**
-   * Past `maxStalenessHours` since the last successful fetch — since when, and what this
+   * Past `maxStalenessHours` (docs/compliance.md#stale-policies) since the last successful fetch — since when, and what this
    * office does about it (`closed`: restricted tools blocked; `open`: the last policy still enforced).
    */
   stale?: { since: string; failMode: 'closed' | 'open' } | null;
@@ -65,7 +65,7 @@ export interface Status {
   applied?: { serial: number | null; error: string | null } | null;
   audit: { queued: number; lastDelivery: { at: string; ok: boolean; message: string } | null };
   /**
-   * The signed exceptions document, when IT configured `exceptionsUrl` (null otherwise):
+   * The signed exceptions document (docs/compliance.md#signed-exceptions), when IT configured `exceptionsUrl` (null otherwise):
    * the one in force (serial, when verified, when it expires), how many apply to this employee, and
    * the last attempt to fetch it — a failure keeps the document in force and is shown, never silent.
    */
