@@ -30,7 +30,8 @@ vi.mock('./enforcement.ts', () => ({
 }));
 vi.mock('./discovery.ts', () => ({ scheduleDetector: note('schedule-detector') }));
 vi.mock('./badge.ts', () => ({ updateBadge: note('badge') }));
-vi.mock('./handlers.ts', () => ({ handleMessage: vi.fn() }));
+vi.mock('./handlers.ts', () => ({ HANDLERS: {} }));
+vi.mock('../platform/request-dispatch.ts', () => ({ answerRequests: vi.fn() }));
 vi.mock('./audit.ts', () => ({ AUDIT_ALARM: 'a', HEARTBEAT_ALARM: 'h', handleAuditAlarm: vi.fn() }));
 vi.mock('./location.ts', () => ({ LOCATION_ALARM: 'l', LOCATION_EXPIRY_ALARM: 'le', expireLocation: vi.fn(), handleIdleState: vi.fn(), refreshLocation: vi.fn() }));
 
