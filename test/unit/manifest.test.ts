@@ -34,7 +34,10 @@ function surface(m: Manifest) {
 // (up to 10,000 events) and the notice snapshot; Chromium's default quota is 10 MB, and a full
 // storage would refuse the next policy.
 // idle: waking from idle or a locked screen re-establishes where the browser is (no install warning).
-const PERMISSIONS = ['declarativeNetRequest', 'storage', 'unlimitedStorage', 'alarms', 'idle', 'tabs', 'scripting', 'browsingData'];
+// webNavigation: one small event per page step instead of tabs.onUpdated's several whole-tab events
+// per load (docs/benchmarks.md, "Fast pages and the detector"); its install warning, "Read your
+// browsing history", is the one tabs already shows.
+const PERMISSIONS = ['declarativeNetRequest', 'storage', 'unlimitedStorage', 'alarms', 'idle', 'tabs', 'webNavigation', 'scripting', 'browsingData'];
 const WEB_ACCESSIBLE = [
   {
     resources: ['block.html', 'block.js', 'block.css', 'warn.html', 'warn.js', 'warn.css', 'embedded-block.html', 'embedded-block.js', 'icons/*'],
