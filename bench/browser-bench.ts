@@ -35,13 +35,15 @@ import { renderMarkdown, updateDocs } from './lib/report.ts';
 import { leakPage, leakType, LEAK_TYPES, ORDINARY_PAGES, SITE_HOSTS, startSiteServer } from './lib/sites.ts';
 import { geometricMean, quantile, ratio, summarize, type Summary } from './lib/stats.ts';
 import { startTcpRecorder, type Connection } from './lib/tcp-recorder.ts';
+import { blockedSequence, renderSequence, type SequenceResult } from './lib/notice-sequence.ts';
+import { FLIP_HOST_SUFFIX, flipAndNavigate, renderFlip, type FlipResult } from './lib/flip-bench.ts';
 import { installWorkerProbe, phasesOf, readWorkerMarks, type WorkerPhases } from './lib/worker-probe.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const POLICY_DIR = process.env.CHROMIUM_POLICY_DIR ?? '/etc/chromium/policies/managed';
 const POLICY_FILE = join(POLICY_DIR, 'ai-geofence-bench.json');
-const RESULTS = join(ROOT, 'bench/results.json');
+const RESULTS = join(ROOT, process.argv.some((a) => a.startsWith('--only=')) ? 'bench/results-only.json' : 'bench/results.json');
 const DOCS = join(ROOT, 'docs/benchmarks.md');
 
 const HELP = `npm run bench [-- options]     (npm run bench:quick = --quick)
@@ -49,25 +51,33 @@ const HELP = `npm run bench [-- options]     (npm run bench:quick = --quick)
   --quick     fewer iterations (about 4 minutes instead of about 8)
   --no-docs   do not rewrite the generated section of docs/benchmarks.md
   --report    no measuring: render bench/results.json again (tables and docs section)
+  --only=A,B  run only these series (notice, sequence, overhead, scale, flip, leaks, footprint); writes bench/results-only.json and
+              leaves docs/benchmarks.md alone
   --help      this text
 
 Needs root (it writes ${POLICY_FILE}, removed at the end) and Chromium at ${CHROMIUM}.
 Takes the machine's browser lock (the one the e2e tests take) while browsers run.`;
 
 const argv = process.argv.slice(2);
+/** The series --only can pick. */
+const SERIES = ['notice', 'sequence', 'overhead', 'scale', 'flip', 'leaks', 'footprint'] as const;
+const ONLY = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? null;
+const unknownSeries = ONLY?.filter((x) => !(SERIES as readonly string[]).includes(x)) ?? [];
+if (unknownSeries.length) throw new Error(`--only: unknown series ${unknownSeries.join(', ')} (known: ${SERIES.join(', ')})`);
+const want = (series: (typeof SERIES)[number]) => !ONLY || ONLY.includes(series);
 if (argv.includes('--help')) {
   console.log(HELP);
   process.exit(0);
 }
 const QUICK = argv.includes('--quick');
-const WRITE_DOCS = !argv.includes('--no-docs');
+const WRITE_DOCS = !argv.includes('--no-docs') && !ONLY;
 
 export const SIZES = [100, 10_000, 100_000] as const;
 const LARGE = 100_000;
 const SMALL = 100;
 const RUNS = QUICK
-  ? { noticeWarmup: 1, notice: 5, overheadRounds: { [SMALL]: 3, [LARGE]: 4 } as Record<number, number>, scaleReps: 1, decideSeconds: 0.5 }
-  : { noticeWarmup: 2, notice: 20, overheadRounds: { [SMALL]: 8, [LARGE]: 12 } as Record<number, number>, scaleReps: 5, decideSeconds: 1.5 };
+  ? { noticeWarmup: 1, notice: 5, overheadRounds: { [SMALL]: 3, [LARGE]: 4 } as Record<number, number>, scaleReps: 1, decideSeconds: 0.5, sequencePairs: 5, flipRounds: 3 }
+  : { noticeWarmup: 2, notice: 20, overheadRounds: { [SMALL]: 8, [LARGE]: 12 } as Record<number, number>, scaleReps: 5, decideSeconds: 1.5, sequencePairs: 15, flipRounds: 8 };
 export const TARGETS = { noticeRatio: 1.2, overheadRatio: 1.02, leaks: 0, installMs: 1000, dnrRules: 50 };
 
 /** The vendor every test blocks: Claude, blocked for Hong Kong by the first rule of every bench policy. */
@@ -160,6 +170,10 @@ export interface Results {
   overhead: OverheadResult[];
   leaks: LeakResult | null;
   scale: ScaleResult[];
+  /** Blocked navigations back to back (bench/lib/notice-sequence.ts). */
+  sequence?: SequenceResult[];
+  /** Popup names a serial → navigate at once (bench/lib/flip-bench.ts). */
+  flip?: FlipResult | null;
   footprint: FootprintResult;
   targets: Array<{ name: string; target: string; value: string; met: boolean }>;
   notes: string[];
@@ -437,6 +451,19 @@ async function timeToNotice(domains: number, ext: Side, plain: Side, control: Wo
     ratioAwake: { fcp: ratio(extAwake.fcp.median, native.fcp.median), notice: ratio(extAwake.notice.median, native.notice.median) },
     ratioAsleep: { fcp: ratio(extAsleep.fcp.median, native.fcp.median), notice: ratio(extAsleep.notice.median, native.notice.median) },
   };
+}
+
+/** Blocked navigations back to back (bench/lib/notice-sequence.ts). */
+async function noticeSequence(domains: number, workerBefore: SequenceResult['worker'], ext: Side, control: WorkerControl): Promise<SequenceResult> {
+  log(`blocked navigations back to back with the ${domains.toLocaleString('en-US')}-domain policy, worker ${workerBefore} before: ${RUNS.sequencePairs} pairs`);
+  const blockPage = new RegExp(`^chrome-extension://${EXTENSION_ID}/block\\.html#`);
+  return blockedSequence(domains, workerBefore, RUNS.sequencePairs, (url) => measureNotice(ext, url, blockPage),
+    (i, second) => `https://claude.ai/ext/seq-${workerBefore}-n${domains}-${i}-${second ? 'b' : 'a'}`,
+    async () => {
+      if (workerBefore === 'asleep') return control.stop();
+      if (await control.start()) await sleep(3_000);
+      await sleep(1_000);
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -723,6 +750,7 @@ async function main(): Promise<void> {
   const sites = await startSiteServer(ROOT, (prefix) => leakPage('http://claude.ai', 'https://claude.ai', prefix));
   const hostRules = [
     ...VENDOR_HOSTS.flatMap((h) => [`MAP ${h} 127.0.0.1:${vendorFront.port}`, `MAP *.${h} 127.0.0.1:${vendorFront.port}`]),
+    `MAP *.${FLIP_HOST_SUFFIX} 127.0.0.1:${vendorFront.port}`,
     ...SITE_HOSTS.map((h) => `MAP ${h} 127.0.0.1:${sites.port}`),
   ].join(', ');
 
@@ -748,7 +776,7 @@ async function main(): Promise<void> {
   try {
     // Under the lock: no other browser run competes for the CPU meanwhile.
     log('decision core in Node (compilePolicy + decide) on the bench policies, 5 trials per size, interleaved…');
-    const nodeBySize = nodeCore(SIZES);
+    const nodeBySize = nodeCore(want('scale') ? SIZES : []);
     for (const [n, r] of nodeBySize) log(`  ${n.toLocaleString('en-US')} domains: ${r.decisionsPerSecond.toLocaleString('en-US')} decisions/s (${r.decisionsRange.join('–')})`);
 
     const others = otherPolicyFiles();
@@ -768,11 +796,11 @@ async function main(): Promise<void> {
     results.footprint.heapMethod = cdpAvailable()
       ? 'CDP Runtime.getHeapUsage on the service worker target (--remote-debugging-port, /json/list), before and after HeapProfiler.collectGarbage'
       : 'unavailable: no global WebSocket (run with node --experimental-websocket, as npm run bench does)';
-    const heapSmall = await heapOf(ext, control, SMALL);
+    const heapSmall = want('footprint') ? await heapOf(ext, control, SMALL) : null;
     if (heapSmall) results.footprint.heap.push(heapSmall);
 
-    results.notice.push(await timeToNotice(SMALL, ext, plain, control, () => vendorFront.connections.length));
-    results.overhead.push(await overhead(SMALL, ext, plain, sites.requests));
+    if (want('notice')) results.notice.push(await timeToNotice(SMALL, ext, plain, control, () => vendorFront.connections.length));
+    if (want('overhead')) results.overhead.push(await overhead(SMALL, ext, plain, sites.requests));
 
     // Policy scale, sizes in ascending order. Each size starts with a warm-up install (replacing the
     // previous size is a different job: the reload and storage phases then handle the old document),
@@ -782,8 +810,9 @@ async function main(): Promise<void> {
     const jwsBytes = new Map<number, number>();
     const lastMarks = new Map<number, Array<[string, number]>>();
     const ruleInfo = new Map<number, Awaited<ReturnType<typeof installedRules>>>();
-    for (const n of SIZES) {
-      for (let rep = 0; rep <= RUNS.scaleReps; rep++) {
+    // Without the scale series: one install of the large policy, for the series that need it.
+    for (const n of want('scale') ? SIZES : [LARGE]) {
+      for (let rep = 0; rep <= (want('scale') ? RUNS.scaleReps : 0); rep++) {
         serial++;
         const r = await install(ext, control, { set: (j) => policyServer.set(j), path: '/policy.jws' }, key, n, serial);
         log(`  ${n.toLocaleString('en-US')} domains${rep === 0 ? ' (warm-up)' : ''}: verify → enforced ${r.phases.verifyToEnforcedMs ?? '?'} ms (DNR compile ${r.phases.compileDnrMs ?? '?'} ms, install ${r.phases.dnrInstallMs ?? '?'} ms); trigger → applied ${r.outerMs} ms`);
@@ -794,7 +823,7 @@ async function main(): Promise<void> {
       }
       ruleInfo.set(n, await installedRules(ext));
     }
-    for (const n of SIZES) {
+    for (const n of want('scale') ? SIZES : []) {
       const list = installs.get(n)!;
       const gen = makePolicy(n, 1);
       const keysOfPhases = Object.keys(list[0]!.phases) as Array<keyof WorkerPhases>;
@@ -806,33 +835,49 @@ async function main(): Promise<void> {
         dnrRules: info.rules, dnrRequestDomains: info.domains, contentScriptPatterns: info.patterns, node: nodeBySize.get(n)!,
       });
     }
-    const heapLarge = await heapOf(ext, control, LARGE);
+    const heapLarge = want('footprint') ? await heapOf(ext, control, LARGE) : null;
     if (heapLarge) results.footprint.heap.push(heapLarge);
 
-    results.notice.push(await timeToNotice(LARGE, ext, plain, control, () => vendorFront.connections.length));
-    results.overhead.push(await overhead(LARGE, ext, plain, sites.requests));
-    const probe: VendorProbe = {
-      requests: () => [...vendor.requests],
-      connections: () => vendorFront.connections,
-      reset: () => {
-        vendor.requests.splice(0);
-        vendorFront.reset();
-      },
-    };
-    results.leaks = await leaks(ext, plain, probe);
+    if (want('notice')) results.notice.push(await timeToNotice(LARGE, ext, plain, control, () => vendorFront.connections.length));
+    if (want('sequence')) results.sequence = [await noticeSequence(LARGE, 'awake', ext, control), await noticeSequence(LARGE, 'asleep', ext, control)];
+    if (want('overhead')) results.overhead.push(await overhead(LARGE, ext, plain, sites.requests));
+    if (want('flip')) {
+      log(`flip the ${LARGE.toLocaleString('en-US')}-domain policy, wait for the popup, navigate at once: ${RUNS.flipRounds} rounds`);
+      const side = ext;
+      results.flip = await flipAndNavigate(LARGE, RUNS.flipRounds, serial + 1, {
+        popup: await side.context.newPage(), page: side.loadPage, popupUrl: `chrome-extension://${EXTENSION_ID}/popup.html`,
+        blockPagePrefix: `chrome-extension://${EXTENSION_ID}/block.html#`,
+        publish: async (policy) => policyServer.set(await signPolicy(policy, [key])),
+        trigger: async () => void (await (await worker(side.context)).evaluate(() => chrome.alarms.create('policy-refresh', { when: Date.now() }))),
+        requests: () => vendor.requests,
+      });
+      serial += RUNS.flipRounds;
+      log(`  requests after the popup named the serial: ${results.flip.requestsAfterPopup}; controls reached: ${results.flip.controlsReached}/${RUNS.flipRounds}`);
+    }
+    if (want('leaks')) {
+      const probe: VendorProbe = {
+        requests: () => [...vendor.requests],
+        connections: () => vendorFront.connections,
+        reset: () => {
+          vendor.requests.splice(0);
+          vendorFront.reset();
+        },
+      };
+      results.leaks = await leaks(ext, plain, probe);
 
-    // The connections above come from Chromium's preconnect machinery, which DNR never sees. The
-    // enterprise policy NetworkPredictionOptions: 2 turns it off: relaunch A with it and look again.
-    log('leaks again with the enterprise policy NetworkPredictionOptions: 2 (browser A relaunched with the same profile)…');
-    await ext.context.close();
-    writePolicyFile(policyServer.url, key, { NetworkPredictionOptions: 2 });
-    const profile = ext.userDataDir;
-    ext = await launch('extension', extDir, hostRules, profile);
-    await worker(ext.context);
-    await pollWorker(ext.context, () => chrome.storage.managed.get(), (v) => (v as { office?: string }).office === 'HK', 'the managed configuration after relaunch', 180_000);
-    await pollWorker(ext.context, lastAppliedSerial, (s) => s === serial, 'the large policy after relaunch', 120_000);
-    const npo = await leakRun(ext, '/ext', probe);
-    results.leaks.withoutNetworkPrediction = { requests: npo.requests.length, connections: npo.connections.length, firstLines: npo.connections.map((x) => x.first || '(no bytes)') };
+      // The connections above come from Chromium's preconnect machinery, which DNR never sees. The
+      // enterprise policy NetworkPredictionOptions: 2 turns it off: relaunch A with it and look again.
+      log('leaks again with the enterprise policy NetworkPredictionOptions: 2 (browser A relaunched with the same profile)…');
+      await ext.context.close();
+      writePolicyFile(policyServer.url, key, { NetworkPredictionOptions: 2 });
+      const profile = ext.userDataDir;
+      ext = await launch('extension', extDir, hostRules, profile);
+      await worker(ext.context);
+      await pollWorker(ext.context, () => chrome.storage.managed.get(), (v) => (v as { office?: string }).office === 'HK', 'the managed configuration after relaunch', 180_000);
+      await pollWorker(ext.context, lastAppliedSerial, (s) => s === serial, 'the large policy after relaunch', 120_000);
+      const npo = await leakRun(ext, '/ext', probe);
+      results.leaks.withoutNetworkPrediction = { requests: npo.requests.length, connections: npo.connections.length, firstLines: npo.connections.map((x) => x.first || '(no bytes)') };
+    }
   } finally {
     await ext?.context.close().catch(() => undefined);
     await plain?.context.close().catch(() => undefined);
@@ -848,7 +893,7 @@ async function main(): Promise<void> {
   results.durationSeconds = Math.round((Date.now() - started) / 1000);
   results.targets = evaluateTargets(results);
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
-  const md = renderMarkdown(results);
+  const md = renderAll(results);
   console.log(`\n${md}\n`);
   if (WRITE_DOCS) updateDocs(DOCS, md);
   log(`wrote ${RESULTS}${WRITE_DOCS ? ` and the generated section of ${DOCS}` : ''} in ${results.durationSeconds} s`);
@@ -879,10 +924,15 @@ export function evaluateTargets(r: Results): Results['targets'] {
   return t;
 }
 
+/** The generated section: the report's tables, then the series kept in their own files. */
+function renderAll(results: Results): string {
+  return [renderMarkdown(results), renderSequence(results.sequence ?? []), renderFlip(results.flip ?? null)].filter(Boolean).join('\n\n');
+}
+
 /** --report: re-render the last results without running anything. */
 function reportOnly(): void {
   const results = JSON.parse(readFileSync(RESULTS, 'utf8')) as Results;
-  const md = renderMarkdown(results);
+  const md = renderAll(results);
   console.log(md);
   if (WRITE_DOCS) updateDocs(DOCS, md);
 }
