@@ -413,13 +413,30 @@ async function readSnapshot(url: string): Promise<{ explanation: Explanation; st
   }
 }
 
+/**
+ * Resolves once the frame with the latest render has been painted. A hidden tab paints no frames
+ * (requestAnimationFrame waits until it is shown): the timeout keeps the worker's answer, and the
+ * audit event it records, from waiting for that.
+ */
+function afterNextPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 100);
+    requestAnimationFrame(() => setTimeout(() => {
+      clearTimeout(timer);
+      resolve();
+    }, 0));
+  });
+}
+
 function NoticeApp({ page }: { page: PageKind }) {
   const [state, setState] = useState<State>({ phase: 'loading' });
 
   useEffect(() => {
     const languages = uiLanguages();
     const url = explainedUrl(location.href);
+    // Both at once: the snapshot does not wait for the translations.
     const i18nPromise = loadI18n(languages, packageUrl).catch(() => createI18n(languages, {}, {}));
+    const snapshotPromise = url ? readSnapshot(url) : Promise.resolve(null);
     void (async () => {
       const i18n = await i18nPromise;
       applyDocumentLanguage(i18n);
@@ -428,26 +445,20 @@ function NoticeApp({ page }: { page: PageKind }) {
         return;
       }
       // The worker's answer is the truth (and records the audit event), but a worker that was asleep
-      // first re-verifies the policy: paint from the snapshot it left after its last apply meanwhile.
-      // Whichever comes first is painted; the worker's answer always has the last word.
-      let answered = false;
-      let early = false;
-      const answer = Promise.all([sendRequest({ type: 'explain', url }), sendRequest({ type: 'get-status' })]).then(
-        ([explanation, status]) => {
-          answered = true;
-          setState({ phase: 'ready', i18n, url, explanation, status });
-        },
-        (e: unknown) => {
-          answered = true;
-          if (!early) setState({ phase: 'failed', i18n, message: i18n.t('loadFailed', errorText(e)) });
-        },
-      );
-      const snapshot = await readSnapshot(url);
-      if (snapshot && !answered) {
-        early = true;
+      // first re-verifies and recompiles the policy: paint the snapshot it left after its last apply
+      // first, and only then ask. A worker waking up (or still busy waking for the previous block
+      // page) takes the CPU and the extension's storage queue that this first paint needs.
+      const snapshot = await snapshotPromise;
+      if (snapshot) {
         setState({ phase: 'ready', i18n, url, ...snapshot });
+        await afterNextPaint();
       }
-      await answer;
+      try {
+        const [explanation, status] = await Promise.all([sendRequest({ type: 'explain', url }), sendRequest({ type: 'get-status' })]);
+        setState({ phase: 'ready', i18n, url, explanation, status });
+      } catch (e) {
+        if (!snapshot) setState({ phase: 'failed', i18n, message: i18n.t('loadFailed', errorText(e)) });
+      }
     })();
   }, []);
 
