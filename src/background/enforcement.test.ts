@@ -22,10 +22,12 @@ interface FakeBrowser {
   injected: Array<{ tabId: number; files: string[] }>;
   /** When set, updateDynamicRules rejects with this message (as Chromium does for a bad rule). */
   failUpdate: string | null;
+  /** Every storage write, dynamic-rule read and update, in call order. */
+  calls: string[];
 }
 
 const fake: FakeBrowser = {
-  local: {}, managed: {}, rules: [], updates: [], alarms: new Map(), tabs: [], moved: [], contentScripts: [], injected: [], failUpdate: null,
+  local: {}, managed: {}, rules: [], updates: [], alarms: new Map(), tabs: [], moved: [], contentScripts: [], injected: [], failUpdate: null, calls: [],
 };
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -43,7 +45,10 @@ vi.mock('../platform/browser.ts', () => ({
           const list = keys == null ? Object.keys(fake.local) : Array.isArray(keys) ? keys : [keys];
           return Object.fromEntries(list.filter((k) => k in fake.local).map((k) => [k, clone(fake.local[k])]));
         },
-        set: async (patch: Record<string, unknown>) => void Object.assign(fake.local, clone(patch)),
+        set: async (patch: Record<string, unknown>) => {
+          fake.calls.push(...Object.keys(patch).map((k) => `set:${k}`));
+          Object.assign(fake.local, clone(patch));
+        },
         remove: async (keys: string | string[]) => {
           for (const k of Array.isArray(keys) ? keys : [keys]) delete fake.local[k];
         },
@@ -51,8 +56,12 @@ vi.mock('../platform/browser.ts', () => ({
       managed: { get: async () => clone(fake.managed) },
     },
     declarativeNetRequest: {
-      getDynamicRules: async () => clone(fake.rules),
+      getDynamicRules: async () => {
+        fake.calls.push('getDynamicRules');
+        return clone(fake.rules);
+      },
       updateDynamicRules: async (u: { removeRuleIds: number[]; addRules: DnrRule[] }) => {
+        fake.calls.push('updateDynamicRules');
         if (fake.failUpdate) throw new Error(fake.failUpdate);
         fake.updates.push(clone(u));
         const ids = new Set(u.removeRuleIds);
@@ -137,7 +146,7 @@ async function load() {
 const redirectsTo = (page: string) => fake.rules.some((r) => r.action?.redirect?.regexSubstitution.startsWith(`chrome-extension://test/${page}#`));
 
 beforeEach(() => {
-  Object.assign(fake, { local: {}, rules: [], updates: [], alarms: new Map(), tabs: [], moved: [], contentScripts: [], injected: [], failUpdate: null });
+  Object.assign(fake, { local: {}, rules: [], updates: [], alarms: new Map(), tabs: [], moved: [], contentScripts: [], injected: [], failUpdate: null, calls: [] });
   fake.managed = { office: 'HK', policyUrl: 'https://policy.example/p.jws', trustedKeys: [publicJwk], refreshMinutes: 30 };
   served = [];
   requests.length = 0;
@@ -405,6 +414,65 @@ function stalePolicyDoc(serial: number): Record<string, unknown> {
   const doc = policyDoc(serial, WARN_CLAUDE);
   return { ...doc, maxStalenessHours: 24, offices: { HK: { name: 'Hong Kong', jurisdiction: 'HK', failMode: 'closed' }, LDN: { name: 'London', jurisdiction: 'GB' } } };
 }
+
+describe('a new policy put in force', () => {
+  it('records policy-applied once its rules are installed, and names its serial once its record is stored', async () => {
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }];
+    const { e, a } = await loadWithAudit();
+    a.recordAudit.mockImplementation(async (event: { type: string }) => void fake.calls.push(`audit:${event.type}`));
+    await e.refreshPolicy('first');
+    const at = (call: string) => fake.calls.indexOf(call);
+    expect(at('audit:policy-applied')).toBeGreaterThan(at('updateDynamicRules'));
+    expect(at('set:lastApplied')).toBeGreaterThan(at('set:policyRecord'));
+    expect(at('set:lastApplied')).toBeGreaterThan(at('updateDynamicRules'));
+    expect(fake.calls.filter((c) => c === 'audit:policy-applied')).toHaveLength(1);
+  });
+
+  it('records no policy-applied while the browser refuses its rules, and records it when they go in', async () => {
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }];
+    const { e, a } = await loadWithAudit();
+    fake.failUpdate = 'Rule with id 1 specifies an incorrect value for the "regexFilter" key.';
+    await e.refreshPolicy('first');
+    expect(auditTypes(a)).not.toContain('policy-applied');
+    fake.failUpdate = null;
+    await e.applyRules();
+    expect(auditTypes(a).filter((t) => t === 'policy-applied')).toHaveLength(1);
+    expect((fake.local.lastApplied as { serial: number }).serial).toBe(42);
+  });
+
+  it('reads the installed rules back once per worker life, and after a refused update', async () => {
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 200, body: await sign(policyDoc(43, WARN_CLAUDE)) }];
+    const e = await load();
+    await e.refreshPolicy('first');
+    await e.refreshPolicy('second');
+    expect(fake.updates).toHaveLength(2);
+    expect(fake.calls.filter((c) => c === 'getDynamicRules')).toHaveLength(1);
+    expect(redirectsTo('warn.html')).toBe(true);
+    fake.failUpdate = 'refused';
+    await e.acknowledge('claude', 1);
+    fake.failUpdate = null;
+    await e.applyRules();
+    expect(fake.calls.filter((c) => c === 'getDynamicRules')).toHaveLength(2);
+  });
+
+  it('does not verify the stored policy again on each refresh while its keys are unchanged, and does when they change', async () => {
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 304 }, { status: 304 }];
+    const e = await load();
+    await e.refreshPolicy('first');
+    const verify = vi.spyOn(crypto.subtle, 'verify');
+    try {
+      await e.refreshPolicy('scheduled refresh');
+      expect(verify).not.toHaveBeenCalled();
+      // IT retires the key: the stored policy no longer verifies, and nothing is enforced from it.
+      const other = await generateKeyPair('EdDSA', { extractable: true });
+      fake.managed = { ...fake.managed, trustedKeys: [{ ...(await exportJWK(other.publicKey)), kid: 'other' }] };
+      await e.refreshPolicy('managed configuration changed');
+      expect((await e.statusOf(await e.ensureReady())).policy).toBeNull();
+    } finally {
+      verify.mockRestore();
+    }
+  });
+});
 
 describe('audit context and heartbeats', () => {
   it('ties audit events to the policy hash and records a heartbeat after each apply, with an hourly alarm', async () => {
