@@ -5,7 +5,7 @@
  * that is no longer restricted.
  */
 import { render } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Explanation, Status } from '../core/messages.ts';
 import type { SelectedBy } from '../core/catalogue/tool-attributes.ts';
 import { policyInForce } from '../core/policy/policy-in-force.ts';
@@ -428,39 +428,42 @@ function afterNextPaint(): Promise<void> {
   });
 }
 
-function NoticeApp({ page }: { page: PageKind }) {
-  const [state, setState] = useState<State>({ phase: 'loading' });
+/**
+ * Load what the page shows, calling `publish` with each state: the snapshot's notice first when
+ * there is one, then the worker's answer.
+ */
+async function loadNotice(publish: (state: State) => void): Promise<void> {
+  const languages = uiLanguages();
+  const url = explainedUrl(location.href);
+  // Both at once: the snapshot does not wait for the translations.
+  const i18nPromise = loadI18n(languages, packageUrl).catch(() => createI18n(languages, {}, {}));
+  const snapshotPromise = url ? readSnapshot(url) : Promise.resolve(null);
+  const i18n = await i18nPromise;
+  applyDocumentLanguage(i18n);
+  if (!url) {
+    publish({ phase: 'failed', i18n, message: i18n.t('badAddress') });
+    return;
+  }
+  // The worker's answer is the truth (and records the audit event), but a worker that was asleep
+  // first re-verifies and recompiles the policy: paint the snapshot it left after its last apply
+  // first, and only then ask. A worker waking up (or still busy waking for the previous block
+  // page) takes the CPU and the extension's storage queue that this first paint needs.
+  const snapshot = await snapshotPromise;
+  if (snapshot) {
+    publish({ phase: 'ready', i18n, url, ...snapshot });
+    await afterNextPaint();
+  }
+  try {
+    const [explanation, status] = await Promise.all([sendRequest({ type: 'explain', url }), sendRequest({ type: 'get-status' })]);
+    publish({ phase: 'ready', i18n, url, explanation, status });
+  } catch (e) {
+    if (!snapshot) publish({ phase: 'failed', i18n, message: i18n.t('loadFailed', errorText(e)) });
+  }
+}
 
-  useEffect(() => {
-    const languages = uiLanguages();
-    const url = explainedUrl(location.href);
-    // Both at once: the snapshot does not wait for the translations.
-    const i18nPromise = loadI18n(languages, packageUrl).catch(() => createI18n(languages, {}, {}));
-    const snapshotPromise = url ? readSnapshot(url) : Promise.resolve(null);
-    void (async () => {
-      const i18n = await i18nPromise;
-      applyDocumentLanguage(i18n);
-      if (!url) {
-        setState({ phase: 'failed', i18n, message: i18n.t('badAddress') });
-        return;
-      }
-      // The worker's answer is the truth (and records the audit event), but a worker that was asleep
-      // first re-verifies and recompiles the policy: paint the snapshot it left after its last apply
-      // first, and only then ask. A worker waking up (or still busy waking for the previous block
-      // page) takes the CPU and the extension's storage queue that this first paint needs.
-      const snapshot = await snapshotPromise;
-      if (snapshot) {
-        setState({ phase: 'ready', i18n, url, ...snapshot });
-        await afterNextPaint();
-      }
-      try {
-        const [explanation, status] = await Promise.all([sendRequest({ type: 'explain', url }), sendRequest({ type: 'get-status' })]);
-        setState({ phase: 'ready', i18n, url, explanation, status });
-      } catch (e) {
-        if (!snapshot) setState({ phase: 'failed', i18n, message: i18n.t('loadFailed', errorText(e)) });
-      }
-    })();
-  }, []);
+function NoticeApp({ page, initial, bind }: { page: PageKind; initial: State; bind: (set: (state: State) => void) => void }) {
+  const [state, setState] = useState<State>(initial);
+  useLayoutEffect(() => bind(setState), []);
 
   if (state.phase === 'loading') return <Skeleton page={page} />;
   if (state.phase === 'failed') {
@@ -482,8 +485,33 @@ function NoticeApp({ page }: { page: PageKind }) {
   return <NoticeView page={page} state={state} />;
 }
 
+/**
+ * How long the first render waits for the notice before it shows the skeleton. The snapshot and
+ * the translations usually come well within it: the page's first frame is then the notice itself,
+ * as the browser's own block page is, rather than a skeleton and the notice a frame or more later.
+ */
+const FIRST_RENDER_WAIT_MS = 150;
+
 /** Entry point of block/index.tsx and warn/index.tsx. */
 export function startNoticePage(page: PageKind, root: HTMLElement = document.getElementById('app') ?? document.body) {
   root.textContent = '';
-  render(<NoticeApp page={page} />, root);
+  let latest: State = { phase: 'loading' };
+  let update: ((state: State) => void) | null = null;
+  const mount = () => {
+    if (update) return;
+    update = () => undefined; // mounted; the component binds the real setter in its first layout effect
+    render(<NoticeApp page={page} initial={latest} bind={(set) => {
+      update = set;
+      set(latest); // anything published between this render and the binding
+    }} />, root);
+  };
+  const timer = setTimeout(mount, FIRST_RENDER_WAIT_MS);
+  void loadNotice((state) => {
+    latest = state;
+    if (update) update(state);
+    else {
+      clearTimeout(timer);
+      mount();
+    }
+  });
 }
