@@ -35,7 +35,7 @@ import { renderMarkdown, updateDocs } from './lib/report.ts';
 import { leakPage, leakType, LEAK_TYPES, ORDINARY_PAGES, SITE_HOSTS, startSiteServer } from './lib/sites.ts';
 import { geometricMean, quantile, ratio, summarize, type Summary } from './lib/stats.ts';
 import { startTcpRecorder, type Connection } from './lib/tcp-recorder.ts';
-import { blockedSequence, renderSequence, type SequenceResult } from './lib/notice-sequence.ts';
+import { blockedSequence, renderSequence, SEQUENCE_TARGET, type SequenceResult } from './lib/notice-sequence.ts';
 import { FLIP_HOST_SUFFIX, flipAndNavigate, renderFlip, type FlipResult } from './lib/flip-bench.ts';
 import { installWorkerProbe, phasesOf, readWorkerMarks, type WorkerPhases } from './lib/worker-probe.ts';
 
@@ -78,7 +78,7 @@ const SMALL = 100;
 const RUNS = QUICK
   ? { noticeWarmup: 1, notice: 5, overheadRounds: { [SMALL]: 3, [LARGE]: 4 } as Record<number, number>, scaleReps: 1, decideSeconds: 0.5, sequencePairs: 5, flipRounds: 3 }
   : { noticeWarmup: 2, notice: 20, overheadRounds: { [SMALL]: 8, [LARGE]: 12 } as Record<number, number>, scaleReps: 5, decideSeconds: 1.5, sequencePairs: 15, flipRounds: 8 };
-export const TARGETS = { noticeRatio: 1.2, overheadRatio: 1.02, leaks: 0, installMs: 1000, dnrRules: 50 };
+export const TARGETS = { noticeRatio: 1.0, overheadRatio: 1.02, leaks: 0, installMs: 1000, dnrRules: 50 };
 
 /** The vendor every test blocks: Claude, blocked for Hong Kong by the first rule of every bench policy. */
 const VENDOR_HOSTS = ['claude.ai', 'anthropic.com'];
@@ -914,6 +914,12 @@ export function evaluateTargets(r: Results): Results['targets'] {
   if (r.leaks) {
     t.push({ name: 'requests reaching the blocked vendor', target: String(TARGETS.leaks), value: String(r.leaks.extension.requests), met: r.leaks.extension.requests === TARGETS.leaks });
     t.push({ name: 'connections reaching the blocked vendor', target: String(TARGETS.leaks), value: String(r.leaks.extension.connections), met: r.leaks.extension.connections === TARGETS.leaks });
+  }
+  for (const q of r.sequence ?? []) {
+    t.push({ name: `blocked navigations back to back, worker ${q.worker} before (slowest ÷ median)`, target: `≤ ${SEQUENCE_TARGET}`, value: String(q.slowestRatio), met: q.slowestRatio !== null && q.slowestRatio <= SEQUENCE_TARGET });
+  }
+  if (r.flip) {
+    t.push({ name: 'requests reaching a newly blocked vendor after the popup named the serial', target: '0', value: `${r.flip.requestsAfterPopup} (controls ${r.flip.controlsReached}/${r.flip.rounds.length})`, met: r.flip.requestsAfterPopup === 0 && r.flip.controlsReached === r.flip.rounds.length });
   }
   const large = r.scale.find((s) => s.domains >= LARGE);
   if (large) {

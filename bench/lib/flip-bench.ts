@@ -105,7 +105,7 @@ export async function flipAndNavigate(domains: number, rounds: number, firstSeri
 export function renderFlip(r: FlipResult | null): string {
   if (!r) return '';
   return [
-    '#### 3b. Popup names a new serial → navigate at once to the vendor it newly blocks',
+    '#### 4b. Popup names a new serial → navigate at once to the vendor it newly blocks',
     '',
     `${r.rounds.length} rounds with the ${r.domains.toLocaleString('en-US')}-domain policy: publish a serial that blocks one more host, reload the popup until it names that serial, navigate to the host at once. Before each flip the same host is loaded while allowed (control).`,
     '',
