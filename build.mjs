@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the unpacked extensions: dist/chrome/ and dist/firefox/ (Contract 4).
+// Builds the unpacked extensions: dist/chrome/ and dist/firefox/, paths tests and the README rely on.
 // One explicit entry table, one loop over target browsers, one base manifest with small patches.
 import { build } from 'esbuild';
 import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue 8): the extension measured side by side with Chromium's native
+ * `npm run bench` (docs/benchmarks.md#browser-benchmark-npm-run-bench): the extension measured side by side with Chromium's native
  * `URLBlocklist` enterprise policy and with a browser without the extension, in one run on real
  * Chromium. Writes bench/results.json and the generated part of docs/benchmarks.md.
  *
@@ -591,7 +591,7 @@ function typesOf(c: LeakCapture): Map<string, number> {
   // A plain-HTTP connection whose request the HTTP server never handled (cancelled mid-way).
   for (const conn of c.connections) {
     const path = /^[A-Z]+ (\S+) HTTP/.exec(conn.first)?.[1];
-    if (path && path.startsWith(`${c.prefix}/`) && !c.requests.includes(path)) add(path);
+    if (path?.startsWith(`${c.prefix}/`) && !c.requests.includes(path)) add(path);
   }
   return m;
 }

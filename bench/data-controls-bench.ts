@@ -1,5 +1,5 @@
 /**
- * What the data-controls guard costs a paste (issue 12): 100 KB (and 1 MB, the scan cap) of text,
+ * What the data-controls guard costs a paste (docs/data-controls.md#cost): 100 KB (and 1 MB, the scan cap) of text,
  * three patterns, in real Chromium. Two pages, one without the guard and one with it, paste the
  * same text alternately in one run. "Added" is the difference in the paste event's dispatch time
  * (the guard's listener is all that differs); "ratio" is (paste + added) / paste, where "paste" is

@@ -1,5 +1,5 @@
 /**
- * What the discovery detector of unlisted AI tools (issue 10) costs ordinary pages, in real Chromium.
+ * What the discovery detector of unlisted AI tools (docs/beyond-domains.md) costs ordinary pages, in real Chromium.
  *
  *   npm run bench:discovery      (node scripts/run-ts.mjs bench/discovery-bench.ts [--rounds N])
  *
@@ -272,7 +272,7 @@ function writeDocs(r: {
   let doc = readFileSync(DOCS, 'utf8');
   const block = lines.join('\n');
   if (doc.includes(BEGIN)) doc = doc.replace(new RegExp(`${BEGIN}[\\s\\S]*?${END}`), block);
-  else doc += `\n## Discovery detector (issue 10)\n\nWhat the detector of unlisted AI tools costs ordinary pages; see bench/discovery-bench.ts.\n\n${block}\n`;
+  else doc += `\n## Discovery detector\n\nWhat the detector of unlisted AI tools costs ordinary pages; see bench/discovery-bench.ts.\n\n${block}\n`;
   writeFileSync(DOCS, doc);
 }
 

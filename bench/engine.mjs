@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Decision-engine benchmark (issue 3): a policy with 10,000 tools / 100,000 domains / 1,000 rules.
+ * Decision-engine benchmark (docs/benchmarks.md#decision-engine-npm-run-benchengine): a policy with 10,000 tools / 100,000 domains / 1,000 rules.
  *
  * Measures, in one run on one machine:
  *  - decisions per second of compilePolicy + decide, next to a naive baseline (linear scan of all
@@ -138,7 +138,7 @@ function makeBaseline(policy, catalogue, normalizeHost) {
       if (r.regions && !(office?.regions ?? []).some((x) => r.regions.includes(x))) continue;
       if (r.groups && !groups.some((g) => r.groups.includes(g))) continue;
       if (r.exceptOffices?.includes(employee.office)) continue;
-      if (r.exceptJurisdictions && r.exceptJurisdictions.includes(office?.jurisdiction)) continue;
+      if (r.exceptJurisdictions?.includes(office?.jurisdiction)) continue;
       if (r.exceptRegions && (office?.regions ?? []).some((x) => r.exceptRegions.includes(x))) continue;
       if (r.exceptGroups && groups.some((g) => r.exceptGroups.includes(g))) continue;
       return { toolId: best, action: r.action, rule: r.id };

@@ -147,7 +147,7 @@ async function main() {
   try {
     const browser = await browserFigures();
     const node = await nodeFigures();
-    const result = { at: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', checks: CHECKS, browser, node };
+    const result = { at: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`, checks: CHECKS, browser, node };
     writeFileSync(OUT.results, `${JSON.stringify(result, null, 2)}\n`);
     const docs = readFileSync(OUT.docs, 'utf8');
     const text = section(result);

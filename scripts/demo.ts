@@ -1,5 +1,7 @@
+// The demo reads the extension's storage inside its service worker (`sw.evaluate` below).
+/// <reference types="chrome" />
 /**
- * `npm start`: the newcomer's first minute (Contract 5). Builds the extension, serves the example
+ * `npm start`: the newcomer's first minute (README, "The demo"). Builds the extension, serves the example
  * policy signed with the demo key, configures Chromium through a real enterprise policy file as an
  * employee of one office (Hong Kong by default) and opens it with the extension loaded.
  *

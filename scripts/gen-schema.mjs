@@ -14,7 +14,7 @@ import path from 'node:path';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SCHEMA_FILE = path.join(ROOT, 'docs', 'policy.schema.json');
 
-/** The JSON Schema object for the signed policy payload (Contract 2). */
+/** The JSON Schema object for the signed policy payload (docs/policy.schema.json). */
 export async function generatePolicySchema() {
   const entry = `
     import { toJsonSchema } from '@valibot/to-json-schema';
@@ -39,7 +39,7 @@ export async function generatePolicySchema() {
     $id: 'https://ai-geofence.example/policy.schema.json',
     title: 'AI Geofence signed policy payload',
     description:
-      'The JSON payload of the JWS at policyUrl (Contract 2). Generated from src/core/policy/policy-schema.ts by `npm run schema`; do not edit by hand.',
+      'The JSON payload of the JWS at policyUrl. Generated from src/core/policy/policy-schema.ts by `npm run schema`; do not edit by hand.',
     ...rest,
   };
 }

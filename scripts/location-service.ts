@@ -57,13 +57,13 @@ if (typeof values.networks !== 'string') fail('--networks NETWORKS.json is requi
 const trustHeader = typeof values['trust-header'] === 'string' ? values['trust-header'] : undefined;
 if (trustHeader !== undefined && !/^[A-Za-z0-9-]+$/.test(trustHeader)) fail(`--trust-header expects a header name such as CF-IPCountry, got "${trustHeader}"`);
 
-let signer;
+let signer: Awaited<ReturnType<typeof importLocationSigner>>;
 try {
   signer = await importLocationSigner(readJson(values.key, 'key'));
 } catch (e) {
   fail(`${values.key}: ${e instanceof Error ? e.message : String(e)}`);
 }
-let table;
+let table: ReturnType<typeof parseNetworks>;
 try {
   table = parseNetworks(readJson(values.networks, 'networks table'));
 } catch (e) {

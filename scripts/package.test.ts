@@ -136,7 +136,7 @@ describe('npm run package', () => {
     expect(hashes[0]).toEqual([
       expect.stringMatching(new RegExp(`^[0-9a-f]{64}  dist/ai-geofence-chrome-${v}\\.zip$`)),
       expect.stringMatching(new RegExp(`^[0-9a-f]{64}  dist/ai-geofence-${v}\\.crx$`)),
-      expect.stringMatching(/^[0-9a-f]{64}  dist\/updates\.xml$/),
+      expect.stringMatching(/^[0-9a-f]{64} {2}dist\/updates\.xml$/),
       `# extension ID ${crxKey.extensionId} (deploy-config --extension-id ${crxKey.extensionId}); updates.xml points at https://ext.bank.example/ai-geofence/ai-geofence-${VERSION}.crx`,
       expect.stringMatching(new RegExp(`^[0-9a-f]{64}  dist/ai-geofence-firefox-${v}\\.zip$`)),
     ]);

@@ -52,7 +52,10 @@ export function makePolicy(domains: number, serial: number): GeneratedPolicy {
 export function decisionUrls(toolCount: number, n: number): string[] {
   const urls: string[] = [];
   let seed = 12345;
-  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
   for (let k = 0; k < n; k++) {
     const i = Math.floor(rnd() * toolCount);
     const j = Math.floor(rnd() * DOMAINS_PER_TOOL);

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { join } from 'node:path';
 
 export const SITE_HOSTS = ['news.example', 'shop.example', 'docs.example', 'intranet.example', 'travel.example', 'cdn.example'];
@@ -50,7 +50,10 @@ function words(seed: number, n: number): string {
 
 function svg(seed: number, w = 640, h = 360, shapes = 40): string {
   let s = seed >>> 0;
-  const rnd = (m: number) => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) % m);
+  const rnd = (m: number) => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s % m;
+  };
   const items = Array.from({ length: shapes }, () =>
     `<rect x="${rnd(w)}" y="${rnd(h)}" width="${20 + rnd(120)}" height="${10 + rnd(80)}" rx="4" fill="hsl(${rnd(360)} 60% ${40 + rnd(40)}%)" opacity="0.8"/>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}"><rect width="100%" height="100%" fill="#f4f6f8"/>${items.join('')}</svg>`;

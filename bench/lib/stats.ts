@@ -34,12 +34,6 @@ export function geometricMean(values: readonly number[]): number {
   return Math.round(Math.exp(v.reduce((s, x) => s + Math.log(x), 0) / v.length) * 1000) / 1000;
 }
 
-/** "123 ms (p25 110 – p75 140, n 15)" */
-export function fmtSummary(s: Summary, unit = 'ms'): string {
-  if (!s.n) return 'no data';
-  return `${fmt(s.median)} ${unit} (p25 ${fmt(s.p25)} – p75 ${fmt(s.p75)}, n ${s.n})`;
-}
-
 /** Numbers for tables: thousands separators, one decimal below 100. */
 export function fmt(x: number, decimals?: number): string {
   if (!Number.isFinite(x)) return '–';

@@ -31,7 +31,10 @@ export async function startTcpRecorder(targetPort: number): Promise<TcpRecorder>
     const upstream = net.connect(targetPort, '127.0.0.1');
     sockets.add(upstream);
     client.once('data', (chunk: Buffer) => {
-      if (chunk[0] === 0x16) return void (entry.first = 'TLS');
+      if (chunk[0] === 0x16) {
+        entry.first = 'TLS';
+        return;
+      }
       const lines = chunk.toString('latin1').split('\r\n');
       // Why the browser sent it: a navigation, a subresource, a speculative prefetch…
       const why = lines.filter((l) => /^(sec-fetch-dest|sec-purpose|purpose):/i.test(l)).map((l) => l.toLowerCase().replace(/:\s*/, '=')).join(' ');

@@ -37,7 +37,10 @@ export function installWorkerProbe(policyPath: string): void {
       const res = orig.apply(this, args);
       if (res && typeof (res as Promise<unknown>).then === 'function') {
         return (res as Promise<unknown>).then(
-          (v) => (mark(`${l}:end`), v),
+          (v) => {
+            mark(`${l}:end`);
+            return v;
+          },
           (e: unknown) => {
             mark(`${l}:error`);
             throw e;

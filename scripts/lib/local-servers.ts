@@ -63,10 +63,14 @@ export async function startServer(fallback?: Route): Promise<TestServer> {
     requests.push({ host, method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, secure });
     const url = new URL(req.url ?? '/', `${secure ? 'https' : 'http'}://${host || 'localhost'}`);
     let served: Served | undefined;
-    for (const r of [...routes].reverse()) if ((served = await r(req, url))) break;
+    for (const r of [...routes].reverse()) {
+      served = await r(req, url);
+      if (served) break;
+    }
     served ??= fallback ? await fallback(req, url) : undefined;
     served ??= { status: 404, body: 'not found' };
-    if (served.delayMs) await new Promise((r) => setTimeout(r, served!.delayMs));
+    const { delayMs } = served;
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
     res.writeHead(served.status ?? 200, { 'content-type': served.type ?? 'text/html; charset=utf-8', 'cache-control': 'no-store', ...served.headers });
     res.end(served.body);
   };

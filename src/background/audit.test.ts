@@ -1,46 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { heartbeatDetail, type AuditContext, type AuditEvent } from '../core/audit/audit.ts';
 import { auditEventHash, parseEventLines, verifyLedger } from '../core/audit/ledger.ts';
+import { fake, resetFakeBrowser } from '../../test/fakes/browser.ts';
 
 type AuditModule = typeof import('./audit.ts');
 
-/** An in-memory browser: storage.local, alarms and runtime, shared across "worker restarts". */
-const fake = vi.hoisted(() => {
-  // A macrotask per storage call, so concurrent callers really interleave as in the browser.
-  const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
-  const store = new Map<string, unknown>();
-  const alarms = new Map<string, { name: string; scheduledTime: number }>();
-  const state = { failWrites: false };
-  const browser = {
-    storage: {
-      local: {
-        async get(key: string): Promise<Record<string, unknown>> {
-          await tick();
-          return store.has(key) ? { [key]: structuredClone(store.get(key)) } : {};
-        },
-        async set(items: Record<string, unknown>): Promise<void> {
-          await tick();
-          if (state.failWrites) throw new Error('QUOTA_BYTES quota exceeded');
-          for (const [k, value] of Object.entries(items)) store.set(k, structuredClone(value));
-        },
-      },
-    },
-    alarms: {
-      async create(name: string, info: { when: number }): Promise<void> {
-        alarms.set(name, { name, scheduledTime: info.when });
-      },
-      async get(name: string) {
-        return alarms.get(name);
-      },
-      async clear(name: string): Promise<boolean> {
-        return alarms.delete(name);
-      },
-    },
-    runtime: { getManifest: () => ({ version: '1.2.3' }) },
-  };
-  return { store, alarms, state, browser };
-});
-vi.mock('../platform/browser.ts', () => ({ browser: fake.browser }));
+vi.mock('../platform/browser.ts', async () => ({ browser: (await import('../../test/fakes/browser.ts')).fake.browser }));
 
 const URL_ = 'http://127.0.0.1:8787/collect?token=secret';
 const CONTEXT: AuditContext = { office: 'HK', groups: ['traders'], policySerial: 42, auditUrl: URL_, format: 'json', urlDetail: 'path' };
@@ -93,7 +58,7 @@ async function freshWorker(): Promise<AuditModule> {
 }
 
 function storedEvents(): AuditEvent[] {
-  return ((fake.store.get('auditQueue') as { events?: AuditEvent[] } | undefined)?.events ?? []);
+  return ((fake.local.auditQueue as { events?: AuditEvent[] } | undefined)?.events ?? []);
 }
 
 /** Let pending storage ticks and promise chains settle. */
@@ -103,9 +68,9 @@ async function settle(): Promise<void> {
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: Date.parse('2026-11-20T09:00:00Z') });
-  fake.store.clear();
-  fake.alarms.clear();
-  fake.state.failWrites = false;
+  resetFakeBrowser();
+  // A macrotask per storage call, so concurrent callers really interleave as in the browser.
+  fake.slowStorage = true;
   answers = [];
   requests = [];
   accepted = [];
@@ -139,7 +104,7 @@ describe('recordAudit', () => {
       tool: 'claude',
       rule: 'HK-ANTHROPIC',
       policySerial: 42,
-      extensionVersion: '1.2.3',
+      extensionVersion: '0.0.0',
       url: 'https://claude.ai/chat/1',
       time: '2026-11-20T09:00:00.000Z',
     });
@@ -178,9 +143,9 @@ describe('recordAudit', () => {
 
   it('rejects (the event is not recorded) when storage refuses the write', async () => {
     const audit = await configured();
-    fake.state.failWrites = true;
+    fake.failWrites = true;
     await expect(audit.recordAudit({ type: 'block' })).rejects.toThrow(/quota/);
-    fake.state.failWrites = false;
+    fake.failWrites = false;
     await audit.recordAudit({ type: 'monitor-visit' });
     expect(storedEvents().map((e) => e.type)).toEqual(['monitor-visit']);
     expect((await audit.getAuditStatus()).queued).toBe(1);
@@ -193,7 +158,7 @@ describe('delivery', () => {
     await audit.recordAudit({ type: 'block' });
     await audit.recordAudit({ type: 'block' });
     await settle();
-    expect(fake.alarms.get(audit.AUDIT_ALARM)?.scheduledTime).toBe(Date.now() + 30_000);
+    expect(fake.alarms.get(audit.AUDIT_ALARM)?.when).toBe(Date.now() + 30_000);
     expect(fetchFake).not.toHaveBeenCalled();
     await vi.advanceTimersByTimeAsync(2_000);
     await settle();
@@ -212,7 +177,7 @@ describe('delivery', () => {
     await audit.deliverAuditNow();
     expect(storedEvents()).toHaveLength(1);
     // attempt 0, random 0.5: half of the 30 s base
-    expect(fake.alarms.get(audit.AUDIT_ALARM)?.scheduledTime).toBe(Date.now() + 15_000);
+    expect(fake.alarms.get(audit.AUDIT_ALARM)?.when).toBe(Date.now() + 15_000);
     const status = await audit.getAuditStatus();
     expect(status.queued).toBe(1);
     expect(status.lastDelivery).toMatchObject({ ok: false, message: expect.stringContaining('unreachable (Failed to fetch); 1 event(s) kept') });
@@ -249,7 +214,7 @@ describe('delivery', () => {
     answers = [{ status: 400, body: '{"error":"unknown field tool"}' }];
     await audit.deliverAuditNow();
     expect(storedEvents()).toHaveLength(1);
-    expect(fake.alarms.get(audit.AUDIT_ALARM)?.scheduledTime).toBe(Date.now() + 3_600_000);
+    expect(fake.alarms.get(audit.AUDIT_ALARM)?.when).toBe(Date.now() + 3_600_000);
     const status = await audit.getAuditStatus();
     expect(status.lastDelivery).toMatchObject({ ok: false, message: expect.stringContaining('rejected the batch with HTTP 400: {"error":"unknown field tool"}') });
     await vi.advanceTimersByTimeAsync(30 * 60_000);
@@ -270,7 +235,7 @@ describe('delivery', () => {
     expect(status.lastDelivery!.message).toMatch(/^the collector requires credentials \(HTTP 401 Unauthorized: .*\): check the managed key auditHeaders .*; 5 event\(s\) kept/);
     expect(status.lastDelivery!.message).not.toContain('s3cret');
     // Not retried every few seconds as if transient: the next attempt is an hour away...
-    expect(fake.alarms.get(audit.AUDIT_ALARM)?.scheduledTime).toBe(Date.now() + 3_600_000);
+    expect(fake.alarms.get(audit.AUDIT_ALARM)?.when).toBe(Date.now() + 3_600_000);
     // ...unless IT fixes the header: a new collector identity, no inherited backoff.
     audit.setAuditContext({ ...CONTEXT, format: 'otlp', headers: { Authorization: 'Bearer the-right-token' } });
     await settle();
@@ -300,7 +265,7 @@ describe('delivery', () => {
     await audit.recordAudit({ type: 'block' });
     answers = [{ status: 429, headers: { 'Retry-After': '600' } }];
     await audit.deliverAuditNow();
-    expect(fake.alarms.get(audit.AUDIT_ALARM)?.scheduledTime).toBe(Date.now() + 600_000);
+    expect(fake.alarms.get(audit.AUDIT_ALARM)?.when).toBe(Date.now() + 600_000);
   });
 
   it('gives up on a collector that does not answer within 15 s and keeps the events', async () => {
@@ -362,8 +327,8 @@ describe('delivery', () => {
     const queued = Array.from({ length: 3 }, () => ({ type: 'block' as const }));
     for (const e of queued) await audit.recordAudit(e);
     // Simulate an overflow recorded by an earlier worker.
-    const stored = fake.store.get('auditQueue') as Record<string, unknown>;
-    fake.store.set('auditQueue', { ...stored, dropped: 7, droppedSince: '2026-11-19T00:00:00.000Z' });
+    const stored = fake.local.auditQueue as Record<string, unknown>;
+    fake.local.auditQueue = { ...stored, dropped: 7, droppedSince: '2026-11-19T00:00:00.000Z' };
     const restarted = await freshWorker();
     restarted.setAuditContext(CONTEXT);
     await settle();
@@ -405,7 +370,7 @@ describe('without a collector', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     await settle();
     expect(requests).toHaveLength(1);
-    expect(fake.alarms.get(audit.AUDIT_ALARM)?.scheduledTime).toBe(Date.parse('2026-11-20T10:00:00Z'));
+    expect(fake.alarms.get(audit.AUDIT_ALARM)?.when).toBe(Date.parse('2026-11-20T10:00:00Z'));
   });
 
   it('lets a new collector skip the backoff earned by the previous one', async () => {
@@ -455,9 +420,9 @@ describe('the tamper-evident ledger', () => {
   it('does not advance the chain when storage refuses the event', async () => {
     const audit = await configured();
     await audit.recordAudit({ type: 'block' });
-    fake.state.failWrites = true;
+    fake.failWrites = true;
     await expect(audit.recordAudit({ type: 'warn-shown' })).rejects.toThrow(/quota/);
-    fake.state.failWrites = false;
+    fake.failWrites = false;
     await audit.recordAudit({ type: 'monitor-visit' });
     const events = storedEvents();
     expect(events.map((e) => [e.type, e.seq])).toEqual([['block', 0], ['monitor-visit', 1]]);
@@ -482,8 +447,8 @@ describe('the tamper-evident ledger', () => {
     const audit = await configured({ auditUrl: null });
     for (let i = 0; i < 3; i++) await audit.recordAudit({ type: 'block' });
     // As if the queue had overflowed and dropped seq 1.
-    const stored = fake.store.get('auditQueue') as { events: AuditEvent[] } & Record<string, unknown>;
-    fake.store.set('auditQueue', { ...stored, events: stored.events.filter((e) => e.seq !== 1), dropped: 1, droppedSince: '2026-11-20T08:00:00.000Z', droppedSeqs: { first: 1, last: 1 } });
+    const stored = fake.local.auditQueue as { events: AuditEvent[] } & Record<string, unknown>;
+    fake.local.auditQueue = { ...stored, events: stored.events.filter((e) => e.seq !== 1), dropped: 1, droppedSince: '2026-11-20T08:00:00.000Z', droppedSeqs: { first: 1, last: 1 } };
     const restarted = await freshWorker();
     restarted.setAuditContext(CONTEXT);
     await settle();
@@ -498,7 +463,7 @@ describe('the tamper-evident ledger', () => {
 });
 
 describe('recordHeartbeat', () => {
-  const detail = heartbeatDetail({ office: 'HK', policySerial: 42, policyHash: 'ab'.repeat(32), rulesInstalled: 7, incognitoAllowed: false, extensionVersion: '1.2.3', mode: 'enforcing' });
+  const detail = heartbeatDetail({ office: 'HK', policySerial: 42, policyHash: 'ab'.repeat(32), rulesInstalled: 7, incognitoAllowed: false, extensionVersion: '0.0.0', mode: 'enforcing' });
 
   it('records one when due, then not again until a day has passed or something changed', async () => {
     const audit = await configured({ auditUrl: null }); // nothing delivered: every heartbeat stays in the queue

@@ -13,7 +13,6 @@
 import { browser } from '../platform/browser.ts';
 import {
   AUDIT_QUEUE_CAP,
-  AuditContextSchema,
   acknowledgeAuditBatch,
   appendAuditEvent,
   classifyDelivery,
@@ -22,7 +21,6 @@ import {
   heartbeatDue,
   heartbeatMark,
   makeAuditEvent,
-  parseAuditQueue,
   prependDroppedReport,
   recordAuditFailure,
   takeAuditBatch,
@@ -36,7 +34,8 @@ import {
   type LastDelivery,
 } from '../core/audit/audit.ts';
 import { sealAuditEvent, startLedger } from '../core/audit/ledger.ts';
-import * as v from 'valibot';
+import { createQueue } from './queue.ts';
+import { readKey, saveState } from './storage.ts';
 
 export type { AuditContext, AuditEventType, AuditLedger, HeartbeatDetail };
 
@@ -48,10 +47,6 @@ export const AUDIT_ALARM = 'audit-delivery';
  */
 export const HEARTBEAT_ALARM = 'audit-heartbeat';
 
-const QUEUE_KEY = 'auditQueue';
-const CONTEXT_KEY = 'auditContext';
-/** The last collector configured (format and URL), to tell a new one from a passing gap in the config. */
-const COLLECTOR_KEY = 'auditCollector';
 /** Coalesce a burst of events (a block page plus its visit report…) into one request. */
 const DEBOUNCE_MS = 2_000;
 const FETCH_TIMEOUT_MS = 15_000;
@@ -64,22 +59,18 @@ const DEFAULT_CONTEXT: AuditContext = { office: null, groups: [], policySerial: 
 
 let queue: AuditQueueState | null = null; // cache of what is on disk; null until first read
 let context: AuditContext | null = null;
-let chain: Promise<unknown> = Promise.resolve();
 let inFlight: ReadonlySet<string> = new Set();
 let delivering: Promise<void> | null = null;
+// biome-ignore lint/correctness/noUnusedVariables: read by the `??=` in scheduleDelivery (Biome counts it as a write only)
 let debounceTimer: ReturnType<typeof setTimeout> | null = null;
 
 /** Run storage work one task at a time, in call order; a failed task does not stop the next. */
-function serialise<T>(task: () => Promise<T>): Promise<T> {
-  const run = chain.then(task);
-  chain = run.catch(() => undefined);
-  return run;
-}
+const serialise = createQueue();
 
 async function readQueue(): Promise<AuditQueueState> {
   if (!queue) {
-    const stored = await browser.storage.local.get(QUEUE_KEY);
-    queue ??= parseAuditQueue(stored[QUEUE_KEY]);
+    const stored = await readKey('auditQueue');
+    queue ??= stored;
   }
   return queue;
 }
@@ -89,7 +80,7 @@ async function changeQueue(change: (state: AuditQueueState) => AuditQueueState |
   const current = await readQueue();
   const next = await change(current);
   if (next === current) return current;
-  await browser.storage.local.set({ [QUEUE_KEY]: next });
+  await saveState({ auditQueue: next });
   queue = next;
   return next;
 }
@@ -99,9 +90,7 @@ function updateQueue(change: (state: AuditQueueState) => AuditQueueState | Promi
 }
 
 async function readStoredContext(): Promise<AuditContext | null> {
-  const stored = await browser.storage.local.get(CONTEXT_KEY);
-  const parsed = v.safeParse(AuditContextSchema, stored[CONTEXT_KEY]);
-  return parsed.success ? parsed.output : null;
+  return readKey('auditContext');
 }
 
 /** The context in memory, or the one persisted before the worker was stopped. */
@@ -188,7 +177,7 @@ export function setAuditContext(ctx: AuditContext): void {
   context = next;
   void serialise(async () => {
     if (!next.auditUrl) {
-      await browser.storage.local.set({ [CONTEXT_KEY]: next });
+      await saveState({ auditContext: next });
       await browser.alarms.clear(AUDIT_ALARM);
       return;
     }
@@ -197,9 +186,9 @@ export function setAuditContext(ctx: AuditContext): void {
     // and that passing "no auditUrl" must not wipe the backoff.
     // Headers are part of it: IT fixing a refused token must not wait out the previous backoff.
     const collector = JSON.stringify([next.format, next.auditUrl, next.headers ?? {}, next.compression ?? 'gzip']);
-    const stored = await browser.storage.local.get(COLLECTOR_KEY);
-    await browser.storage.local.set({ [CONTEXT_KEY]: next, [COLLECTOR_KEY]: collector });
-    if (stored[COLLECTOR_KEY] !== collector) await changeQueue((s) => (s.nextAttemptAt === null && s.attempt === 0 ? s : { ...s, attempt: 0, nextAttemptAt: null }));
+    const stored = await readKey('auditCollector');
+    await saveState({ auditContext: next, auditCollector: collector });
+    if (stored !== collector) await changeQueue((s) => (s.nextAttemptAt === null && s.attempt === 0 ? s : { ...s, attempt: 0, nextAttemptAt: null }));
   })
     // Also the startup path: alarms are not guaranteed to survive a browser restart.
     .then(scheduleQuietly)

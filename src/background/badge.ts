@@ -1,7 +1,8 @@
 /** The toolbar badge reflects the tab's status at a glance. */
 import { browser } from '../platform/browser.ts';
 import type { Action } from '../core/policy/policy-schema.ts';
-import { decideNow, ensureReady, pageUrl } from './enforcement.ts';
+import { decideNow, pageUrl } from './decisions.ts';
+import { ensureReady } from './enforcement.ts';
 
 const BADGE: Record<Action, { text: string; color: string } | null> = {
   block: { text: '✕', color: '#b3261e' },

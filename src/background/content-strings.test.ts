@@ -3,15 +3,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const LOCALES_DIR = join(import.meta.dirname, '../../static/_locales');
-const fake = vi.hoisted(() => ({ browser: { runtime: { getURL: (path: string) => `ext:/${path}` } } }));
-vi.mock('../platform/browser.ts', () => ({ browser: fake.browser }));
+vi.mock('../platform/browser.ts', async () => ({ browser: (await import('../../test/fakes/browser.ts')).fake.browser }));
 
 const { CONTENT_STRING_PREFIXES, contentStrings, pageLanguagesOf, pickMessages } = await import('./content-strings.ts');
 
 /** fetch() of the package's files, served from static/ (counts the reads, so the cache shows). */
 const reads: string[] = [];
 vi.stubGlobal('fetch', async (url: string) => {
-  const path = url.replace(/^ext:\//, '');
+  const path = url.replace(/^chrome-extension:\/\/test\//, '');
   reads.push(path);
   try {
     return new Response(await readFile(join(LOCALES_DIR, '..', path), 'utf8'));

@@ -1,5 +1,5 @@
 /**
- * Discovery of unlisted AI tools (issue 10), the background half.
+ * Discovery of unlisted AI tools, the background half (docs/beyond-domains.md).
  *
  * The detector (src/content/discovery.ts) is not a registered content script: a content script
  * matching every page made every page load slower (5–8 % of `loadEventEnd` in
@@ -20,9 +20,10 @@ import type { ResponseMap } from '../core/messages.ts';
 import { applyStaleness } from '../core/policy/staleness.ts';
 import { recordAudit } from './audit.ts';
 import { browser } from '../platform/browser.ts';
-import { discoveryEnabled } from './discovered-policy.ts';
-import { decideNow, ensureReady, stalenessOf, updateRuntime } from './enforcement.ts';
-import { policyValid } from './runtime.ts';
+import { discoveryEnabled } from '../core/plan/plan.ts';
+import { decideNow } from './decisions.ts';
+import { ensureReady, updateRuntime } from './enforcement.ts';
+import { stateOf } from './runtime.ts';
 import { saveState } from './storage.ts';
 
 type Answer = ResponseMap['discovered'];
@@ -33,7 +34,7 @@ export const DISCOVERY_FILE = 'discovery.js';
 export async function injectDetector(tabId: number, url: string): Promise<void> {
   if (!/^https?:/.test(url)) return;
   const r = await ensureReady();
-  if (!discoveryEnabled(r) || decideNow(r, url).toolId) return;
+  if (!discoveryEnabled(r.config) || decideNow(r, url).toolId) return;
   // Pages the extension may not script (the web store, a closed tab) refuse: nothing to discover there.
   await browser.scripting.executeScript({ target: { tabId }, files: [DISCOVERY_FILE] }).catch(() => undefined);
 }
@@ -50,7 +51,7 @@ export async function reportDiscovered(pageUrl: string | undefined, rawSignals: 
   const signals = cleanSignals(rawSignals);
   let answer: Answer = { ok: false, listed: false, action: null };
   await updateRuntime(async (r) => {
-    if (!discoveryEnabled(r)) return false;
+    if (!discoveryEnabled(r.config)) return false;
     const d = decideNow(r, url.href);
     // Listed: the policy decides, nothing to record. (A host already enforced as unlisted — an
     // acknowledged warning — is remembered as seen again, and reported at most once a day.)
@@ -61,12 +62,12 @@ export async function reportDiscovered(pageUrl: string | undefined, rawSignals: 
     const now = Date.now();
     const domain = discoveredDomain(url.hostname);
     // No policy in force: nothing says what to do with unlisted tools; they are reported, allowed.
-    const st = policyValid(r, now) ? stalenessOf(r, now) : null;
-    const action = st ? applyStaleness(r.policy!, st).unlistedAiAction : 'allow';
+    const st = stateOf(r, now);
+    const action = st.valid && st.staleness ? applyStaleness(r.policy!.policy, st.staleness).unlistedAiAction : 'allow';
     answer = { ok: true, listed: false, action };
     // An IP address or a single-label host can be reported but not made a domain rule.
     const key = domain || url.hostname;
-    const noted = noteDiscovered(r.state.discovered ?? {}, key, url.origin, signals, now);
+    const noted = noteDiscovered(r.state.discovered, key, url.origin, signals, now);
     r.state.discovered = noted.register;
     await saveState({ discovered: noted.register });
     if (noted.report) {

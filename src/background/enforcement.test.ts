@@ -9,85 +9,10 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { RULE_ID_MAX, type DnrRule } from '../core/dnr/dnr.ts';
 import { POLICY_JWS_TYP } from '../core/policy/policy-schema.ts';
 import { CATALOGUE } from '../core/catalogue/catalogue.ts';
+import { MAX_REGISTERED_PATTERNS } from '../core/plan/plan.ts';
+import { fake, resetFakeBrowser } from '../../test/fakes/browser.ts';
 
-interface FakeBrowser {
-  local: Record<string, unknown>;
-  managed: Record<string, unknown>;
-  rules: Array<{ id: number } & Partial<DnrRule>>;
-  updates: Array<{ removeRuleIds: number[]; addRules: DnrRule[] }>;
-  alarms: Map<string, { when?: number; periodInMinutes?: number }>;
-  tabs: Array<{ id: number; url: string }>;
-  moved: Array<{ tabId: number; url: string }>;
-  contentScripts: Array<{ id: string; matches: string[] }>;
-  injected: Array<{ tabId: number; files: string[] }>;
-  /** When set, updateDynamicRules rejects with this message (as Chromium does for a bad rule). */
-  failUpdate: string | null;
-  /** Every storage write, dynamic-rule read and update, in call order. */
-  calls: string[];
-}
-
-const fake: FakeBrowser = {
-  local: {}, managed: {}, rules: [], updates: [], alarms: new Map(), tabs: [], moved: [], contentScripts: [], injected: [], failUpdate: null, calls: [],
-};
-
-const clone = <T>(v: T): T => structuredClone(v);
-
-vi.mock('../platform/browser.ts', () => ({
-  browser: {
-    runtime: {
-      id: 'test',
-      getURL: (p: string) => `chrome-extension://test/${p}`,
-      getManifest: () => ({ version: '0.0.0' }),
-    },
-    storage: {
-      local: {
-        get: async (keys?: string | string[] | null) => {
-          const list = keys == null ? Object.keys(fake.local) : Array.isArray(keys) ? keys : [keys];
-          return Object.fromEntries(list.filter((k) => k in fake.local).map((k) => [k, clone(fake.local[k])]));
-        },
-        set: async (patch: Record<string, unknown>) => {
-          fake.calls.push(...Object.keys(patch).map((k) => `set:${k}`));
-          Object.assign(fake.local, clone(patch));
-        },
-        remove: async (keys: string | string[]) => {
-          for (const k of Array.isArray(keys) ? keys : [keys]) delete fake.local[k];
-        },
-      },
-      managed: { get: async () => clone(fake.managed) },
-    },
-    declarativeNetRequest: {
-      getDynamicRules: async () => {
-        fake.calls.push('getDynamicRules');
-        return clone(fake.rules);
-      },
-      updateDynamicRules: async (u: { removeRuleIds: number[]; addRules: DnrRule[] }) => {
-        fake.calls.push('updateDynamicRules');
-        if (fake.failUpdate) throw new Error(fake.failUpdate);
-        fake.updates.push(clone(u));
-        const ids = new Set(u.removeRuleIds);
-        fake.rules = [...fake.rules.filter((r) => !ids.has(r.id)), ...clone(u.addRules)];
-      },
-    },
-    alarms: {
-      create: async (name: string, info: { when?: number; periodInMinutes?: number }) => void fake.alarms.set(name, info),
-      clear: async (name: string) => fake.alarms.delete(name),
-      get: async (name: string) => (fake.alarms.has(name) ? { name, ...fake.alarms.get(name) } : undefined),
-    },
-    scripting: {
-      getRegisteredContentScripts: async (f?: { ids?: string[] }) => clone(fake.contentScripts.filter((c) => !f?.ids || f.ids.includes(c.id))),
-      registerContentScripts: async (s: Array<{ id: string; matches: string[] }>) => void fake.contentScripts.push(...clone(s)),
-      unregisterContentScripts: async (f?: { ids?: string[] }) => void (fake.contentScripts = fake.contentScripts.filter((c) => f?.ids && !f.ids.includes(c.id))),
-      executeScript: async (i: { target: { tabId: number }; files: string[] }) => void fake.injected.push({ tabId: i.target.tabId, files: i.files }),
-    },
-    tabs: {
-      query: async () => clone(fake.tabs),
-      update: async (tabId: number, { url }: { url: string }) => {
-        fake.moved.push({ tabId, url });
-        return { id: tabId, url };
-      },
-    },
-  },
-}));
+vi.mock('../platform/browser.ts', async () => ({ browser: (await import('../../test/fakes/browser.ts')).fake.browser }));
 
 // The audit trail has its own tests; here it only has to accept events.
 vi.mock('./audit.ts', () => ({
@@ -138,15 +63,23 @@ vi.stubGlobal('fetch', async (url: string, init: { headers: Record<string, strin
   return new Response(next.status === 304 ? null : next.body ?? '', { status: next.status, headers: next.headers });
 });
 
+/** A new worker life: the update path and the modules tests read its effects through. */
 async function load() {
   vi.resetModules();
-  return import('./enforcement.ts');
+  const enforcement = await import('./enforcement.ts');
+  return { ...enforcement, ...(await import('./alarms.ts')), ...(await import('./decisions.ts')), ...(await import('./status.ts')), ...(await import('./snapshot-store.ts')) };
+}
+
+/** A value written to storage by something else (a test, another worker life): the worker's storage.onChanged listener. */
+async function storeFromElsewhere(e: Awaited<ReturnType<typeof load>>, patch: Record<string, unknown>) {
+  await fake.browser.storage.local.set(patch);
+  await e.noteLocalChange(Object.keys(patch));
 }
 
 const redirectsTo = (page: string) => fake.rules.some((r) => r.action?.redirect?.regexSubstitution.startsWith(`chrome-extension://test/${page}#`));
 
 beforeEach(() => {
-  Object.assign(fake, { local: {}, rules: [], updates: [], alarms: new Map(), tabs: [], moved: [], contentScripts: [], injected: [], failUpdate: null, calls: [] });
+  resetFakeBrowser();
   fake.managed = { office: 'HK', policyUrl: 'https://policy.example/p.jws', trustedKeys: [publicJwk], refreshMinutes: 30 };
   served = [];
   requests.length = 0;
@@ -187,7 +120,7 @@ describe('installing rules', () => {
     ];
     const e = await load();
     await e.refreshPolicy('first');
-    const installed = clone(fake.rules);
+    const installed = structuredClone(fake.rules);
     fake.failUpdate = 'Rule with id 1 specifies an incorrect value for the "regexFilter" key.';
     await e.refreshPolicy('scheduled refresh');
     expect(fake.rules).toEqual(installed);
@@ -198,11 +131,29 @@ describe('installing rules', () => {
 });
 
 describe('fetching', () => {
+  it('verifies the stored policy again only when the record or the trusted keys changed', async () => {
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)), headers: { etag: '"v42"' } }];
+    const e = await load();
+    await e.refreshPolicy('first');
+    const verify = vi.spyOn(crypto.subtle, 'verify');
+    served = [{ status: 304 }];
+    await e.refreshPolicy('scheduled refresh');
+    expect(verify).not.toHaveBeenCalled();
+    // IT retires the signing key: the stored policy no longer counts, and the fail mode applies.
+    const other = await generateKeyPair('EdDSA', { extractable: true });
+    fake.managed = { ...fake.managed, trustedKeys: [{ ...(await exportJWK(other.publicKey)), kid: 'compliance' }] };
+    served = [new TypeError('Failed to fetch')];
+    await e.refreshPolicy('managed configuration changed');
+    expect(verify).toHaveBeenCalled();
+    verify.mockRestore();
+    expect((await e.statusOf(await e.ensureReady())).mode).toBe('fail-closed');
+  });
+
   it('keeps the installed rules and the policy when a fetch fails, and says why', async () => {
     served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, new TypeError('Failed to fetch')];
     let e = await load();
     await e.refreshPolicy('first');
-    const installed = clone(fake.rules);
+    const installed = structuredClone(fake.rules);
     // A new worker life (the old one was stopped), as after a restart: the fetch fails.
     e = await load();
     await e.refreshPolicy('browser started');
@@ -264,10 +215,9 @@ describe('time', () => {
     expect(until).toBeGreaterThan(Date.now());
     expect(redirectsTo('warn.html')).toBe(false);
     expect(fake.alarms.get(e.RULES_ALARM)?.when).toBe(until + 500);
-    // The minute is over (written as a slept-through worker would find it); the rules alarm fires.
-    fake.local.acknowledged = { claude: Date.now() - 1 };
+    // The minute is over: storage says so (written from elsewhere); the worker follows storage.
     fake.tabs = [{ id: 7, url: 'https://claude.ai/chat/1' }];
-    await e.applyRules();
+    await storeFromElsewhere(e, { acknowledged: { claude: Date.now() - 1 } });
     expect(redirectsTo('warn.html')).toBe(true);
     expect(fake.local.acknowledged).toEqual({});
     // The open tab goes back to the warning at once.
@@ -297,7 +247,6 @@ describe('content scripts', () => {
 
   it('injects on demand instead of registering thousands of patterns, and only into monitored or warned tools', async () => {
     const e = await load();
-    const { MAX_REGISTERED_PATTERNS } = await import('./banner-registration.ts');
     const domains = Array.from({ length: MAX_REGISTERED_PATTERNS }, (_, i) => `ai${i}.example`);
     const doc = { ...policyDoc(42, [{ id: 'MON', tools: ['many'], action: 'monitor' }]), tools: { claude: { name: 'Claude', domains: ['claude.ai'] }, many: { name: 'Many', domains } } };
     served = [{ status: 200, body: await sign(doc) }];
@@ -324,15 +273,17 @@ describe('notice snapshot', () => {
     // An expired policy leaves no snapshot behind: fail-closed pages wait for the worker.
     served = [{ status: 200, body: await sign({ ...policyDoc(43, BLOCK_CLAUDE), expires: new Date(Date.now() + 1000).toISOString() }) }];
     await e.refreshPolicy('second');
-    await new Promise((r) => setTimeout(r, 1100));
-    await e.applyRules();
+    // Past its expiry on the clock alone: only Date is faked, the worker's promises run as usual.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 1100);
+    await e.applyRules().finally(() => vi.useRealTimers());
     await e.noticeSnapshotWritten();
     expect(fake.local[NOTICE_SNAPSHOT_KEY]).toBeUndefined();
     expect(Object.keys(fake.local).filter((k) => k.startsWith(`${NOTICE_SNAPSHOT_KEY}.`))).toEqual([]);
   });
 });
 
-// Issue 10: what the background does with the discovery detector's report.
+// What the background does with the discovery detector's report (docs/beyond-domains.md).
 describe('discovery of unlisted AI tools', () => {
   async function setUp(unlistedAiAction: string, managed: Record<string, unknown> = {}) {
     vi.clearAllMocks();
@@ -397,7 +348,7 @@ describe('discovery of unlisted AI tools', () => {
   });
 });
 
-// Issue 11: the background half of compliance evidence (docs/compliance.md).
+// The background half of compliance evidence (docs/compliance.md).
 async function loadWithAudit() {
   // The mocks outlive a test; only this test's calls count.
   vi.clearAllMocks();
@@ -454,24 +405,6 @@ describe('a new policy put in force', () => {
     await e.applyRules();
     expect(fake.calls.filter((c) => c === 'getDynamicRules')).toHaveLength(2);
   });
-
-  it('does not verify the stored policy again on each refresh while its keys are unchanged, and does when they change', async () => {
-    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 304 }, { status: 304 }];
-    const e = await load();
-    await e.refreshPolicy('first');
-    const verify = vi.spyOn(crypto.subtle, 'verify');
-    try {
-      await e.refreshPolicy('scheduled refresh');
-      expect(verify).not.toHaveBeenCalled();
-      // IT retires the key: the stored policy no longer verifies, and nothing is enforced from it.
-      const other = await generateKeyPair('EdDSA', { extractable: true });
-      fake.managed = { ...fake.managed, trustedKeys: [{ ...(await exportJWK(other.publicKey)), kid: 'other' }] };
-      await e.refreshPolicy('managed configuration changed');
-      expect((await e.statusOf(await e.ensureReady())).policy).toBeNull();
-    } finally {
-      verify.mockRestore();
-    }
-  });
 });
 
 describe('audit context and heartbeats', () => {
@@ -484,7 +417,7 @@ describe('audit context and heartbeats', () => {
     expect(a.setAuditContext).toHaveBeenLastCalledWith(expect.objectContaining({ policySerial: 42, policyHash: hash }));
     expect(a.recordHeartbeat).toHaveBeenLastCalledWith({
       office: 'HK', policySerial: 42, policyHash: hash, rulesInstalled: fake.rules.length,
-      incognitoAllowed: null, extensionVersion: '0.0.0', mode: 'enforcing',
+      incognitoAllowed: false, extensionVersion: '0.0.0', mode: 'enforcing',
     });
     expect(fake.alarms.get('audit-heartbeat')).toEqual({ periodInMinutes: 60 });
   });
@@ -545,7 +478,7 @@ describe('stale policies', () => {
     await e.refreshPolicy('first');
     const first = fake.local.lastConfirmedAt as string;
     expect(Date.parse(first)).toBeGreaterThan(Date.now() - 60_000);
-    fake.local.lastConfirmedAt = new Date(Date.now() - 3_600_000).toISOString();
+    await storeFromElsewhere(e, { lastConfirmedAt: new Date(Date.now() - 3_600_000).toISOString() });
     const before = fake.local.lastConfirmedAt as string;
     served = [new TypeError('Failed to fetch')];
     await e.refreshPolicy('scheduled refresh');
@@ -566,8 +499,7 @@ describe('stale policies', () => {
 
     // Two days without a successful fetch, as a worker woken by the alarm finds it in storage.
     const longAgo = new Date(Date.now() - 2 * DAY).toISOString();
-    fake.local.lastConfirmedAt = longAgo;
-    await e.applyRules();
+    await storeFromElsewhere(e, { lastConfirmedAt: longAgo });
     expect(redirectsTo('warn.html')).toBe(false);
     expect(redirectsTo('block.html')).toBe(true);
     const r = await e.ensureReady();
@@ -592,8 +524,7 @@ describe('stale policies', () => {
     served = [{ status: 200, body: await sign(stalePolicyDoc(42)) }];
     const { e, a } = await loadWithAudit();
     await e.refreshPolicy('first');
-    fake.local.lastConfirmedAt = new Date(Date.now() - 2 * DAY).toISOString();
-    await e.applyRules();
+    await storeFromElsewhere(e, { lastConfirmedAt: new Date(Date.now() - 2 * DAY).toISOString() });
     expect(redirectsTo('warn.html')).toBe(true);
     expect(redirectsTo('block.html')).toBe(false);
     const r = await e.ensureReady();

@@ -1,14 +1,14 @@
 /**
- * Signed exceptions (issue 11), the worker's half: keep the verified exceptions document in step
+ * Signed exceptions, the worker's half (docs/compliance.md): keep the verified exceptions document in step
  * with the managed `exceptionsUrl`, say in the status what is in force and whether the last update
  * failed, and tell pages which exception lets the employee in. The document itself is checked by
- * src/core/exceptions/exceptions.ts; the enforced policy applies it (enforcement.ts `enforcedPolicy`).
+ * src/core/exceptions/exceptions.ts; the planner applies it (src/core/plan/plan.ts).
  */
 import { exceptionRef, exceptionsFor, findException, verifyExceptions } from '../core/exceptions/exceptions.ts';
 import type { ExceptionRef, Status } from '../core/messages.ts';
 import { recordAudit } from './audit.ts';
 import { fetchPolicy } from './policy-fetch.ts';
-import { employeeOf, policyValid, type Runtime } from './runtime.ts';
+import { stateOf, type Runtime } from './runtime.ts';
 import { saveState, type ExceptionsRecord, type StoredState } from './storage.ts';
 
 const nowIso = () => new Date().toISOString();
@@ -76,7 +76,7 @@ export function exceptionsSummary(r: Runtime, now = Date.now()): Status['excepti
   const url = r.config?.exceptionsUrl;
   if (!url) return null;
   const rec = r.exceptions ? r.state.exceptionsRecord : null;
-  const office = employeeOf(r)?.office ?? null;
+  const office = stateOf(r, now).employee?.office ?? null;
   return {
     url,
     serial: rec?.serial ?? null,
@@ -89,7 +89,8 @@ export function exceptionsSummary(r: Runtime, now = Date.now()): Status['excepti
 
 /** The signed exception that lets this employee use `toolId` now, for pages (null: none). */
 export function exceptionNow(r: Runtime, toolId: string | null, now = Date.now()): ExceptionRef | null {
-  const office = employeeOf(r)?.office ?? null;
-  const e = policyValid(r, now) ? findException(r.exceptions, r.config?.userId, toolId, office, now) : null;
+  const st = stateOf(r, now);
+  const office = st.employee?.office ?? null;
+  const e = st.valid ? findException(r.exceptions, r.config?.userId, toolId, office, now) : null;
   return e && r.exceptions ? exceptionRef(e, r.exceptions) : null;
 }

@@ -6,17 +6,20 @@ import type { Runtime as BrowserRuntime } from 'webextension-polyfill';
 import { browser } from '../platform/browser.ts';
 import { explainDecision, noticesFor, officeRef, upcomingNotices } from '../core/decide/explain.ts';
 import { policyMatrix } from '../core/decide/matrix.ts';
-import { modelsFor } from './model-registration.ts';
 import type { Request, ResponseMap } from '../core/messages.ts';
 import { recordAudit } from './audit.ts';
 import { reportDiscovered } from './discovery.ts';
-import { dataControlAudit, dataControlsFor } from './guard-registration.ts';
+import { dataControlAudit, dataControlsFor, modelsFor } from '../core/plan/content-scripts.ts';
 import { CONTENT_STRING_PREFIXES, contentStrings, pageLanguagesOf } from './content-strings.ts';
 import { acknowledgementEvidence, acknowledgementState, noticeVersion } from '../core/decide/acknowledgements.ts';
 import { EXCEPTION_RULE_PREFIX } from '../core/exceptions/exceptions.ts';
-import { acknowledge, acknowledgeNotice, decideNow, ensureReady, isAcknowledged, pageUrl, refreshPolicy, staleSummary, statusOf } from './enforcement.ts';
+import { acknowledge, acknowledgeNotice, ensureReady, refreshPolicy } from './enforcement.ts';
+import { decideNow, isAcknowledged, pageUrl } from './decisions.ts';
+import { staleSummary, statusOf } from './status.ts';
 import { exceptionNow } from './exceptions.ts';
-import { employeeOf } from './runtime.ts';
+import { stateOf, type Runtime } from './runtime.ts';
+
+const employeeOf = (r: Runtime) => stateOf(r).employee;
 
 type Sender = BrowserRuntime.MessageSender;
 type Handler<K extends Request['type']> = (req: Extract<Request, { type: K }>, sender: Sender) => Promise<ResponseMap[K]>;
@@ -28,14 +31,14 @@ async function explain(url: string) {
   const r = await ensureReady();
   const d = decideNow(r, url);
   const until = d.toolId ? r.state.acknowledged[d.toolId] ?? null : null;
-  const explanation = explainDecision(url, d, { compiled: r.compiled, employee: employeeOf(r), acknowledgedUntil: until });
-  // Issue 11: the page says since when the policy could not be refreshed (a stale-closed block).
-  explanation.stale = staleSummary(r);
+  const explanation = explainDecision(url, d, { compiled: r.policy, employee: employeeOf(r), acknowledgedUntil: until });
+  // The page says since when the policy could not be refreshed (a stale-closed block, docs/compliance.md).
+  explanation.stale = staleSummary(stateOf(r));
   // Allowed because of a signed exception (the enforced policy's synthetic allow rule): the page says
   // until when, the ticket and approver. A tool allowed anyway is not "an exception".
   explanation.exception = d.rule?.id.startsWith(EXCEPTION_RULE_PREFIX) ? exceptionNow(r, d.toolId) : null;
   // A block rule asking to confirm its notice was read: whether this version still needs it.
-  explanation.acknowledgement = r.policy ? acknowledgementState(d.rule, r.state.noticeAcks, r.policy.serial, Date.now()) : null;
+  explanation.acknowledgement = r.policy ? acknowledgementState(d.rule, r.state.noticeAcks, r.policy.policy.serial, Date.now()) : null;
   return { r, d, explanation };
 }
 
@@ -46,7 +49,7 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
     handle: async (req) => {
       const r = await ensureReady();
       const languages = pageLanguagesOf(req.languages);
-      const answer = modelsFor(r.compiled, employeeOf(r), decideNow(r, req.url), Date.now(), languages.length ? languages : ['en']);
+      const answer = modelsFor(r.policy, employeeOf(r), decideNow(r, req.url), Date.now(), languages.length ? languages : ['en']);
       return answer.rules.length ? { ...answer, strings: await contentStrings(languages, CONTENT_STRING_PREFIXES.models) } : answer;
     },
   },
@@ -58,14 +61,14 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
     handle: async (req) => {
       const r = await ensureReady();
       const d = decideNow(r, req.url);
-      const rule = modelsFor(r.compiled, employeeOf(r), d, Date.now()).rules.find((x) => x.id === req.ruleId && x.models.includes(req.model));
+      const rule = modelsFor(r.policy, employeeOf(r), d, Date.now()).rules.find((x) => x.id === req.ruleId && x.models.includes(req.model));
       const expected = rule?.action === 'block' ? ['block'] : rule?.action === 'warn' ? ['warn-shown', 'warn-proceeded'] : [];
       if (!rule || !expected.includes(req.outcome)) return { ok: false };
       await recordAudit({ type: req.outcome, tool: d.toolId, rule: rule.id, url: req.url, detail: { basis: 'model', model: req.model } });
       return { ok: true };
     },
   },
-  // Issue 10: the discovery detector says its page looks like an AI tool. The page is the sender's
+  // The discovery detector says its page looks like an AI tool (docs/beyond-domains.md). The page is the sender's
   // own URL (a content script cannot report another site), and only signal names are kept.
   discovered: {
     trusted: false,
@@ -76,7 +79,7 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
     trusted: true,
     handle: async () => {
       const r = await ensureReady();
-      return { matrix: r.compiled ? policyMatrix(r.compiled, Date.now()) : null, office: employeeOf(r)?.office ?? null };
+      return { matrix: r.policy ? policyMatrix(r.policy, Date.now()) : null, office: employeeOf(r)?.office ?? null };
     },
   },
   'get-status': { trusted: true, handle: async () => statusOf(await ensureReady()) },
@@ -87,9 +90,9 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
       const employee = employeeOf(r);
       const site = req.tabUrl && /^https?:/.test(req.tabUrl) ? (await explain(req.tabUrl)).explanation : null;
       const now = Date.now();
-      const lists = r.compiled && employee ? noticesFor(r.compiled, employee, now) : { notices: [], approved: [] };
-      const upcoming = r.compiled && employee ? upcomingNotices(r.compiled, employee, now) : [];
-      return { status: await statusOf(r), office: officeRef(r.policy, employee?.office ?? null), site, ...lists, upcoming };
+      const lists = r.policy && employee ? noticesFor(r.policy, employee, now) : { notices: [], approved: [] };
+      const upcoming = r.policy && employee ? upcomingNotices(r.policy, employee, now) : [];
+      return { status: await statusOf(r), office: officeRef(r.policy?.policy ?? null, employee?.office ?? null), site, ...lists, upcoming };
     },
   },
   explain: {
@@ -122,7 +125,7 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
         detail: {
           until: new Date(until).toISOString(), ...(justification ? { justification: justification.slice(0, 1000) } : {}),
           // Proceeding past a warning is reading its notice: the versioned evidence, as for block notices.
-          ...(d.rule && r.policy ? { acknowledgement: acknowledgementEvidence(d.rule.id, noticeVersion(d.rule), r.policy.serial) } : {}),
+          ...(d.rule && r.policy ? { acknowledgement: acknowledgementEvidence(d.rule.id, noticeVersion(d.rule), r.policy.policy.serial) } : {}),
         },
       });
       return { ok: true, until: new Date(until).toISOString() };
@@ -156,11 +159,12 @@ const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K>
       return acknowledgeNotice(req.ruleId, req.version);
     },
   },
-  // The data-controls guard (issue 12): its page's controls, and what it blocked or warned about.
+  // The data-controls guard (docs/data-controls.md): its page's controls, and what it blocked or warned about.
   'get-data-controls': {
     trusted: false,
     handle: async (req) => {
-      const answer = dataControlsFor(decideNow(await ensureReady(), req.url));
+      const { answer, rejected } = dataControlsFor(decideNow(await ensureReady(), req.url));
+      for (const x of rejected) console.warn(`[data-controls] rule ${answer.ruleId}: pattern "${x.name}" ${x.reason}; not checked`);
       // Words only where there is something to enforce: most pages get none and show nothing.
       return answer.controls ? { ...answer, strings: await contentStrings(req.languages, CONTENT_STRING_PREFIXES.guard) } : answer;
     },

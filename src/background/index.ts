@@ -6,7 +6,8 @@
 import type { Runtime } from 'webextension-polyfill';
 import { browser } from '../platform/browser.ts';
 import { AUDIT_ALARM, handleAuditAlarm, HEARTBEAT_ALARM } from './audit.ts';
-import { applyRules, enforceTab, injectOnDemand, heartbeatNow, refreshPolicy, REFRESH_ALARM, RULES_ALARM } from './enforcement.ts';
+import { REFRESH_ALARM, RULES_ALARM } from './alarms.ts';
+import { applyRules, enforceTab, injectOnDemand, heartbeatNow, noteLocalChange, refreshPolicy } from './enforcement.ts';
 import { handleMessage } from './handlers.ts';
 import { injectDetector } from './discovery.ts';
 import { updateBadge } from './badge.ts';
@@ -29,10 +30,12 @@ browser.alarms.onAlarm.addListener((alarm) => {
 });
 
 // Managed storage can arrive late (Chromium loads extension policy at low priority) or change.
-browser.storage.onChanged.addListener((_changes, area) => {
+browser.storage.onChanged.addListener((changes, area) => {
   if (area === 'managed') {
     void refreshPolicy('managed configuration changed');
     void refreshLocation('config');
+  } else if (area === 'local') {
+    void noteLocalChange(Object.keys(changes));
   }
 });
 

@@ -17,7 +17,8 @@ export function currentLocation(r: Pick<Runtime, 'config' | 'state'>, now = Date
  * neither IT configured a location service nor the policy has a rule about places (nothing to say).
  */
 export function locationStatus(r: Pick<Runtime, 'config' | 'state' | 'policy'>, now = Date.now()): LocationStatus | undefined {
-  const usesPlaces = !!r.policy?.rules.some((x) => x.locations || x.exceptLocations);
+  const policy = r.policy?.policy;
+  const usesPlaces = !!policy?.rules.some((x) => x.locations || x.exceptLocations);
   if (!r.config?.locationUrl && !usesPlaces) return undefined;
   const here = currentLocation(r, now);
   const rec = r.state.location;
@@ -26,8 +27,8 @@ export function locationStatus(r: Pick<Runtime, 'config' | 'state' | 'policy'>, 
   if (here && rec) {
     return { basis: 'verified', country: here.country, zone: here.zone ?? null, since: rec.since, verifiedAt: rec.verifiedAt, expires: rec.expires, url, lastCheck: fetched };
   }
-  const office = r.config && r.policy && Object.hasOwn(r.policy.offices, r.config.office) ? r.policy.offices[r.config.office] : undefined;
-  const closed = r.policy?.unknownLocation === 'closed';
+  const office = r.config && policy && Object.hasOwn(policy.offices, r.config.office) ? policy.offices[r.config.office] : undefined;
+  const closed = policy?.unknownLocation === 'closed';
   return {
     basis: closed ? 'closed' : 'office',
     country: closed ? null : (office?.jurisdiction ?? null),

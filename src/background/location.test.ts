@@ -1,5 +1,5 @@
 /**
- * The worker's location checks against fakes of the update queue, storage, alarms and the network:
+ * The worker's location checks against the shared fake browser and fakes of the update queue and the network:
  * when a failed check keeps or drops the location, what a refusal records, and that the rules are
  * applied again exactly when the location in force changes. Real Chromium proves the rest
  * (test/e2e/location.spec.ts).
@@ -8,23 +8,13 @@ import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ManagedConfig } from '../core/config/managed-config.ts';
 import type { Runtime } from './runtime.ts';
+import { fake, resetFakeBrowser } from '../../test/fakes/browser.ts';
 
-const local: Record<string, unknown> = {};
-const alarms = new Map<string, { when?: number; periodInMinutes?: number }>();
 const audit: Array<{ type: string; detail?: Record<string, unknown> }> = [];
 let applies = 0;
 let runtime: Runtime;
 
-vi.mock('../platform/browser.ts', () => ({
-  browser: {
-    storage: { local: { set: async (patch: Record<string, unknown>) => void Object.assign(local, structuredClone(patch)) } },
-    alarms: {
-      create: async (name: string, info: { when?: number; periodInMinutes?: number }) => void alarms.set(name, info),
-      clear: async (name: string) => alarms.delete(name),
-      get: async (name: string) => (alarms.has(name) ? { name, ...alarms.get(name) } : undefined),
-    },
-  },
-}));
+vi.mock('../platform/browser.ts', async () => ({ browser: (await import('../../test/fakes/browser.ts')).fake.browser }));
 vi.mock('./audit.ts', () => ({
   recordAudit: async (e: { type: string; detail?: Record<string, unknown> }) => void audit.push(e),
   setAuditLocationSource: () => undefined,
@@ -65,8 +55,7 @@ vi.stubGlobal('fetch', async (url: string) => {
 });
 
 beforeEach(() => {
-  for (const k of Object.keys(local)) delete local[k];
-  alarms.clear();
+  resetFakeBrowser();
   audit.length = 0;
   applies = 0;
   answers = [];
@@ -96,9 +85,9 @@ describe('location checks', () => {
       { from: null, to: { country: 'HK', zone: 'HK-OFFICE' } },
       { from: { country: 'HK', zone: 'HK-OFFICE' }, to: { country: 'US' } },
     ]);
-    expect(alarms.get(l.LOCATION_ALARM)).toEqual({ delayInMinutes: 15, periodInMinutes: 15 });
-    expect(alarms.get(l.LOCATION_EXPIRY_ALARM)?.when).toBe(Date.parse(runtime.state.location!.expires) + 500);
-    expect(local.locationFetch).toMatchObject({ ok: true, message: 'verified: US', ms: expect.any(Number), totalMs: expect.any(Number) });
+    expect(fake.alarms.get(l.LOCATION_ALARM)).toEqual({ delayInMinutes: 15, periodInMinutes: 15 });
+    expect(fake.alarms.get(l.LOCATION_EXPIRY_ALARM)?.when).toBe(Date.parse(runtime.state.location!.expires) + 500);
+    expect(fake.local.locationFetch).toMatchObject({ ok: true, message: 'verified: US', ms: expect.any(Number), totalMs: expect.any(Number) });
   });
 
   it('keeps the location through a failed timer check, but drops it when a check on waking fails', async () => {
@@ -128,7 +117,7 @@ describe('location checks', () => {
     await l.refreshLocation('start');
     runtime.config = { ...runtime.config!, locationUrl: undefined };
     await l.refreshLocation('config');
-    expect([where(), applies, runtime.state.locationFetch, alarms.has(l.LOCATION_ALARM)]).toEqual([null, 2, null, false]);
+    expect([where(), applies, runtime.state.locationFetch, fake.alarms.has(l.LOCATION_ALARM)]).toEqual([null, 2, null, false]);
   });
 
   it('drops a lapsed location when its expiry alarm fires, and only then', async () => {

@@ -38,7 +38,7 @@ const heartbeat = (office: string, serial: number): Partial<AuditInput> => ({
 });
 
 function write(name: string, events: readonly unknown[]): string {
-  writeFileSync(p(name), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  writeFileSync(p(name), `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
   return p(name);
 }
 

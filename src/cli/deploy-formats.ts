@@ -21,7 +21,7 @@ export interface ManagedValues {
   refreshMinutes?: number;
   auditUrl?: string;
   failMode?: 'closed' | 'open';
-  /** Extensions of Contract 1 (docs/deploy.md). */
+  /** Keys beyond the base managed configuration (docs/deploy.md). */
   auditFormat?: 'json' | 'splunk-hec' | 'otlp';
   auditUrlDetail?: 'path' | 'origin';
   auditHeaders?: Record<string, string>;

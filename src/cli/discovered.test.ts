@@ -28,7 +28,7 @@ const EVENTS = [
 
 function writeEvents(name: string, extra = ''): string {
   const file = join(tmp.dir, name);
-  writeFileSync(file, EVENTS.map((e) => JSON.stringify(e)).join('\n') + '\n' + extra);
+  writeFileSync(file, `${EVENTS.map((e) => JSON.stringify(e)).join('\n')}\n${extra}`);
   return file;
 }
 
@@ -60,7 +60,7 @@ describe('discovered', () => {
     expect(damaged.code).toBe(0);
     expect(damaged.stderr).toMatch(/line 5: not JSON.*skipped/);
     const empty = join(tmp.dir, 'empty.jsonl');
-    writeFileSync(empty, JSON.stringify(EVENTS[2]) + '\n');
+    writeFileSync(empty, `${JSON.stringify(EVENTS[2])}\n`);
     expect((await runInProcess(['discovered', empty])).stdout).toContain('no unlisted AI tool has been reported');
     expect((await runInProcess(['discovered'])).code).toBe(2);
     expect((await runInProcess(['discovered', empty, '--keys', 'k.json'])).code).toBe(2);

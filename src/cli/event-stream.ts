@@ -317,7 +317,7 @@ async function splitBlocks(chunks: AsyncIterable<Buffer>, onBlock: (block: Buffe
     await onBlock(buf.subarray(0, cut + 1));
     if (cut + 1 < buf.length) carry = Buffer.from(buf.subarray(cut + 1));
   }
-  if (carry && carry.length) await onBlock(carry);
+  if (carry?.length) await onBlock(carry);
 }
 
 /** Split a byte stream on "\n"; the last line may lack its newline (a torn write), and is still a line. */
@@ -336,5 +336,5 @@ async function splitLines(chunks: AsyncIterable<Buffer>, onLine: (bytes: Buffer)
     }
     if (start < buf.length) carry = Buffer.from(buf.subarray(start));
   }
-  if (carry && carry.length) onLine(carry);
+  if (carry?.length) onLine(carry);
 }

@@ -29,7 +29,7 @@ function browser(index: number, n: number): AuditEvent[] {
     return sealed.event;
   });
 }
-const text = (events: readonly unknown[]) => events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+const text = (events: readonly unknown[]) => `${events.map((e) => JSON.stringify(e)).join('\n')}\n`;
 const write = (name: string, events: readonly unknown[]) => (writeFileSync(p(name), text(events)), p(name));
 
 /** Run in this process, with standard input from `stdin`. */

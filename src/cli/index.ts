@@ -1,5 +1,5 @@
 /**
- * `ai-geofence` — the IT command-line tool (Contract 3). `bin/ai-geofence.mjs` bundles this file
+ * `ai-geofence` — the IT command-line tool (docs/cli.md). `bin/ai-geofence.mjs` bundles this file
  * and calls `main`; every command lives in its own module under `commands/`.
  */
 import pkg from '../../package.json' with { type: 'json' };

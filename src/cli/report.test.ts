@@ -35,7 +35,7 @@ describe('report', () => {
       ...browser(3, 'LDN', 43, [{ type: 'heartbeat', tool: null, rule: null }], START - 96 * 3_600_000),
       ...browser(4, '=HYPERLINK("http://evil")', 43, [{ type: 'discovered-tool', tool: null, rule: null, detail: { host: evil, origin: 'https://x.example', signals: [], action: 'warn' } }]),
     ];
-    writeFileSync(p('events.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    writeFileSync(p('events.jsonl'), `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
     writeFileSync(p('fleet.csv'), 'Device,Office\r\nd1,HK\r\nd2,HK\r\nd3,HK\r\nd4,LDN\r\nd5,"NY"\r\n');
     const r = await runInProcess(['report', p('events.jsonl'), '--fleet', p('fleet.csv'), '--at', '2026-11-25T12:00:00Z', '--html', p('r.html'), '--csv', p('r.csv'), '--json']);
     expect(r.code).toBe(0);

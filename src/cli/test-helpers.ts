@@ -38,8 +38,12 @@ export async function runInProcess(args: string[]): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const code = await main(args, {
-    out: (t) => void (stdout += t.endsWith('\n') ? t : `${t}\n`),
-    err: (t) => void (stderr += t.endsWith('\n') ? t : `${t}\n`),
+    out: (t) => {
+      stdout += t.endsWith('\n') ? t : `${t}\n`;
+    },
+    err: (t) => {
+      stderr += t.endsWith('\n') ? t : `${t}\n`;
+    },
   });
   return { code, stdout, stderr };
 }
@@ -61,8 +65,8 @@ export function parseReg(text: string): Map<string, Record<string, string | numb
     }
     const value = /^"((?:[^"\\]|\\.)*)"=(?:"((?:[^"\\]|\\.)*)"|dword:([0-9a-f]{8}))$/.exec(line);
     if (!value || !current) throw new Error(`not a .reg line: ${line}`);
-    const unescape = (s: string) => s.replace(/\\(.)/g, '$1');
-    current[unescape(value[1]!)] = value[3] !== undefined ? parseInt(value[3], 16) : unescape(value[2]!);
+    const unescapeReg = (s: string) => s.replace(/\\(.)/g, '$1');
+    current[unescapeReg(value[1]!)] = value[3] !== undefined ? parseInt(value[3], 16) : unescapeReg(value[2]!);
   }
   return keys;
 }

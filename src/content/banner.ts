@@ -1,7 +1,7 @@
 /**
  * Content script, registered by the background only on the hosts of tools that are warned or
- * monitored (never on every page). It reports the visit, and shows the in-page banner (Contract 4:
- * one host element `data-ai-geofence="banner"`, content in a shadow root). Single-page-app route
+ * monitored (never on every page). It reports the visit, and shows the in-page banner (one host element
+ * `data-ai-geofence="banner"`, a name tests and outside tools rely on; content in a shadow root). Single-page-app route
  * changes are re-reported; the background moves the tab when a route turns out to be blocked.
  */
 import { pickText, type Explanation } from '../core/messages.ts';

@@ -1,5 +1,5 @@
 /**
- * The discovery detector's reading of a page (issue 10): which signals of src/core/discovery/discovery.ts it
+ * The discovery detector's reading of a page (docs/beyond-domains.md#discovery-of-unlisted-ai-tools): which signals of src/core/discovery/discovery.ts it
  * shows. DOM only, no extension API, so the benchmark can run it in any page. Bounded: the title
  * and four meta tags, at most 20 editable elements, and — only once a prompt box was found — at
  * most 200 buttons and 100 pickers; resource timing names are read, never page text.

@@ -1,5 +1,5 @@
 /**
- * Discovery detector (issue 10), injected by src/background/discovery.ts into the top frame of a web
+ * Discovery detector (docs/beyond-domains.md#discovery-of-unlisted-ai-tools), injected by src/background/discovery.ts into the top frame of a web
  * page once it has loaded, unless IT turned discovery off. It reads a few signals
  * (src/content/discovery-signals.ts) at once, again 1.5 s and 5 s later (chat apps render late),
  * when an editable element gets focus and when the page calls an AI API — at most 8 times; the
@@ -27,7 +27,10 @@ function stop(): void {
 
 function check(): void {
   if (done) return;
-  if (++checks > MAX_CHECKS) return stop();
+  if (++checks > MAX_CHECKS) {
+    stop();
+    return;
+  }
   const signals: Set<DiscoverySignal> = collectSignals(document, resources);
   if (!classifySignals(signals)) return;
   stop();

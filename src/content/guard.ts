@@ -1,5 +1,5 @@
 /**
- * Data-controls guard (Contract 2, "Data controls"; docs/data-controls.md). The background registers
+ * Data-controls guard (the policy's `dataControls`; docs/data-controls.md). The background registers
  * it only on the hosts of tools whose rule carries `dataControls`, at document_start in every frame,
  * so its capture listeners on `window` run before any listener the page can add. It blocks or warns
  * about pastes, drops, file choices and sends as the rule says; the decisions are the pure ones of
@@ -210,7 +210,7 @@ function formText(form: HTMLFormElement): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// In-page notice and dialog: one host element, `data-ai-geofence="notice"` (Contract 2), content
+// In-page notice and dialog: one host element, `data-ai-geofence="notice"` (a name tests and outside tools rely on; docs/data-controls.md#what-the-employee-sees), content
 // in a shadow root so the page's styles neither break nor restyle it.
 
 function node<K extends keyof HTMLElementTagNameMap>(tag: K, text = '', attrs: Record<string, string> = {}): HTMLElementTagNameMap[K] {

@@ -1,5 +1,5 @@
 /**
- * Models content script (issue 10), registered by src/background/model-registration.ts only on the
+ * Models content script (docs/beyond-domains.md#model-level-rules), registered by src/background/model-registration.ts only on the
  * hosts of tools with model-level rules for this employee. It works out which model is in use
  * (URL query/path, or the model picker's visible text) and, while a `block` rule names it, covers
  * the page with an overlay that cannot be dismissed (host element `data-ai-geofence="overlay"`,
@@ -36,7 +36,10 @@ async function load(): Promise<void> {
 }
 
 function evaluate(): void {
-  if (rules.length === 0) return show(null);
+  if (rules.length === 0) {
+    show(null);
+    return;
+  }
   // innerText only when some model is recognised by text: it forces layout.
   const text = needsText && document.body ? document.body.innerText : '';
   const hit = modelRuleFor(rules, modelsInUse(models, location.href, text));

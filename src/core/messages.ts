@@ -31,7 +31,7 @@ export interface PolicySummary {
   /** true once `expires` has passed (the policy no longer counts; fail mode applies). */
   expired: boolean;
   /**
-   * Issue 11: past `maxStalenessHours` since the last successful fetch — since when, and what this
+   * Past `maxStalenessHours` (docs/compliance.md#stale-policies) since the last successful fetch — since when, and what this
    * office does about it (`closed`: restricted tools blocked; `open`: the last policy still enforced).
    */
   stale?: { since: string; failMode: 'closed' | 'open' } | null;
@@ -68,7 +68,7 @@ export interface Status {
   applied?: { serial: number | null; error: string | null } | null;
   audit: { queued: number; lastDelivery: { at: string; ok: boolean; message: string } | null };
   /**
-   * Issue 11: the signed exceptions document, when IT configured `exceptionsUrl` (null otherwise):
+   * The signed exceptions document (docs/compliance.md#signed-exceptions), when IT configured `exceptionsUrl` (null otherwise):
    * the one in force (serial, when verified, when it expires), how many apply to this employee, and
    * the last attempt to fetch it — a failure keeps the document in force and is shown, never silent.
    */
@@ -142,13 +142,13 @@ export interface Explanation {
   allowForMinutes: number | null;
   requireJustification: boolean;
   /**
-   * A signed exception (issue 11) that lets this employee use the tool although a rule restricts
+   * A signed exception (docs/compliance.md#signed-exceptions) that lets this employee use the tool although a rule restricts
    * it: the page says "you have an exception until …". Absent or null: none applies.
    */
   exception?: ExceptionRef | null;
   /** A block rule with `requireAcknowledgement`: whether this notice version still needs reading. */
   acknowledgement?: NoticeAcknowledgement | null;
-  /** The policy is older than `maxStalenessHours` and this office fails closed (issue 11). */
+  /** The policy is older than `maxStalenessHours` and this office fails closed (docs/compliance.md#stale-policies). */
   stale?: { since: string; failMode: 'closed' | 'open' } | null;
   /** The rule reached the tool by attribute (`toolsWhere`): which one, for "blocked because …". */
   selectedBy?: SelectedBy | null;
@@ -216,17 +216,17 @@ export type Request =
   | { type: 'proceed'; url: string; justification?: string }
   | { type: 'page-visit'; url: string; frame: 'top' | 'embedded' }
   | { type: 'refresh-policy' }
-  // Issue 11: the block page's "I have read this notice", for the notice version it showed.
+  // The block page's "I have read this notice" (docs/compliance.md#versioned-acknowledgements), for the notice version it showed.
   | { type: 'acknowledge-notice'; ruleId: string; version: number }
-  // Data controls (issue 12): the guard content script asks for its page's controls and reports
+  // Data controls (docs/data-controls.md#protocol-for-developers): the guard content script asks for its page's controls and reports
   // what it blocked or warned about: pattern names and counts, never the text.
   | { type: 'get-data-controls'; url: string; languages?: string[] }
-  // Issue 10: the preview page's office × tool matrix of the policy in force (trusted pages only).
+  // The preview page's office × tool matrix (docs/beyond-domains.md#policy-preview-matrix) of the policy in force (trusted pages only).
   | { type: 'get-matrix' }
-  // Issue 10: the models content script asks which model-level rules apply on its page.
+  // The models content script (docs/beyond-domains.md#model-level-rules) asks which model-level rules apply on its page.
   | { type: 'get-model-rules'; url: string; languages: string[] }
   | { type: 'model-event'; url: string; ruleId: string; model: string; outcome: 'block' | 'warn-shown' | 'warn-proceeded' }
-  // Issue 10: the discovery detector found that its page looks like an AI tool (signal names only).
+  // The discovery detector (docs/beyond-domains.md#discovery-of-unlisted-ai-tools) found that its page looks like an AI tool (signal names only).
   | { type: 'discovered'; signals: string[] }
   | { type: 'data-control-event'; url: string; kind: DataKind; outcome: DataOutcome; ruleId: string | null; patterns: Finding[]; unchecked?: boolean };
 

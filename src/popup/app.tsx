@@ -308,7 +308,7 @@ export function PopupApp() {
     void loadI18n(languages, packageUrl)
       .catch(() => createI18n(languages, {}, {}))
       .then((i18n) => {
-        applyDocumentLanguage(i18n);
+        applyDocumentLanguage(i18n, document.documentElement);
         return load(i18n);
       });
   }, []);

@@ -166,8 +166,11 @@ export async function loadI18n(languages: readonly string[], getUrl: (path: stri
   return createI18n(languages, await own, await english);
 }
 
-/** Put the page's language and direction on <html>, so screen readers and fonts follow it. */
-export function applyDocumentLanguage(i18n: I18n, doc: Document = document): void {
-  doc.documentElement.lang = i18n.lang;
-  doc.documentElement.dir = i18n.dir;
+/**
+ * Put the page's language and direction on <html>, so screen readers and fonts follow it. Takes the
+ * element rather than reading `document`: the worker imports this module and has no DOM.
+ */
+export function applyDocumentLanguage(i18n: I18n, root: { lang: string; dir: string }): void {
+  root.lang = i18n.lang;
+  root.dir = i18n.dir;
 }

@@ -156,7 +156,7 @@ function Acknowledge({ i18n, url, ex }: { i18n: I18n; url: string; ex: Explanati
   );
 }
 
-/** Issue 11: "I have read this notice" for a block rule that asks for it (evidence, not permission). */
+/** "I have read this notice" (docs/compliance.md#versioned-acknowledgements) for a block rule that asks for it (evidence, not permission). */
 function AcknowledgeNotice({ i18n, ack }: { i18n: I18n; ack: NonNullable<Explanation['acknowledgement']> }) {
   const { t } = i18n;
   const [doneAt, setDoneAt] = useState<string | null>(ack.required ? null : ack.acknowledgedAt);
@@ -439,7 +439,7 @@ async function loadNotice(publish: (state: State) => void): Promise<void> {
   const i18nPromise = loadI18n(languages, packageUrl).catch(() => createI18n(languages, {}, {}));
   const snapshotPromise = url ? readSnapshot(url) : Promise.resolve(null);
   const i18n = await i18nPromise;
-  applyDocumentLanguage(i18n);
+  applyDocumentLanguage(i18n, document.documentElement);
   if (!url) {
     publish({ phase: 'failed', i18n, message: i18n.t('badAddress') });
     return;

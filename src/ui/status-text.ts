@@ -193,7 +193,7 @@ export function describeSite(site: Explanation | null, w: Wording, now: number =
         tone: ACTION_TONE[site.action],
         // The rule id is for the help desk (its summary's Decision line), not the employee.
         text: site.ruleId ? t('siteRule', actionLabel(site.action, t)) : actionLabel(site.action, t),
-        // Allowed by a signed exception (issue 11): until when, the ticket and who approved it.
+        // Allowed by a signed exception (docs/compliance.md#signed-exceptions): until when, the ticket and who approved it.
         note: site.exception ? t('exceptionUntil', w.when(site.exception.until), site.exception.ticket, site.exception.approver) : ack,
       };
     default:
@@ -220,7 +220,7 @@ export function pickLocalized(
   return { text: value, lang: undefined };
 }
 
-/** The popup's line about signed exceptions (issue 11), or null when IT configured none. */
+/** The popup's line about signed exceptions (docs/compliance.md#signed-exceptions), or null when IT configured none. */
 /** The popup's location line: where, how it was established, since when; "not verified" said plainly. */
 export function describeLocation(status: Status, w: Wording & { region: (code: string) => string }): { tone: Tone; text: string } | null {
   const loc = status.location;

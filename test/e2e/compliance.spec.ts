@@ -1,5 +1,5 @@
 /**
- * Compliance evidence (issue 11, docs/compliance.md) wired into the real extension: a signed
+ * Compliance evidence (docs/compliance.md) wired into the real extension: a signed
  * exception that lifts a block for one employee (and a forged one that does not), a stale policy
  * in an office that fails closed, and the audit trail that proves it (ledger links, policy hash,
  * heartbeat). That an office without `failMode: "closed"` is unaffected by the same staleness is

@@ -1,5 +1,5 @@
 /**
- * Data controls (issue 12) end to end: real Chromium, the built extension, a signed policy whose
+ * Data controls (docs/data-controls.md) end to end: real Chromium, the built extension, a signed policy whose
  * rules carry `dataControls`, and a fake vendor chat page (a textarea that sends on Enter, a send
  * button, a form, file inputs in the page and in a shadow root). What the vendor server receives
  * is the proof: a blocked action sends nothing; the audit trail has pattern names and counts and
@@ -26,16 +26,20 @@ const CHAT_HTML = `<!doctype html><html lang="en"><head><title>Fake chat</title>
 <input type="file" id="file" aria-label="Attach">
 <div id="shadow-host"></div>
 <script>
-  window.seen = { paste: 0, change: 0 };
+  window.seen = { paste: 0, change: 0, navigations: 0 };
+  // Every request the page starts, so a test can wait until each was answered (or refused).
+  window.pending = [];
+  const track = (request) => { pending.push(request.catch(() => undefined)); };
+  navigation.addEventListener('navigate', () => seen.navigations++);
   const box = document.getElementById('box');
-  const send = (text) => fetch('/send', { method: 'POST', body: text });
+  const send = (text) => track(fetch('/send', { method: 'POST', body: text }));
   box.addEventListener('paste', () => seen.paste++);
   box.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); send(box.value); box.value = ''; }
   });
   document.getElementById('send').addEventListener('click', () => { send(box.value); box.value = ''; });
   // Like many vendors: the file goes up as soon as it is chosen.
-  const upload = (input) => { seen.change++; if (input.files[0]) fetch('/upload', { method: 'POST', body: input.files[0] }); };
+  const upload = (input) => { seen.change++; if (input.files[0]) track(fetch('/upload', { method: 'POST', body: input.files[0] })); };
   document.getElementById('file').addEventListener('change', (e) => upload(e.target));
   const root = document.getElementById('shadow-host').attachShadow({ mode: 'open' });
   root.innerHTML = '<input type="file" id="sfile" aria-label="Attach here"><textarea id="sbox" aria-label="Shadow message"></textarea>';
@@ -136,6 +140,19 @@ async function auditFor(path: string, count: number): Promise<AuditEvent[]> {
     `${count} data-control audit event(s) for ${path}`,
   );
   return (all as AuditEvent[]).filter((e) => e.type === 'data-control' && e.url?.endsWith(path));
+}
+
+/**
+ * Wait until every request the page started has been answered or refused (the vendor server records
+ * a body before it answers), and return how many navigations the page began: a form that went
+ * through would have started one (or replaced the document, and then this throws).
+ */
+async function settled(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const w = window as unknown as { pending: Promise<unknown>[]; seen: { navigations: number } };
+    await Promise.all(w.pending);
+    return w.seen.navigations;
+  });
 }
 
 const notice = (page: Page) => page.locator('[data-ai-geofence="notice"]');
@@ -260,7 +277,7 @@ test('a blocked upload empties the file input, in the page and in a shadow root,
     { kind: 'upload', outcome: 'blocked', patterns: [] },
     { kind: 'upload', outcome: 'blocked', patterns: [] },
   ]);
-  await page.waitForTimeout(500); // a request the page might still send would arrive by now
+  await settled(page);
   expect(postsTo('/upload')).toEqual([]);
   await page.close();
 });
@@ -301,7 +318,7 @@ test('sensitive text sent with Enter, the send button or a form is blocked; the 
     Array(4).fill({ kind: 'send', outcome: 'blocked', patterns: [{ name: 'client account', count: 1 }] }),
   );
   expect(JSON.stringify(events)).not.toMatch(/HC\d{8}|please look up|status of/);
-  await page.waitForTimeout(500);
+  expect(await settled(page)).toBe(0);
   expect(posted.filter((p) => p.body.includes('HC'))).toEqual([]);
   await page.close();
 });

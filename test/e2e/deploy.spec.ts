@@ -161,14 +161,11 @@ async function policyStatus(ctx: BrowserContext): Promise<Record<string, string>
 
 /** Poll `fn` in an extension page until `ok`. */
 async function until<T>(page: Page, fn: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 120_000;
   let last: T | undefined;
-  for (;;) {
-    last = await page.evaluate(fn);
-    if (ok(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await expect.poll(async () => ok((last = await page.evaluate(fn))), { timeout: 120_000, intervals: [250] }).toBe(true).catch(() => {
+    throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+  });
+  return last as T;
 }
 
 /** chrome://extensions-internals: every installed extension, with where it came from. */

@@ -1,5 +1,5 @@
 /**
- * Discovery of unlisted AI tools (issue 10) in real Chromium: a fake AI assistant that neither the
+ * Discovery of unlisted AI tools (docs/beyond-domains.md#discovery-of-unlisted-ai-tools) in real Chromium: a fake AI assistant that neither the
  * policy nor the catalogue lists is recognised by the detector, reported to the reference
  * collector as `discovered-tool` (origin and signal names, never text) and handled by the policy's
  * `unlistedAiAction`: `block` moves the tab to the block page and stops the next visit before a
@@ -13,8 +13,8 @@ import { expect, test, type Page } from '@playwright/test';
 import { startCollector, type Collector } from '../../scripts/collector-server.mjs';
 import { UNLISTED_AI_PAGE } from '../../scripts/lib/local-servers.ts';
 import {
-  blockPageUrl, DEFAULT_VENDOR_HOSTS, ROOT, launchBrowser, makeKey, samplePolicy, signPolicy, startPolicyServer, startServer, trackForCleanup,
-  waitForManagedConfig, waitForPolicy, warnPageUrl, writeManagedConfig, type Launched, type TestServer,
+  blockPageUrl, DEFAULT_VENDOR_HOSTS, ROOT, launchBrowser, makeKey, samplePolicy, serviceWorker, signPolicy, startPolicyServer, startServer,
+  storedState, trackForCleanup, waitForManagedConfig, waitForPolicy, warnPageUrl, writeManagedConfig, type Launched, type TestServer,
 } from './harness.ts';
 
 const { browsers, servers } = trackForCleanup();
@@ -74,12 +74,44 @@ function collected(): Collected[] {
 }
 const discoveredEvents = () => collected().filter((e) => e.type === 'discovered-tool');
 
-/** Visit a page, give the detector its chances (idle, a focus, the 1.5 s re-check) and stay on it. */
-async function visitOrdinary(page: Page, url: string): Promise<void> {
+/** Whether the detector has started (and so made its first check) in the tab showing `url`. */
+async function detectorStarted(b: Launched, url: string): Promise<boolean> {
+  return (await serviceWorker(b.context)).evaluate(async (u) => {
+    const [tab] = await chrome.tabs.query({ url: u });
+    if (tab?.id === undefined) return false;
+    // The extension's isolated world, which the detector shares with every script of ours.
+    const [run] = await chrome.scripting.executeScript({ target: { tabId: tab.id }, func: () => (globalThis as { aiGeofenceDiscovery?: boolean }).aiGeofenceDiscovery === true });
+    return run?.result === true;
+  }, url);
+}
+
+type Answer = { ok: boolean; listed: boolean; action: string | null };
+/**
+ * Send the detector's report from the tab showing `url`, from its world and with the signals of an
+ * AI tool, and return the worker's answer: it comes once the worker has recorded, stored and
+ * enforced whatever the report makes it do.
+ */
+async function reportFrom(b: Launched, url: string): Promise<Answer> {
+  return (await serviceWorker(b.context)).evaluate(async (u) => {
+    const [tab] = await chrome.tabs.query({ url: u });
+    const [run] = await chrome.scripting.executeScript({
+      target: { tabId: tab!.id! },
+      func: () => chrome.runtime.sendMessage({ type: 'discovered', signals: ['name', 'chat-input', 'send-button'] }),
+    });
+    return run!.result as Answer;
+  }, url);
+}
+
+/**
+ * Visit an ordinary page and give the detector its chances: it has made its first check once it
+ * has started, and checks again at once on a focus in the text box. These pages are static, so its
+ * later re-checks see the same page; a report it made is recorded before the unlisted tool's.
+ */
+async function visitOrdinary(b: Launched, page: Page, url: string): Promise<void> {
   await page.goto(url);
   await expect(page.locator('#vendor')).toBeVisible();
+  await expect.poll(() => detectorStarted(b, url), { timeout: 15_000 }).toBe(true);
   await page.locator('textarea, [contenteditable]').first().focus();
-  await page.waitForTimeout(2000);
   await expect(page).toHaveURL(url);
 }
 
@@ -90,9 +122,14 @@ test('an unlisted AI tool is discovered, reported with its origin and blocked; o
   expect(registered.flatMap((r) => r.js ?? [])).not.toContain('discovery.js');
 
   const page = await b.context.newPage();
-  await visitOrdinary(page, 'https://news.example/markets/ai-rally');
-  await visitOrdinary(page, 'https://shop.example/help');
-  await visitOrdinary(page, 'https://chatgpt.com/'); // allowed for NY by the sample policy
+  await visitOrdinary(b, page, 'https://news.example/markets/ai-rally');
+  await visitOrdinary(b, page, 'https://shop.example/help');
+  // A listed tool (allowed for NY by the sample policy) gets no detector; one that reported from it
+  // anyway would be told it is listed, and nothing is recorded.
+  await page.goto('https://chatgpt.com/');
+  await expect(page.locator('#vendor')).toBeVisible();
+  expect(await reportFrom(b, 'https://chatgpt.com/')).toEqual({ ok: true, listed: true, action: null });
+  await expect(page).toHaveURL('https://chatgpt.com/');
 
   await page.goto('https://chat.novaai.example/c/1').catch(() => undefined);
   // The detector fires once the app renders its prompt box; the tab moves as a navigation would.
@@ -120,8 +157,9 @@ test('an unlisted AI tool is discovered, reported with its origin and blocked; o
   await again.goto('https://api.chat.novaai.example/v1/chat/completions').catch(() => undefined);
   await expect(again).toHaveURL(/block\.html/);
   expect(vendor.requestsFor('novaai.example').length).toBe(before);
-  // Once a day per host: the second visit records a block, not another discovery.
-  await page.waitForTimeout(1000);
+  // Once a day per host: the second visit records a block, not another discovery. Events reach the
+  // collector in the order they were recorded, so once that block is there, so is any discovery before it.
+  await expect.poll(() => collected().filter((e) => e.type === 'block').map((e) => e.url), { timeout: 30_000 }).toContain('https://chat.novaai.example/settings');
   expect(discoveredEvents()).toHaveLength(1);
 });
 
@@ -135,7 +173,9 @@ test('unlistedAiAction "warn" asks once, then lets the employee use the unlisted
   await page.getByTestId('proceed').click();
   await expect(page).toHaveURL('https://novaai.example/');
   await expect(page.locator('textarea')).toBeVisible();
-  await page.waitForTimeout(2000);
+  // The host is now enforced as a tool, so it gets no detector; a report from it anyway is answered
+  // (after the worker applied whatever it decided) without moving the tab back to the warning.
+  expect(await reportFrom(b, 'https://novaai.example/')).toEqual({ ok: true, listed: false, action: 'warn' });
   await expect(page).toHaveURL('https://novaai.example/');
   await expect.poll(() => collected().map((e) => e.type), { timeout: 30_000 }).toEqual(expect.arrayContaining(['discovered-tool', 'warn-shown', 'warn-proceeded']));
   expect(discoveredEvents()[0]!.detail).toMatchObject({ host: 'novaai.example', action: 'warn' });
@@ -144,6 +184,12 @@ test('unlistedAiAction "warn" asks once, then lets the employee use the unlisted
 test('managed "discovery": false runs no detector, reports nothing and never applies unlistedAiAction', async () => {
   const { b } = await setUp('block', { discovery: false });
   const page = await b.context.newPage();
-  await visitOrdinary(page, 'https://chat.novaai.example/');
+  await page.goto('https://chat.novaai.example/');
+  await expect(page.locator('textarea')).toBeVisible();
+  // A report that reached the worker anyway is refused before anything is stored or recorded.
+  expect(await reportFrom(b, 'https://chat.novaai.example/')).toEqual({ ok: false, listed: false, action: null });
+  expect((await storedState(b.context)).discovered ?? {}).toEqual({});
+  expect(await detectorStarted(b, 'https://chat.novaai.example/')).toBe(false);
+  await expect(page).toHaveURL('https://chat.novaai.example/');
   expect(discoveredEvents()).toEqual([]);
 });

@@ -1,5 +1,5 @@
 /**
- * Hardening (issue 9), in real Chromium with the built extension:
+ * Hardening (docs/threat-model.md), in real Chromium with the built extension:
  * - fault injection: the policy server goes down, errors, serves HTML, redirects to another host,
  *   drips an endless body, hangs past the fetch timeout — serial 42 keeps enforcing through all of it
  *   and storage says why after each refresh;
@@ -11,7 +11,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import {
-  blockPageUrl, launchBrowser, makeKey, popupUrl, removeManagedConfig, samplePolicy, serviceWorker, signPolicy, startPolicyServer,
+  blockPageUrl, launchBrowser, makeKey, popupUrl, removeManagedConfig, samplePolicy, signPolicy, startPolicyServer,
   startServer, storedState, triggerRefresh, vendorPage, waitForManagedConfig, waitForPolicy, waitInWorker, warnPageUrl,
   writeManagedConfig, type Launched, type RecordedRequest, type TestServer, trackForCleanup,
 } from './harness.ts';
@@ -197,7 +197,7 @@ test('managed configuration changed and removed at runtime; a warn acknowledgeme
     expect(seen('claude.ai')).toHaveLength(before);
     const popup = await b.context.newPage();
     await popup.goto(popupUrl);
-    // Known gap (reported, src/popup is not part of issue 9): the popup still says "Verified" and
+    // Known gap, left for the popup to fix (this spec pins today's behaviour): the popup still says "Verified" and
     // does not mention that the managed configuration is missing.
     await expect(popup.getByTestId('policy-serial')).toHaveText('42');
     await popup.close();
@@ -285,8 +285,9 @@ self.addEventListener('fetch', (e) => {
   });
 
   await test.step('view-source: of claude.ai sends nothing to the vendor', async () => {
+    // goto settles once the one request of a view-source page was refused or answered (it loads no
+    // subresources): a request that reached claude.ai is recorded by then.
     await page.goto('view-source:https://claude.ai/view-source').catch(() => undefined);
-    await page.waitForTimeout(500);
     expect(seen('claude.ai')).toEqual([]);
   });
 
@@ -294,8 +295,11 @@ self.addEventListener('fetch', (e) => {
     // Framed by a page on an allowed host: a top-level data: page typed by the user has no
     // initiator, and Private Network Access would then stop even the control's request to the
     // loopback test server (a real vendor is public, so that would not protect it; DNR does).
+    // The control is sent only once the claude.ai request was refused or answered, so when the
+    // control has reached the server, a claude.ai request that got through is recorded too.
     const script = (tag: string) =>
-      `<script>for (const h of ['claude.ai', 'other.example']) fetch('https://' + h + '/from-${tag}', { mode: 'no-cors' }).catch(() => {});</scr` + 'ipt>';
+      `<script>fetch('https://claude.ai/from-${tag}', { mode: 'no-cors' }).catch(() => {})` +
+      `.then(() => fetch('https://other.example/from-${tag}', { mode: 'no-cors' }));</scr` + 'ipt>';
     await page.goto('https://other.example/opaque');
     await page.evaluate(({ dataHtml, blobHtml }) => {
       const data = document.createElement('iframe');
@@ -305,7 +309,6 @@ self.addEventListener('fetch', (e) => {
       document.body.append(data, blob);
     }, { dataHtml: `<title>data</title>${script('data')}`, blobHtml: `<title>blob</title>${script('blob')}` });
     await expect.poll(() => ['/from-data', '/from-blob'].filter((p) => !seen('other.example').some((q) => q.path === p)), { timeout: 15_000 }).toEqual([]);
-    await page.waitForTimeout(500);
     expect(seen('claude.ai')).toEqual([]);
   });
 

@@ -3,7 +3,7 @@
  * a local policy server and a local fake vendor server (HTTP and HTTPS on one port), vendor hosts
  * mapped to loopback with --host-resolver-rules.
  */
-import { chromium, test, type BrowserContext, type Worker } from '@playwright/test';
+import { chromium, expect, test, type BrowserContext, type Worker } from '@playwright/test';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -219,18 +219,19 @@ export async function serviceWorker(context: BrowserContext): Promise<Worker> {
 
 /** Poll `fn` in the service worker until `ok(value)`; fails with the last value seen. */
 export async function waitInWorker<T>(context: BrowserContext, fn: () => Promise<T> | T, ok: (v: T) => boolean, what: string, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
-  for (;;) {
+  const reached = async () => {
     try {
       last = await (await serviceWorker(context)).evaluate(fn);
-      if (ok(last)) return last;
+      return ok(last);
     } catch {
-      // the worker may be restarting
+      return false; // the worker may be restarting
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  };
+  await expect.poll(reached, { timeout: timeoutMs, intervals: [250], message: `timed out waiting for ${what}` }).toBe(true).catch(() => {
+    throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 500)}`);
+  });
+  return last as T;
 }
 
 /** Wait until the managed configuration reached the extension (Chromium may deliver it late). */

@@ -56,6 +56,16 @@ async function setUp(office: string, route?: Route): Promise<{ b: Launched; vend
 const overlay = (page: Page) => page.locator('[data-ai-geofence="overlay"]');
 const setPicker = (page: Page, text: string) => page.evaluate((t) => { document.getElementById('picker')!.textContent = t; }, text);
 const pushState = (page: Page, url: string) => page.evaluate((u) => history.pushState({}, '', u), url);
+/**
+ * pushState, resolved when the page's `navigatesuccess` fires. The models script listens for that
+ * event from the start and decides synchronously in its listener, which runs before this later one
+ * (one listener list, in registration order, for every world): by then any overlay is in place.
+ */
+const pushStateDecided = (page: Page, url: string) =>
+  page.evaluate((u) => new Promise<void>((done) => {
+    (globalThis as unknown as { navigation: EventTarget }).navigation.addEventListener('navigatesuccess', () => done(), { once: true });
+    history.pushState({}, '', u);
+  }), url);
 
 test("the overlay speaks the page's language: Hong Kong Chinese for a zh-HK page", async () => {
   const { b } = await setUp('HK');
@@ -95,8 +105,7 @@ test('a model-level block covers the page while that model is in use, by URL and
   await expect(overlay(page)).toHaveCount(0);
 
   // No model in the URL: the picker's text decides.
-  await pushState(page, '/c/123');
-  await page.waitForTimeout(700);
+  await pushStateDecided(page, '/c/123');
   await expect(overlay(page)).toHaveCount(0);
   await setPicker(page, 'ChatGPT o3');
   await expect(overlay(page)).toHaveAttribute('data-rule', 'HK-O3');
@@ -108,7 +117,8 @@ test('a model-level block covers the page while that model is in use, by URL and
   await expect(overlay(page)).toContainText('Check before using GPT-4.5');
   await overlay(page).getByRole('button', { name: 'I understand, continue' }).click();
   await expect(overlay(page)).toHaveCount(0);
-  await page.waitForTimeout(700);
+  // Decided again with GPT-4.5 still in the picker: the acknowledgement holds for this page.
+  await pushStateDecided(page, '/c/456');
   await expect(overlay(page)).toHaveCount(0);
 
   // Each of these is in the audit trail, naming rule and model.
@@ -119,12 +129,13 @@ test('a model-level block covers the page while that model is in use, by URL and
 
 test('the models script is not registered where no model rule targets the employee', async () => {
   const { b } = await setUp('NY');
-  const registered = await b.sw.evaluate(() => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-models'] }));
-  expect(registered).toEqual([]);
+  const registered = () => b.sw.evaluate(() => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-models'] }));
+  expect(await registered()).toEqual([]);
   const page = await b.context.newPage();
   await page.goto('https://chatgpt.com/?model=o3');
   await expect(page.locator('#vendor')).toHaveText('Chat');
-  await page.waitForTimeout(1000);
+  // Only a registration injects the script; still none once the page has loaded, so it never ran here.
+  expect(await registered()).toEqual([]);
   await expect(overlay(page)).toHaveCount(0);
 });
 

@@ -251,7 +251,7 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
       scope,
     };
     const output = renderDeployConfig(format as Exclude<DeployFormat, 'admx'>, managed, target);
-    if (format === 'chrome-windows-reg' && /[^\x00-\x7f]/.test(output)) {
+    if (format === 'chrome-windows-reg' && /[^\p{ASCII}]/u.test(output)) {
       io.err('warning: the .reg file contains non-ASCII text; save it as UTF-16 LE (PowerShell: Out-File -Encoding Unicode) before importing');
     }
     if (format === 'google-admin') {

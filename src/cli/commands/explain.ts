@@ -16,7 +16,7 @@ import { readText, readTrustedKeys } from '../files.ts';
 import type { Io } from '../io.ts';
 import { loadPolicy, looksLikeJws } from '../policy-source.ts';
 
-/** One line of `explain --json` (Contract 3). */
+/** One line of `explain --json`; its field names are public (docs/cli.md#explain). */
 export interface ExplainRow {
   url: string;
   action: Decision['action'];

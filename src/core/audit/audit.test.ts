@@ -264,7 +264,7 @@ describe('parseAuditQueue', () => {
   });
 });
 
-describe('ledger fields in the queue (issue 11)', () => {
+describe('ledger fields in the queue', () => {
   it('stamps the policy hash of the context on every event, null when none', () => {
     const hash = 'b'.repeat(64);
     expect(makeAuditEvent({ type: 'block' }, { ...CONTEXT, policyHash: hash }, { id: uuid(), now: NOW, extensionVersion: '1' }).policyHash).toBe(hash);

@@ -19,17 +19,17 @@ export const AUDIT_EVENT_TYPES = [
   'config-invalid',
   'fail-closed-entered',
   'fail-closed-left',
-  // Data controls (Contract 2): a paste, upload or sensitive send was warned or blocked.
+  // Data controls (docs/data-controls.md#the-audit-event): a paste, upload or sensitive send was warned or blocked.
   'data-control',
   'dropped',
-  // Compliance evidence (issue 11, docs/compliance.md).
+  // Compliance evidence (docs/compliance.md).
   'notice-acknowledged',
   'exceptions-applied',
   'exceptions-refused',
   'stale-closed-entered',
   'stale-closed-left',
   'heartbeat',
-  // Issue 10: a page recognised as an AI tool that neither the policy nor the catalogue lists.
+  // Discovery (docs/beyond-domains.md#discovery-of-unlisted-ai-tools): a page recognised as an AI tool that neither the policy nor the catalogue lists.
   'discovered-tool',
   // Where the browser is: the verified location changed (or lapsed), or an answer was refused.
   'location-changed',
@@ -108,7 +108,7 @@ export interface AuditContext {
   auditUrl: string | null;
   format: AuditFormat;
   urlDetail: AuditUrlDetail;
-  /** SHA-256 of the policy payload in force (issue 11); absent or null when none. */
+  /** SHA-256 of the policy payload in force (docs/compliance.md#the-tamper-evident-ledger); absent or null when none. */
   policyHash?: string | null;
   /** Extra request headers for the collector (managed `auditHeaders`, e.g. Authorization). */
   headers?: Record<string, string>;
@@ -449,7 +449,7 @@ export function recordAuditFailure(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Coverage heartbeats (issue 11): evidence that a browser is enforcing, and which policy.
+// Coverage heartbeats (docs/compliance.md#coverage-heartbeats): evidence that a browser is enforcing, and which policy.
 
 /** At least one heartbeat a day from every running browser. */
 export const HEARTBEAT_INTERVAL_MS = 24 * 60 * 60_000;

@@ -36,7 +36,7 @@ export function renderComplianceCsv(r: ComplianceReport): string {
   const exceptions = Object.keys(r.totals.exceptions).sort();
   const header = [...COLUMNS.map(([n]) => n), ...acks.map((a) => `acknowledged ${a}`), ...exceptions.map((e) => `exception ${e}`)];
   const line = (row: OfficeRow) => [...COLUMNS.map(([, f]) => f(row)), ...acks.map((a) => row.acknowledgements[a] ?? 0), ...exceptions.map((e) => row.exceptions[e] ?? 0)].map(csvCell).join(',');
-  return [header.map(csvCell).join(','), ...r.offices.map(line), line(r.totals)].join('\r\n') + '\r\n';
+  return `${[header.map(csvCell).join(','), ...r.offices.map(line), line(r.totals)].join('\r\n')}\r\n`;
 }
 
 const esc = (s: string | number | null) => (s === null ? '—' : String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`));

@@ -55,7 +55,9 @@ export interface ComplianceReport {
 }
 
 const emptyActivity = (): OfficeActivity => ({ blocks: 0, warnings: 0, proceeded: 0, justifications: 0, dataControls: 0, acknowledgements: {}, exceptions: {} });
-const bump = (m: Record<string, number>, k: string) => void (m[k] = (m[k] ?? 0) + 1);
+const bump = (m: Record<string, number>, k: string): void => {
+  m[k] = (m[k] ?? 0) + 1;
+};
 const NO_OFFICE = '(none)';
 
 /** The report, one event at a time. `expected`: browsers per office from the inventory. */
@@ -80,11 +82,17 @@ export function countCompliance(opts: CoverageOptions & { since?: number; expect
       counted += 1;
       const office = typeof event.office === 'string' ? event.office : NO_OFFICE;
       let a = activity.get(office);
-      if (!a) activity.set(office, (a = emptyActivity()));
+      if (!a) {
+        a = emptyActivity();
+        activity.set(office, a);
+      }
       const detail = (event.detail && typeof event.detail === 'object' ? event.detail : {}) as Record<string, unknown>;
       const day = new Date(time).toISOString().slice(0, 10);
       let d = days.get(day);
-      if (!d) days.set(day, (d = { blocks: 0, warnings: 0 }));
+      if (!d) {
+        d = { blocks: 0, warnings: 0 };
+        days.set(day, d);
+      }
       const rule = typeof event.rule === 'string' ? event.rule : null;
       if (rule?.startsWith(EXCEPTION_RULE_PREFIX)) bump(a.exceptions, rule.slice(EXCEPTION_RULE_PREFIX.length));
       switch (event.type) {

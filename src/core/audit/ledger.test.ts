@@ -44,7 +44,7 @@ async function ledgerOf(source: string, inputs: Array<Partial<AuditInput>>, opts
 
 const many = (n: number, input: Partial<AuditInput> = {}) => Array.from({ length: n }, () => input);
 /** Lines as the collector writes them. */
-const jsonl = (events: readonly unknown[]) => events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+const jsonl = (events: readonly unknown[]) => `${events.map((e) => JSON.stringify(e)).join('\n')}\n`;
 const lines = (events: readonly unknown[]): LedgerLine[] => parseEventLines(jsonl(events)).events;
 const kinds = async (events: readonly unknown[], partial = false) => (await verifyLedger(lines(events), { partial })).problems.map((p) => p.kind);
 
@@ -231,20 +231,20 @@ describe('LedgerVerifier (streaming, bounded)', () => {
     const a = await ledgerOf(BROWSER_A, many(6));
     const edited = { ...a[3]!, url: 'https://elsewhere.example/' };
     const v = new LedgerVerifier({ hash: await hashOf([...a, edited]), repeatWindow: 2 });
-    lines([...a, a[5], edited, a[0]]).forEach((l) => v.add(l));
+    for (const l of lines([...a, a[5], edited, a[0]])) v.add(l);
     const r = v.finish();
     expect(r.sources[0]!.duplicates).toBe(1); // a[5], inside the window
     expect(r.problems).toEqual([]);
     expect(r.warnings.map((w) => w.kind)).toEqual(['unchecked', 'unchecked']);
     const wide = new LedgerVerifier({ hash: await hashOf([...a, edited]) });
-    lines([...a, edited]).forEach((l) => wide.add(l));
+    for (const l of lines([...a, edited])) wide.add(l);
     expect(wide.finish().problems).toEqual([expect.objectContaining({ kind: 'conflict', lines: [4, 7] })]);
   });
 
   it('declares a gap once more events than the reorder window wait behind it, so memory stays bounded', async () => {
     const a = await ledgerOf(BROWSER_A, many(12));
     const v = new LedgerVerifier({ hash: await hashOf(a), reorderWindow: 3 });
-    lines([...a.slice(0, 2), ...a.slice(3)]).forEach((l) => v.add(l));
+    for (const l of lines([...a.slice(0, 2), ...a.slice(3)])) v.add(l);
     const r = v.finish();
     expect(r.problems).toEqual([expect.objectContaining({ kind: 'gap', lines: [2, 3] })]);
     expect(r.sources[0]).toMatchObject({ events: 11, lastSeq: 11 });

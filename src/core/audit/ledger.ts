@@ -1,5 +1,5 @@
 /**
- * The tamper-evident audit ledger (issue 11). Every event a browser records carries its `source`
+ * The tamper-evident audit ledger (docs/compliance.md#the-tamper-evident-ledger). Every event a browser records carries its `source`
  * (a random id made once per browser), its `seq` (0, 1, 2… in that browser) and `prev`, the SHA-256
  * of the previous event's canonical JSON. Editing, deleting or reordering a line of the collected
  * events therefore breaks a link that anyone can check without a key: `ai-geofence audit-verify`.
@@ -708,7 +708,10 @@ export function countCoverage(opts: CoverageOptions): { add(event: Readonly<Reco
       return;
     }
     let b = browsers.get(event.source);
-    if (!b) browsers.set(event.source, (b = { lastEvent: event, lastTime: time, lastBeat: null, beatTime: -Infinity }));
+    if (!b) {
+      b = { lastEvent: event, lastTime: time, lastBeat: null, beatTime: -Infinity };
+      browsers.set(event.source, b);
+    }
     if (time >= b.lastTime) {
       b.lastEvent = event;
       b.lastTime = time;
@@ -739,7 +742,10 @@ export function countCoverage(opts: CoverageOptions): { add(event: Readonly<Reco
         status,
       };
       let o = offices.get(office);
-      if (!o) offices.set(office, (o = { office, browsers: 0, current: 0, stale: 0, silent: 0, list: [] }));
+      if (!o) {
+        o = { office, browsers: 0, current: 0, stale: 0, silent: 0, list: [] };
+        offices.set(office, o);
+      }
       o.browsers += 1;
       o[status] += 1;
       o.list.push(entry);

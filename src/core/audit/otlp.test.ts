@@ -23,7 +23,10 @@ const uint32: Check = (v, p) => void (!(Number.isInteger(v) && (v as number) >= 
 const int64: Check = (v, p) => void (!(typeof v === 'string' && /^-?\d+$/.test(v)) && fail(p, 'expected a 64-bit integer as a decimal string'));
 const enumInt: Check = (v, p) => void (!Number.isInteger(v) && fail(p, 'expected an enum as an integer (OTLP JSON)'));
 const hexBytes: Check = (v, p) => void (!(typeof v === 'string' && /^([0-9a-f]{2})*$/.test(v)) && fail(p, 'expected hex bytes'));
-const repeated = (item: Check): Check => (v, p) => (Array.isArray(v) ? v.forEach((x, i) => item(x, `${p}[${i}]`)) : fail(p, 'expected an array'));
+const repeated = (item: Check): Check => (v, p) => {
+  if (!Array.isArray(v)) return fail(p, 'expected an array');
+  for (const [i, x] of v.entries()) item(x, `${p}[${i}]`);
+};
 function message(fields: Record<string, Check>): Check {
   return (v, p) => {
     if (!v || typeof v !== 'object' || Array.isArray(v)) fail(p, 'expected an object');

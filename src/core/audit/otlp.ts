@@ -29,9 +29,6 @@ export interface OtlpLogRecord {
 
 /** SeverityNumber (logs.proto): INFO = 9, WARN = 13. */
 export const OTLP_SEVERITY = { INFO: 9, WARN: 13 } as const;
-/** OTLP/HTTP's path for logs (the receiver's default; docs/audit-pipeline.md). */
-export const OTLP_LOGS_PATH = '/v1/logs';
-
 /** Events that tell of something withheld, refused or broken: WARN; the rest INFO. */
 const WARN_TYPES: ReadonlySet<string> = new Set([
   'block', 'policy-refused', 'config-invalid', 'fail-closed-entered', 'data-control', 'dropped',

@@ -457,6 +457,7 @@ describe('plain normalised domains round-trip through a URL', () => {
     expect(isPlainHost('xn--bcher-kva.de')).toBe(false);
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the test's name shows the template it checks
   it('hostOfUrl(`https://${d}/`) is d for every plain d normalizeHost gives (property)', () => {
     const hostish = fc
       .array(fc.constantFrom('a', 'Z', '0', '9', '-', '.', 'xn--', 'xn--bcher-kva', 'ü', 'ß', '_', '~', '!', '$', '0x7f', '1', '%41', '\u3002', '\uff0e'), { maxLength: 10 })

@@ -1,5 +1,5 @@
 /**
- * Host handling that cannot be fooled by URL tricks (Contract 2): the WHATWG URL parser does
+ * Host handling that cannot be fooled by URL tricks (docs/threat-model.md#url-tricks-against-host-matching): the WHATWG URL parser does
  * lower-casing, IDN→punycode, percent-decoding of hosts, IPv4 number forms and userinfo
  * separation for us, exactly as the browser will when it navigates.
  */

@@ -14,22 +14,6 @@ import type { Tool } from '../policy/policy-schema.ts';
 export const TOOL_CATEGORIES = [
   'chat', 'search', 'coding', 'image', 'video', 'voice', 'meeting', 'writing', 'agent', 'model-api', 'aggregator',
 ] as const;
-export type ToolCategory = (typeof TOOL_CATEGORIES)[number];
-
-/** What each category covers, for `explain --catalogue` and the docs. */
-export const CATEGORY_DESCRIPTIONS: Readonly<Record<ToolCategory, string>> = {
-  chat: 'chat assistants',
-  search: 'AI search and answer engines',
-  coding: 'coding assistants and AI code editors',
-  image: 'image generation and editing',
-  video: 'video generation, avatars and editing',
-  voice: 'voice, speech, music and audio generation',
-  meeting: 'meeting note-takers and transcription',
-  writing: 'writing and marketing copy assistants',
-  agent: 'AI browsers, browser extensions (sidebars) and autonomous agents',
-  'model-api': 'model APIs, developer consoles and cloud AI platforms',
-  aggregator: 'services that give access to other vendors\' models',
-};
 
 /** The attributes `toolsWhere` may select on, in the order a block page names the deciding one. */
 export const WHERE_ATTRIBUTES = ['vendorCountry', 'vendor', 'category', 'modelVendors', 'trainsOnInputs', 'enterprise'] as const;

@@ -1,5 +1,5 @@
 /**
- * The extension's stable identity, so IT can address it in enterprise policy (Contract 1).
+ * The extension's stable identity, so IT can address it in enterprise policy (docs/deploy.md).
  *
  * `MANIFEST_KEY` is the public half of an RSA-2048 key generated once for this project; Chrome
  * derives the extension ID from it when it appears as `key` in the manifest. The private half was

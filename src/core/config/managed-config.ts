@@ -1,5 +1,5 @@
 /**
- * The managed configuration that IT pushes (Contract 1), validated the same way as the policy:
+ * The managed configuration that IT pushes (README, "For IT"; docs/deploy.md), validated the same way as the policy:
  * one valibot schema, typed output, per-key errors. Invalid values are reported, never silently
  * replaced by defaults for `office` or `trustedKeys`.
  */
@@ -40,12 +40,12 @@ export interface ManagedConfig {
   auditCompression: 'gzip' | 'none';
   /** Extension: how much of a URL audit events carry, `path` (origin + path) or `origin`. */
   auditUrlDetail: 'path' | 'origin';
-  /** Extension (issue 11): the employee's id for per-person exceptions. */
+  /** The employee's id for per-person exceptions (docs/compliance.md#signed-exceptions). */
   userId?: string;
-  /** Extension (issue 11): where the signed exceptions document is fetched from (same URL rule as policyUrl). */
+  /** Where the signed exceptions document is fetched from (same URL rule as policyUrl). */
   exceptionsUrl?: string;
   /**
-   * Extension (issue 10): run the detector of unlisted AI tools on web pages (default true). `false`
+   * Run the detector of unlisted AI tools on web pages (default true; docs/beyond-domains.md). `false`
    * turns discovery off (no detector, no `discovered-tool` events, `unlistedAiAction` never applies).
    */
   discovery: boolean;

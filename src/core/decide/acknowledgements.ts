@@ -1,5 +1,5 @@
 /**
- * Versioned acknowledgements of notices (issue 11). A block rule with `requireAcknowledgement`
+ * Versioned acknowledgements of notices (docs/compliance.md#versioned-acknowledgements). A block rule with `requireAcknowledgement`
  * asks the employee once to confirm they have read its notice; the confirmation is evidence
  * ("read notice HK-ANTHROPIC-2026-11 v2 of policy serial 42") and is asked again only when
  * compliance raises the notice's `version` — not for every new policy serial, which would train

@@ -1,5 +1,5 @@
 /**
- * Signed-policy attack corpus (issue 9): the single list of hostile documents that
+ * Signed-policy attack corpus: the single list of hostile documents that
  * docs/threat-model.md points at. Every document is built here, at test time, from keys generated
  * for the run (nothing signed by hand is checked in). Each entry must be refused with ITS OWN
  * reason — a stable code and a message naming what was wrong — while the policy in force (the
@@ -11,14 +11,13 @@
  *
  * Entry ids are stable: docs/threat-model.md cites them as `attack-corpus.test.ts › <id>`.
  */
-import { base64url, CompactSign, GeneralSign, type JWK } from 'jose';
+import { base64url, CompactSign, GeneralSign } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeSigner, payloadOf, type Signer } from '../policy/test-signing.ts';
 import { POLICY_JWS_TYP } from '../policy/policy-schema.ts';
 import { MAX_POLICY_BYTES, sha256Hex, verifyPolicy, type RefusalCode, type VerifyOptions } from '../policy/verify.ts';
 
 const NOW = Date.parse('2026-11-25T00:00:00Z');
-const DAY = 24 * 3600 * 1000;
 const enc = new TextEncoder();
 
 /** What an attacker would love to install: the block rule gone. */

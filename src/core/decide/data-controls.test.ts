@@ -4,7 +4,7 @@ import {
   compilePatterns, controlsActive, COUNT_CAP, dataControlDetail, decideDataAction, scanText, screenControls, SCAN_MAX_CHARS,
   SCAN_OVERLAP_CHARS, SCAN_WINDOW_CHARS, type DataActionInput, type ScanResult,
 } from './data-controls.ts';
-import { hasNestedQuantifier } from '../lint/lint.ts';
+import { hasNestedQuantifier } from './regex-safety.ts';
 import type { DataControls } from '../policy/policy-schema.ts';
 
 const ACCOUNT = { name: 'client account', regex: '\\bHC\\d{8}\\b' };

@@ -1,5 +1,5 @@
 /**
- * Data controls (Contract 2, "Data controls"): which pastes, drops, uploads and sends a rule lets
+ * Data controls (docs/data-controls.md): which pastes, drops, uploads and sends a rule lets
  * through on a tool's pages. Pure: the content script (src/content/guard.ts) feeds it what the
  * employee is about to hand to the vendor, the background screens the policy's patterns with it.
  *

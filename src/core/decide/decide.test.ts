@@ -36,7 +36,7 @@ function decideFor(policy: Policy, employee: Employee | string, url: string, now
   return decide(compilePolicy(policy), typeof employee === 'string' ? { office: employee } : employee, url, now);
 }
 
-/** The example policy of Contract 2 in the brief. */
+/** The canonical small example: Claude blocked in Hong Kong, warned outside the US, allowed in New York. */
 const EXAMPLE = policyOf({
   tools: {
     claude: { name: 'Claude', vendor: 'Anthropic', domains: ['claude.ai', 'anthropic.com'] },
@@ -52,7 +52,7 @@ const EXAMPLE = policyOf({
   ],
 });
 
-describe('decide: the Contract 2 example', () => {
+describe('decide: the example policy', () => {
   it('blocks Claude in Hong Kong with the notice, warns in London, allows in New York', () => {
     const hk = decideFor(EXAMPLE, 'HK', 'https://claude.ai/new');
     expect(hk).toMatchObject({ action: 'block', toolId: 'claude', basis: 'rule' });
@@ -308,7 +308,7 @@ describe('decideWithoutPolicy', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Reference model: a naive linear scan written straight from the Contract 2 text. The fast
+// Reference model: a naive linear scan written straight from the documented matching rules (docs/enforcement.md#which-tool-which-rule). The fast
 // decide() must agree with it on random policies, employees, URLs and instants.
 
 function naiveTargets(r: Rule, office: string, groups: readonly string[], policy: Policy): boolean {

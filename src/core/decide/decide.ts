@@ -1,5 +1,5 @@
 /**
- * The decision core (Contract 2): (policy, employee, url, now) → decision. Pure: no browser API.
+ * The decision core (docs/enforcement.md#which-tool-which-rule): (policy, employee, url, now) → decision. Pure: no browser API.
  *
  * Semantics, in the order they apply:
  * 1. The URL must be http(s) with a domain name host (IP literals and other schemes are never a tool).
@@ -67,7 +67,7 @@ export interface Subject {
   locations?: readonly string[] | null;
 }
 
-/** The targeting fields of a rule (Contract 2), all optional. */
+/** The targeting fields of a rule, all optional. */
 export type Targeting = Pick<
   Rule,
   | 'offices' | 'jurisdictions' | 'regions' | 'groups' | 'exceptOffices' | 'exceptJurisdictions' | 'exceptRegions' | 'exceptGroups'
@@ -147,8 +147,8 @@ export function resolveTools(policy: Pick<Policy, 'tools'>): Map<string, Tool> {
 }
 
 function samePaths(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
-  const x = a && a.length ? normalizePrefixes(a).sort() : [];
-  const y = b && b.length ? normalizePrefixes(b).sort() : [];
+  const x = a?.length ? normalizePrefixes(a).sort() : [];
+  const y = b?.length ? normalizePrefixes(b).sort() : [];
   return x.length === y.length && x.every((p, i) => p === y[i]);
 }
 
@@ -515,11 +515,6 @@ export function findTools(compiled: CompiledPolicy, url: string): string[] {
   return Array.from(FOUND.subarray(0, n), (id) => compiled.candidates[id]!.toolId);
 }
 
-/** Index into `compiled.candidates` of the URL's primary tool, or -1. */
-function findCandidate(compiled: CompiledPolicy, url: string): number {
-  return findCandidates(compiled, url) > 0 ? FOUND[0]! : -1;
-}
-
 /** Fill FOUND with the URL's candidates (see FOUND) and return how many; 0 when the URL is no tool. */
 function findCandidates(compiled: CompiledPolicy, url: string): number {
   foundCount = 0;
@@ -538,14 +533,6 @@ function findCandidates(compiled: CompiledPolicy, url: string): number {
   for (let m = matched - 1; m >= 0 && found === 0; m--) found = pickCandidates(compiled, MATCHED[m]!, url);
   currentPath = null;
   return found;
-}
-
-/**
- * Index into `compiled.candidates` of the URL's primary tool, or -1 when the URL is no tool. For
- * the DNR compiler's fast path.
- */
-export function candidateForUrl(compiled: CompiledPolicy, url: string): number {
-  return findCandidate(compiled, url);
 }
 
 /** The rule chosen by the last `chooseCandidate` (-1: `defaultAction` decides). */
@@ -653,7 +640,10 @@ function overlapsOf(compiled: CompiledPolicy): ReadonlyMap<string, Overlap> {
   const index = compiled.domains;
   compiled.candidates.forEach((c, id) => {
     let o = all.get(c.toolId);
-    if (!o) all.set(c.toolId, (o = { urls: [], alone: false, shared: false }));
+    if (!o) {
+      o = { urls: [], alone: false, shared: false };
+      all.set(c.toolId, o);
+    }
     for (let n = compiled.domainStart[id]!; n < compiled.domainStart[id + 1]!; n++) {
       const key = index.inputKeys[n]!;
       const code = key < 0 ? 0 : index.codeOfKey(key);
@@ -699,7 +689,10 @@ export function actionsByTool(compiled: CompiledPolicy, employee: Employee, now:
     if (!overlap || overlap.alone) best = { action: rule ? rule.action : compiled.policy.defaultAction, rule };
     for (const url of overlap?.urls ?? []) {
       let d = decided.get(url);
-      if (!d) decided.set(url, (d = decide(compiled, employee, url, now)));
+      if (!d) {
+        d = decide(compiled, employee, url, now);
+        decided.set(url, d);
+      }
       if (!best || STRICTNESS[d.action] > STRICTNESS[best.action]) best = { action: d.action, rule: d.rule };
     }
     out.set(toolId, best!);

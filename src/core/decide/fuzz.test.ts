@@ -1,9 +1,9 @@
 /**
- * Fuzzing (issue 9). Short by default, so `npm run test:unit` stays fast; `npm run test:fuzz` runs
+ * Fuzzing. Short by default, so `npm run test:unit` stays fast; `npm run test:fuzz` runs
  * the same properties long (FUZZ_RUNS, default there 200000 for the cheap properties; the
  * signature-verifying ones run FUZZ_RUNS / 20, as each verifies a real signature).
  *
- * - decide() against an independent reference model written from the Contract 2 text (hosts:
+ * - decide() against an independent reference model written from the documented matching rules (hosts:
  *   WHATWG parsing, lower case, trailing dots, subdomains, longest domain wins; first matching rule).
  * - verifyPolicy, parsePolicy, lintPolicy and parseStrictJson never throw, whatever the input
  *   (arbitrary strings as JWS, JWS-shaped strings, arbitrary JSON values, signed arbitrary JSON).
@@ -70,7 +70,7 @@ const urlArb = fc
   )
   .map(([s, u, sub, d, port, path, mask]) => `${s}${u}${mangleCase(sub + d, mask)}${port}${path}`);
 
-/** Reference: written from Contract 2, sharing no code with decide(). */
+/** Reference: written from docs/enforcement.md#which-tool-which-rule, sharing no code with decide(). */
 function reference(policy: Policy, office: string, url: string): { action: string; toolId: string | null } {
   let u: URL;
   try {

@@ -1,5 +1,5 @@
 /**
- * Which model of a tool is in use on a vendor page (issue 10, model-level rules): pure, so the
+ * Which model of a tool is in use on a vendor page (docs/beyond-domains.md#model-level-rules): pure, so the
  * content script stays a thin observer and the matching is unit-tested.
  */
 import type { Action } from '../policy/policy-schema.ts';

@@ -75,7 +75,9 @@ export function buildNoticeSnapshot(
     }
     parts[i]!.push(`\t${domain}=${value}`);
   }
-  parts.forEach((p, i) => (shards[i]!.index = `${p.join('')}\t`));
+  parts.forEach((p, i) => {
+    shards[i]!.index = `${p.join('')}\t`;
+  });
   const policy = explainCompiled.policy;
   const meta: NoticeSnapshotMeta = {
     v: 3, serial: compiled.policy.serial, payloadHash: status.policy?.payloadHash ?? '', shards: count,

@@ -78,7 +78,7 @@ export function shardOf(host: string, shards: number): number {
  * null, never a wrong answer.
  */
 export function explainFromSnapshot(meta: NoticeSnapshotMeta | null | undefined, shard: NoticeSnapshotShard | null | undefined, url: string): Explanation | null {
-  if (!meta || meta.v !== 3 || !Array.isArray(meta.rules) || !shard || typeof shard.index !== 'string' || !Array.isArray(shard.tools)) return null;
+  if (meta?.v !== 3 || !Array.isArray(meta.rules) || !shard || typeof shard.index !== 'string' || !Array.isArray(shard.tools)) return null;
   // The same host decide() matches on (hosts.ts hostOfUrl): http(s), a domain name, normalised.
   const host = hostOfUrl(url);
   if (!host) return null;

@@ -1,5 +1,5 @@
 /**
- * Discovery of unlisted AI tools (issue 10, Contract 2 `unlistedAiAction`): the pure half.
+ * Discovery of unlisted AI tools (the policy's `unlistedAiAction`; docs/beyond-domains.md#discovery-of-unlisted-ai-tools): the pure half.
  *
  * - What the page detector looks for (vocabulary, prompt boxes, model names, AI API endpoints) and
  *   when a set of signals makes a page "an AI tool" (`classifySignals`).
@@ -77,7 +77,7 @@ export function cleanSignals(input: unknown): DiscoverySignal[] {
  */
 export function discoveredDomain(host: string): string {
   const h = normalizeHost(host);
-  if (!h || !h.includes('.')) return '';
+  if (!h?.includes('.')) return '';
   return h.startsWith('www.') && h.split('.').length > 2 ? h.slice(4) : h;
 }
 

@@ -1,11 +1,11 @@
 /**
- * Network rules for model-level blocks (issue 10), where a URL can tell the model: a `block` rule
+ * Network rules for model-level blocks (docs/beyond-domains.md#model-level-rules), where a URL can tell the model: a `block` rule
  * naming a model whose `match` has a query parameter (`{"model": "o3"}`) or path prefixes
  * (`/v1beta/models/gemini-2.5-pro`) also stops the requests a page makes for that model — API
  * calls, streams, frames — before they leave the browser. Pure, like src/core/dnr/dnr.ts.
  *
  * The vendor's page itself (main frame) is not blocked: the overlay covers it and the rest of the
- * vendor stays usable (Contract 2). Limits: a model recognised only by the picker's text has no
+ * vendor stays usable. Limits: a model recognised only by the picker's text has no
  * network rule (the request does not say which model — typically it is in the POST body, which
  * DNR cannot read); a query with several parameters is matched by the overlay only; percent-encoded
  * spellings of the parameter or path are caught by the overlay (it decodes), not by these rules.
@@ -32,7 +32,7 @@ export function modelPathFilter(prefix: string): string | null {
   const p = filterPrefix(prefix.toLowerCase());
   const segments = p.split('/');
   const last = segments.pop() ?? '';
-  const path = segments.filter(Boolean).map((s) => `/+${escapeRegex(s)}`).join('') + `/+${escapeRegex(last)}`;
+  const path = `${segments.filter(Boolean).map((s) => `/+${escapeRegex(s)}`).join('')}/+${escapeRegex(last)}`;
   return p.startsWith('/') && p.length > 1 ? `^[a-z][a-z0-9+.-]*://[^/?#]+${path}` : null;
 }
 

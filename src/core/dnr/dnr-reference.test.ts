@@ -1,6 +1,6 @@
 /**
  * The DNR compiler against its straightforward predecessor: `referenceCompileDnrRules` below is the
- * compiler as it was before it was made fast (issue 3) — it normalises every listed domain again,
+ * compiler as it was before it was made fast (docs/benchmarks.md#decision-engine-npm-run-benchengine) — it normalises every listed domain again,
  * asks decide() about a URL for every (domain, prefix) and groups with string keys — kept as an
  * oracle. Its semantics follow decide(): when several tools cover a URL, decide() itself says what
  * the entry gets; and a subdomain's allow is kept wherever a parent's restriction, whatever its
@@ -21,7 +21,7 @@ import { encodeTranslateHost } from '../catalogue/proxies.ts';
 import { LOGGED_OUT_ROUTES } from '../catalogue/tenant-guard.ts';
 import { parsePolicy, type Policy, type PolicyInput, type Tool } from '../policy/policy-schema.ts';
 
-// ---- the reference: src/core/dnr/dnr.ts before issue 3, unchanged but for the function's name ----
+// ---- the reference: src/core/dnr/dnr.ts before it was made fast, unchanged but for the function's name ----
 
 const PATH_SLOTS = 1024;
 

@@ -221,7 +221,8 @@ class RuleBuilder {
     const existing = this.groups.get(k);
     if (existing) {
       // Two groups meet in one rule only when cut prefixes coincide; a domain is listed once.
-      const listed = (existing.domains ??= new Set(existing.rule.condition.requestDomains));
+      existing.domains ??= new Set(existing.rule.condition.requestDomains);
+      const listed = existing.domains;
       for (const d of domains) {
         if (listed.has(d)) continue;
         listed.add(d);

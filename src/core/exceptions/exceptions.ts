@@ -1,5 +1,5 @@
 /**
- * Signed exceptions (issue 11): a separate document, signed like the policy, that lets named
+ * Signed exceptions (docs/compliance.md#signed-exceptions): a separate document, signed like the policy, that lets named
  * employees use a tool a rule restricts, until a date, with the ticket and approver as evidence.
  *
  * Same JWS and trust rules as the policy (alg EdDSA/ES256, trusted kid, threshold, strict JSON,

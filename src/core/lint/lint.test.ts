@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../catalogue/catalogue.ts';
-import { domainProblem, hasNestedQuantifier, lintPolicy, type LintIssue } from './lint.ts';
+import { domainProblem, lintPolicy, type LintIssue } from './lint.ts';
+import { hasNestedQuantifier } from '../decide/regex-safety.ts';
 
 const NOW = Date.parse('2026-11-25T00:00:00Z');
 
@@ -315,7 +316,7 @@ describe('hasNestedQuantifier', () => {
 
 describe('catastrophic backtracking heuristics', () => {
   it('refuses repeated alternations and nested repeats, and accepts ordinary patterns', async () => {
-    const { canBacktrackCatastrophically } = await import('./lint.ts');
+    const { canBacktrackCatastrophically } = await import('../decide/regex-safety.ts');
     for (const bad of ['(\\w|\\d)+$', '(a|aa)+$', '(?:x|y)*z', '(a+)+$', '(a|b){2,}']) expect(canBacktrackCatastrophically(bad), bad).toBe(true);
     for (const ok of ['\\bHC\\d{8}\\b', '[\\w\\d]+', '(foo|bar)', '(a|b){2}', '\\(x|y\\)+', '[(a|b)]+', '[A-Z]{2}\\d{10}']) expect(canBacktrackCatastrophically(ok), ok).toBe(false);
   });

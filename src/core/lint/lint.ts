@@ -1,5 +1,5 @@
 /**
- * Semantic lint of a policy (Contract 3 `lint`): schema errors plus the mistakes a schema cannot
+ * Semantic lint of a policy (docs/cli.md#lint): schema errors plus the mistakes a schema cannot
  * see (unknown ids, unreachable rules, blocked alternatives, dates, domains, risky patterns).
  *
  * The semantic checks read the raw document defensively, so one schema error does not hide the
@@ -11,7 +11,7 @@ import { isZoneName } from '../location/location.ts';
 import { resolveRuleTools, resolveTools, ruleTargets, toolAttributes, type Subject, type Targeting } from '../decide/decide.ts';
 import { isObj, own, readRule, str, strings, TARGET_FIELDS, type Add, type Key, type LintIssue, type Obj, type RuleView, ruleIdAt, ruleName } from './lint-read.ts';
 import { checkMistakes } from './lint-mistakes.ts';
-import { matchWhere, unknownAttributes, WHERE_ATTRIBUTES, type ToolsWhere } from '../catalogue/tool-attributes.ts';
+import { matchWhere, unknownAttributes, type ToolsWhere } from '../catalogue/tool-attributes.ts';
 import { normalizeHost } from '../catalogue/hosts.ts';
 import { didYouMean } from '../config/near-match.ts';
 import tenantHeaderDocs from '../catalogue/tenant-headers.json' with { type: 'json' };

@@ -4,7 +4,7 @@
  * (scripts/location-server.ts) wraps it in node:http; an edge function (docs/location.md) wraps
  * it in its platform's request handler. No IP address is ever put in the answer or returned.
  */
-import { CompactSign, importJWK, type JWK } from 'jose';
+import { CompactSign, type CryptoKey, importJWK, type JWK } from 'jose';
 import { isIsoCountryCode } from '../config/countries.ts';
 import { LOCATION_JWS_TYP, LOCATION_TYPE, LOCATION_VERSION, type BrowserLocation } from './location.ts';
 import type { NetworkTable } from './networks.ts';

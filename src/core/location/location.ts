@@ -11,7 +11,7 @@
  */
 import * as v from 'valibot';
 import { isIsoCountryCode } from '../config/countries.ts';
-import { CLOCK_SKEW_MS, decodeSignedJson, verifySignatures, type RefusalCode } from '../policy/verify.ts';
+import { decodeSignedJson, verifySignatures, type RefusalCode } from '../policy/verify.ts';
 
 export const LOCATION_JWS_TYP = 'ai-geofence-location+jws';
 export const LOCATION_TYPE = 'ai-geofence-location';
@@ -52,7 +52,6 @@ export const LocationPayloadSchema = v.strictObject({
   country: v.pipe(v.string(), v.check(isIsoCountryCode, 'expected an ISO 3166-1 alpha-2 country code such as "HK"')),
   zone: v.optional(v.pipe(v.string(), v.check(isZoneName, 'expected a zone name of 3 to 64 letters, digits, ".", "_" or "-"'))),
 });
-export type LocationPayload = v.InferOutput<typeof LocationPayloadSchema>;
 
 export type LocationRefusalCode = RefusalCode | 'wrong-nonce' | 'invalid-location' | 'not-compact';
 

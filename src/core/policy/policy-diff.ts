@@ -152,7 +152,7 @@ export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy, now:
   const offices = union(Object.keys(before.policy.offices), Object.keys(after.policy.offices));
   const models = modelsByTool(before, after);
 
-  const side = (c: CompiledPolicy, actions: ReturnType<typeof actionsByTool> | null, tool: string): DiffSide => {
+  const side = (actions: ReturnType<typeof actionsByTool> | null, tool: string): DiffSide => {
     if (!actions) return unknownOfficeSide(tool);
     const a = actions.get(tool);
     if (!a) return { action: 'allow', rule: null, note: NOT_DEFINED_TOOL };
@@ -167,8 +167,8 @@ export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy, now:
       const actionsBefore = known(before) ? actionsByTool(before, employee, now) : null;
       const actionsAfter = known(after) ? actionsByTool(after, employee, now) : null;
       for (const tool of tools) {
-        const b = side(before, actionsBefore, tool);
-        const a = side(after, actionsAfter, tool);
+        const b = side(actionsBefore, tool);
+        const a = side(actionsAfter, tool);
         if (!sameSide(b, a)) changes.push({ office, groups: [...employee.groups!], tool, before: b, after: a });
         for (const model of models.get(tool) ?? []) {
           // Model-level rules apply on top of the tool's own decision (never past a block: the tool does not load).

@@ -1,5 +1,5 @@
 /**
- * The signed policy document (Contract 2): one valibot schema from which the TypeScript types,
+ * The signed policy document: one valibot schema from which the TypeScript types,
  * the runtime validation and `docs/policy.schema.json` all come.
  *
  * Valibot was chosen over zod/ajv because it is tree-shakable (the validator we ship in the
@@ -181,7 +181,7 @@ export const RuleObjectSchema = strictObject({
   /** A warn rule may ask for a typed justification before proceeding. */
   requireJustification: v.optional(v.boolean(), false),
   /**
-   * A block rule may ask the employee to confirm once that they have read its notice (issue 11);
+   * A block rule may ask the employee to confirm once that they have read its notice (docs/compliance.md#versioned-acknowledgements);
    * asked again whenever `notice.version` changes. See src/core/decide/acknowledgements.ts.
    */
   requireAcknowledgement: v.optional(v.boolean()),
@@ -252,7 +252,6 @@ export const OfficeSchema = strictObject({
   regions: v.optional(idList),
   failMode: v.optional(v.picklist(['closed', 'open'])),
 });
-export type Office = v.InferOutput<typeof OfficeSchema>;
 
 export const PolicySchema = strictObject({
   type: v.literal(POLICY_TYPE, `expected "${POLICY_TYPE}"`),

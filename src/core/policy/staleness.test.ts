@@ -56,7 +56,7 @@ describe('stalenessState', () => {
   it('hands over to the managed failMode once the policy has expired', () => {
     const s = stalenessState(POLICY, VERIFIED, 'LDN', 'closed', Date.parse('2026-12-20T00:00:00Z'));
     expect(s).toMatchObject({ stale: true, reason: 'expired', since: '2026-12-20T00:00:00.000Z', effectiveFailMode: 'closed' });
-    expect(isStaleClosed(s)).toBe(false); // expiry is Contract 1's fail mode, not staleness
+    expect(isStaleClosed(s)).toBe(false); // expiry is the managed failMode's business, not staleness
   });
   it('counts from the policy issue date when the last confirmation is unknown', () => {
     expect(stalenessState(POLICY, null, 'HK', 'open', Date.parse('2026-11-23T00:00:00Z'))).toMatchObject({ stale: true, since: '2026-11-23T00:00:00.000Z' });

@@ -1,5 +1,5 @@
 /**
- * Stale-policy fail mode per office (issue 11). A policy may say how old it may get
+ * Stale-policy fail mode per office (docs/compliance.md#stale-policies). A policy may say how old it may get
  * (`maxStalenessHours`, counted from the last time this browser fetched or verified it successfully
  * — a `304 Not Modified` counts: the server confirmed it is current). Past that, each office does
  * what the policy asks of it in `offices.<code>.failMode`:
@@ -12,7 +12,7 @@
  * - `"open"` or absent: the last policy keeps being enforced as it is (fail open for staleness).
  *
  * Staleness is not expiry: once `expires` has passed there is no valid policy at all and the managed
- * `failMode` decides (Contract 1), which is what `effectiveFailMode` then reports. Pure.
+ * the managed `failMode` decides, which is what `effectiveFailMode` then reports. Pure.
  */
 import type { Policy, Rule } from './policy-schema.ts';
 

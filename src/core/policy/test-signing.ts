@@ -1,5 +1,5 @@
 /** Test fixtures shared by the verification tests: signing keys and a minimal valid policy payload. */
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK } from 'jose';
 
 export type Signer = { kid: string; alg: 'EdDSA' | 'ES256'; privateKey: CryptoKey; publicJwk: JWK & { kid: string } };
 

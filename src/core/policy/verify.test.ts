@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { base64url, CompactSign, exportJWK, GeneralSign, generateKeyPair, type JWK } from 'jose';
+import { base64url, CompactSign, exportJWK, GeneralSign, generateKeyPair, } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compilePolicy, decide } from '../decide/decide.ts';
 import { lintPolicy } from '../lint/lint.ts';

@@ -1,5 +1,5 @@
 /**
- * Verification of the signed policy (Contract 2). Pure (WebCrypto through `jose`, no extension API),
+ * Verification of the signed policy (docs/threat-model.md). Pure (WebCrypto through `jose`, no extension API),
  * so the service worker and the CLI run exactly the same checks.
  */
 import { base64url, flattenedVerify, importJWK, type JWK } from 'jose';
@@ -36,7 +36,7 @@ export type RefusalCode =
   | 'expired'
   | 'rollback'
   | 'no-trusted-keys'
-  /** A signed exceptions document (issue 11) that does not match its schema. */
+  /** A signed exceptions document (docs/compliance.md#signed-exceptions) that does not match its schema. */
   | 'invalid-exceptions';
 
 export type VerifyResult =
@@ -241,7 +241,7 @@ export async function verifyPolicy(text: string, opts: VerifyOptions): Promise<V
   try {
     return await verifyPolicyUnguarded(text, opts);
   } catch (e) {
-    // Contract 4: bad input never fails silently, and never takes the worker down.
+    // Bad input never fails silently, and never takes the worker down: name it and refuse it.
     return fail('malformed-jws', `the document could not be verified: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
@@ -284,7 +284,7 @@ export interface SignedDocumentDates {
 }
 
 /**
- * The freshness and rollback rules of Contract 2 for any signed document: `issued` not in the
+ * The freshness and rollback rules for any signed document (docs/threat-model.md#tuf-attacks): `issued` not in the
  * future (beyond the clock skew), `expires` not past, `serial` not below the one in force (equal
  * only with identical content). `what` names the document in messages.
  */

@@ -21,7 +21,9 @@ const locale = resolveLocale(languages);
  * zh-HK to Taiwan's Chinese): one small file from the package, the browser's own translation
  * until it has arrived or if it cannot be read.
  */
-const messages: Promise<Messages> = fetch((g.browser ?? g.chrome)!.runtime.getURL(`_locales/${locale}/messages.json`))
+const api = g.browser ?? g.chrome;
+if (!api) throw new Error('embedded-block runs only as an extension page');
+const messages: Promise<Messages> = fetch(api.runtime.getURL(`_locales/${locale}/messages.json`))
   .then((r) => (r.ok ? (r.json() as Promise<Messages>) : {}))
   .catch(() => ({}));
 let translate = contentTranslator({});
@@ -30,11 +32,17 @@ const t = (key: MessageKey, fallback: string, sub?: string) => {
   return text === key ? fallback : text;
 };
 
-const $ = (id: string) => document.getElementById(id)!;
+/** An element of index.html beside this script; missing means a broken build, so say which. */
+const $ = (id: string): HTMLElement => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`embedded-block: #${id} is missing from index.html`);
+  return el;
+};
 
 async function show(): Promise<void> {
   const url = explainedUrl(location.href);
-  const main = document.querySelector('main')!;
+  const main = document.querySelector('main');
+  if (!main) throw new Error('embedded-block: <main> is missing from index.html');
   translate = contentTranslator(await messages);
   document.documentElement.lang = HTML_LANG[locale];
   $('kind').textContent = t('kindBlock', 'Blocked by company policy');

@@ -43,7 +43,8 @@ function PreviewApp() {
               <td>{r.group ?? '—'}</td>
               {away ? <td>{r.location ?? 'the office'}</td> : null}
               {m.tools.map((t) => {
-                const c = r.cells[t.id]!;
+                const c = r.cells[t.id];
+                if (!c) return <td key={t.id} data-tool={t.id} />;
                 return (
                   <td key={t.id} data-tool={t.id} class={`action-${c.action}`}>
                     <span data-testid="cell-action">{c.action}</span>
