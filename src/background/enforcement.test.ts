@@ -6,7 +6,7 @@
  */
 import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RULE_ID_MAX, type DnrRule } from '../core/dnr/dnr.ts';
+import { RULE_ID_MAX } from '../core/dnr/dnr.ts';
 import { POLICY_JWS_TYP } from '../core/policy/policy-schema.ts';
 import { CATALOGUE } from '../core/catalogue/catalogue.ts';
 import { MAX_REGISTERED_PATTERNS } from '../core/plan/plan.ts';
