@@ -50,9 +50,9 @@ describe('parseStrictJson', () => {
   it('finds a duplicate key wherever it sits, spelt plainly or with escapes (property)', () => {
     const key = fc.string({ unit: fc.constantFrom(...'ab"\\/{}[],:é'), maxLength: 6 });
     fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 4 }), key, fc.boolean(), (value, k, escape) => {
+      fc.property(fc.jsonValue({ maxDepth: 4 }), key, fc.boolean(), (value, k, escaped) => {
         // An object with the key twice, the second time possibly written with \u escapes, nested in `value`.
-        const second = escape ? `"${[...k].map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"` : JSON.stringify(k);
+        const second = escaped ? `"${[...k].map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"` : JSON.stringify(k);
         const dup = `{${JSON.stringify(k)}:${JSON.stringify(value)},${second}:1}`;
         expect(parseStrictJson(`{"outer":[${JSON.stringify(value)},${dup}]}`)).toEqual({ ok: false, message: `duplicate key ${JSON.stringify(k)}` });
       }),
