@@ -438,6 +438,11 @@ async function loadNotice(publish: (state: State) => void): Promise<void> {
   // Both at once: the snapshot does not wait for the translations.
   const i18nPromise = loadI18n(languages, packageUrl).catch(() => createI18n(languages, {}, {}));
   const snapshotPromise = url ? readSnapshot(url) : Promise.resolve(null);
+  // The worker records the block or warning when it is asked: a page left before it asked (the
+  // employee went on at once) asks on its way out, so the audit event is never lost.
+  let answer: Promise<[Explanation, Status]> | null = null;
+  const ask = (address: string) => (answer ??= Promise.all([sendRequest({ type: 'explain', url: address }), sendRequest({ type: 'get-status' })]));
+  if (url) addEventListener('pagehide', () => void ask(url).catch(() => undefined), { once: true });
   const i18n = await i18nPromise;
   applyDocumentLanguage(i18n, document.documentElement);
   if (!url) {
@@ -454,7 +459,7 @@ async function loadNotice(publish: (state: State) => void): Promise<void> {
     await afterNextPaint();
   }
   try {
-    const [explanation, status] = await Promise.all([sendRequest({ type: 'explain', url }), sendRequest({ type: 'get-status' })]);
+    const [explanation, status] = await ask(url);
     publish({ phase: 'ready', i18n, url, explanation, status });
   } catch (e) {
     if (!snapshot) publish({ phase: 'failed', i18n, message: i18n.t('loadFailed', errorText(e)) });
