@@ -6,5 +6,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'scripts/**/*.test.ts', 'test/unit/**/*.test.ts'],
     environment: 'node',
+    // Property tests run thousands of generated cases; on a shared 2-core CI machine the default 5 s
+    // is too tight for them (https://vitest.dev/config/#testtimeout). A hung test still fails.
+    testTimeout: 30_000,
   },
 });

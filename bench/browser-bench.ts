@@ -30,6 +30,7 @@ import { acquireBrowserLock, releaseBrowserLock } from '../scripts/lib/browser-l
 import { makeKey, signPolicy, startPolicyServer, startServer, vendorPage, type RecordedRequest, type TestKey } from '../test/e2e/harness.ts';
 import { cdpAvailable, connectToTarget, devtoolsPort } from './lib/cdp.ts';
 import { describeMachine, finishMachine, machineLine, type Machine } from './lib/machine.ts';
+import { FAST_HOST_RULES, runFastSeries, startFastSite, type FastSeriesResult, type FastSides } from './lib/fast-pages.ts';
 import { decisionUrls, DOMAINS_PER_TOOL, makePolicy } from './lib/policies.ts';
 import { renderMarkdown, updateDocs } from './lib/report.ts';
 import { leakPage, leakType, LEAK_TYPES, ORDINARY_PAGES, SITE_HOSTS, startSiteServer } from './lib/sites.ts';
@@ -43,41 +44,42 @@ const ROOT = resolve(import.meta.dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const POLICY_DIR = process.env.CHROMIUM_POLICY_DIR ?? '/etc/chromium/policies/managed';
 const POLICY_FILE = join(POLICY_DIR, 'ai-geofence-bench.json');
-const RESULTS = join(ROOT, process.argv.some((a) => a.startsWith('--only=')) ? 'bench/results-only.json' : 'bench/results.json');
 const DOCS = join(ROOT, 'docs/benchmarks.md');
 
+const SECTIONS = ['notice', 'sequence', 'overhead', 'fast-pages', 'scale', 'flip', 'leaks'] as const;
 const HELP = `npm run bench [-- options]     (npm run bench:quick = --quick)
 
   --quick     fewer iterations (about 4 minutes instead of about 8)
   --no-docs   do not rewrite the generated section of docs/benchmarks.md
   --report    no measuring: render bench/results.json again (tables and docs section)
-  --only=A,B  run only these series (notice, sequence, overhead, scale, flip, leaks, footprint); writes bench/results-only.json and
-              leaves docs/benchmarks.md alone
+  --only A,B  run only these parts: ${SECTIONS.join(', ')} (the policy install they need still runs);
+              writes bench/results-only-<parts>.json, never results.json or the docs
   --help      this text
 
 Needs root (it writes ${POLICY_FILE}, removed at the end) and Chromium at ${CHROMIUM}.
 Takes the machine's browser lock (the one the e2e tests take) while browsers run.`;
 
 const argv = process.argv.slice(2);
-/** The series --only can pick. */
-const SERIES = ['notice', 'sequence', 'overhead', 'scale', 'flip', 'leaks', 'footprint'] as const;
-const ONLY = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? null;
-const unknownSeries = ONLY?.filter((x) => !(SERIES as readonly string[]).includes(x)) ?? [];
-if (unknownSeries.length) throw new Error(`--only: unknown series ${unknownSeries.join(', ')} (known: ${SERIES.join(', ')})`);
-const want = (series: (typeof SERIES)[number]) => !ONLY || ONLY.includes(series);
+const onlyArg = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] ?? '' : null;
+const ONLY = onlyArg === null ? null : new Set(onlyArg.split(','));
+for (const s of ONLY ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown part "${s}"; parts: ${SECTIONS.join(', ')}`);
+/** Whether this run measures that part (all of them unless --only names some). */
+const runs = (section: (typeof SECTIONS)[number]) => !ONLY || ONLY.has(section);
 if (argv.includes('--help')) {
   console.log(HELP);
   process.exit(0);
 }
 const QUICK = argv.includes('--quick');
+// A partial run (--only) never replaces the full run's results or the docs section.
 const WRITE_DOCS = !argv.includes('--no-docs') && !ONLY;
+const RESULTS = join(ROOT, ONLY ? `bench/results-only-${[...ONLY].sort().join('+')}.json` : 'bench/results.json');
 
 export const SIZES = [100, 10_000, 100_000] as const;
 const LARGE = 100_000;
 const SMALL = 100;
 const RUNS = QUICK
-  ? { noticeWarmup: 1, notice: 5, overheadRounds: { [SMALL]: 3, [LARGE]: 4 } as Record<number, number>, scaleReps: 1, decideSeconds: 0.5, sequencePairs: 5, flipRounds: 3 }
-  : { noticeWarmup: 2, notice: 20, overheadRounds: { [SMALL]: 8, [LARGE]: 12 } as Record<number, number>, scaleReps: 5, decideSeconds: 1.5, sequencePairs: 15, flipRounds: 8 };
+  ? { noticeWarmup: 1, notice: 5, overheadRounds: { [SMALL]: 3, [LARGE]: 4 } as Record<number, number>, scaleReps: 1, decideSeconds: 0.5, fastPairs: 20, fastWarmups: 3, sequencePairs: 5, flipRounds: 3 }
+  : { noticeWarmup: 2, notice: 20, overheadRounds: { [SMALL]: 8, [LARGE]: 12 } as Record<number, number>, scaleReps: 5, decideSeconds: 1.5, fastPairs: 80, fastWarmups: 5, sequencePairs: 15, flipRounds: 8 };
 export const TARGETS = { noticeRatio: 1.0, overheadRatio: 1.02, leaks: 0, installMs: 1000, dnrRules: 50 };
 
 /** The vendor every test blocks: Claude, blocked for Hong Kong by the first rule of every bench policy. */
@@ -168,6 +170,8 @@ export interface Results {
   runs: typeof RUNS;
   notice: NoticeResult[];
   overhead: OverheadResult[];
+  /** Fast page (bench/lib/fast-pages.ts): same host again / new host each time; discovery on and off. */
+  fastPages?: FastSeriesResult[];
   leaks: LeakResult | null;
   scale: ScaleResult[];
   /** Blocked navigations back to back (bench/lib/notice-sequence.ts). */
@@ -710,12 +714,12 @@ function median(values: Array<number | null>): number | null {
 }
 
 /** The one enterprise policy file of the run: the native blocklist and the extension's managed configuration. */
-function writePolicyFile(policyUrl: string, key: TestKey, extra: Record<string, unknown> = {}): void {
+function writePolicyFile(policyUrl: string, key: TestKey, extra: Record<string, unknown> = {}, managed: Record<string, unknown> = {}): void {
   mkdirSync(POLICY_DIR, { recursive: true });
   writeFileSync(POLICY_FILE, JSON.stringify({
     URLBlocklist: [NATIVE_BLOCK],
     ...extra,
-    '3rdparty': { extensions: { [EXTENSION_ID]: { office: 'HK', policyUrl, trustedKeys: [key.publicJwk], refreshMinutes: 24 * 60, failMode: 'closed' } } },
+    '3rdparty': { extensions: { [EXTENSION_ID]: { office: 'HK', policyUrl, trustedKeys: [key.publicJwk], refreshMinutes: 24 * 60, failMode: 'closed', ...managed } } },
   }, null, 2));
 }
 
@@ -748,16 +752,18 @@ async function main(): Promise<void> {
   const vendor = await startServer(vendorPage);
   const vendorFront = await startTcpRecorder(vendor.port);
   const sites = await startSiteServer(ROOT, (prefix) => leakPage('http://claude.ai', 'https://claude.ai', prefix));
+  const fastSite = await startFastSite();
   const hostRules = [
     ...VENDOR_HOSTS.flatMap((h) => [`MAP ${h} 127.0.0.1:${vendorFront.port}`, `MAP *.${h} 127.0.0.1:${vendorFront.port}`]),
     `MAP *.${FLIP_HOST_SUFFIX} 127.0.0.1:${vendorFront.port}`,
     ...SITE_HOSTS.map((h) => `MAP ${h} 127.0.0.1:${sites.port}`),
+    FAST_HOST_RULES(fastSite.port),
   ].join(', ');
 
   let ext: Side | null = null;
   let plain: Side | null = null;
   const results: Results = {
-    date: new Date().toISOString(), quick: QUICK, machine, runs: RUNS, notice: [], overhead: [], leaks: null, scale: [],
+    date: new Date().toISOString(), quick: QUICK, machine, runs: RUNS, notice: [], overhead: [], fastPages: [], leaks: null, scale: [],
     footprint: { bundles, heap: [], heapMethod: '' }, targets: [], notes, durationSeconds: 0,
   };
   const cleanup = () => {
@@ -776,7 +782,7 @@ async function main(): Promise<void> {
   try {
     // Under the lock: no other browser run competes for the CPU meanwhile.
     log('decision core in Node (compilePolicy + decide) on the bench policies, 5 trials per size, interleaved…');
-    const nodeBySize = nodeCore(want('scale') ? SIZES : []);
+    const nodeBySize = nodeCore(runs('scale') ? SIZES : []);
     for (const [n, r] of nodeBySize) log(`  ${n.toLocaleString('en-US')} domains: ${r.decisionsPerSecond.toLocaleString('en-US')} decisions/s (${r.decisionsRange.join('–')})`);
 
     const others = otherPolicyFiles();
@@ -796,11 +802,11 @@ async function main(): Promise<void> {
     results.footprint.heapMethod = cdpAvailable()
       ? 'CDP Runtime.getHeapUsage on the service worker target (--remote-debugging-port, /json/list), before and after HeapProfiler.collectGarbage'
       : 'unavailable: no global WebSocket (run with node --experimental-websocket, as npm run bench does)';
-    const heapSmall = want('footprint') ? await heapOf(ext, control, SMALL) : null;
+    const heapSmall = runs('scale') ? await heapOf(ext, control, SMALL) : null;
     if (heapSmall) results.footprint.heap.push(heapSmall);
 
-    if (want('notice')) results.notice.push(await timeToNotice(SMALL, ext, plain, control, () => vendorFront.connections.length));
-    if (want('overhead')) results.overhead.push(await overhead(SMALL, ext, plain, sites.requests));
+    if (runs('notice')) results.notice.push(await timeToNotice(SMALL, ext, plain, control, () => vendorFront.connections.length));
+    if (runs('overhead')) results.overhead.push(await overhead(SMALL, ext, plain, sites.requests));
 
     // Policy scale, sizes in ascending order. Each size starts with a warm-up install (replacing the
     // previous size is a different job: the reload and storage phases then handle the old document),
@@ -810,9 +816,10 @@ async function main(): Promise<void> {
     const jwsBytes = new Map<number, number>();
     const lastMarks = new Map<number, Array<[string, number]>>();
     const ruleInfo = new Map<number, Awaited<ReturnType<typeof installedRules>>>();
-    // Without the scale series: one install of the large policy, for the series that need it.
-    for (const n of want('scale') ? SIZES : [LARGE]) {
-      for (let rep = 0; rep <= (want('scale') ? RUNS.scaleReps : 0); rep++) {
+    // Without the scale part (--only): one install of the large policy, the one the other parts need.
+    const scaleSizes = runs('scale') ? SIZES : [LARGE];
+    for (const n of scaleSizes) {
+      for (let rep = 0; rep <= (runs('scale') ? RUNS.scaleReps : 0); rep++) {
         serial++;
         const r = await install(ext, control, { set: (j) => policyServer.set(j), path: '/policy.jws' }, key, n, serial);
         log(`  ${n.toLocaleString('en-US')} domains${rep === 0 ? ' (warm-up)' : ''}: verify → enforced ${r.phases.verifyToEnforcedMs ?? '?'} ms (DNR compile ${r.phases.compileDnrMs ?? '?'} ms, install ${r.phases.dnrInstallMs ?? '?'} ms); trigger → applied ${r.outerMs} ms`);
@@ -823,7 +830,7 @@ async function main(): Promise<void> {
       }
       ruleInfo.set(n, await installedRules(ext));
     }
-    for (const n of want('scale') ? SIZES : []) {
+    for (const n of runs('scale') ? SIZES : []) {
       const list = installs.get(n)!;
       const gen = makePolicy(n, 1);
       const keysOfPhases = Object.keys(list[0]!.phases) as Array<keyof WorkerPhases>;
@@ -835,13 +842,13 @@ async function main(): Promise<void> {
         dnrRules: info.rules, dnrRequestDomains: info.domains, contentScriptPatterns: info.patterns, node: nodeBySize.get(n)!,
       });
     }
-    const heapLarge = want('footprint') ? await heapOf(ext, control, LARGE) : null;
+    const heapLarge = runs('scale') ? await heapOf(ext, control, LARGE) : null;
     if (heapLarge) results.footprint.heap.push(heapLarge);
 
-    if (want('notice')) results.notice.push(await timeToNotice(LARGE, ext, plain, control, () => vendorFront.connections.length));
-    if (want('sequence')) results.sequence = [await noticeSequence(LARGE, 'awake', ext, control), await noticeSequence(LARGE, 'asleep', ext, control)];
-    if (want('overhead')) results.overhead.push(await overhead(LARGE, ext, plain, sites.requests));
-    if (want('flip')) {
+    if (runs('notice')) results.notice.push(await timeToNotice(LARGE, ext, plain, control, () => vendorFront.connections.length));
+    if (runs('sequence')) results.sequence = [await noticeSequence(LARGE, 'awake', ext, control), await noticeSequence(LARGE, 'asleep', ext, control)];
+    if (runs('overhead')) results.overhead.push(await overhead(LARGE, ext, plain, sites.requests));
+    if (runs('flip')) {
       log(`flip the ${LARGE.toLocaleString('en-US')}-domain policy, wait for the popup, navigate at once: ${RUNS.flipRounds} rounds`);
       const side = ext;
       results.flip = await flipAndNavigate(LARGE, RUNS.flipRounds, serial + 1, {
@@ -854,29 +861,44 @@ async function main(): Promise<void> {
       serial += RUNS.flipRounds;
       log(`  requests after the popup named the serial: ${results.flip.requestsAfterPopup}; controls reached: ${results.flip.controlsReached}/${RUNS.flipRounds}`);
     }
-    if (want('leaks')) {
-      const probe: VendorProbe = {
-        requests: () => [...vendor.requests],
-        connections: () => vendorFront.connections,
-        reset: () => {
-          vendor.requests.splice(0);
-          vendorFront.reset();
-        },
-      };
+    const fastSeries = async (condition: string) => {
+      const fastSides: FastSides = { ext: ext!.loadPage, plain: plain!.loadPage, extProfile: ext!.userDataDir, plainProfile: plain!.userDataDir };
+      for (const series of ['same host again', 'new host each time'] as const) {
+        results.fastPages!.push(await runFastSeries(fastSides, series, condition, LARGE, RUNS.fastPairs, RUNS.fastWarmups, log));
+      }
+    };
+    if (runs('fast-pages')) await fastSeries('discovery on');
+    const probe: VendorProbe = {
+      requests: () => [...vendor.requests],
+      connections: () => vendorFront.connections,
+      reset: () => {
+        vendor.requests.splice(0);
+        vendorFront.reset();
+      },
+    };
+    /** Relaunch A with the same profile and another enterprise policy file; wait for the large policy. */
+    const relaunch = async (extra: Record<string, unknown>, managed: Record<string, unknown> = {}) => {
+      await ext!.context.close();
+      writePolicyFile(policyServer.url, key, extra, managed);
+      ext = await launch('extension', extDir, hostRules, ext!.userDataDir);
+      await worker(ext.context);
+      await pollWorker(ext.context, () => chrome.storage.managed.get(), (v) => (v as { office?: string }).office === 'HK' && Object.entries(managed).every(([k, x]) => (v as Record<string, unknown>)[k] === x), 'the managed configuration after relaunch', 180_000);
+      await pollWorker(ext.context, lastAppliedSerial, (s) => s === serial, 'the large policy after relaunch', 120_000);
+    };
+    if (runs('leaks')) {
       results.leaks = await leaks(ext, plain, probe);
-
       // The connections above come from Chromium's preconnect machinery, which DNR never sees. The
       // enterprise policy NetworkPredictionOptions: 2 turns it off: relaunch A with it and look again.
       log('leaks again with the enterprise policy NetworkPredictionOptions: 2 (browser A relaunched with the same profile)…');
-      await ext.context.close();
-      writePolicyFile(policyServer.url, key, { NetworkPredictionOptions: 2 });
-      const profile = ext.userDataDir;
-      ext = await launch('extension', extDir, hostRules, profile);
-      await worker(ext.context);
-      await pollWorker(ext.context, () => chrome.storage.managed.get(), (v) => (v as { office?: string }).office === 'HK', 'the managed configuration after relaunch', 180_000);
-      await pollWorker(ext.context, lastAppliedSerial, (s) => s === serial, 'the large policy after relaunch', 120_000);
+      await relaunch({ NetworkPredictionOptions: 2 });
       const npo = await leakRun(ext, '/ext', probe);
       results.leaks.withoutNetworkPrediction = { requests: npo.requests.length, connections: npo.connections.length, firstLines: npo.connections.map((x) => x.first || '(no bytes)') };
+    }
+    if (runs('fast-pages')) {
+      // The control: the same series with the detector of unlisted AI tools turned off by IT.
+      log('fast page again with the managed key discovery: false (browser A relaunched with the same profile)…');
+      await relaunch({}, { discovery: false });
+      await fastSeries('discovery off (managed discovery: false)');
     }
   } finally {
     await ext?.context.close().catch(() => undefined);
@@ -887,6 +909,7 @@ async function main(): Promise<void> {
     await vendorFront.close();
     await vendor.close();
     await sites.close();
+    await fastSite.close();
   }
 
   finishMachine(machine);
@@ -910,6 +933,11 @@ export function evaluateTargets(r: Results): Results['targets'] {
   }
   for (const o of r.overhead) {
     t.push({ name: `ordinary page load with / without the extension (${o.domains.toLocaleString('en-US')} domains)`, target: `≤ ${TARGETS.overheadRatio}`, value: String(o.ratio), met: o.ratio <= TARGETS.overheadRatio });
+  }
+  for (const f of r.fastPages ?? []) {
+    // Only the discovery-on series carry the target; the discovery-off control shows the floor.
+    if (f.condition !== 'discovery on') continue;
+    t.push({ name: `fast page load, ${f.series}, with / without the extension (${f.domains.toLocaleString('en-US')} domains, discovery on)`, target: `≤ ${TARGETS.overheadRatio}`, value: `${f.ratio} (90 % ${f.interval[0]}–${f.interval[1]})`, met: f.ratio <= TARGETS.overheadRatio });
   }
   if (r.leaks) {
     t.push({ name: 'requests reaching the blocked vendor', target: String(TARGETS.leaks), value: String(r.leaks.extension.requests), met: r.leaks.extension.requests === TARGETS.leaks });

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { NoticeSeries, Results } from '../browser-bench.ts';
+import { renderFastPages } from './fast-pages.ts';
 import { machineLine } from './machine.ts';
 import { fmt, type Summary } from './stats.ts';
 
@@ -52,6 +53,10 @@ export function renderMarkdown(r: Results): string {
     const t = targetFor(r, `ordinary page load with / without the extension (${d} domains)`);
     p(`| Ordinary page load (navigation → load event), 5 pages, ${d}-domain policy | | | ${o.ratio} (per pair: ${o.pairedRatio.median}, ${o.pairedRatio.p25}–${o.pairedRatio.p75}) | ≤ 1.02 | ${t ? met(t.met) : '–'} |`);
   }
+  for (const f of r.fastPages ?? []) {
+    if (f.condition !== 'discovery on') continue;
+    p(`| Fast page load (about 100 ms, 25 sub-resources), ${f.series}, ${f.domains.toLocaleString('en-US')}-domain policy, discovery on | ${fmt(f.withExtension.median)} ms | ${fmt(f.without.median)} ms | ${f.ratio} (90 %: ${f.interval[0]}–${f.interval[1]}) | ≤ 1.02 | ${met(f.ratio <= 1.02)} |`);
+  }
   if (r.leaks) {
     const l = r.leaks;
     p(`| Requests reaching the blocked vendor (${l.rows.length} resource types and navigations) | ${l.extension.requests} | ${l.native.requests} | | 0 | ${met(l.extension.requests === 0)} |`);
@@ -98,6 +103,11 @@ export function renderMarkdown(r: Results): string {
     p('| --- | --- | --- | --- | --- |');
     for (const pg of o.pages) p(`| ${pg.name} | ${pg.requests} | ${ms(pg.withExtension)} | ${ms(pg.without)} | ${pg.ratio} |`);
     p(`| **all pages** | | | | **${o.ratio}** (geometric mean of the page ratios); per interleaved pair: median ${o.pairedRatio.median}, p25–p75 ${o.pairedRatio.p25}–${o.pairedRatio.p75}, n ${o.pairedRatio.n} |`);
+    p();
+  }
+
+  if (r.fastPages?.length) {
+    p(renderFastPages(r.fastPages, 1.02));
     p();
   }
 

@@ -5,8 +5,8 @@
  * matching every page made every page load slower (5–8 % of `loadEventEnd` in
  * `npm run bench:discovery`, with a script that did nothing at all). Instead the worker, which wakes
  * for every completed navigation anyway (badge, SPA enforcement), injects it into the top frame
- * once the page has loaded — never on its critical path — and only while IT leaves discovery on,
- * into web pages that are not a listed tool.
+ * once the page has loaded and stayed a moment — never on its critical path, nor on the next
+ * page's — and only while IT leaves discovery on, into web pages that are not a listed tool.
  *
  * When the detector says its page looks like an AI tool, a host the policy or the catalogue lists
  * is ignored. Otherwise the host is remembered (src/core/discovery/discovery.ts), a
@@ -30,7 +30,42 @@ type Answer = ResponseMap['discovered'];
 
 export const DISCOVERY_FILE = 'discovery.js';
 
-/** A tab finished loading `url`: put the detector in, unless discovery is off or the host is a known tool. */
+/**
+ * How long a page must have stayed loaded before the detector goes in. Injected the moment the tab
+ * reported `complete`, it cost a fast page (about 100 ms) 5–10 % of its load time when pages
+ * followed each other quickly (docs/benchmarks.md, "Fast page"): Chromium injects at the target
+ * document's idle point, so an injection sent as the employee moved on landed on the next page's
+ * load, and creating the extension's isolated world for it was the price. A page left for less than
+ * this cannot have been used as an AI tool; one that stays is judged as before (the detector checks
+ * again 1.5 s and 5 s later, on focus of a text box and on any AI API call).
+ */
+export const DETECTOR_DELAY_MS = 1000;
+const pendingDetectors = new Map<number, ReturnType<typeof setTimeout>>();
+
+/** A new document starts loading in the tab: the page a pending detector was meant for is gone. */
+export function cancelDetector(tabId: number): void {
+  clearTimeout(pendingDetectors.get(tabId));
+  pendingDetectors.delete(tabId);
+}
+
+/**
+ * A tab finished loading `url`: inject the detector once the page has stayed `DETECTOR_DELAY_MS`,
+ * if the tab still shows that page then (a worker timer, not an alarm: the worker was just woken by
+ * this event and is not stopped within 30 s).
+ */
+export function scheduleDetector(tabId: number, url: string): void {
+  cancelDetector(tabId);
+  if (!/^https?:/.test(url)) return;
+  pendingDetectors.set(tabId, setTimeout(() => {
+    pendingDetectors.delete(tabId);
+    void browser.tabs.get(tabId).then(
+      (tab) => (tab.url === url && tab.status === 'complete' ? injectDetector(tabId, url) : undefined),
+      () => undefined, // closed meanwhile
+    );
+  }, DETECTOR_DELAY_MS));
+}
+
+/** Put the detector into the tab's page now, unless discovery is off or the host is a known tool. */
 export async function injectDetector(tabId: number, url: string): Promise<void> {
   if (!/^https?:/.test(url)) return;
   const r = await ensureReady();

@@ -329,6 +329,29 @@ describe('discovery of unlisted AI tools', () => {
     expect(await d.reportDiscovered(undefined, ['name'])).toEqual({ ok: false, listed: false, action: null });
   });
 
+  it('injects the detector only into a page that stayed loaded a moment, never into the next one', async () => {
+    const { d } = await setUp('block');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      fake.tabs = [
+        { id: 5, url: 'https://news.example/a', status: 'complete' },
+        { id: 6, url: 'https://news.example/b', status: 'complete' },
+        { id: 7, url: 'https://news.example/next', status: 'complete' },
+      ];
+      d.scheduleDetector(5, 'https://news.example/a'); // stays
+      d.scheduleDetector(6, 'https://news.example/b'); // the employee moves on: a new document starts loading
+      d.cancelDetector(6);
+      d.scheduleDetector(7, 'https://news.example/c'); // the tab already shows another page when the time comes
+      d.scheduleDetector(8, 'https://news.example/d'); // closed meanwhile
+      await vi.advanceTimersByTimeAsync(d.DETECTOR_DELAY_MS - 1);
+      expect(fake.injected).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      await vi.waitFor(() => expect(fake.injected).toEqual([{ tabId: 5, files: ['discovery.js'] }]));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('managed "discovery": false injects no detector and records nothing', async () => {
     const { d, discovered } = await setUp('block', { discovery: false });
     await d.injectDetector(5, 'https://nova.example/');

@@ -9,7 +9,7 @@ import { AUDIT_ALARM, handleAuditAlarm, HEARTBEAT_ALARM } from './audit.ts';
 import { REFRESH_ALARM, RULES_ALARM } from './alarms.ts';
 import { applyRules, enforceTab, injectOnDemand, heartbeatNow, noteLocalChange, refreshPolicy } from './enforcement.ts';
 import { handleMessage } from './handlers.ts';
-import { injectDetector } from './discovery.ts';
+import { cancelDetector, scheduleDetector } from './discovery.ts';
 import { updateBadge } from './badge.ts';
 import { expireLocation, handleIdleState, LOCATION_ALARM, LOCATION_EXPIRY_ALARM, refreshLocation } from './location.ts';
 
@@ -45,9 +45,10 @@ browser.tabs.onUpdated.addListener((tabId, info, tab) => {
   // info.url also fires for history.pushState: single-page-app routes the network rules never see.
   if (info.url) void enforceTab(tabId, info.url);
   if (info.url || info.status === 'complete') void updateBadge(tabId, tab.url);
+  if (info.status === 'loading') cancelDetector(tabId);
   if (info.status === 'complete' && tab.url) {
     void injectOnDemand(tabId, tab.url);
-    void injectDetector(tabId, tab.url);
+    scheduleDetector(tabId, tab.url);
   }
 });
 browser.tabs.onActivated.addListener(({ tabId }) => {

@@ -1,7 +1,7 @@
 /**
- * Discovery detector (docs/beyond-domains.md#discovery-of-unlisted-ai-tools), injected by src/background/discovery.ts into the top frame of a web
- * page once it has loaded, unless IT turned discovery off. It reads a few signals
- * (src/content/discovery-signals.ts) at once, again 1.5 s and 5 s later (chat apps render late),
+ * Discovery detector, injected by src/background/discovery.ts into the top frame of a web page once
+ * it has loaded and stayed a second, unless IT turned discovery off. It reads a few signals
+ * (src/content/discovery-signals.ts) at the page's next idle moment, again 1.5 s and 5 s later (chat apps render late),
  * when an editable element gets focus and when the page calls an AI API — at most 8 times; the
  * first time they make the page an AI tool it tells the background the signal names — never page
  * text — and stops. The background decides whether
@@ -58,7 +58,9 @@ function start(): void {
     // No resource timing here: the DOM signals still work.
   }
   addEventListener('focusin', onFocus, { capture: true, passive: true });
-  check();
+  // The first reading waits for a moment the page's main thread is idle: never in the way of its own work.
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(check, { timeout: 1000 });
+  else check();
   timers.push(setTimeout(check, 1500) as unknown as number, setTimeout(check, 5000) as unknown as number);
 }
 

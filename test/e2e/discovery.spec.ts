@@ -103,8 +103,8 @@ async function reportFrom(b: Launched, url: string): Promise<Answer> {
 }
 
 /**
- * Visit an ordinary page and give the detector its chances: it has made its first check once it
- * has started, and checks again at once on a focus in the text box. These pages are static, so its
+ * Visit an ordinary page and give the detector its chances: once it has started (the worker
+ * injects it after the page has stayed a second) it checks at once on a focus in the text box. These pages are static, so its
  * later re-checks see the same page; a report it made is recorded before the unlisted tool's.
  */
 async function visitOrdinary(b: Launched, page: Page, url: string): Promise<void> {

@@ -34,7 +34,7 @@ function createState() {
     rules: [] as Array<{ id: number } & Partial<DnrRule>>,
     updates: [] as Array<{ removeRuleIds: number[]; addRules: DnrRule[] }>,
     alarms: new Map<string, { when?: number; delayInMinutes?: number; periodInMinutes?: number }>(),
-    tabs: [] as Array<{ id: number; url: string }>,
+    tabs: [] as Array<{ id: number; url: string; status?: string }>,
     moved: [] as Array<{ tabId: number; url: string }>,
     contentScripts: [] as Registered[],
     injected: [] as Array<{ tabId: number; files: string[]; allFrames?: boolean }>,
@@ -156,7 +156,12 @@ function createBrowser() {
     },
     tabs: {
       query: async (q: { url?: string[] } = {}) => clone(fake.tabs.filter((t) => !q.url || q.url.some((p) => matchesPattern(p, t.url)))),
-      get: async (tabId: number) => clone(fake.tabs.find((t) => t.id === tabId)),
+      // Chromium rejects for a closed tab rather than answering undefined.
+      get: async (tabId: number) => {
+        const tab = fake.tabs.find((t) => t.id === tabId);
+        if (!tab) throw new Error(`No tab with id: ${tabId}.`);
+        return clone(tab);
+      },
       update: async (tabId: number, { url }: { url: string }) => {
         fake.moved.push({ tabId, url });
         return { id: tabId, url };
