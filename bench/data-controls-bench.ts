@@ -91,10 +91,15 @@ async function chatPage(browser: Browser, guard: string | null): Promise<Page> {
   const page = await browser.newPage();
   await page.setContent('<!doctype html><textarea id="box"></textarea>');
   if (guard) {
-    // The guard as a content script sees it: messaging that answers with this rule's controls.
+    // The guard as a content script sees it: an extension API whose worker answers (in its
+    // envelope, src/platform/browser.ts) with this rule's controls.
     await page.evaluate((controls) => {
       (globalThis as { browser?: unknown }).browser = {
-        runtime: { sendMessage: async (m: { type: string }) => (m.type === 'get-data-controls' ? { ruleId: 'BENCH', controls } : { ok: true }) },
+        runtime: {
+          id: 'bench',
+          sendMessage: async (m: { type: string }) => ({ value: m.type === 'get-data-controls' ? { ruleId: 'BENCH', controls } : { ok: true } }),
+        },
+        i18n: { getMessage: () => '' },
       };
     }, CONTROLS);
     await page.addScriptTag({ content: guard });

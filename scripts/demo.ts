@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compilePolicy, decide } from '../src/core/decide/decide.ts';
 import { EXTENSION_ID } from '../src/core/config/identity.ts';
-import { pickText } from '../src/core/messages.ts';
+import { pickText } from '../src/core/policy/localized-text.ts';
 import { verifyPolicy } from '../src/core/policy/verify.ts';
 import { acquireBrowserLock, releaseBrowserLock } from './lib/browser-lock.ts';
 import { startServer, UNLISTED_AI_HOST, UNLISTED_AI_PAGE, vendorPage } from './lib/local-servers.ts';

@@ -16,7 +16,7 @@
  * the warn or block page, exactly as for a listed tool.
  */
 import { cleanSignals, discoveredDomain, noteDiscovered, UNLISTED_TOOL_PREFIX } from '../core/discovery/discovery.ts';
-import type { ResponseMap } from '../core/messages.ts';
+import type { ResponseMap } from '../platform/messages.ts';
 import { applyStaleness } from '../core/policy/staleness.ts';
 import { recordAudit } from './audit.ts';
 import { browser } from '../platform/browser.ts';

@@ -10,7 +10,7 @@
 import { browser } from '../platform/browser.ts';
 import { compilePolicy } from '../core/decide/decide.ts';
 import { parseManagedConfig } from '../core/config/managed-config.ts';
-import type { Problem } from '../core/messages.ts';
+import type { Problem } from '../core/status/status.ts';
 import { planEnforcement, runningAcknowledgements, type PlanTarget } from '../core/plan/plan.ts';
 import { parsePolicy, POLICY_JWS_TYP } from '../core/policy/policy-schema.ts';
 import { parseStrictJson } from '../core/policy/strict-json.ts';

@@ -5,7 +5,8 @@
  * src/core/exceptions/exceptions.ts; the planner applies it (src/core/plan/plan.ts).
  */
 import { exceptionRef, exceptionsFor, findException, verifyExceptions } from '../core/exceptions/exceptions.ts';
-import type { ExceptionRef, Status } from '../core/messages.ts';
+import type { ExceptionRef } from '../core/exceptions/exceptions.ts';
+import type { Status } from '../core/status/status.ts';
 import { recordAudit } from './audit.ts';
 import { fetchPolicy } from './policy-fetch.ts';
 import { stateOf, type Runtime } from './runtime.ts';

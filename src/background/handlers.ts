@@ -1,12 +1,13 @@
 /**
- * Message handlers, in three tiers (as uBlock Origin Lite does): what content scripts may ask,
- * what needs the worker initialised, and what only the extension's own pages may do.
+ * The worker's answer to each request kind. Requests arrive already checked by
+ * src/platform/request-dispatch.ts: a known kind, from a sender allowed to send it (extension pages
+ * may ask anything; content scripts only what ./messages.ts marks unprivileged), matching its
+ * schema. Content-script requests stay confined to their own page's decision.
  */
-import type { Runtime as BrowserRuntime } from 'webextension-polyfill';
 import { browser } from '../platform/browser.ts';
+import type { Handlers } from '../platform/request-dispatch.ts';
 import { explainDecision, noticesFor, officeRef, upcomingNotices } from '../core/decide/explain.ts';
 import { policyMatrix } from '../core/decide/matrix.ts';
-import type { Request, ResponseMap } from '../core/messages.ts';
 import { recordAudit } from './audit.ts';
 import { reportDiscovered } from './discovery.ts';
 import { dataControlAudit, dataControlsFor, modelsFor } from '../core/plan/content-scripts.ts';
@@ -20,12 +21,6 @@ import { exceptionNow } from './exceptions.ts';
 import { stateOf, type Runtime } from './runtime.ts';
 
 const employeeOf = (r: Runtime) => stateOf(r).employee;
-
-type Sender = BrowserRuntime.MessageSender;
-type Handler<K extends Request['type']> = (req: Extract<Request, { type: K }>, sender: Sender) => Promise<ResponseMap[K]>;
-
-const fromExtensionPage = (s: Sender) => !!s.url && s.url.startsWith(browser.runtime.getURL('')) && s.id === browser.runtime.id;
-const fromContentScript = (s: Sender) => s.id === browser.runtime.id && !!s.tab && /^https?:/.test(s.url ?? '');
 
 async function explain(url: string) {
   const r = await ensureReady();
@@ -42,150 +37,101 @@ async function explain(url: string) {
   return { r, d, explanation };
 }
 
-const HANDLERS: { [K in Request['type']]: { trusted: boolean; handle: Handler<K> } } = {
+/** One handler per request kind (which senders may ask is in src/platform/messages.ts). */
+export const HANDLERS: Handlers = {
   // Content scripts may ask: the answer is only this employee's rules for the page's own tool.
-  'get-model-rules': {
-    trusted: false,
-    handle: async (req) => {
-      const r = await ensureReady();
-      const languages = pageLanguagesOf(req.languages);
-      const answer = modelsFor(r.policy, employeeOf(r), decideNow(r, req.url), Date.now(), languages.length ? languages : ['en']);
-      return answer.rules.length ? { ...answer, strings: await contentStrings(languages, CONTENT_STRING_PREFIXES.models) } : answer;
-    },
+  'get-model-rules': async (req) => {
+    const r = await ensureReady();
+    const languages = pageLanguagesOf(req.languages);
+    const answer = modelsFor(r.policy, employeeOf(r), decideNow(r, req.url), Date.now(), languages.length ? languages : ['en']);
+    return answer.rules.length ? { ...answer, strings: await contentStrings(languages, CONTENT_STRING_PREFIXES.models) } : answer;
   },
   // What the overlay did, recorded as the URL-level events are (detail.model says which model).
   // The rule and model are checked against what the background itself would tell this page, so a
   // page cannot write arbitrary audit events.
-  'model-event': {
-    trusted: false,
-    handle: async (req) => {
-      const r = await ensureReady();
-      const d = decideNow(r, req.url);
-      const rule = modelsFor(r.policy, employeeOf(r), d, Date.now()).rules.find((x) => x.id === req.ruleId && x.models.includes(req.model));
-      const expected = rule?.action === 'block' ? ['block'] : rule?.action === 'warn' ? ['warn-shown', 'warn-proceeded'] : [];
-      if (!rule || !expected.includes(req.outcome)) return { ok: false };
-      await recordAudit({ type: req.outcome, tool: d.toolId, rule: rule.id, url: req.url, detail: { basis: 'model', model: req.model } });
-      return { ok: true };
-    },
+  'model-event': async (req) => {
+    const r = await ensureReady();
+    const d = decideNow(r, req.url);
+    const rule = modelsFor(r.policy, employeeOf(r), d, Date.now()).rules.find((x) => x.id === req.ruleId && x.models.includes(req.model));
+    const expected = rule?.action === 'block' ? ['block'] : rule?.action === 'warn' ? ['warn-shown', 'warn-proceeded'] : [];
+    if (!rule || !expected.includes(req.outcome)) return { ok: false };
+    await recordAudit({ type: req.outcome, tool: d.toolId, rule: rule.id, url: req.url, detail: { basis: 'model', model: req.model } });
+    return { ok: true };
   },
   // The discovery detector says its page looks like an AI tool (docs/beyond-domains.md). The page is the sender's
   // own URL (a content script cannot report another site), and only signal names are kept.
-  discovered: {
-    trusted: false,
-    handle: async (req, sender) => reportDiscovered(sender.tab && sender.frameId === 0 ? sender.url : undefined, req.signals),
-  },
+  discovered: async (req, sender) => reportDiscovered(sender.tab && sender.frameId === 0 ? sender.url : undefined, req.signals),
   // The whole policy's office × tool table: compliance data, so extension pages only.
-  'get-matrix': {
-    trusted: true,
-    handle: async () => {
-      const r = await ensureReady();
-      return { matrix: r.policy ? policyMatrix(r.policy, Date.now()) : null, office: employeeOf(r)?.office ?? null };
-    },
+  'get-matrix': async () => {
+    const r = await ensureReady();
+    return { matrix: r.policy ? policyMatrix(r.policy, Date.now()) : null, office: employeeOf(r)?.office ?? null };
   },
-  'get-status': { trusted: true, handle: async () => statusOf(await ensureReady()) },
-  'get-popup': {
-    trusted: true,
-    handle: async (req) => {
-      const r = await ensureReady();
-      const employee = employeeOf(r);
-      const site = req.tabUrl && /^https?:/.test(req.tabUrl) ? (await explain(req.tabUrl)).explanation : null;
-      const now = Date.now();
-      const lists = r.policy && employee ? noticesFor(r.policy, employee, now) : { notices: [], approved: [] };
-      const upcoming = r.policy && employee ? upcomingNotices(r.policy, employee, now) : [];
-      return { status: await statusOf(r), office: officeRef(r.policy?.policy ?? null, employee?.office ?? null), site, ...lists, upcoming };
-    },
+  'get-status': async () => statusOf(await ensureReady()),
+  'get-popup': async (req) => {
+    const r = await ensureReady();
+    const employee = employeeOf(r);
+    const site = req.tabUrl && /^https?:/.test(req.tabUrl) ? (await explain(req.tabUrl)).explanation : null;
+    const now = Date.now();
+    const lists = r.policy && employee ? noticesFor(r.policy, employee, now) : { notices: [], approved: [] };
+    const upcoming = r.policy && employee ? upcomingNotices(r.policy, employee, now) : [];
+    return { status: await statusOf(r), office: officeRef(r.policy?.policy ?? null, employee?.office ?? null), site, ...lists, upcoming };
   },
-  explain: {
-    trusted: true,
-    handle: async (req, sender) => {
-      const { d, explanation } = await explain(req.url);
-      // The block and warn pages ask once when shown: that is the moment to record it.
-      // The embedded notice stands in for a vendor frame inside another site: the same events, marked.
-      const embedded = !!sender.url?.startsWith(pageUrl('embedded-block'));
-      const frame = embedded ? { frame: 'embedded' } : {};
-      if ((embedded || sender.url?.startsWith(pageUrl('block'))) && d.action === 'block') {
-        await recordAudit({ type: 'block', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url, detail: { basis: d.basis, ...frame } });
-      } else if ((embedded || sender.url?.startsWith(pageUrl('warn'))) && d.action === 'warn') {
-        await recordAudit({ type: 'warn-shown', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url, ...(embedded ? { detail: frame } : {}) });
-      }
-      return explanation;
-    },
+  explain: async (req, sender) => {
+    const { d, explanation } = await explain(req.url);
+    // The block and warn pages ask once when shown: that is the moment to record it.
+    // The embedded notice stands in for a vendor frame inside another site: the same events, marked.
+    const embedded = !!sender.url?.startsWith(pageUrl('embedded-block'));
+    const frame = embedded ? { frame: 'embedded' } : {};
+    if ((embedded || sender.url?.startsWith(pageUrl('block'))) && d.action === 'block') {
+      await recordAudit({ type: 'block', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url, detail: { basis: d.basis, ...frame } });
+    } else if ((embedded || sender.url?.startsWith(pageUrl('warn'))) && d.action === 'warn') {
+      await recordAudit({ type: 'warn-shown', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url, ...(embedded ? { detail: frame } : {}) });
+    }
+    return explanation;
   },
-  proceed: {
-    trusted: true,
-    handle: async (req) => {
-      const r = await ensureReady();
-      const d = decideNow(r, req.url);
-      if (d.action !== 'warn' || !d.toolId) return { ok: false, error: `this address is not under a warning (decision: ${d.action})` };
-      const justification = (req.justification ?? '').trim();
-      if (d.rule?.requireJustification && justification.length < 3) return { ok: false, error: 'a short justification is required to proceed' };
-      const until = await acknowledge(d.toolId, d.rule?.allowForMinutes ?? 60);
-      await recordAudit({
-        type: 'warn-proceeded', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url,
-        detail: {
-          until: new Date(until).toISOString(), ...(justification ? { justification: justification.slice(0, 1000) } : {}),
-          // Proceeding past a warning is reading its notice: the versioned evidence, as for block notices.
-          ...(d.rule && r.policy ? { acknowledgement: acknowledgementEvidence(d.rule.id, noticeVersion(d.rule), r.policy.policy.serial) } : {}),
-        },
-      });
-      return { ok: true, until: new Date(until).toISOString() };
-    },
+  proceed: async (req) => {
+    const r = await ensureReady();
+    const d = decideNow(r, req.url);
+    if (d.action !== 'warn' || !d.toolId) return { ok: false, error: `this address is not under a warning (decision: ${d.action})` };
+    const justification = (req.justification ?? '').trim();
+    if (d.rule?.requireJustification && justification.length < 3) return { ok: false, error: 'a short justification is required to proceed' };
+    const until = await acknowledge(d.toolId, d.rule?.allowForMinutes ?? 60);
+    await recordAudit({
+      type: 'warn-proceeded', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url,
+      detail: {
+        until: new Date(until).toISOString(), ...(justification ? { justification: justification.slice(0, 1000) } : {}),
+        // Proceeding past a warning is reading its notice: the versioned evidence, as for block notices.
+        ...(d.rule && r.policy ? { acknowledgement: acknowledgementEvidence(d.rule.id, noticeVersion(d.rule), r.policy.policy.serial) } : {}),
+      },
+    });
+    return { ok: true, until: new Date(until).toISOString() };
   },
-  'page-visit': {
-    trusted: false,
-    handle: async (req, sender) => {
-      const { r, d, explanation } = await explain(req.url);
-      const tabId = sender.tab?.id;
-      if (d.action === 'monitor') await recordAudit({ type: 'monitor-visit', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url });
-      // A route the network rules could not see (SPA navigation): move the tab as a navigation would.
-      if (tabId !== undefined && req.frame === 'top') {
-        if (d.action === 'block') await browser.tabs.update(tabId, { url: `${pageUrl('block')}#${req.url}` });
-        else if (d.action === 'warn' && !isAcknowledged(r, d.toolId)) await browser.tabs.update(tabId, { url: `${pageUrl('warn')}#${req.url}` });
-      }
-      return explanation;
-    },
+  'page-visit': async (req, sender) => {
+    const { r, d, explanation } = await explain(req.url);
+    const tabId = sender.tab?.id;
+    if (d.action === 'monitor') await recordAudit({ type: 'monitor-visit', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url });
+    // A route the network rules could not see (SPA navigation): move the tab as a navigation would.
+    if (tabId !== undefined && req.frame === 'top') {
+      if (d.action === 'block') await browser.tabs.update(tabId, { url: `${pageUrl('block')}#${req.url}` });
+      else if (d.action === 'warn' && !isAcknowledged(r, d.toolId)) await browser.tabs.update(tabId, { url: `${pageUrl('warn')}#${req.url}` });
+    }
+    return explanation;
   },
-  'refresh-policy': {
-    trusted: true,
-    handle: async () => {
-      await refreshPolicy('requested from the popup');
-      return statusOf(await ensureReady());
-    },
+  'refresh-policy': async () => {
+    await refreshPolicy('requested from the popup');
+    return statusOf(await ensureReady());
   },
-  'acknowledge-notice': {
-    trusted: true,
-    handle: async (req) => {
-      if (typeof req.ruleId !== 'string' || !Number.isInteger(req.version)) return { ok: false, error: 'malformed acknowledgement' };
-      return acknowledgeNotice(req.ruleId, req.version);
-    },
-  },
+  'acknowledge-notice': async (req) => acknowledgeNotice(req.ruleId, req.version),
   // The data-controls guard (docs/data-controls.md): its page's controls, and what it blocked or warned about.
-  'get-data-controls': {
-    trusted: false,
-    handle: async (req) => {
-      const { answer, rejected } = dataControlsFor(decideNow(await ensureReady(), req.url));
-      for (const x of rejected) console.warn(`[data-controls] rule ${answer.ruleId}: pattern "${x.name}" ${x.reason}; not checked`);
-      // Words only where there is something to enforce: most pages get none and show nothing.
-      return answer.controls ? { ...answer, strings: await contentStrings(req.languages, CONTENT_STRING_PREFIXES.guard) } : answer;
-    },
+  'get-data-controls': async (req) => {
+    const { answer, rejected } = dataControlsFor(decideNow(await ensureReady(), req.url));
+    for (const x of rejected) console.warn(`[data-controls] rule ${answer.ruleId}: pattern "${x.name}" ${x.reason}; not checked`);
+    // Words only where there is something to enforce: most pages get none and show nothing.
+    return answer.controls ? { ...answer, strings: await contentStrings(req.languages, CONTENT_STRING_PREFIXES.guard) } : answer;
   },
-  'data-control-event': {
-    trusted: false,
-    handle: async (req) => {
-      const event = dataControlAudit(req, decideNow(await ensureReady(), req.url));
-      if (event) await recordAudit(event);
-      return { ok: !!event };
-    },
+  'data-control-event': async (req) => {
+    const event = dataControlAudit(req, decideNow(await ensureReady(), req.url));
+    if (event) await recordAudit(event);
+    return { ok: !!event };
   },
 };
-
-/** Dispatch one message; refuses privileged requests from anything but our own pages. */
-export async function handleMessage(message: unknown, sender: Sender): Promise<unknown> {
-  const req = message as Request;
-  const entry = req && typeof req === 'object' ? HANDLERS[req.type] : undefined;
-  if (!entry) throw new Error(`unknown request ${JSON.stringify((req as { type?: unknown })?.type)}`);
-  if (entry.trusted ? !fromExtensionPage(sender) : !fromContentScript(sender) && !fromExtensionPage(sender)) {
-    throw new Error(`request "${req.type}" is not allowed from ${sender.url ?? 'an unknown sender'}`);
-  }
-  return (entry.handle as Handler<Request['type']>)(req as never, sender);
-}

@@ -3,12 +3,12 @@
  * is woken by the event, and only listeners registered in the first turn receive it); all state
  * is in storage; timers that must survive are alarms.
  */
-import type { Runtime } from 'webextension-polyfill';
 import { browser } from '../platform/browser.ts';
 import { AUDIT_ALARM, handleAuditAlarm, HEARTBEAT_ALARM } from './audit.ts';
 import { REFRESH_ALARM, RULES_ALARM } from './alarms.ts';
 import { applyRules, enforceTab, injectOnDemand, heartbeatNow, noteLocalChange, refreshPolicy } from './enforcement.ts';
-import { handleMessage } from './handlers.ts';
+import { HANDLERS } from './handlers.ts';
+import { answerRequests } from '../platform/request-dispatch.ts';
 import { cancelDetector, scheduleDetector } from './discovery.ts';
 import { updateBadge } from './badge.ts';
 import { expireLocation, handleIdleState, LOCATION_ALARM, LOCATION_EXPIRY_ALARM, refreshLocation } from './location.ts';
@@ -39,7 +39,8 @@ browser.storage.onChanged.addListener((changes, area) => {
   }
 });
 
-browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => handleMessage(message, sender));
+// Every request is checked (kind, sender, schema) before its handler runs.
+answerRequests(HANDLERS);
 
 browser.tabs.onUpdated.addListener((tabId, info, tab) => {
   // info.url also fires for history.pushState: single-page-app routes the network rules never see.

@@ -4,7 +4,7 @@
  * (location.ts) so runtime.ts and enforcement.ts can ask without importing the worker's glue.
  */
 import { locationInForce, type BrowserLocation } from '../core/location/location.ts';
-import type { LocationStatus } from '../core/messages.ts';
+import type { LocationStatus } from '../core/location/location.ts';
 import type { Runtime } from './runtime.ts';
 
 /** The verified location in force now, or null (none configured, none verified, or expired). */

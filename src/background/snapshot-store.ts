@@ -7,7 +7,7 @@
  * is rewritten when it changed. Removed when no policy is in force (the pages then wait for the worker).
  */
 import { browser } from '../platform/browser.ts';
-import type { Status } from '../core/messages.ts';
+import type { Status } from '../core/status/status.ts';
 import type { Plan } from '../core/plan/plan.ts';
 import { NOTICE_SNAPSHOT_KEY, shardKey, type NoticeSnapshotMeta } from '../core/decide/notice-snapshot.ts';
 import { buildNoticeSnapshot } from '../core/decide/notice-snapshot-build.ts';

@@ -5,7 +5,7 @@
 import { browser } from '../platform/browser.ts';
 import { heartbeatDetail } from '../core/audit/audit.ts';
 import type { ManagedConfig } from '../core/config/managed-config.ts';
-import type { Status } from '../core/messages.ts';
+import type { Status } from '../core/status/status.ts';
 import type { EnforcementState } from '../core/plan/plan.ts';
 import { getAuditStatus, recordAudit, recordHeartbeat } from './audit.ts';
 import { exceptionsSummary } from './exceptions.ts';

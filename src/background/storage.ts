@@ -11,7 +11,7 @@
 import * as v from 'valibot';
 import { browser } from '../platform/browser.ts';
 import { DISCOVERY_SIGNALS } from '../core/discovery/discovery.ts';
-import type { Problem } from '../core/messages.ts';
+import type { Problem } from '../core/status/status.ts';
 import { AuditContextSchema, parseAuditQueue } from '../core/audit/audit.ts';
 
 const Iso = v.string();

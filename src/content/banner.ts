@@ -4,8 +4,9 @@
  * `data-ai-geofence="banner"`, a name tests and outside tools rely on; content in a shadow root). Single-page-app route
  * changes are re-reported; the background moves the tab when a route turns out to be blocked.
  */
-import { pickText, type Explanation } from '../core/messages.ts';
-import { pageLanguages, sendRequest } from '../platform/content-messaging.ts';
+import { pickText } from '../core/policy/localized-text.ts';
+import type { Explanation } from '../core/decide/explain.ts';
+import { pageLanguages, sendRequest } from '../platform/browser.ts';
 
 const HOST_ATTR = 'data-ai-geofence';
 let lastUrl = '';

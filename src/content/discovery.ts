@@ -8,7 +8,7 @@
  * the host is listed, records `discovered-tool` and applies `unlistedAiAction` (moving the tab).
  */
 import { classifySignals, type DiscoverySignal } from '../core/discovery/discovery.ts';
-import { sendRequest } from '../platform/content-messaging.ts';
+import { sendRequest } from '../platform/browser.ts';
 import { collectSignals, isAiEndpoint } from './discovery-signals.ts';
 
 const MAX_CHECKS = 8;

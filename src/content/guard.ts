@@ -7,7 +7,8 @@
  */
 import { compilePatterns, controlsActive, decideDataAction, scanText, type CompiledPattern, type DataDecision, type DataKind, type DataOutcome } from '../core/decide/data-controls.ts';
 import type { DataControls } from '../core/policy/policy-schema.ts';
-import { contentTranslator, pageLanguages, sendRequest } from '../platform/content-messaging.ts';
+import { pageLanguages, sendRequest } from '../platform/browser.ts';
+import { contentTranslator } from '../ui/i18n.ts';
 
 /** After "… anyway" on an upload, a drop or a send, the employee repeats it within this time. */
 const GRACE_MS = 20_000;

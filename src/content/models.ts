@@ -8,7 +8,8 @@
  * `location.href` comparison per tick.
  */
 import { modelRuleFor, modelsInUse, type ModelDef, type ModelRule } from '../core/decide/model-match.ts';
-import { contentTranslator, pageLanguages, sendRequest } from '../platform/content-messaging.ts';
+import { pageLanguages, sendRequest } from '../platform/browser.ts';
+import { contentTranslator } from '../ui/i18n.ts';
 
 const HOST_ATTR = 'data-ai-geofence';
 const DEBOUNCE_MS = 200;

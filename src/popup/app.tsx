@@ -1,10 +1,11 @@
 /** The toolbar popup: the employee's situation at a glance. */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { NoticeEntry, PopupView, UpcomingNotice } from '../core/messages.ts';
+import type { NoticeEntry, UpcomingNotice } from '../core/decide/explain.ts';
+import type { PopupView } from '../platform/messages.ts';
 import { policyInForce } from '../core/policy/policy-in-force.ts';
 import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from '../ui/i18n.ts';
-import { packageUrl, sendRequest, uiLanguages } from '../ui/ext.ts';
+import { packageUrl, sendRequest, uiLanguages } from '../platform/browser.ts';
 import {
   ACTION_TONE,
   actionLabel,

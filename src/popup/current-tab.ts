@@ -1,6 +1,6 @@
 /** Which site the popup is about. */
 import type Browser from 'webextension-polyfill';
-import { ext } from '../ui/ext.ts';
+import { browser } from '../platform/browser.ts';
 import { isWebUrl, siteUrlOfTab } from '../ui/url.ts';
 
 export type TabLike = Pick<Browser.Tabs.Tab, 'id' | 'url' | 'lastAccessed'>;
@@ -27,12 +27,11 @@ export async function findSiteUrl(search: string = location.search): Promise<str
   // `popup.html?tabUrl=…` pins the site, for screenshots and scripted checks.
   const pinned = new URLSearchParams(search).get('tabUrl');
   if (pinned !== null) return isWebUrl(pinned) ? pinned : null;
-  const api = ext();
-  const base = api.runtime.getURL('');
-  const self = await api.tabs.getCurrent().catch(() => undefined);
+  const base = browser.runtime.getURL('');
+  const self = await browser.tabs.getCurrent().catch(() => undefined);
   if (!self) {
-    const [active] = await api.tabs.query({ active: true, currentWindow: true });
+    const [active] = await browser.tabs.query({ active: true, currentWindow: true });
     return siteUrlOfTab(active?.url, base);
   }
-  return pickSiteTab(await api.tabs.query({}), self.id, base);
+  return pickSiteTab(await browser.tabs.query({}), self.id, base);
 }

@@ -2,7 +2,7 @@
  * The plain-text summary behind "Copy details for the help desk". Always English with ISO times:
  * tickets go to a global help desk and are searched and pasted into other tools.
  */
-import type { PopupView } from '../core/messages.ts';
+import type { PopupView } from '../platform/messages.ts';
 import { policyInForce } from '../core/policy/policy-in-force.ts';
 import type { Translate } from './i18n.ts';
 import { describeExceptions, describePolicyState, describeSite, officeLabel } from './status-text.ts';

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { pickText } from '../core/messages.ts';
+import { pickText } from '../core/policy/localized-text.ts';
 import { createI18n, formatMinutes, formatWhen, formattingTag, LOCALES, makeTranslate, resolveLocale } from './i18n.ts';
 import { pickLocalized } from './status-text.ts';
 import { LOCALES_DIR, readMessages } from './test-fixtures.ts';

@@ -12,6 +12,7 @@
  * The files stay valid Chrome messages.json (with `$1` substitutions), so the manifest can use them.
  */
 import type enMessages from '../../static/_locales/en/messages.json';
+import { browser } from '../platform/browser.ts';
 
 export type MessageKey = keyof typeof enMessages;
 export type Messages = Partial<Record<string, { message: string }>>;
@@ -78,6 +79,16 @@ export function makeTranslate(messages: Messages, fallback: Messages): Translate
     // Chrome semantics: $1..$9 are substitutions, $$ is a literal dollar.
     return template.replace(/\$(\$|[1-9])/g, (_, d: string) => (d === '$' ? '$' : String(subs[Number(d) - 1] ?? '')));
   };
+}
+
+/**
+ * A content script's translator: the messages the worker sent for the page's language
+ * (background/content-strings.ts), else the browser's own translation in its UI language (before
+ * the worker has answered), else the key.
+ */
+export function contentTranslator(messages: Messages): Translate {
+  const t = makeTranslate(messages, {});
+  return (key, ...subs) => (messages[key] ? t(key, ...subs) : browser.i18n.getMessage(key, subs.map(String)) || key);
 }
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;

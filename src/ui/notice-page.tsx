@@ -6,11 +6,12 @@
  */
 import { render } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { Explanation, Status } from '../core/messages.ts';
+import type { Explanation } from '../core/decide/explain.ts';
+import type { Status } from '../core/status/status.ts';
 import type { SelectedBy } from '../core/catalogue/tool-attributes.ts';
 import { policyInForce } from '../core/policy/policy-in-force.ts';
 import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from './i18n.ts';
-import { ext, packageUrl, sendRequest, uiLanguages, extensionVersion } from './ext.ts';
+import { browser, extensionVersion, packageUrl, sendRequest, uiLanguages } from '../platform/browser.ts';
 import { hostOfUrl } from '../core/catalogue/hosts.ts';
 import { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, shardKey, shardOf, type NoticeSnapshotMeta, type NoticeSnapshotShard } from '../core/decide/notice-snapshot.ts';
 import { describeDecidingLocation, describePolicyState, noPolicyCauses, officeLabel, pickLocalized, policyContact, type Tone } from './status-text.ts';
@@ -402,7 +403,7 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
 async function readSnapshot(url: string): Promise<{ explanation: Explanation; status: Status } | null> {
   try {
     const host = hostOfUrl(url);
-    const storage = ext().storage.local;
+    const storage = browser.storage.local;
     const meta = host ? ((await storage.get(NOTICE_SNAPSHOT_KEY))[NOTICE_SNAPSHOT_KEY] as NoticeSnapshotMeta | undefined) : undefined;
     if (!host || meta?.v !== 3 || !meta.status) return null;
     const key = shardKey(shardOf(host, meta.shards));

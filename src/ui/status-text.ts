@@ -4,7 +4,9 @@
  * feeds the popup, the block page and (in English) the help-desk summary.
  */
 import type { Action, LocalizedText } from '../core/policy/policy-schema.ts';
-import { pickText, type Explanation, type OfficeRef, type Status } from '../core/messages.ts';
+import { pickText } from '../core/policy/localized-text.ts';
+import type { Explanation, OfficeRef } from '../core/decide/explain.ts';
+import type { Status } from '../core/status/status.ts';
 import { policyInForce } from '../core/policy/policy-in-force.ts';
 import type { MessageKey, Translate } from './i18n.ts';
 

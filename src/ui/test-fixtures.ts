@@ -1,7 +1,9 @@
 /** Test data shared by the page and popup unit tests (not bundled: only *.test.ts import it). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Explanation, PopupView, Status } from '../core/messages.ts';
+import type { Explanation } from '../core/decide/explain.ts';
+import type { PopupView } from '../platform/messages.ts';
+import type { Status } from '../core/status/status.ts';
 import { createI18n, type I18n, type Locale, type Messages } from './i18n.ts';
 
 export const LOCALES_DIR = join(import.meta.dirname, '../../static/_locales');

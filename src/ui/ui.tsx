@@ -1,7 +1,7 @@
 /** Small presentational pieces shared by the popup and the block/warn pages. */
 import { Fragment, type ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import type { ToolRef } from '../core/messages.ts';
+import type { ToolRef } from '../core/decide/explain.ts';
 import type { Translate } from './i18n.ts';
 import type { Tone } from './status-text.ts';
 import { contactHref, isWebUrl } from './url.ts';

@@ -89,17 +89,20 @@ type Answer = { ok: boolean; listed: boolean; action: string | null };
 /**
  * Send the detector's report from the tab showing `url`, from its world and with the signals of an
  * AI tool, and return the worker's answer: it comes once the worker has recorded, stored and
- * enforced whatever the report makes it do.
+ * enforced whatever the report makes it do. The worker answers in an envelope, `{ value }` or
+ * `{ error }` (src/platform/browser.ts); a refusal fails the test with its reason.
  */
 async function reportFrom(b: Launched, url: string): Promise<Answer> {
-  return (await serviceWorker(b.context)).evaluate(async (u) => {
+  const envelope = await (await serviceWorker(b.context)).evaluate(async (u) => {
     const [tab] = await chrome.tabs.query({ url: u });
     const [run] = await chrome.scripting.executeScript({
       target: { tabId: tab!.id! },
       func: () => chrome.runtime.sendMessage({ type: 'discovered', signals: ['name', 'chat-input', 'send-button'] }),
     });
-    return run!.result as Answer;
+    return run!.result as { value: Answer } | { error: string };
   }, url);
+  if ('error' in envelope) throw new Error(`the worker refused the report: ${envelope.error}`);
+  return envelope.value;
 }
 
 /**

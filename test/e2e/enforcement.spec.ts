@@ -140,7 +140,7 @@ test('warn: the notice, a justification, the time-limited pass, and the warning 
     await expect(page.locator('#ack-error')).toContainText('short reason');
     await expect(page).toHaveURL(`${warnPageUrl}#https://claude.ai/chat/1`);
     const direct = await page.evaluate(() => chrome.runtime.sendMessage({ type: 'proceed', url: 'https://claude.ai/chat/1' }));
-    expect(direct).toEqual({ ok: false, error: expect.stringContaining('justification') });
+    expect(direct).toEqual({ value: { ok: false, error: expect.stringContaining('justification') } });
     expect((await storedState(b.context)).acknowledged).toEqual({});
     expect(seen('claude.ai')).toEqual([]);
   });

@@ -6,7 +6,8 @@ import { describeSelectedBy, type SelectedBy } from '../../core/catalogue/tool-a
 import { formatMatrix, policyGroups, policyMatrix, UNVERIFIED_LOCATION } from '../../core/decide/matrix.ts';
 import { didYouMean } from '../../core/config/near-match.ts';
 import { applyException, findException, parseExceptions, verifyExceptions, type ExceptionsDoc } from '../../core/exceptions/exceptions.ts';
-import { pickText, type ExceptionRef } from '../../core/messages.ts';
+import { pickText } from '../../core/policy/localized-text.ts';
+import type { ExceptionRef } from '../../core/exceptions/exceptions.ts';
 import { formatIssues, type Policy } from '../../core/policy/policy-schema.ts';
 import { parseStrictJson } from '../../core/policy/strict-json.ts';
 import { commaList, flag, optionalInstant, optionalInt, optionalString, requiredString } from '../args.ts';

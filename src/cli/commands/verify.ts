@@ -1,7 +1,7 @@
 /** `verify POLICY.jws --keys TRUSTED.json`: the extension's own checks, run from the command line. */
 import { ruleIdAt } from '../../core/lint/lint-read.ts';
 import { lintPolicy } from '../../core/lint/lint.ts';
-import { pickText } from '../../core/messages.ts';
+import { pickText } from '../../core/policy/localized-text.ts';
 import { parsePolicy, type Policy } from '../../core/policy/policy-schema.ts';
 import { checkFreshness, decodeSignedJson, parseJwsUnverified, verifyPolicy } from '../../core/policy/verify.ts';
 import { optionalInstant, optionalInt, requiredString } from '../args.ts';

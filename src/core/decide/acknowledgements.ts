@@ -6,8 +6,18 @@
  * people to click through. Pure: the background keeps the records in storage.
  */
 import { ruleActiveAt } from './decide.ts';
-import type { NoticeAcknowledgement } from '../messages.ts';
 import type { Policy, Rule } from '../policy/policy-schema.ts';
+
+/** The acknowledgement state of a versioned notice, for the block page's "I have read this". */
+export interface NoticeAcknowledgement {
+  ruleId: string;
+  version: number;
+  policySerial: number;
+  /** True while this version has not been acknowledged on this browser. */
+  required: boolean;
+  /** When this version was acknowledged (ISO), or null. */
+  acknowledgedAt: string | null;
+}
 
 /** One acknowledgement as kept on the device. */
 export interface AckRecord {

@@ -3,9 +3,84 @@
  * "what may I use here" view.
  */
 import { actionsByTool, firstRuleFor, subjectFor, ruleActiveAt, ruleTargets, type CompiledPolicy, type Decision, type Employee } from './decide.ts';
-import type { DecidingLocation, Explanation, NoticeEntry, OfficeRef, ToolRef, UpcomingNotice } from '../messages.ts';
-import type { Policy, Tool } from '../policy/policy-schema.ts';
+import type { Action, LocalizedText, Notice, Policy, Tool } from '../policy/policy-schema.ts';
+import type { SelectedBy } from '../catalogue/tool-attributes.ts';
+import type { ExceptionRef } from '../exceptions/exceptions.ts';
+import type { LocationStatus } from '../location/location.ts';
+import type { NoticeAcknowledgement } from './acknowledgements.ts';
 import { exceptionRequestBase, exceptionRequestHref } from '../exceptions/exception-request.ts';
+
+/** The location that decided a notice, when the deciding rule has `locations` / `exceptLocations`. */
+export interface DecidingLocation {
+  basis: LocationStatus['basis'];
+  country: string | null;
+  zone: string | null;
+}
+
+export interface ToolRef {
+  id: string;
+  name: string;
+  vendor: string | null;
+  url: string | null;
+}
+
+/** A decision made serialisable for pages and content scripts. */
+export interface Explanation {
+  url: string;
+  action: Action;
+  basis: 'rule' | 'default' | 'not-a-tool' | 'fail-closed' | 'fail-open';
+  tool: ToolRef | null;
+  ruleId: string | null;
+  notice: Notice | null;
+  alternatives: ToolRef[];
+  office: OfficeRef | null;
+  contact: string | null;
+  /**
+   * For a block by a rule: where to ask for an exception, with `tool`, `rule` and `office` in the
+   * query string (the notice's `exceptionRequestUrl`, else the policy's). Null when none is given.
+   */
+  exceptionRequest?: string | null;
+  issuer: string | null;
+  policySerial: number | null;
+  /** For warn: ISO time until which an acknowledgement lets the employee through, if any. */
+  acknowledgedUntil: string | null;
+  allowForMinutes: number | null;
+  requireJustification: boolean;
+  /**
+   * A signed exception (docs/compliance.md#signed-exceptions) that lets this employee use the tool although a rule restricts
+   * it: the page says "you have an exception until …". Absent or null: none applies.
+   */
+  exception?: ExceptionRef | null;
+  /** A block rule with `requireAcknowledgement`: whether this notice version still needs reading. */
+  acknowledgement?: NoticeAcknowledgement | null;
+  /** The policy is older than `maxStalenessHours` and this office fails closed (docs/compliance.md#stale-policies). */
+  stale?: { since: string; failMode: 'closed' | 'open' } | null;
+  /** The rule reached the tool by attribute (`toolsWhere`): which one, for "blocked because …". */
+  selectedBy?: SelectedBy | null;
+  /** The address is a web proxy's form of the tool's host (`claude-ai.translate.goog`): that host. */
+  proxiedHost?: string | null;
+  /** Present when the deciding rule is about where the browser is: the pages say "used from …". */
+  location?: DecidingLocation | null;
+}
+
+/** The employee's office: its code, and its name as the policy gives it (a string or a language map). */
+export interface OfficeRef {
+  code: string;
+  name: LocalizedText;
+}
+
+export interface NoticeEntry {
+  ruleId: string;
+  action: Action;
+  tools: ToolRef[];
+  notice: Notice | null;
+}
+
+/** A rule that will start to apply to this employee (its `from` is in the near future). */
+export interface UpcomingNotice extends NoticeEntry {
+  /** ISO instant at which the rule starts. */
+  from: string;
+}
 
 /** A tool as pages show it. */
 export function toolRef(id: string, tool: Tool): ToolRef {

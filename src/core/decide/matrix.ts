@@ -7,7 +7,7 @@
 import { actionsByTool, ruleActiveAt, ruleTargets, subjectFor, type CompiledPolicy } from './decide.ts';
 import { formatLocation, parseLocationArg, type BrowserLocation } from '../location/location.ts';
 import type { Action } from '../policy/policy-schema.ts';
-import { pickText } from '../messages.ts';
+import { pickText } from '../policy/localized-text.ts';
 
 /** A model-level rule (`models`) that would apply to this employee while one of its models is in use. */
 export interface MatrixModelRule {

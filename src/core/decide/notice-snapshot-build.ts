@@ -3,7 +3,8 @@ import { decide, type CompiledPolicy, type Employee } from './decide.ts';
 import { explainDecision } from './explain.ts';
 import { exceptionRequestBase } from '../exceptions/exception-request.ts';
 import { hostSuffixes } from '../catalogue/hosts.ts';
-import type { Explanation, Status } from '../messages.ts';
+import type { Explanation } from './explain.ts';
+import type { Status } from '../status/status.ts';
 import { shardOf, type NoticeSnapshotMeta, type NoticeSnapshotShard, type SnapshotRule, type SnapshotTool } from './notice-snapshot.ts';
 
 /** Entries per shard the builder aims at (a page reads one shard). */

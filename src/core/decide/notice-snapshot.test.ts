@@ -5,7 +5,7 @@ import { explainDecision } from './explain.ts';
 import { explainFromSnapshot, shardOf } from './notice-snapshot.ts';
 import { hostOfUrl } from '../catalogue/hosts.ts';
 import { buildNoticeSnapshot } from './notice-snapshot-build.ts';
-import type { Status } from '../messages.ts';
+import type { Status } from '../status/status.ts';
 import { parsePolicy, type PolicyInput } from '../policy/policy-schema.ts';
 
 const NOW = Date.parse('2026-11-24T00:00:00Z');

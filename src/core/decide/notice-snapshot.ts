@@ -16,7 +16,8 @@
  * snapshot with notice-snapshot-build.ts.
  */
 import { hostOfUrl, hostSuffixes } from '../catalogue/hosts.ts';
-import type { Explanation, Status, ToolRef } from '../messages.ts';
+import type { Explanation, ToolRef } from './explain.ts';
+import type { Status } from '../status/status.ts';
 import type { SelectedBy } from '../catalogue/tool-attributes.ts';
 
 /** A tool as a shard keeps it: its deciding rule reached it by attribute when `selectedBy` is set. */

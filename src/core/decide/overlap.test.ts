@@ -13,7 +13,7 @@ import { simulateDnr } from '../dnr/dnr-simulate.ts';
 import { explainDecision } from './explain.ts';
 import { hostOfUrl } from '../catalogue/hosts.ts';
 import { policyMatrix } from './matrix.ts';
-import type { Status } from '../messages.ts';
+import type { Status } from '../status/status.ts';
 import { explainFromSnapshot, shardOf } from './notice-snapshot.ts';
 import { buildNoticeSnapshot } from './notice-snapshot-build.ts';
 import { parsePolicy, type Action, type PolicyInput } from '../policy/policy-schema.ts';

@@ -25,7 +25,7 @@ import {
 } from './discovery.ts';
 import { compileDnrRules } from '../dnr/dnr.ts';
 import { parsePolicy, type Policy, type PolicyInput } from '../policy/policy-schema.ts';
-import { pickText } from '../messages.ts';
+import { pickText } from '../policy/localized-text.ts';
 
 const NOW = Date.parse('2026-11-24T00:00:00Z');
 

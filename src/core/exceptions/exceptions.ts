@@ -8,9 +8,17 @@
  */
 import * as v from 'valibot';
 import { resolveRuleTools, resolveTools, type Decision } from '../decide/decide.ts';
-import type { ExceptionRef } from '../messages.ts';
 import { formatIssues, formatJsonPath, IdSchema, IsoInstantSchema, type Policy, type Rule, type SchemaIssue } from '../policy/policy-schema.ts';
 import { checkDocumentFreshness, decodeSignedJson, sha256Hex, verifySignatures, type RefusalCode } from '../policy/verify.ts';
+
+/** What pages show of a signed exception; the rest (user, reason) stays in the signed document. */
+export interface ExceptionRef {
+  id: string;
+  /** ISO instant at which the exception ends. */
+  until: string;
+  ticket: string;
+  approver: string;
+}
 
 export const EXCEPTIONS_TYPE = 'ai-geofence-exceptions';
 export const EXCEPTIONS_VERSION = 1;

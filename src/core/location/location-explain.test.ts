@@ -4,7 +4,7 @@ import { AuditEventSchema, makeAuditEvent } from '../audit/audit.ts';
 import { compilePolicy, decide, type Employee } from '../decide/decide.ts';
 import { decidingLocation, explainDecision } from '../decide/explain.ts';
 import { hostOfUrl } from '../catalogue/hosts.ts';
-import type { Status } from '../messages.ts';
+import type { Status } from '../status/status.ts';
 import { explainFromSnapshot, shardOf } from '../decide/notice-snapshot.ts';
 import { buildNoticeSnapshot } from '../decide/notice-snapshot-build.ts';
 import { parsePolicy, type Policy } from '../policy/policy-schema.ts';

@@ -168,3 +168,24 @@ export function parseLocationArg(arg: string): BrowserLocation | string {
   if (!isZoneName(zone)) return `--location: "${zone}" is not a zone name (3 to 64 letters, digits, ".", "_" or "-")`;
   return { country, zone };
 }
+
+/** Where the browser is and how that was established (the popup's location line). */
+export interface LocationStatus {
+  /**
+   * `verified`: by the company's location service; `office`: not verified, the office's
+   * jurisdiction stands in (`unknownLocation: "office"`); `closed`: not verified, and the policy
+   * treats an unverified browser as being in every restricted place (`unknownLocation: "closed"`).
+   */
+  basis: 'verified' | 'office' | 'closed';
+  /** The country (verified, or the office's jurisdiction standing in); null when none. */
+  country: string | null;
+  zone: string | null;
+  /** Since when the browser has been at this place (ISO), while verified. */
+  since: string | null;
+  verifiedAt: string | null;
+  expires: string | null;
+  /** The managed `locationUrl`, or null when none is configured (help-desk details only). */
+  url: string | null;
+  /** The last attempt to establish the location, successful or not. */
+  lastCheck: { at: string; ok: boolean; message: string } | null;
+}

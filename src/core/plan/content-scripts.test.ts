@@ -72,7 +72,7 @@ describe('dataControlAudit', () => {
   const d = decide(compiled, { office: 'NY' }, 'https://claude.ai/chat', NOW);
   it('records the rule, tool, URL, pattern names and counts', () => {
     const event = dataControlAudit(
-      { type: 'data-control-event', url: 'https://claude.ai/chat?q=1', kind: 'send', outcome: 'blocked', ruleId: 'CLAUDE-DATA', patterns: [{ name: 'client account', count: 1 }] },
+      { url: 'https://claude.ai/chat?q=1', kind: 'send', outcome: 'blocked', ruleId: 'CLAUDE-DATA', patterns: [{ name: 'client account', count: 1 }] },
       d,
     );
     expect(event).toEqual({
@@ -81,7 +81,7 @@ describe('dataControlAudit', () => {
     });
   });
   it('refuses a malformed report', () => {
-    expect(dataControlAudit({ type: 'data-control-event', url: 'https://claude.ai/', kind: 'print', outcome: 'blocked', ruleId: null, patterns: [] } as never, d)).toBeNull();
+    expect(dataControlAudit({ url: 'https://claude.ai/', kind: 'print', outcome: 'blocked', ruleId: null, patterns: [] }, d)).toBeNull();
   });
 });
 

@@ -9,7 +9,8 @@ import { controlsActive, dataControlDetail, screenControls, type RejectedPattern
 import type { ModelDef, ModelRule } from '../decide/model-match.ts';
 import { canBacktrackCatastrophically } from '../decide/regex-safety.ts';
 import { normalizeHost } from '../catalogue/hosts.ts';
-import { pickText, type Request, type ResponseMap } from '../messages.ts';
+import { pickText } from '../policy/localized-text.ts';
+import type { DataControls } from '../policy/policy-schema.ts';
 
 /**
  * Match patterns for domains and their subdomains, sorted and without duplicates, so equal inputs
@@ -64,12 +65,25 @@ export function modelMatches(compiled: CompiledPolicy, employee: Employee, now: 
 }
 
 /** What the models script is told for its page: the tool's model definitions and its rules. */
+export interface PageModels {
+  tool: string | null;
+  models: Record<string, ModelDef>;
+  rules: ModelRule[];
+}
+
+/** What the models script is told for its page. */
 export function modelsFor(
   compiled: CompiledPolicy | null, employee: Employee | null, d: Decision, now: number, languages: readonly string[] = ['en'],
-): { tool: string | null; models: Record<string, ModelDef>; rules: ModelRule[] } {
+): PageModels {
   // A blocked page never shows the vendor; nothing to watch.
   if (!compiled || !employee || !d.toolId || !d.tool?.models || d.action === 'block') return { tool: d.toolId, models: {}, rules: [] };
   return { tool: d.toolId, models: d.tool.models, rules: modelRulesFor(compiled, employee, d.toolId, now, languages) };
+}
+
+/** What the guard is told for its page: the deciding rule and its controls (null: nothing to do). */
+export interface PageControls {
+  ruleId: string | null;
+  controls: DataControls | null;
 }
 
 /**
@@ -77,15 +91,25 @@ export function modelsFor(
  * the page removed (lint refuses them; a policy signed without linting must still not), and which
  * were removed and why, for the worker's log.
  */
-export function dataControlsFor(d: Decision): { answer: ResponseMap['get-data-controls']; rejected: RejectedPattern[] } {
+export function dataControlsFor(d: Decision): { answer: PageControls; rejected: RejectedPattern[] } {
   const controls = d.action !== 'block' ? d.rule?.dataControls : undefined;
   if (!controls || !controlsActive(controls)) return { answer: { ruleId: d.rule?.id ?? null, controls: null }, rejected: [] };
   const screened = screenControls(controls, canBacktrackCatastrophically);
   return { answer: { ruleId: d.rule!.id, controls: controlsActive(screened.controls) ? screened.controls : null }, rejected: screened.rejected };
 }
 
+/** A guard's report of what it blocked or warned about (the `data-control-event` request). */
+export interface DataControlReport {
+  url: string;
+  ruleId: string | null;
+  kind: unknown;
+  outcome: unknown;
+  patterns: unknown;
+  unchecked?: unknown;
+}
+
 /** The audit event for a guard's report, or null when the report is malformed. Never the text. */
-export function dataControlAudit(req: Extract<Request, { type: 'data-control-event' }>, d: Decision) {
+export function dataControlAudit(req: DataControlReport, d: Decision) {
   const detail = dataControlDetail(req);
   if (!detail) return null;
   const ruleId = typeof req.ruleId === 'string' ? req.ruleId.slice(0, 200) : null;

@@ -19,7 +19,7 @@ import { compileDnrRules, compileFailClosedRules, type DnrRule } from '../dnr/dn
 import { compileModelDnrRules } from '../dnr/dnr-models.ts';
 import { exceptionsFor, policyWithExceptions, type ExceptionsDoc } from '../exceptions/exceptions.ts';
 import { locationInForce, type LocationRecord } from '../location/location.ts';
-import type { EnforcementMode } from '../messages.ts';
+import type { EnforcementMode } from '../status/status.ts';
 import type { Policy } from '../policy/policy-schema.ts';
 import { applyStaleness, isStaleClosed, stalenessState, type StalenessState } from '../policy/staleness.ts';
 import { bannerMatches, guardControlsKey, guardMatches, modelMatches } from './content-scripts.ts';

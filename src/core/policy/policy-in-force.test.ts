@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { policyInForce } from './policy-in-force.ts';
-import type { PolicySummary, Status } from '../messages.ts';
+import type { PolicySummary, Status } from '../status/status.ts';
 
 const AT = '2026-12-07T10:00:00.000Z';
 const summary = (serial: number, expired = false): PolicySummary => ({

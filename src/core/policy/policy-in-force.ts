@@ -3,7 +3,7 @@
  * its network rules are installed (installing tens of thousands of rules takes measurable time),
  * so "verified" is not "in force": only the serial whose rules the browser accepted is. Pure.
  */
-import type { Status } from '../messages.ts';
+import type { Status } from '../status/status.ts';
 
 /** A verified policy whose rules are not (yet) in force: being installed, or refused by the browser. */
 export interface PendingPolicy {

@@ -5,8 +5,9 @@
  * page may embed many frames. Details open in a tab, never here — a framed page could be used to
  * trick clicks, so the acknowledgement of a warning is only given on the full warn page.
  */
-import { pickText } from '../../core/messages.ts';
-import { contentTranslator, pageLanguages, sendRequest } from '../../platform/content-messaging.ts';
+import { pickText } from '../../core/policy/localized-text.ts';
+import { pageLanguages, sendRequest } from '../../platform/browser.ts';
+import { contentTranslator } from '../../ui/i18n.ts';
 import { HTML_LANG, resolveLocale, type MessageKey, type Messages } from '../../ui/i18n.ts';
 import { displayHost, explainedUrl } from '../../ui/url.ts';
 

@@ -6,8 +6,8 @@ import '../../ui/theme.css';
 import './preview.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { ResponseMap } from '../../core/messages.ts';
-import { sendRequest } from '../../ui/ext.ts';
+import type { ResponseMap } from '../../platform/messages.ts';
+import { sendRequest } from '../../platform/browser.ts';
 
 type Answer = ResponseMap['get-matrix'];
 
