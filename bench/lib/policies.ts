@@ -40,7 +40,9 @@ export function makePolicy(domains: number, serial: number): GeneratedPolicy {
   for (let r = 0; r < ruleCount; r++) {
     const ids = Array.from({ length: Math.min(per, toolCount - r * per) }, (_, k) => `g${r * per + k}`);
     if (ids.length === 0) break;
-    const targeting = [{ offices: ['HK'] }, { exceptJurisdictions: ['US'] }, { regions: ['apac'] }, { groups: ['traders'] }, { exceptOffices: ['HK'] }][r % 5];
+    // Shifted by the serial: each new serial changes what the employee gets (a policy update that
+    // changes nothing installs nothing, and would measure nothing).
+    const targeting = [{ offices: ['HK'] }, { exceptJurisdictions: ['US'] }, { regions: ['apac'] }, { groups: ['traders'] }, { exceptOffices: ['HK'] }][(r + serial) % 5];
     rules.push({ id: `G-${r}`, tools: ids, action: ACTIONS[r % ACTIONS.length], ...targeting, notice: { title: `Rule ${r}`, reference: `memo ${r}` } });
   }
   return { policy: { ...base, tools, rules }, domains: sampleDomains + toolCount * DOMAINS_PER_TOOL, tools: Object.keys(tools).length, rules: rules.length };

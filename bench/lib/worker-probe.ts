@@ -80,12 +80,16 @@ export interface WorkerPhases {
   validateMs: number | null;
   /** Payload hash + freshness checks + compilePolicy. */
   compilePolicyMs: number | null;
-  /** Storing the verified record and the audit event. */
+  /** Small state writes and reads before the rules are compiled (fetch result, acknowledgements). */
   storeMs: number | null;
   /** compileDnrRules (between the two storage writes that bracket it in applyUnqueued). */
   compileDnrMs: number | null;
-  /** Reading back the installed rules (getDynamicRules) to know which ids to remove. */
+  /** Reading back the installed rules (getDynamicRules) to know which ids to remove; 0 when not needed. */
   readRulesMs: number | null;
+  /** Storing the verified record, started before the DNR compile and running beside it and the install. */
+  recordWriteMs: number | null;
+  /** First key import → `lastApplied` written: the serial named in force (rules and record stored). */
+  inForceMs: number | null;
   /** updateDynamicRules, start to resolution. */
   dnrInstallMs: number | null;
   /** Headline: first key import → rules in force (verify + validate + compile + install). */
@@ -113,26 +117,31 @@ export function phasesOf(marks: readonly Mark[]): WorkerPhases {
   const importStart = at((n) => n === 'importKey:start', after);
   const verifyEnd = at((n) => n === 'verify:end', after);
   const digestStart = at((n) => n === 'digest:start', after);
-  const storeStart = at((n) => n.startsWith('set(') && n.includes('policyRecord') && n.endsWith(':start'), after);
-  const ackEnd = at((n) => n === 'set(acknowledged):end', after);
+  const stateStart = digestStart === null ? null : at((n) => n.startsWith('set(') && n.endsWith(':start'), digestStart);
+  const recordStart = at((n) => n.startsWith('set(') && n.includes('policyRecord') && n.endsWith(':start'), after);
+  const recordEnd = recordStart === null ? null : at((n) => n.startsWith('set(') && n.includes('policyRecord') && n.endsWith(':end'), recordStart);
   const employeeStart = at((n) => n === 'set(lastEmployee):start', after);
-  const readStart = employeeStart === null ? null : at((n) => n === 'getDynamicRules:start', employeeStart);
-  const readEnd = readStart === null ? null : at((n) => n === 'getDynamicRules:end', readStart);
   const dnrStart = at((n) => n === 'updateDynamicRules:start', after);
   const dnrEnd = at((n) => n === 'updateDynamicRules:end', after);
+  const readStart = employeeStart === null ? null : at((n) => n === 'getDynamicRules:start', employeeStart);
+  const readEnd = readStart === null ? null : at((n) => n === 'getDynamicRules:end', readStart);
+  const read = readStart !== null && dnrStart !== null && readStart < dnrStart;
+  const appliedEnd = at((n) => n.startsWith('set(') && n.includes('lastApplied') && n.endsWith(':end'), dnrEnd ?? after);
   const end = last(() => true);
   return {
     reloadStoredMs: d(managedEnd, fetchStart),
     downloadMs: d(fetchStart, importStart),
     verifyMs: d(importStart, verifyEnd),
     validateMs: d(verifyEnd, digestStart),
-    compilePolicyMs: d(digestStart, storeStart),
-    storeMs: d(storeStart, ackEnd),
-    compileDnrMs: d(ackEnd, employeeStart),
-    readRulesMs: d(readStart, readEnd),
+    compilePolicyMs: d(digestStart, stateStart),
+    storeMs: d(stateStart, recordStart),
+    compileDnrMs: d(recordStart, employeeStart),
+    readRulesMs: read ? d(readStart, readEnd) : dnrStart === null ? null : 0,
+    recordWriteMs: d(recordStart, recordEnd),
+    inForceMs: d(importStart, appliedEnd),
     dnrInstallMs: d(dnrStart, dnrEnd),
     verifyToEnforcedMs: d(importStart, dnrEnd),
     fetchToEnforcedMs: d(fetchStart, dnrEnd),
-    afterInstallMs: d(dnrEnd, end),
+    afterInstallMs: d(appliedEnd, end),
   };
 }

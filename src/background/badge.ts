@@ -14,10 +14,12 @@ const BADGE: Record<Action, { text: string; color: string } | null> = {
 /** Set the badge of one tab from the decision for the site it shows. */
 export async function updateBadge(tabId: number, url: string | undefined): Promise<void> {
   if (!url) return;
-  const r = await ensureReady();
-  let site = url;
-  for (const page of [pageUrl('block'), pageUrl('warn')]) if (url.startsWith(`${page}#`)) site = url.slice(page.length + 1);
-  const badge = /^https?:/.test(site) ? BADGE[decideNow(r, site).action] : null;
+  // A tab on our block or warn page: the network rules sent it there, which says what the badge is
+  // (a page whose site a newer policy allows is moved away, and its new address comes back here).
+  // Deciding would load the whole policy in a worker just woken for this tab, while the page
+  // itself paints its notice: a large policy then slows the notice.
+  const onPage = (['block', 'warn'] as const).find((name) => url.startsWith(`${pageUrl(name)}#`));
+  const badge = onPage ? BADGE[onPage] : /^https?:/.test(url) ? BADGE[decideNow(await ensureReady(), url).action] : null;
   await browser.action.setBadgeText({ tabId, text: badge?.text ?? '' }).catch(() => undefined);
   if (badge) await browser.action.setBadgeBackgroundColor({ tabId, color: badge.color }).catch(() => undefined);
 }

@@ -389,6 +389,47 @@ function stalePolicyDoc(serial: number): Record<string, unknown> {
   return { ...doc, maxStalenessHours: 24, offices: { HK: { name: 'Hong Kong', jurisdiction: 'HK', failMode: 'closed' }, LDN: { name: 'London', jurisdiction: 'GB' } } };
 }
 
+describe('a new policy put in force', () => {
+  it('records policy-applied once its rules are installed, and names its serial once its record is stored', async () => {
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }];
+    const { e, a } = await loadWithAudit();
+    a.recordAudit.mockImplementation(async (event: { type: string }) => void fake.calls.push(`audit:${event.type}`));
+    await e.refreshPolicy('first');
+    const at = (call: string) => fake.calls.indexOf(call);
+    expect(at('audit:policy-applied')).toBeGreaterThan(at('updateDynamicRules'));
+    expect(at('set:lastApplied')).toBeGreaterThan(at('set:policyRecord'));
+    expect(at('set:lastApplied')).toBeGreaterThan(at('updateDynamicRules'));
+    expect(fake.calls.filter((c) => c === 'audit:policy-applied')).toHaveLength(1);
+  });
+
+  it('records no policy-applied while the browser refuses its rules, and records it when they go in', async () => {
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }];
+    const { e, a } = await loadWithAudit();
+    fake.failUpdate = 'Rule with id 1 specifies an incorrect value for the "regexFilter" key.';
+    await e.refreshPolicy('first');
+    expect(auditTypes(a)).not.toContain('policy-applied');
+    fake.failUpdate = null;
+    await e.applyRules();
+    expect(auditTypes(a).filter((t) => t === 'policy-applied')).toHaveLength(1);
+    expect((fake.local.lastApplied as { serial: number }).serial).toBe(42);
+  });
+
+  it('reads the installed rules back once per worker life, and after a refused update', async () => {
+    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 200, body: await sign(policyDoc(43, WARN_CLAUDE)) }];
+    const e = await load();
+    await e.refreshPolicy('first');
+    await e.refreshPolicy('second');
+    expect(fake.updates).toHaveLength(2);
+    expect(fake.calls.filter((c) => c === 'getDynamicRules')).toHaveLength(1);
+    expect(redirectsTo('warn.html')).toBe(true);
+    fake.failUpdate = 'refused';
+    await e.acknowledge('claude', 1);
+    fake.failUpdate = null;
+    await e.applyRules();
+    expect(fake.calls.filter((c) => c === 'getDynamicRules')).toHaveLength(2);
+  });
+});
+
 describe('audit context and heartbeats', () => {
   it('ties audit events to the policy hash and records a heartbeat after each apply, with an hourly alarm', async () => {
     served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }];

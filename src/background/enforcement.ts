@@ -175,15 +175,22 @@ async function acceptOrRefuse(r: Runtime, text: string, etag: string | null, las
   if (changed) r.policy = compilePolicy(v.policy);
   // Verified just now with these keys: the next refresh need not verify it again.
   r.policyLoadedFrom = JSON.stringify([v.payloadHash, [config.trustedKeys, config.signatureThreshold]]);
-  await saveState({ policyRecord: record, lastFetch: r.state.lastFetch, lastRefusal: null, lastConfirmedAt: at });
+  await saveState({ lastFetch: r.state.lastFetch, lastRefusal: null, lastConfirmedAt: at });
+  // Storing a 3 MiB record takes the browser longer than planning and installing its rules: the
+  // apply that follows stores it beside the install, and names the serial in force once both are done.
+  pendingRecord = record;
   if (changed) {
     // Acknowledgements of rules or notice versions the new policy no longer has are discarded.
     r.state.noticeAcks = pruneAcknowledgements(r.state.noticeAcks, v.policy);
     await saveState({ noticeAcks: r.state.noticeAcks });
-    setAuditContext(auditContextOf(r));
-    await recordAudit({ type: 'policy-applied', detail: { serial: v.policy.serial, payloadHash: v.payloadHash, signers: v.signers } });
+    appliedEvent = { serial: v.policy.serial, payloadHash: v.payloadHash, signers: v.signers };
   }
 }
+
+/** A verified record the next apply stores (see acceptOrRefuse). */
+let pendingRecord: PolicyRecord | null = null;
+/** A new policy's `policy-applied` event, recorded once its network rules are installed. */
+let appliedEvent: { serial: number; payloadHash: string; signers: string[] } | null = null;
 
 // Callers already inside the queue use this directly (waiting on the queue from inside it would deadlock).
 async function ensureReadyUnqueued(): Promise<Runtime> {
@@ -193,7 +200,9 @@ async function ensureReadyUnqueued(): Promise<Runtime> {
   await loadStoredPolicy(r);
   setAuditContext(auditContextOf(r));
   await loadStoredExceptions(r);
-  r.ruleCount = await installedRuleCount();
+  // The count the last apply installed: reading the rules back costs a large policy about 0.2 s of
+  // the wake, which the block page's answer waits for. Heartbeats read the browser's own count.
+  r.ruleCount = r.state.lastApplied?.ruleCount ?? (await installedRuleCount());
   await ensureHeartbeatAlarm();
   rt = r;
   return r;
@@ -243,16 +252,31 @@ async function applyUnqueued(r: Runtime): Promise<void> {
   // the next (docs/benchmarks.md).
   r.state.acknowledged = runningAcknowledgements(r.state.acknowledged, now);
   await saveState({ acknowledged: r.state.acknowledged });
+  // Started before planning and not awaited until the rules are installed: the browser writes
+  // while the worker compiles and the network stack indexes the rules. No storage read may come
+  // between (it would queue behind the write).
+  const writes: Array<Promise<void>> = [];
+  if (pendingRecord) writes.push(saveState({ policyRecord: pendingRecord }));
+  pendingRecord = null;
   const plan = planEnforcement(planInputOf(r, now), target());
   if (r.config) {
     r.state.lastEmployee = { office: r.config.office, groups: r.config.groups };
-    await saveState({ lastEmployee: r.state.lastEmployee });
+    writes.push(saveState({ lastEmployee: r.state.lastEmployee }));
   }
   let installError: string | null = null;
   if (plan.rules) {
     installError = await installRules(plan.rules);
     if (installError) console.error('[enforcement]', installError);
     else r.ruleCount = plan.rules.length;
+  }
+  await Promise.all(writes);
+  // "Put in force" means its rules are installed: recorded now, not when it was verified. A refused
+  // install keeps the event pending for the next apply that succeeds.
+  if (appliedEvent && !installError && plan.serial === appliedEvent.serial) {
+    const detail = appliedEvent;
+    appliedEvent = null;
+    setAuditContext(auditContextOf(r));
+    await recordAudit({ type: 'policy-applied', detail });
   }
   await recordTransitions(r, plan, now);
   const at = new Date(now).toISOString();
@@ -270,7 +294,11 @@ async function applyUnqueued(r: Runtime): Promise<void> {
 
 /** The HEARTBEAT_ALARM: a heartbeat if one is due. */
 export function heartbeatNow(): Promise<void> {
-  return serial(async () => sendHeartbeat(await ensureReadyUnqueued()));
+  return serial(async () => {
+    const r = await ensureReadyUnqueued();
+    r.ruleCount = await installedRuleCount();
+    await sendHeartbeat(r);
+  });
 }
 
 /** With on-demand injection: put the banner script into a completed page of a warned or monitored tool. */

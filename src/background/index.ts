@@ -6,7 +6,7 @@
 import { browser } from '../platform/browser.ts';
 import { AUDIT_ALARM, handleAuditAlarm, HEARTBEAT_ALARM } from './audit.ts';
 import { REFRESH_ALARM, RULES_ALARM } from './alarms.ts';
-import { applyRules, enforceTab, injectOnDemand, ensureReady, heartbeatNow, noteLocalChange, refreshPolicy } from './enforcement.ts';
+import { applyRules, enforceTab, injectOnDemand, heartbeatNow, noteLocalChange, refreshPolicy } from './enforcement.ts';
 import { HANDLERS } from './handlers.ts';
 import { answerRequests } from '../platform/request-dispatch.ts';
 import { scheduleDetector } from './discovery.ts';
@@ -76,4 +76,6 @@ browser.tabs.onActivated.addListener(({ tabId }) => {
   void browser.tabs.get(tabId).then((tab) => updateBadge(tabId, tab.url), () => undefined);
 });
 
-void ensureReady();
+// The policy is loaded when an event needs it, not on every start: a worker started for a tab
+// event while a block page paints its notice would take the CPU and the storage queue that page
+// needs (a large policy is seconds of work to re-verify and compile).

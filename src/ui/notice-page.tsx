@@ -5,7 +5,7 @@
  * that is no longer restricted.
  */
 import { render } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Explanation } from '../core/decide/explain.ts';
 import type { Status } from '../core/status/status.ts';
 import type { SelectedBy } from '../core/catalogue/tool-attributes.ts';
@@ -414,43 +414,62 @@ async function readSnapshot(url: string): Promise<{ explanation: Explanation; st
   }
 }
 
-function NoticeApp({ page }: { page: PageKind }) {
-  const [state, setState] = useState<State>({ phase: 'loading' });
+/**
+ * Resolves once the frame with the latest render has been painted. A hidden tab paints no frames
+ * (requestAnimationFrame waits until it is shown): the timeout keeps the worker's answer, and the
+ * audit event it records, from waiting for that.
+ */
+function afterNextPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 100);
+    requestAnimationFrame(() => setTimeout(() => {
+      clearTimeout(timer);
+      resolve();
+    }, 0));
+  });
+}
 
-  useEffect(() => {
-    const languages = uiLanguages();
-    const url = explainedUrl(location.href);
-    const i18nPromise = loadI18n(languages, packageUrl).catch(() => createI18n(languages, {}, {}));
-    void (async () => {
-      const i18n = await i18nPromise;
-      applyDocumentLanguage(i18n, document.documentElement);
-      if (!url) {
-        setState({ phase: 'failed', i18n, message: i18n.t('badAddress') });
-        return;
-      }
-      // The worker's answer is the truth (and records the audit event), but a worker that was asleep
-      // first re-verifies the policy: paint from the snapshot it left after its last apply meanwhile.
-      // Whichever comes first is painted; the worker's answer always has the last word.
-      let answered = false;
-      let early = false;
-      const answer = Promise.all([sendRequest({ type: 'explain', url }), sendRequest({ type: 'get-status' })]).then(
-        ([explanation, status]) => {
-          answered = true;
-          setState({ phase: 'ready', i18n, url, explanation, status });
-        },
-        (e: unknown) => {
-          answered = true;
-          if (!early) setState({ phase: 'failed', i18n, message: i18n.t('loadFailed', errorText(e)) });
-        },
-      );
-      const snapshot = await readSnapshot(url);
-      if (snapshot && !answered) {
-        early = true;
-        setState({ phase: 'ready', i18n, url, ...snapshot });
-      }
-      await answer;
-    })();
-  }, []);
+/**
+ * Load what the page shows, calling `publish` with each state: the snapshot's notice first when
+ * there is one, then the worker's answer.
+ */
+async function loadNotice(publish: (state: State) => void): Promise<void> {
+  const languages = uiLanguages();
+  const url = explainedUrl(location.href);
+  // Both at once: the snapshot does not wait for the translations.
+  const i18nPromise = loadI18n(languages, packageUrl).catch(() => createI18n(languages, {}, {}));
+  const snapshotPromise = url ? readSnapshot(url) : Promise.resolve(null);
+  // The worker records the block or warning when it is asked: a page left before it asked (the
+  // employee went on at once) asks on its way out, so the audit event is never lost.
+  let answer: Promise<[Explanation, Status]> | null = null;
+  const ask = (address: string) => (answer ??= Promise.all([sendRequest({ type: 'explain', url: address }), sendRequest({ type: 'get-status' })]));
+  if (url) addEventListener('pagehide', () => void ask(url).catch(() => undefined), { once: true });
+  const i18n = await i18nPromise;
+  applyDocumentLanguage(i18n, document.documentElement);
+  if (!url) {
+    publish({ phase: 'failed', i18n, message: i18n.t('badAddress') });
+    return;
+  }
+  // The worker's answer is the truth (and records the audit event), but a worker that was asleep
+  // first re-verifies and recompiles the policy: paint the snapshot it left after its last apply
+  // first, and only then ask. A worker waking up (or still busy waking for the previous block
+  // page) takes the CPU and the extension's storage queue that this first paint needs.
+  const snapshot = await snapshotPromise;
+  if (snapshot) {
+    publish({ phase: 'ready', i18n, url, ...snapshot });
+    await afterNextPaint();
+  }
+  try {
+    const [explanation, status] = await ask(url);
+    publish({ phase: 'ready', i18n, url, explanation, status });
+  } catch (e) {
+    if (!snapshot) publish({ phase: 'failed', i18n, message: i18n.t('loadFailed', errorText(e)) });
+  }
+}
+
+function NoticeApp({ page, initial, bind }: { page: PageKind; initial: State; bind: (set: (state: State) => void) => void }) {
+  const [state, setState] = useState<State>(initial);
+  useLayoutEffect(() => bind(setState), []);
 
   if (state.phase === 'loading') return <Skeleton page={page} />;
   if (state.phase === 'failed') {
@@ -472,8 +491,33 @@ function NoticeApp({ page }: { page: PageKind }) {
   return <NoticeView page={page} state={state} />;
 }
 
+/**
+ * How long the first render waits for the notice before it shows the skeleton. The snapshot and
+ * the translations usually come well within it: the page's first frame is then the notice itself,
+ * as the browser's own block page is, rather than a skeleton and the notice a frame or more later.
+ */
+const FIRST_RENDER_WAIT_MS = 150;
+
 /** Entry point of block/index.tsx and warn/index.tsx. */
 export function startNoticePage(page: PageKind, root: HTMLElement = document.getElementById('app') ?? document.body) {
   root.textContent = '';
-  render(<NoticeApp page={page} />, root);
+  let latest: State = { phase: 'loading' };
+  let update: ((state: State) => void) | null = null;
+  const mount = () => {
+    if (update) return;
+    update = () => undefined; // mounted; the component binds the real setter in its first layout effect
+    render(<NoticeApp page={page} initial={latest} bind={(set) => {
+      update = set;
+      set(latest); // anything published between this render and the binding
+    }} />, root);
+  };
+  const timer = setTimeout(mount, FIRST_RENDER_WAIT_MS);
+  void loadNotice((state) => {
+    latest = state;
+    if (update) update(state);
+    else {
+      clearTimeout(timer);
+      mount();
+    }
+  });
 }

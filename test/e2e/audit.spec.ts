@@ -153,3 +153,38 @@ test('events survive a failing and slow collector and a browser restart, and arr
   const status = await storedQueue(browser);
   expect(status.lastDelivery).toMatchObject({ ok: true, message: expect.stringMatching(/^delivered \d+ event\(s\)/) });
 });
+
+test('a block page left the moment its notice shows still records its block event', async () => {
+  test.setTimeout(3 * 60_000);
+  // The page paints the notice from the stored snapshot and asks the worker (which records the
+  // event) only after that paint; an employee who goes on at once must not take the event away.
+  const vendor = await startServer(vendorPage);
+  servers.push(vendor);
+  const key = await makeKey('compliance-2026');
+  const policy = await startPolicyServer(await signPolicy(samplePolicy(), [key]));
+  servers.push(policy);
+  writeManagedConfig({ office: 'HK', policyUrl: policy.url, trustedKeys: [key.publicJwk] });
+  browser = await launchBrowser({ vendorPort: vendor.port });
+  await waitForManagedConfig(browser.context, 'HK');
+  await waitForPolicy(browser.context, 42);
+  // The snapshot is written beside the update queue: wait for it, so the pages paint from it.
+  await waitInWorker(browser.context, () => chrome.storage.local.get('noticeSnapshot'), (v) => !!(v as { noticeSnapshot?: unknown }).noticeSnapshot, 'the notice snapshot');
+  const page = await browser.context.newPage();
+  const urls = Array.from({ length: 6 }, (_, i) => `https://claude.ai/left-at-once-${i}`);
+  // In the page itself, the moment the notice's title is in the document (before it is even
+  // painted): on to the next address, as fast as a page can go.
+  await page.addInitScript((list: string[]) => {
+    const at = list.findIndex((u) => location.hash === `#${u}`);
+    if (at < 0) return;
+    new MutationObserver((_, observer) => {
+      if (!document.querySelector('[data-testid="notice-title"]')) return;
+      observer.disconnect();
+      location.href = list[at + 1] ?? 'about:blank#done';
+    }).observe(document, { childList: true, subtree: true });
+  }, urls);
+  await page.goto(urls[0]!).catch(() => undefined);
+  await expect(page).toHaveURL('about:blank#done');
+  await expect
+    .poll(async () => (await storedQueue(browser!)).events.filter((e) => e.type === 'block').map((e) => e.url).sort(), { timeout: 30_000 })
+    .toEqual([...urls].sort());
+});

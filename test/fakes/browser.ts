@@ -46,6 +46,8 @@ function createState() {
     failWrites: false,
     /** When true, every storage call waits a macrotask, so concurrent callers interleave as in the browser. */
     slowStorage: false,
+    /** Local storage writes (`set:<key>`) and dynamic-rule reads and updates, in call order. */
+    calls: [] as string[],
   };
 }
 
@@ -69,6 +71,7 @@ function area(name: 'local' | 'session' | 'managed') {
       return Object.fromEntries(list.filter((k) => k in d).map((k) => [k, clone(d[k])]));
     },
     async set(patch: Record<string, unknown>) {
+      if (name === 'local') fake.calls.push(...Object.keys(patch).map((k) => `set:${k}`));
       await wait();
       if (name === 'managed') throw new Error('storage.managed is read-only');
       if (fake.failWrites) throw new Error('QUOTA_BYTES quota exceeded');
@@ -117,8 +120,12 @@ function createBrowser() {
       onChanged: { addListener: (l: Listener) => void fake.listeners.push(l) },
     },
     declarativeNetRequest: {
-      getDynamicRules: async () => clone(fake.rules),
+      getDynamicRules: async () => {
+        fake.calls.push('getDynamicRules');
+        return clone(fake.rules);
+      },
       updateDynamicRules: async (u: { removeRuleIds?: number[]; addRules?: DnrRule[] }) => {
+        fake.calls.push('updateDynamicRules');
         if (fake.failUpdate) throw new Error(fake.failUpdate);
         const ids = new Set(u.removeRuleIds ?? []);
         const next = [...fake.rules.filter((r) => !ids.has(r.id)), ...clone(u.addRules ?? [])];

@@ -47,6 +47,19 @@ describe('parseStrictJson', () => {
     );
   });
 
+  it('finds a duplicate key wherever it sits, spelt plainly or with escapes (property)', () => {
+    const key = fc.string({ unit: fc.constantFrom(...'ab"\\/{}[],:é'), maxLength: 6 });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), key, fc.boolean(), (value, k, escaped) => {
+        // An object with the key twice, the second time possibly written with \u escapes, nested in `value`.
+        const second = escaped ? `"${[...k].map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"` : JSON.stringify(k);
+        const dup = `{${JSON.stringify(k)}:${JSON.stringify(value)},${second}:1}`;
+        expect(parseStrictJson(`{"outer":[${JSON.stringify(value)},${dup}]}`)).toEqual({ ok: false, message: `duplicate key ${JSON.stringify(k)}` });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('never throws on arbitrary text (property)', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 200 }), fc.string({ unit: fc.constantFrom(...'{}[]",:\\ a1u'), maxLength: 200 })), (text) => {
