@@ -38,7 +38,12 @@ const TARGETS = { chrome: ['chrome120'], firefox: ['firefox140'] };
 /** Bundle a TypeScript module for Node and import it (build-time constants such as the manifest key). */
 export async function importTs(path) {
   const out = await build({
-    entryPoints: [join(ROOT, path)], bundle: true, write: false, format: 'esm', platform: 'node', logLevel: 'silent',
+    entryPoints: [join(ROOT, path)],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    logLevel: 'silent',
   });
   const code = out.outputFiles[0].text;
   return import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
@@ -58,7 +63,10 @@ export function stripCatalogue(text) {
 const STRIP_CATALOGUE = {
   name: 'strip-catalogue-sources',
   setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]core[\\/]catalogue\.json$/ }, async (args) => ({ contents: stripCatalogue(await readFile(args.path, 'utf8')), loader: 'json' }));
+    b.onLoad({ filter: /[\\/]src[\\/]core[\\/]catalogue\.json$/ }, async (args) => ({
+      contents: stripCatalogue(await readFile(args.path, 'utf8')),
+      loader: 'json',
+    }));
   },
 };
 
@@ -80,7 +88,10 @@ function staticChunks(metafile, out, entryFile) {
 }
 
 async function exists(p) {
-  return stat(p).then(() => true, () => false);
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The per-browser manifest, derived from the one source manifest.json. */
@@ -91,7 +102,8 @@ export async function manifestFor(browser) {
   const m = { ...base, version: pkg.version };
   if (await exists(join(ROOT, 'static/_locales/en/messages.json'))) {
     const en = JSON.parse(await readFile(join(ROOT, 'static/_locales/en/messages.json'), 'utf8'));
-    if (en.extName && en.extDescription) Object.assign(m, { name: '__MSG_extName__', description: '__MSG_extDescription__', default_locale: 'en' });
+    if (en.extName && en.extDescription)
+      Object.assign(m, { name: '__MSG_extName__', description: '__MSG_extDescription__', default_locale: 'en' });
     else m.default_locale = 'en';
   }
   if (browser === 'chrome') {
@@ -145,11 +157,16 @@ export async function buildBrowser(browser, { minify = true, demoConfig = null, 
   };
   // Worker and content script: self-contained files (a content script cannot import chunks).
   // Pages and popup: code-split, so preact and the shared UI are loaded once, not three times.
-  const groups = [[SELF_CONTAINED.filter((n) => !IIFE.includes(n)), {}], [IIFE, { format: 'iife' }], [SPLIT, { splitting: true, chunkNames: 'chunks/[name]-[hash]', metafile: true }]];
+  const groups = [
+    [SELF_CONTAINED.filter((n) => !IIFE.includes(n)), {}],
+    [IIFE, { format: 'iife' }],
+    [SPLIT, { splitting: true, chunkNames: 'chunks/[name]-[hash]', metafile: true }],
+  ];
   let chunksOf = () => [];
   for (const [names, extra] of groups) {
     const entryPoints = {};
-    for (const name of names) if (await exists(join(ROOT, ENTRIES[name].src))) entryPoints[name] = join(ROOT, ENTRIES[name].src);
+    for (const name of names)
+      if (await exists(join(ROOT, ENTRIES[name].src))) entryPoints[name] = join(ROOT, ENTRIES[name].src);
     if (!Object.keys(entryPoints).length) continue;
     const result = await build({ ...common, ...extra, entryPoints });
     if (result.metafile) chunksOf = (name) => staticChunks(result.metafile, out, `${name}.js`);
@@ -158,15 +175,25 @@ export async function buildBrowser(browser, { minify = true, demoConfig = null, 
     if (!e.html || !(await exists(join(ROOT, e.html)))) continue;
     // Every chunk the entry imports is announced up front: the browser fetches them in parallel with
     // the entry instead of one import level after another (the block page paints sooner).
-    const preload = chunksOf(name).map((c) => `<link rel="modulepreload" href="${c}" />`).join('\n    ');
+    const preload = chunksOf(name)
+      .map((c) => `<link rel="modulepreload" href="${c}" />`)
+      .join('\n    ');
     const html = await readFile(join(ROOT, e.html), 'utf8');
-    await writeFile(join(out, `${name}.html`), preload ? html.replace(/^(\s*)<script type="module"/m, `$1${preload}\n$1<script type="module"`) : html);
+    await writeFile(
+      join(out, `${name}.html`),
+      preload ? html.replace(/^(\s*)<script type="module"/m, `$1${preload}\n$1<script type="module"`) : html,
+    );
   }
   if (await exists(join(ROOT, 'static'))) await cp(join(ROOT, 'static'), out, { recursive: true });
   if (await exists(join(ROOT, 'icons'))) await cp(join(ROOT, 'icons'), join(out, 'icons'), { recursive: true });
   const manifest = await manifestFor(browser);
   // chrome://extensions must never let anyone mistake the demo build for the product.
-  if (demoConfig) Object.assign(manifest, { name: 'AI Geofence (demo build: bundled configuration)', description: 'Demo build of AI Geofence: configured from a bundled file, not by enterprise policy. Not for deployment.' });
+  if (demoConfig)
+    Object.assign(manifest, {
+      name: 'AI Geofence (demo build: bundled configuration)',
+      description:
+        'Demo build of AI Geofence: configured from a bundled file, not by enterprise policy. Not for deployment.',
+    });
   await writeFile(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return out;
 }

@@ -27,10 +27,24 @@ import { compilePolicy, decide } from '../src/core/decide/decide.ts';
 import { EXTENSION_ID } from '../src/core/config/identity.ts';
 import { parsePolicy } from '../src/core/policy/policy-schema.ts';
 import { acquireBrowserLock, releaseBrowserLock } from '../scripts/lib/browser-lock.ts';
-import { makeKey, signPolicy, startPolicyServer, startServer, vendorPage, type RecordedRequest, type TestKey } from '../test/e2e/harness.ts';
+import {
+  makeKey,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  vendorPage,
+  type RecordedRequest,
+  type TestKey,
+} from '../test/e2e/harness.ts';
 import { cdpAvailable, connectToTarget, devtoolsPort } from './lib/cdp.ts';
 import { describeMachine, finishMachine, machineLine, type Machine } from './lib/machine.ts';
-import { FAST_HOST_RULES, runFastSeries, startFastSite, type FastSeriesResult, type FastSides } from './lib/fast-pages.ts';
+import {
+  FAST_HOST_RULES,
+  runFastSeries,
+  startFastSite,
+  type FastSeriesResult,
+  type FastSides,
+} from './lib/fast-pages.ts';
 import { decisionUrls, DOMAINS_PER_TOOL, makePolicy } from './lib/policies.ts';
 import { renderMarkdown, updateDocs } from './lib/report.ts';
 import { leakPage, leakType, LEAK_TYPES, ORDINARY_PAGES, SITE_HOSTS, startSiteServer } from './lib/sites.ts';
@@ -60,9 +74,11 @@ Needs root (it writes ${POLICY_FILE}, removed at the end) and Chromium at ${CHRO
 Takes the machine's browser lock (the one the e2e tests take) while browsers run.`;
 
 const argv = process.argv.slice(2);
-const onlyArg = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] ?? '' : null;
+const onlyArg = argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? '') : null;
 const ONLY = onlyArg === null ? null : new Set(onlyArg.split(','));
-for (const s of ONLY ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown part "${s}"; parts: ${SECTIONS.join(', ')}`);
+for (const s of ONLY ?? [])
+  if (!(SECTIONS as readonly string[]).includes(s))
+    throw new Error(`--only: unknown part "${s}"; parts: ${SECTIONS.join(', ')}`);
 /** Whether this run measures that part (all of them unless --only names some). */
 const runs = (section: (typeof SECTIONS)[number]) => !ONLY || ONLY.has(section);
 if (argv.includes('--help')) {
@@ -78,8 +94,28 @@ export const SIZES = [100, 10_000, 100_000] as const;
 const LARGE = 100_000;
 const SMALL = 100;
 const RUNS = QUICK
-  ? { noticeWarmup: 1, notice: 5, overheadRounds: { [SMALL]: 3, [LARGE]: 4 } as Record<number, number>, scaleReps: 1, decideSeconds: 0.5, fastPairs: 20, fastWarmups: 3, sequencePairs: 5, flipRounds: 3 }
-  : { noticeWarmup: 2, notice: 20, overheadRounds: { [SMALL]: 8, [LARGE]: 12 } as Record<number, number>, scaleReps: 5, decideSeconds: 1.5, fastPairs: 80, fastWarmups: 5, sequencePairs: 15, flipRounds: 8 };
+  ? {
+      noticeWarmup: 1,
+      notice: 5,
+      overheadRounds: { [SMALL]: 3, [LARGE]: 4 } as Record<number, number>,
+      scaleReps: 1,
+      decideSeconds: 0.5,
+      fastPairs: 20,
+      fastWarmups: 3,
+      sequencePairs: 5,
+      flipRounds: 3,
+    }
+  : {
+      noticeWarmup: 2,
+      notice: 20,
+      overheadRounds: { [SMALL]: 8, [LARGE]: 12 } as Record<number, number>,
+      scaleReps: 5,
+      decideSeconds: 1.5,
+      fastPairs: 80,
+      fastWarmups: 5,
+      sequencePairs: 15,
+      flipRounds: 8,
+    };
 export const TARGETS = { noticeRatio: 1.0, overheadRatio: 1.02, leaks: 0, installMs: 1000, dnrRules: 50 };
 
 /** The vendor every test blocks: Claude, blocked for Hong Kong by the first rule of every bench policy. */
@@ -117,7 +153,14 @@ export interface NoticeResult {
 
 export interface OverheadResult {
   domains: number;
-  pages: Array<{ name: string; url: string; requests: number; withExtension: Summary; without: Summary; ratio: number }>;
+  pages: Array<{
+    name: string;
+    url: string;
+    requests: number;
+    withExtension: Summary;
+    without: Summary;
+    ratio: number;
+  }>;
   /** Geometric mean over pages of (median with / median without). */
   ratio: number;
   /** Per interleaved pair (with / without): spread of the ratio. */
@@ -134,7 +177,13 @@ export interface LeakRow {
 export interface LeakResult {
   domains: number;
   rows: LeakRow[];
-  extension: { requests: number; connections: number; connectionsWithoutRequest: number; firstLines: string[]; details: string[] };
+  extension: {
+    requests: number;
+    connections: number;
+    connectionsWithoutRequest: number;
+    firstLines: string[];
+    details: string[];
+  };
   /** The extension side again after relaunching with the enterprise policy NetworkPredictionOptions: 2. */
   withoutNetworkPrediction: { requests: number; connections: number; firstLines: string[] } | null;
   native: { requests: number; connections: number; navigations: string[] };
@@ -201,7 +250,10 @@ function prepareCore(domains: number): PreparedCore {
   let t = performance.now();
   const parsed = parsePolicy(JSON.parse(json));
   const parseMs = performance.now() - t;
-  if (!parsed.ok) throw new Error(`the generated ${domains}-domain policy does not validate: ${JSON.stringify(parsed.issues.slice(0, 3))}`);
+  if (!parsed.ok)
+    throw new Error(
+      `the generated ${domains}-domain policy does not validate: ${JSON.stringify(parsed.issues.slice(0, 3))}`,
+    );
   t = performance.now();
   const compiled = compilePolicy(parsed.policy);
   const compilePolicyMs = performance.now() - t;
@@ -228,14 +280,22 @@ function decideTrial(core: PreparedCore, seconds: number): number {
 function nodeCore(sizes: readonly number[]): Map<number, ScaleResult['node']> {
   const cores = sizes.map(prepareCore);
   const trials = new Map<number, number[]>(sizes.map((n) => [n, []]));
-  for (let k = 0; k < 5; k++) for (const c of cores) trials.get(c.domains)!.push(decideTrial(c, RUNS.decideSeconds / 5));
-  return new Map(cores.map((c) => {
-    const v = trials.get(c.domains)!.sort((a, b) => a - b);
-    return [c.domains, {
-      parseMs: c.parseMs, compilePolicyMs: c.compilePolicyMs,
-      decisionsPerSecond: Math.round(quantile(v, 0.5)), decisionsRange: [Math.round(v[0]!), Math.round(v.at(-1)!)],
-    }];
-  }));
+  for (let k = 0; k < 5; k++)
+    for (const c of cores) trials.get(c.domains)!.push(decideTrial(c, RUNS.decideSeconds / 5));
+  return new Map(
+    cores.map((c) => {
+      const v = trials.get(c.domains)!.sort((a, b) => a - b);
+      return [
+        c.domains,
+        {
+          parseMs: c.parseMs,
+          compilePolicyMs: c.compilePolicyMs,
+          decisionsPerSecond: Math.round(quantile(v, 0.5)),
+          decisionsRange: [Math.round(v[0]!), Math.round(v.at(-1)!)],
+        },
+      ];
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -252,8 +312,15 @@ interface Side {
 }
 
 const BROWSER_FLAGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--ignore-certificate-errors', '--remote-debugging-port=0',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--ignore-certificate-errors',
+  '--remote-debugging-port=0',
 ];
 
 /** Marks the notice title for Element Timing (runs in every document of the notice tabs). */
@@ -274,7 +341,11 @@ async function launch(name: Side['name'], extDir: string | null, hostRules: stri
     headless: true,
     ignoreHTTPSErrors: true,
     viewport: { width: 1280, height: 800 },
-    args: [...(extDir ? [`--disable-extensions-except=${extDir}`, `--load-extension=${extDir}`] : []), ...BROWSER_FLAGS, `--host-resolver-rules=${hostRules}`],
+    args: [
+      ...(extDir ? [`--disable-extensions-except=${extDir}`, `--load-extension=${extDir}`] : []),
+      ...BROWSER_FLAGS,
+      `--host-resolver-rules=${hostRules}`,
+    ],
   });
   const noticePage = await context.newPage();
   await noticePage.addInitScript(markNoticeForElementTiming);
@@ -287,12 +358,23 @@ async function launch(name: Side['name'], extDir: string | null, hostRules: stri
 }
 
 async function worker(context: BrowserContext): Promise<Worker> {
-  return context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`)) ??
-    context.waitForEvent('serviceworker', { timeout: 30_000, predicate: (w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`) });
+  return (
+    context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`)) ??
+    context.waitForEvent('serviceworker', {
+      timeout: 30_000,
+      predicate: (w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`),
+    })
+  );
 }
 
 /** Poll the worker until `ok`, tolerating a worker that is restarting or busy. */
-async function pollWorker<T>(context: BrowserContext, fn: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs: number): Promise<T> {
+async function pollWorker<T>(
+  context: BrowserContext,
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  what: string,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
@@ -302,20 +384,28 @@ async function pollWorker<T>(context: BrowserContext, fn: () => Promise<T>, ok: 
     } catch {
       // restarting
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; last value ${JSON.stringify(last)?.slice(0, 300)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs / 1000} s waiting for ${what}; last value ${JSON.stringify(last)?.slice(0, 300)}`,
+      );
     await sleep(100);
   }
 }
 
-const lastAppliedSerial = async () => ((await chrome.storage.local.get('lastApplied')) as { lastApplied?: { serial: number | null } }).lastApplied?.serial ?? null;
+const lastAppliedSerial = async () =>
+  ((await chrome.storage.local.get('lastApplied')) as { lastApplied?: { serial: number | null } }).lastApplied
+    ?.serial ?? null;
 
 /** Start or stop the extension's service worker (CDP ServiceWorker domain of a tab in that browser). */
 class WorkerControl {
   private versions = new Map<string, { scriptURL: string; runningStatus: string }>();
   constructor(private readonly cdp: CDPSession) {
-    cdp.on('ServiceWorker.workerVersionUpdated', (e: { versions: Array<{ versionId: string; scriptURL: string; runningStatus: string }> }) => {
-      for (const v of e.versions) this.versions.set(v.versionId, v);
-    });
+    cdp.on(
+      'ServiceWorker.workerVersionUpdated',
+      (e: { versions: Array<{ versionId: string; scriptURL: string; runningStatus: string }> }) => {
+        for (const v of e.versions) this.versions.set(v.versionId, v);
+      },
+    );
   }
   async init(): Promise<void> {
     await this.cdp.send('ServiceWorker.enable');
@@ -328,15 +418,19 @@ class WorkerControl {
     for (;;) {
       const v = this.ours();
       if (v && v[1].runningStatus === 'stopped') return;
-      if (v && v[1].runningStatus === 'running') await this.cdp.send('ServiceWorker.stopWorker', { versionId: v[0] }).catch(() => undefined);
-      if (Date.now() > deadline) throw new Error(`the service worker did not stop (status ${v?.[1].runningStatus ?? 'unknown'})`);
+      if (v && v[1].runningStatus === 'running')
+        await this.cdp.send('ServiceWorker.stopWorker', { versionId: v[0] }).catch(() => undefined);
+      if (Date.now() > deadline)
+        throw new Error(`the service worker did not stop (status ${v?.[1].runningStatus ?? 'unknown'})`);
       await sleep(50);
     }
   }
   /** Start the worker; true when it was not running. */
   async start(): Promise<boolean> {
     if (this.ours()?.[1].runningStatus === 'running') return false;
-    await this.cdp.send('ServiceWorker.startWorker', { scopeURL: `chrome-extension://${EXTENSION_ID}/` }).catch(() => undefined);
+    await this.cdp
+      .send('ServiceWorker.startWorker', { scopeURL: `chrome-extension://${EXTENSION_ID}/` })
+      .catch(() => undefined);
     const deadline = Date.now() + 10_000;
     while (this.ours()?.[1].runningStatus !== 'running') {
       if (Date.now() > deadline) throw new Error('the service worker did not start');
@@ -383,35 +477,54 @@ async function measureNotice(side: Side, url: string, expectUrl: RegExp): Promis
     const deadline = Date.now() + 30_000;
     const seen = (name: string) => events.find((e) => e.name === name && e.timestamp * 1000 > t0);
     while (!(seen('firstContentfulPaint') && seen('load'))) {
-      if (Date.now() > deadline) return { ok: false, fcp: NaN, notice: NaN, outerFcp: NaN, failure: `no paint within 30 s at ${page.url()}` };
+      if (Date.now() > deadline)
+        return { ok: false, fcp: NaN, notice: NaN, outerFcp: NaN, failure: `no paint within 30 s at ${page.url()}` };
       await sleep(10);
     }
     const outerFcp = seen('firstContentfulPaint')!.timestamp * 1000 - t0;
-    const inPage = await page.evaluate(() => new Promise<{ fcp: number; notice: number }>((resolveTimes) => {
-      const fcp = performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN;
-      const done = (notice: number) => resolveTimes({ fcp, notice });
-      new PerformanceObserver((list) => {
-        const e = list.getEntries().find((x) => (x as PerformanceEntry & { identifier?: string }).identifier === 'notice') as (PerformanceEntry & { renderTime: number }) | undefined;
-        if (e) done(e.renderTime || e.startTime);
-      }).observe({ type: 'element', buffered: true });
-      setTimeout(() => done(NaN), 15_000);
-    }));
+    const inPage = await page.evaluate(
+      () =>
+        new Promise<{ fcp: number; notice: number }>((resolveTimes) => {
+          const fcp = performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN;
+          const done = (notice: number) => resolveTimes({ fcp, notice });
+          new PerformanceObserver((list) => {
+            const e = list
+              .getEntries()
+              .find((x) => (x as PerformanceEntry & { identifier?: string }).identifier === 'notice') as
+              | (PerformanceEntry & { renderTime: number })
+              | undefined;
+            if (e) done(e.renderTime || e.startTime);
+          }).observe({ type: 'element', buffered: true });
+          setTimeout(() => done(NaN), 15_000);
+        }),
+    );
     const ok = expectUrl.test(page.url()) && Number.isFinite(inPage.notice);
-    const failure = ok ? undefined : `${page.url().slice(0, 100)}: ${(await page.evaluate(() => document.body?.innerText ?? '').catch(() => '')).replace(/\s+/g, ' ').slice(0, 160)}`;
+    const failure = ok
+      ? undefined
+      : `${page.url().slice(0, 100)}: ${(await page.evaluate(() => document.body?.innerText ?? '').catch(() => '')).replace(/\s+/g, ' ').slice(0, 160)}`;
     return { ok, fcp: inPage.fcp, notice: inPage.notice, outerFcp, failure };
   } finally {
     cdp.off('Page.lifecycleEvent', onEvent);
   }
 }
 
-async function timeToNotice(domains: number, ext: Side, plain: Side, control: WorkerControl, vendorConnections: () => number): Promise<NoticeResult> {
-  log(`time to notice with the ${domains.toLocaleString('en-US')}-domain policy: ${RUNS.notice} runs per series after ${RUNS.noticeWarmup} warm-up, interleaved`);
+async function timeToNotice(
+  domains: number,
+  ext: Side,
+  plain: Side,
+  control: WorkerControl,
+  vendorConnections: () => number,
+): Promise<NoticeResult> {
+  log(
+    `time to notice with the ${domains.toLocaleString('en-US')}-domain policy: ${RUNS.notice} runs per series after ${RUNS.noticeWarmup} warm-up, interleaved`,
+  );
   type Key = 'native' | 'extAwake' | 'extAsleep';
   const samples: Record<Key, NoticeSample[]> = { native: [], extAwake: [], extAsleep: [] };
   const connections: Record<Key, number> = { native: 0, extAwake: 0, extAsleep: 0 };
   const blockPage = new RegExp(`^chrome-extension://${EXTENSION_ID}/block\\.html#`);
   const run: Record<Key, (i: number) => Promise<NoticeSample>> = {
-    native: (i) => measureNotice(plain, `https://${NATIVE_BLOCK}/n${domains}-${i}`, /^chrome-error:\/\/chromewebdata\//),
+    native: (i) =>
+      measureNotice(plain, `https://${NATIVE_BLOCK}/n${domains}-${i}`, /^chrome-error:\/\/chromewebdata\//),
     extAwake: async (i) => {
       // Normally a no-op: the previous asleep run ends with the worker woken and its notice shown.
       if (await control.start()) await sleep(3_000);
@@ -439,8 +552,11 @@ async function timeToNotice(domains: number, ext: Side, plain: Side, control: Wo
   const series = (key: Key): NoticeSeries => {
     const ok = samples[key].filter((s) => s.ok);
     return {
-      fcp: summarize(ok.map((s) => s.fcp)), notice: summarize(ok.map((s) => s.notice)), outerFcp: summarize(ok.map((s) => s.outerFcp)),
-      failures: samples[key].length - ok.length, failureReasons: [...new Set(samples[key].flatMap((s) => (s.failure ? [s.failure] : [])))].slice(0, 3),
+      fcp: summarize(ok.map((s) => s.fcp)),
+      notice: summarize(ok.map((s) => s.notice)),
+      outerFcp: summarize(ok.map((s) => s.outerFcp)),
+      failures: samples[key].length - ok.length,
+      failureReasons: [...new Set(samples[key].flatMap((s) => (s.failure ? [s.failure] : [])))].slice(0, 3),
       vendorConnections: connections[key],
     };
   };
@@ -452,22 +568,40 @@ async function timeToNotice(domains: number, ext: Side, plain: Side, control: Wo
     native,
     extAwake,
     extAsleep,
-    ratioAwake: { fcp: ratio(extAwake.fcp.median, native.fcp.median), notice: ratio(extAwake.notice.median, native.notice.median) },
-    ratioAsleep: { fcp: ratio(extAsleep.fcp.median, native.fcp.median), notice: ratio(extAsleep.notice.median, native.notice.median) },
+    ratioAwake: {
+      fcp: ratio(extAwake.fcp.median, native.fcp.median),
+      notice: ratio(extAwake.notice.median, native.notice.median),
+    },
+    ratioAsleep: {
+      fcp: ratio(extAsleep.fcp.median, native.fcp.median),
+      notice: ratio(extAsleep.notice.median, native.notice.median),
+    },
   };
 }
 
 /** Blocked navigations back to back (bench/lib/notice-sequence.ts). */
-async function noticeSequence(domains: number, workerBefore: SequenceResult['worker'], ext: Side, control: WorkerControl): Promise<SequenceResult> {
-  log(`blocked navigations back to back with the ${domains.toLocaleString('en-US')}-domain policy, worker ${workerBefore} before: ${RUNS.sequencePairs} pairs`);
+async function noticeSequence(
+  domains: number,
+  workerBefore: SequenceResult['worker'],
+  ext: Side,
+  control: WorkerControl,
+): Promise<SequenceResult> {
+  log(
+    `blocked navigations back to back with the ${domains.toLocaleString('en-US')}-domain policy, worker ${workerBefore} before: ${RUNS.sequencePairs} pairs`,
+  );
   const blockPage = new RegExp(`^chrome-extension://${EXTENSION_ID}/block\\.html#`);
-  return blockedSequence(domains, workerBefore, RUNS.sequencePairs, (url) => measureNotice(ext, url, blockPage),
+  return blockedSequence(
+    domains,
+    workerBefore,
+    RUNS.sequencePairs,
+    (url) => measureNotice(ext, url, blockPage),
     (i, second) => `https://claude.ai/ext/seq-${workerBefore}-n${domains}-${i}-${second ? 'b' : 'a'}`,
     async () => {
       if (workerBefore === 'asleep') return control.stop();
       if (await control.start()) await sleep(3_000);
       await sleep(1_000);
-    });
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -477,12 +611,16 @@ async function loadTime(page: Page, url: string): Promise<number> {
   await page.bringToFront();
   await page.goto('about:blank');
   await page.goto(url, { waitUntil: 'load', timeout: 60_000 });
-  return page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd);
+  return page.evaluate(
+    () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd,
+  );
 }
 
 async function overhead(domains: number, ext: Side, plain: Side, siteRequests: string[]): Promise<OverheadResult> {
   const rounds = RUNS.overheadRounds[domains] ?? 5;
-  log(`overhead on ${ORDINARY_PAGES.length} ordinary pages with the ${domains.toLocaleString('en-US')}-domain policy: ${rounds} rounds after 1 warm-up, interleaved`);
+  log(
+    `overhead on ${ORDINARY_PAGES.length} ordinary pages with the ${domains.toLocaleString('en-US')}-domain policy: ${rounds} rounds after 1 warm-up, interleaved`,
+  );
   const withExt: number[][] = ORDINARY_PAGES.map(() => []);
   const without: number[][] = ORDINARY_PAGES.map(() => []);
   const requests: number[] = ORDINARY_PAGES.map(() => 0);
@@ -506,7 +644,14 @@ async function overhead(domains: number, ext: Side, plain: Side, siteRequests: s
   const pages = ORDINARY_PAGES.map((pg, p) => {
     const a = summarize(withExt[p]!);
     const b = summarize(without[p]!);
-    return { name: pg.name, url: pg.url, requests: requests[p]!, withExtension: a, without: b, ratio: ratio(a.median, b.median) };
+    return {
+      name: pg.name,
+      url: pg.url,
+      requests: requests[p]!,
+      withExtension: a,
+      without: b,
+      ratio: ratio(a.median, b.median),
+    };
   });
   const spread = [...pairs].sort((x, y) => x - y);
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -514,7 +659,14 @@ async function overhead(domains: number, ext: Side, plain: Side, siteRequests: s
     domains,
     pages,
     ratio: geometricMean(pages.map((p) => p.ratio)),
-    pairedRatio: { n: spread.length, median: r3(quantile(spread, 0.5)), p25: r3(quantile(spread, 0.25)), p75: r3(quantile(spread, 0.75)), min: r3(spread[0] ?? NaN), max: r3(spread.at(-1) ?? NaN) },
+    pairedRatio: {
+      n: spread.length,
+      median: r3(quantile(spread, 0.5)),
+      p25: r3(quantile(spread, 0.25)),
+      p75: r3(quantile(spread, 0.75)),
+      min: r3(spread[0] ?? NaN),
+      max: r3(spread.at(-1) ?? NaN),
+    },
   };
 }
 
@@ -555,7 +707,13 @@ async function leakRun(side: Side, prefix: string, vendor: VendorProbe): Promise
   const fromPage: Array<[string, (p: Page) => Promise<unknown>]> = [
     ['link', (p) => p.evaluate(() => document.getElementById('link')!.click())],
     ['form', (p) => p.evaluate(() => (document.getElementById('form') as HTMLFormElement).submit())],
-    ['location', (p) => p.evaluate((u) => { location.href = u; }, `http://claude.ai${prefix}/nav-location`)],
+    [
+      'location',
+      (p) =>
+        p.evaluate((u) => {
+          location.href = u;
+        }, `http://claude.ai${prefix}/nav-location`),
+    ],
   ];
   for (const [, act] of fromPage) {
     await openLeak();
@@ -572,7 +730,11 @@ async function leakRun(side: Side, prefix: string, vendor: VendorProbe): Promise
     await popup.close();
   }
   // Typed into the address bar.
-  for (const u of [`http://claude.ai${prefix}/nav-typed`, `https://claude.ai${prefix}/nav-typed-tls`, `https://www.claude.ai${prefix}/nav-typed-subdomain`]) {
+  for (const u of [
+    `http://claude.ai${prefix}/nav-typed`,
+    `https://claude.ai${prefix}/nav-typed-tls`,
+    `https://www.claude.ai${prefix}/nav-typed-subdomain`,
+  ]) {
     await page.goto(u, { timeout: 10_000 }).catch(() => undefined);
     await settle(page);
   }
@@ -581,7 +743,10 @@ async function leakRun(side: Side, prefix: string, vendor: VendorProbe): Promise
   const reqs = vendor.requests();
   return {
     requests: reqs.map((q) => q.path),
-    details: reqs.map((q) => `${q.method} ${q.path} (${[q.headers['sec-fetch-dest'], q.headers['sec-purpose']].filter(Boolean).join(', ')})`),
+    details: reqs.map(
+      (q) =>
+        `${q.method} ${q.path} (${[q.headers['sec-fetch-dest'], q.headers['sec-purpose']].filter(Boolean).join(', ')})`,
+    ),
     // Copies: Chromium may later reuse an idle preconnected socket for another pass's request.
     connections: vendor.connections().map((c) => ({ ...c })),
     prefix,
@@ -601,18 +766,33 @@ function typesOf(c: LeakCapture): Map<string, number> {
 }
 
 async function leaks(ext: Side, plain: Side, vendor: VendorProbe): Promise<LeakResult> {
-  log('leaks: every resource type and main-frame navigation to the blocked vendor (extension, native URLBlocklist, unblocked control)');
+  log(
+    'leaks: every resource type and main-frame navigation to the blocked vendor (extension, native URLBlocklist, unblocked control)',
+  );
   const extCap = await leakRun(ext, '/ext', vendor);
   const nativeCap = await leakRun(plain, '/native-block', vendor);
   const controlCap = await leakRun(plain, '/control', vendor);
   const [e, n, c] = [typesOf(extCap), typesOf(nativeCap), typesOf(controlCap)];
-  const rows: LeakRow[] = LEAK_TYPES.map((type) => ({ type, control: c.get(type) ?? 0, extension: e.get(type) ?? 0, native: n.get(type) ?? 0 }));
-  for (const [type] of e) if (!rows.some((r) => r.type === type)) rows.push({ type, control: c.get(type) ?? 0, extension: e.get(type)!, native: n.get(type) ?? 0 });
+  const rows: LeakRow[] = LEAK_TYPES.map((type) => ({
+    type,
+    control: c.get(type) ?? 0,
+    extension: e.get(type) ?? 0,
+    native: n.get(type) ?? 0,
+  }));
+  for (const [type] of e)
+    if (!rows.some((r) => r.type === type))
+      rows.push({ type, control: c.get(type) ?? 0, extension: e.get(type)!, native: n.get(type) ?? 0 });
   const withoutRequest = extCap.connections.filter((x) => x.first === '' || x.first === 'TLS');
   return {
     domains: LARGE,
     rows,
-    extension: { requests: extCap.requests.length, connections: extCap.connections.length, connectionsWithoutRequest: withoutRequest.length, firstLines: extCap.connections.map((x) => x.first || '(no bytes)'), details: extCap.details },
+    extension: {
+      requests: extCap.requests.length,
+      connections: extCap.connections.length,
+      connectionsWithoutRequest: withoutRequest.length,
+      firstLines: extCap.connections.map((x) => x.first || '(no bytes)'),
+      details: extCap.details,
+    },
     withoutNetworkPrediction: null,
     native: {
       requests: nativeCap.requests.length,
@@ -620,7 +800,11 @@ async function leaks(ext: Side, plain: Side, vendor: VendorProbe): Promise<LeakR
       // From the connection log: a request the browser cancelled may never reach the HTTP server's handler.
       navigations: nativeCap.connections.map((x) => x.first).filter((f) => f.includes('/nav-')),
     },
-    control: { requests: controlCap.requests.length, connections: controlCap.connections.length, typesNotReached: rows.filter((r) => r.control === 0).map((r) => r.type) },
+    control: {
+      requests: controlCap.requests.length,
+      connections: controlCap.connections.length,
+      typesNotReached: rows.filter((r) => r.control === 0).map((r) => r.type),
+    },
   };
 }
 
@@ -632,7 +816,14 @@ interface PolicySource {
   path: string;
 }
 
-async function install(ext: Side, control: WorkerControl, source: PolicySource, key: TestKey, domains: number, serial: number): Promise<{ outerMs: number; phases: WorkerPhases; jwsBytes: number; marks: Array<[string, number]> }> {
+async function install(
+  ext: Side,
+  control: WorkerControl,
+  source: PolicySource,
+  key: TestKey,
+  domains: number,
+  serial: number,
+): Promise<{ outerMs: number; phases: WorkerPhases; jwsBytes: number; marks: Array<[string, number]> }> {
   const gen = makePolicy(domains, serial);
   const jws = await signPolicy(gen.policy, [key]);
   source.set(jws);
@@ -641,13 +832,24 @@ async function install(ext: Side, control: WorkerControl, source: PolicySource, 
   await sw.evaluate(installWorkerProbe, source.path);
   const t0 = Date.now();
   await sw.evaluate(() => chrome.alarms.create('policy-refresh', { when: Date.now() }));
-  await pollWorker(ext.context, lastAppliedSerial, (s) => s === serial, `policy serial ${serial} (${domains} domains) applied`, 10 * 60_000);
+  await pollWorker(
+    ext.context,
+    lastAppliedSerial,
+    (s) => s === serial,
+    `policy serial ${serial} (${domains} domains) applied`,
+    10 * 60_000,
+  );
   const outerMs = Date.now() - t0;
   // The refresh goes on after lastApplied (content scripts, alarms): let it finish before reading.
   await sleep(300);
   const marks = await (await worker(ext.context)).evaluate(readWorkerMarks);
   const t0Marks = marks[0]?.[1] ?? 0;
-  return { outerMs, phases: phasesOf(marks), jwsBytes: Buffer.byteLength(jws), marks: marks.map(([n, t]) => [n, Math.round((t - t0Marks) * 10) / 10]) };
+  return {
+    outerMs,
+    phases: phasesOf(marks),
+    jwsBytes: Buffer.byteLength(jws),
+    marks: marks.map(([n, t]) => [n, Math.round((t - t0Marks) * 10) / 10]),
+  };
 }
 
 async function installedRules(ext: Side): Promise<{ rules: number; domains: number; patterns: number; mode: string }> {
@@ -664,10 +866,18 @@ async function installedRules(ext: Side): Promise<{ rules: number; domains: numb
   });
 }
 
-async function heapOf(ext: Side, control: WorkerControl, domains: number): Promise<FootprintResult['heap'][number] | null> {
+async function heapOf(
+  ext: Side,
+  control: WorkerControl,
+  domains: number,
+): Promise<FootprintResult['heap'][number] | null> {
   if (!cdpAvailable()) return null;
   await control.start();
-  const cdp = await connectToTarget(devtoolsPort(ext.userDataDir), 'service_worker', `chrome-extension://${EXTENSION_ID}/`);
+  const cdp = await connectToTarget(
+    devtoolsPort(ext.userDataDir),
+    'service_worker',
+    `chrome-extension://${EXTENSION_ID}/`,
+  );
   try {
     const before = await cdp.send<{ usedSize: number; totalSize: number }>('Runtime.getHeapUsage');
     await cdp.send('HeapProfiler.collectGarbage');
@@ -690,7 +900,9 @@ function bundleSizes(dir: string): FootprintResult['bundles'] {
   const importsOf = (rel: string): string[] => {
     const code = read(rel).toString('utf8');
     const base = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/') + 1) : '';
-    return [...code.matchAll(/(?:from|import)\s*["']\.\/([^"']+)["']/g)].map((m) => join(base, m[1]!).replace(/\\/g, '/'));
+    return [...code.matchAll(/(?:from|import)\s*["']\.\/([^"']+)["']/g)].map((m) =>
+      join(base, m[1]!).replace(/\\/g, '/'),
+    );
   };
   const closure = (rel: string, seen = new Set<string>()): Set<string> => {
     if (seen.has(rel) || !existsSync(join(dir, rel))) return seen;
@@ -698,7 +910,9 @@ function bundleSizes(dir: string): FootprintResult['bundles'] {
     for (const dep of importsOf(rel)) closure(dep, seen);
     return seen;
   };
-  const files = readdirSync(dir).filter((f) => f.endsWith('.js') || f.endsWith('.css')).sort((a, b) => (a.endsWith('.css') ? 1 : 0) - (b.endsWith('.css') ? 1 : 0) || a.localeCompare(b));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.js') || f.endsWith('.css'))
+    .sort((a, b) => (a.endsWith('.css') ? 1 : 0) - (b.endsWith('.css') ? 1 : 0) || a.localeCompare(b));
   return files.map((name) => {
     const own = read(name);
     const all = name.endsWith('.js') ? Buffer.concat([...closure(name)].map(read)) : own;
@@ -714,13 +928,36 @@ function median(values: Array<number | null>): number | null {
 }
 
 /** The one enterprise policy file of the run: the native blocklist and the extension's managed configuration. */
-function writePolicyFile(policyUrl: string, key: TestKey, extra: Record<string, unknown> = {}, managed: Record<string, unknown> = {}): void {
+function writePolicyFile(
+  policyUrl: string,
+  key: TestKey,
+  extra: Record<string, unknown> = {},
+  managed: Record<string, unknown> = {},
+): void {
   mkdirSync(POLICY_DIR, { recursive: true });
-  writeFileSync(POLICY_FILE, JSON.stringify({
-    URLBlocklist: [NATIVE_BLOCK],
-    ...extra,
-    '3rdparty': { extensions: { [EXTENSION_ID]: { office: 'HK', policyUrl, trustedKeys: [key.publicJwk], refreshMinutes: 24 * 60, failMode: 'closed', ...managed } } },
-  }, null, 2));
+  writeFileSync(
+    POLICY_FILE,
+    JSON.stringify(
+      {
+        URLBlocklist: [NATIVE_BLOCK],
+        ...extra,
+        '3rdparty': {
+          extensions: {
+            [EXTENSION_ID]: {
+              office: 'HK',
+              policyUrl,
+              trustedKeys: [key.publicJwk],
+              refreshMinutes: 24 * 60,
+              failMode: 'closed',
+              ...managed,
+            },
+          },
+        },
+      },
+      null,
+      2,
+    ),
+  );
 }
 
 function otherPolicyFiles(): string[] {
@@ -730,7 +967,8 @@ function otherPolicyFiles(): string[] {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; install it (apt-get install chromium) or set CHROMIUM_PATH`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium not found at ${CHROMIUM}; install it (apt-get install chromium) or set CHROMIUM_PATH`);
   const machine = describeMachine(CHROMIUM, ROOT);
   log(`machine: ${machineLine(machine)}`);
   log(QUICK ? 'quick run (--quick): fewer iterations, figures are indicative only' : 'full run');
@@ -743,7 +981,6 @@ async function main(): Promise<void> {
   cpSync(join(ROOT, 'dist/chrome'), extDir, { recursive: true });
   const bundles = bundleSizes(extDir);
 
-
   // Servers: the policy, the fake vendor (behind a connection counter), the ordinary sites.
   const key = await makeKey('bench-2026');
   let serial = 1;
@@ -754,7 +991,10 @@ async function main(): Promise<void> {
   const sites = await startSiteServer(ROOT, (prefix) => leakPage('http://claude.ai', 'https://claude.ai', prefix));
   const fastSite = await startFastSite();
   const hostRules = [
-    ...VENDOR_HOSTS.flatMap((h) => [`MAP ${h} 127.0.0.1:${vendorFront.port}`, `MAP *.${h} 127.0.0.1:${vendorFront.port}`]),
+    ...VENDOR_HOSTS.flatMap((h) => [
+      `MAP ${h} 127.0.0.1:${vendorFront.port}`,
+      `MAP *.${h} 127.0.0.1:${vendorFront.port}`,
+    ]),
     `MAP *.${FLIP_HOST_SUFFIX} 127.0.0.1:${vendorFront.port}`,
     ...SITE_HOSTS.map((h) => `MAP ${h} 127.0.0.1:${sites.port}`),
     FAST_HOST_RULES(fastSite.port),
@@ -763,8 +1003,19 @@ async function main(): Promise<void> {
   let ext: Side | null = null;
   let plain: Side | null = null;
   const results: Results = {
-    date: new Date().toISOString(), quick: QUICK, machine, runs: RUNS, notice: [], overhead: [], fastPages: [], leaks: null, scale: [],
-    footprint: { bundles, heap: [], heapMethod: '' }, targets: [], notes, durationSeconds: 0,
+    date: new Date().toISOString(),
+    quick: QUICK,
+    machine,
+    runs: RUNS,
+    notice: [],
+    overhead: [],
+    fastPages: [],
+    leaks: null,
+    scale: [],
+    footprint: { bundles, heap: [], heapMethod: '' },
+    targets: [],
+    notes,
+    durationSeconds: 0,
   };
   const cleanup = () => {
     rmSync(POLICY_FILE, { force: true });
@@ -777,16 +1028,20 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  log('taking the machine\'s browser lock…');
+  log("taking the machine's browser lock…");
   await acquireBrowserLock(30 * 60_000, () => log('waiting for another browser run on this machine to finish…'));
   try {
     // Under the lock: no other browser run competes for the CPU meanwhile.
     log('decision core in Node (compilePolicy + decide) on the bench policies, 5 trials per size, interleaved…');
     const nodeBySize = nodeCore(runs('scale') ? SIZES : []);
-    for (const [n, r] of nodeBySize) log(`  ${n.toLocaleString('en-US')} domains: ${r.decisionsPerSecond.toLocaleString('en-US')} decisions/s (${r.decisionsRange.join('–')})`);
+    for (const [n, r] of nodeBySize)
+      log(
+        `  ${n.toLocaleString('en-US')} domains: ${r.decisionsPerSecond.toLocaleString('en-US')} decisions/s (${r.decisionsRange.join('–')})`,
+      );
 
     const others = otherPolicyFiles();
-    if (others.length) notes.push(`Other enterprise policy files were present in ${POLICY_DIR} during the run: ${others.join(', ')}.`);
+    if (others.length)
+      notes.push(`Other enterprise policy files were present in ${POLICY_DIR} during the run: ${others.join(', ')}.`);
     writePolicyFile(policyServer.url, key);
     log(`wrote ${POLICY_FILE}; launching Chromium with the extension (A) and without (B)…`);
     ext = await launch('extension', extDir, hostRules);
@@ -794,7 +1049,13 @@ async function main(): Promise<void> {
     const control = new WorkerControl(ext.noticeCdp);
     await control.init();
     await worker(ext.context);
-    await pollWorker(ext.context, () => chrome.storage.managed.get(), (v) => (v as { office?: string }).office === 'HK', 'the managed configuration', 180_000);
+    await pollWorker(
+      ext.context,
+      () => chrome.storage.managed.get(),
+      (v) => (v as { office?: string }).office === 'HK',
+      'the managed configuration',
+      180_000,
+    );
     await pollWorker(ext.context, lastAppliedSerial, (s) => s === 1, 'the first policy', 120_000);
     const firstRules = await installedRules(ext);
     log(`extension enforcing the ${SMALL}-domain policy (${firstRules.rules} DNR rules)`);
@@ -805,13 +1066,16 @@ async function main(): Promise<void> {
     const heapSmall = runs('scale') ? await heapOf(ext, control, SMALL) : null;
     if (heapSmall) results.footprint.heap.push(heapSmall);
 
-    if (runs('notice')) results.notice.push(await timeToNotice(SMALL, ext, plain, control, () => vendorFront.connections.length));
+    if (runs('notice'))
+      results.notice.push(await timeToNotice(SMALL, ext, plain, control, () => vendorFront.connections.length));
     if (runs('overhead')) results.overhead.push(await overhead(SMALL, ext, plain, sites.requests));
 
     // Policy scale, sizes in ascending order. Each size starts with a warm-up install (replacing the
     // previous size is a different job: the reload and storage phases then handle the old document),
     // then installs a new serial of the same size, as a policy update does. The last one is the large policy.
-    log(`policy scale: ${SIZES.map((n) => n.toLocaleString('en-US')).join(' / ')} domains, 1 warm-up + ${RUNS.scaleReps} install(s) each, in the worker`);
+    log(
+      `policy scale: ${SIZES.map((n) => n.toLocaleString('en-US')).join(' / ')} domains, 1 warm-up + ${RUNS.scaleReps} install(s) each, in the worker`,
+    );
     const installs = new Map<number, ScaleResult['installs']>();
     const jwsBytes = new Map<number, number>();
     const lastMarks = new Map<number, Array<[string, number]>>();
@@ -822,7 +1086,9 @@ async function main(): Promise<void> {
       for (let rep = 0; rep <= (runs('scale') ? RUNS.scaleReps : 0); rep++) {
         serial++;
         const r = await install(ext, control, { set: (j) => policyServer.set(j), path: '/policy.jws' }, key, n, serial);
-        log(`  ${n.toLocaleString('en-US')} domains${rep === 0 ? ' (warm-up)' : ''}: verify → enforced ${r.phases.verifyToEnforcedMs ?? '?'} ms (DNR compile ${r.phases.compileDnrMs ?? '?'} ms, install ${r.phases.dnrInstallMs ?? '?'} ms); trigger → applied ${r.outerMs} ms`);
+        log(
+          `  ${n.toLocaleString('en-US')} domains${rep === 0 ? ' (warm-up)' : ''}: verify → enforced ${r.phases.verifyToEnforcedMs ?? '?'} ms (DNR compile ${r.phases.compileDnrMs ?? '?'} ms, install ${r.phases.dnrInstallMs ?? '?'} ms); trigger → applied ${r.outerMs} ms`,
+        );
         if (rep === 0) continue;
         installs.set(n, [...(installs.get(n) ?? []), { serial, outerMs: r.outerMs, phases: r.phases }]);
         jwsBytes.set(n, r.jwsBytes);
@@ -835,36 +1101,68 @@ async function main(): Promise<void> {
       const gen = makePolicy(n, 1);
       const keysOfPhases = Object.keys(list[0]!.phases) as Array<keyof WorkerPhases>;
       const info = ruleInfo.get(n)!;
-      if (info.mode !== 'enforcing') notes.push(`After installing the ${n}-domain policy the extension reported mode "${info.mode}".`);
+      if (info.mode !== 'enforcing')
+        notes.push(`After installing the ${n}-domain policy the extension reported mode "${info.mode}".`);
       results.scale.push({
-        domains: gen.domains, tools: gen.tools, rules: gen.rules, jwsBytes: jwsBytes.get(n)!, installs: list, lastInstallMarks: lastMarks.get(n) ?? [],
-        phases: Object.fromEntries(keysOfPhases.map((k) => [k, median(list.map((i) => i.phases[k]))])) as ScaleResult['phases'],
-        dnrRules: info.rules, dnrRequestDomains: info.domains, contentScriptPatterns: info.patterns, node: nodeBySize.get(n)!,
+        domains: gen.domains,
+        tools: gen.tools,
+        rules: gen.rules,
+        jwsBytes: jwsBytes.get(n)!,
+        installs: list,
+        lastInstallMarks: lastMarks.get(n) ?? [],
+        phases: Object.fromEntries(
+          keysOfPhases.map((k) => [k, median(list.map((i) => i.phases[k]))]),
+        ) as ScaleResult['phases'],
+        dnrRules: info.rules,
+        dnrRequestDomains: info.domains,
+        contentScriptPatterns: info.patterns,
+        node: nodeBySize.get(n)!,
       });
     }
     const heapLarge = runs('scale') ? await heapOf(ext, control, LARGE) : null;
     if (heapLarge) results.footprint.heap.push(heapLarge);
 
-    if (runs('notice')) results.notice.push(await timeToNotice(LARGE, ext, plain, control, () => vendorFront.connections.length));
-    if (runs('sequence')) results.sequence = [await noticeSequence(LARGE, 'awake', ext, control), await noticeSequence(LARGE, 'asleep', ext, control)];
+    if (runs('notice'))
+      results.notice.push(await timeToNotice(LARGE, ext, plain, control, () => vendorFront.connections.length));
+    if (runs('sequence'))
+      results.sequence = [
+        await noticeSequence(LARGE, 'awake', ext, control),
+        await noticeSequence(LARGE, 'asleep', ext, control),
+      ];
     if (runs('overhead')) results.overhead.push(await overhead(LARGE, ext, plain, sites.requests));
     if (runs('flip')) {
-      log(`flip the ${LARGE.toLocaleString('en-US')}-domain policy, wait for the popup, navigate at once: ${RUNS.flipRounds} rounds`);
+      log(
+        `flip the ${LARGE.toLocaleString('en-US')}-domain policy, wait for the popup, navigate at once: ${RUNS.flipRounds} rounds`,
+      );
       const side = ext;
       results.flip = await flipAndNavigate(LARGE, RUNS.flipRounds, serial + 1, {
-        popup: await side.context.newPage(), page: side.loadPage, popupUrl: `chrome-extension://${EXTENSION_ID}/popup.html`,
+        popup: await side.context.newPage(),
+        page: side.loadPage,
+        popupUrl: `chrome-extension://${EXTENSION_ID}/popup.html`,
         blockPagePrefix: `chrome-extension://${EXTENSION_ID}/block.html#`,
         publish: async (policy) => policyServer.set(await signPolicy(policy, [key])),
-        trigger: async () => void (await (await worker(side.context)).evaluate(() => chrome.alarms.create('policy-refresh', { when: Date.now() }))),
+        trigger: async () =>
+          void (await (
+            await worker(side.context)
+          ).evaluate(() => chrome.alarms.create('policy-refresh', { when: Date.now() }))),
         requests: () => vendor.requests,
       });
       serial += RUNS.flipRounds;
-      log(`  requests after the popup named the serial: ${results.flip.requestsAfterPopup}; controls reached: ${results.flip.controlsReached}/${RUNS.flipRounds}`);
+      log(
+        `  requests after the popup named the serial: ${results.flip.requestsAfterPopup}; controls reached: ${results.flip.controlsReached}/${RUNS.flipRounds}`,
+      );
     }
     const fastSeries = async (condition: string) => {
-      const fastSides: FastSides = { ext: ext!.loadPage, plain: plain!.loadPage, extProfile: ext!.userDataDir, plainProfile: plain!.userDataDir };
+      const fastSides: FastSides = {
+        ext: ext!.loadPage,
+        plain: plain!.loadPage,
+        extProfile: ext!.userDataDir,
+        plainProfile: plain!.userDataDir,
+      };
       for (const series of ['same host again', 'new host each time'] as const) {
-        results.fastPages!.push(await runFastSeries(fastSides, series, condition, LARGE, RUNS.fastPairs, RUNS.fastWarmups, log));
+        results.fastPages!.push(
+          await runFastSeries(fastSides, series, condition, LARGE, RUNS.fastPairs, RUNS.fastWarmups, log),
+        );
       }
     };
     if (runs('fast-pages')) await fastSeries('discovery on');
@@ -882,17 +1180,31 @@ async function main(): Promise<void> {
       writePolicyFile(policyServer.url, key, extra, managed);
       ext = await launch('extension', extDir, hostRules, ext!.userDataDir);
       await worker(ext.context);
-      await pollWorker(ext.context, () => chrome.storage.managed.get(), (v) => (v as { office?: string }).office === 'HK' && Object.entries(managed).every(([k, x]) => (v as Record<string, unknown>)[k] === x), 'the managed configuration after relaunch', 180_000);
+      await pollWorker(
+        ext.context,
+        () => chrome.storage.managed.get(),
+        (v) =>
+          (v as { office?: string }).office === 'HK' &&
+          Object.entries(managed).every(([k, x]) => (v as Record<string, unknown>)[k] === x),
+        'the managed configuration after relaunch',
+        180_000,
+      );
       await pollWorker(ext.context, lastAppliedSerial, (s) => s === serial, 'the large policy after relaunch', 120_000);
     };
     if (runs('leaks')) {
       results.leaks = await leaks(ext, plain, probe);
       // The connections above come from Chromium's preconnect machinery, which DNR never sees. The
       // enterprise policy NetworkPredictionOptions: 2 turns it off: relaunch A with it and look again.
-      log('leaks again with the enterprise policy NetworkPredictionOptions: 2 (browser A relaunched with the same profile)…');
+      log(
+        'leaks again with the enterprise policy NetworkPredictionOptions: 2 (browser A relaunched with the same profile)…',
+      );
       await relaunch({ NetworkPredictionOptions: 2 });
       const npo = await leakRun(ext, '/ext', probe);
-      results.leaks.withoutNetworkPrediction = { requests: npo.requests.length, connections: npo.connections.length, firstLines: npo.connections.map((x) => x.first || '(no bytes)') };
+      results.leaks.withoutNetworkPrediction = {
+        requests: npo.requests.length,
+        connections: npo.connections.length,
+        firstLines: npo.connections.map((x) => x.first || '(no bytes)'),
+      };
     }
     if (runs('fast-pages')) {
       // The control: the same series with the detector of unlisted AI tools turned off by IT.
@@ -921,46 +1233,99 @@ async function main(): Promise<void> {
   if (WRITE_DOCS) updateDocs(DOCS, md);
   log(`wrote ${RESULTS}${WRITE_DOCS ? ` and the generated section of ${DOCS}` : ''} in ${results.durationSeconds} s`);
   const missed = results.targets.filter((t) => !t.met);
-  if (missed.length) log(`targets missed: ${missed.map((t) => `${t.name} (${t.value}, target ${t.target})`).join('; ')}`);
+  if (missed.length)
+    log(`targets missed: ${missed.map((t) => `${t.name} (${t.value}, target ${t.target})`).join('; ')}`);
 }
 
 export function evaluateTargets(r: Results): Results['targets'] {
   const t: Results['targets'] = [];
   for (const n of r.notice) {
     const d = n.domains.toLocaleString('en-US');
-    t.push({ name: `time to notice, worker awake, ${d} domains (ratio to native)`, target: `≤ ${TARGETS.noticeRatio}`, value: String(n.ratioAwake.notice), met: n.ratioAwake.notice <= TARGETS.noticeRatio });
-    t.push({ name: `time to notice, worker asleep, ${d} domains (ratio to native)`, target: `≤ ${TARGETS.noticeRatio}`, value: String(n.ratioAsleep.notice), met: n.ratioAsleep.notice <= TARGETS.noticeRatio });
+    t.push({
+      name: `time to notice, worker awake, ${d} domains (ratio to native)`,
+      target: `≤ ${TARGETS.noticeRatio}`,
+      value: String(n.ratioAwake.notice),
+      met: n.ratioAwake.notice <= TARGETS.noticeRatio,
+    });
+    t.push({
+      name: `time to notice, worker asleep, ${d} domains (ratio to native)`,
+      target: `≤ ${TARGETS.noticeRatio}`,
+      value: String(n.ratioAsleep.notice),
+      met: n.ratioAsleep.notice <= TARGETS.noticeRatio,
+    });
   }
   for (const o of r.overhead) {
-    t.push({ name: `ordinary page load with / without the extension (${o.domains.toLocaleString('en-US')} domains)`, target: `≤ ${TARGETS.overheadRatio}`, value: String(o.ratio), met: o.ratio <= TARGETS.overheadRatio });
+    t.push({
+      name: `ordinary page load with / without the extension (${o.domains.toLocaleString('en-US')} domains)`,
+      target: `≤ ${TARGETS.overheadRatio}`,
+      value: String(o.ratio),
+      met: o.ratio <= TARGETS.overheadRatio,
+    });
   }
   for (const f of r.fastPages ?? []) {
     // Only the discovery-on series carry the target; the discovery-off control shows the floor.
     if (f.condition !== 'discovery on') continue;
-    t.push({ name: `fast page load, ${f.series}, with / without the extension (${f.domains.toLocaleString('en-US')} domains, discovery on)`, target: `≤ ${TARGETS.overheadRatio}`, value: `${f.ratio} (90 % ${f.interval[0]}–${f.interval[1]})`, met: f.ratio <= TARGETS.overheadRatio });
+    t.push({
+      name: `fast page load, ${f.series}, with / without the extension (${f.domains.toLocaleString('en-US')} domains, discovery on)`,
+      target: `≤ ${TARGETS.overheadRatio}`,
+      value: `${f.ratio} (90 % ${f.interval[0]}–${f.interval[1]})`,
+      met: f.ratio <= TARGETS.overheadRatio,
+    });
   }
   if (r.leaks) {
-    t.push({ name: 'requests reaching the blocked vendor', target: String(TARGETS.leaks), value: String(r.leaks.extension.requests), met: r.leaks.extension.requests === TARGETS.leaks });
-    t.push({ name: 'connections reaching the blocked vendor', target: String(TARGETS.leaks), value: String(r.leaks.extension.connections), met: r.leaks.extension.connections === TARGETS.leaks });
+    t.push({
+      name: 'requests reaching the blocked vendor',
+      target: String(TARGETS.leaks),
+      value: String(r.leaks.extension.requests),
+      met: r.leaks.extension.requests === TARGETS.leaks,
+    });
+    t.push({
+      name: 'connections reaching the blocked vendor',
+      target: String(TARGETS.leaks),
+      value: String(r.leaks.extension.connections),
+      met: r.leaks.extension.connections === TARGETS.leaks,
+    });
   }
   for (const q of r.sequence ?? []) {
-    t.push({ name: `blocked navigations back to back, worker ${q.worker} before (slowest ÷ median)`, target: `≤ ${SEQUENCE_TARGET}`, value: String(q.slowestRatio), met: q.slowestRatio !== null && q.slowestRatio <= SEQUENCE_TARGET });
+    t.push({
+      name: `blocked navigations back to back, worker ${q.worker} before (slowest ÷ median)`,
+      target: `≤ ${SEQUENCE_TARGET}`,
+      value: String(q.slowestRatio),
+      met: q.slowestRatio !== null && q.slowestRatio <= SEQUENCE_TARGET,
+    });
   }
   if (r.flip) {
-    t.push({ name: 'requests reaching a newly blocked vendor after the popup named the serial', target: '0', value: `${r.flip.requestsAfterPopup} (controls ${r.flip.controlsReached}/${r.flip.rounds.length})`, met: r.flip.requestsAfterPopup === 0 && r.flip.controlsReached === r.flip.rounds.length });
+    t.push({
+      name: 'requests reaching a newly blocked vendor after the popup named the serial',
+      target: '0',
+      value: `${r.flip.requestsAfterPopup} (controls ${r.flip.controlsReached}/${r.flip.rounds.length})`,
+      met: r.flip.requestsAfterPopup === 0 && r.flip.controlsReached === r.flip.rounds.length,
+    });
   }
   const large = r.scale.find((s) => s.domains >= LARGE);
   if (large) {
     const ms = large.phases.verifyToEnforcedMs;
-    t.push({ name: '100,000 domains: verify + validate + compile + install', target: `≤ ${TARGETS.installMs} ms`, value: ms === null ? 'not measured' : `${ms} ms`, met: ms !== null && ms <= TARGETS.installMs });
-    t.push({ name: '100,000 domains: DNR rules', target: `≤ ${TARGETS.dnrRules}`, value: String(large.dnrRules), met: large.dnrRules <= TARGETS.dnrRules });
+    t.push({
+      name: '100,000 domains: verify + validate + compile + install',
+      target: `≤ ${TARGETS.installMs} ms`,
+      value: ms === null ? 'not measured' : `${ms} ms`,
+      met: ms !== null && ms <= TARGETS.installMs,
+    });
+    t.push({
+      name: '100,000 domains: DNR rules',
+      target: `≤ ${TARGETS.dnrRules}`,
+      value: String(large.dnrRules),
+      met: large.dnrRules <= TARGETS.dnrRules,
+    });
   }
   return t;
 }
 
 /** The generated section: the report's tables, then the series kept in their own files. */
 function renderAll(results: Results): string {
-  return [renderMarkdown(results), renderSequence(results.sequence ?? []), renderFlip(results.flip ?? null)].filter(Boolean).join('\n\n');
+  return [renderMarkdown(results), renderSequence(results.sequence ?? []), renderFlip(results.flip ?? null)]
+    .filter(Boolean)
+    .join('\n\n');
 }
 
 /** --report: re-render the last results without running anything. */

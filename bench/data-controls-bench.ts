@@ -39,7 +39,8 @@ const CONTROLS: DataControls = {
 
 /** Prose with digits, at-signs and words, but nothing that reaches a pattern's min: the paste goes through. */
 function sampleText(chars: number): string {
-  const line = 'Quarterly review 2026: revenue grew 4.2% to 118 million (ref HC-2291); ask the desk, 555 0142, for the deck. ';
+  const line =
+    'Quarterly review 2026: revenue grew 4.2% to 118 million (ref HC-2291); ask the desk, 555 0142, for the deck. ';
   return line.repeat(Math.ceil(chars / line.length)).slice(0, chars);
 }
 
@@ -47,8 +48,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function bundleGuard(): Promise<string> {
   const out = await build({
-    entryPoints: [resolve(ROOT, 'src/content/guard.ts')], bundle: true, write: false, format: 'iife', minify: true,
-    target: 'chrome120', logLevel: 'silent', define: { __BROWSER__: '"chrome"', __DEMO_CONFIG__: 'null' },
+    entryPoints: [resolve(ROOT, 'src/content/guard.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    minify: true,
+    target: 'chrome120',
+    logLevel: 'silent',
+    define: { __BROWSER__: '"chrome"', __DEMO_CONFIG__: 'null' },
   });
   return out.outputFiles[0]!.text;
 }
@@ -82,7 +89,10 @@ async function pasteOnce(page: Page, text: string): Promise<{ dispatch: number; 
     // A synthetic paste has no default action: do what the browser does for a real one.
     if (!ev.defaultPrevented) document.execCommand('insertText', false, text);
     const t2 = performance.now();
-    if (box.value.length !== text.length) throw new Error(`the paste did not land (${box.value.length} of ${text.length} chars; cancelled: ${ev.defaultPrevented})`);
+    if (box.value.length !== text.length)
+      throw new Error(
+        `the paste did not land (${box.value.length} of ${text.length} chars; cancelled: ${ev.defaultPrevented})`,
+      );
     return { dispatch: t1 - t0, paste: t2 - t0 };
   }, text);
 }
@@ -97,7 +107,9 @@ async function chatPage(browser: Browser, guard: string | null): Promise<Page> {
       (globalThis as { browser?: unknown }).browser = {
         runtime: {
           id: 'bench',
-          sendMessage: async (m: { type: string }) => ({ value: m.type === 'get-data-controls' ? { ruleId: 'BENCH', controls } : { ok: true } }),
+          sendMessage: async (m: { type: string }) => ({
+            value: m.type === 'get-data-controls' ? { ruleId: 'BENCH', controls } : { ok: true },
+          }),
         },
         i18n: { getMessage: () => '' },
       };
@@ -111,11 +123,20 @@ async function chatPage(browser: Browser, guard: string | null): Promise<Page> {
 async function main(): Promise<void> {
   const guard = await bundleGuard();
   console.log(`guard.js (minified, as built): ${guard.length} bytes`);
-  await acquireBrowserLock(30 * 60_000, () => console.log('waiting for another browser run on this machine to finish…'));
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  await acquireBrowserLock(30 * 60_000, () =>
+    console.log('waiting for another browser run on this machine to finish…'),
+  );
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu'],
+  });
   try {
     const rows: string[][] = [];
-    for (const [chars, runs] of [[100_000, RUNS], [1_000_000, 12]] as const) {
+    for (const [chars, runs] of [
+      [100_000, RUNS],
+      [1_000_000, 12],
+    ] as const) {
       const text = sampleText(chars);
       const plain = await chatPage(browser, null);
       const guarded = await chatPage(browser, guard);
@@ -134,10 +155,28 @@ async function main(): Promise<void> {
       const m = (xs: { dispatch: number; paste: number }[], k: 'dispatch' | 'paste') => median(xs.map((x) => x[k]));
       const added = m(withGuard, 'dispatch') - m(without, 'dispatch');
       const base = m(without, 'paste');
-      rows.push([`${chars / 1000} KB`, String(runs), base.toFixed(1), m(withGuard, 'paste').toFixed(1), added.toFixed(2), ((base + added) / base).toFixed(3), nodeScan(chars).toFixed(2)]);
+      rows.push([
+        `${chars / 1000} KB`,
+        String(runs),
+        base.toFixed(1),
+        m(withGuard, 'paste').toFixed(1),
+        added.toFixed(2),
+        ((base + added) / base).toFixed(3),
+        nodeScan(chars).toFixed(2),
+      ]);
     }
-    const head = ['paste', 'runs', 'paste without guard (ms)', 'paste with guard (ms)', 'added by the guard (ms)', 'ratio', 'scanText in Node (ms)'];
-    console.log(`\n${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}, Chromium ${browser.version()}; 3 patterns; medians\n`);
+    const head = [
+      'paste',
+      'runs',
+      'paste without guard (ms)',
+      'paste with guard (ms)',
+      'added by the guard (ms)',
+      'ratio',
+      'scanText in Node (ms)',
+    ];
+    console.log(
+      `\n${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}, Chromium ${browser.version()}; 3 patterns; medians\n`,
+    );
     console.log(`| ${head.join(' | ')} |\n|${head.map(() => ' --- ').join('|')}|`);
     for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   } finally {

@@ -27,8 +27,18 @@ import { join, resolve } from 'node:path';
 import type { Page } from '@playwright/test';
 import { acquireBrowserLock, releaseBrowserLock } from '../scripts/lib/browser-lock.ts';
 import {
-  launchBrowser, makeKey, removeManagedConfig, samplePolicy, serviceWorker, signPolicy, startPolicyServer, startServer,
-  waitForManagedConfig, waitForPolicy, writeManagedConfig, type Launched,
+  launchBrowser,
+  makeKey,
+  removeManagedConfig,
+  samplePolicy,
+  serviceWorker,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  waitForManagedConfig,
+  waitForPolicy,
+  writeManagedConfig,
+  type Launched,
 } from '../test/e2e/harness.ts';
 import { ORDINARY_PAGES, SITE_HOSTS, startSiteServer } from './lib/sites.ts';
 import { geometricMean, ratio, summarize } from './lib/stats.ts';
@@ -63,9 +73,15 @@ async function bundleCollector(): Promise<string> {
   const out = await build({
     stdin: {
       contents: `import { collectSignals } from './src/content/discovery-signals.ts'; globalThis.__aigCollect = collectSignals;`,
-      resolveDir: ROOT, loader: 'ts',
+      resolveDir: ROOT,
+      loader: 'ts',
     },
-    bundle: true, write: false, format: 'iife', minify: true, target: 'chrome120', logLevel: 'silent',
+    bundle: true,
+    write: false,
+    format: 'iife',
+    minify: true,
+    target: 'chrome120',
+    logLevel: 'silent',
   });
   return out.outputFiles[0]!.text;
 }
@@ -74,27 +90,40 @@ async function bundleCollector(): Promise<string> {
  * Median and 90th-percentile µs of one detector pass in `page`, and the signals it found. The page's
  * clock is coarse (100 µs without cross-origin isolation), so each sample times a batch of passes.
  */
-async function passCost(page: Page, collector: string): Promise<{ medianUs: number; p90Us: number; signals: string[] }> {
+async function passCost(
+  page: Page,
+  collector: string,
+): Promise<{ medianUs: number; p90Us: number; signals: string[] }> {
   await page.addScriptTag({ content: collector });
-  return page.evaluate(({ samples, batch }) => {
-    const collect = (globalThis as unknown as { __aigCollect: (d: Document, r: string[]) => Set<string> }).__aigCollect;
-    for (let i = 0; i < 10; i++) collect(document, []);
-    const t: number[] = [];
-    for (let s = 0; s < samples; s++) {
-      const t0 = performance.now();
-      for (let i = 0; i < batch; i++) collect(document, []);
-      t.push(((performance.now() - t0) * 1000) / batch);
-    }
-    t.sort((a, b) => a - b);
-    const r1 = (x: number) => Math.round(x * 10) / 10;
-    return { medianUs: r1(t[samples >> 1]!), p90Us: r1(t[Math.floor(samples * 0.9)]!), signals: [...collect(document, [])] };
-  }, { samples: PASS_SAMPLES, batch: PASS_BATCH });
+  return page.evaluate(
+    ({ samples, batch }) => {
+      const collect = (globalThis as unknown as { __aigCollect: (d: Document, r: string[]) => Set<string> })
+        .__aigCollect;
+      for (let i = 0; i < 10; i++) collect(document, []);
+      const t: number[] = [];
+      for (let s = 0; s < samples; s++) {
+        const t0 = performance.now();
+        for (let i = 0; i < batch; i++) collect(document, []);
+        t.push(((performance.now() - t0) * 1000) / batch);
+      }
+      t.sort((a, b) => a - b);
+      const r1 = (x: number) => Math.round(x * 10) / 10;
+      return {
+        medianUs: r1(t[samples >> 1]!),
+        p90Us: r1(t[Math.floor(samples * 0.9)]!),
+        signals: [...collect(document, [])],
+      };
+    },
+    { samples: PASS_SAMPLES, batch: PASS_BATCH },
+  );
 }
 
 async function loadTime(page: Page, url: string): Promise<number> {
   await page.goto('about:blank');
   await page.goto(url, { waitUntil: 'load', timeout: 60_000 });
-  return page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd);
+  return page.evaluate(
+    () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd,
+  );
 }
 
 function chromiumVersion(): string {
@@ -113,7 +142,9 @@ async function detectsAssistant(x: Launched, url: string): Promise<boolean> {
   const deadline = Date.now() + 6000;
   try {
     while (Date.now() < deadline) {
-      const got = (await (await serviceWorker(x.context)).evaluate(() => chrome.storage.local.get('discovered'))) as { discovered?: Record<string, unknown> };
+      const got = (await (await serviceWorker(x.context)).evaluate(() => chrome.storage.local.get('discovered'))) as {
+        discovered?: Record<string, unknown>;
+      };
       if (got.discovered && host in got.discovered) return true;
       await page.waitForTimeout(250);
     }
@@ -131,10 +162,21 @@ function copyExtension(withDetector: boolean): string {
   return dir;
 }
 
-interface PageRatio { name: string; withDetector: number; without: number; ratio: number }
+interface PageRatio {
+  name: string;
+  withDetector: number;
+  without: number;
+  ratio: number;
+}
 
 /** Median loadEventEnd of the ordinary pages in two browsers (extension copies a and b), alternating. */
-async function compareLoads(aDir: string, bDir: string, sitePort: number, label: string, probeUrl: string): Promise<{ pages: PageRatio[]; ratio: number; detects: [boolean, boolean] }> {
+async function compareLoads(
+  aDir: string,
+  bDir: string,
+  sitePort: number,
+  label: string,
+  probeUrl: string,
+): Promise<{ pages: PageRatio[]; ratio: number; detects: [boolean, boolean] }> {
   const a = await launchBrowser({ vendorPort: sitePort, vendorHosts: SITE_HOSTS, extensionDir: aDir });
   const z = await launchBrowser({ vendorPort: sitePort, vendorHosts: SITE_HOSTS, extensionDir: bDir });
   try {
@@ -179,10 +221,12 @@ async function main(): Promise<void> {
   const collector = await bundleCollector();
   const script = readFileSync(join(ROOT, 'dist/chrome/discovery.js'));
   log(`discovery.js as built: ${script.length} bytes; one pass bundled alone: ${collector.length} bytes`);
-  log('taking the machine\'s browser lock…');
+  log("taking the machine's browser lock…");
   await acquireBrowserLock(30 * 60_000, () => log('waiting for another browser run on this machine to finish…'));
   const sites = await startSiteServer(ROOT, () => '<!doctype html><title>x</title>');
-  const extra = await startServer((_req, url) => (url.pathname === '/heavy' ? { body: HEAVY } : url.pathname === '/assistant' ? { body: ASSISTANT } : undefined));
+  const extra = await startServer((_req, url) =>
+    url.pathname === '/heavy' ? { body: HEAVY } : url.pathname === '/assistant' ? { body: ASSISTANT } : undefined,
+  );
   const key = await makeKey('bench-2026');
   const policy = await startPolicyServer(await signPolicy(samplePolicy({ unlistedAiAction: 'warn' }), [key]));
   let b: Launched | null = null;
@@ -197,10 +241,18 @@ async function main(): Promise<void> {
     dirs.push(withDir, withoutDir, controlDir);
 
     const probe = `http://127.0.0.1:${extra.port}/assistant`;
-    const control = await compareLoads(controlDir, withDir, sites.port, 'A/A control: two copies with the detector', probe);
+    const control = await compareLoads(
+      controlDir,
+      withDir,
+      sites.port,
+      'A/A control: two copies with the detector',
+      probe,
+    );
     const main = await compareLoads(withDir, withoutDir, sites.port, 'with (A) / without (B) the detector', probe);
     if (!main.detects[0] || main.detects[1] || !control.detects[0] || !control.detects[1]) {
-      throw new Error(`the detector did not run where it should (A/A: ${control.detects.join('/')}, A/B: ${main.detects.join('/')}): the comparison is void`);
+      throw new Error(
+        `the detector did not run where it should (A/A: ${control.detects.join('/')}, A/B: ${main.detects.join('/')}): the comparison is void`,
+      );
     }
     const pages = main.pages;
     const overall = main.ratio;
@@ -221,14 +273,29 @@ async function main(): Promise<void> {
       const cost = await passCost(page2, collector);
       const elements = await page2.evaluate(() => document.getElementsByTagName('*').length);
       passes.push({ name: t.name, elements, ...cost });
-      log(`  ${t.name} (${elements} elements): ${cost.medianUs} µs (p90 ${cost.p90Us} µs) → signals [${cost.signals.join(', ')}]`);
+      log(
+        `  ${t.name} (${elements} elements): ${cost.medianUs} µs (p90 ${cost.p90Us} µs) → signals [${cost.signals.join(', ')}]`,
+      );
     }
 
     const results = {
       date: new Date().toISOString(),
-      machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, chromium: chromiumVersion(), loadAverage1m: Math.round(os.loadavg()[0]! * 100) / 100 },
-      rounds: ROUNDS, scriptBytes: script.length,
-      pageLoad: { pages, ratio: overall, target: TARGET_RATIO, met: overall <= TARGET_RATIO, control: { pages: control.pages, ratio: control.ratio } },
+      machine: {
+        cpu: os.cpus()[0]?.model ?? 'unknown',
+        cores: os.cpus().length,
+        node: process.version,
+        chromium: chromiumVersion(),
+        loadAverage1m: Math.round(os.loadavg()[0]! * 100) / 100,
+      },
+      rounds: ROUNDS,
+      scriptBytes: script.length,
+      pageLoad: {
+        pages,
+        ratio: overall,
+        target: TARGET_RATIO,
+        met: overall <= TARGET_RATIO,
+        control: { pages: control.pages, ratio: control.ratio },
+      },
       pass: passes,
       durationSeconds: Math.round((Date.now() - started) / 1000),
     };
@@ -245,8 +312,17 @@ async function main(): Promise<void> {
 }
 
 function writeDocs(r: {
-  date: string; machine: Record<string, unknown>; rounds: number; scriptBytes: number;
-  pageLoad: { pages: PageRatio[]; ratio: number; target: number; met: boolean; control: { pages: PageRatio[]; ratio: number } };
+  date: string;
+  machine: Record<string, unknown>;
+  rounds: number;
+  scriptBytes: number;
+  pageLoad: {
+    pages: PageRatio[];
+    ratio: number;
+    target: number;
+    met: boolean;
+    control: { pages: PageRatio[]; ratio: number };
+  };
   pass: Array<{ name: string; medianUs: number; p90Us: number; signals: string[]; elements: number }>;
 }): void {
   const m = r.machine;
@@ -259,20 +335,27 @@ function writeDocs(r: {
     '',
     '| page | with (ms) | without (ms) | ratio | A/A control |',
     '| --- | --- | --- | --- | --- |',
-    ...r.pageLoad.pages.map((p, i) => `| ${p.name} | ${p.withDetector} | ${p.without} | ${p.ratio} | ${r.pageLoad.control.pages[i]?.ratio ?? ''} |`),
+    ...r.pageLoad.pages.map(
+      (p, i) =>
+        `| ${p.name} | ${p.withDetector} | ${p.without} | ${p.ratio} | ${r.pageLoad.control.pages[i]?.ratio ?? ''} |`,
+    ),
     `| **geometric mean** | | | **${r.pageLoad.ratio}** (target ≤ ${r.pageLoad.target}: ${r.pageLoad.met ? 'met' : 'missed'}) | ${r.pageLoad.control.ratio} |`,
     '',
     `**One detector pass** (${PASS_SAMPLES} samples of ${PASS_BATCH} passes, in the page; median and 90th percentile; at most 8 passes per page, usually 3):`,
     '',
     '| page | elements | median (µs) | p90 (µs) | signals found |',
     '| --- | --- | --- | --- | --- |',
-    ...r.pass.map((p) => `| ${p.name} | ${p.elements.toLocaleString('en-US')} | ${p.medianUs} | ${p.p90Us} | ${p.signals.join(', ') || '—'} |`),
+    ...r.pass.map(
+      (p) =>
+        `| ${p.name} | ${p.elements.toLocaleString('en-US')} | ${p.medianUs} | ${p.p90Us} | ${p.signals.join(', ') || '—'} |`,
+    ),
     END,
   ];
   let doc = readFileSync(DOCS, 'utf8');
   const block = lines.join('\n');
   if (doc.includes(BEGIN)) doc = doc.replace(new RegExp(`${BEGIN}[\\s\\S]*?${END}`), block);
-  else doc += `\n## Discovery detector\n\nWhat the detector of unlisted AI tools costs ordinary pages; see bench/discovery-bench.ts.\n\n${block}\n`;
+  else
+    doc += `\n## Discovery detector\n\nWhat the detector of unlisted AI tools costs ordinary pages; see bench/discovery-bench.ts.\n\n${block}\n`;
   writeFileSync(DOCS, doc);
 }
 

@@ -46,7 +46,11 @@ async function loadCore() {
   `;
   const out = await build({
     stdin: { contents: entry, resolveDir: ROOT, sourcefile: 'bench-entry.js', loader: 'js' },
-    bundle: true, write: false, format: 'esm', platform: 'node', logLevel: 'silent',
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    logLevel: 'silent',
   });
   return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`);
 }
@@ -58,20 +62,32 @@ function makePolicy(random) {
   const regions = ['americas', 'emea', 'apac', 'greater-china'];
   const groups = ['ops', 'legal', 'traders', 'it', 'research', 'hr'];
   const offices = {};
-  for (let i = 0; i < OFFICES; i++) offices[`O${i}`] = { name: `Office ${i}`, jurisdiction: pick(jurisdictions), regions: [pick(regions)] };
+  for (let i = 0; i < OFFICES; i++)
+    offices[`O${i}`] = { name: `Office ${i}`, jurisdiction: pick(jurisdictions), regions: [pick(regions)] };
   const officeIds = Object.keys(offices);
   const tools = {};
   for (let i = 0; i < TOOLS; i++) {
     const domains = [];
     // A mix of apex domains and product hosts under a vendor domain, as real catalogues have.
-    for (let j = 0; j < DOMAINS_PER_TOOL; j++) domains.push(j % 3 === 0 ? `app${j}.vendor${i}.example` : `tool${i}-${j}.example`);
-    tools[`tool-${i}`] = { name: `Tool ${i}`, vendor: `Vendor ${i}`, domains, ...(i % 50 === 0 ? { paths: ['/chat', '/api'] } : {}) };
+    for (let j = 0; j < DOMAINS_PER_TOOL; j++)
+      domains.push(j % 3 === 0 ? `app${j}.vendor${i}.example` : `tool${i}-${j}.example`);
+    tools[`tool-${i}`] = {
+      name: `Tool ${i}`,
+      vendor: `Vendor ${i}`,
+      domains,
+      ...(i % 50 === 0 ? { paths: ['/chat', '/api'] } : {}),
+    };
   }
   const toolIds = Object.keys(tools);
   const actions = ['block', 'warn', 'monitor', 'allow'];
   const rules = [];
   for (let r = 0; r < RULES; r++) {
-    const rule = { id: `R-${r}`, tools: sample(toolIds, 20), action: pick(actions), notice: { title: { en: `Rule ${r}` }, reference: `memo ${r}` } };
+    const rule = {
+      id: `R-${r}`,
+      tools: sample(toolIds, 20),
+      action: pick(actions),
+      notice: { title: { en: `Rule ${r}` }, reference: `memo ${r}` },
+    };
     const kind = r % 6;
     if (kind === 0) rule.offices = sample(officeIds, 3);
     if (kind === 1) rule.jurisdictions = sample(jurisdictions, 2);
@@ -86,9 +102,15 @@ function makePolicy(random) {
     rules.push(rule);
   }
   return {
-    type: 'ai-geofence-policy', version: 1, serial: 1,
-    issued: '2026-11-20T00:00:00Z', expires: '2026-12-20T00:00:00Z',
-    offices, tools, rules, defaultAction: 'allow',
+    type: 'ai-geofence-policy',
+    version: 1,
+    serial: 1,
+    issued: '2026-11-20T00:00:00Z',
+    expires: '2026-12-20T00:00:00Z',
+    offices,
+    tools,
+    rules,
+    defaultAction: 'allow',
   };
 }
 
@@ -100,7 +122,8 @@ function makeUrls(random, n) {
     const host = j % 3 === 0 ? `app${j}.vendor${i}.example` : `tool${i}-${j}.example`;
     const roll = random();
     if (roll < 0.6) urls.push(`https://${random() < 0.5 ? 'www.' : ''}${host}/chat/${k}?q=${k}`);
-    else if (roll < 0.7) urls.push(`https://vendor${i}.example/about`); // parent of a listed host: not a tool
+    else if (roll < 0.7)
+      urls.push(`https://vendor${i}.example/about`); // parent of a listed host: not a tool
     else urls.push(`https://news${k % 997}.example.org/article/${k}`); // ordinary browsing
   }
   return urls;
@@ -108,12 +131,21 @@ function makeUrls(random, n) {
 
 /** The naive engine: scan every domain of every tool, then every rule, per decision. */
 function makeBaseline(policy, catalogue, normalizeHost) {
-  const tools = [...Object.entries(policy.tools), ...Object.entries(catalogue).filter(([id]) => !Object.hasOwn(policy.tools, id))]
-    .map(([id, t]) => ({ id, domains: t.domains.map(normalizeHost).filter(Boolean), paths: t.paths }));
-  const windows = policy.rules.map((r) => [r.from ? Date.parse(r.from) : -Infinity, r.until ? Date.parse(r.until) : Infinity]);
+  const tools = [
+    ...Object.entries(policy.tools),
+    ...Object.entries(catalogue).filter(([id]) => !Object.hasOwn(policy.tools, id)),
+  ].map(([id, t]) => ({ id, domains: t.domains.map(normalizeHost).filter(Boolean), paths: t.paths }));
+  const windows = policy.rules.map((r) => [
+    r.from ? Date.parse(r.from) : -Infinity,
+    r.until ? Date.parse(r.until) : Infinity,
+  ]);
   return (employee, url, now) => {
     let u;
-    try { u = new URL(url); } catch { return null; }
+    try {
+      u = new URL(url);
+    } catch {
+      return null;
+    }
     if (u.protocol !== 'https:' && u.protocol !== 'http:') return null;
     const host = u.hostname.replace(/\.+$/, '');
     let best = null;
@@ -158,7 +190,11 @@ async function main() {
   let browserLock = 'not taken (--no-lock)';
   if (!NO_LOCK) {
     try {
-      await core.acquireBrowserLock(LOCK_WAIT_MS, () => console.log(`waiting (at most ${LOCK_WAIT_MS / 60_000} min) for ${core.BROWSER_LOCK}: a browser run is in progress`));
+      await core.acquireBrowserLock(LOCK_WAIT_MS, () =>
+        console.log(
+          `waiting (at most ${LOCK_WAIT_MS / 60_000} min) for ${core.BROWSER_LOCK}: a browser run is in progress`,
+        ),
+      );
       browserLock = 'held';
     } catch {
       browserLock = 'not held (timed out waiting; a browser run may have overlapped)';
@@ -183,7 +219,11 @@ async function measure(core, browserLock) {
   const hotUrls = urls.slice(0, 1_000);
   const now = Date.parse('2026-11-25T00:00:00Z');
   const employee = { office: 'O7', groups: ['traders', 'it'] };
-  const dnrOpts = { blockPageUrl: 'chrome-extension://x/block.html', warnPageUrl: 'chrome-extension://x/warn.html', browser: 'chrome' };
+  const dnrOpts = {
+    blockPageUrl: 'chrome-extension://x/block.html',
+    warnPageUrl: 'chrome-extension://x/warn.html',
+    browser: 'chrome',
+  };
 
   // 1. Validate + compile (median of 5 runs, after one warm-up).
   const runs = { parse: [], compile: [], dnr: [], jsonParse: [] };
@@ -224,7 +264,8 @@ async function measure(core, browserLock) {
   for (const url of urls.slice(0, 300)) {
     const a = core.decide(compiled, employee, url, now);
     const b = baseline(employee, url, now);
-    if ((a.toolId ?? null) !== (b?.toolId ?? null) || (b && (a.action !== b.action || (a.rule?.id ?? null) !== b.rule))) disagreements++;
+    if ((a.toolId ?? null) !== (b?.toolId ?? null) || (b && (a.action !== b.action || (a.rule?.id ?? null) !== b.rule)))
+      disagreements++;
   }
 
   // Best of five runs: the least disturbed by other processes on a shared machine.
@@ -262,7 +303,14 @@ async function measure(core, browserLock) {
       loadAverage1mAtStart: loadAtStart,
       browserLock,
     },
-    policy: { tools: TOOLS, domains: TOOLS * DOMAINS_PER_TOOL, rules: RULES, offices: OFFICES, jsonBytes: Buffer.byteLength(text), dnrRules: dnrRules?.length ?? null },
+    policy: {
+      tools: TOOLS,
+      domains: TOOLS * DOMAINS_PER_TOOL,
+      rules: RULES,
+      offices: OFFICES,
+      jsonBytes: Buffer.byteLength(text),
+      dnrRules: dnrRules?.length ?? null,
+    },
     decisions: {
       urls: urls.length,
       fastPerSecond: Math.round(fastRate),
@@ -291,21 +339,42 @@ async function measure(core, browserLock) {
   const fmt = (n) => Math.round(n).toLocaleString('en-US');
   const ok = (b) => (b ? 'ok' : 'MISSED');
   const m = results.machine;
-  console.log(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, load average ${m.loadAverage1mAtStart} at start, ${m.loadAverage1m} at end; browser lock ${m.browserLock}`);
-  console.log(`Policy:  ${fmt(TOOLS)} tools, ${fmt(TOOLS * DOMAINS_PER_TOOL)} domains, ${fmt(RULES)} rules, ${fmt(OFFICES)} offices, ${(results.policy.jsonBytes / 2 ** 20).toFixed(1)} MiB JSON → ${results.policy.dnrRules} DNR rules\n`);
+  console.log(
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, load average ${m.loadAverage1mAtStart} at start, ${m.loadAverage1m} at end; browser lock ${m.browserLock}`,
+  );
+  console.log(
+    `Policy:  ${fmt(TOOLS)} tools, ${fmt(TOOLS * DOMAINS_PER_TOOL)} domains, ${fmt(RULES)} rules, ${fmt(OFFICES)} offices, ${(results.policy.jsonBytes / 2 ** 20).toFixed(1)} MiB JSON → ${results.policy.dnrRules} DNR rules\n`,
+  );
   const rows = [
-    ['decide, 20,000 URLs over all domains', `${fmt(fastRate)} /s`, `≥ ${fmt(TARGETS.decisionsPerSecond)} /s`, ok(results.pass.decisionsPerSecond)],
+    [
+      'decide, 20,000 URLs over all domains',
+      `${fmt(fastRate)} /s`,
+      `≥ ${fmt(TARGETS.decisionsPerSecond)} /s`,
+      ok(results.pass.decisionsPerSecond),
+    ],
     ['decide, 1,000 hot URLs', `${fmt(hotRate)} /s`, '', ''],
     ['naive baseline (linear scan), 20,000 URLs', `${fmt(baseRate)} /s`, '', ''],
-    ['speed-up vs baseline', `${speedup.toFixed(0)}×`, `≥ ${TARGETS.speedupVsBaseline}×`, ok(results.pass.speedupVsBaseline)],
+    [
+      'speed-up vs baseline',
+      `${speedup.toFixed(0)}×`,
+      `≥ ${TARGETS.speedupVsBaseline}×`,
+      ok(results.pass.speedupVsBaseline),
+    ],
     ['agreement with baseline', `${300 - disagreements}/300`, '300/300', ok(results.pass.agreement)],
     ['JSON.parse (not counted)', `${results.validateCompileMs.jsonParse} ms`, '', ''],
     ['parsePolicy (validate)', `${results.validateCompileMs.parsePolicy} ms`, '', ''],
     ['compilePolicy', `${results.validateCompileMs.compilePolicy} ms`, '', ''],
     ['compileDnrRules', `${results.validateCompileMs.compileDnrRules} ms`, '', ''],
-    ['validate + compile + DNR', `${results.validateCompileMs.total} ms`, `≤ ${TARGETS.validateCompileMs} ms`, ok(results.pass.validateCompileMs)],
+    [
+      'validate + compile + DNR',
+      `${results.validateCompileMs.total} ms`,
+      `≤ ${TARGETS.validateCompileMs} ms`,
+      ok(results.pass.validateCompileMs),
+    ],
   ];
-  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c].length), ['measure', 'result', 'target', ''][c].length));
+  const widths = [0, 1, 2, 3].map((c) =>
+    Math.max(...rows.map((r) => r[c].length), ['measure', 'result', 'target', ''][c].length),
+  );
   const line = (r) => `| ${r.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join(' | ')} |`;
   console.log(line(['measure', 'result', 'target', '']));
   console.log(`|${widths.map((w, c) => (c === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);

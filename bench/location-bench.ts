@@ -25,8 +25,19 @@ import { answerLocationRequest, importLocationSigner } from '../src/core/locatio
 import { makeNonce, verifyLocation } from '../src/core/location/location.ts';
 import { parseNetworks } from '../src/core/location/networks.ts';
 import {
-  launchBrowser, makeKey, removeManagedConfig, samplePolicy, serviceWorker, signPolicy, startPolicyServer, startServer, vendorPage,
-  waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig,
+  launchBrowser,
+  makeKey,
+  removeManagedConfig,
+  samplePolicy,
+  serviceWorker,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  vendorPage,
+  waitForManagedConfig,
+  waitForPolicy,
+  waitInWorker,
+  writeManagedConfig,
 } from '../test/e2e/harness.ts';
 import { summarize, type Summary } from './lib/stats.ts';
 
@@ -38,7 +49,11 @@ const CHECKS = Number(process.argv[process.argv.indexOf('--checks') + 1]) || 20;
 
 const table = (country: string) => parseNetworks([{ cidr: '127.0.0.0/8', country, zone: `${country}-OFFICE` }]);
 
-type Stored = { fetch: { at: string; ms?: number; totalMs?: number; ok: boolean } | null; appliedAt: string | null; since: string | null };
+type Stored = {
+  fetch: { at: string; ms?: number; totalMs?: number; ok: boolean } | null;
+  appliedAt: string | null;
+  since: string | null;
+};
 
 async function browserFigures() {
   const key = await makeKey('location-1');
@@ -46,10 +61,29 @@ async function browserFigures() {
   const service = await startLocationService({ signer, table: table('HK'), port: 0, log: false });
   const vendor = await startServer(vendorPage);
   const trusted = await makeKey('compliance-2026');
-  const policy = await startPolicyServer(await signPolicy(samplePolicy({
-    rules: [{ id: 'USED-FROM-HK', tools: ['claude'], locations: ['HK'], action: 'block', notice: { title: 'Not from here' } }],
-  }), [trusted]));
-  writeManagedConfig({ office: 'NY', policyUrl: policy.url, trustedKeys: [trusted.publicJwk], locationUrl: `${service.url}where`, locationKeys: [key.publicJwk] });
+  const policy = await startPolicyServer(
+    await signPolicy(
+      samplePolicy({
+        rules: [
+          {
+            id: 'USED-FROM-HK',
+            tools: ['claude'],
+            locations: ['HK'],
+            action: 'block',
+            notice: { title: 'Not from here' },
+          },
+        ],
+      }),
+      [trusted],
+    ),
+  );
+  writeManagedConfig({
+    office: 'NY',
+    policyUrl: policy.url,
+    trustedKeys: [trusted.publicJwk],
+    locationUrl: `${service.url}where`,
+    locationKeys: [key.publicJwk],
+  });
   const browser = await launchBrowser({ vendorPort: vendor.port });
   try {
     await waitForManagedConfig(browser.context, 'NY');
@@ -57,11 +91,30 @@ async function browserFigures() {
     // An open tab of the tool, so a change has a tab to move (as it would in real use).
     const page = await browser.context.newPage();
     await page.goto('https://claude.ai/').catch(() => undefined);
-    const read = () => waitInWorker(browser.context, async () => {
-      const s = (await chrome.storage.local.get(['locationFetch', 'lastApplied', 'location'])) as Record<string, { at?: string; since?: string } | null | undefined>;
-      return { fetch: (s.locationFetch as Stored['fetch']) ?? null, appliedAt: s.lastApplied?.at ?? null, since: s.location?.since ?? null };
-    }, (v) => !!v.fetch, 'a location check');
-    await waitInWorker(browser.context, async () => ((await chrome.storage.local.get('location')) as { location?: { country: string } }).location?.country ?? '', (c) => c === 'HK', 'HK');
+    const read = () =>
+      waitInWorker(
+        browser.context,
+        async () => {
+          const s = (await chrome.storage.local.get(['locationFetch', 'lastApplied', 'location'])) as Record<
+            string,
+            { at?: string; since?: string } | null | undefined
+          >;
+          return {
+            fetch: (s.locationFetch as Stored['fetch']) ?? null,
+            appliedAt: s.lastApplied?.at ?? null,
+            since: s.location?.since ?? null,
+          };
+        },
+        (v) => !!v.fetch,
+        'a location check',
+      );
+    await waitInWorker(
+      browser.context,
+      async () =>
+        ((await chrome.storage.local.get('location')) as { location?: { country: string } }).location?.country ?? '',
+      (c) => c === 'HK',
+      'HK',
+    );
     const run = async (change: boolean) => {
       const worker: number[] = [];
       const total: number[] = [];
@@ -74,11 +127,29 @@ async function browserFigures() {
         }
         const before = await read();
         const t0 = performance.now();
-        await (await serviceWorker(browser.context)).evaluate(() => chrome.alarms.create('location-refresh', { when: Date.now() }));
-        const after = await waitInWorker(browser.context, async () => {
-          const s = (await chrome.storage.local.get(['locationFetch', 'lastApplied', 'location'])) as Record<string, { at?: string; since?: string } | null | undefined>;
-          return { fetch: (s.locationFetch as Stored['fetch']) ?? null, appliedAt: s.lastApplied?.at ?? null, since: s.location?.since ?? null };
-        }, (v) => !!v.fetch && v.fetch.at > before.fetch!.at && (!change || (!!v.appliedAt && !!v.since && v.appliedAt >= v.since)), 'the check', 20_000);
+        await (await serviceWorker(browser.context)).evaluate(() =>
+          chrome.alarms.create('location-refresh', { when: Date.now() }),
+        );
+        const after = await waitInWorker(
+          browser.context,
+          async () => {
+            const s = (await chrome.storage.local.get(['locationFetch', 'lastApplied', 'location'])) as Record<
+              string,
+              { at?: string; since?: string } | null | undefined
+            >;
+            return {
+              fetch: (s.locationFetch as Stored['fetch']) ?? null,
+              appliedAt: s.lastApplied?.at ?? null,
+              since: s.location?.since ?? null,
+            };
+          },
+          (v) =>
+            !!v.fetch &&
+            v.fetch.at > before.fetch!.at &&
+            (!change || (!!v.appliedAt && !!v.since && v.appliedAt >= v.since)),
+          'the check',
+          20_000,
+        );
         wall.push(performance.now() - t0);
         worker.push(after.fetch!.ms ?? NaN);
         total.push(after.fetch!.totalMs ?? NaN);
@@ -99,10 +170,17 @@ async function nodeFigures() {
   const key = await makeKey('location-1');
   const signer = await importLocationSigner({ ...(await exportJWK(key.privateKey)), kid: 'location-1' });
   const networks = parseNetworks(JSON.parse(readFileSync(join(ROOT, 'examples/networks.json'), 'utf8')));
-  const answer = () => answerLocationRequest({ nonce: makeNonce(), address: '203.0.113.17', headerCountry: null }, { table: networks, signer, now: Date.now() });
+  const answer = () =>
+    answerLocationRequest(
+      { nonce: makeNonce(), address: '203.0.113.17', headerCountry: null },
+      { table: networks, signer, now: Date.now() },
+    );
   const sample = await answer();
   const nonce = makeNonce();
-  const signed = await answerLocationRequest({ nonce, address: '203.0.113.17', headerCountry: null }, { table: networks, signer, now: Date.now() });
+  const signed = await answerLocationRequest(
+    { nonce, address: '203.0.113.17', headerCountry: null },
+    { table: networks, signer, now: Date.now() },
+  );
   const time = async (fn: () => Promise<unknown>, n = 2000): Promise<Summary> => {
     for (let i = 0; i < 200; i++) await fn();
     const xs: number[] = [];
@@ -121,7 +199,11 @@ async function nodeFigures() {
 
 const f1 = (x: number) => (Math.round(x * 10) / 10).toFixed(1);
 
-function section(r: { at: string; browser: Awaited<ReturnType<typeof browserFigures>>; node: Awaited<ReturnType<typeof nodeFigures>> }): string {
+function section(r: {
+  at: string;
+  browser: Awaited<ReturnType<typeof browserFigures>>;
+  node: Awaited<ReturnType<typeof nodeFigures>>;
+}): string {
   const { same, changed } = r.browser;
   const perHour = (minutes: number) => 60 / minutes;
   return [
@@ -147,13 +229,21 @@ async function main() {
   try {
     const browser = await browserFigures();
     const node = await nodeFigures();
-    const result = { at: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`, checks: CHECKS, browser, node };
+    const result = {
+      at: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      checks: CHECKS,
+      browser,
+      node,
+    };
     writeFileSync(OUT.results, `${JSON.stringify(result, null, 2)}\n`);
     const docs = readFileSync(OUT.docs, 'utf8');
     const text = section(result);
     const a = docs.indexOf(BEGIN);
     const b = docs.indexOf(END);
-    writeFileSync(OUT.docs, a >= 0 && b > a ? docs.slice(0, a) + text + docs.slice(b + END.length) : `${docs.trimEnd()}\n\n${text}\n`);
+    writeFileSync(
+      OUT.docs,
+      a >= 0 && b > a ? docs.slice(0, a) + text + docs.slice(b + END.length) : `${docs.trimEnd()}\n\n${text}\n`,
+    );
     console.log(text);
   } finally {
     releaseBrowserLock();

@@ -65,7 +65,9 @@ async function ensureBundle() {
 try {
   await ensureBundle();
 } catch (e) {
-  process.stderr.write(`ai-geofence: cannot build the CLI (run "npm ci" first?): ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(
+    `ai-geofence: cannot build the CLI (run "npm ci" first?): ${e instanceof Error ? e.message : String(e)}\n`,
+  );
   process.exit(1);
 }
 const { main } = await import(pathToFileURL(BUNDLE).href);

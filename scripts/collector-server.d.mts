@@ -61,7 +61,10 @@ export interface Collector {
 export function startCollector(options?: CollectorOptions): Promise<Collector>;
 
 /** Parse a JSON ({"events": [...]}), OTLP logs or Splunk HEC body; throws on a malformed one. */
-export function parseAuditBody(text: string, maxDepth?: number): { format: 'json' | 'otlp' | 'splunk-hec'; events: Array<Record<string, unknown> & { id: string }> };
+export function parseAuditBody(
+  text: string,
+  maxDepth?: number,
+): { format: 'json' | 'otlp' | 'splunk-hec'; events: Array<Record<string, unknown> & { id: string }> };
 
 /** Deepest nesting of a JSON text. */
 export function jsonDepth(text: string): number;

@@ -71,8 +71,10 @@ export function parseAuditBody(text, maxDepth = COLLECTOR_DEFAULTS.maxDepth) {
   let items;
   try {
     const whole = JSON.parse(text);
-    if (whole && typeof whole === 'object' && Array.isArray(whole.events)) return { format: 'json', events: whole.events.map(checkEvent) };
-    if (whole && typeof whole === 'object' && Array.isArray(whole.resourceLogs)) return { format: 'otlp', events: otlpEvents(whole) };
+    if (whole && typeof whole === 'object' && Array.isArray(whole.events))
+      return { format: 'json', events: whole.events.map(checkEvent) };
+    if (whole && typeof whole === 'object' && Array.isArray(whole.resourceLogs))
+      return { format: 'otlp', events: otlpEvents(whole) };
     items = [whole];
   } catch (err) {
     if (err instanceof BadEvent) throw err;
@@ -89,7 +91,10 @@ export function parseAuditBody(text, maxDepth = COLLECTOR_DEFAULTS.maxDepth) {
   return {
     format: 'splunk-hec',
     events: items.map((item, i) => {
-      if (!item || typeof item !== 'object' || !('event' in item)) throw new BadEvent(`item ${i + 1}: expected {"events": [...]}, {"resourceLogs": [...]} or HEC objects with "event"`);
+      if (!item || typeof item !== 'object' || !('event' in item))
+        throw new BadEvent(
+          `item ${i + 1}: expected {"events": [...]}, {"resourceLogs": [...]} or HEC objects with "event"`,
+        );
       return checkEvent(item.event, i);
     }),
   };
@@ -108,7 +113,8 @@ function otlpEvents(doc) {
         } catch {
           // named below
         }
-        if (!event) throw new BadEvent(`log record ${events.length + 1}: body.stringValue must be an audit event's JSON`);
+        if (!event)
+          throw new BadEvent(`log record ${events.length + 1}: body.stringValue must be an audit event's JSON`);
         events.push(checkEvent(event, events.length));
       }
     }
@@ -118,7 +124,8 @@ function otlpEvents(doc) {
 }
 
 function checkEvent(event, i = 0) {
-  if (!event || typeof event !== 'object' || typeof event.id !== 'string' || !event.id) throw new BadEvent(`event ${i + 1} has no "id"`);
+  if (!event || typeof event !== 'object' || typeof event.id !== 'string' || !event.id)
+    throw new BadEvent(`event ${i + 1} has no "id"`);
   return event;
 }
 
@@ -155,132 +162,162 @@ function tokenMatches(header, token) {
 export async function startCollector(options = {}) {
   const host = options.host ?? '127.0.0.1';
   const out = resolve(options.out ?? 'audit-events.sqlite');
-  const limits = { ...COLLECTOR_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k in COLLECTOR_DEFAULTS && v !== undefined)) };
+  const limits = {
+    ...COLLECTOR_DEFAULTS,
+    ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k in COLLECTOR_DEFAULTS && v !== undefined)),
+  };
   const log = options.log === false ? () => {} : (options.log ?? ((m) => console.log(m)));
-  if (!options.store && /\.jsonl?$/i.test(out)) throw new Error(`the collector stores events in SQLite: name the store e.g. "${out.replace(/\.jsonl?$/i, '.sqlite')}" (the evidence commands read it directly)`);
+  if (!options.store && /\.jsonl?$/i.test(out))
+    throw new Error(
+      `the collector stores events in SQLite: name the store e.g. "${out.replace(/\.jsonl?$/i, '.sqlite')}" (the evidence commands read it directly)`,
+    );
   if (!options.store && !existsSync(dirname(out))) throw new Error(`the folder of the store "${out}" does not exist`);
   // `store` lets a test put a failing store behind the server (storage errors must become 503s).
   const store = options.store ?? openAuditStore(out);
   const token = options.token ?? null;
-  const stats = { requests: 0, accepted: 0, duplicates: 0, failed: 0, rejected: 0, unauthorized: 0, busy: 0, storageErrors: 0 };
+  const stats = {
+    requests: 0,
+    accepted: 0,
+    duplicates: 0,
+    failed: 0,
+    rejected: 0,
+    unauthorized: 0,
+    busy: 0,
+    storageErrors: 0,
+  };
   let failRemaining = options.failFirst ?? 0;
   let failStatus = options.failStatus ?? 503;
   let delayMs = options.delayMs ?? 0;
   let active = 0;
   const sockets = new Set();
 
-  const server = createServer({ requestTimeout: limits.requestTimeoutMs, headersTimeout: Math.min(limits.requestTimeoutMs, 60_000) }, (req, res) => {
-    const answer = (status, body, headers = {}) => {
-      if (res.writableEnded || res.destroyed) return;
-      res.writeHead(status, { 'Content-Type': 'application/json', ...CORS, ...headers });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, CORS);
-      res.end();
-      return;
-    }
-    if (token !== null && !tokenMatches(req.headers.authorization, token)) {
-      stats.unauthorized += 1;
-      log(`${req.method} ${req.url} → 401 (no valid token)`);
-      answer(401, { error: 'a valid token is required (Authorization: Bearer <token>)' }, { 'WWW-Authenticate': 'Bearer realm="ai-geofence-collector"' });
-      req.resume();
-      return;
-    }
-    if (req.method === 'GET') {
-      try {
-        answer(200, { status: 'ok', events: store.size(), out });
-      } catch (err) {
-        stats.storageErrors += 1;
-        answer(503, { error: 'the collector cannot read its store right now' }, { 'Retry-After': '30' });
-        log(`GET → 503 storage error: ${err?.message ?? err}`);
+  const server = createServer(
+    { requestTimeout: limits.requestTimeoutMs, headersTimeout: Math.min(limits.requestTimeoutMs, 60_000) },
+    (req, res) => {
+      const answer = (status, body, headers = {}) => {
+        if (res.writableEnded || res.destroyed) return;
+        res.writeHead(status, { 'Content-Type': 'application/json', ...CORS, ...headers });
+        res.end(JSON.stringify(body));
+      };
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, CORS);
+        res.end();
+        return;
       }
-      return;
-    }
-    if (req.method !== 'POST') {
-      answer(405, { error: 'POST events here' });
-      return;
-    }
-    if (active >= limits.maxConcurrent) {
-      stats.busy += 1;
-      answer(503, { error: 'busy: too many requests in progress' }, { 'Retry-After': '5', Connection: 'close' });
-      req.destroy();
-      return;
-    }
-    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-    if (encoding !== 'identity' && encoding !== 'gzip') {
-      answer(415, { error: `Content-Encoding "${encoding}" is not supported (gzip or none)` });
-      req.resume();
-      return;
-    }
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
-      answer(413, { error: `body larger than ${limits.maxBodyBytes} bytes` }, { Connection: 'close' });
-      req.destroy();
-      return;
-    }
-    active += 1;
-    let released = false;
-    const release = () => {
-      if (!released) active -= 1;
-      released = true;
-    };
-    res.on('close', release);
-    const chunks = [];
-    let size = 0;
-    req.on('data', (chunk) => {
-      size += chunk.length;
-      if (size > limits.maxBodyBytes) {
+      if (token !== null && !tokenMatches(req.headers.authorization, token)) {
+        stats.unauthorized += 1;
+        log(`${req.method} ${req.url} → 401 (no valid token)`);
+        answer(
+          401,
+          { error: 'a valid token is required (Authorization: Bearer <token>)' },
+          { 'WWW-Authenticate': 'Bearer realm="ai-geofence-collector"' },
+        );
+        req.resume();
+        return;
+      }
+      if (req.method === 'GET') {
+        try {
+          answer(200, { status: 'ok', events: store.size(), out });
+        } catch (err) {
+          stats.storageErrors += 1;
+          answer(503, { error: 'the collector cannot read its store right now' }, { 'Retry-After': '30' });
+          log(`GET → 503 storage error: ${err?.message ?? err}`);
+        }
+        return;
+      }
+      if (req.method !== 'POST') {
+        answer(405, { error: 'POST events here' });
+        return;
+      }
+      if (active >= limits.maxConcurrent) {
+        stats.busy += 1;
+        answer(503, { error: 'busy: too many requests in progress' }, { 'Retry-After': '5', Connection: 'close' });
+        req.destroy();
+        return;
+      }
+      const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+      if (encoding !== 'identity' && encoding !== 'gzip') {
+        answer(415, { error: `Content-Encoding "${encoding}" is not supported (gzip or none)` });
+        req.resume();
+        return;
+      }
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
         answer(413, { error: `body larger than ${limits.maxBodyBytes} bytes` }, { Connection: 'close' });
         req.destroy();
         return;
       }
-      chunks.push(chunk);
-    });
-    req.on('error', release);
-    req.on('end', async () => {
-      if (size > limits.maxBodyBytes) return;
-      stats.requests += 1;
-      if (failRemaining > 0) {
-        failRemaining -= 1;
-        stats.failed += 1;
-        log(`POST ${req.url} → ${failStatus} (simulated failure, ${failRemaining} more to come)`);
-        answer(failStatus, { error: 'simulated failure' });
-        return;
-      }
-      let parsed;
-      try {
-        let bytes = Buffer.concat(chunks);
-        if (encoding === 'gzip') bytes = await gunzipAsync(bytes, { maxOutputLength: limits.maxDecodedBytes });
-        if (bytes.length > limits.maxDecodedBytes) throw new BadEvent(`body larger than ${limits.maxDecodedBytes} bytes once decoded`);
-        parsed = parseAuditBody(new TextDecoder('utf-8', { fatal: true }).decode(bytes), limits.maxDepth);
-      } catch (err) {
-        stats.rejected += 1;
-        const message = err instanceof BadEvent ? err.message : err?.code === 'ERR_BUFFER_TOO_LARGE' ? `body larger than ${limits.maxDecodedBytes} bytes once decoded` : `unreadable body (${err?.message ?? err})`;
-        log(`POST ${req.url} → 400 ${message}`);
-        answer(400, { error: message });
-        return;
-      }
-      let accepted;
-      try {
-        // One transaction, committed to disk (WAL, synchronous=FULL) before we answer.
-        accepted = store.add(parsed.events);
-      } catch (err) {
-        stats.storageErrors += 1;
-        log(`POST ${req.url} → 503 storage error: ${err?.message ?? err}`);
-        answer(503, { error: 'the collector cannot store events right now' }, { 'Retry-After': '30' });
-        return;
-      }
-      const duplicates = parsed.events.length - accepted;
-      stats.accepted += accepted;
-      stats.duplicates += duplicates;
-      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-      log(`POST ${req.url} (${parsed.format}${encoding === 'gzip' ? ', gzip' : ''}) → 200 accepted ${accepted}, duplicates ${duplicates}${delayMs ? `, answered after ${delayMs} ms` : ''}`);
-      const body = { accepted, duplicates };
-      // Splunk's own answer, for clients that check it; OTLP's is an (empty) ExportLogsServiceResponse.
-      answer(200, parsed.format === 'splunk-hec' ? { text: 'Success', code: 0, ...body } : body);
-    });
-  });
+      active += 1;
+      let released = false;
+      const release = () => {
+        if (!released) active -= 1;
+        released = true;
+      };
+      res.on('close', release);
+      const chunks = [];
+      let size = 0;
+      req.on('data', (chunk) => {
+        size += chunk.length;
+        if (size > limits.maxBodyBytes) {
+          answer(413, { error: `body larger than ${limits.maxBodyBytes} bytes` }, { Connection: 'close' });
+          req.destroy();
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on('error', release);
+      req.on('end', async () => {
+        if (size > limits.maxBodyBytes) return;
+        stats.requests += 1;
+        if (failRemaining > 0) {
+          failRemaining -= 1;
+          stats.failed += 1;
+          log(`POST ${req.url} → ${failStatus} (simulated failure, ${failRemaining} more to come)`);
+          answer(failStatus, { error: 'simulated failure' });
+          return;
+        }
+        let parsed;
+        try {
+          let bytes = Buffer.concat(chunks);
+          if (encoding === 'gzip') bytes = await gunzipAsync(bytes, { maxOutputLength: limits.maxDecodedBytes });
+          if (bytes.length > limits.maxDecodedBytes)
+            throw new BadEvent(`body larger than ${limits.maxDecodedBytes} bytes once decoded`);
+          parsed = parseAuditBody(new TextDecoder('utf-8', { fatal: true }).decode(bytes), limits.maxDepth);
+        } catch (err) {
+          stats.rejected += 1;
+          const message =
+            err instanceof BadEvent
+              ? err.message
+              : err?.code === 'ERR_BUFFER_TOO_LARGE'
+                ? `body larger than ${limits.maxDecodedBytes} bytes once decoded`
+                : `unreadable body (${err?.message ?? err})`;
+          log(`POST ${req.url} → 400 ${message}`);
+          answer(400, { error: message });
+          return;
+        }
+        let accepted;
+        try {
+          // One transaction, committed to disk (WAL, synchronous=FULL) before we answer.
+          accepted = store.add(parsed.events);
+        } catch (err) {
+          stats.storageErrors += 1;
+          log(`POST ${req.url} → 503 storage error: ${err?.message ?? err}`);
+          answer(503, { error: 'the collector cannot store events right now' }, { 'Retry-After': '30' });
+          return;
+        }
+        const duplicates = parsed.events.length - accepted;
+        stats.accepted += accepted;
+        stats.duplicates += duplicates;
+        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+        log(
+          `POST ${req.url} (${parsed.format}${encoding === 'gzip' ? ', gzip' : ''}) → 200 accepted ${accepted}, duplicates ${duplicates}${delayMs ? `, answered after ${delayMs} ms` : ''}`,
+        );
+        const body = { accepted, duplicates };
+        // Splunk's own answer, for clients that check it; OTLP's is an (empty) ExportLogsServiceResponse.
+        answer(200, parsed.format === 'splunk-hec' ? { text: 'Success', code: 0, ...body } : body);
+      });
+    },
+  );
   server.maxConnections = Math.min(limits.maxConnections, connectionsWithinFdLimit());
   server.on('clientError', (_err, socket) => socket.destroy());
   server.on('connection', (socket) => {

@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import { startCollector } from './collector-server.mjs';
 
-const USAGE = 'usage: npm run collector -- [--port 8787] [--out audit-events.sqlite] [--token TOKEN] [--host 127.0.0.1] [--fail-first N] [--fail-status 503] [--delay-ms N]';
+const USAGE =
+  'usage: npm run collector -- [--port 8787] [--out audit-events.sqlite] [--token TOKEN] [--host 127.0.0.1] [--fail-first N] [--fail-status 503] [--delay-ms N]';
 
 function int(name, value, fallback) {
   if (value === undefined) return fallback;
@@ -62,7 +63,9 @@ try {
   console.error(`cannot start the collector: ${err.message}`);
   process.exit(1);
 }
-console.log(`AI Geofence audit collector listening on ${collector.url}${token ? ' (token required)' : ' (no token: anyone who can reach it may POST)'}`);
+console.log(
+  `AI Geofence audit collector listening on ${collector.url}${token ? ' (token required)' : ' (no token: anyone who can reach it may POST)'}`,
+);
 console.log(`storing events in ${collector.out} (${collector.size()} row(s) already there)`);
 console.log(`set the managed key auditUrl to ${collector.url} (Ctrl+C to stop)`);
 

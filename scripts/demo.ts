@@ -57,23 +57,33 @@ const office = arg('--office') ?? 'HK';
 const hasDisplay = !!process.env.DISPLAY || !!process.env.WAYLAND_DISPLAY;
 const headless = flag('--headless') || !hasDisplay;
 
-if (!existsSync(CHROMIUM)) fail(`Chromium not found at ${CHROMIUM}. Install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH.`);
+if (!existsSync(CHROMIUM))
+  fail(
+    `Chromium not found at ${CHROMIUM}. Install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH.`,
+  );
 
 const jws = readFileSync(join(ROOT, 'examples/policy.jws'), 'utf8');
 const trustedKeys = JSON.parse(readFileSync(join(ROOT, 'examples/keys/trusted.json'), 'utf8'));
 // The tour's expectations come from the very document the browser gets, verified the same way.
 const verified = await verifyPolicy(jws, { trustedKeys, now: Date.now() });
 if (!verified.ok) {
-  fail(`examples/policy.jws is refused (${verified.message}). Re-sign it: npm run -s cli -- sign examples/policy.json --key examples/keys/demo.private.jwk --out examples/policy.jws`);
+  fail(
+    `examples/policy.jws is refused (${verified.message}). Re-sign it: npm run -s cli -- sign examples/policy.json --key examples/keys/demo.private.jwk --out examples/policy.jws`,
+  );
 }
 const policy = verified.policy;
-if (!policy.offices[office]) fail(`office "${office}" is not in the example policy; choose one of ${Object.keys(policy.offices).join(', ')}`);
+if (!policy.offices[office])
+  fail(`office "${office}" is not in the example policy; choose one of ${Object.keys(policy.offices).join(', ')}`);
 // Office names may be language maps; the terminal speaks English.
 const officeName = pickText(policy.offices[office]!.name, ['en']);
 
-const policyServer = await startServer((_req, url) => (url.pathname === '/policy.jws' ? { body: jws, type: 'application/jose' } : undefined));
+const policyServer = await startServer((_req, url) =>
+  url.pathname === '/policy.jws' ? { body: jws, type: 'application/jose' } : undefined,
+);
 // The vendors are local fakes, and so is an AI assistant that no policy lists.
-const vendor = await startServer((req, url) => (url.hostname === UNLISTED_AI_HOST ? { body: UNLISTED_AI_PAGE } : vendorPage(req, url)));
+const vendor = await startServer((req, url) =>
+  url.hostname === UNLISTED_AI_HOST ? { body: UNLISTED_AI_PAGE } : vendorPage(req, url),
+);
 const policyUrl = `http://127.0.0.1:${policyServer.port}/policy.jws`;
 
 // The sites of the tour: the first domain of every tool the example policy names.
@@ -88,7 +98,9 @@ const unlistedUrl = `https://${UNLISTED_AI_HOST}/`;
 
 // The policy directory is machine-wide: wait for any other browser run (tests, benchmarks) that uses it.
 if (!flag('--bundled-config')) {
-  await acquireBrowserLock(10 * 60_000, () => console.log('demo: another AI Geofence browser run (tests?) is using the policy directory; waiting…'));
+  await acquireBrowserLock(10 * 60_000, () =>
+    console.log('demo: another AI Geofence browser run (tests?) is using the policy directory; waiting…'),
+  );
 }
 let wrotePolicyFile = false;
 const managed = { office, policyUrl, trustedKeys, failMode: 'closed' };
@@ -113,7 +125,9 @@ function configureExtension(): string {
     }
   }
   if (wrotePolicyFile) {
-    console.log(`demo: wrote ${POLICY_FILE} (office ${office}, policy ${policyUrl})${flag('--keep-policy') ? '; it stays after exit' : '; removed on exit'}`);
+    console.log(
+      `demo: wrote ${POLICY_FILE} (office ${office}, policy ${policyUrl})${flag('--keep-policy') ? '; it stays after exit' : '; removed on exit'}`,
+    );
     console.log('demo: building the extension…');
     execFileSync(process.execPath, [join(ROOT, 'build.mjs'), 'chrome'], { stdio: ['ignore', 'ignore', 'inherit'] });
     return join(ROOT, 'dist/chrome');
@@ -121,8 +135,12 @@ function configureExtension(): string {
   releaseBrowserLock();
   const configFile = join(userDataDir, 'demo-config.json');
   writeFileSync(configFile, JSON.stringify(managed));
-  console.log(`demo: ${why}; using the demo build dist/demo-chrome/ instead: the same extension, configured from a bundled file (office ${office}, policy ${policyUrl}) rather than by enterprise policy. Its popup says so; a release build never contains it.`);
-  execFileSync(process.execPath, [join(ROOT, 'build.mjs'), 'chrome', '--demo-config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  console.log(
+    `demo: ${why}; using the demo build dist/demo-chrome/ instead: the same extension, configured from a bundled file (office ${office}, policy ${policyUrl}) rather than by enterprise policy. Its popup says so; a release build never contains it.`,
+  );
+  execFileSync(process.execPath, [join(ROOT, 'build.mjs'), 'chrome', '--demo-config', configFile], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return join(ROOT, 'dist/demo-chrome');
 }
 
@@ -144,8 +162,16 @@ try {
     ignoreHTTPSErrors: true,
     viewport: { width: 1100, height: 760 },
     args: [
-      `--disable-extensions-except=${EXT}`, `--load-extension=${EXT}`, '--no-sandbox', '--disable-gpu', '--disable-quic',
-      '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--ignore-certificate-errors',
+      `--disable-extensions-except=${EXT}`,
+      `--load-extension=${EXT}`,
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--ignore-certificate-errors',
       // The vendor sites are local fakes: nothing in the demo touches the real vendors.
       `--host-resolver-rules=${hosts.flatMap((h) => [`MAP ${h} 127.0.0.1:${vendor.port}`, `MAP *.${h} 127.0.0.1:${vendor.port}`]).join(', ')}`,
     ],
@@ -154,12 +180,19 @@ try {
   console.log(`demo: extension ${EXTENSION_ID} running; waiting for the managed configuration and the policy…`);
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const ready = await sw.evaluate(async () => {
-      const applied = (await chrome.storage.local.get('lastApplied')).lastApplied as { serial?: number | null } | undefined;
-      return typeof applied?.serial === 'number';
-    }).catch(() => false);
+    const ready = await sw
+      .evaluate(async () => {
+        const applied = (await chrome.storage.local.get('lastApplied')).lastApplied as
+          | { serial?: number | null }
+          | undefined;
+        return typeof applied?.serial === 'number';
+      })
+      .catch(() => false);
     if (ready) break;
-    if (Date.now() > deadline) throw new Error('the extension did not apply the example policy within 2 minutes (open the popup for the reason)');
+    if (Date.now() > deadline)
+      throw new Error(
+        'the extension did not apply the example policy within 2 minutes (open the popup for the reason)',
+      );
     await new Promise((r) => setTimeout(r, 300));
   }
   console.log(`demo: policy serial ${policy.serial} verified and enforced for ${officeName} (${office})\n`);
@@ -167,9 +200,11 @@ try {
   if (!headless) {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(sites[0]!).catch(() => undefined);
-    console.log(`A Chromium window is open as a ${officeName} employee. Try:\n${[...sites, unlistedUrl].map((s) => `  ${s}`).join('\n')}\n` +
-      `(${unlistedUrl} is an AI assistant no policy lists: unlistedAiAction "${policy.unlistedAiAction}" applies once it is recognised.)\n` +
-      'Open the AI Geofence toolbar icon for the popup. Close the window (or press Ctrl+C) to end the demo.');
+    console.log(
+      `A Chromium window is open as a ${officeName} employee. Try:\n${[...sites, unlistedUrl].map((s) => `  ${s}`).join('\n')}\n` +
+        `(${unlistedUrl} is an AI assistant no policy lists: unlistedAiAction "${policy.unlistedAiAction}" applies once it is recognised.)\n` +
+        'Open the AI Geofence toolbar icon for the popup. Close the window (or press Ctrl+C) to end the demo.',
+    );
     await new Promise<void>((r) => context!.on('close', () => r()));
   } else {
     mkdirSync(OUT, { recursive: true });
@@ -184,7 +219,10 @@ try {
       if (!agree) mismatches++;
       console.log(`${url} → ${seen} → ${rule}${agree ? '' : `   (MISMATCH: the policy says ${expected.action})`}`);
       if ((seen === 'block' || seen === 'warn') && !shots[seen]) {
-        await page.getByTestId('notice-title').waitFor({ timeout: 10_000 }).catch(() => undefined);
+        await page
+          .getByTestId('notice-title')
+          .waitFor({ timeout: 10_000 })
+          .catch(() => undefined);
         shots[seen] = join(OUT, `${seen}-page.png`);
         await page.screenshot({ path: shots[seen], fullPage: true });
       }
@@ -192,12 +230,20 @@ try {
     // An AI tool nobody listed: recognised in the page, then unlistedAiAction applies (the tab moves).
     if (policy.unlistedAiAction !== 'allow') {
       await page.goto(unlistedUrl).catch(() => undefined);
-      const seen = await page.waitForURL(/\/(block|warn)\.html#/, { timeout: 15_000 }).then(() => (page.url().includes('/block.html') ? 'block' : 'warn'), () => 'allow');
+      const seen = await page.waitForURL(/\/(block|warn)\.html#/, { timeout: 15_000 }).then(
+        () => (page.url().includes('/block.html') ? 'block' : 'warn'),
+        () => 'allow',
+      );
       const agree = seen === policy.unlistedAiAction;
       if (!agree) mismatches++;
-      console.log(`${unlistedUrl} → ${seen} → UNLISTED-AI-TOOL (not listed; discovered in the page)${agree ? '' : `   (MISMATCH: the policy says ${policy.unlistedAiAction})`}`);
+      console.log(
+        `${unlistedUrl} → ${seen} → UNLISTED-AI-TOOL (not listed; discovered in the page)${agree ? '' : `   (MISMATCH: the policy says ${policy.unlistedAiAction})`}`,
+      );
       if (seen !== 'allow') {
-        await page.getByTestId('notice-title').waitFor({ timeout: 10_000 }).catch(() => undefined);
+        await page
+          .getByTestId('notice-title')
+          .waitFor({ timeout: 10_000 })
+          .catch(() => undefined);
         shots.unlisted = join(OUT, `unlisted-${seen}-page.png`);
         await page.screenshot({ path: shots.unlisted, fullPage: true });
       }
@@ -208,11 +254,22 @@ try {
     const popup = await context.newPage();
     await popup.setViewportSize({ width: 420, height: 720 });
     await popup.goto(`chrome-extension://${EXTENSION_ID}/popup.html`);
-    await popup.getByTestId('policy-status').waitFor({ timeout: 10_000 }).catch(() => undefined);
+    await popup
+      .getByTestId('policy-status')
+      .waitFor({ timeout: 10_000 })
+      .catch(() => undefined);
     shots.popup = join(OUT, 'popup.png');
     await popup.screenshot({ path: shots.popup, fullPage: true });
-    console.log(`\ndemo: screenshots in ${OUT}: ${Object.values(shots).map((p) => p.slice(OUT.length + 1)).join(', ')}`);
-    for (const needed of ['block', 'warn']) if (!shots[needed]) console.log(`demo: note: no site of the example is ${needed}ed for ${office}, so there is no ${needed} page screenshot`);
+    console.log(
+      `\ndemo: screenshots in ${OUT}: ${Object.values(shots)
+        .map((p) => p.slice(OUT.length + 1))
+        .join(', ')}`,
+    );
+    for (const needed of ['block', 'warn'])
+      if (!shots[needed])
+        console.log(
+          `demo: note: no site of the example is ${needed}ed for ${office}, so there is no ${needed} page screenshot`,
+        );
     if (mismatches) throw new Error(`${mismatches} site(s) were not enforced as the policy says`);
     if (flag('--keep-open')) {
       console.log('demo: --keep-open: the headless browser stays up; press Ctrl+C to end.');
@@ -233,6 +290,12 @@ async function observe(page: Page, url: string): Promise<string> {
   const at = page.url();
   if (at.startsWith(`chrome-extension://${EXTENSION_ID}/block.html`)) return 'block';
   if (at.startsWith(`chrome-extension://${EXTENSION_ID}/warn.html`)) return 'warn';
-  const banner = await page.locator('[data-ai-geofence="banner"]').waitFor({ timeout: 3_000 }).then(() => true, () => false);
+  const banner = await page
+    .locator('[data-ai-geofence="banner"]')
+    .waitFor({ timeout: 3_000 })
+    .then(
+      () => true,
+      () => false,
+    );
   return banner ? 'monitor' : 'allow';
 }

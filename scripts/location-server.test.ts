@@ -23,7 +23,13 @@ async function keyPair(kid: string) {
 
 async function start(networks: unknown[], extra: { trustHeader?: string; host?: string } = {}) {
   const keys = await keyPair('location-1');
-  service = await startLocationService({ signer: await importLocationSigner(keys.privateJwk), table: parseNetworks(networks), port: 0, log: false, ...extra });
+  service = await startLocationService({
+    signer: await importLocationSigner(keys.privateJwk),
+    table: parseNetworks(networks),
+    port: 0,
+    log: false,
+    ...extra,
+  });
   return keys;
 }
 
@@ -40,23 +46,39 @@ describe('reference location service', () => {
     expect(v).toMatchObject({ ok: true, location: { country: 'HK', zone: 'HK-OFFICE' }, kid: 'location-1' });
     // No address in the answer, whatever its form.
     const payload = Buffer.from(jws.split('.')[1]!, 'base64url').toString();
-    expect(Object.keys(JSON.parse(payload)).sort()).toEqual(['country', 'expires', 'issued', 'nonce', 'type', 'version', 'zone']);
+    expect(Object.keys(JSON.parse(payload)).sort()).toEqual([
+      'country',
+      'expires',
+      'issued',
+      'nonce',
+      'type',
+      'version',
+      'zone',
+    ]);
     expect(payload).not.toMatch(/127\.0\.0\.1|::1/);
-    expect(await verifyLocation(jws, { keys: [keys.publicJwk], nonce: makeNonce(), now: Date.now() })).toMatchObject({ ok: false, code: 'wrong-nonce' });
+    expect(await verifyLocation(jws, { keys: [keys.publicJwk], nonce: makeNonce(), now: Date.now() })).toMatchObject({
+      ok: false,
+      code: 'wrong-nonce',
+    });
   });
 
   it('places an IPv6 loopback client too', async () => {
     const keys = await start([{ cidr: '::1/128', country: 'US', zone: 'NY-OFFICE' }], { host: '::1' });
     const nonce = makeNonce();
     const res = await fetch(`${service!.url}?nonce=${nonce}`);
-    expect(await verifyLocation(await res.text(), { keys: [keys.publicJwk], nonce, now: Date.now() })).toMatchObject({ ok: true, location: { country: 'US', zone: 'NY-OFFICE' } });
+    expect(await verifyLocation(await res.text(), { keys: [keys.publicJwk], nonce, now: Date.now() })).toMatchObject({
+      ok: true,
+      location: { country: 'US', zone: 'NY-OFFICE' },
+    });
   });
 
   it('trusts the CDN country header only when told to, and only for ISO codes', async () => {
     const keys = await start([{ cidr: '198.51.100.0/24', country: 'US' }], { trustHeader: 'CF-IPCountry' });
     const nonce = makeNonce();
     const placed = await fetch(`${service!.url}?nonce=${nonce}`, { headers: { 'CF-IPCountry': 'hk' } });
-    expect(await verifyLocation(await placed.text(), { keys: [keys.publicJwk], nonce, now: Date.now() })).toMatchObject({ ok: true, location: { country: 'HK' } });
+    expect(await verifyLocation(await placed.text(), { keys: [keys.publicJwk], nonce, now: Date.now() })).toMatchObject(
+      { ok: true, location: { country: 'HK' } },
+    );
     expect((await fetch(`${service!.url}?nonce=${nonce}`, { headers: { 'CF-IPCountry': 'T1' } })).status).toBe(404);
     expect((await fetch(`${service!.url}?nonce=${nonce}`, { headers: { 'X-Country': 'HK' } })).status).toBe(404);
     expect(service!.stats).toMatchObject({ answered: 1, unknown: 2 });
@@ -82,8 +104,20 @@ describe('reference location service', () => {
       const keys = await keyPair('k');
       writeFileSync(join(dir, 'k.private.jwk'), JSON.stringify(keys.privateJwk));
       writeFileSync(join(dir, 'networks.json'), JSON.stringify([{ cidr: '10.0.0.0/8', country: 'UK' }]));
-      const run = promisify(execFile)('node', ['scripts/run-ts.mjs', 'scripts/location-service.ts', '--key', join(dir, 'k.private.jwk'), '--networks', join(dir, 'networks.json'), '--port', '0']);
-      await expect(run).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/networks\[0\]: "country".*did you mean "GB"/) });
+      const run = promisify(execFile)('node', [
+        'scripts/run-ts.mjs',
+        'scripts/location-service.ts',
+        '--key',
+        join(dir, 'k.private.jwk'),
+        '--networks',
+        join(dir, 'networks.json'),
+        '--port',
+        '0',
+      ]);
+      await expect(run).rejects.toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/networks\[0\]: "country".*did you mean "GB"/),
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

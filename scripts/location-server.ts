@@ -66,18 +66,25 @@ export async function startLocationService(options: LocationServiceOptions): Pro
     }
     const url = new URL(req.url ?? '/', 'http://location.invalid');
     void answerLocationRequest(
-      { nonce: url.searchParams.get('nonce'), address: req.socket.remoteAddress ?? null, headerCountry: headerValue(req, options.trustHeader) },
+      {
+        nonce: url.searchParams.get('nonce'),
+        address: req.socket.remoteAddress ?? null,
+        headerCountry: headerValue(req, options.trustHeader),
+      },
       { table, signer: options.signer, minutes: options.minutes, now: Date.now() },
-    ).then((a) => {
-      if (a.status === 200) stats.answered += 1;
-      else if (a.status === 404) stats.unknown += 1;
-      else stats.refused += 1;
-      log(`GET → ${a.status}${a.location ? ` ${formatLocation(a.location)} (from ${a.source})` : ''}`);
-      send(a.status, a.contentType, a.body);
-    }, (err: unknown) => {
-      stats.refused += 1;
-      send(500, 'application/json', JSON.stringify({ error: err instanceof Error ? err.message : String(err) }));
-    });
+    ).then(
+      (a) => {
+        if (a.status === 200) stats.answered += 1;
+        else if (a.status === 404) stats.unknown += 1;
+        else stats.refused += 1;
+        log(`GET → ${a.status}${a.location ? ` ${formatLocation(a.location)} (from ${a.source})` : ''}`);
+        send(a.status, a.contentType, a.body);
+      },
+      (err: unknown) => {
+        stats.refused += 1;
+        send(500, 'application/json', JSON.stringify({ error: err instanceof Error ? err.message : String(err) }));
+      },
+    );
   });
   server.on('connection', (s) => {
     sockets.add(s);

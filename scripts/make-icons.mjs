@@ -43,17 +43,20 @@ const BADGES = {
   blocked: { color: '#d93025', glyph: '<rect x="82" y="91" width="32" height="10" rx="2" fill="#fff"/>' },
   warned: {
     color: '#f29900',
-    glyph: '<rect x="92" y="75" width="8" height="20" rx="2" fill="#202124"/><circle cx="96" cy="105" r="5" fill="#202124"/>',
+    glyph:
+      '<rect x="92" y="75" width="8" height="20" rx="2" fill="#202124"/><circle cx="96" cy="105" r="5" fill="#202124"/>',
   },
   monitored: {
     color: '#12858f',
-    glyph: '<circle cx="96" cy="96" r="11" fill="none" stroke="#fff" stroke-width="5"/><circle cx="96" cy="96" r="4.5" fill="#fff"/>',
+    glyph:
+      '<circle cx="96" cy="96" r="11" fill="none" stroke="#fff" stroke-width="5"/><circle cx="96" cy="96" r="4.5" fill="#fff"/>',
     small: '<circle cx="96" cy="96" r="11" fill="#fff"/>',
   },
   // No valid policy (fail-closed): AI tools are paused.
   paused: {
     color: '#5f6368',
-    glyph: '<rect x="85" y="83" width="8" height="26" rx="2" fill="#fff"/><rect x="99" y="83" width="8" height="26" rx="2" fill="#fff"/>',
+    glyph:
+      '<rect x="85" y="83" width="8" height="26" rx="2" fill="#fff"/><rect x="99" y="83" width="8" height="26" rx="2" fill="#fff"/>',
   },
 };
 
@@ -65,7 +68,9 @@ function badge(state, size) {
 
 function svg(size, { state = null, store = false } = {}) {
   // Store listing icon: 96 px of art inside 128 px, as the Chrome Web Store asks.
-  const art = store ? `<g transform="translate(16 16) scale(0.75)">${mark(128)}</g>` : `${mark(size)}${state ? badge(state, size) : ''}`;
+  const art = store
+    ? `<g transform="translate(16 16) scale(0.75)">${mark(128)}</g>`
+    : `${mark(size)}${state ? badge(state, size) : ''}`;
   const glow = store
     ? '<filter id="s" x="-20%" y="-20%" width="140%" height="140%"><feDropShadow dx="0" dy="2" stdDeviation="2.5" flood-color="#000" flood-opacity=".3"/></filter>'
     : '';
@@ -79,13 +84,20 @@ const JOBS = [
 ];
 
 await mkdir(OUT, { recursive: true });
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--headless'] });
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--no-sandbox', '--disable-gpu', '--headless'],
+});
 try {
   const page = await browser.newPage({ deviceScaleFactor: 1 });
   for (const job of JOBS) {
     await page.setViewportSize({ width: job.size, height: job.size });
     await page.setContent(`<html><body style="margin:0;background:transparent">${svg(job.size, job)}</body></html>`);
-    await page.screenshot({ path: join(OUT, job.file), omitBackground: true, clip: { x: 0, y: 0, width: job.size, height: job.size } });
+    await page.screenshot({
+      path: join(OUT, job.file),
+      omitBackground: true,
+      clip: { x: 0, y: 0, width: job.size, height: job.size },
+    });
     console.log(`icons/${job.file}`);
   }
 } finally {

@@ -56,20 +56,23 @@ export function crc32(buf) {
  */
 export function zipFiles(files) {
   const sorted = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
-  for (let i = 1; i < sorted.length; i++) if (sorted[i].path === sorted[i - 1].path) throw new Error(`duplicate zip entry ${sorted[i].path}`);
+  for (let i = 1; i < sorted.length; i++)
+    if (sorted[i].path === sorted[i - 1].path) throw new Error(`duplicate zip entry ${sorted[i].path}`);
   if (sorted.length > 0xffff) throw new Error('more than 65,535 files: this writer does not do zip64');
   const locals = [];
   const centrals = [];
   let offset = 0;
   for (const { path, data } of sorted) {
-    if (path.startsWith('/') || path.includes('\\') || path.split('/').includes('..')) throw new Error(`bad zip entry name ${path}`);
+    if (path.startsWith('/') || path.includes('\\') || path.split('/').includes('..'))
+      throw new Error(`bad zip entry name ${path}`);
     const name = Buffer.from(path, 'utf8');
     const deflated = deflateRawSync(data, { level: 9, memLevel: 9, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
     const stored = deflated.length >= data.length;
     const body = stored ? data : deflated;
     const crc = crc32(data);
     const flags = /^[\x20-\x7e]*$/.test(path) ? 0 : UTF8_NAMES;
-    if (offset + 30 + name.length + body.length > 0xffffffff) throw new Error('archive over 4 GiB: this writer does not do zip64');
+    if (offset + 30 + name.length + body.length > 0xffffffff)
+      throw new Error('archive over 4 GiB: this writer does not do zip64');
 
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
@@ -154,9 +157,13 @@ const UPDATES_XML = 'updates.xml';
 export async function packageAll({ log = console.log, crx } = {}) {
   // Check the key and the codebase before building: a mistake there must not cost a build.
   const crxTools = crx ? await importTs('src/cli/crx.ts') : null;
-  const crxKey = crx ? crxTools.parseCrxKey(await readFile(crx.keyPath, 'utf8').catch((e) => {
-    throw new Error(`cannot read --crx-key "${crx.keyPath}": ${e.message}`);
-  })) : null;
+  const crxKey = crx
+    ? crxTools.parseCrxKey(
+        await readFile(crx.keyPath, 'utf8').catch((e) => {
+          throw new Error(`cannot read --crx-key "${crx.keyPath}": ${e.message}`);
+        }),
+      )
+    : null;
   if (crx) crxTools.crxCodebase(crx.codebase, crxName('0'));
   const written = [];
   const write = async (name, bytes, entry) => {
@@ -175,11 +182,17 @@ export async function packageAll({ log = console.log, crx } = {}) {
     if (browser === 'chrome' && crxKey) {
       // The store zip, manifest `key` removed: the CRX key alone decides the ID.
       const codebase = crxTools.crxCodebase(crx.codebase, crxName(version));
-      await write(crxName(version), crxTools.packCrx3(zip, crxKey), { browser, kind: 'crx', extensionId: crxKey.extensionId });
+      await write(crxName(version), crxTools.packCrx3(zip, crxKey), {
+        browser,
+        kind: 'crx',
+        extensionId: crxKey.extensionId,
+      });
       const xml = Buffer.from(crxTools.renderUpdatesXml({ extensionId: crxKey.extensionId, version, codebase }));
       await write(UPDATES_XML, xml, { browser, kind: 'updates', extensionId: crxKey.extensionId });
       // A comment line: `sha256sum -c` skips it, so stdout stays a checksum file.
-      log(`# extension ID ${crxKey.extensionId} (deploy-config --extension-id ${crxKey.extensionId}); updates.xml points at ${codebase}`);
+      log(
+        `# extension ID ${crxKey.extensionId} (deploy-config --extension-id ${crxKey.extensionId}); updates.xml points at ${codebase}`,
+      );
     }
   }
   return written;
@@ -198,7 +211,12 @@ dist/ai-geofence-firefox-<version>.zip, printing their SHA-256 (sha256sum format
 export function parsePackageArgs(argv) {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { 'crx-key': { type: 'string' }, codebase: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { 'crx-key': { type: 'string' }, codebase: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (e) {
     throw new Error(`${e.message}\n${PACKAGE_USAGE}`);
   }
@@ -206,8 +224,14 @@ export function parsePackageArgs(argv) {
   const keyPath = values['crx-key'];
   const codebase = values.codebase;
   if (keyPath === undefined && codebase === undefined) return {};
-  if (keyPath === undefined) throw new Error('--codebase needs --crx-key KEY.pem (the key that signs the CRX; make one with: npm run -s cli -- keygen --crx --out DIR)');
-  if (codebase === undefined) throw new Error('--crx-key needs --codebase URL: where the .crx will be served (the .crx URL, or its folder ending in /)');
+  if (keyPath === undefined)
+    throw new Error(
+      '--codebase needs --crx-key KEY.pem (the key that signs the CRX; make one with: npm run -s cli -- keygen --crx --out DIR)',
+    );
+  if (codebase === undefined)
+    throw new Error(
+      '--crx-key needs --codebase URL: where the .crx will be served (the .crx URL, or its folder ending in /)',
+    );
   return { crx: { keyPath, codebase } };
 }
 

@@ -15,7 +15,15 @@ import { crc32, crxName, parsePackageArgs, zipFiles, zipName } from './package.m
 const ROOT = resolve(import.meta.dirname, '..');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 // Generated or installed, never sources: copying them would only hide what the build reads.
-const NOT_SOURCES = new Set(['.git', 'node_modules', 'dist', 'demo-output', 'test-results', 'playwright-report', '.cache']);
+const NOT_SOURCES = new Set([
+  '.git',
+  'node_modules',
+  'dist',
+  'demo-output',
+  'test-results',
+  'playwright-report',
+  '.cache',
+]);
 
 interface Entry {
   path: string;
@@ -47,7 +55,10 @@ function readZip(zip: Buffer): Entry[] {
     const local = zip.readUInt32LE(p + 42);
     const path = zip.toString('utf8', p + 46, p + 46 + nameLen);
     expect(zip.readUInt32LE(local)).toBe(0x04034b50);
-    expect(zip.subarray(local + 8, local + 26).equals(zip.subarray(p + 10, p + 28)), `${path}: local and central headers agree`).toBe(true);
+    expect(
+      zip.subarray(local + 8, local + 26).equals(zip.subarray(p + 10, p + 28)),
+      `${path}: local and central headers agree`,
+    ).toBe(true);
     const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
     const body = zip.subarray(start, start + csize);
     const data = method === 8 ? inflateRawSync(body) : Buffer.from(body);
@@ -55,7 +66,15 @@ function readZip(zip: Buffer): Entry[] {
     expect(data.length).toBe(usize);
     expect(crc32(data), `${path}: CRC-32`).toBe(crc);
     expect(extraLen + commentLen).toBe(0);
-    entries.push({ path, data, method, dosTime: zip.readUInt16LE(p + 12), dosDate: zip.readUInt16LE(p + 14), madeBy: zip.readUInt16LE(p + 4), mode: zip.readUInt32LE(p + 38) >>> 16 });
+    entries.push({
+      path,
+      data,
+      method,
+      dosTime: zip.readUInt16LE(p + 12),
+      dosDate: zip.readUInt16LE(p + 14),
+      madeBy: zip.readUInt16LE(p + 4),
+      mode: zip.readUInt32LE(p + 38) >>> 16,
+    });
     p += 46 + nameLen + extraLen + commentLen;
   }
   return entries;
@@ -116,7 +135,11 @@ describe('npm run package', () => {
       symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
       // With IT's CRX key: the CRX and updates.xml must be as reproducible as the zips.
       const args = ['scripts/package.mjs', '--crx-key', keyPath, '--codebase', 'https://ext.bank.example/ai-geofence/'];
-      const out = execFileSync(process.execPath, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync(process.execPath, args, {
+        cwd: dir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       hashes.push(out.trim().split('\n'));
       for (const b of ['chrome', 'firefox']) zips[b]!.push(readFileSync(join(dir, 'dist', zipName(b, VERSION))));
       crxs.push(readFileSync(join(dir, 'dist', crxName(VERSION))));
@@ -129,7 +152,8 @@ describe('npm run package', () => {
   });
 
   it('writes the same bytes from two checkouts, and prints their SHA-256 in sha256sum format', () => {
-    for (const b of ['chrome', 'firefox']) expect(zips[b]![1]!.equals(zips[b]![0]!), `${b} zip differs between two builds`).toBe(true);
+    for (const b of ['chrome', 'firefox'])
+      expect(zips[b]![1]!.equals(zips[b]![0]!), `${b} zip differs between two builds`).toBe(true);
     expect(crxs[1]!.equals(crxs[0]!), 'the CRX differs between two builds').toBe(true);
     expect(hashes[0]).toEqual(hashes[1]);
     const v = VERSION.replace(/\./g, '\\.');
@@ -142,16 +166,23 @@ describe('npm run package', () => {
     ]);
   });
 
-  it('the CRX is the Chrome store zip (no manifest key) behind a CRX3 header naming the key\'s ID; updates.xml points at it', () => {
+  it("the CRX is the Chrome store zip (no manifest key) behind a CRX3 header naming the key's ID; updates.xml points at it", () => {
     const crx = crxs[0]!;
     expect(crx.subarray(0, 4).toString('latin1')).toBe('Cr24');
     expect(crx.readUInt32LE(4)).toBe(3);
     expect(crx.subarray(12 + crx.readUInt32LE(8)).equals(zips.chrome![0]!)).toBe(true);
     // crx_id (SignedData field 1, 16 bytes) inside signed_header_data (field 10000).
-    const idBytes = Buffer.from([...crxKey.extensionId].map((c) => (c.charCodeAt(0) - 97).toString(16)).join(''), 'hex');
-    expect(crx.subarray(12, 12 + crx.readUInt32LE(8)).includes(Buffer.concat([Buffer.from([0x0a, 16]), idBytes]))).toBe(true);
+    const idBytes = Buffer.from(
+      [...crxKey.extensionId].map((c) => (c.charCodeAt(0) - 97).toString(16)).join(''),
+      'hex',
+    );
+    expect(crx.subarray(12, 12 + crx.readUInt32LE(8)).includes(Buffer.concat([Buffer.from([0x0a, 16]), idBytes]))).toBe(
+      true,
+    );
     expect(updates[0]).toContain(`<app appid='${crxKey.extensionId}'>`);
-    expect(updates[0]).toContain(`<updatecheck codebase='https://ext.bank.example/ai-geofence/ai-geofence-${VERSION}.crx' version='${VERSION}' />`);
+    expect(updates[0]).toContain(
+      `<updatecheck codebase='https://ext.bank.example/ai-geofence/ai-geofence-${VERSION}.crx' version='${VERSION}' />`,
+    );
   });
 
   it('--crx-key and --codebase go together', () => {
@@ -167,12 +198,25 @@ describe('npm run package', () => {
       const built = join(copies[0]!, 'dist', browser);
       expect(entries.map((e) => e.path)).toEqual(filesUnder(built));
       for (const e of entries) {
-        expect({ path: e.path, date: e.dosDate, time: e.dosTime, madeBy: e.madeBy >> 8, mode: e.mode.toString(8) }).toEqual({
-          path: e.path, date: 0x21, time: 0, madeBy: 3, mode: '100644',
+        expect({
+          path: e.path,
+          date: e.dosDate,
+          time: e.dosTime,
+          madeBy: e.madeBy >> 8,
+          mode: e.mode.toString(8),
+        }).toEqual({
+          path: e.path,
+          date: 0x21,
+          time: 0,
+          madeBy: 3,
+          mode: '100644',
         });
         if (e.path !== 'manifest.json') expect(e.data.equals(readFileSync(join(built, e.path))), e.path).toBe(true);
       }
-      const manifest = JSON.parse(entries.find((e) => e.path === 'manifest.json')!.data.toString('utf8')) as Record<string, unknown> & {
+      const manifest = JSON.parse(entries.find((e) => e.path === 'manifest.json')!.data.toString('utf8')) as Record<
+        string,
+        unknown
+      > & {
         background: { service_worker?: string; scripts?: string[] };
         action: { default_popup: string };
         icons: Record<string, string>;
@@ -193,14 +237,24 @@ describe('npm run package', () => {
         'content.js',
       ];
       const paths = new Set(entries.map((e) => e.path));
-      expect(named.filter((f) => !paths.has(f)), 'files the manifest names but the zip lacks').toEqual([]);
+      expect(
+        named.filter((f) => !paths.has(f)),
+        'files the manifest names but the zip lacks',
+      ).toEqual([]);
     });
   }
 
   it('chrome: the store zip has no "key" (the stores refuse it); the unpacked build keeps it', () => {
-    const built = JSON.parse(readFileSync(join(copies[0]!, 'dist/chrome/manifest.json'), 'utf8')) as Record<string, unknown>;
+    const built = JSON.parse(readFileSync(join(copies[0]!, 'dist/chrome/manifest.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(typeof built.key).toBe('string');
-    const inZip = JSON.parse(readZip(zips.chrome![0]!).find((e) => e.path === 'manifest.json')!.data.toString('utf8')) as Record<string, unknown>;
+    const inZip = JSON.parse(
+      readZip(zips.chrome![0]!)
+        .find((e) => e.path === 'manifest.json')!
+        .data.toString('utf8'),
+    ) as Record<string, unknown>;
     const { key: _key, ...withoutKey } = built;
     expect(inZip).toEqual(withoutKey);
     expect('key' in inZip).toBe(false);
@@ -210,6 +264,9 @@ describe('npm run package', () => {
     const built = readFileSync(join(copies[0]!, 'dist/firefox/manifest.json'));
     const inZip = readZip(zips.firefox![0]!).find((e) => e.path === 'manifest.json')!.data;
     expect(inZip.equals(built)).toBe(true);
-    expect((JSON.parse(inZip.toString('utf8')) as { browser_specific_settings: { gecko: { id: string } } }).browser_specific_settings.gecko.id).toBe('ai-geofence@bank.example');
+    expect(
+      (JSON.parse(inZip.toString('utf8')) as { browser_specific_settings: { gecko: { id: string } } })
+        .browser_specific_settings.gecko.id,
+    ).toBe('ai-geofence@bank.example');
   });
 });

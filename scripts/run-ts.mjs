@@ -12,8 +12,16 @@ const entry = resolve(process.argv[2] ?? '');
 const out = join(ROOT, 'node_modules', '.cache', 'ai-geofence', `${basename(entry, '.ts')}.${process.pid}.mjs`);
 mkdirSync(dirname(out), { recursive: true });
 await build({
-  entryPoints: [entry], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20',
-  packages: 'external', logLevel: 'error', jsx: 'automatic', jsxImportSource: 'preact',
+  entryPoints: [entry],
+  outfile: out,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'error',
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
   // The bundle lives in the cache; scripts still see their own source folder.
   define: { __BROWSER__: '"chrome"', __DEMO_CONFIG__: 'null', 'import.meta.dirname': JSON.stringify(dirname(entry)) },
 });

@@ -41,7 +41,10 @@ interface Browser {
 }
 
 /** Every event of the fleet, in delivery order, to `emit` (one JSON line each, as the collector stores them). */
-export function generateFleet(opts: FleetOptions, emit: (event: AuditEvent) => void): { events: number; browsers: number } {
+export function generateFleet(
+  opts: FleetOptions,
+  emit: (event: AuditEvent) => void,
+): { events: number; browsers: number } {
   const random = prng(opts.seed ?? 2026);
   const hours = opts.days * 24;
   const fleet: Browser[] = Array.from({ length: opts.browsers }, (_, i) => ({
@@ -60,38 +63,114 @@ export function generateFleet(opts: FleetOptions, emit: (event: AuditEvent) => v
       const record = (input: Parameters<typeof makeAuditEvent>[0]) => {
         const now = opts.start + h * HOUR + minute * 60_000 + Math.floor(random() * 60_000);
         minute += 1;
-        const event = makeAuditEvent(input, { office: b.office, groups: [], policySerial: b.serial, urlDetail: 'path', policyHash: POLICY_HASH[b.serial as 42 | 43] }, { id: randomUUID(), now, extensionVersion: '0.3.0' });
+        const event = makeAuditEvent(
+          input,
+          {
+            office: b.office,
+            groups: [],
+            policySerial: b.serial,
+            urlDetail: 'path',
+            policyHash: POLICY_HASH[b.serial as 42 | 43],
+          },
+          { id: randomUUID(), now, extensionVersion: '0.3.0' },
+        );
         const sealed = sealAuditEventWith(opts.hash, b.ledger, event);
         b.ledger = sealed.ledger;
         emit(sealed.event);
         count += 1;
       };
-      if (h === 0) record({ type: 'policy-applied', detail: { serial: SERIAL_OLD, payloadHash: POLICY_HASH[42], signers: ['officer-a'] } });
+      if (h === 0)
+        record({
+          type: 'policy-applied',
+          detail: { serial: SERIAL_OLD, payloadHash: POLICY_HASH[42], signers: ['officer-a'] },
+        });
       if (h === b.updateAt) {
         b.serial = SERIAL_NEW;
-        record({ type: 'policy-applied', detail: { serial: SERIAL_NEW, payloadHash: POLICY_HASH[43], signers: ['officer-a', 'officer-b'] } });
+        record({
+          type: 'policy-applied',
+          detail: { serial: SERIAL_NEW, payloadHash: POLICY_HASH[43], signers: ['officer-a', 'officer-b'] },
+        });
       }
       if (h % 24 === b.beatHour) {
-        record({ type: 'heartbeat', detail: { office: b.office, policySerial: b.serial, policyHash: POLICY_HASH[b.serial as 42 | 43], rulesInstalled: 412, incognitoAllowed: false, extensionVersion: '0.3.0', mode: 'enforcing' } });
+        record({
+          type: 'heartbeat',
+          detail: {
+            office: b.office,
+            policySerial: b.serial,
+            policyHash: POLICY_HASH[b.serial as 42 | 43],
+            rulesInstalled: 412,
+            incognitoAllowed: false,
+            extensionVersion: '0.3.0',
+            mode: 'enforcing',
+          },
+        });
       }
       const r = random();
-      if (r < 0.55) record({ type: 'monitor-visit', tool: 'gemini', rule: 'ALL-GEMINI-MONITOR', url: 'https://gemini.google.com/app' });
-      else if (r < 0.75) record({ type: 'block', tool: 'claude', rule: `${b.office}-ANTHROPIC`, url: 'https://claude.ai/new', detail: { basis: 'rule' } });
-      else if (r < 0.9) record({ type: 'warn-shown', tool: 'chatgpt', rule: 'NON-US-OPENAI', url: 'https://chatgpt.com/' });
+      if (r < 0.55)
+        record({
+          type: 'monitor-visit',
+          tool: 'gemini',
+          rule: 'ALL-GEMINI-MONITOR',
+          url: 'https://gemini.google.com/app',
+        });
+      else if (r < 0.75)
+        record({
+          type: 'block',
+          tool: 'claude',
+          rule: `${b.office}-ANTHROPIC`,
+          url: 'https://claude.ai/new',
+          detail: { basis: 'rule' },
+        });
+      else if (r < 0.9)
+        record({ type: 'warn-shown', tool: 'chatgpt', rule: 'NON-US-OPENAI', url: 'https://chatgpt.com/' });
       else if (r < 1.0) {
         const justification = random() < 0.5 ? { justification: 'Client deliverable, no client data pasted' } : {};
         record({
-          type: 'warn-proceeded', tool: 'chatgpt', rule: 'NON-US-OPENAI', url: 'https://chatgpt.com/',
-          detail: { until: new Date(opts.start + (h + 1) * HOUR).toISOString(), ...justification, acknowledgement: acknowledgementEvidence('NON-US-OPENAI', 2, b.serial) },
+          type: 'warn-proceeded',
+          tool: 'chatgpt',
+          rule: 'NON-US-OPENAI',
+          url: 'https://chatgpt.com/',
+          detail: {
+            until: new Date(opts.start + (h + 1) * HOUR).toISOString(),
+            ...justification,
+            acknowledgement: acknowledgementEvidence('NON-US-OPENAI', 2, b.serial),
+          },
         });
       }
       const s = random();
-      if (s < 0.03) record({ type: 'notice-acknowledged', rule: `${b.office}-ANTHROPIC`, detail: { version: b.serial === SERIAL_NEW ? 3 : 2, serial: b.serial, evidence: acknowledgementEvidence(`${b.office}-ANTHROPIC`, b.serial === SERIAL_NEW ? 3 : 2, b.serial) } });
-      else if (s < 0.06) record({ type: 'data-control', tool: 'chatgpt', rule: 'NON-US-OPENAI', url: 'https://chatgpt.com/', detail: { control: 'sensitive', action: 'block', patterns: { 'client account': 2 } } });
-      else if (s < 0.07) record({ type: 'monitor-visit', tool: 'claude', rule: 'exception:EX-2026-0042', url: 'https://claude.ai/new' });
+      if (s < 0.03)
+        record({
+          type: 'notice-acknowledged',
+          rule: `${b.office}-ANTHROPIC`,
+          detail: {
+            version: b.serial === SERIAL_NEW ? 3 : 2,
+            serial: b.serial,
+            evidence: acknowledgementEvidence(`${b.office}-ANTHROPIC`, b.serial === SERIAL_NEW ? 3 : 2, b.serial),
+          },
+        });
+      else if (s < 0.06)
+        record({
+          type: 'data-control',
+          tool: 'chatgpt',
+          rule: 'NON-US-OPENAI',
+          url: 'https://chatgpt.com/',
+          detail: { control: 'sensitive', action: 'block', patterns: { 'client account': 2 } },
+        });
+      else if (s < 0.07)
+        record({ type: 'monitor-visit', tool: 'claude', rule: 'exception:EX-2026-0042', url: 'https://claude.ai/new' });
       else if (s < 0.075) {
         const host = `chat.tool${Math.floor(random() * 40)}.example`;
-        record({ type: 'discovered-tool', url: `https://${host}`, detail: { host, origin: `https://${host}`, signals: ['prompt-box', 'ai-name'], action: 'warn', enforceable: true } });
+        record({
+          type: 'discovered-tool',
+          url: `https://${host}`,
+          detail: {
+            host,
+            origin: `https://${host}`,
+            signals: ['prompt-box', 'ai-name'],
+            action: 'warn',
+            enforceable: true,
+          },
+        });
       }
     }
   }

@@ -32,11 +32,16 @@ export function devtoolsPort(userDataDir: string): number {
 export async function connectToTarget(port: number, type: string, urlPrefix: string): Promise<CdpSession> {
   const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as TargetInfo[];
   const target = targets.find((t) => t.type === type && t.url.startsWith(urlPrefix));
-  if (!target?.webSocketDebuggerUrl) throw new Error(`no ${type} target at ${urlPrefix} (found: ${targets.map((t) => `${t.type} ${t.url}`).join(', ')})`);
+  if (!target?.webSocketDebuggerUrl)
+    throw new Error(
+      `no ${type} target at ${urlPrefix} (found: ${targets.map((t) => `${t.type} ${t.url}`).join(', ')})`,
+    );
   const ws = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise<void>((resolve, reject) => {
     ws.addEventListener('open', () => resolve(), { once: true });
-    ws.addEventListener('error', () => reject(new Error(`cannot connect to ${target.webSocketDebuggerUrl}`)), { once: true });
+    ws.addEventListener('error', () => reject(new Error(`cannot connect to ${target.webSocketDebuggerUrl}`)), {
+      once: true,
+    });
   });
   let nextId = 1;
   const pending = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();

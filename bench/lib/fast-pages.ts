@@ -21,7 +21,8 @@ import { fmt, quantile, summarize, type Summary } from './stats.ts';
 
 /** Every host under this suffix is mapped to the fast site (`MAP *.fast.example`). */
 export const FAST_DOMAIN = 'fast.example';
-export const FAST_HOST_RULES = (port: number) => `MAP ${FAST_DOMAIN} 127.0.0.1:${port}, MAP *.${FAST_DOMAIN} 127.0.0.1:${port}`;
+export const FAST_HOST_RULES = (port: number) =>
+  `MAP ${FAST_DOMAIN} 127.0.0.1:${port}, MAP *.${FAST_DOMAIN} 127.0.0.1:${port}`;
 const SUBRESOURCES = { css: 6, js: 6, img: 13 };
 /** Server think time per response: with 6 connections per host, 25 sub-resources ≈ 100 ms in all. */
 const DELAY_MS = 6;
@@ -32,13 +33,27 @@ export interface FastSite {
   close(): Promise<void>;
 }
 
-const PNG_1X1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+const PNG_1X1 = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 function fastPageHtml(): string {
-  const css = Array.from({ length: SUBRESOURCES.css }, (_, i) => `<link rel="stylesheet" href="/s/style${i}.css">`).join('\n');
-  const js = Array.from({ length: SUBRESOURCES.js }, (_, i) => `<script src="/s/app${i}.js" defer></script>`).join('\n');
-  const img = Array.from({ length: SUBRESOURCES.img }, (_, i) => `<img src="/s/icon${i}.png" width="16" height="16" alt="">`).join('\n');
-  const rows = Array.from({ length: 40 }, (_, i) => `<tr><td>Item ${i}</td><td>Team ${i % 7}</td><td><a href="/item/${i}">open</a></td></tr>`).join('\n');
+  const css = Array.from(
+    { length: SUBRESOURCES.css },
+    (_, i) => `<link rel="stylesheet" href="/s/style${i}.css">`,
+  ).join('\n');
+  const js = Array.from({ length: SUBRESOURCES.js }, (_, i) => `<script src="/s/app${i}.js" defer></script>`).join(
+    '\n',
+  );
+  const img = Array.from(
+    { length: SUBRESOURCES.img },
+    (_, i) => `<img src="/s/icon${i}.png" width="16" height="16" alt="">`,
+  ).join('\n');
+  const rows = Array.from(
+    { length: 40 },
+    (_, i) => `<tr><td>Item ${i}</td><td>Team ${i % 7}</td><td><a href="/item/${i}">open</a></td></tr>`,
+  ).join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Team dashboard — Intranet</title>
 <meta name="description" content="Weekly figures for the team">
 ${css}
@@ -58,7 +73,11 @@ export async function startFastSite(): Promise<FastSite> {
     const path = (req.url ?? '/').split('?')[0]!;
     const send = (type: string, body: string | Buffer) => {
       setTimeout(() => {
-        res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+        res.writeHead(200, {
+          'content-type': type,
+          'cache-control': 'no-store',
+          'content-length': Buffer.byteLength(body),
+        });
         res.end(body);
       }, DELAY_MS);
     };
@@ -78,10 +97,11 @@ export async function startFastSite(): Promise<FastSite> {
     get requests() {
       return requests;
     },
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -105,21 +125,38 @@ export interface FastSeriesResult {
    * CPU time of each browser (all its processes) over the measured pairs, per page load, ms — loads
    * and what happens between them (post-load work counts); null where /proc is missing.
    */
-  cpuPerLoad: { withExtension: number | null; without: number | null; byKind?: { withExtension: Record<string, number>; without: Record<string, number> } };
+  cpuPerLoad: {
+    withExtension: number | null;
+    without: number | null;
+    byKind?: { withExtension: Record<string, number>; without: Record<string, number> };
+  };
 }
 
 async function loadOnce(page: Page, url: string): Promise<number> {
   await page.goto(url, { waitUntil: 'load', timeout: 60_000 });
-  return page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd);
+  return page.evaluate(
+    () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd,
+  );
 }
 
-const mapValues = (o: Record<string, number>, f: (v: number, k: string) => number) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v, k)]));
+const mapValues = (o: Record<string, number>, f: (v: number, k: string) => number) =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v, k)]));
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
-const med = (v: number[]) => quantile(v.sort((x, y) => x - y), 0.5);
+const med = (v: number[]) =>
+  quantile(
+    v.sort((x, y) => x - y),
+    0.5,
+  );
 
 /** A statistic of the pairs with its 90 % interval: seeded percentile bootstrap, resampling whole pairs. */
-function bootstrap(a: readonly number[], b: readonly number[], stat: (a: number[], b: number[]) => number, resamples = 2000, seed = 21): { value: number; interval: [number, number] } {
+function bootstrap(
+  a: readonly number[],
+  b: readonly number[],
+  stat: (a: number[], b: number[]) => number,
+  resamples = 2000,
+  seed = 21,
+): { value: number; interval: [number, number] } {
   const rnd = prng(seed);
   const out: number[] = [];
   for (let k = 0; k < resamples; k++) {
@@ -137,13 +174,19 @@ function bootstrap(a: readonly number[], b: readonly number[], stat: (a: number[
 }
 
 /** median(a) ÷ median(b), with its 90 % bootstrap interval over the pairs. */
-export function ratioWithInterval(a: readonly number[], b: readonly number[]): { ratio: number; interval: [number, number] } {
+export function ratioWithInterval(
+  a: readonly number[],
+  b: readonly number[],
+): { ratio: number; interval: [number, number] } {
   const r = bootstrap(a, b, (x, y) => med(x) / med(y));
   return { ratio: r.value, interval: r.interval };
 }
 
 /** Median of the per-pair ratios a[i] ÷ b[i] (load on the machine cancels within a pair), with its 90 % interval. */
-export function pairedRatioWithInterval(a: readonly number[], b: readonly number[]): { ratio: number; interval: [number, number] } {
+export function pairedRatioWithInterval(
+  a: readonly number[],
+  b: readonly number[],
+): { ratio: number; interval: [number, number] } {
   const r = bootstrap(a, b, (x, y) => med(x.map((v, i) => v / y[i]!)));
   return { ratio: r.value, interval: r.interval };
 }
@@ -189,7 +232,7 @@ export function browserCpuMs(profile: string): CpuSample | null {
   }
   if (root === null) return null;
   const inTree = new Set([root]);
-  for (let grew = true; grew;) {
+  for (let grew = true; grew; ) {
     grew = false;
     for (const [pid, { ppid }] of stat) if (!inTree.has(pid) && inTree.has(ppid)) grew = !!inTree.add(pid);
   }
@@ -199,7 +242,7 @@ export function browserCpuMs(profile: string): CpuSample | null {
     let kind = 'browser';
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      kind = cmd.includes('--extension-process') ? 'extension' : /--type=([\w-]+)/.exec(cmd)?.[1] ?? 'browser';
+      kind = cmd.includes('--extension-process') ? 'extension' : (/--type=([\w-]+)/.exec(cmd)?.[1] ?? 'browser');
       if (kind === 'utility') kind = /--utility-sub-type=([\w.-]+)/.exec(cmd)?.[1]?.split('.').at(-2) ?? kind;
     } catch {
       // exited meanwhile
@@ -229,7 +272,10 @@ export async function waitForQuietExtension(profile: string, log: (s: string) =>
     await new Promise((r) => setTimeout(r, 1000));
     const b = browserCpuMs(profile)?.byKind.extension;
     if (a === undefined || b === undefined || b - a < 20) return;
-    if (Date.now() > deadline) return log(`  the extension process was still busy after a minute (${b - a} ms of CPU in the last second); measuring anyway`);
+    if (Date.now() > deadline)
+      return log(
+        `  the extension process was still busy after a minute (${b - a} ms of CPU in the last second); measuring anyway`,
+      );
   }
 }
 
@@ -239,15 +285,24 @@ export async function waitForQuietExtension(profile: string, log: (s: string) =>
  * host as often as the other).
  */
 export async function runFastSeries(
-  sides: FastSides, series: FastSeriesName, condition: string, domains: number, pairs: number, warmups: number, log: (s: string) => void,
+  sides: FastSides,
+  series: FastSeriesName,
+  condition: string,
+  domains: number,
+  pairs: number,
+  warmups: number,
+  log: (s: string) => void,
 ): Promise<FastSeriesResult> {
-  log(`fast page, ${series} (${condition}, ${domains.toLocaleString('en-US')}-domain policy): ${pairs} pairs after ${warmups} warm-up, alternated`);
+  log(
+    `fast page, ${series} (${condition}, ${domains.toLocaleString('en-US')}-domain policy): ${pairs} pairs after ${warmups} warm-up, alternated`,
+  );
   await waitForQuietExtension(sides.extProfile, log);
   const a: number[] = [];
   const b: number[] = [];
-  const urlFor = (i: number) => (series === 'same host again'
-    ? `http://intranet.${FAST_DOMAIN}/dashboard`
-    : `http://p${i}-${condition.replace(/\W+/g, '')}-${Date.now().toString(36)}.${FAST_DOMAIN}/dashboard`);
+  const urlFor = (i: number) =>
+    series === 'same host again'
+      ? `http://intranet.${FAST_DOMAIN}/dashboard`
+      : `http://p${i}-${condition.replace(/\W+/g, '')}-${Date.now().toString(36)}.${FAST_DOMAIN}/dashboard`;
   // CPU over the whole measured part of the series, not per load: work a browser does after a load
   // event (an injected script, the worker's answer to the tab's events) counts, wherever it falls.
   const profiles = { ext: sides.extProfile, plain: sides.plainProfile };
@@ -270,15 +325,36 @@ export async function runFastSeries(
     const x = cpuStart?.[side];
     const y = cpuEnd[side];
     if (!x || !y) return null;
-    return { total: perLoad(y.total - x.total), byKind: mapValues(y.byKind, (v, k) => perLoad(v - (x.byKind[k] ?? 0))) };
+    return {
+      total: perLoad(y.total - x.total),
+      byKind: mapValues(y.byKind, (v, k) => perLoad(v - (x.byKind[k] ?? 0))),
+    };
   };
   const withExt = used('ext');
   const without = used('plain');
-  const cpuPerLoad = withExt && without
-    ? { withExtension: withExt.total, without: without.total, byKind: { withExtension: withExt.byKind, without: without.byKind } }
-    : { withExtension: null, without: null };
-  const res: FastSeriesResult = { series, condition, domains, pairs, withExtension: summarize(a), without: summarize(b), ratio, interval, paired, cpuPerLoad };
-  log(`  with ${res.withExtension.median} ms, without ${res.without.median} ms: ratio ${ratio} (90 % interval ${interval[0]}–${interval[1]}); per pair ${paired.ratio} (${paired.interval[0]}–${paired.interval[1]}); CPU per load ${cpuPerLoad.withExtension} / ${cpuPerLoad.without} ms ${JSON.stringify(cpuPerLoad.byKind ?? {})}`);
+  const cpuPerLoad =
+    withExt && without
+      ? {
+          withExtension: withExt.total,
+          without: without.total,
+          byKind: { withExtension: withExt.byKind, without: without.byKind },
+        }
+      : { withExtension: null, without: null };
+  const res: FastSeriesResult = {
+    series,
+    condition,
+    domains,
+    pairs,
+    withExtension: summarize(a),
+    without: summarize(b),
+    ratio,
+    interval,
+    paired,
+    cpuPerLoad,
+  };
+  log(
+    `  with ${res.withExtension.median} ms, without ${res.without.median} ms: ratio ${ratio} (90 % interval ${interval[0]}–${interval[1]}); per pair ${paired.ratio} (${paired.interval[0]}–${paired.interval[1]}); CPU per load ${cpuPerLoad.withExtension} / ${cpuPerLoad.without} ms ${JSON.stringify(cpuPerLoad.byKind ?? {})}`,
+  );
   return res;
 }
 
@@ -291,7 +367,7 @@ export function renderFastPages(results: readonly FastSeriesResult[], target: nu
     'Median `loadEventEnd`, p25–p75 in brackets; ratio of the medians, and median of the per-pair ratios, each with its',
     '90 % bootstrap interval over the pairs.',
     '',
-    'CPU per load: CPU time of all the browser\'s processes (from /proc) over the measured pairs, divided by the loads —',
+    "CPU per load: CPU time of all the browser's processes (from /proc) over the measured pairs, divided by the loads —",
     'post-load work included; hardly affected by other load on the machine, it shows what the extension itself adds.',
     '',
     '| Series | Extension side | Pairs | With the extension | Without any extension | Ratio of medians (90 %) | Per pair (90 %) | CPU per load, with / without | Target | Result |',
@@ -301,7 +377,9 @@ export function renderFastPages(results: readonly FastSeriesResult[], target: nu
   const cpu = (x: number | null | undefined) => (x == null ? '–' : `${fmt(x)} ms`);
   for (const r of results) {
     const met = r.interval[1] <= target ? 'met' : r.ratio <= target ? 'met (interval reaches above)' : '**missed**';
-    out.push(`| ${r.series} | ${r.condition}, ${r.domains.toLocaleString('en-US')} domains | ${r.pairs} | ${ms(r.withExtension)} | ${ms(r.without)} | ${r.ratio} (${r.interval[0]}–${r.interval[1]}) | ${r.paired.ratio} (${r.paired.interval[0]}–${r.paired.interval[1]}) | ${cpu(r.cpuPerLoad.withExtension)} / ${cpu(r.cpuPerLoad.without)} | ≤ ${target} | ${met} |`);
+    out.push(
+      `| ${r.series} | ${r.condition}, ${r.domains.toLocaleString('en-US')} domains | ${r.pairs} | ${ms(r.withExtension)} | ${ms(r.without)} | ${r.ratio} (${r.interval[0]}–${r.interval[1]}) | ${r.paired.ratio} (${r.paired.interval[0]}–${r.paired.interval[1]}) | ${cpu(r.cpuPerLoad.withExtension)} / ${cpu(r.cpuPerLoad.without)} | ≤ ${target} | ${met} |`,
+    );
   }
   return out.join('\n');
 }

@@ -39,7 +39,13 @@ export function flipPolicy(domains: number, serial: number, blocked: number): Re
   const rules = [...(policy.rules as unknown[])];
   for (let i = 0; i < blocked; i++) {
     tools[`flip-${i}`] = { name: `Flip ${i}`, vendor: `Flip ${i} Ltd`, domains: [flipHost(i)] };
-    rules.push({ id: `HK-FLIP-${i}`, tools: [`flip-${i}`], offices: ['HK'], action: 'block', notice: { title: `Do not use: Flip ${i}` } });
+    rules.push({
+      id: `HK-FLIP-${i}`,
+      tools: [`flip-${i}`],
+      offices: ['HK'],
+      action: 'block',
+      notice: { title: `Do not use: Flip ${i}` },
+    });
   }
   return { ...policy, tools, rules };
 }
@@ -56,29 +62,47 @@ export interface FlipDeps {
   requests(): readonly RecordedRequest[];
 }
 
-async function popupSerialLoop(popup: Page, serial: number, timeoutMs: number): Promise<{ reloads: number; sawApplying: boolean }> {
+async function popupSerialLoop(
+  popup: Page,
+  serial: number,
+  timeoutMs: number,
+): Promise<{ reloads: number; sawApplying: boolean }> {
   const deadline = Date.now() + timeoutMs;
   let reloads = 0;
   let sawApplying = false;
   for (;;) {
     reloads++;
     await popup.reload();
-    const serialText = await popup.getByTestId('policy-serial').textContent({ timeout: 10_000 }).catch(() => null);
-    const status = (await popup.getByTestId('policy-status').textContent({ timeout: 1_000 }).catch(() => null)) ?? '';
+    const serialText = await popup
+      .getByTestId('policy-serial')
+      .textContent({ timeout: 10_000 })
+      .catch(() => null);
+    const status =
+      (await popup
+        .getByTestId('policy-status')
+        .textContent({ timeout: 1_000 })
+        .catch(() => null)) ?? '';
     if (status.includes(`Policy ${serial} verified; applying`)) sawApplying = true;
     if (serialText?.trim() === String(serial)) return { reloads, sawApplying };
-    if (Date.now() > deadline) throw new Error(`the popup did not name serial ${serial} within ${timeoutMs / 1000} s (last: ${serialText})`);
+    if (Date.now() > deadline)
+      throw new Error(`the popup did not name serial ${serial} within ${timeoutMs / 1000} s (last: ${serialText})`);
   }
 }
 
 /** `rounds` flips of the `domains`-domain policy, serials from `firstSerial`. */
-export async function flipAndNavigate(domains: number, rounds: number, firstSerial: number, deps: FlipDeps): Promise<FlipResult> {
+export async function flipAndNavigate(
+  domains: number,
+  rounds: number,
+  firstSerial: number,
+  deps: FlipDeps,
+): Promise<FlipResult> {
   const out: FlipRound[] = [];
   await deps.popup.goto(deps.popupUrl);
   for (let i = 0; i < rounds; i++) {
     const host = flipHost(i);
     const serial = firstSerial + i;
-    const hits = (path: string) => deps.requests().filter((q) => q.host.split(':')[0] === host && q.path.startsWith(path)).length;
+    const hits = (path: string) =>
+      deps.requests().filter((q) => q.host.split(':')[0] === host && q.path.startsWith(path)).length;
     await deps.page.goto(`https://${host}/control-${i}`).catch(() => undefined);
     const controlReached = hits(`/control-${i}`) > 0;
     await deps.publish(flipPolicy(domains, serial, i + 1));
@@ -86,9 +110,13 @@ export async function flipAndNavigate(domains: number, rounds: number, firstSeri
     const seen = await popupSerialLoop(deps.popup, serial, 5 * 60_000);
     // At once, as an employee who just read the popup would.
     await deps.page.goto(`https://${host}/after-popup-${i}`).catch(() => undefined);
-    await deps.page.waitForURL((u) => u.href.startsWith(deps.blockPagePrefix), { timeout: 10_000 }).catch(() => undefined);
+    await deps.page
+      .waitForURL((u) => u.href.startsWith(deps.blockPagePrefix), { timeout: 10_000 })
+      .catch(() => undefined);
     out.push({
-      serial, ...seen, controlReached,
+      serial,
+      ...seen,
+      controlReached,
       requestsAfterPopup: hits(`/after-popup-${i}`),
       endedOnBlockPage: deps.page.url().startsWith(deps.blockPagePrefix),
     });

@@ -26,7 +26,10 @@ const load = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 
 export function describeMachine(chromiumPath: string, root: string): Machine {
   // /usr/bin/chromium is a wrapper script; its output may carry a shell warning on the first line.
-  const chromium = run(chromiumPath, ['--version']).split('\n').find((l) => /chrom/i.test(l)) ?? 'unknown';
+  const chromium =
+    run(chromiumPath, ['--version'])
+      .split('\n')
+      .find((l) => /chrom/i.test(l)) ?? 'unknown';
   const head = run('git', ['rev-parse', '--short', 'HEAD'], root);
   const dirty = run('git', ['status', '--porcelain', '--untracked-files=no'], root);
   return {
@@ -47,6 +50,8 @@ export function finishMachine(m: Machine): void {
 
 /** One line for logs and the docs table caption. */
 export function machineLine(m: Machine): string {
-  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, Node ${m.node}, ${m.chromium}, ${m.os}, ` +
-    `load average ${m.loadAverageAtStart.join(' / ')} (1/5/15 min) at start${m.loadAverageAtEnd ? `, ${m.loadAverageAtEnd.join(' / ')} at end` : ''}; commit ${m.git}`;
+  return (
+    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, Node ${m.node}, ${m.chromium}, ${m.os}, ` +
+    `load average ${m.loadAverageAtStart.join(' / ')} (1/5/15 min) at start${m.loadAverageAtEnd ? `, ${m.loadAverageAtEnd.join(' / ')} at end` : ''}; commit ${m.git}`
+  );
 }

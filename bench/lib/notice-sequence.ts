@@ -70,8 +70,10 @@ export async function blockedSequence(
 export function renderSequence(results: readonly SequenceResult[]): string {
   if (!results.length) return '';
   const ms = (s: Summary) => (s.n ? `${fmt(s.median)} ms (${fmt(s.p25)}–${fmt(s.p75)}; max ${fmt(s.max)})` : '–');
-  const rows = results.map((r) =>
-    `| ${r.domains.toLocaleString('en-US')} domains | ${r.worker} | ${r.pairs} | ${ms(r.first)} | ${ms(r.second)} | ${ms(r.all)} | ${r.slowestRatio ?? '–'} | ${r.failures} |`);
+  const rows = results.map(
+    (r) =>
+      `| ${r.domains.toLocaleString('en-US')} domains | ${r.worker} | ${r.pairs} | ${ms(r.first)} | ${ms(r.second)} | ${ms(r.all)} | ${r.slowestRatio ?? '–'} | ${r.failures} |`,
+  );
   return [
     '#### 1b. Blocked navigations back to back',
     '',

@@ -31,7 +31,11 @@ export function makePolicy(domains: number, serial: number): GeneratedPolicy {
   const sampleDomains = Object.values(tools).reduce((n, t) => n + t.domains.length, 0);
   const toolCount = Math.max(1, Math.round((domains - sampleDomains) / DOMAINS_PER_TOOL));
   for (let i = 0; i < toolCount; i++) {
-    tools[`g${i}`] = { name: `Tool ${i}`, vendor: `Vendor ${i}`, domains: Array.from({ length: DOMAINS_PER_TOOL }, (_, j) => generatedDomain(i, j)) } as never;
+    tools[`g${i}`] = {
+      name: `Tool ${i}`,
+      vendor: `Vendor ${i}`,
+      domains: Array.from({ length: DOMAINS_PER_TOOL }, (_, j) => generatedDomain(i, j)),
+    } as never;
   }
   // One rule per block of tools; the targeting cycles so that some rules miss HK (default: allow).
   const ruleCount = Math.min(1000, Math.max(4, Math.round(toolCount / 10)));
@@ -42,10 +46,27 @@ export function makePolicy(domains: number, serial: number): GeneratedPolicy {
     if (ids.length === 0) break;
     // Shifted by the serial: each new serial changes what the employee gets (a policy update that
     // changes nothing installs nothing, and would measure nothing).
-    const targeting = [{ offices: ['HK'] }, { exceptJurisdictions: ['US'] }, { regions: ['apac'] }, { groups: ['traders'] }, { exceptOffices: ['HK'] }][(r + serial) % 5];
-    rules.push({ id: `G-${r}`, tools: ids, action: ACTIONS[r % ACTIONS.length], ...targeting, notice: { title: `Rule ${r}`, reference: `memo ${r}` } });
+    const targeting = [
+      { offices: ['HK'] },
+      { exceptJurisdictions: ['US'] },
+      { regions: ['apac'] },
+      { groups: ['traders'] },
+      { exceptOffices: ['HK'] },
+    ][(r + serial) % 5];
+    rules.push({
+      id: `G-${r}`,
+      tools: ids,
+      action: ACTIONS[r % ACTIONS.length],
+      ...targeting,
+      notice: { title: `Rule ${r}`, reference: `memo ${r}` },
+    });
   }
-  return { policy: { ...base, tools, rules }, domains: sampleDomains + toolCount * DOMAINS_PER_TOOL, tools: Object.keys(tools).length, rules: rules.length };
+  return {
+    policy: { ...base, tools, rules },
+    domains: sampleDomains + toolCount * DOMAINS_PER_TOOL,
+    tools: Object.keys(tools).length,
+    rules: rules.length,
+  };
 }
 
 /** URLs for the decision benchmark: listed hosts, their subdomains, unlisted parents and ordinary sites. */

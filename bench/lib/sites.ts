@@ -9,7 +9,14 @@ import http from 'node:http';
 import type net from 'node:net';
 import { join } from 'node:path';
 
-export const SITE_HOSTS = ['news.example', 'shop.example', 'docs.example', 'intranet.example', 'travel.example', 'cdn.example'];
+export const SITE_HOSTS = [
+  'news.example',
+  'shop.example',
+  'docs.example',
+  'intranet.example',
+  'travel.example',
+  'cdn.example',
+];
 
 /** The ordinary pages whose load time is compared with and without the extension. */
 export const ORDINARY_PAGES = [
@@ -36,9 +43,11 @@ export interface SiteServer {
 
 /** Deterministic filler text, so every run loads the same bytes. */
 function words(seed: number, n: number): string {
-  const vocab = ('market close higher trading session investors bond yield policy office quarter report growth ' +
+  const vocab = (
+    'market close higher trading session investors bond yield policy office quarter report growth ' +
     'equity index rate central bank outlook client portfolio risk compliance team review budget travel meeting ' +
-    'schedule document guide install configure release version update customer order product delivery price').split(' ');
+    'schedule document guide install configure release version update customer order product delivery price'
+  ).split(' ');
   let s = seed >>> 0;
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -54,15 +63,21 @@ function svg(seed: number, w = 640, h = 360, shapes = 40): string {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
     return s % m;
   };
-  const items = Array.from({ length: shapes }, () =>
-    `<rect x="${rnd(w)}" y="${rnd(h)}" width="${20 + rnd(120)}" height="${10 + rnd(80)}" rx="4" fill="hsl(${rnd(360)} 60% ${40 + rnd(40)}%)" opacity="0.8"/>`);
+  const items = Array.from(
+    { length: shapes },
+    () =>
+      `<rect x="${rnd(w)}" y="${rnd(h)}" width="${20 + rnd(120)}" height="${10 + rnd(80)}" rx="4" fill="hsl(${rnd(360)} 60% ${40 + rnd(40)}%)" opacity="0.8"/>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}"><rect width="100%" height="100%" fill="#f4f6f8"/>${items.join('')}</svg>`;
 }
 
 function css(seed: number, rules: number): string {
-  return Array.from({ length: rules }, (_, i) =>
-    `.c${seed}-${i} { margin: ${i % 7}px ${i % 5}px; padding: ${i % 9}px; color: hsl(${(i * 37) % 360} 40% 30%); border-radius: ${i % 4}px; }\n` +
-    `.c${seed}-${i}:hover > a { text-decoration: underline; }`).join('\n');
+  return Array.from(
+    { length: rules },
+    (_, i) =>
+      `.c${seed}-${i} { margin: ${i % 7}px ${i % 5}px; padding: ${i % 9}px; color: hsl(${(i * 37) % 360} 40% 30%); border-radius: ${i % 4}px; }\n` +
+      `.c${seed}-${i}:hover > a { text-decoration: underline; }`,
+  ).join('\n');
 }
 
 const BASE_CSS = `${css(1, 150)}
@@ -93,31 +108,58 @@ const FONT_FACE = `<style>@font-face { font-family: "Corp Sans"; src: url(http:/
 function ordinary(host: string, path: string): string | null {
   const common = `<link rel="stylesheet" href="http://cdn.example/lib/base.css"><script src="http://cdn.example/lib/framework.js"></script>`;
   if (host === 'news.example' && path.startsWith('/2026/')) {
-    const paras = Array.from({ length: 40 }, (_, i) => `<p>${words(i + 1, 90)}</p>${i % 7 === 3 ? `<figure><img src="/img/figure-${i}.svg" alt="chart ${i}"><figcaption>${words(i + 500, 10)}</figcaption></figure>` : ''}`);
-    return page('Markets close higher', `${common}${FONT_FACE}<link rel="stylesheet" href="/static/news.css"><script src="http://cdn.example/lib/analytics.js" async></script>`,
-      `<article><h1>Markets close higher as bond yields ease</h1><img src="/img/hero.svg" alt="hero">${paras.join('')}</article><aside id="related"></aside><script src="/static/news.js"></script>`);
+    const paras = Array.from(
+      { length: 40 },
+      (_, i) =>
+        `<p>${words(i + 1, 90)}</p>${i % 7 === 3 ? `<figure><img src="/img/figure-${i}.svg" alt="chart ${i}"><figcaption>${words(i + 500, 10)}</figcaption></figure>` : ''}`,
+    );
+    return page(
+      'Markets close higher',
+      `${common}${FONT_FACE}<link rel="stylesheet" href="/static/news.css"><script src="http://cdn.example/lib/analytics.js" async></script>`,
+      `<article><h1>Markets close higher as bond yields ease</h1><img src="/img/hero.svg" alt="hero">${paras.join('')}</article><aside id="related"></aside><script src="/static/news.js"></script>`,
+    );
   }
   if (host === 'shop.example' && path.startsWith('/catalogue')) {
-    const items = Array.from({ length: 36 }, (_, i) => `<div class="card"><img src="/img/product-${i % 12}.svg" alt="product ${i}" width="320" height="180"><h3>${words(i + 40, 3)}</h3><p>${words(i + 80, 20)}</p><button>Add to cart</button></div>`);
-    return page('Shop', `${common}<link rel="stylesheet" href="/static/shop.css"><link rel="icon" href="/img/icon.png">`,
-      `<h1>Catalogue</h1><div class="grid">${items.join('')}</div><script src="/static/shop.js"></script>`);
+    const items = Array.from(
+      { length: 36 },
+      (_, i) =>
+        `<div class="card"><img src="/img/product-${i % 12}.svg" alt="product ${i}" width="320" height="180"><h3>${words(i + 40, 3)}</h3><p>${words(i + 80, 20)}</p><button>Add to cart</button></div>`,
+    );
+    return page(
+      'Shop',
+      `${common}<link rel="stylesheet" href="/static/shop.css"><link rel="icon" href="/img/icon.png">`,
+      `<h1>Catalogue</h1><div class="grid">${items.join('')}</div><script src="/static/shop.js"></script>`,
+    );
   }
   if (host === 'docs.example' && path.startsWith('/guide/')) {
-    const sections = Array.from({ length: 24 }, (_, i) => `<h2 id="s${i}">${words(i + 7, 4)}</h2><p>${words(i + 200, 70)}</p><pre><code>${Array.from({ length: 12 }, (_, k) => `const value${k} = configure({ office: "HK", retries: ${k}, label: "${words(i * 12 + k, 2)}" });`).join('\n')}</code></pre>`);
-    return page('Documentation', `${common}${FONT_FACE}<link rel="stylesheet" href="/static/docs.css">`,
-      `<nav id="toc"></nav><article>${sections.join('')}</article><script src="/static/highlight.js"></script>`);
+    const sections = Array.from(
+      { length: 24 },
+      (_, i) =>
+        `<h2 id="s${i}">${words(i + 7, 4)}</h2><p>${words(i + 200, 70)}</p><pre><code>${Array.from({ length: 12 }, (_, k) => `const value${k} = configure({ office: "HK", retries: ${k}, label: "${words(i * 12 + k, 2)}" });`).join('\n')}</code></pre>`,
+    );
+    return page(
+      'Documentation',
+      `${common}${FONT_FACE}<link rel="stylesheet" href="/static/docs.css">`,
+      `<nav id="toc"></nav><article>${sections.join('')}</article><script src="/static/highlight.js"></script>`,
+    );
   }
   if (host === 'intranet.example' && path === '/dashboard') {
-    return page('Intranet', `${common}<link rel="stylesheet" href="/static/intranet.css">`,
+    return page(
+      'Intranet',
+      `${common}<link rel="stylesheet" href="/static/intranet.css">`,
       `<h1>Team dashboard</h1><div class="grid"><img src="/img/chart-a.svg" alt="a"><img src="/img/chart-b.svg" alt="b"><img src="/img/chart-c.svg" alt="c"></div>` +
-      `<table id="rows"><thead><tr><th>Item</th><th>Owner</th><th>Status</th><th>Due</th></tr></thead><tbody></tbody></table>` +
-      `<script>window.ROWS = ${JSON.stringify(Array.from({ length: 300 }, (_, i) => [words(i, 4), words(i + 1000, 2), ['open', 'done', 'late'][i % 3], `2026-12-${String(1 + (i % 28)).padStart(2, '0')}`]))};</script><script src="/static/intranet.js"></script>`);
+        `<table id="rows"><thead><tr><th>Item</th><th>Owner</th><th>Status</th><th>Due</th></tr></thead><tbody></tbody></table>` +
+        `<script>window.ROWS = ${JSON.stringify(Array.from({ length: 300 }, (_, i) => [words(i, 4), words(i + 1000, 2), ['open', 'done', 'late'][i % 3], `2026-12-${String(1 + (i % 28)).padStart(2, '0')}`]))};</script><script src="/static/intranet.js"></script>`,
+    );
   }
   if (host === 'travel.example' && path === '/book') {
-    return page('Book a trip', `${common}${FONT_FACE}<link rel="stylesheet" href="/static/travel.css">`,
+    return page(
+      'Book a trip',
+      `${common}${FONT_FACE}<link rel="stylesheet" href="/static/travel.css">`,
       `<h1>Book a business trip</h1><img src="/img/hero-travel.svg" alt="hero"><form><label>From <input name="from" value="Hong Kong"></label><label>To <input name="to" value="London"></label>` +
-      `<label>Date <input type="date" name="d"></label><select>${Array.from({ length: 50 }, (_, i) => `<option>${words(i, 2)}</option>`).join('')}</select><button>Search</button></form>` +
-      `<iframe src="http://cdn.example/widgets/map.html" width="600" height="300" title="map"></iframe><p>${words(3, 200)}</p><script src="/static/travel.js"></script>`);
+        `<label>Date <input type="date" name="d"></label><select>${Array.from({ length: 50 }, (_, i) => `<option>${words(i, 2)}</option>`).join('')}</select><button>Search</button></form>` +
+        `<iframe src="http://cdn.example/widgets/map.html" width="600" height="300" title="map"></iframe><p>${words(3, 200)}</p><script src="/static/travel.js"></script>`,
+    );
   }
   return null;
 }
@@ -169,9 +211,37 @@ export function leakType(path: string): string {
 
 /** Every label the leak page and the main-frame navigations use. */
 export const LEAK_TYPES = [
-  'stylesheet', 'prefetch', 'preload', 'font', 'css-background', 'script', 'image', 'image-tls', 'sub-frame', 'object', 'embed',
-  'media-video', 'media-audio', 'ping', 'fetch', 'fetch-tls', 'xhr', 'websocket', 'websocket-tls', 'beacon', 'event-source',
-  'module-script', 'image-js', 'csp-report', 'nav-link', 'nav-form-post', 'nav-window-open', 'nav-location', 'nav-typed', 'nav-typed-tls', 'nav-typed-subdomain',
+  'stylesheet',
+  'prefetch',
+  'preload',
+  'font',
+  'css-background',
+  'script',
+  'image',
+  'image-tls',
+  'sub-frame',
+  'object',
+  'embed',
+  'media-video',
+  'media-audio',
+  'ping',
+  'fetch',
+  'fetch-tls',
+  'xhr',
+  'websocket',
+  'websocket-tls',
+  'beacon',
+  'event-source',
+  'module-script',
+  'image-js',
+  'csp-report',
+  'nav-link',
+  'nav-form-post',
+  'nav-window-open',
+  'nav-location',
+  'nav-typed',
+  'nav-typed-tls',
+  'nav-typed-subdomain',
 ] as const;
 
 const FONT_PATH = '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf';
@@ -184,24 +254,52 @@ export async function startSiteServer(root: string, leak: (prefix: string) => st
     'cdn.example/lib/base.css': { type: 'text/css', body: BASE_CSS },
     'cdn.example/lib/framework.js': { type: 'text/javascript', body: FRAMEWORK_JS },
     'cdn.example/lib/analytics.js': { type: 'text/javascript', body: ANALYTICS_JS },
-    'cdn.example/fonts/corp-sans.ttf': { type: 'font/ttf', body: font, headers: { 'access-control-allow-origin': '*' } },
-    'cdn.example/widgets/map.html': { type: 'text/html', body: `<!doctype html><html><body style="margin:0"><img src="/widgets/map.svg" alt="map"><script>document.body.dataset.ready = '1';</script></body></html>` },
+    'cdn.example/fonts/corp-sans.ttf': {
+      type: 'font/ttf',
+      body: font,
+      headers: { 'access-control-allow-origin': '*' },
+    },
+    'cdn.example/widgets/map.html': {
+      type: 'text/html',
+      body: `<!doctype html><html><body style="margin:0"><img src="/widgets/map.svg" alt="map"><script>document.body.dataset.ready = '1';</script></body></html>`,
+    },
     'cdn.example/widgets/map.svg': { type: 'image/svg+xml', body: svg(77, 600, 300, 120) },
     'news.example/static/news.css': { type: 'text/css', body: css(2, 120) },
     'news.example/static/news.js': { type: 'text/javascript', body: `render(document.getElementById('related'), 40);` },
-    'shop.example/static/shop.css': { type: 'text/css', body: `${css(3, 200)} .card { border: 1px solid #ddd; padding: .5rem; }` },
-    'shop.example/static/shop.js': { type: 'text/javascript', body: `document.querySelectorAll('.card button').forEach(function (b, i) { b.dataset.sku = String(hash('sku' + i)); b.onclick = function () {}; });` },
+    'shop.example/static/shop.css': {
+      type: 'text/css',
+      body: `${css(3, 200)} .card { border: 1px solid #ddd; padding: .5rem; }`,
+    },
+    'shop.example/static/shop.js': {
+      type: 'text/javascript',
+      body: `document.querySelectorAll('.card button').forEach(function (b, i) { b.dataset.sku = String(hash('sku' + i)); b.onclick = function () {}; });`,
+    },
     'shop.example/img/icon.png': { type: 'image/png', body: png },
-    'docs.example/static/docs.css': { type: 'text/css', body: `${css(4, 160)} pre { background: #f5f5f5; padding: 1rem; overflow: auto; } .kw { color: #a0f; } .str { color: #080; }` },
-    'docs.example/static/highlight.js': { type: 'text/javascript', body: `(function(){
+    'docs.example/static/docs.css': {
+      type: 'text/css',
+      body: `${css(4, 160)} pre { background: #f5f5f5; padding: 1rem; overflow: auto; } .kw { color: #a0f; } .str { color: #080; }`,
+    },
+    'docs.example/static/highlight.js': {
+      type: 'text/javascript',
+      body: `(function(){
       var toc = document.getElementById('toc'); document.querySelectorAll('h2').forEach(function (h) { var a = document.createElement('a'); a.href = '#' + h.id; a.textContent = h.textContent; toc.appendChild(a); });
       document.querySelectorAll('pre code').forEach(function (c) { c.innerHTML = c.textContent.replace(/\\b(const|configure)\\b/g, '<span class="kw">$1</span>').replace(/"([^"]*)"/g, '<span class="str">"$1"</span>'); });
-    })();` },
+    })();`,
+    },
     'intranet.example/static/intranet.css': { type: 'text/css', body: css(5, 100) },
-    'intranet.example/static/intranet.js': { type: 'text/javascript', body: `(function(){ var tb = document.querySelector('#rows tbody'); var html = ''; ROWS.forEach(function (r) { html += '<tr><td>' + r.join('</td><td>') + '</td></tr>'; }); tb.innerHTML = html; fetch('/api/summary.json').then(function (r) { return r.json(); }); })();` },
-    'intranet.example/api/summary.json': { type: 'application/json', body: JSON.stringify({ open: 100, done: 100, late: 100 }) },
+    'intranet.example/static/intranet.js': {
+      type: 'text/javascript',
+      body: `(function(){ var tb = document.querySelector('#rows tbody'); var html = ''; ROWS.forEach(function (r) { html += '<tr><td>' + r.join('</td><td>') + '</td></tr>'; }); tb.innerHTML = html; fetch('/api/summary.json').then(function (r) { return r.json(); }); })();`,
+    },
+    'intranet.example/api/summary.json': {
+      type: 'application/json',
+      body: JSON.stringify({ open: 100, done: 100, late: 100 }),
+    },
     'travel.example/static/travel.css': { type: 'text/css', body: css(6, 140) },
-    'travel.example/static/travel.js': { type: 'text/javascript', body: `document.querySelector('form').onsubmit = function (e) { e.preventDefault(); }; render(document.body, 20);` },
+    'travel.example/static/travel.js': {
+      type: 'text/javascript',
+      body: `document.querySelector('form').onsubmit = function (e) { e.preventDefault(); }; render(document.body, 20);`,
+    },
   };
   const server = http.createServer((req, res) => {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
@@ -212,9 +310,16 @@ export async function startSiteServer(root: string, leak: (prefix: string) => st
       const seed = [...url.pathname].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) | 0, 7);
       b = { type: 'image/svg+xml', body: svg(seed, 640, 360, url.pathname.includes('hero') ? 200 : 50) };
     }
-    if (!b && url.pathname === '/collect') b = { type: 'image/gif', body: Buffer.from('R0lGODlhAQABAAAAACw=', 'base64') };
+    if (!b && url.pathname === '/collect')
+      b = { type: 'image/gif', body: Buffer.from('R0lGODlhAQABAAAAACw=', 'base64') };
     if (!b && host === 'news.example' && url.pathname === '/leak') {
-      b = { type: 'text/html; charset=utf-8', body: leak(url.searchParams.get('prefix') ?? '/x'), headers: { 'content-security-policy-report-only': `img-src 'none'; report-uri ${url.searchParams.get('report') ?? ''}` } };
+      b = {
+        type: 'text/html; charset=utf-8',
+        body: leak(url.searchParams.get('prefix') ?? '/x'),
+        headers: {
+          'content-security-policy-report-only': `img-src 'none'; report-uri ${url.searchParams.get('report') ?? ''}`,
+        },
+      };
     }
     if (!b) {
       const html = ordinary(host, url.pathname);

@@ -21,7 +21,14 @@ export function quantile(sorted: readonly number[], q: number): number {
 export function summarize(values: readonly number[]): Summary {
   const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   const r = (x: number) => Math.round(x * 10) / 10;
-  return { n: s.length, median: r(quantile(s, 0.5)), p25: r(quantile(s, 0.25)), p75: r(quantile(s, 0.75)), min: r(s[0] ?? NaN), max: r(s.at(-1) ?? NaN) };
+  return {
+    n: s.length,
+    median: r(quantile(s, 0.5)),
+    p25: r(quantile(s, 0.25)),
+    p75: r(quantile(s, 0.75)),
+    min: r(s[0] ?? NaN),
+    max: r(s.at(-1) ?? NaN),
+  };
 }
 
 /** a / b rounded to 3 decimals (NaN when either side has no data). */

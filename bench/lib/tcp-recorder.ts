@@ -37,7 +37,10 @@ export async function startTcpRecorder(targetPort: number): Promise<TcpRecorder>
       }
       const lines = chunk.toString('latin1').split('\r\n');
       // Why the browser sent it: a navigation, a subresource, a speculative prefetch…
-      const why = lines.filter((l) => /^(sec-fetch-dest|sec-purpose|purpose):/i.test(l)).map((l) => l.toLowerCase().replace(/:\s*/, '=')).join(' ');
+      const why = lines
+        .filter((l) => /^(sec-fetch-dest|sec-purpose|purpose):/i.test(l))
+        .map((l) => l.toLowerCase().replace(/:\s*/, '='))
+        .join(' ');
       entry.first = `${lines[0]!.slice(0, 200)}${why ? ` [${why}]` : ''}`;
     });
     client.pipe(upstream).pipe(client);

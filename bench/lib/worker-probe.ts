@@ -11,13 +11,20 @@ export type Mark = [name: string, t: number];
 
 /** Runs in the worker (sw.evaluate): install the wrappers once, reset the marks every time. */
 export function installWorkerProbe(policyPath: string): void {
-  const g = globalThis as unknown as Record<string, unknown> & { __aigBench?: { marks: Mark[] }; __aigBenchPatched?: boolean };
+  const g = globalThis as unknown as Record<string, unknown> & {
+    __aigBench?: { marks: Mark[] };
+    __aigBenchPatched?: boolean;
+  };
   g.__aigBench = { marks: [] };
   if (g.__aigBenchPatched) return;
   g.__aigBenchPatched = true;
   const mark = (name: string) => g.__aigBench!.marks.push([name, performance.now()]);
   type Fn = (this: unknown, ...args: unknown[]) => unknown;
-  const wrap = (obj: Record<string, unknown> | undefined, method: string, label: (args: unknown[]) => string | null) => {
+  const wrap = (
+    obj: Record<string, unknown> | undefined,
+    method: string,
+    label: (args: unknown[]) => string | null,
+  ) => {
     const orig = obj?.[method] as Fn | undefined;
     if (!obj || typeof orig !== 'function') return;
     obj[method] = function (this: unknown, ...args: unknown[]) {
@@ -119,14 +126,20 @@ export function phasesOf(marks: readonly Mark[]): WorkerPhases {
   const digestStart = at((n) => n === 'digest:start', after);
   const stateStart = digestStart === null ? null : at((n) => n.startsWith('set(') && n.endsWith(':start'), digestStart);
   const recordStart = at((n) => n.startsWith('set(') && n.includes('policyRecord') && n.endsWith(':start'), after);
-  const recordEnd = recordStart === null ? null : at((n) => n.startsWith('set(') && n.includes('policyRecord') && n.endsWith(':end'), recordStart);
+  const recordEnd =
+    recordStart === null
+      ? null
+      : at((n) => n.startsWith('set(') && n.includes('policyRecord') && n.endsWith(':end'), recordStart);
   const employeeStart = at((n) => n === 'set(lastEmployee):start', after);
   const dnrStart = at((n) => n === 'updateDynamicRules:start', after);
   const dnrEnd = at((n) => n === 'updateDynamicRules:end', after);
   const readStart = employeeStart === null ? null : at((n) => n === 'getDynamicRules:start', employeeStart);
   const readEnd = readStart === null ? null : at((n) => n === 'getDynamicRules:end', readStart);
   const read = readStart !== null && dnrStart !== null && readStart < dnrStart;
-  const appliedEnd = at((n) => n.startsWith('set(') && n.includes('lastApplied') && n.endsWith(':end'), dnrEnd ?? after);
+  const appliedEnd = at(
+    (n) => n.startsWith('set(') && n.includes('lastApplied') && n.endsWith(':end'),
+    dnrEnd ?? after,
+  );
   const end = last(() => true);
   return {
     reloadStoredMs: d(managedEnd, fetchStart),

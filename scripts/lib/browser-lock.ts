@@ -34,7 +34,8 @@ export async function acquireBrowserLock(timeoutMs = 30 * 60_000, onWait?: () =>
       }
       if (!told) onWait?.();
       told = true;
-      if (Date.now() > deadline) throw new Error(`another browser run holds ${BROWSER_LOCK}; waited ${Math.round(timeoutMs / 60_000)} min`);
+      if (Date.now() > deadline)
+        throw new Error(`another browser run holds ${BROWSER_LOCK}; waited ${Math.round(timeoutMs / 60_000)} min`);
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
@@ -43,7 +44,8 @@ export async function acquireBrowserLock(timeoutMs = 30 * 60_000, onWait?: () =>
 /** Release the lock if this process holds it. */
 export function releaseBrowserLock(): void {
   try {
-    if (readFileSync(join(BROWSER_LOCK, 'pid'), 'utf8') === String(process.pid)) rmSync(BROWSER_LOCK, { recursive: true, force: true });
+    if (readFileSync(join(BROWSER_LOCK, 'pid'), 'utf8') === String(process.pid))
+      rmSync(BROWSER_LOCK, { recursive: true, force: true });
   } catch {
     // not held
   }

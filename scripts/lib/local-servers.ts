@@ -47,8 +47,27 @@ let certCache: { key: string; cert: string } | null = null;
 function testCertificate(): { key: string; cert: string } {
   if (certCache) return certCache;
   const dir = mkdtempSync(join(tmpdir(), 'aig-cert-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', '/CN=ai-geofence-test', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=ai-geofence-test',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   certCache = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
   rmSync(dir, { recursive: true, force: true });
   return certCache;
@@ -71,7 +90,11 @@ export async function startServer(fallback?: Route): Promise<TestServer> {
     served ??= { status: 404, body: 'not found' };
     const { delayMs } = served;
     if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
-    res.writeHead(served.status ?? 200, { 'content-type': served.type ?? 'text/html; charset=utf-8', 'cache-control': 'no-store', ...served.headers });
+    res.writeHead(served.status ?? 200, {
+      'content-type': served.type ?? 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      ...served.headers,
+    });
     res.end(served.body);
   };
   const plain = http.createServer((q, s) => void handler(q, s, false));
@@ -116,7 +139,9 @@ export async function startServer(fallback?: Route): Promise<TestServer> {
 
 /** A fake vendor site: every host answers with a small page naming itself. */
 export function vendorPage(_req: http.IncomingMessage, url: URL): Served {
-  return { body: `<!doctype html><html><head><title>${url.hostname}</title></head><body><h1 id="vendor">Vendor page ${url.hostname}${url.pathname}</h1></body></html>` };
+  return {
+    body: `<!doctype html><html><head><title>${url.hostname}</title></head><body><h1 id="vendor">Vendor page ${url.hostname}${url.pathname}</h1></body></html>`,
+  };
 }
 
 /** The host of the fake AI assistant that no policy or catalogue lists (demo, e2e). */

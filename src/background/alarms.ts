@@ -23,5 +23,6 @@ export async function scheduleNextChange(at: number | null): Promise<void> {
 
 /** Hourly: heartbeats are due daily or on change; alarms may not survive a restart, so check each life. */
 export async function ensureHeartbeatAlarm(): Promise<void> {
-  if (!(await browser.alarms.get(HEARTBEAT_ALARM).catch(() => undefined))) await browser.alarms.create(HEARTBEAT_ALARM, { periodInMinutes: 60 });
+  if (!(await browser.alarms.get(HEARTBEAT_ALARM).catch(() => undefined)))
+    await browser.alarms.create(HEARTBEAT_ALARM, { periodInMinutes: 60 });
 }

@@ -7,12 +7,15 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DnrRule } from '../core/dnr/dnr.ts';
 import { DNR_LIMITS, fake, resetFakeBrowser } from '../../test/fakes/browser.ts';
 
-vi.mock('../platform/browser.ts', async () => ({ browser: (await import('../../test/fakes/browser.ts')).fake.browser }));
+vi.mock('../platform/browser.ts', async () => ({
+  browser: (await import('../../test/fakes/browser.ts')).fake.browser,
+}));
 
 const { installRules } = await import('./apply-rules.ts');
 
 const redirect = (id: number): DnrRule => ({
-  id, priority: 1,
+  id,
+  priority: 1,
   action: { type: 'redirect', redirect: { regexSubstitution: 'chrome-extension://test/block.html#\\0' } },
   condition: { requestDomains: [`t${id}.example`], resourceTypes: ['main_frame'] },
 });

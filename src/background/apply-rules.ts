@@ -45,7 +45,15 @@ export async function installRules(rules: DnrRule[]): Promise<string | null> {
 /** Installed rules equal compiled ones? The browser may echo extra default fields: compare what we set. */
 function sameRules(installed: readonly unknown[], wanted: readonly DnrRule[]): boolean {
   if (installed.length !== wanted.length) return false;
-  const pick = (x: Partial<DnrRule>) => JSON.stringify([x.id, x.priority, x.action, x.condition?.requestDomains, x.condition?.regexFilter ?? null, x.condition?.resourceTypes]);
+  const pick = (x: Partial<DnrRule>) =>
+    JSON.stringify([
+      x.id,
+      x.priority,
+      x.action,
+      x.condition?.requestDomains,
+      x.condition?.regexFilter ?? null,
+      x.condition?.resourceTypes,
+    ]);
   const have = new Set((installed as Array<Partial<DnrRule>>).map(pick));
   return wanted.every((w) => have.has(pick(w)));
 }

@@ -12,7 +12,9 @@ import { fake, resetFakeBrowser } from '../../test/fakes/browser.ts';
 import type { Runtime } from './runtime.ts';
 import { NOW, policyOf, RULES } from '../../test/fixtures/data-controls-policy.ts';
 
-vi.mock('../platform/browser.ts', async () => ({ browser: (await import('../../test/fakes/browser.ts')).fake.browser }));
+vi.mock('../platform/browser.ts', async () => ({
+  browser: (await import('../../test/fakes/browser.ts')).fake.browser,
+}));
 
 const { applyScripts, SCRIPTS } = await import('./apply-scripts.ts');
 const { loadState } = await import('./storage.ts');
@@ -33,12 +35,22 @@ beforeEach(async () => {
 async function apply(compiled: CompiledPolicy, office: string, valid: boolean, r: Runtime = runtime): Promise<void> {
   const config = { office, groups: [], failMode: 'closed', discovery: true } as unknown as ManagedConfig;
   const plan = planEnforcement(
-    { config, lastEmployee: null, policy: valid ? compiled : null, payloadHash: null, confirmedAt: null, exceptions: null, location: null, discovered: {}, acknowledged: {}, now: NOW },
+    {
+      config,
+      lastEmployee: null,
+      policy: valid ? compiled : null,
+      payloadHash: null,
+      confirmedAt: null,
+      exceptions: null,
+      location: null,
+      discovered: {},
+      acknowledged: {},
+      now: NOW,
+    },
     { pages: { block: 'b', warn: 'w', embedded: 'e' }, browser: 'chrome' },
   );
   await applyScripts(r, plan);
 }
-
 
 describe('the guard', () => {
   const compiled = compilePolicy(policyOf(RULES));
@@ -46,7 +58,11 @@ describe('the guard', () => {
   it('registers the guard at document_start in every frame, in the isolated world', async () => {
     await apply(compiled, 'NY', true);
     expect(registered(GUARD)).toMatchObject({
-      js: ['guard.js'], runAt: 'document_start', allFrames: true, world: 'ISOLATED', matches: guardMatches(compiled, { office: 'NY' }, NOW),
+      js: ['guard.js'],
+      runAt: 'document_start',
+      allFrames: true,
+      world: 'ISOLATED',
+      matches: guardMatches(compiled, { office: 'NY' }, NOW),
     });
   });
 
@@ -59,7 +75,11 @@ describe('the guard', () => {
   });
 
   it('injects into open tabs of the hosts before and after a change, and only on a change', async () => {
-    fake.tabs = [{ id: 1, url: 'https://claude.ai/chat' }, { id: 2, url: 'https://www.llm.bank.example/' }, { id: 3, url: 'https://news.example/' }];
+    fake.tabs = [
+      { id: 1, url: 'https://claude.ai/chat' },
+      { id: 2, url: 'https://www.llm.bank.example/' },
+      { id: 3, url: 'https://news.example/' },
+    ];
     await apply(compiled, 'NY', true);
     expect(injectedTabs()).toEqual([1, 2]);
     fake.injected = [];
@@ -82,7 +102,9 @@ describe('the guard', () => {
     fake.tabs = [{ id: 7, url: 'https://llm.bank.example/' }];
     await apply(compiled, 'HK', true);
     fake.injected = [];
-    const stricter = compilePolicy(policyOf(RULES.map((r) => (r.id === 'FIRM-UPLOADS' ? { ...r, dataControls: { upload: 'block' } } : r))));
+    const stricter = compilePolicy(
+      policyOf(RULES.map((r) => (r.id === 'FIRM-UPLOADS' ? { ...r, dataControls: { upload: 'block' } } : r))),
+    );
     await apply(stricter, 'HK', true);
     expect(injectedTabs()).toEqual([7]);
   });
@@ -104,13 +126,22 @@ describe('the table', () => {
     // Banner (warned Claude, monitored ChatGPT) and guard (controls on Claude and the firm's LLM).
     expect(fake.contentScripts.map((c) => c.id).sort()).toEqual(['ai-geofence-content', GUARD]);
     for (const entry of SCRIPTS.filter((x) => x.id !== MODELS)) {
-      expect(registered(entry.id)).toMatchObject({ js: [entry.file], runAt: entry.runAt, allFrames: entry.allFrames, persistAcrossSessions: true });
+      expect(registered(entry.id)).toMatchObject({
+        js: [entry.file],
+        runAt: entry.runAt,
+        allFrames: entry.allFrames,
+        persistAcrossSessions: true,
+      });
     }
     expect(registered('ai-geofence-content')?.matches).toContain('*://*.chatgpt.com/*');
   });
 
   it('registers, keeps and removes the models script as the policy changes', async () => {
-    const compiled = compilePolicy(policyOf([{ id: 'HK-O3', tools: ['chatgpt'], offices: ['HK'], models: ['o3'], action: 'block' }], { o3: { name: 'o3', match: { query: { model: 'o3' } } } }));
+    const compiled = compilePolicy(
+      policyOf([{ id: 'HK-O3', tools: ['chatgpt'], offices: ['HK'], models: ['o3'], action: 'block' }], {
+        o3: { name: 'o3', match: { query: { model: 'o3' } } },
+      }),
+    );
     await apply(compiled, 'HK', true);
     expect(registered(MODELS)?.js).toEqual(['models.js']);
     const spy = vi.spyOn(fake.browser.scripting, 'registerContentScripts');

@@ -27,13 +27,38 @@ export const SCRIPTS: readonly ScriptEntry[] = [
   // The banner and visit report, where a tool is warned or monitored. allFrames: a monitored or
   // acknowledged tool embedded in another site gets its banner too (blocked and unacknowledged
   // frames never load: DNR swaps them for a notice).
-  { id: 'ai-geofence-content', file: 'content.js', runAt: 'document_idle', allFrames: true, keyStore: 'contentScriptKey', reachOpenTabs: false, wanted: (p) => p.scripts.banner },
+  {
+    id: 'ai-geofence-content',
+    file: 'content.js',
+    runAt: 'document_idle',
+    allFrames: true,
+    keyStore: 'contentScriptKey',
+    reachOpenTabs: false,
+    wanted: (p) => p.scripts.banner,
+  },
   // The data-controls guard: document_start, so its capture listeners are on `window` before the
   // page adds its own; a second injection only makes it ask for its controls again (guard.ts).
-  { id: 'ai-geofence-guard', file: 'guard.js', runAt: 'document_start', allFrames: true, world: 'ISOLATED', keyStore: 'guardScriptKey', reachOpenTabs: true, wanted: (p) => p.scripts.guard },
+  {
+    id: 'ai-geofence-guard',
+    file: 'guard.js',
+    runAt: 'document_start',
+    allFrames: true,
+    world: 'ISOLATED',
+    keyStore: 'guardScriptKey',
+    reachOpenTabs: true,
+    wanted: (p) => p.scripts.guard,
+  },
   // The model overlay: top frame only, the overlay covers the vendor's page and an embedded vendor
   // frame is handled by the embedded notice. Open tabs pick it up on their next load.
-  { id: 'ai-geofence-models', file: 'models.js', runAt: 'document_idle', allFrames: false, keyStore: 'modelsScriptKey', reachOpenTabs: false, wanted: (p) => p.scripts.models },
+  {
+    id: 'ai-geofence-models',
+    file: 'models.js',
+    runAt: 'document_idle',
+    allFrames: false,
+    keyStore: 'modelsScriptKey',
+    reachOpenTabs: false,
+    wanted: (p) => p.scripts.models,
+  },
 ];
 
 /** Bring every content script's registration in line with the plan. Never throws into enforcement. */
@@ -43,7 +68,9 @@ export async function applyScripts(r: Runtime, plan: Plan): Promise<void> {
     await saveState({ contentOnDemand: r.state.contentOnDemand });
   }
   for (const entry of SCRIPTS) {
-    await applyScript(r, entry, entry.wanted(plan)).catch((err: unknown) => console.error(`[scripts] could not register ${entry.file}`, err));
+    await applyScript(r, entry, entry.wanted(plan)).catch((err: unknown) =>
+      console.error(`[scripts] could not register ${entry.file}`, err),
+    );
   }
 }
 
@@ -59,10 +86,17 @@ async function applyScript(r: Runtime, entry: ScriptEntry, wanted: ScriptPlan): 
   if (before.join(' ') !== wanted.matches.join(' ') || stored?.split('\n')[0] !== options) {
     if (existing.length) await browser.scripting.unregisterContentScripts({ ids: [entry.id] });
     if (wanted.matches.length) {
-      await browser.scripting.registerContentScripts([{
-        id: entry.id, js: [entry.file], matches: wanted.matches, runAt: entry.runAt, allFrames: entry.allFrames,
-        ...(entry.world ? { world: entry.world } : {}), persistAcrossSessions: true,
-      }]);
+      await browser.scripting.registerContentScripts([
+        {
+          id: entry.id,
+          js: [entry.file],
+          matches: wanted.matches,
+          runAt: entry.runAt,
+          allFrames: entry.allFrames,
+          ...(entry.world ? { world: entry.world } : {}),
+          persistAcrossSessions: true,
+        },
+      ]);
     }
   }
   if (entry.reachOpenTabs) await injectIntoOpenTabs(entry.file, [...new Set([...before, ...wanted.matches])]);
@@ -75,6 +109,8 @@ async function injectIntoOpenTabs(file: string, matches: string[]): Promise<void
   const tabs = await browser.tabs.query({ url: matches }).catch(() => []);
   for (const tab of tabs) {
     if (tab.id === undefined) continue;
-    await browser.scripting.executeScript({ target: { tabId: tab.id, allFrames: true }, files: [file] }).catch(() => undefined);
+    await browser.scripting
+      .executeScript({ target: { tabId: tab.id, allFrames: true }, files: [file] })
+      .catch(() => undefined);
   }
 }

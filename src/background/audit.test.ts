@@ -5,10 +5,19 @@ import { fake, resetFakeBrowser } from '../../test/fakes/browser.ts';
 
 type AuditModule = typeof import('./audit.ts');
 
-vi.mock('../platform/browser.ts', async () => ({ browser: (await import('../../test/fakes/browser.ts')).fake.browser }));
+vi.mock('../platform/browser.ts', async () => ({
+  browser: (await import('../../test/fakes/browser.ts')).fake.browser,
+}));
 
 const URL_ = 'http://127.0.0.1:8787/collect?token=secret';
-const CONTEXT: AuditContext = { office: 'HK', groups: ['traders'], policySerial: 42, auditUrl: URL_, format: 'json', urlDetail: 'path' };
+const CONTEXT: AuditContext = {
+  office: 'HK',
+  groups: ['traders'],
+  policySerial: 42,
+  auditUrl: URL_,
+  format: 'json',
+  urlDetail: 'path',
+};
 
 /** A scripted collector: each request gets the next answer; what it accepted is kept by id. */
 interface Answer {
@@ -25,8 +34,12 @@ let accepted: string[] = [];
 function eventsOf(body: string): AuditEvent[] {
   if (body.startsWith('{"events"')) return (JSON.parse(body) as { events: AuditEvent[] }).events;
   if (body.startsWith('{"resourceLogs"')) {
-    const doc = JSON.parse(body) as { resourceLogs: Array<{ scopeLogs: Array<{ logRecords: Array<{ body: { stringValue: string } }> }> }> };
-    return doc.resourceLogs.flatMap((r) => r.scopeLogs.flatMap((sl) => sl.logRecords.map((l) => JSON.parse(l.body.stringValue) as AuditEvent)));
+    const doc = JSON.parse(body) as {
+      resourceLogs: Array<{ scopeLogs: Array<{ logRecords: Array<{ body: { stringValue: string } }> }> }>;
+    };
+    return doc.resourceLogs.flatMap((r) =>
+      r.scopeLogs.flatMap((sl) => sl.logRecords.map((l) => JSON.parse(l.body.stringValue) as AuditEvent)),
+    );
   }
   return body.split('\n').map((line) => (JSON.parse(line) as { event: AuditEvent }).event); // Splunk HEC
 }
@@ -35,13 +48,19 @@ const fetchFake = vi.fn(async (url: string, init: RequestInit): Promise<Response
   const headers = new Headers(init.headers);
   const gzipped = headers.get('Content-Encoding') === 'gzip';
   // A gzip body is decoded as a collector would; anything else must be the text itself.
-  const body = gzipped ? await new Response(new Blob([init.body as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'))).text() : String(init.body);
+  const body = gzipped
+    ? await new Response(
+        new Blob([init.body as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip')),
+      ).text()
+    : String(init.body);
   requests.push({ url, body, contentType: headers.get('Content-Type'), headers, gzipped });
   const answer = answers.shift() ?? { status: 200 };
   if (answer.networkError) throw new TypeError('Failed to fetch');
   if (answer.hang) {
     return new Promise((_resolve, reject) => {
-      init.signal?.addEventListener('abort', () => reject(new DOMException('The operation was aborted.', 'AbortError')));
+      init.signal?.addEventListener('abort', () =>
+        reject(new DOMException('The operation was aborted.', 'AbortError')),
+      );
     });
   }
   const status = answer.status ?? 200;
@@ -58,7 +77,7 @@ async function freshWorker(): Promise<AuditModule> {
 }
 
 function storedEvents(): AuditEvent[] {
-  return ((fake.local.auditQueue as { events?: AuditEvent[] } | undefined)?.events ?? []);
+  return (fake.local.auditQueue as { events?: AuditEvent[] } | undefined)?.events ?? [];
 }
 
 /** Let pending storage ticks and promise chains settle. */
@@ -95,7 +114,12 @@ async function configured(ctx: Partial<AuditContext> = {}): Promise<AuditModule>
 describe('recordAudit', () => {
   it('has the event in storage when it resolves, with the context and a reduced URL', async () => {
     const audit = await configured();
-    await audit.recordAudit({ type: 'block', tool: 'claude', rule: 'HK-ANTHROPIC', url: 'https://u:p@claude.ai/chat/1?q=secret#x' });
+    await audit.recordAudit({
+      type: 'block',
+      tool: 'claude',
+      rule: 'HK-ANTHROPIC',
+      url: 'https://u:p@claude.ai/chat/1?q=secret#x',
+    });
     const [event] = storedEvents();
     expect(event).toMatchObject({
       type: 'block',
@@ -167,7 +191,10 @@ describe('delivery', () => {
     expect(eventsOf(requests[0]!.body)).toHaveLength(2);
     expect(storedEvents()).toHaveLength(0);
     expect(fake.alarms.has(audit.AUDIT_ALARM)).toBe(false);
-    expect((await audit.getAuditStatus()).lastDelivery).toMatchObject({ ok: true, message: 'delivered 2 event(s) to http://127.0.0.1:8787/collect' });
+    expect((await audit.getAuditStatus()).lastDelivery).toMatchObject({
+      ok: true,
+      message: 'delivered 2 event(s) to http://127.0.0.1:8787/collect',
+    });
   });
 
   it('keeps the events when the collector is unreachable and schedules the retry on an alarm', async () => {
@@ -180,7 +207,10 @@ describe('delivery', () => {
     expect(fake.alarms.get(audit.AUDIT_ALARM)?.when).toBe(Date.now() + 15_000);
     const status = await audit.getAuditStatus();
     expect(status.queued).toBe(1);
-    expect(status.lastDelivery).toMatchObject({ ok: false, message: expect.stringContaining('unreachable (Failed to fetch); 1 event(s) kept') });
+    expect(status.lastDelivery).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('unreachable (Failed to fetch); 1 event(s) kept'),
+    });
     expect(status.lastDelivery?.message).not.toContain('secret');
   });
 
@@ -216,7 +246,10 @@ describe('delivery', () => {
     expect(storedEvents()).toHaveLength(1);
     expect(fake.alarms.get(audit.AUDIT_ALARM)?.when).toBe(Date.now() + 3_600_000);
     const status = await audit.getAuditStatus();
-    expect(status.lastDelivery).toMatchObject({ ok: false, message: expect.stringContaining('rejected the batch with HTTP 400: {"error":"unknown field tool"}') });
+    expect(status.lastDelivery).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('rejected the batch with HTTP 400: {"error":"unknown field tool"}'),
+    });
     await vi.advanceTimersByTimeAsync(30 * 60_000);
     await audit.handleAuditAlarm();
     expect(requests).toHaveLength(1);
@@ -224,7 +257,8 @@ describe('delivery', () => {
 
   it('sends the managed headers, OTLP logs and gzip bodies; says a 401 plainly and keeps every event', async () => {
     const audit = await configured({ format: 'otlp', headers: { Authorization: 'Bearer s3cret-token-value' } });
-    for (let i = 0; i < 5; i++) await audit.recordAudit({ type: 'block', tool: 'claude', rule: 'HK-ANTHROPIC', url: 'https://claude.ai/' });
+    for (let i = 0; i < 5; i++)
+      await audit.recordAudit({ type: 'block', tool: 'claude', rule: 'HK-ANTHROPIC', url: 'https://claude.ai/' });
     answers = [{ status: 401, body: '{"error":"a valid token is required"}' }];
     await audit.deliverAuditNow();
     expect(requests[0]!.headers.get('Authorization')).toBe('Bearer s3cret-token-value');
@@ -232,7 +266,9 @@ describe('delivery', () => {
     expect(eventsOf(requests[0]!.body)).toHaveLength(5);
     expect(storedEvents()).toHaveLength(5);
     const status = await audit.getAuditStatus();
-    expect(status.lastDelivery!.message).toMatch(/^the collector requires credentials \(HTTP 401 Unauthorized: .*\): check the managed key auditHeaders .*; 5 event\(s\) kept/);
+    expect(status.lastDelivery!.message).toMatch(
+      /^the collector requires credentials \(HTTP 401 Unauthorized: .*\): check the managed key auditHeaders .*; 5 event\(s\) kept/,
+    );
     expect(status.lastDelivery!.message).not.toContain('s3cret');
     // Not retried every few seconds as if transient: the next attempt is an hour away...
     expect(fake.alarms.get(audit.AUDIT_ALARM)?.when).toBe(Date.now() + 3_600_000);
@@ -315,7 +351,9 @@ describe('delivery', () => {
     await audit.recordAudit({ type: 'monitor-visit' });
     answers = [{ status: 200, body: '{"text":"Success","code":0}' }];
     await audit.deliverAuditNow();
-    const lines = requests[0]!.body.split('\n').map((l) => JSON.parse(l) as { time: number; sourcetype: string; event: AuditEvent });
+    const lines = requests[0]!.body
+      .split('\n')
+      .map((l) => JSON.parse(l) as { time: number; sourcetype: string; event: AuditEvent });
     expect(lines.map((l) => l.event.type)).toEqual(['block', 'monitor-visit']);
     expect(lines[0]).toMatchObject({ time: Date.now() / 1000, sourcetype: 'ai-geofence' });
     expect(accepted).toHaveLength(2);
@@ -334,7 +372,11 @@ describe('delivery', () => {
     await settle();
     await restarted.deliverAuditNow();
     const sent = eventsOf(requests[0]!.body);
-    expect(sent[0]).toMatchObject({ type: 'dropped', office: 'HK', detail: { count: 7, since: '2026-11-19T00:00:00.000Z' } });
+    expect(sent[0]).toMatchObject({
+      type: 'dropped',
+      office: 'HK',
+      detail: { count: 7, since: '2026-11-19T00:00:00.000Z' },
+    });
     expect(sent).toHaveLength(4);
   });
 });
@@ -342,13 +384,19 @@ describe('delivery', () => {
 describe('without a collector', () => {
   it('queues events, sends nothing, says so, and delivers once IT configures one', async () => {
     const audit = await configured({ auditUrl: null });
-    await audit.recordAudit({ type: 'config-invalid', detail: { errors: ['managed key "office": must not be empty'] } });
+    await audit.recordAudit({
+      type: 'config-invalid',
+      detail: { errors: ['managed key "office": must not be empty'] },
+    });
     await vi.advanceTimersByTimeAsync(60_000);
     await audit.handleAuditAlarm();
     expect(fetchFake).not.toHaveBeenCalled();
     expect(fake.alarms.size).toBe(0);
     const status = await audit.getAuditStatus();
-    expect(status).toMatchObject({ queued: 1, lastDelivery: { ok: false, message: expect.stringContaining('no audit collector configured') } });
+    expect(status).toMatchObject({
+      queued: 1,
+      lastDelivery: { ok: false, message: expect.stringContaining('no audit collector configured') },
+    });
 
     audit.setAuditContext(CONTEXT);
     await settle();
@@ -404,7 +452,11 @@ describe('the tamper-evident ledger', () => {
     expect(new Set(events.map((e) => e.source)).size).toBe(1);
     expect(events[0]).toMatchObject({ prev: null, policyHash: HASH });
     expect(events[2]!.prev).toBe(await auditEventHash(events[1]));
-    expect(await audit.getAuditLedger()).toEqual({ source: events[0]!.source, seq: 3, head: await auditEventHash(events[2]) });
+    expect(await audit.getAuditLedger()).toEqual({
+      source: events[0]!.source,
+      seq: 3,
+      head: await auditEventHash(events[2]),
+    });
     expect((await verifyEvents(events)).problems).toEqual([]);
   });
 
@@ -425,7 +477,10 @@ describe('the tamper-evident ledger', () => {
     fake.failWrites = false;
     await audit.recordAudit({ type: 'monitor-visit' });
     const events = storedEvents();
-    expect(events.map((e) => [e.type, e.seq])).toEqual([['block', 0], ['monitor-visit', 1]]);
+    expect(events.map((e) => [e.type, e.seq])).toEqual([
+      ['block', 0],
+      ['monitor-visit', 1],
+    ]);
     expect((await verifyEvents(events)).problems).toEqual([]);
   });
 
@@ -448,13 +503,23 @@ describe('the tamper-evident ledger', () => {
     for (let i = 0; i < 3; i++) await audit.recordAudit({ type: 'block' });
     // As if the queue had overflowed and dropped seq 1.
     const stored = fake.local.auditQueue as { events: AuditEvent[] } & Record<string, unknown>;
-    fake.local.auditQueue = { ...stored, events: stored.events.filter((e) => e.seq !== 1), dropped: 1, droppedSince: '2026-11-20T08:00:00.000Z', droppedSeqs: { first: 1, last: 1 } };
+    fake.local.auditQueue = {
+      ...stored,
+      events: stored.events.filter((e) => e.seq !== 1),
+      dropped: 1,
+      droppedSince: '2026-11-20T08:00:00.000Z',
+      droppedSeqs: { first: 1, last: 1 },
+    };
     const restarted = await freshWorker();
     restarted.setAuditContext(CONTEXT);
     await settle();
     await restarted.deliverAuditNow();
     const sent = eventsOf(requests[0]!.body);
-    expect(sent.map((e) => [e.type, e.seq])).toEqual([['dropped', 3], ['block', 0], ['block', 2]]);
+    expect(sent.map((e) => [e.type, e.seq])).toEqual([
+      ['dropped', 3],
+      ['block', 0],
+      ['block', 2],
+    ]);
     expect(sent[0]!.detail).toMatchObject({ count: 1, firstSeq: 1, lastSeq: 1 });
     const report = await verifyEvents(sent);
     expect(report.problems).toEqual([]);
@@ -463,7 +528,15 @@ describe('the tamper-evident ledger', () => {
 });
 
 describe('recordHeartbeat', () => {
-  const detail = heartbeatDetail({ office: 'HK', policySerial: 42, policyHash: 'ab'.repeat(32), rulesInstalled: 7, incognitoAllowed: false, extensionVersion: '0.0.0', mode: 'enforcing' });
+  const detail = heartbeatDetail({
+    office: 'HK',
+    policySerial: 42,
+    policyHash: 'ab'.repeat(32),
+    rulesInstalled: 7,
+    incognitoAllowed: false,
+    extensionVersion: '0.0.0',
+    mode: 'enforcing',
+  });
 
   it('records one when due, then not again until a day has passed or something changed', async () => {
     const audit = await configured({ auditUrl: null }); // nothing delivered: every heartbeat stays in the queue
@@ -481,7 +554,11 @@ describe('recordHeartbeat', () => {
 
   it('sends one heartbeat for concurrent calls, and remembers it across a worker restart', async () => {
     let audit = await configured();
-    const results = await Promise.all([audit.recordHeartbeat(detail), audit.recordHeartbeat(detail), audit.recordHeartbeat(detail)]);
+    const results = await Promise.all([
+      audit.recordHeartbeat(detail),
+      audit.recordHeartbeat(detail),
+      audit.recordHeartbeat(detail),
+    ]);
     expect(results.filter(Boolean)).toHaveLength(1);
     audit = await freshWorker();
     expect(await audit.recordHeartbeat(detail)).toBe(false);

@@ -55,7 +55,15 @@ const FALLBACK_ALARM_MS = 30_000;
 /** Bound one delivery run; if more is left an alarm brings us back. */
 const MAX_BATCHES_PER_RUN = 200;
 
-const DEFAULT_CONTEXT: AuditContext = { office: null, groups: [], policySerial: null, policyHash: null, auditUrl: null, format: 'json', urlDetail: 'path' };
+const DEFAULT_CONTEXT: AuditContext = {
+  office: null,
+  groups: [],
+  policySerial: null,
+  policyHash: null,
+  auditUrl: null,
+  format: 'json',
+  urlDetail: 'path',
+};
 
 let queue: AuditQueueState | null = null; // cache of what is on disk; null until first read
 let context: AuditContext | null = null;
@@ -76,7 +84,9 @@ async function readQueue(): Promise<AuditQueueState> {
 }
 
 /** Apply `change` and write the result; only inside a serialised task. The cache moves only once the write succeeded. */
-async function changeQueue(change: (state: AuditQueueState) => AuditQueueState | Promise<AuditQueueState>): Promise<AuditQueueState> {
+async function changeQueue(
+  change: (state: AuditQueueState) => AuditQueueState | Promise<AuditQueueState>,
+): Promise<AuditQueueState> {
   const current = await readQueue();
   const next = await change(current);
   if (next === current) return current;
@@ -85,7 +95,9 @@ async function changeQueue(change: (state: AuditQueueState) => AuditQueueState |
   return next;
 }
 
-function updateQueue(change: (state: AuditQueueState) => AuditQueueState | Promise<AuditQueueState>): Promise<AuditQueueState> {
+function updateQueue(
+  change: (state: AuditQueueState) => AuditQueueState | Promise<AuditQueueState>,
+): Promise<AuditQueueState> {
   return serialise(() => changeQueue(change));
 }
 
@@ -119,7 +131,11 @@ export function setAuditLocationSource(source: () => AuditContext['location']): 
 }
 
 function newEvent(input: Parameters<typeof recordAudit>[0], ctx: AuditContext): AuditEvent {
-  return makeAuditEvent(input, { ...ctx, location: locationSource() }, { id: crypto.randomUUID(), now: Date.now(), extensionVersion: extensionVersion() });
+  return makeAuditEvent(
+    input,
+    { ...ctx, location: locationSource() },
+    { id: crypto.randomUUID(), now: Date.now(), extensionVersion: extensionVersion() },
+  );
 }
 
 /** Chain `event` into the ledger carried by `state` (starting one, with a new source id, the first time). */
@@ -188,7 +204,10 @@ export function setAuditContext(ctx: AuditContext): void {
     const collector = JSON.stringify([next.format, next.auditUrl, next.headers ?? {}, next.compression ?? 'gzip']);
     const stored = await readKey('auditCollector');
     await saveState({ auditContext: next, auditCollector: collector });
-    if (stored !== collector) await changeQueue((s) => (s.nextAttemptAt === null && s.attempt === 0 ? s : { ...s, attempt: 0, nextAttemptAt: null }));
+    if (stored !== collector)
+      await changeQueue((s) =>
+        s.nextAttemptAt === null && s.attempt === 0 ? s : { ...s, attempt: 0, nextAttemptAt: null },
+      );
   })
     // Also the startup path: alarms are not guaranteed to survive a browser restart.
     .then(scheduleQuietly)
@@ -339,7 +358,10 @@ async function post(url: string, ctx: AuditContext, batch: AuditEvent[]): Promis
     });
     // The body of an error says why (a HEC error code, a proxy page); the timeout still applies.
     const bodyText = response.ok ? '' : await response.text().catch(() => '');
-    return classifyDelivery({ status: response.status, retryAfter: response.headers.get('Retry-After'), bodyText }, { now: Date.now() });
+    return classifyDelivery(
+      { status: response.status, retryAfter: response.headers.get('Retry-After'), bodyText },
+      { now: Date.now() },
+    );
   } catch (err) {
     const error = controller.signal.aborted
       ? `collector at ${describeUrl(url)} did not answer within ${FETCH_TIMEOUT_MS / 1000} s`

@@ -19,7 +19,11 @@ export async function updateBadge(tabId: number, url: string | undefined): Promi
   // Deciding would load the whole policy in a worker just woken for this tab, while the page
   // itself paints its notice: a large policy then slows the notice.
   const onPage = (['block', 'warn'] as const).find((name) => url.startsWith(`${pageUrl(name)}#`));
-  const badge = onPage ? BADGE[onPage] : /^https?:/.test(url) ? BADGE[decideNow(await ensureReady(), url).action] : null;
+  const badge = onPage
+    ? BADGE[onPage]
+    : /^https?:/.test(url)
+      ? BADGE[decideNow(await ensureReady(), url).action]
+      : null;
   await browser.action.setBadgeText({ tabId, text: badge?.text ?? '' }).catch(() => undefined);
   if (badge) await browser.action.setBadgeBackgroundColor({ tabId, color: badge.color }).catch(() => undefined);
 }

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const LOCALES_DIR = join(import.meta.dirname, '../../static/_locales');
-vi.mock('../platform/browser.ts', async () => ({ browser: (await import('../../test/fakes/browser.ts')).fake.browser }));
+vi.mock('../platform/browser.ts', async () => ({
+  browser: (await import('../../test/fakes/browser.ts')).fake.browser,
+}));
 
 const { CONTENT_STRING_PREFIXES, contentStrings, pageLanguagesOf, pickMessages } = await import('./content-strings.ts');
 
@@ -54,6 +56,8 @@ describe('contentStrings', () => {
   });
 
   it('fills a missing translation with English', () => {
-    expect(pickMessages({}, { dcA: { message: 'A' }, other: { message: 'B' } }, 'dc')).toEqual({ dcA: { message: 'A' } });
+    expect(pickMessages({}, { dcA: { message: 'A' }, other: { message: 'B' } }, 'dc')).toEqual({
+      dcA: { message: 'A' },
+    });
   });
 });

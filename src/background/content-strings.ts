@@ -28,7 +28,9 @@ function messagesOf(locale: Locale): Promise<Messages> {
 
 /** The page's languages as sent by a content script: strings only, at most 8. */
 export function pageLanguagesOf(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((l): l is string => typeof l === 'string' && l.length <= 35).slice(0, 8) : [];
+  return Array.isArray(value)
+    ? value.filter((l): l is string => typeof l === 'string' && l.length <= 35).slice(0, 8)
+    : [];
 }
 
 /** Pick the messages whose keys start with `prefix` (pure, for tests). */

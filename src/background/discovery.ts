@@ -56,13 +56,16 @@ export function cancelDetector(tabId: number): void {
 export function scheduleDetector(tabId: number, url: string): void {
   cancelDetector(tabId);
   if (!/^https?:/.test(url)) return;
-  pendingDetectors.set(tabId, setTimeout(() => {
-    pendingDetectors.delete(tabId);
-    void browser.tabs.get(tabId).then(
-      (tab) => (tab.url === url && tab.status === 'complete' ? injectDetector(tabId, url) : undefined),
-      () => undefined, // closed meanwhile
-    );
-  }, DETECTOR_DELAY_MS));
+  pendingDetectors.set(
+    tabId,
+    setTimeout(() => {
+      pendingDetectors.delete(tabId);
+      void browser.tabs.get(tabId).then(
+        (tab) => (tab.url === url && tab.status === 'complete' ? injectDetector(tabId, url) : undefined),
+        () => undefined, // closed meanwhile
+      );
+    }, DETECTOR_DELAY_MS),
+  );
 }
 
 /** Put the detector into the tab's page now, unless discovery is off or the host is a known tool. */
@@ -107,7 +110,8 @@ export async function reportDiscovered(pageUrl: string | undefined, rawSignals: 
     await saveState({ discovered: noted.register });
     if (noted.report) {
       await recordAudit({
-        type: 'discovered-tool', url: url.origin,
+        type: 'discovered-tool',
+        url: url.origin,
         detail: { host: key, origin: url.origin, signals, action, enforceable: !!domain },
       });
     }

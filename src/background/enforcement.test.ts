@@ -12,7 +12,9 @@ import { CATALOGUE } from '../core/catalogue/catalogue.ts';
 import { MAX_REGISTERED_PATTERNS } from '../core/plan/plan.ts';
 import { fake, resetFakeBrowser } from '../../test/fakes/browser.ts';
 
-vi.mock('../platform/browser.ts', async () => ({ browser: (await import('../../test/fakes/browser.ts')).fake.browser }));
+vi.mock('../platform/browser.ts', async () => ({
+  browser: (await import('../../test/fakes/browser.ts')).fake.browser,
+}));
 
 // The audit trail has its own tests; here it only has to accept events.
 vi.mock('./audit.ts', () => ({
@@ -37,16 +39,22 @@ beforeAll(async () => {
 
 function policyDoc(serial: number, rules: unknown[]): Record<string, unknown> {
   return {
-    type: 'ai-geofence-policy', version: 1, serial,
-    issued: new Date(Date.now() - DAY).toISOString(), expires: new Date(Date.now() + 30 * DAY).toISOString(),
+    type: 'ai-geofence-policy',
+    version: 1,
+    serial,
+    issued: new Date(Date.now() - DAY).toISOString(),
+    expires: new Date(Date.now() + 30 * DAY).toISOString(),
     offices: { HK: { name: 'Hong Kong', jurisdiction: 'HK' }, LDN: { name: 'London', jurisdiction: 'GB' } },
     tools: { claude: { name: 'Claude', domains: ['claude.ai'] } },
-    rules, defaultAction: 'allow',
+    rules,
+    defaultAction: 'allow',
   };
 }
 
 const sign = (doc: unknown) =>
-  new CompactSign(new TextEncoder().encode(JSON.stringify(doc))).setProtectedHeader({ alg: 'EdDSA', kid: 'compliance', typ: POLICY_JWS_TYP }).sign(privateKey);
+  new CompactSign(new TextEncoder().encode(JSON.stringify(doc)))
+    .setProtectedHeader({ alg: 'EdDSA', kid: 'compliance', typ: POLICY_JWS_TYP })
+    .sign(privateKey);
 
 const BLOCK_CLAUDE = [{ id: 'HK-CLAUDE', tools: ['claude'], offices: ['HK'], action: 'block' }];
 const WARN_CLAUDE = [{ id: 'WARN-CLAUDE', tools: ['claude'], action: 'warn', allowForMinutes: 1 }];
@@ -60,14 +68,20 @@ vi.stubGlobal('fetch', async (url: string, init: { headers: Record<string, strin
   const next = served.shift();
   if (!next) throw new Error('no answer scripted');
   if (next instanceof Error) throw next;
-  return new Response(next.status === 304 ? null : next.body ?? '', { status: next.status, headers: next.headers });
+  return new Response(next.status === 304 ? null : (next.body ?? ''), { status: next.status, headers: next.headers });
 });
 
 /** A new worker life: the update path and the modules tests read its effects through. */
 async function load() {
   vi.resetModules();
   const enforcement = await import('./enforcement.ts');
-  return { ...enforcement, ...(await import('./alarms.ts')), ...(await import('./decisions.ts')), ...(await import('./status.ts')), ...(await import('./snapshot-store.ts')) };
+  return {
+    ...enforcement,
+    ...(await import('./alarms.ts')),
+    ...(await import('./decisions.ts')),
+    ...(await import('./status.ts')),
+    ...(await import('./snapshot-store.ts')),
+  };
 }
 
 /** A value written to storage by something else (a test, another worker life): the worker's storage.onChanged listener. */
@@ -76,11 +90,17 @@ async function storeFromElsewhere(e: Awaited<ReturnType<typeof load>>, patch: Re
   await e.noteLocalChange(Object.keys(patch));
 }
 
-const redirectsTo = (page: string) => fake.rules.some((r) => r.action?.redirect?.regexSubstitution.startsWith(`chrome-extension://test/${page}#`));
+const redirectsTo = (page: string) =>
+  fake.rules.some((r) => r.action?.redirect?.regexSubstitution.startsWith(`chrome-extension://test/${page}#`));
 
 beforeEach(() => {
   resetFakeBrowser();
-  fake.managed = { office: 'HK', policyUrl: 'https://policy.example/p.jws', trustedKeys: [publicJwk], refreshMinutes: 30 };
+  fake.managed = {
+    office: 'HK',
+    policyUrl: 'https://policy.example/p.jws',
+    trustedKeys: [publicJwk],
+    refreshMinutes: 30,
+  };
   served = [];
   requests.length = 0;
 });
@@ -116,7 +136,10 @@ describe('installing rules', () => {
   it('keeps the installed rules and says so when the browser refuses an update, and still schedules what comes next', async () => {
     served = [
       { status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) },
-      { status: 200, body: await sign(policyDoc(43, [{ ...WARN_CLAUDE[0], until: new Date(Date.now() + 3_600_000).toISOString() }])) },
+      {
+        status: 200,
+        body: await sign(policyDoc(43, [{ ...WARN_CLAUDE[0], until: new Date(Date.now() + 3_600_000).toISOString() }])),
+      },
     ];
     const e = await load();
     await e.refreshPolicy('first');
@@ -159,33 +182,51 @@ describe('fetching', () => {
     await e.refreshPolicy('browser started');
     expect(fake.updates).toHaveLength(1);
     expect(fake.rules).toEqual(installed);
-    expect(fake.local.lastFetch).toMatchObject({ ok: false, message: expect.stringContaining('cannot reach the policy server') });
+    expect(fake.local.lastFetch).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('cannot reach the policy server'),
+    });
     expect((fake.local.lastApplied as { serial: number }).serial).toBe(42);
   });
 
   it('refuses a policy with a field it does not understand, keeps the last good one and names the field', async () => {
     const typo = [{ id: 'HK-CLAUDE', tools: ['claude'], exceptOffice: ['LDN'], action: 'block' }];
-    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 200, body: await sign(policyDoc(43, typo)) }];
+    served = [
+      { status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) },
+      { status: 200, body: await sign(policyDoc(43, typo)) },
+    ];
     const { e, a } = await loadWithAudit();
     await e.refreshPolicy('first');
     await e.refreshPolicy('second');
     const status = await e.statusOf(await e.ensureReady());
     expect(status.policy?.serial).toBe(42);
-    expect(status.lastRefusal).toMatchObject({ code: 'invalid-policy', message: expect.stringContaining('$.rules[0].exceptOffice: unknown field "exceptOffice"; did you mean "exceptOffices"?') });
+    expect(status.lastRefusal).toMatchObject({
+      code: 'invalid-policy',
+      message: expect.stringContaining(
+        '$.rules[0].exceptOffice: unknown field "exceptOffice"; did you mean "exceptOffices"?',
+      ),
+    });
     expect(e.decideNow(await e.ensureReady(), 'https://claude.ai/').rule?.id).toBe('HK-CLAUDE');
     expect(auditTypes(a)).toContain('policy-refused');
   });
 
   it('sends the stored validators back, keeps the policy on 304, and not to another URL', async () => {
     served = [
-      { status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)), headers: { etag: '"v42"', 'last-modified': 'Tue, 24 Nov 2026 00:00:00 GMT' } },
+      {
+        status: 200,
+        body: await sign(policyDoc(42, BLOCK_CLAUDE)),
+        headers: { etag: '"v42"', 'last-modified': 'Tue, 24 Nov 2026 00:00:00 GMT' },
+      },
       { status: 304 },
     ];
     const e = await load();
     await e.refreshPolicy('first');
     await e.refreshPolicy('scheduled refresh');
     expect(requests[0]!.headers['If-None-Match']).toBeUndefined();
-    expect(requests[1]!.headers).toMatchObject({ 'If-None-Match': '"v42"', 'If-Modified-Since': 'Tue, 24 Nov 2026 00:00:00 GMT' });
+    expect(requests[1]!.headers).toMatchObject({
+      'If-None-Match': '"v42"',
+      'If-Modified-Since': 'Tue, 24 Nov 2026 00:00:00 GMT',
+    });
     expect(fake.local.lastFetch).toMatchObject({ ok: true, message: expect.stringContaining('not modified') });
     expect(redirectsTo('block.html')).toBe(true);
 
@@ -226,7 +267,9 @@ describe('time', () => {
 
   it('schedules the rules alarm at the instant a rule window opens', async () => {
     const from = Date.now() + 3_600_000;
-    served = [{ status: 200, body: await sign(policyDoc(42, [{ ...BLOCK_CLAUDE[0], from: new Date(from).toISOString() }])) }];
+    served = [
+      { status: 200, body: await sign(policyDoc(42, [{ ...BLOCK_CLAUDE[0], from: new Date(from).toISOString() }])) },
+    ];
     const e = await load();
     await e.refreshPolicy('first');
     expect(redirectsTo('block.html')).toBe(false);
@@ -241,14 +284,21 @@ describe('content scripts', () => {
     const e = await load();
     await e.refreshPolicy('first');
     // The policy lists claude.ai; the catalogue's Claude domains stay beside it.
-    const matches = [...new Set(['claude.ai', ...CATALOGUE.claude!.domains])].sort().flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]);
-    expect(fake.contentScripts).toEqual([expect.objectContaining({ id: 'ai-geofence-content', matches, allFrames: true })]);
+    const matches = [...new Set(['claude.ai', ...CATALOGUE.claude!.domains])]
+      .sort()
+      .flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]);
+    expect(fake.contentScripts).toEqual([
+      expect.objectContaining({ id: 'ai-geofence-content', matches, allFrames: true }),
+    ]);
   });
 
   it('injects on demand instead of registering thousands of patterns, and only into monitored or warned tools', async () => {
     const e = await load();
     const domains = Array.from({ length: MAX_REGISTERED_PATTERNS }, (_, i) => `ai${i}.example`);
-    const doc = { ...policyDoc(42, [{ id: 'MON', tools: ['many'], action: 'monitor' }]), tools: { claude: { name: 'Claude', domains: ['claude.ai'] }, many: { name: 'Many', domains } } };
+    const doc = {
+      ...policyDoc(42, [{ id: 'MON', tools: ['many'], action: 'monitor' }]),
+      tools: { claude: { name: 'Claude', domains: ['claude.ai'] }, many: { name: 'Many', domains } },
+    };
     served = [{ status: 200, body: await sign(doc) }];
     await e.refreshPolicy('first');
     expect(fake.contentScripts).toEqual([]);
@@ -261,17 +311,31 @@ describe('content scripts', () => {
 
 describe('notice snapshot', () => {
   it('is written after an apply for the pages to paint from, and removed when no policy is in force', async () => {
-    const { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, shardKey, shardOf } = await import('../core/decide/notice-snapshot.ts');
+    const { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, shardKey, shardOf } = await import(
+      '../core/decide/notice-snapshot.ts'
+    );
     served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }];
     const e = await load();
     await e.refreshPolicy('first');
     await e.noticeSnapshotWritten();
     const meta = fake.local[NOTICE_SNAPSHOT_KEY] as Parameters<typeof explainFromSnapshot>[0];
     expect(meta!.status.policy?.serial).toBe(42);
-    const shard = fake.local[shardKey(shardOf('www.claude.ai', meta!.shards))] as Parameters<typeof explainFromSnapshot>[1];
-    expect(explainFromSnapshot(meta, shard, 'https://www.claude.ai/new')).toMatchObject({ action: 'block', ruleId: 'HK-CLAUDE', tool: { id: 'claude' }, office: { code: 'HK' } });
+    const shard = fake.local[shardKey(shardOf('www.claude.ai', meta!.shards))] as Parameters<
+      typeof explainFromSnapshot
+    >[1];
+    expect(explainFromSnapshot(meta, shard, 'https://www.claude.ai/new')).toMatchObject({
+      action: 'block',
+      ruleId: 'HK-CLAUDE',
+      tool: { id: 'claude' },
+      office: { code: 'HK' },
+    });
     // An expired policy leaves no snapshot behind: fail-closed pages wait for the worker.
-    served = [{ status: 200, body: await sign({ ...policyDoc(43, BLOCK_CLAUDE), expires: new Date(Date.now() + 1000).toISOString() }) }];
+    served = [
+      {
+        status: 200,
+        body: await sign({ ...policyDoc(43, BLOCK_CLAUDE), expires: new Date(Date.now() + 1000).toISOString() }),
+      },
+    ];
     await e.refreshPolicy('second');
     // Past its expiry on the clock alone: only Date is faked, the worker's promises run as usual.
     vi.useFakeTimers({ toFake: ['Date'] });
@@ -293,10 +357,14 @@ describe('discovery of unlisted AI tools', () => {
     const d = await import('./discovery.ts');
     const a = (await import('./audit.ts')) as unknown as { recordAudit: ReturnType<typeof vi.fn> };
     await e.refreshPolicy('first');
-    const discovered = () => a.recordAudit.mock.calls.map((c) => c[0] as { type: string; url: string; detail: Record<string, unknown> }).filter((x) => x.type === 'discovered-tool');
+    const discovered = () =>
+      a.recordAudit.mock.calls
+        .map((c) => c[0] as { type: string; url: string; detail: Record<string, unknown> })
+        .filter((x) => x.type === 'discovered-tool');
     return { e, d, discovered };
   }
-  const blocksDomain = (domain: string) => fake.rules.some((r) => r.action?.type === 'redirect' && r.condition?.requestDomains?.includes(domain));
+  const blocksDomain = (domain: string) =>
+    fake.rules.some((r) => r.action?.type === 'redirect' && r.condition?.requestDomains?.includes(domain));
 
   it('records an unlisted host once a day, blocks it by network rule and moves its open tab', async () => {
     const { d, discovered } = await setUp('block');
@@ -307,10 +375,29 @@ describe('discovery of unlisted AI tools', () => {
     await d.injectDetector(7, 'chrome-extension://test/block.html');
     expect(fake.injected).toEqual([{ tabId: 5, files: ['discovery.js'] }]);
     fake.tabs = [{ id: 3, url: 'https://chat.nova.example/c/1' }];
-    expect(await d.reportDiscovered('https://chat.nova.example/c/1', ['chat-input', 'name', 'evil'])).toEqual({ ok: true, listed: false, action: 'block' });
-    expect(discovered()).toEqual([{ type: 'discovered-tool', url: 'https://chat.nova.example', detail: { host: 'chat.nova.example', origin: 'https://chat.nova.example', signals: ['name', 'chat-input'], action: 'block', enforceable: true } }]);
+    expect(await d.reportDiscovered('https://chat.nova.example/c/1', ['chat-input', 'name', 'evil'])).toEqual({
+      ok: true,
+      listed: false,
+      action: 'block',
+    });
+    expect(discovered()).toEqual([
+      {
+        type: 'discovered-tool',
+        url: 'https://chat.nova.example',
+        detail: {
+          host: 'chat.nova.example',
+          origin: 'https://chat.nova.example',
+          signals: ['name', 'chat-input'],
+          action: 'block',
+          enforceable: true,
+        },
+      },
+    ]);
     expect(blocksDomain('chat.nova.example')).toBe(true);
-    expect(fake.moved).toContainEqual({ tabId: 3, url: 'chrome-extension://test/block.html#https://chat.nova.example/c/1' });
+    expect(fake.moved).toContainEqual({
+      tabId: 3,
+      url: 'chrome-extension://test/block.html#https://chat.nova.example/c/1',
+    });
     // Reported again the same day (a warn-acknowledged visit, another tab): remembered, not re-recorded.
     await d.reportDiscovered('https://chat.nova.example/other', ['name', 'chat-input']);
     expect(discovered()).toHaveLength(1);
@@ -319,13 +406,35 @@ describe('discovery of unlisted AI tools', () => {
 
   it('ignores listed tools, and records but does not enforce under "allow", IP hosts and without a policy decision', async () => {
     const { d, discovered } = await setUp('allow');
-    expect(await d.reportDiscovered('https://claude.ai/new', ['name', 'chat-input'])).toEqual({ ok: true, listed: true, action: null });
-    expect(await d.reportDiscovered('https://chatgpt.com/', ['name', 'chat-input'])).toEqual({ ok: true, listed: true, action: null }); // the catalogue
-    expect(await d.reportDiscovered('https://www.nova.example/', ['name', 'chat-input'])).toEqual({ ok: true, listed: false, action: 'allow' });
-    expect(await d.reportDiscovered('http://10.1.2.3:8080/', ['ai-endpoint', 'name'])).toMatchObject({ ok: true, action: 'allow' });
-    expect(discovered().map((x) => [x.detail.host, x.detail.enforceable])).toEqual([['nova.example', true], ['10.1.2.3', false]]);
+    expect(await d.reportDiscovered('https://claude.ai/new', ['name', 'chat-input'])).toEqual({
+      ok: true,
+      listed: true,
+      action: null,
+    });
+    expect(await d.reportDiscovered('https://chatgpt.com/', ['name', 'chat-input'])).toEqual({
+      ok: true,
+      listed: true,
+      action: null,
+    }); // the catalogue
+    expect(await d.reportDiscovered('https://www.nova.example/', ['name', 'chat-input'])).toEqual({
+      ok: true,
+      listed: false,
+      action: 'allow',
+    });
+    expect(await d.reportDiscovered('http://10.1.2.3:8080/', ['ai-endpoint', 'name'])).toMatchObject({
+      ok: true,
+      action: 'allow',
+    });
+    expect(discovered().map((x) => [x.detail.host, x.detail.enforceable])).toEqual([
+      ['nova.example', true],
+      ['10.1.2.3', false],
+    ]);
     expect(blocksDomain('nova.example')).toBe(false);
-    expect(await d.reportDiscovered('chrome-extension://test/block.html', ['name'])).toEqual({ ok: false, listed: false, action: null });
+    expect(await d.reportDiscovered('chrome-extension://test/block.html', ['name'])).toEqual({
+      ok: false,
+      listed: false,
+      action: null,
+    });
     expect(await d.reportDiscovered(undefined, ['name'])).toEqual({ ok: false, listed: false, action: null });
   });
 
@@ -356,7 +465,11 @@ describe('discovery of unlisted AI tools', () => {
     const { d, discovered } = await setUp('block', { discovery: false });
     await d.injectDetector(5, 'https://nova.example/');
     expect(fake.injected).toEqual([]);
-    expect(await d.reportDiscovered('https://nova.example/', ['name', 'chat-input'])).toEqual({ ok: false, listed: false, action: null });
+    expect(await d.reportDiscovered('https://nova.example/', ['name', 'chat-input'])).toEqual({
+      ok: false,
+      listed: false,
+      action: null,
+    });
     expect(discovered()).toEqual([]);
     expect(blocksDomain('nova.example')).toBe(false);
   });
@@ -365,7 +478,19 @@ describe('discovery of unlisted AI tools', () => {
     const { e, d } = await setUp('block');
     await d.reportDiscovered('https://nova.example/', ['name', 'chat-input']);
     expect(blocksDomain('nova.example')).toBe(true);
-    served = [{ status: 200, body: await sign({ ...policyDoc(43, BLOCK_CLAUDE), unlistedAiAction: 'block', tools: { claude: { name: 'Claude', domains: ['claude.ai'] }, nova: { name: 'Nova', domains: ['nova.example'] } } }) }];
+    served = [
+      {
+        status: 200,
+        body: await sign({
+          ...policyDoc(43, BLOCK_CLAUDE),
+          unlistedAiAction: 'block',
+          tools: {
+            claude: { name: 'Claude', domains: ['claude.ai'] },
+            nova: { name: 'Nova', domains: ['nova.example'] },
+          },
+        }),
+      },
+    ];
     await e.refreshPolicy('second');
     expect(blocksDomain('nova.example')).toBe(false);
   });
@@ -378,15 +503,30 @@ async function loadWithAudit() {
   const e = await load();
   // After resetModules the mock is made anew; this import returns the instance enforcement.ts uses.
   const a = await import('./audit.ts');
-  return { e, a: a as unknown as { recordAudit: ReturnType<typeof vi.fn>; recordHeartbeat: ReturnType<typeof vi.fn>; setAuditContext: ReturnType<typeof vi.fn> } };
+  return {
+    e,
+    a: a as unknown as {
+      recordAudit: ReturnType<typeof vi.fn>;
+      recordHeartbeat: ReturnType<typeof vi.fn>;
+      setAuditContext: ReturnType<typeof vi.fn>;
+    },
+  };
 }
 
-const auditTypes = (a: { recordAudit: ReturnType<typeof vi.fn> }) => a.recordAudit.mock.calls.map((c) => (c[0] as { type: string }).type);
+const auditTypes = (a: { recordAudit: ReturnType<typeof vi.fn> }) =>
+  a.recordAudit.mock.calls.map((c) => (c[0] as { type: string }).type);
 
 /** A policy that may be 24 hours stale; Hong Kong fails closed, London (no failMode) open. */
 function stalePolicyDoc(serial: number): Record<string, unknown> {
   const doc = policyDoc(serial, WARN_CLAUDE);
-  return { ...doc, maxStalenessHours: 24, offices: { HK: { name: 'Hong Kong', jurisdiction: 'HK', failMode: 'closed' }, LDN: { name: 'London', jurisdiction: 'GB' } } };
+  return {
+    ...doc,
+    maxStalenessHours: 24,
+    offices: {
+      HK: { name: 'Hong Kong', jurisdiction: 'HK', failMode: 'closed' },
+      LDN: { name: 'London', jurisdiction: 'GB' },
+    },
+  };
 }
 
 describe('a new policy put in force', () => {
@@ -415,7 +555,10 @@ describe('a new policy put in force', () => {
   });
 
   it('reads the installed rules back once per worker life, and after a refused update', async () => {
-    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 200, body: await sign(policyDoc(43, WARN_CLAUDE)) }];
+    served = [
+      { status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) },
+      { status: 200, body: await sign(policyDoc(43, WARN_CLAUDE)) },
+    ];
     const e = await load();
     await e.refreshPolicy('first');
     await e.refreshPolicy('second');
@@ -439,14 +582,24 @@ describe('audit context and heartbeats', () => {
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
     expect(a.setAuditContext).toHaveBeenLastCalledWith(expect.objectContaining({ policySerial: 42, policyHash: hash }));
     expect(a.recordHeartbeat).toHaveBeenLastCalledWith({
-      office: 'HK', policySerial: 42, policyHash: hash, rulesInstalled: fake.rules.length,
-      incognitoAllowed: false, extensionVersion: '0.0.0', mode: 'enforcing',
+      office: 'HK',
+      policySerial: 42,
+      policyHash: hash,
+      rulesInstalled: fake.rules.length,
+      incognitoAllowed: false,
+      extensionVersion: '0.0.0',
+      mode: 'enforcing',
     });
     expect(fake.alarms.get('audit-heartbeat')).toEqual({ periodInMinutes: 60 });
   });
 
   it('reports no policy hash in a heartbeat once the policy has expired', async () => {
-    served = [{ status: 200, body: await sign({ ...policyDoc(42, BLOCK_CLAUDE), expires: new Date(Date.now() + 1000).toISOString() }) }];
+    served = [
+      {
+        status: 200,
+        body: await sign({ ...policyDoc(42, BLOCK_CLAUDE), expires: new Date(Date.now() + 1000).toISOString() }),
+      },
+    ];
     const { e, a } = await loadWithAudit();
     await e.refreshPolicy('first');
     vi.useFakeTimers({ now: Date.now() + 5000, toFake: ['Date'] });
@@ -455,12 +608,17 @@ describe('audit context and heartbeats', () => {
     } finally {
       vi.useRealTimers();
     }
-    expect(a.recordHeartbeat).toHaveBeenLastCalledWith(expect.objectContaining({ policySerial: null, policyHash: null, mode: 'fail-closed' }));
+    expect(a.recordHeartbeat).toHaveBeenLastCalledWith(
+      expect.objectContaining({ policySerial: null, policyHash: null, mode: 'fail-closed' }),
+    );
   });
 });
 
 describe('an office the policy does not define', () => {
-  it.each([['closed', true], ['open', false]] as const)('is a configuration error: fail-%s, named in the status and recorded once', async (failMode, blocks) => {
+  it.each([
+    ['closed', true],
+    ['open', false],
+  ] as const)('is a configuration error: fail-%s, named in the status and recorded once', async (failMode, blocks) => {
     fake.managed = { ...fake.managed, office: 'hk', failMode };
     served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 304 }];
     const { e, a } = await loadWithAudit();
@@ -474,8 +632,20 @@ describe('an office the policy does not define', () => {
     expect(redirectsTo('block.html')).toBe(blocks);
     expect(e.decideNow(r, 'https://claude.com/').action).toBe(blocks ? 'block' : 'allow');
     expect(e.decideNow(r, 'https://chatgpt.com/').basis).toBe(`fail-${failMode}`);
-    const recorded = a.recordAudit.mock.calls.map((c) => c[0] as { type: string; detail: Record<string, unknown> }).filter((x) => x.type === 'config-invalid');
-    expect(recorded).toEqual([{ type: 'config-invalid', detail: expect.objectContaining({ office: 'hk', validOffices: ['HK', 'LDN'], suggestion: 'HK', errors: [expect.stringContaining('did you mean "HK"')] }) }]);
+    const recorded = a.recordAudit.mock.calls
+      .map((c) => c[0] as { type: string; detail: Record<string, unknown> })
+      .filter((x) => x.type === 'config-invalid');
+    expect(recorded).toEqual([
+      {
+        type: 'config-invalid',
+        detail: expect.objectContaining({
+          office: 'hk',
+          validOffices: ['HK', 'LDN'],
+          suggestion: 'HK',
+          errors: [expect.stringContaining('did you mean "HK"')],
+        }),
+      },
+    ]);
     await e.refreshPolicy('again');
     expect(auditTypes(a).filter((t) => t === 'config-invalid')).toHaveLength(1);
   });
@@ -529,7 +699,10 @@ describe('stale policies', () => {
     expect(e.decideNow(r, 'https://claude.ai/').action).toBe('block');
     const since = new Date(Date.parse(longAgo) + DAY).toISOString();
     expect((await e.statusOf(r)).policy?.stale).toEqual({ since, failMode: 'closed' });
-    expect(a.recordAudit).toHaveBeenCalledWith({ type: 'stale-closed-entered', detail: { since, maxStalenessHours: 24 } });
+    expect(a.recordAudit).toHaveBeenCalledWith({
+      type: 'stale-closed-entered',
+      detail: { since, maxStalenessHours: 24 },
+    });
     expect(a.recordHeartbeat).toHaveBeenLastCalledWith(expect.objectContaining({ mode: 'stale-closed' }));
     // Applying again while still stale records nothing new.
     await e.applyRules();
@@ -561,17 +734,35 @@ describe('stale policies', () => {
 describe('signed exceptions', () => {
   const EXC_URL = 'https://policy.example/exceptions.jws';
   const excDoc = (serial: number, until: number) => ({
-    type: 'ai-geofence-exceptions', version: 1, serial,
-    issued: new Date(Date.now() - DAY).toISOString(), expires: new Date(Date.now() + 7 * DAY).toISOString(),
-    exceptions: [{ id: 'EXC-1', user: 'u-123', tool: 'claude', offices: ['HK'], until: new Date(until).toISOString(), ticket: 'CHG-1', approver: 'Head of Compliance' }],
+    type: 'ai-geofence-exceptions',
+    version: 1,
+    serial,
+    issued: new Date(Date.now() - DAY).toISOString(),
+    expires: new Date(Date.now() + 7 * DAY).toISOString(),
+    exceptions: [
+      {
+        id: 'EXC-1',
+        user: 'u-123',
+        tool: 'claude',
+        offices: ['HK'],
+        until: new Date(until).toISOString(),
+        ticket: 'CHG-1',
+        approver: 'Head of Compliance',
+      },
+    ],
   });
   const signExc = (doc: unknown, key: CryptoKey, kid = 'compliance') =>
-    new CompactSign(new TextEncoder().encode(JSON.stringify(doc))).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'ai-geofence-exceptions+jws' }).sign(key);
+    new CompactSign(new TextEncoder().encode(JSON.stringify(doc)))
+      .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'ai-geofence-exceptions+jws' })
+      .sign(key);
 
   it('lifts the block for the named employee until the exception ends, and says so', async () => {
     fake.managed = { ...fake.managed, userId: 'u-123', exceptionsUrl: EXC_URL };
     const until = Date.now() + 3_600_000;
-    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 200, body: await signExc(excDoc(3, until), privateKey) }];
+    served = [
+      { status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) },
+      { status: 200, body: await signExc(excDoc(3, until), privateKey) },
+    ];
     const { e, a } = await loadWithAudit();
     await e.refreshPolicy('first');
     expect(requests.map((q) => q.url)).toEqual(['https://policy.example/p.jws', EXC_URL]);
@@ -579,8 +770,16 @@ describe('signed exceptions', () => {
     const r = await e.ensureReady();
     expect(e.decideNow(r, 'https://claude.ai/').action).toBe('allow');
     const { exceptionNow } = await import('./exceptions.ts');
-    expect(exceptionNow(r, 'claude')).toEqual({ id: 'EXC-1', until: new Date(until).toISOString(), ticket: 'CHG-1', approver: 'Head of Compliance' });
-    expect(a.recordAudit).toHaveBeenCalledWith({ type: 'exceptions-applied', detail: expect.objectContaining({ serial: 3, signers: ['compliance'], count: 1 }) });
+    expect(exceptionNow(r, 'claude')).toEqual({
+      id: 'EXC-1',
+      until: new Date(until).toISOString(),
+      ticket: 'CHG-1',
+      approver: 'Head of Compliance',
+    });
+    expect(a.recordAudit).toHaveBeenCalledWith({
+      type: 'exceptions-applied',
+      detail: expect.objectContaining({ serial: 3, signers: ['compliance'], count: 1 }),
+    });
     // The block comes back on time: the rules alarm fires when the exception ends.
     expect(fake.alarms.get(e.RULES_ALARM)?.when).toBe(until + 500);
     // A new worker life re-verifies the stored document and keeps the exception.
@@ -590,7 +789,10 @@ describe('signed exceptions', () => {
 
   it('gives another employee nothing from the same document', async () => {
     fake.managed = { ...fake.managed, userId: 'someone-else', exceptionsUrl: EXC_URL };
-    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 200, body: await signExc(excDoc(3, Date.now() + 3_600_000), privateKey) }];
+    served = [
+      { status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) },
+      { status: 200, body: await signExc(excDoc(3, Date.now() + 3_600_000), privateKey) },
+    ];
     const e = await load();
     await e.refreshPolicy('first');
     expect(redirectsTo('block.html')).toBe(true);
@@ -601,17 +803,26 @@ describe('signed exceptions', () => {
   it('refuses a document signed by an untrusted key and keeps the block', async () => {
     fake.managed = { ...fake.managed, userId: 'u-123', exceptionsUrl: EXC_URL };
     const attacker = await generateKeyPair('EdDSA');
-    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) }, { status: 200, body: await signExc(excDoc(3, Date.now() + 3_600_000), attacker.privateKey, 'compliance') }];
+    served = [
+      { status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)) },
+      { status: 200, body: await signExc(excDoc(3, Date.now() + 3_600_000), attacker.privateKey, 'compliance') },
+    ];
     const { e, a } = await loadWithAudit();
     await e.refreshPolicy('first');
     expect(redirectsTo('block.html')).toBe(true);
     expect(fake.local.exceptionsRecord ?? null).toBeNull();
-    expect(a.recordAudit).toHaveBeenCalledWith({ type: 'exceptions-refused', detail: { code: expect.any(String), reason: expect.any(String) } });
+    expect(a.recordAudit).toHaveBeenCalledWith({
+      type: 'exceptions-refused',
+      detail: { code: expect.any(String), reason: expect.any(String) },
+    });
   });
 
   it('says in the status when the exceptions document cannot be updated, and keeps the one in force', async () => {
     fake.managed = { ...fake.managed, userId: 'u-123', exceptionsUrl: EXC_URL };
-    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)), headers: { etag: '"v42"' } }, { status: 200, body: await signExc(excDoc(3, Date.now() + 3_600_000), privateKey) }];
+    served = [
+      { status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)), headers: { etag: '"v42"' } },
+      { status: 200, body: await signExc(excDoc(3, Date.now() + 3_600_000), privateKey) },
+    ];
     const e = await load();
     await e.refreshPolicy('first');
     let status = await e.statusOf(await e.ensureReady());
@@ -619,14 +830,21 @@ describe('signed exceptions', () => {
     served = [{ status: 304 }, { status: 503, body: 'down' }];
     await e.refreshPolicy('scheduled refresh');
     status = await e.statusOf(await e.ensureReady());
-    expect(status.exceptions).toMatchObject({ serial: 3, forYou: 1, lastFetch: { ok: false, message: expect.stringMatching(/503/) } });
+    expect(status.exceptions).toMatchObject({
+      serial: 3,
+      forYou: 1,
+      lastFetch: { ok: false, message: expect.stringMatching(/503/) },
+    });
     expect(redirectsTo('block.html')).toBe(false);
     expect(e.decideNow(await e.ensureReady(), 'https://claude.ai/').action).toBe('allow');
   });
 
   it('drops the exceptions when IT removes exceptionsUrl', async () => {
     fake.managed = { ...fake.managed, userId: 'u-123', exceptionsUrl: EXC_URL };
-    served = [{ status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)), headers: { etag: '"v42"' } }, { status: 200, body: await signExc(excDoc(3, Date.now() + 3_600_000), privateKey) }];
+    served = [
+      { status: 200, body: await sign(policyDoc(42, BLOCK_CLAUDE)), headers: { etag: '"v42"' } },
+      { status: 200, body: await signExc(excDoc(3, Date.now() + 3_600_000), privateKey) },
+    ];
     const e = await load();
     await e.refreshPolicy('first');
     expect(redirectsTo('block.html')).toBe(false);
@@ -640,18 +858,32 @@ describe('signed exceptions', () => {
 });
 
 describe('versioned notice acknowledgements', () => {
-  const ACK_RULE = (version: number) => [{ ...BLOCK_CLAUDE[0], requireAcknowledgement: true, notice: { title: 'Do not use', version } }];
+  const ACK_RULE = (version: number) => [
+    { ...BLOCK_CLAUDE[0], requireAcknowledgement: true, notice: { title: 'Do not use', version } },
+  ];
 
   it('records the notice version in force once, refuses other versions, and forgets it when the version changes', async () => {
     served = [{ status: 200, body: await sign(policyDoc(42, ACK_RULE(2))) }];
     const { e, a } = await loadWithAudit();
     await e.refreshPolicy('first');
-    expect(await e.acknowledgeNotice('HK-CLAUDE', 1)).toMatchObject({ ok: false, error: expect.stringContaining('version 2') });
+    expect(await e.acknowledgeNotice('HK-CLAUDE', 1)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('version 2'),
+    });
     expect(await e.acknowledgeNotice('NO-SUCH-RULE', 1)).toMatchObject({ ok: false });
-    expect(await e.acknowledgeNotice('HK-CLAUDE', 2)).toMatchObject({ ok: true, evidence: 'read notice HK-CLAUDE v2 of policy serial 42' });
+    expect(await e.acknowledgeNotice('HK-CLAUDE', 2)).toMatchObject({
+      ok: true,
+      evidence: 'read notice HK-CLAUDE v2 of policy serial 42',
+    });
     await e.acknowledgeNotice('HK-CLAUDE', 2);
     expect(a.recordAudit.mock.calls.filter((c) => (c[0] as { type: string }).type === 'notice-acknowledged')).toEqual([
-      [{ type: 'notice-acknowledged', rule: 'HK-CLAUDE', detail: { version: 2, serial: 42, evidence: 'read notice HK-CLAUDE v2 of policy serial 42' } }],
+      [
+        {
+          type: 'notice-acknowledged',
+          rule: 'HK-CLAUDE',
+          detail: { version: 2, serial: 42, evidence: 'read notice HK-CLAUDE v2 of policy serial 42' },
+        },
+      ],
     ]);
     expect(Object.keys(fake.local.noticeAcks as object)).toHaveLength(1);
     // A new serial with the same notice version keeps it; a new version prunes it.

@@ -16,7 +16,13 @@ import { parsePolicy, POLICY_JWS_TYP } from '../core/policy/policy-schema.ts';
 import { parseStrictJson } from '../core/policy/strict-json.ts';
 import { parseJwsUnverified, verifyPolicy, verifySignatures } from '../core/policy/verify.ts';
 import type { AuditContext } from '../core/audit/audit.ts';
-import { acknowledgementAuditDetail, noticeVersion, pruneAcknowledgements, recordAcknowledgement, requiresAcknowledgement } from '../core/decide/acknowledgements.ts';
+import {
+  acknowledgementAuditDetail,
+  noticeVersion,
+  pruneAcknowledgements,
+  recordAcknowledgement,
+  requiresAcknowledgement,
+} from '../core/decide/acknowledgements.ts';
 import { managedOrBundledConfig } from '../platform/demo-build.ts';
 import { recordAudit, setAuditContext } from './audit.ts';
 import { ensureHeartbeatAlarm, scheduleNextChange, scheduleRefresh } from './alarms.ts';
@@ -36,7 +42,10 @@ let rt: Runtime | null = null;
 
 const nowIso = () => new Date().toISOString();
 
-const target = (): PlanTarget => ({ pages: { block: pageUrl('block'), warn: pageUrl('warn'), embedded: pageUrl('embedded-block') }, browser: __BROWSER__ });
+const target = (): PlanTarget => ({
+  pages: { block: pageUrl('block'), warn: pageUrl('warn'), embedded: pageUrl('embedded-block') },
+  browser: __BROWSER__,
+});
 
 /** Load configuration and the stored policy once per worker life. */
 export function ensureReady(): Promise<Runtime> {
@@ -92,7 +101,9 @@ function auditContextOf(r: Runtime): AuditContext {
  */
 async function loadStoredPolicy(r: Runtime): Promise<void> {
   const rec = r.state.policyRecord;
-  const from = rec ? JSON.stringify([rec.payloadHash, r.config ? [r.config.trustedKeys, r.config.signatureThreshold] : null]) : null;
+  const from = rec
+    ? JSON.stringify([rec.payloadHash, r.config ? [r.config.trustedKeys, r.config.signatureThreshold] : null])
+    : null;
   if (from === r.policyLoadedFrom) return;
   r.policyLoadedFrom = from;
   r.policy = null;
@@ -153,10 +164,24 @@ export function refreshPolicy(reason: string): Promise<void> {
   });
 }
 
-async function acceptOrRefuse(r: Runtime, text: string, etag: string | null, lastModified: string | null, at: string): Promise<void> {
+async function acceptOrRefuse(
+  r: Runtime,
+  text: string,
+  etag: string | null,
+  lastModified: string | null,
+  at: string,
+): Promise<void> {
   const config = r.config!;
-  const current = r.policy && r.state.policyRecord ? { serial: r.policy.policy.serial, payloadHash: r.state.policyRecord.payloadHash } : null;
-  const v = await verifyPolicy(text, { trustedKeys: config.trustedKeys, threshold: config.signatureThreshold, now: Date.now(), current });
+  const current =
+    r.policy && r.state.policyRecord
+      ? { serial: r.policy.policy.serial, payloadHash: r.state.policyRecord.payloadHash }
+      : null;
+  const v = await verifyPolicy(text, {
+    trustedKeys: config.trustedKeys,
+    threshold: config.signatureThreshold,
+    now: Date.now(),
+    current,
+  });
   if (!v.ok) {
     const problem: Problem = { at, code: v.code, message: v.message };
     r.state.lastFetch = { at, ok: false, message: `downloaded, but refused: ${v.message}` };
@@ -166,9 +191,24 @@ async function acceptOrRefuse(r: Runtime, text: string, etag: string | null, las
     return;
   }
   const changed = !current || current.payloadHash !== v.payloadHash;
-  const record: PolicyRecord = { jws: text, payloadHash: v.payloadHash, serial: v.policy.serial, signers: v.signers, verifiedAt: at, etag, lastModified, url: config.policyUrl };
+  const record: PolicyRecord = {
+    jws: text,
+    payloadHash: v.payloadHash,
+    serial: v.policy.serial,
+    signers: v.signers,
+    verifiedAt: at,
+    etag,
+    lastModified,
+    url: config.policyUrl,
+  };
   r.state.policyRecord = record;
-  r.state.lastFetch = { at, ok: true, message: changed ? `policy serial ${v.policy.serial} verified (its network rules are installed next)` : 'policy unchanged' };
+  r.state.lastFetch = {
+    at,
+    ok: true,
+    message: changed
+      ? `policy serial ${v.policy.serial} verified (its network rules are installed next)`
+      : 'policy unchanged',
+  };
   r.state.lastRefusal = null;
   // Verified (new or unchanged): the staleness clock restarts. Errors and refusals never do this.
   r.state.lastConfirmedAt = at;
@@ -195,7 +235,16 @@ let appliedEvent: { serial: number; payloadHash: string; signers: string[] } | n
 // Callers already inside the queue use this directly (waiting on the queue from inside it would deadlock).
 async function ensureReadyUnqueued(): Promise<Runtime> {
   if (rt) return rt;
-  const r: Runtime = { config: null, configErrors: [], partialConfig: null, state: await loadState(), policy: null, policyLoadedFrom: null, ruleCount: 0, exceptions: null };
+  const r: Runtime = {
+    config: null,
+    configErrors: [],
+    partialConfig: null,
+    state: await loadState(),
+    policy: null,
+    policyLoadedFrom: null,
+    ruleCount: 0,
+    exceptions: null,
+  };
   await readConfig(r);
   await loadStoredPolicy(r);
   setAuditContext(auditContextOf(r));
@@ -333,21 +382,26 @@ export function acknowledge(toolId: string, minutes: number): Promise<number> {
  * The employee confirmed reading a notice: only for a rule in force that asks for it, and only for
  * the notice version in force (a page left open across a new version must not confirm the old one).
  */
-export function acknowledgeNotice(ruleId: string, version: number): Promise<{ ok: true; acknowledgedAt: string; evidence: string } | { ok: false; error: string }> {
+export function acknowledgeNotice(
+  ruleId: string,
+  version: number,
+): Promise<{ ok: true; acknowledgedAt: string; evidence: string } | { ok: false; error: string }> {
   return serial(async () => {
     const r = await ensureReadyUnqueued();
     const now = Date.now();
     const policy = r.policy?.policy;
     const rule = policy && stateOf(r, now).valid ? policy.rules.find((x) => x.id === ruleId) : undefined;
-    if (!policy || !rule || !requiresAcknowledgement(rule)) return { ok: false as const, error: `no rule "${ruleId}" in force asks for an acknowledgement` };
-    if (noticeVersion(rule) !== version) return { ok: false as const, error: `the notice in force is version ${noticeVersion(rule)}, not ${version}` };
+    if (!policy || !rule || !requiresAcknowledgement(rule))
+      return { ok: false as const, error: `no rule "${ruleId}" in force asks for an acknowledgement` };
+    if (noticeVersion(rule) !== version)
+      return { ok: false as const, error: `the notice in force is version ${noticeVersion(rule)}, not ${version}` };
     const res = recordAcknowledgement(r.state.noticeAcks, rule, policy.serial, now);
     const isNew = !(res.key in r.state.noticeAcks);
     r.state.noticeAcks = res.records;
     await saveState({ noticeAcks: res.records });
     // The first reading is the evidence; confirming twice records nothing new.
-    if (isNew) await recordAudit({ type: 'notice-acknowledged', rule: ruleId, detail: acknowledgementAuditDetail(res.record) });
+    if (isNew)
+      await recordAudit({ type: 'notice-acknowledged', rule: ruleId, detail: acknowledgementAuditDetail(res.record) });
     return { ok: true as const, acknowledgedAt: res.record.at, evidence: res.evidence };
   });
 }
-

@@ -21,11 +21,15 @@ export async function evictBlockedVendors(r: Runtime, plan: Plan): Promise<void>
   if (added.length) {
     const domains = added.flatMap((t) => t.domains).slice(0, 2_000);
     // Chromium filters by origin (no subdomain wildcard); Firefox by host name, and has no cacheStorage type.
-    const filter = __BROWSER__ === 'firefox'
-      ? { hostnames: domains }
-      : { origins: domains.flatMap((d) => [`https://${d}`, `https://www.${d}`, `http://${d}`]) };
+    const filter =
+      __BROWSER__ === 'firefox'
+        ? { hostnames: domains }
+        : { origins: domains.flatMap((d) => [`https://${d}`, `https://www.${d}`, `http://${d}`]) };
     const types = __BROWSER__ === 'firefox' ? { serviceWorkers: true } : { serviceWorkers: true, cacheStorage: true };
-    if (domains.length) await browser.browsingData?.remove(filter as BrowsingData.RemovalOptions, types as BrowsingData.DataTypeSet).catch(() => undefined);
+    if (domains.length)
+      await browser.browsingData
+        ?.remove(filter as BrowsingData.RemovalOptions, types as BrowsingData.DataTypeSet)
+        .catch(() => undefined);
   }
   if (added.length || plan.blockedTools.length !== before.size) {
     r.state.blockedTools = plan.blockedTools.map((t) => t.id);

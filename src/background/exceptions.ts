@@ -27,7 +27,11 @@ export async function loadStoredExceptions(r: Runtime): Promise<void> {
     await saveState({ exceptionsRecord: null });
     return;
   }
-  const v = await verifyExceptions(rec.jws, { trustedKeys: r.config.trustedKeys, threshold: r.config.signatureThreshold, now: Date.now() });
+  const v = await verifyExceptions(rec.jws, {
+    trustedKeys: r.config.trustedKeys,
+    threshold: r.config.signatureThreshold,
+    now: Date.now(),
+  });
   // An expired document is refused here and grants nothing, which is what it should do.
   if (v.ok) r.exceptions = v.doc;
 }
@@ -44,26 +48,45 @@ export async function refreshExceptions(r: Runtime): Promise<void> {
   // Unreachable: the document in force stays until it expires (docs/compliance.md, "Revoking"),
   // and the popup says the update failed.
   if (res.kind !== 'ok') {
-    await noteExceptionsFetch(r, { at, ok: res.kind === 'not-modified', message: res.kind === 'error' ? res.message : 'not modified' });
+    await noteExceptionsFetch(r, {
+      at,
+      ok: res.kind === 'not-modified',
+      message: res.kind === 'error' ? res.message : 'not modified',
+    });
     return;
   }
   const rec = r.state.exceptionsRecord;
   const current = rec && r.exceptions ? { serial: rec.serial, payloadHash: rec.payloadHash } : null;
   const now = Date.now();
-  const v = await verifyExceptions(res.text, { trustedKeys: r.config.trustedKeys, threshold: r.config.signatureThreshold, now, current });
+  const v = await verifyExceptions(res.text, {
+    trustedKeys: r.config.trustedKeys,
+    threshold: r.config.signatureThreshold,
+    now,
+    current,
+  });
   if (!v.ok) {
     await noteExceptionsFetch(r, { at, ok: false, message: `downloaded, but refused (${v.code}): ${v.message}` });
     await recordAudit({ type: 'exceptions-refused', detail: { code: v.code, reason: v.message } });
     return;
   }
-  const record: ExceptionsRecord = { jws: res.text, payloadHash: v.payloadHash, serial: v.doc.serial, signers: v.signers, verifiedAt: new Date(now).toISOString(), url };
+  const record: ExceptionsRecord = {
+    jws: res.text,
+    payloadHash: v.payloadHash,
+    serial: v.doc.serial,
+    signers: v.signers,
+    verifiedAt: new Date(now).toISOString(),
+    url,
+  };
   r.state.exceptionsRecord = record;
   r.exceptions = v.doc;
   await saveState({ exceptionsRecord: record });
   await noteExceptionsFetch(r, { at, ok: true, message: `exceptions serial ${v.doc.serial} verified` });
   if (!current || current.payloadHash !== v.payloadHash) {
     const count = exceptionsFor(v.doc, r.config.userId, r.config.office, now).length;
-    await recordAudit({ type: 'exceptions-applied', detail: { serial: v.doc.serial, payloadHash: v.payloadHash, signers: v.signers, count } });
+    await recordAudit({
+      type: 'exceptions-applied',
+      detail: { serial: v.doc.serial, payloadHash: v.payloadHash, signers: v.signers, count },
+    });
   }
 }
 

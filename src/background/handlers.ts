@@ -25,15 +25,21 @@ const employeeOf = (r: Runtime) => stateOf(r).employee;
 async function explain(url: string) {
   const r = await ensureReady();
   const d = decideNow(r, url);
-  const until = d.toolId ? r.state.acknowledged[d.toolId] ?? null : null;
-  const explanation = explainDecision(url, d, { compiled: r.policy, employee: employeeOf(r), acknowledgedUntil: until });
+  const until = d.toolId ? (r.state.acknowledged[d.toolId] ?? null) : null;
+  const explanation = explainDecision(url, d, {
+    compiled: r.policy,
+    employee: employeeOf(r),
+    acknowledgedUntil: until,
+  });
   // The page says since when the policy could not be refreshed (a stale-closed block, docs/compliance.md).
   explanation.stale = staleSummary(stateOf(r));
   // Allowed because of a signed exception (the enforced policy's synthetic allow rule): the page says
   // until when, the ticket and approver. A tool allowed anyway is not "an exception".
   explanation.exception = d.rule?.id.startsWith(EXCEPTION_RULE_PREFIX) ? exceptionNow(r, d.toolId) : null;
   // A block rule asking to confirm its notice was read: whether this version still needs it.
-  explanation.acknowledgement = r.policy ? acknowledgementState(d.rule, r.state.noticeAcks, r.policy.policy.serial, Date.now()) : null;
+  explanation.acknowledgement = r.policy
+    ? acknowledgementState(d.rule, r.state.noticeAcks, r.policy.policy.serial, Date.now())
+    : null;
   return { r, d, explanation };
 }
 
@@ -43,8 +49,16 @@ export const HANDLERS: Handlers = {
   'get-model-rules': async (req) => {
     const r = await ensureReady();
     const languages = pageLanguagesOf(req.languages);
-    const answer = modelsFor(r.policy, employeeOf(r), decideNow(r, req.url), Date.now(), languages.length ? languages : ['en']);
-    return answer.rules.length ? { ...answer, strings: await contentStrings(languages, CONTENT_STRING_PREFIXES.models) } : answer;
+    const answer = modelsFor(
+      r.policy,
+      employeeOf(r),
+      decideNow(r, req.url),
+      Date.now(),
+      languages.length ? languages : ['en'],
+    );
+    return answer.rules.length
+      ? { ...answer, strings: await contentStrings(languages, CONTENT_STRING_PREFIXES.models) }
+      : answer;
   },
   // What the overlay did, recorded as the URL-level events are (detail.model says which model).
   // The rule and model are checked against what the background itself would tell this page, so a
@@ -52,15 +66,25 @@ export const HANDLERS: Handlers = {
   'model-event': async (req) => {
     const r = await ensureReady();
     const d = decideNow(r, req.url);
-    const rule = modelsFor(r.policy, employeeOf(r), d, Date.now()).rules.find((x) => x.id === req.ruleId && x.models.includes(req.model));
-    const expected = rule?.action === 'block' ? ['block'] : rule?.action === 'warn' ? ['warn-shown', 'warn-proceeded'] : [];
+    const rule = modelsFor(r.policy, employeeOf(r), d, Date.now()).rules.find(
+      (x) => x.id === req.ruleId && x.models.includes(req.model),
+    );
+    const expected =
+      rule?.action === 'block' ? ['block'] : rule?.action === 'warn' ? ['warn-shown', 'warn-proceeded'] : [];
     if (!rule || !expected.includes(req.outcome)) return { ok: false };
-    await recordAudit({ type: req.outcome, tool: d.toolId, rule: rule.id, url: req.url, detail: { basis: 'model', model: req.model } });
+    await recordAudit({
+      type: req.outcome,
+      tool: d.toolId,
+      rule: rule.id,
+      url: req.url,
+      detail: { basis: 'model', model: req.model },
+    });
     return { ok: true };
   },
   // The discovery detector says its page looks like an AI tool (docs/beyond-domains.md). The page is the sender's
   // own URL (a content script cannot report another site), and only signal names are kept.
-  discovered: async (req, sender) => reportDiscovered(sender.tab && sender.frameId === 0 ? sender.url : undefined, req.signals),
+  discovered: async (req, sender) =>
+    reportDiscovered(sender.tab && sender.frameId === 0 ? sender.url : undefined, req.signals),
   // The whole policy's office × tool table: compliance data, so extension pages only.
   'get-matrix': async () => {
     const r = await ensureReady();
@@ -74,7 +98,13 @@ export const HANDLERS: Handlers = {
     const now = Date.now();
     const lists = r.policy && employee ? noticesFor(r.policy, employee, now) : { notices: [], approved: [] };
     const upcoming = r.policy && employee ? upcomingNotices(r.policy, employee, now) : [];
-    return { status: await statusOf(r), office: officeRef(r.policy?.policy ?? null, employee?.office ?? null), site, ...lists, upcoming };
+    return {
+      status: await statusOf(r),
+      office: officeRef(r.policy?.policy ?? null, employee?.office ?? null),
+      site,
+      ...lists,
+      upcoming,
+    };
   },
   explain: async (req, sender) => {
     const { d, explanation } = await explain(req.url);
@@ -83,25 +113,45 @@ export const HANDLERS: Handlers = {
     const embedded = !!sender.url?.startsWith(pageUrl('embedded-block'));
     const frame = embedded ? { frame: 'embedded' } : {};
     if ((embedded || sender.url?.startsWith(pageUrl('block'))) && d.action === 'block') {
-      await recordAudit({ type: 'block', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url, detail: { basis: d.basis, ...frame } });
+      await recordAudit({
+        type: 'block',
+        tool: d.toolId,
+        rule: d.rule?.id ?? null,
+        url: req.url,
+        detail: { basis: d.basis, ...frame },
+      });
     } else if ((embedded || sender.url?.startsWith(pageUrl('warn'))) && d.action === 'warn') {
-      await recordAudit({ type: 'warn-shown', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url, ...(embedded ? { detail: frame } : {}) });
+      await recordAudit({
+        type: 'warn-shown',
+        tool: d.toolId,
+        rule: d.rule?.id ?? null,
+        url: req.url,
+        ...(embedded ? { detail: frame } : {}),
+      });
     }
     return explanation;
   },
   proceed: async (req) => {
     const r = await ensureReady();
     const d = decideNow(r, req.url);
-    if (d.action !== 'warn' || !d.toolId) return { ok: false, error: `this address is not under a warning (decision: ${d.action})` };
+    if (d.action !== 'warn' || !d.toolId)
+      return { ok: false, error: `this address is not under a warning (decision: ${d.action})` };
     const justification = (req.justification ?? '').trim();
-    if (d.rule?.requireJustification && justification.length < 3) return { ok: false, error: 'a short justification is required to proceed' };
+    if (d.rule?.requireJustification && justification.length < 3)
+      return { ok: false, error: 'a short justification is required to proceed' };
     const until = await acknowledge(d.toolId, d.rule?.allowForMinutes ?? 60);
     await recordAudit({
-      type: 'warn-proceeded', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url,
+      type: 'warn-proceeded',
+      tool: d.toolId,
+      rule: d.rule?.id ?? null,
+      url: req.url,
       detail: {
-        until: new Date(until).toISOString(), ...(justification ? { justification: justification.slice(0, 1000) } : {}),
+        until: new Date(until).toISOString(),
+        ...(justification ? { justification: justification.slice(0, 1000) } : {}),
         // Proceeding past a warning is reading its notice: the versioned evidence, as for block notices.
-        ...(d.rule && r.policy ? { acknowledgement: acknowledgementEvidence(d.rule.id, noticeVersion(d.rule), r.policy.policy.serial) } : {}),
+        ...(d.rule && r.policy
+          ? { acknowledgement: acknowledgementEvidence(d.rule.id, noticeVersion(d.rule), r.policy.policy.serial) }
+          : {}),
       },
     });
     return { ok: true, until: new Date(until).toISOString() };
@@ -109,11 +159,13 @@ export const HANDLERS: Handlers = {
   'page-visit': async (req, sender) => {
     const { r, d, explanation } = await explain(req.url);
     const tabId = sender.tab?.id;
-    if (d.action === 'monitor') await recordAudit({ type: 'monitor-visit', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url });
+    if (d.action === 'monitor')
+      await recordAudit({ type: 'monitor-visit', tool: d.toolId, rule: d.rule?.id ?? null, url: req.url });
     // A route the network rules could not see (SPA navigation): move the tab as a navigation would.
     if (tabId !== undefined && req.frame === 'top') {
       if (d.action === 'block') await browser.tabs.update(tabId, { url: `${pageUrl('block')}#${req.url}` });
-      else if (d.action === 'warn' && !isAcknowledged(r, d.toolId)) await browser.tabs.update(tabId, { url: `${pageUrl('warn')}#${req.url}` });
+      else if (d.action === 'warn' && !isAcknowledged(r, d.toolId))
+        await browser.tabs.update(tabId, { url: `${pageUrl('warn')}#${req.url}` });
     }
     return explanation;
   },
@@ -125,9 +177,12 @@ export const HANDLERS: Handlers = {
   // The data-controls guard (docs/data-controls.md): its page's controls, and what it blocked or warned about.
   'get-data-controls': async (req) => {
     const { answer, rejected } = dataControlsFor(decideNow(await ensureReady(), req.url));
-    for (const x of rejected) console.warn(`[data-controls] rule ${answer.ruleId}: pattern "${x.name}" ${x.reason}; not checked`);
+    for (const x of rejected)
+      console.warn(`[data-controls] rule ${answer.ruleId}: pattern "${x.name}" ${x.reason}; not checked`);
     // Words only where there is something to enforce: most pages get none and show nothing.
-    return answer.controls ? { ...answer, strings: await contentStrings(req.languages, CONTENT_STRING_PREFIXES.guard) } : answer;
+    return answer.controls
+      ? { ...answer, strings: await contentStrings(req.languages, CONTENT_STRING_PREFIXES.guard) }
+      : answer;
   },
   'data-control-event': async (req) => {
     const event = dataControlAudit(req, decideNow(await ensureReady(), req.url));

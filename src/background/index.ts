@@ -73,7 +73,10 @@ browser.webNavigation.onCompleted.addListener(({ tabId, frameId, url }) => {
   scheduleDetector(tabId, url);
 });
 browser.tabs.onActivated.addListener(({ tabId }) => {
-  void browser.tabs.get(tabId).then((tab) => updateBadge(tabId, tab.url), () => undefined);
+  void browser.tabs.get(tabId).then(
+    (tab) => updateBadge(tabId, tab.url),
+    () => undefined,
+  );
 });
 
 // The policy is loaded when an event needs it, not on every start: a worker started for a tab

@@ -16,7 +16,10 @@ export function currentLocation(r: Pick<Runtime, 'config' | 'state'>, now = Date
  * How the browser's location stands, for the popup and the help-desk details; undefined when
  * neither IT configured a location service nor the policy has a rule about places (nothing to say).
  */
-export function locationStatus(r: Pick<Runtime, 'config' | 'state' | 'policy'>, now = Date.now()): LocationStatus | undefined {
+export function locationStatus(
+  r: Pick<Runtime, 'config' | 'state' | 'policy'>,
+  now = Date.now(),
+): LocationStatus | undefined {
   const policy = r.policy?.policy;
   const usesPlaces = !!policy?.rules.some((x) => x.locations || x.exceptLocations);
   if (!r.config?.locationUrl && !usesPlaces) return undefined;
@@ -25,9 +28,19 @@ export function locationStatus(r: Pick<Runtime, 'config' | 'state' | 'policy'>, 
   const fetched = r.state.locationFetch;
   const url = r.config?.locationUrl ?? null;
   if (here && rec) {
-    return { basis: 'verified', country: here.country, zone: here.zone ?? null, since: rec.since, verifiedAt: rec.verifiedAt, expires: rec.expires, url, lastCheck: fetched };
+    return {
+      basis: 'verified',
+      country: here.country,
+      zone: here.zone ?? null,
+      since: rec.since,
+      verifiedAt: rec.verifiedAt,
+      expires: rec.expires,
+      url,
+      lastCheck: fetched,
+    };
   }
-  const office = r.config && policy && Object.hasOwn(policy.offices, r.config.office) ? policy.offices[r.config.office] : undefined;
+  const office =
+    r.config && policy && Object.hasOwn(policy.offices, r.config.office) ? policy.offices[r.config.office] : undefined;
   const closed = policy?.unknownLocation === 'closed';
   return {
     basis: closed ? 'closed' : 'office',

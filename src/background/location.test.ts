@@ -14,7 +14,9 @@ const audit: Array<{ type: string; detail?: Record<string, unknown> }> = [];
 let applies = 0;
 let runtime: Runtime;
 
-vi.mock('../platform/browser.ts', async () => ({ browser: (await import('../../test/fakes/browser.ts')).fake.browser }));
+vi.mock('../platform/browser.ts', async () => ({
+  browser: (await import('../../test/fakes/browser.ts')).fake.browser,
+}));
 vi.mock('./audit.ts', () => ({
   recordAudit: async (e: { type: string; detail?: Record<string, unknown> }) => void audit.push(e),
   setAuditLocationSource: () => undefined,
@@ -30,7 +32,11 @@ vi.mock('./enforcement.ts', () => ({
 let key: { kid: string; privateKey: CryptoKey; publicJwk: JWK & { kid: string } };
 beforeAll(async () => {
   const pair = await generateKeyPair('EdDSA', { extractable: true });
-  key = { kid: 'location-1', privateKey: pair.privateKey, publicJwk: { ...(await exportJWK(pair.publicKey)), kid: 'location-1' } };
+  key = {
+    kid: 'location-1',
+    privateKey: pair.privateKey,
+    publicJwk: { ...(await exportJWK(pair.publicKey)), kid: 'location-1' },
+  };
 });
 
 const URL_ = 'https://where.bank.example/v1';
@@ -45,12 +51,18 @@ vi.stubGlobal('fetch', async (url: string) => {
   if (next instanceof Error) throw next;
   if ('status' in next) return new Response('{}', { status: next.status });
   const payload = {
-    type: 'ai-geofence-location', version: 1, nonce: next.replay ? lastNonce : nonce,
-    issued: new Date(Date.now() - 1000).toISOString(), expires: new Date(Date.now() + 30 * 60_000).toISOString(),
-    country: next.country, ...(next.zone ? { zone: next.zone } : {}),
+    type: 'ai-geofence-location',
+    version: 1,
+    nonce: next.replay ? lastNonce : nonce,
+    issued: new Date(Date.now() - 1000).toISOString(),
+    expires: new Date(Date.now() + 30 * 60_000).toISOString(),
+    country: next.country,
+    ...(next.zone ? { zone: next.zone } : {}),
   };
   lastNonce = nonce;
-  const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'ai-geofence-location+jws' }).sign(key.privateKey);
+  const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'ai-geofence-location+jws' })
+    .sign(key.privateKey);
   return new Response(jws, { status: 200 });
 });
 
@@ -59,11 +71,17 @@ beforeEach(() => {
   audit.length = 0;
   applies = 0;
   answers = [];
-  const config = { office: 'NY', locationUrl: URL_, locationKeys: [key.publicJwk], locationMinutes: 15 } as unknown as ManagedConfig;
+  const config = {
+    office: 'NY',
+    locationUrl: URL_,
+    locationKeys: [key.publicJwk],
+    locationMinutes: 15,
+  } as unknown as ManagedConfig;
   runtime = { config, state: { location: null, locationFetch: null } } as unknown as Runtime;
 });
 
-const where = () => (runtime.state.location ? `${runtime.state.location.country}/${runtime.state.location.zone ?? ''}` : null);
+const where = () =>
+  runtime.state.location ? `${runtime.state.location.country}/${runtime.state.location.zone ?? ''}` : null;
 
 async function load() {
   vi.resetModules();
@@ -87,7 +105,12 @@ describe('location checks', () => {
     ]);
     expect(fake.alarms.get(l.LOCATION_ALARM)).toEqual({ delayInMinutes: 15, periodInMinutes: 15 });
     expect(fake.alarms.get(l.LOCATION_EXPIRY_ALARM)?.when).toBe(Date.parse(runtime.state.location!.expires) + 500);
-    expect(fake.local.locationFetch).toMatchObject({ ok: true, message: 'verified: US', ms: expect.any(Number), totalMs: expect.any(Number) });
+    expect(fake.local.locationFetch).toMatchObject({
+      ok: true,
+      message: 'verified: US',
+      ms: expect.any(Number),
+      totalMs: expect.any(Number),
+    });
   });
 
   it('keeps the location through a failed timer check, but drops it when a check on waking fails', async () => {
@@ -117,7 +140,12 @@ describe('location checks', () => {
     await l.refreshLocation('start');
     runtime.config = { ...runtime.config!, locationUrl: undefined };
     await l.refreshLocation('config');
-    expect([where(), applies, runtime.state.locationFetch, fake.alarms.has(l.LOCATION_ALARM)]).toEqual([null, 2, null, false]);
+    expect([where(), applies, runtime.state.locationFetch, fake.alarms.has(l.LOCATION_ALARM)]).toEqual([
+      null,
+      2,
+      null,
+      false,
+    ]);
   });
 
   it('drops a lapsed location when its expiry alarm fires, and only then', async () => {

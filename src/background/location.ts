@@ -6,7 +6,15 @@
  * open tabs, notice snapshot), as a policy change does. docs/location.md.
  */
 import { browser } from '../platform/browser.ts';
-import { formatLocation, locationRequestUrl, makeNonce, MAX_LOCATION_BYTES, verifyLocation, type BrowserLocation, type LocationRecord } from '../core/location/location.ts';
+import {
+  formatLocation,
+  locationRequestUrl,
+  makeNonce,
+  MAX_LOCATION_BYTES,
+  verifyLocation,
+  type BrowserLocation,
+  type LocationRecord,
+} from '../core/location/location.ts';
 import type { ManagedConfig } from '../core/config/managed-config.ts';
 import { recordAudit, setAuditLocationSource } from './audit.ts';
 import { runtimeIfReady, updateRuntime } from './enforcement.ts';
@@ -53,20 +61,36 @@ async function fetchAssertion(url: string, timeoutMs: number): Promise<Fetched> 
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     // No cookies, no cache (the answer is for one nonce), no redirect to somewhere IT did not name.
-    const res = await fetch(url, { headers: { Accept: 'application/jose' }, cache: 'no-store', credentials: 'omit', redirect: 'error', signal: controller.signal });
-    if (!res.ok) return { kind: 'error', message: `the location service answered HTTP ${res.status} ${res.statusText}`.trim() };
+    const res = await fetch(url, {
+      headers: { Accept: 'application/jose' },
+      cache: 'no-store',
+      credentials: 'omit',
+      redirect: 'error',
+      signal: controller.signal,
+    });
+    if (!res.ok)
+      return { kind: 'error', message: `the location service answered HTTP ${res.status} ${res.statusText}`.trim() };
     const text = await readCapped(res, MAX_LOCATION_BYTES);
-    if (text === null) return { kind: 'error', message: `the location answer is larger than ${MAX_LOCATION_BYTES} bytes and was not read` };
+    if (text === null)
+      return {
+        kind: 'error',
+        message: `the location answer is larger than ${MAX_LOCATION_BYTES} bytes and was not read`,
+      };
     return { kind: 'ok', text };
   } catch (e) {
-    if (controller.signal.aborted) return { kind: 'error', message: `the location service did not answer within ${Math.round(timeoutMs / 1000)} s` };
-    return { kind: 'error', message: `cannot reach the location service: ${e instanceof Error ? e.message : String(e)}` };
+    if (controller.signal.aborted)
+      return { kind: 'error', message: `the location service did not answer within ${Math.round(timeoutMs / 1000)} s` };
+    return {
+      kind: 'error',
+      message: `cannot reach the location service: ${e instanceof Error ? e.message : String(e)}`,
+    };
   } finally {
     clearTimeout(timer);
   }
 }
 
-const same = (a: BrowserLocation | null, b: BrowserLocation | null) => (a ? formatLocation(a) : '') === (b ? formatLocation(b) : '');
+const same = (a: BrowserLocation | null, b: BrowserLocation | null) =>
+  (a ? formatLocation(a) : '') === (b ? formatLocation(b) : '');
 
 let running: Promise<void> | null = null;
 let again: LocationTrigger | null = null;
@@ -109,7 +133,8 @@ async function checkLocation(trigger: LocationTrigger): Promise<void> {
   const nonce = makeNonce();
   const started = performance.now();
   const fetched = await fetchAssertion(locationRequestUrl(c.locationUrl, nonce), LOCATION_TIMEOUT_MS);
-  const verified = fetched.kind === 'ok' ? await verifyLocation(fetched.text, { keys: c.locationKeys, nonce, now: Date.now() }) : null;
+  const verified =
+    fetched.kind === 'ok' ? await verifyLocation(fetched.text, { keys: c.locationKeys, nonce, now: Date.now() }) : null;
   const ms = Math.round((performance.now() - started) * 10) / 10;
   const done: { outcome?: NonNullable<Runtime['state']['locationFetch']> } = {};
   await updateRuntime(async (r) => {
@@ -120,7 +145,12 @@ async function checkLocation(trigger: LocationTrigger): Promise<void> {
     const before = currentLocation(r, now);
     if (verified?.ok) {
       const rec: LocationRecord = {
-        ...verified.location, issued: verified.issued, expires: verified.expires, verifiedAt: at, kid: verified.kid, url: c.locationUrl!,
+        ...verified.location,
+        issued: verified.issued,
+        expires: verified.expires,
+        verifiedAt: at,
+        kid: verified.kid,
+        url: c.locationUrl!,
         // Successive answers for the same place keep its "since".
         since: before && same(before, verified.location) && r.state.location ? r.state.location.since : at,
       };
@@ -132,7 +162,8 @@ async function checkLocation(trigger: LocationTrigger): Promise<void> {
       const message = fetched.kind === 'error' ? fetched.message : `refused: ${verified!.ok ? '' : verified!.message}`;
       done.outcome = { at, ok: false, message, ms };
       // A refused answer (forged, replayed, expired…) is evidence: someone may be tampering.
-      if (verified && !verified.ok) await recordAudit({ type: 'location-refused', detail: { code: verified.code, reason: verified.message } });
+      if (verified && !verified.ok)
+        await recordAudit({ type: 'location-refused', detail: { code: verified.code, reason: verified.message } });
       // The old location stays until it expires, unless the machine may have moved or the path to
       // the service is not trustworthy (a refused answer): then no location is better than a stale one.
       if (trigger === 'start' || trigger === 'wake' || verified) r.state.location = null;
@@ -163,7 +194,10 @@ async function forget(r: Runtime, reason: 'unconfigured' | 'expired'): Promise<b
   await saveState({ location: null, locationFetch: r.state.locationFetch });
   if (!rec) return false;
   // The rules were compiled with this location until now (currentLocation no longer returns it).
-  await recordAudit({ type: 'location-changed', detail: { from: rec.zone ? { country: rec.country, zone: rec.zone } : { country: rec.country }, to: null, reason } });
+  await recordAudit({
+    type: 'location-changed',
+    detail: { from: rec.zone ? { country: rec.country, zone: rec.zone } : { country: rec.country }, to: null, reason },
+  });
   return true;
 }
 

@@ -47,8 +47,11 @@ async function removeFrom(count: number, head: boolean): Promise<void> {
 
 async function writeNoticeSnapshot(plan: Plan, status: Promise<Status>, now: number): Promise<void> {
   if (storedShards === null) {
-    const head = (await browser.storage.local.get(NOTICE_SNAPSHOT_KEY))[NOTICE_SNAPSHOT_KEY] as Partial<NoticeSnapshotMeta> | undefined;
-    storedShards = typeof head?.shards === 'number' && Number.isInteger(head.shards) && head.shards >= 0 ? head.shards : 0;
+    const head = (await browser.storage.local.get(NOTICE_SNAPSHOT_KEY))[NOTICE_SNAPSHOT_KEY] as
+      | Partial<NoticeSnapshotMeta>
+      | undefined;
+    storedShards =
+      typeof head?.shards === 'number' && Number.isInteger(head.shards) && head.shards >= 0 ? head.shards : 0;
   }
   const { enforced, signed, employee } = plan;
   if (!plan.snapshotKey || !enforced || !signed || !employee) {
@@ -68,7 +71,9 @@ async function writeNoticeSnapshot(plan: Plan, status: Promise<Status>, now: num
     }
     // In batches, so the worker answers messages between them.
     for (let i = 0; i < built.shards.length; i += 64) {
-      await browser.storage.local.set(Object.fromEntries(built.shards.slice(i, i + 64).map((shard, j) => [shardKey(i + j), shard])));
+      await browser.storage.local.set(
+        Object.fromEntries(built.shards.slice(i, i + 64).map((shard, j) => [shardKey(i + j), shard])),
+      );
     }
     // The head last: a page never finds a head whose shards are not written yet.
     writtenHead = JSON.stringify(built.meta);

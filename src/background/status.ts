@@ -27,22 +27,42 @@ export async function statusOf(r: Runtime, now = Date.now()): Promise<Status> {
   return {
     mode: state.mode,
     extensionVersion: browser.runtime.getManifest().version,
-    config: r.config ? { ...r.config, trustedKeys: r.config.trustedKeys.map((k) => ({ kid: k.kid, kty: k.kty, crv: k.crv, x: k.x })) as ManagedConfig['trustedKeys'] } : r.partialConfig,
+    config: r.config
+      ? {
+          ...r.config,
+          trustedKeys: r.config.trustedKeys.map((k) => ({
+            kid: k.kid,
+            kty: k.kty,
+            crv: k.crv,
+            x: k.x,
+          })) as ManagedConfig['trustedKeys'],
+        }
+      : r.partialConfig,
     configErrors: r.configErrors,
     officeProblem: state.officeProblem,
-    policy: p && rec
-      ? {
-          serial: p.serial, issuer: p.issuer ?? null, contact: p.contact ?? null, issued: p.issued, expires: p.expires,
-          payloadHash: rec.payloadHash, signers: rec.signers, verifiedAt: rec.verifiedAt, expired: !(Date.parse(p.expires) > now),
-          stale: staleSummary(state),
-        }
-      : null,
+    policy:
+      p && rec
+        ? {
+            serial: p.serial,
+            issuer: p.issuer ?? null,
+            contact: p.contact ?? null,
+            issued: p.issued,
+            expires: p.expires,
+            payloadHash: rec.payloadHash,
+            signers: rec.signers,
+            verifiedAt: rec.verifiedAt,
+            expired: !(Date.parse(p.expires) > now),
+            stale: staleSummary(state),
+          }
+        : null,
     lastFetch: r.state.lastFetch,
     lastRefusal: r.state.lastRefusal,
     ruleCount: r.ruleCount,
     // Written only once updateDynamicRules resolved (or refused): what the pages call "in force".
     // Without its time, so the notice snapshot's head is not rewritten by every re-apply.
-    applied: r.state.lastApplied ? { serial: r.state.lastApplied.serial, error: r.state.lastApplied.error ?? null } : null,
+    applied: r.state.lastApplied
+      ? { serial: r.state.lastApplied.serial, error: r.state.lastApplied.error ?? null }
+      : null,
     audit: await getAuditStatus(),
     exceptions: exceptionsSummary(r),
     location: locationStatus(r),
@@ -65,20 +85,34 @@ export async function recordTransitions(r: Runtime, state: EnforcementState, now
   const office = state.officeProblem;
   const officeKey = office ? `${office.office}\u0000${r.state.policyRecord?.payloadHash ?? ''}` : null;
   if (officeKey !== r.state.lastOfficeProblem) {
-    if (office) await recordAudit({ type: 'config-invalid', detail: { errors: [office.message], office: office.office, validOffices: office.valid, suggestion: office.suggestion } });
+    if (office)
+      await recordAudit({
+        type: 'config-invalid',
+        detail: {
+          errors: [office.message],
+          office: office.office,
+          validOffices: office.valid,
+          suggestion: office.suggestion,
+        },
+      });
     r.state.lastOfficeProblem = officeKey;
     await saveState({ lastOfficeProblem: officeKey });
   }
   const { mode } = state;
   if (mode !== r.state.lastMode) {
-    if (mode === 'fail-closed') await recordAudit({ type: 'fail-closed-entered', detail: { reason: failReason(r, state, now) } });
+    if (mode === 'fail-closed')
+      await recordAudit({ type: 'fail-closed-entered', detail: { reason: failReason(r, state, now) } });
     if (r.state.lastMode === 'fail-closed') await recordAudit({ type: 'fail-closed-left', detail: { mode } });
     r.state.lastMode = mode;
     await saveState({ lastMode: mode });
   }
   const closed = state.staleClosed;
   if (closed !== (r.state.lastStaleClosed ?? false)) {
-    if (closed) await recordAudit({ type: 'stale-closed-entered', detail: { since: state.staleness!.since, maxStalenessHours: r.policy!.policy.maxStalenessHours ?? null } });
+    if (closed)
+      await recordAudit({
+        type: 'stale-closed-entered',
+        detail: { since: state.staleness!.since, maxStalenessHours: r.policy!.policy.maxStalenessHours ?? null },
+      });
     else await recordAudit({ type: 'stale-closed-left' });
     r.state.lastStaleClosed = closed;
     await saveState({ lastStaleClosed: closed });
@@ -97,14 +131,16 @@ async function incognitoAllowed(): Promise<boolean | null> {
 /** Record a coverage heartbeat when one is due (daily, or when policy, office, mode… changed). */
 export async function sendHeartbeat(r: Runtime): Promise<void> {
   const state = stateOf(r);
-  await recordHeartbeat(heartbeatDetail({
-    office: state.employee?.office ?? null,
-    policySerial: state.valid ? r.policy!.policy.serial : null,
-    // Only while the policy counts: an expired one decides nothing, and coverage must not count it.
-    policyHash: state.valid ? r.state.policyRecord?.payloadHash ?? null : null,
-    rulesInstalled: r.ruleCount,
-    incognitoAllowed: await incognitoAllowed(),
-    extensionVersion: browser.runtime.getManifest().version,
-    mode: state.staleClosed ? 'stale-closed' : state.mode,
-  }));
+  await recordHeartbeat(
+    heartbeatDetail({
+      office: state.employee?.office ?? null,
+      policySerial: state.valid ? r.policy!.policy.serial : null,
+      // Only while the policy counts: an expired one decides nothing, and coverage must not count it.
+      policyHash: state.valid ? (r.state.policyRecord?.payloadHash ?? null) : null,
+      rulesInstalled: r.ruleCount,
+      incognitoAllowed: await incognitoAllowed(),
+      extensionVersion: browser.runtime.getManifest().version,
+      mode: state.staleClosed ? 'stale-closed' : state.mode,
+    }),
+  );
 }

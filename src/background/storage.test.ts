@@ -6,7 +6,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fake, resetFakeBrowser } from '../../test/fakes/browser.ts';
 
-vi.mock('../platform/browser.ts', async () => ({ browser: (await import('../../test/fakes/browser.ts')).fake.browser }));
+vi.mock('../platform/browser.ts', async () => ({
+  browser: (await import('../../test/fakes/browser.ts')).fake.browser,
+}));
 
 const { loadState, readKey, saveState } = await import('./storage.ts');
 
@@ -15,11 +17,21 @@ beforeEach(() => resetFakeBrowser());
 describe('the storage registry', () => {
   it('gives every key its default when nothing is stored', async () => {
     const state = await loadState();
-    expect(state).toMatchObject({ policyRecord: null, acknowledged: {}, blockedTools: [], contentOnDemand: false, discovered: {}, noticeAcks: {} });
+    expect(state).toMatchObject({
+      policyRecord: null,
+      acknowledged: {},
+      blockedTools: [],
+      contentOnDemand: false,
+      discovered: {},
+      noticeAcks: {},
+    });
   });
 
   it('reads back what it saved, under the key names existing profiles use', async () => {
-    await saveState({ acknowledged: { claude: 123 }, lastApplied: { serial: 42, mode: 'enforcing', ruleCount: 3, at: '2026-11-25T00:00:00Z' } });
+    await saveState({
+      acknowledged: { claude: 123 },
+      lastApplied: { serial: 42, mode: 'enforcing', ruleCount: 3, at: '2026-11-25T00:00:00Z' },
+    });
     expect(Object.keys(fake.local).sort()).toEqual(['acknowledged', 'lastApplied']);
     expect(await readKey('acknowledged')).toEqual({ claude: 123 });
     expect((await loadState()).lastApplied).toMatchObject({ serial: 42 });

@@ -18,7 +18,13 @@ const Iso = v.string();
 const Fetch = v.nullable(v.object({ at: Iso, ok: v.boolean(), message: v.string() }));
 
 /** What the worker keeps of a verified signed document: the JWS as signed, and what verifying it found. */
-const SIGNED_RECORD = { jws: v.string(), payloadHash: v.string(), serial: v.number(), signers: v.array(v.string()), verifiedAt: Iso };
+const SIGNED_RECORD = {
+  jws: v.string(),
+  payloadHash: v.string(),
+  serial: v.number(),
+  signers: v.array(v.string()),
+  verifiedAt: Iso,
+};
 
 const PolicyRecordSchema = v.object({
   ...SIGNED_RECORD,
@@ -92,24 +98,54 @@ const LOCAL = {
   blockedTools: [v.array(v.string()), []],
   /** What the last apply installed: the status, tests and diagnostics wait on it. */
   lastApplied: [
-    v.nullable(v.object({ serial: v.nullable(v.number()), mode: v.string(), ruleCount: v.number(), at: Iso, error: v.optional(v.string()) })),
+    v.nullable(
+      v.object({
+        serial: v.nullable(v.number()),
+        mode: v.string(),
+        ruleCount: v.number(),
+        at: Iso,
+        error: v.optional(v.string()),
+      }),
+    ),
     null,
   ],
   /** The last time the policy server confirmed the policy in force (verified, or 304), ISO. */
-  lastConfirmedAt: [v.nullable(v.pipe(v.string(), v.check((s) => Number.isFinite(Date.parse(s))))), null],
+  lastConfirmedAt: [
+    v.nullable(
+      v.pipe(
+        v.string(),
+        v.check((s) => Number.isFinite(Date.parse(s))),
+      ),
+    ),
+    null,
+  ],
   /** Whether stale-closed was in force at the last apply, for enter/leave audit events. */
   lastStaleClosed: [v.nullable(v.boolean()), null],
   exceptionsRecord: [v.nullable(ExceptionsRecordSchema), null],
   /** The last attempt to fetch the exceptions document, successful or not (the popup says it). */
   exceptionsFetch: [Fetch, null],
   /** Versioned notice acknowledgements, keyed by ackKey; pruned when the policy changes. */
-  noticeAcks: [v.record(v.string(), v.object({ ruleId: v.string(), version: v.number(), serial: v.number(), at: Iso })), {}],
+  noticeAcks: [
+    v.record(v.string(), v.object({ ruleId: v.string(), version: v.number(), serial: v.number(), at: Iso })),
+    {},
+  ],
   /** Hosts recognised as unlisted AI tools (domain → entry); bounded and expiring. */
   discovered: [v.record(v.string(), DiscoveredEntrySchema), {}],
   /** The last verified location of the browser (src/background/location.ts), or null. */
   location: [v.nullable(LocationRecordSchema), null],
   /** The last attempt to establish the location, successful or not (the popup says it). */
-  locationFetch: [v.nullable(v.object({ at: Iso, ok: v.boolean(), message: v.string(), ms: v.optional(v.number()), totalMs: v.optional(v.number()) })), null],
+  locationFetch: [
+    v.nullable(
+      v.object({
+        at: Iso,
+        ok: v.boolean(),
+        message: v.string(),
+        ms: v.optional(v.number()),
+        totalMs: v.optional(v.number()),
+      }),
+    ),
+    null,
+  ],
 } as const satisfies Record<string, readonly [v.GenericSchema, unknown]>;
 
 /**

@@ -37,7 +37,11 @@ export const ADMX_FILE = 'ai-geofence.admx';
 export const ADML_FILE = 'en-US/ai-geofence.adml';
 
 /** The ADMX and ADML text for `extensionId`, with one category per browser. */
-export function renderAdmx(schema: ManagedSchema, extensionId: string, browsers: readonly ChromiumBrowser[]): { admx: string; adml: string } {
+export function renderAdmx(
+  schema: ManagedSchema,
+  extensionId: string,
+  browsers: readonly ChromiumBrowser[],
+): { admx: string; adml: string } {
   const keys = Object.entries(schema.properties);
   const strings: Array<[string, string]> = [
     ['aigeofence', 'AI Geofence'],
@@ -46,7 +50,8 @@ export function renderAdmx(schema: ManagedSchema, extensionId: string, browsers:
   const policies: string[] = [];
   for (const b of browsers) {
     strings.push([`aigeofence_${b}`, `AI Geofence in ${BROWSER[b].name}`]);
-    for (const [key, p] of keys) policies.push(policyXml(b, key, p, `${BROWSER[b].key}\\3rdparty\\extensions\\${extensionId}\\policy`));
+    for (const [key, p] of keys)
+      policies.push(policyXml(b, key, p, `${BROWSER[b].key}\\3rdparty\\extensions\\${extensionId}\\policy`));
   }
   const presentations: string[] = [];
   for (const [key, p] of keys) {
@@ -54,9 +59,18 @@ export function renderAdmx(schema: ManagedSchema, extensionId: string, browsers:
     for (const v of p.enum ?? []) strings.push([`${key}_${v}`, v]);
     const label = xml(p.title ?? key);
     if (p.type === 'boolean') continue; // enabled/disabled, no element
-    if (p.enum) presentations.push(`      <presentation id="${key}"><dropdownList refId="${key}" noSort="true">${label}</dropdownList></presentation>`);
-    else if (p.type === 'integer') presentations.push(`      <presentation id="${key}"><decimalTextBox refId="${key}">${label}</decimalTextBox></presentation>`);
-    else presentations.push(`      <presentation id="${key}"><textBox refId="${key}"><label>${label}${p.type === 'string' ? '' : ' (JSON)'}</label></textBox></presentation>`);
+    if (p.enum)
+      presentations.push(
+        `      <presentation id="${key}"><dropdownList refId="${key}" noSort="true">${label}</dropdownList></presentation>`,
+      );
+    else if (p.type === 'integer')
+      presentations.push(
+        `      <presentation id="${key}"><decimalTextBox refId="${key}">${label}</decimalTextBox></presentation>`,
+      );
+    else
+      presentations.push(
+        `      <presentation id="${key}"><textBox refId="${key}"><label>${label}${p.type === 'string' ? '' : ' (JSON)'}</label></textBox></presentation>`,
+      );
   }
 
   const admx = [
@@ -73,7 +87,10 @@ export function renderAdmx(schema: ManagedSchema, extensionId: string, browsers:
     '  </supportedOn>',
     '  <categories>',
     '    <category name="aigeofence" displayName="$(string.aigeofence)" />',
-    ...browsers.map((b) => `    <category name="aigeofence_${b}" displayName="$(string.aigeofence_${b})"><parentCategory ref="aigeofence" /></category>`),
+    ...browsers.map(
+      (b) =>
+        `    <category name="aigeofence_${b}" displayName="$(string.aigeofence_${b})"><parentCategory ref="aigeofence" /></category>`,
+    ),
     '  </categories>',
     '  <policies>',
     ...policies,
@@ -102,7 +119,10 @@ export function renderAdmx(schema: ManagedSchema, extensionId: string, browsers:
 }
 
 function explainText(key: string, p: SchemaProperty): string {
-  const json = p.type === 'array' || p.type === 'object' ? ' Enter it as JSON on one line, exactly as deploy-config prints it.' : '';
+  const json =
+    p.type === 'array' || p.type === 'object'
+      ? ' Enter it as JSON on one line, exactly as deploy-config prints it.'
+      : '';
   return `${p.description ?? ''}${json} Managed key "${key}"; "ai-geofence deploy-config" prints the value to use.`.trim();
 }
 
@@ -115,7 +135,9 @@ function policyXml(browser: ChromiumBrowser, key: string, p: SchemaProperty, reg
   }
   let element: string;
   if (p.enum) {
-    const items = p.enum.map((v) => `<item displayName="$(string.${key}_${v})"><value><string>${xml(v)}</string></value></item>`).join('');
+    const items = p.enum
+      .map((v) => `<item displayName="$(string.${key}_${v})"><value><string>${xml(v)}</string></value></item>`)
+      .join('');
     element = `<enum id="${key}" valueName="${key}" required="true">${items}</enum>`;
   } else if (p.type === 'integer') {
     element = `<decimal id="${key}" valueName="${key}" required="true" minValue="${p.minimum ?? 0}" maxValue="${p.maximum ?? 2147483647}" />`;

@@ -18,7 +18,12 @@ export interface ParsedArgs {
 }
 
 /** Parse `argv` for command `name`; every command also accepts `--help`/`-h`. */
-export function parseFlags(name: string, argv: readonly string[], flags: FlagSpecs, allowPositionals: boolean): ParsedArgs {
+export function parseFlags(
+  name: string,
+  argv: readonly string[],
+  flags: FlagSpecs,
+  allowPositionals: boolean,
+): ParsedArgs {
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
@@ -54,7 +59,8 @@ export function optionalString(args: ParsedArgs, flag: string): string | undefin
 /** The value of a required string flag; a usage error when it is missing or empty. */
 export function requiredString(args: ParsedArgs, flag: string, command: string): string {
   const v = optionalString(args, flag);
-  if (v === undefined || v.trim() === '') throw usageError(`"${command}" needs --${flag} (see: ai-geofence ${command} --help)`);
+  if (v === undefined || v.trim() === '')
+    throw usageError(`"${command}" needs --${flag} (see: ai-geofence ${command} --help)`);
   return v;
 }
 
@@ -86,7 +92,8 @@ export function optionalInstant(args: ParsedArgs, name: string, fallback: number
   if (raw === undefined) return fallback;
   // Date.parse accepts loose formats ("Nov 20"); insist on something ISO-like so scripts are explicit.
   const ms = /^\d{4}-\d{2}-\d{2}/.test(raw) ? Date.parse(raw) : Number.NaN;
-  if (Number.isNaN(ms)) throw usageError(`--${name} must be an ISO 8601 date or instant such as 2026-11-23T09:00:00+08:00, got "${raw}"`);
+  if (Number.isNaN(ms))
+    throw usageError(`--${name} must be an ISO 8601 date or instant such as 2026-11-23T09:00:00+08:00, got "${raw}"`);
   return ms;
 }
 
@@ -94,7 +101,10 @@ export function optionalInstant(args: ParsedArgs, name: string, fallback: number
 export function commaList(args: ParsedArgs, name: string): string[] | undefined {
   const raw = stringList(args, name);
   if (raw.length === 0) return undefined;
-  const items = raw.flatMap((r) => r.split(',')).map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .flatMap((r) => r.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw usageError(`--${name} needs at least one value, e.g. --${name} traders,research`);
   return [...new Set(items)];
 }

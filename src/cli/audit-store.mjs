@@ -25,7 +25,9 @@ function sqlite() {
   try {
     return require('better-sqlite3');
   } catch (e) {
-    throw new Error(`the SQLite driver (better-sqlite3) is not installed or did not build: run "npm ci" (${e instanceof Error ? e.message : String(e)})`);
+    throw new Error(
+      `the SQLite driver (better-sqlite3) is not installed or did not build: run "npm ci" (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
 }
 
@@ -71,7 +73,9 @@ export function openAuditStore(path) {
     );
     PRAGMA user_version = ${SCHEMA_VERSION};
   `);
-  const insert = db.prepare('INSERT INTO events (id, digest, received, body) VALUES (?, ?, ?, ?) ON CONFLICT (id, digest) DO NOTHING');
+  const insert = db.prepare(
+    'INSERT INTO events (id, digest, received, body) VALUES (?, ?, ?, ?) ON CONFLICT (id, digest) DO NOTHING',
+  );
   const count = db.prepare('SELECT coalesce(max(n), 0) AS n FROM events');
   /** Store a batch in one transaction; resolves to how many were new. Committed (durably) on return. */
   const add = db.transaction((events, received) => {

@@ -17,14 +17,27 @@ const LDN1 = 'aaaaaaaa-0000-4000-8000-000000000003';
 let counter = 0;
 
 /** A browser's sealed events, one every `stepMs` from `start`, as the extension records them. */
-async function browser(source: string, office: string, serial: number, inputs: Array<Partial<AuditInput>>, start = START, stepMs = 60_000): Promise<AuditEvent[]> {
+async function browser(
+  source: string,
+  office: string,
+  serial: number,
+  inputs: Array<Partial<AuditInput>>,
+  start = START,
+  stepMs = 60_000,
+): Promise<AuditEvent[]> {
   let ledger = startLedger(source);
   const out: AuditEvent[] = [];
   for (const [i, input] of inputs.entries()) {
     counter += 1;
-    const e = makeAuditEvent({ type: 'block', tool: 'claude', rule: 'HK-ANTHROPIC-2026-11', url: 'https://claude.ai/new', ...input },
+    const e = makeAuditEvent(
+      { type: 'block', tool: 'claude', rule: 'HK-ANTHROPIC-2026-11', url: 'https://claude.ai/new', ...input },
       { office, groups: [], policySerial: serial, urlDetail: 'path', policyHash: String(serial % 10).repeat(64) },
-      { id: `bbbbbbbb-0000-4000-8000-${counter.toString().padStart(12, '0')}`, now: start + i * stepMs, extensionVersion: '0.2.0' });
+      {
+        id: `bbbbbbbb-0000-4000-8000-${counter.toString().padStart(12, '0')}`,
+        now: start + i * stepMs,
+        extensionVersion: '0.2.0',
+      },
+    );
     const sealed = await sealAuditEvent(ledger, e);
     out.push(sealed.event);
     ledger = sealed.ledger;
@@ -33,8 +46,21 @@ async function browser(source: string, office: string, serial: number, inputs: A
 }
 
 const heartbeat = (office: string, serial: number): Partial<AuditInput> => ({
-  type: 'heartbeat', tool: null, rule: null, url: null,
-  detail: { ...heartbeatDetail({ office, policySerial: serial, policyHash: String(serial % 10).repeat(64), rulesInstalled: 8, incognitoAllowed: true, extensionVersion: '0.2.0', mode: 'enforcing' }) },
+  type: 'heartbeat',
+  tool: null,
+  rule: null,
+  url: null,
+  detail: {
+    ...heartbeatDetail({
+      office,
+      policySerial: serial,
+      policyHash: String(serial % 10).repeat(64),
+      rulesInstalled: 8,
+      incognitoAllowed: true,
+      extensionVersion: '0.2.0',
+      mode: 'enforcing',
+    }),
+  },
 });
 
 function write(name: string, events: readonly unknown[]): string {
@@ -69,14 +95,24 @@ describe('audit-verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
     const edited = all.map((e) => (e === hk1[2] ? { ...e, url: 'https://claude.ai/other' } : e));
     const r = await runInProcess(['audit-verify', write('edited.jsonl', edited)]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/edited: line 7 \(seq 3\) records prev .* but line 6 \(seq 2\) hashes to .*: one of them was edited/);
+    expect(r.stdout).toMatch(
+      /edited: line 7 \(seq 3\) records prev .* but line 6 \(seq 2\) hashes to .*: one of them was edited/,
+    );
     expect(r.stdout).toMatch(new RegExp(`${HK1} .* 1 PROBLEM\\(S\\)`));
   });
 
   it('detects a deleted line', async () => {
-    const r = await runInProcess(['audit-verify', write('deleted.jsonl', all.filter((e) => e !== hk1[1]))]);
+    const r = await runInProcess([
+      'audit-verify',
+      write(
+        'deleted.jsonl',
+        all.filter((e) => e !== hk1[1]),
+      ),
+    ]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/gap: seq 1 of browser aaaaaaaa-0000-4000-8000-000000000001 missing between line 1 and line 5/);
+    expect(r.stdout).toMatch(
+      /gap: seq 1 of browser aaaaaaaa-0000-4000-8000-000000000001 missing between line 1 and line 5/,
+    );
   });
 
   it('detects swapped lines', async () => {
@@ -91,7 +127,10 @@ describe('audit-verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
     const repeated = await runInProcess(['audit-verify', write('repeat.jsonl', [...all, hk2[1]])]);
     expect(repeated.code, repeated.stdout).toBe(0);
     expect(repeated.stdout).toMatch(/\+1 identical repeat/);
-    const conflict = await runInProcess(['audit-verify', write('conflict.jsonl', [...all, { ...hk2[1]!, tool: 'chatgpt' }])]);
+    const conflict = await runInProcess([
+      'audit-verify',
+      write('conflict.jsonl', [...all, { ...hk2[1]!, tool: 'chatgpt' }]),
+    ]);
     expect(conflict.code).toBe(1);
     expect(conflict.stdout).toMatch(/conflict: lines 5 and 9: event .* appears twice with different content/);
     writeFileSync(p('garbage.jsonl'), `${JSON.stringify(all[0])}\n{"id":\n`);
@@ -101,11 +140,18 @@ describe('audit-verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
   });
 
   it('accepts a file that starts mid-ledger only with --partial, and prints JSON with --json', async () => {
-    const rotated = write('rotated.jsonl', all.filter((e) => e !== hk1[0] && e !== hk1[1]));
+    const rotated = write(
+      'rotated.jsonl',
+      all.filter((e) => e !== hk1[0] && e !== hk1[1]),
+    );
     expect((await runInProcess(['audit-verify', rotated])).code).toBe(1);
     const r = await runInProcess(['audit-verify', rotated, '--partial', '--json']);
     expect(r.code, r.stdout).toBe(0);
-    const report = JSON.parse(r.stdout) as { problems: unknown[]; warnings: Array<{ kind: string }>; sources: unknown[] };
+    const report = JSON.parse(r.stdout) as {
+      problems: unknown[];
+      warnings: Array<{ kind: string }>;
+      sources: unknown[];
+    };
     expect(report.problems).toEqual([]);
     expect(report.warnings.map((w) => w.kind)).toEqual(['partial']);
     expect(report.sources).toHaveLength(3);
@@ -118,13 +164,16 @@ describe('audit-verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
 });
 
 describe('help', () => {
-  it.each(['sign-exception', 'audit-verify', 'coverage'])('%s --help prints its usage and exit codes', async (command) => {
-    const r = await runInProcess([command, '--help']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^Usage: ai-geofence ${command} `));
-    expect(r.stdout).toMatch(/Exit codes/);
-    expect((await runInProcess(['--help'])).stdout).toContain(`  ${command} `);
-  });
+  it.each(['sign-exception', 'audit-verify', 'coverage'])(
+    '%s --help prints its usage and exit codes',
+    async (command) => {
+      const r = await runInProcess([command, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: ai-geofence ${command} `));
+      expect(r.stdout).toMatch(/Exit codes/);
+      expect((await runInProcess(['--help'])).stdout).toContain(`  ${command} `);
+    },
+  );
 });
 
 describe('coverage', { timeout: SUBPROCESS_TIMEOUT }, () => {
@@ -136,14 +185,27 @@ describe('coverage', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(lines).toContain('  office  browsers  current  stale  silent');
     expect(lines).toContain('  HK             2        1      1       0');
     expect(lines).toContain('  LDN            1        0      0       1');
-    expect(r.stdout).toContain(`stale HK ${HK2}: serial 42 (enforcing), last heartbeat 2026-11-24T09:00:00.000Z, last event 2026-11-24T09:01:00.000Z`);
+    expect(r.stdout).toContain(
+      `stale HK ${HK2}: serial 42 (enforcing), last heartbeat 2026-11-24T09:00:00.000Z, last event 2026-11-24T09:01:00.000Z`,
+    );
     expect(r.stdout).toContain(`silent LDN ${LDN1}: serial 43 (enforcing), last heartbeat 2026-11-21T09:00:00.000Z`);
   });
 
   it('takes --current-serial and prints JSON with --json', async () => {
-    const r = await runInProcess(['coverage', write('coverage2.jsonl', all), '--at', AT, '--current-serial', '42', '--json']);
+    const r = await runInProcess([
+      'coverage',
+      write('coverage2.jsonl', all),
+      '--at',
+      AT,
+      '--current-serial',
+      '42',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { currentSerial: number; offices: Array<{ office: string; current: number; stale: number }> };
+    const report = JSON.parse(r.stdout) as {
+      currentSerial: number;
+      offices: Array<{ office: string; current: number; stale: number }>;
+    };
     expect(report.currentSerial).toBe(42);
     expect(report.offices.find((o) => o.office === 'HK')).toMatchObject({ current: 1, stale: 1 });
   });
@@ -152,7 +214,9 @@ describe('coverage', { timeout: SUBPROCESS_TIMEOUT }, () => {
     const r = await runInProcess(['coverage', write('early.jsonl', all), '--at', '2026-11-24T09:30:00Z', '--json']);
     const report = JSON.parse(r.stdout) as { offices: Array<{ office: string; browsers: number }> };
     expect(report.offices.find((o) => o.office === 'HK')?.browsers).toBe(2);
-    const hk = (JSON.parse(r.stdout) as { offices: Array<{ office: string; list: Array<{ source: string; lastSeen: string }> }> }).offices[0]!;
+    const hk = (
+      JSON.parse(r.stdout) as { offices: Array<{ office: string; list: Array<{ source: string; lastSeen: string }> }> }
+    ).offices[0]!;
     expect(hk.list.find((b) => b.source === HK1)?.lastSeen).toBe('2026-11-24T09:00:00.000Z');
   });
 });

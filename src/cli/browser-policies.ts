@@ -64,7 +64,8 @@ const isChromiumId = (id: string) => CHROMIUM_ID.test(id);
 const isGeckoId = (id: string) => !isChromiumId(id);
 
 /** Shown by the browser when an employee tries to install an extension IT has not approved. */
-export const BLOCKED_INSTALL_MESSAGE = 'Extensions are approved by IT: AI assistants in extensions could reach tools your office may not use. Ask the service desk to approve one.';
+export const BLOCKED_INSTALL_MESSAGE =
+  'Extensions are approved by IT: AI assistants in extensions could reach tools your office may not use. Ask the service desk to approve one.';
 
 /**
  * Known AI extensions from the built-in catalogue: any tool may list `extensionIds`, either as an
@@ -74,7 +75,9 @@ export const BLOCKED_INSTALL_MESSAGE = 'Extensions are approved by IT: AI assist
 export function catalogueExtensionIds(catalogue: Readonly<Record<string, unknown>> = CATALOGUE): string[] {
   const ids = new Set<string>();
   const add = (v: unknown) => {
-    if (Array.isArray(v)) for (const id of v) if (typeof id === 'string' && (CHROMIUM_ID.test(id) || GECKO_ID_PATTERN.test(id))) ids.add(id);
+    if (Array.isArray(v))
+      for (const id of v)
+        if (typeof id === 'string' && (CHROMIUM_ID.test(id) || GECKO_ID_PATTERN.test(id))) ids.add(id);
   };
   for (const tool of Object.values(catalogue)) {
     const field = (tool as { extensionIds?: unknown } | null)?.extensionIds;
@@ -89,7 +92,11 @@ export function idsFor(browser: ChromiumBrowser | 'firefox', list: readonly stri
   return list.filter(browser === 'firefox' ? isGeckoId : isChromiumId);
 }
 
-function extensionSettings(browser: ChromiumBrowser | 'firefox', install: Install, s: BrowserSettings): Record<string, Json> {
+function extensionSettings(
+  browser: ChromiumBrowser | 'firefox',
+  install: Install,
+  s: BrowserSettings,
+): Record<string, Json> {
   const ours: Record<string, Json> =
     browser === 'firefox'
       ? // private_browsing: the extension runs in private windows too (Firefox asks the user otherwise).
@@ -103,7 +110,8 @@ function extensionSettings(browser: ChromiumBrowser | 'firefox', install: Instal
     for (const id of idsFor(browser, s.control.allowed)) if (id !== ourId) out[id] = { installation_mode: 'allowed' };
   } else {
     out[ourId] = ours;
-    for (const id of idsFor(browser, s.control.blocked)) if (id !== ourId) out[id] = { installation_mode: 'blocked', blocked_install_message: BLOCKED_INSTALL_MESSAGE };
+    for (const id of idsFor(browser, s.control.blocked))
+      if (id !== ourId) out[id] = { installation_mode: 'blocked', blocked_install_message: BLOCKED_INSTALL_MESSAGE };
   }
   return out;
 }
@@ -155,7 +163,14 @@ export function firefoxPolicies(install: Install, s: BrowserSettings): Record<st
 const GEMINI_URLS = ['https://gemini.google.com/app'];
 const COPILOT_URLS = ['https://copilot.microsoft.com/'];
 /** The chatbots Firefox's AI sidebar offers (about:preferences → Firefox Labs / AI chatbot). */
-const FIREFOX_CHATBOT_URLS = ['https://chatgpt.com/', 'https://claude.ai/new', 'https://gemini.google.com/app', 'https://copilot.microsoft.com/', 'https://chat.mistral.ai/chat', 'https://huggingface.co/chat/'];
+const FIREFOX_CHATBOT_URLS = [
+  'https://chatgpt.com/',
+  'https://claude.ai/new',
+  'https://gemini.google.com/app',
+  'https://copilot.microsoft.com/',
+  'https://chat.mistral.ai/chat',
+  'https://huggingface.co/chat/',
+];
 
 /** A decision that turns a browser feature off: the feature cannot show a warning, so warn counts too. */
 const TURNS_OFF = new Set(['block', 'warn']);
@@ -177,7 +192,9 @@ export function browserAiFromPolicy(
         const d = decideAt(url, at);
         if (!TURNS_OFF.has(d.action)) continue;
         const when = at === now ? '' : ` from ${new Date(at).toISOString()}`;
-        reasons.push(`${feature} turned off: the policy says ${d.action} for ${new URL(url).host}${when}${d.rule ? ` (rule ${d.rule.id})` : ''}`);
+        reasons.push(
+          `${feature} turned off: the policy says ${d.action} for ${new URL(url).host}${when}${d.rule ? ` (rule ${d.rule.id})` : ''}`,
+        );
         return true;
       }
     }
@@ -185,9 +202,9 @@ export function browserAiFromPolicy(
   };
   return {
     off: {
-      gemini: offFor('Gemini in Chrome and Chrome\'s built-in AI', GEMINI_URLS),
+      gemini: offFor("Gemini in Chrome and Chrome's built-in AI", GEMINI_URLS),
       copilot: offFor('Copilot in the Edge sidebar', COPILOT_URLS),
-      firefoxChatbot: offFor('Firefox\'s AI chatbot sidebar', FIREFOX_CHATBOT_URLS),
+      firefoxChatbot: offFor("Firefox's AI chatbot sidebar", FIREFOX_CHATBOT_URLS),
     },
     reasons,
   };

@@ -57,7 +57,9 @@ function verifyCrx3(crx: Buffer): { id: string; zip: Buffer; proofs: number[] } 
     expect(verify('sha256', message, key, signature), 'signature over the signed data and the zip').toBe(true);
     proofs.push(f.field);
     if (createHash('sha256').update(spki).digest().subarray(0, 16).equals(declared)) {
-      id = [...createHash('sha256').update(spki).digest('hex').slice(0, 32)].map((c) => 'abcdefghijklmnop'[parseInt(c, 16)]).join('');
+      id = [...createHash('sha256').update(spki).digest('hex').slice(0, 32)]
+        .map((c) => 'abcdefghijklmnop'[parseInt(c, 16)])
+        .join('');
     }
   }
   expect(id, 'one proof is by the key the CRX ID names').not.toBe('');
@@ -80,7 +82,9 @@ describe('CRX3 packing', () => {
   });
 
   it('signs with an ECDSA P-256 key', () => {
-    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     const key = parseCrxKey(pem);
     const checked = verifyCrx3(packCrx3(ZIP, key));
     expect(checked.proofs).toEqual([3]);
@@ -106,11 +110,15 @@ describe('CRX3 packing', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     expect(() => parseCrxKey(weak)).toThrow(/at least 2048/);
     const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     expect(() => parseCrxKey(ed)).toThrow(/cannot sign a CRX/);
-    const pub = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const pub = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
     expect(() => parseCrxKey(pub)).toThrow(/public key/);
     expect(() => parseCrxKey('{"kty":"OKP"}')).toThrow(/JSON key/);
   });
@@ -118,22 +126,37 @@ describe('CRX3 packing', () => {
 
 describe('updates.xml and codebase', () => {
   it('names the app, the version and the CRX URL', () => {
-    const xml = renderUpdatesXml({ extensionId: 'a'.repeat(32), version: '1.2.3', codebase: 'https://ext.bank.example/a&b/ai-geofence-1.2.3.crx' });
+    const xml = renderUpdatesXml({
+      extensionId: 'a'.repeat(32),
+      version: '1.2.3',
+      codebase: 'https://ext.bank.example/a&b/ai-geofence-1.2.3.crx',
+    });
     expect(xml).toContain("<app appid='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'>");
-    expect(xml).toContain("<updatecheck codebase='https://ext.bank.example/a&amp;b/ai-geofence-1.2.3.crx' version='1.2.3' />");
-    expect(xml.startsWith("<?xml version='1.0' encoding='UTF-8'?>\n<gupdate xmlns='http://www.google.com/update2/response' protocol='2.0'>")).toBe(true);
+    expect(xml).toContain(
+      "<updatecheck codebase='https://ext.bank.example/a&amp;b/ai-geofence-1.2.3.crx' version='1.2.3' />",
+    );
+    expect(
+      xml.startsWith(
+        "<?xml version='1.0' encoding='UTF-8'?>\n<gupdate xmlns='http://www.google.com/update2/response' protocol='2.0'>",
+      ),
+    ).toBe(true);
     // Well-formed XML, read back by a strict parser: the attribute values survive escaping.
     const seen: Record<string, Record<string, string>> = {};
     const parser = sax.parser(true);
     parser.onopentag = (tag) => void (seen[tag.name] = tag.attributes);
     parser.write(xml).close();
     expect(seen.app).toEqual({ appid: 'a'.repeat(32) });
-    expect(seen.updatecheck).toEqual({ codebase: 'https://ext.bank.example/a&b/ai-geofence-1.2.3.crx', version: '1.2.3' });
+    expect(seen.updatecheck).toEqual({
+      codebase: 'https://ext.bank.example/a&b/ai-geofence-1.2.3.crx',
+      version: '1.2.3',
+    });
   });
 
   it('takes the CRX URL or its folder, and refuses anything ambiguous or insecure', () => {
     expect(crxCodebase('https://ext.bank.example/ai/', 'x-1.crx')).toBe('https://ext.bank.example/ai/x-1.crx');
-    expect(crxCodebase('https://ext.bank.example/ai/pinned.crx', 'x-1.crx')).toBe('https://ext.bank.example/ai/pinned.crx');
+    expect(crxCodebase('https://ext.bank.example/ai/pinned.crx', 'x-1.crx')).toBe(
+      'https://ext.bank.example/ai/pinned.crx',
+    );
     expect(crxCodebase('http://127.0.0.1:8080/', 'x.crx')).toBe('http://127.0.0.1:8080/x.crx');
     expect(() => crxCodebase('https://ext.bank.example/ai', 'x.crx')).toThrow(/ending in "\/"/);
     expect(() => crxCodebase('http://ext.bank.example/', 'x.crx')).toThrow(/https/);

@@ -53,9 +53,13 @@ export function extensionIdFromSpki(spki: Uint8Array): string {
  * makes) or ECDSA P-256, the two proofs crx3.proto defines. Throws a one-line Error otherwise.
  */
 export function parseCrxKey(pem: string): CrxKey {
-  if (/^\s*[{[]/.test(pem)) throw new Error('this is a JSON key (a policy-signing JWK?); a CRX key is a PEM file: make one with "keygen --crx"');
+  if (/^\s*[{[]/.test(pem))
+    throw new Error(
+      'this is a JSON key (a policy-signing JWK?); a CRX key is a PEM file: make one with "keygen --crx"',
+    );
   if (!/-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem)) {
-    if (/-----BEGIN (RSA )?PUBLIC KEY-----/.test(pem)) throw new Error('this is a public key; signing a CRX needs the private key (PEM)');
+    if (/-----BEGIN (RSA )?PUBLIC KEY-----/.test(pem))
+      throw new Error('this is a public key; signing a CRX needs the private key (PEM)');
     throw new Error('not a PEM private key (expected "-----BEGIN PRIVATE KEY-----")');
   }
   let privateKey: KeyObject;
@@ -67,12 +71,15 @@ export function parseCrxKey(pem: string): CrxKey {
   const details = privateKey.asymmetricKeyDetails ?? {};
   let kind: CrxKey['kind'];
   if (privateKey.asymmetricKeyType === 'rsa') {
-    if ((details.modulusLength ?? 0) < 2048) throw new Error(`RSA key of ${details.modulusLength} bits; Chromium needs at least 2048`);
+    if ((details.modulusLength ?? 0) < 2048)
+      throw new Error(`RSA key of ${details.modulusLength} bits; Chromium needs at least 2048`);
     kind = 'rsa';
   } else if (privateKey.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1') {
     kind = 'ecdsa';
   } else {
-    throw new Error(`a ${privateKey.asymmetricKeyType}${details.namedCurve ? ` ${details.namedCurve}` : ''} key cannot sign a CRX: use RSA (2048 bits or more) or ECDSA P-256`);
+    throw new Error(
+      `a ${privateKey.asymmetricKeyType}${details.namedCurve ? ` ${details.namedCurve}` : ''} key cannot sign a CRX: use RSA (2048 bits or more) or ECDSA P-256`,
+    );
   }
   const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   return { privateKey, spki, kind, extensionId: extensionIdFromSpki(spki) };
@@ -117,7 +124,10 @@ export function packCrx3(zip: Uint8Array, key: CrxKey): Buffer {
   const signedBytes = Buffer.concat([SIGNATURE_CONTEXT, u32(signedHeaderData.length), signedHeaderData, zip]);
   // ECDSA signatures in DER, as crypto::SignatureVerifier expects; RSA in PKCS#1 v1.5.
   const signature = sign('sha256', signedBytes, key.privateKey);
-  const proof = Buffer.concat([lengthDelimited(FIELD.publicKey, key.spki), lengthDelimited(FIELD.signature, signature)]);
+  const proof = Buffer.concat([
+    lengthDelimited(FIELD.publicKey, key.spki),
+    lengthDelimited(FIELD.signature, signature),
+  ]);
   const header = Buffer.concat([
     lengthDelimited(key.kind === 'rsa' ? FIELD.sha256WithRsa : FIELD.sha256WithEcdsa, proof),
     lengthDelimited(FIELD.signedHeaderData, signedHeaderData),
@@ -126,7 +136,12 @@ export function packCrx3(zip: Uint8Array, key: CrxKey): Buffer {
 }
 
 function xmlAttribute(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/'/g, '&apos;')
+    .replace(/"/g, '&quot;');
 }
 
 /** The update manifest (gupdate protocol 2.0) that points Chrome and Edge at one CRX version. */

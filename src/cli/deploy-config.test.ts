@@ -24,14 +24,43 @@ const INPUT = {
   discovery: false,
 };
 const FLAGS = [
-  '--office', 'HK', '--policy-url', POLICY_URL, '--keys', EXAMPLE_TRUSTED, '--groups', 'traders,research',
-  '--threshold', '1', '--refresh-minutes', '30', '--audit-url', 'https://audit.bank.example/events', '--fail-mode', 'open',
-  '--update-url', UPDATE_URL, '--audit-format', 'splunk-hec', '--audit-url-detail', 'origin',
-  '--audit-header', 'Authorization: Splunk 0123-abcd', '--audit-header', 'X-Fleet:bank', '--audit-compression', 'none',
-  '--exceptions-url', 'https://policy.bank.example/ai/exceptions.jws', '--discovery', 'off',
+  '--office',
+  'HK',
+  '--policy-url',
+  POLICY_URL,
+  '--keys',
+  EXAMPLE_TRUSTED,
+  '--groups',
+  'traders,research',
+  '--threshold',
+  '1',
+  '--refresh-minutes',
+  '30',
+  '--audit-url',
+  'https://audit.bank.example/events',
+  '--fail-mode',
+  'open',
+  '--update-url',
+  UPDATE_URL,
+  '--audit-format',
+  'splunk-hec',
+  '--audit-url-detail',
+  'origin',
+  '--audit-header',
+  'Authorization: Splunk 0123-abcd',
+  '--audit-header',
+  'X-Fleet:bank',
+  '--audit-compression',
+  'none',
+  '--exceptions-url',
+  'https://policy.bank.example/ai/exceptions.jws',
+  '--discovery',
+  'off',
 ];
 /** The extension's managed schema: how Chrome types a registry value. */
-const SCHEMA = JSON.parse(readFileSync(new URL('../../static/managed-schema.json', import.meta.url), 'utf8')) as { properties: Record<string, { type: string }> };
+const SCHEMA = JSON.parse(readFileSync(new URL('../../static/managed-schema.json', import.meta.url), 'utf8')) as {
+  properties: Record<string, { type: string }>;
+};
 
 const outputs: Record<string, string> = {};
 beforeAll(async () => {
@@ -71,7 +100,10 @@ describe('deploy-config formats', { timeout: SUBPROCESS_TIMEOUT }, () => {
     const text = outputs['chrome-windows-reg']!;
     expect(text.startsWith('Windows Registry Editor Version 5.00\r\n')).toBe(true);
     const reg = parseReg(text);
-    for (const root of ['HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Google\\Chrome', 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Edge']) {
+    for (const root of [
+      'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Google\\Chrome',
+      'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Edge',
+    ]) {
       const settings = JSON.parse(reg.get(root)!.ExtensionSettings as string);
       expect(settings[EXTENSION_ID]).toEqual({ installation_mode: 'force_installed', update_url: UPDATE_URL });
       expect(settings['*'].installation_mode).toBe('blocked');
@@ -80,7 +112,14 @@ describe('deploy-config formats', { timeout: SUBPROCESS_TIMEOUT }, () => {
       // Decode as Chrome does: dword → integer (boolean where the schema says so), REG_SZ holding
       // JSON → list/dict per the managed schema.
       const decoded = Object.fromEntries(
-        Object.entries(policy).map(([k, v]) => [k, SCHEMA.properties[k]?.type === 'boolean' ? v === 1 : typeof v === 'string' && /^[[{]/.test(v) ? JSON.parse(v) : v]),
+        Object.entries(policy).map(([k, v]) => [
+          k,
+          SCHEMA.properties[k]?.type === 'boolean'
+            ? v === 1
+            : typeof v === 'string' && /^[[{]/.test(v)
+              ? JSON.parse(v)
+              : v,
+        ]),
       );
       expect(decoded).toEqual(INPUT);
     }
@@ -91,7 +130,10 @@ describe('deploy-config formats', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(profile.PayloadType).toBe('Configuration');
     const content = profile.PayloadContent as Array<Record<string, unknown>>;
     const chrome = content.find((p) => p.PayloadType === 'com.google.Chrome')!;
-    expect((chrome.ExtensionSettings as Record<string, unknown>)[EXTENSION_ID]).toEqual({ installation_mode: 'force_installed', update_url: UPDATE_URL });
+    expect((chrome.ExtensionSettings as Record<string, unknown>)[EXTENSION_ID]).toEqual({
+      installation_mode: 'force_installed',
+      update_url: UPDATE_URL,
+    });
     const config = content.find((p) => p.PayloadType === `com.google.Chrome.extensions.${EXTENSION_ID}`)!;
     const managed = Object.fromEntries(Object.entries(config).filter(([k]) => !k.startsWith('Payload')));
     expect(managed).toEqual(INPUT);
@@ -101,7 +143,17 @@ describe('deploy-config formats', { timeout: SUBPROCESS_TIMEOUT }, () => {
   });
 
   it('writes only the keys given: optional ones are left to the extension defaults', async () => {
-    const r = await runCli(['deploy-config', '--office', 'NY', '--policy-url', 'http://localhost:8080/p.jws', '--keys', EXAMPLE_TRUSTED, '--format', 'google-admin']);
+    const r = await runCli([
+      'deploy-config',
+      '--office',
+      'NY',
+      '--policy-url',
+      'http://localhost:8080/p.jws',
+      '--keys',
+      EXAMPLE_TRUSTED,
+      '--format',
+      'google-admin',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(Object.keys(JSON.parse(r.stdout))).toEqual(['office', 'policyUrl', 'trustedKeys']);
   });
@@ -111,9 +163,23 @@ describe('deploy-config identity overrides', { timeout: SUBPROCESS_TIMEOUT }, ()
   it('--extension-id and --gecko-id replace the built-in IDs', async () => {
     const storeId = 'abcdefghijklmnopabcdefghijklmnop';
     const common = ['--office', 'HK', '--policy-url', POLICY_URL, '--keys', EXAMPLE_TRUSTED];
-    const chrome = await runInProcess(['deploy-config', ...common, '--format', 'chrome-linux', '--extension-id', storeId]);
+    const chrome = await runInProcess([
+      'deploy-config',
+      ...common,
+      '--format',
+      'chrome-linux',
+      '--extension-id',
+      storeId,
+    ]);
     expect(Object.keys(JSON.parse(chrome.stdout).ExtensionSettings)).toEqual(['*', storeId]);
-    const firefox = await runInProcess(['deploy-config', ...common, '--format', 'firefox', '--gecko-id', 'geofence@corp.example']);
+    const firefox = await runInProcess([
+      'deploy-config',
+      ...common,
+      '--format',
+      'firefox',
+      '--gecko-id',
+      'geofence@corp.example',
+    ]);
     expect(Object.keys(JSON.parse(firefox.stdout).policies['3rdparty'].Extensions)).toEqual(['geofence@corp.example']);
     const bad = await runInProcess(['deploy-config', ...common, '--format', 'firefox', '--extension-id', 'XYZ']);
     expect(bad.code).toBe(2);
@@ -136,7 +202,12 @@ describe('deploy-config validation', { timeout: SUBPROCESS_TIMEOUT }, () => {
     [['--format', 'ini'], 2, /--format must be one of/],
     [['--office', ' '], 2, /needs --office/],
   ])('%j → exit %i', async (override, code, message) => {
-    const base: Record<string, string> = { '--office': 'HK', '--policy-url': POLICY_URL, '--keys': EXAMPLE_TRUSTED, '--format': 'firefox' };
+    const base: Record<string, string> = {
+      '--office': 'HK',
+      '--policy-url': POLICY_URL,
+      '--keys': EXAMPLE_TRUSTED,
+      '--format': 'firefox',
+    };
     for (let i = 0; i < override.length; i += 2) base[override[i]!] = override[i + 1]!;
     const r = await runInProcess(['deploy-config', ...Object.entries(base).flat()]);
     expect(r.code).toBe(code);
@@ -145,7 +216,17 @@ describe('deploy-config validation', { timeout: SUBPROCESS_TIMEOUT }, () => {
   });
 
   it('refuses a private key in --keys', async () => {
-    const r = await runInProcess(['deploy-config', '--office', 'HK', '--policy-url', POLICY_URL, '--keys', EXAMPLE_TRUSTED.replace('trusted.json', 'demo.private.jwk'), '--format', 'firefox']);
+    const r = await runInProcess([
+      'deploy-config',
+      '--office',
+      'HK',
+      '--policy-url',
+      POLICY_URL,
+      '--keys',
+      EXAMPLE_TRUSTED.replace('trusted.json', 'demo.private.jwk'),
+      '--format',
+      'firefox',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/private key/);
   });
@@ -154,17 +235,51 @@ describe('deploy-config validation', { timeout: SUBPROCESS_TIMEOUT }, () => {
 describe('deploy-config: the location service keys', () => {
   const BASE = ['deploy-config', '--office', 'HK', '--policy-url', POLICY_URL, '--keys', EXAMPLE_TRUSTED];
   it('writes locationUrl, locationKeys and locationMinutes as the extension reads them', async () => {
-    const r = await runInProcess([...BASE, '--location-url', 'https://where.bank.example/v1', '--location-keys', EXAMPLE_TRUSTED, '--location-minutes', '10', '--format', 'chrome-linux']);
+    const r = await runInProcess([
+      ...BASE,
+      '--location-url',
+      'https://where.bank.example/v1',
+      '--location-keys',
+      EXAMPLE_TRUSTED,
+      '--location-minutes',
+      '10',
+      '--format',
+      'chrome-linux',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    const managed = (JSON.parse(r.stdout) as { '3rdparty': { extensions: Record<string, Record<string, unknown>> } })['3rdparty'].extensions[EXTENSION_ID]!;
-    expect(managed).toMatchObject({ locationUrl: 'https://where.bank.example/v1', locationKeys: TRUSTED, locationMinutes: 10 });
-    for (const key of ['locationUrl', 'locationKeys', 'locationMinutes']) expect(SCHEMA.properties[key], key).toBeDefined();
+    const managed = (JSON.parse(r.stdout) as { '3rdparty': { extensions: Record<string, Record<string, unknown>> } })[
+      '3rdparty'
+    ].extensions[EXTENSION_ID]!;
+    expect(managed).toMatchObject({
+      locationUrl: 'https://where.bank.example/v1',
+      locationKeys: TRUSTED,
+      locationMinutes: 10,
+    });
+    for (const key of ['locationUrl', 'locationKeys', 'locationMinutes'])
+      expect(SCHEMA.properties[key], key).toBeDefined();
   });
 
   it('refuses one without the other, plain http, and a private key', async () => {
-    const alone = await runInProcess([...BASE, '--location-url', 'https://where.bank.example/v1', '--format', 'firefox']);
-    expect([alone.code, alone.stderr]).toEqual([2, expect.stringMatching(/--location-url and --location-keys go together/)]);
-    const http = await runInProcess([...BASE, '--location-url', 'http://where.bank.example/v1', '--location-keys', EXAMPLE_TRUSTED, '--format', 'firefox']);
+    const alone = await runInProcess([
+      ...BASE,
+      '--location-url',
+      'https://where.bank.example/v1',
+      '--format',
+      'firefox',
+    ]);
+    expect([alone.code, alone.stderr]).toEqual([
+      2,
+      expect.stringMatching(/--location-url and --location-keys go together/),
+    ]);
+    const http = await runInProcess([
+      ...BASE,
+      '--location-url',
+      'http://where.bank.example/v1',
+      '--location-keys',
+      EXAMPLE_TRUSTED,
+      '--format',
+      'firefox',
+    ]);
     expect([http.code, http.stderr]).toEqual([1, expect.stringMatching(/--location-url: .*must use https/)]);
     const minutes = await runInProcess([...BASE, '--location-minutes', '5', '--format', 'firefox']);
     expect(minutes.code).toBe(2);

@@ -5,10 +5,25 @@
  */
 import { createHash } from 'node:crypto';
 import type { PublicJwk } from '../core/policy/verify.ts';
-import { chromiumPolicies, firefoxPolicies, type BrowserSettings, type ChromiumBrowser, type Install, type Json } from './browser-policies.ts';
+import {
+  chromiumPolicies,
+  firefoxPolicies,
+  type BrowserSettings,
+  type ChromiumBrowser,
+  type Install,
+  type Json,
+} from './browser-policies.ts';
 
 /** The `--format` values of `deploy-config`. */
-export const DEPLOY_FORMATS = ['chrome-linux', 'chrome-windows-reg', 'chrome-macos-plist', 'edge-macos-plist', 'firefox', 'google-admin', 'admx'] as const;
+export const DEPLOY_FORMATS = [
+  'chrome-linux',
+  'chrome-windows-reg',
+  'chrome-macos-plist',
+  'edge-macos-plist',
+  'firefox',
+  'google-admin',
+  'admx',
+] as const;
 export type DeployFormat = (typeof DEPLOY_FORMATS)[number];
 
 /** The managed keys IT pushes, in the order we print them; optional ones only when given. */
@@ -111,7 +126,8 @@ function asciiJson(v: Json): string {
 function regValue(name: string, v: Json): string {
   // Chrome reads a boolean policy from a REG_DWORD (0 or 1).
   if (typeof v === 'boolean') return `${regString(name)}=dword:0000000${v ? 1 : 0}`;
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return `${regString(name)}=dword:${v.toString(16).padStart(8, '0')}`;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff)
+    return `${regString(name)}=dword:${v.toString(16).padStart(8, '0')}`;
   if (typeof v === 'string') return `${regString(name)}=${regString(v)}`;
   // Chrome converts a REG_SZ holding JSON into the list/dict the policy (or the extension's
   // managed_schema) declares (components/policy/core/common/registry_dict.cc, ConvertRegistryValue).
@@ -150,9 +166,11 @@ function renderWindowsReg(m: ManagedValues, t: DeployTarget): string {
     'Windows Registry Editor Version 5.00',
     '',
     `; AI Geofence: force-install and configure extension ${t.extensionId}.`,
-    t.browsers.length > 1 ? '; Chrome and Edge read the same layout under their own policy roots; delete the block you do not need.' : null,
+    t.browsers.length > 1
+      ? '; Chrome and Edge read the same layout under their own policy roots; delete the block you do not need.'
+      : null,
     t.scope === 'user'
-      ? '; Per-user values (HKCU): import in the user\'s session (a logon script or an Intune script run as the user).'
+      ? "; Per-user values (HKCU): import in the user's session (a logon script or an Intune script run as the user)."
       : '; Machine-wide values (HKLM): import elevated. Off-store force-install needs a managed (domain-joined or MDM-enrolled) Windows.',
     '',
     ...t.browsers.flatMap((b) => regBlock(b, m, t)),
@@ -171,10 +189,14 @@ function xmlEscape(s: string): string {
 export function plistValue(v: Json, indent: string): string {
   const inner = `${indent}  `;
   if (typeof v === 'string') return `${indent}<string>${xmlEscape(v)}</string>`;
-  if (typeof v === 'number') return Number.isInteger(v) ? `${indent}<integer>${v}</integer>` : `${indent}<real>${v}</real>`;
+  if (typeof v === 'number')
+    return Number.isInteger(v) ? `${indent}<integer>${v}</integer>` : `${indent}<real>${v}</real>`;
   if (typeof v === 'boolean') return `${indent}<${v}/>`;
   if (v === null) return `${indent}<string></string>`;
-  if (Array.isArray(v)) return v.length ? `${indent}<array>\n${v.map((x) => plistValue(x, inner)).join('\n')}\n${indent}</array>` : `${indent}<array/>`;
+  if (Array.isArray(v))
+    return v.length
+      ? `${indent}<array>\n${v.map((x) => plistValue(x, inner)).join('\n')}\n${indent}</array>`
+      : `${indent}<array/>`;
   const entries = Object.entries(v);
   if (!entries.length) return `${indent}<dict/>`;
   return `${indent}<dict>\n${entries.map(([k, x]) => `${inner}<key>${xmlEscape(k)}</key>\n${plistValue(x, inner)}`).join('\n')}\n${indent}</dict>`;
@@ -219,8 +241,18 @@ function renderMacosMobileconfig(m: ManagedValues, t: DeployTarget): string {
     // User scope: per-user values such as userId can come from MDM variables ($EMAIL, {{mail}}).
     PayloadScope: t.scope === 'user' ? 'User' : 'System',
     PayloadContent: [
-      payload(domain, browser === 'chrome' ? 'chrome' : 'browser', `${name}: force-install and harden`, chromiumPolicies(browser, t, t.settings)),
-      payload(`${domain}.extensions.${t.extensionId}`, 'config', 'AI Geofence: managed configuration', managedObject(m)),
+      payload(
+        domain,
+        browser === 'chrome' ? 'chrome' : 'browser',
+        `${name}: force-install and harden`,
+        chromiumPolicies(browser, t, t.settings),
+      ),
+      payload(
+        `${domain}.extensions.${t.extensionId}`,
+        'config',
+        'AI Geofence: managed configuration',
+        managedObject(m),
+      ),
     ],
   };
   return [

@@ -1,7 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_JWS, EXAMPLE_POLICY, EXAMPLE_TRUSTED, makeTempDir, runCli, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
+import {
+  EXAMPLE_JWS,
+  EXAMPLE_POLICY,
+  EXAMPLE_TRUSTED,
+  makeTempDir,
+  runCli,
+  SUBPROCESS_TIMEOUT,
+} from './test-helpers.ts';
 
 const tmp = makeTempDir('diff');
 afterAll(() => tmp.cleanup());
@@ -23,7 +30,8 @@ describe('diff', { timeout: SUBPROCESS_TIMEOUT }, () => {
     const next = draft('no-deepseek.json', dropDeepseek);
     const r = await runCli(['diff', EXAMPLE_POLICY, next, ...AT]);
     expect(r.code, r.stderr).toBe(1);
-    for (const office of Object.keys(base.offices)) expect(r.stdout).toContain(`${office} · deepseek: block (DEEPSEEK-ALL) → allow (no rule)\n`);
+    for (const office of Object.keys(base.offices))
+      expect(r.stdout).toContain(`${office} · deepseek: block (DEEPSEEK-ALL) → allow (no rule)\n`);
     expect(r.stdout).toMatch(/^Before: serial 42 · .*policy\.json \(unsigned JSON\)$/m);
     expect(r.stdout).toMatch(/^Decisions at 2026-12-01T00:00:00\.000Z$/m);
     expect(r.stdout).toMatch(/5 decisions change\./);
@@ -35,7 +43,13 @@ describe('diff', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(r.code).toBe(1);
     const rows = JSON.parse(r.stdout);
     expect(rows).toHaveLength(5);
-    expect(rows[0]).toEqual({ office: 'HK', groups: [], tool: 'deepseek', before: { action: 'block', rule: 'DEEPSEEK-ALL' }, after: { action: 'allow', rule: null } });
+    expect(rows[0]).toEqual({
+      office: 'HK',
+      groups: [],
+      tool: 'deepseek',
+      before: { action: 'block', rule: 'DEEPSEEK-ALL' },
+      after: { action: 'allow', rule: null },
+    });
     expect(r.stderr).toMatch(/Before: serial 42/);
   });
 
@@ -63,11 +77,26 @@ describe('diff', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(r.stdout).toMatch(/\(\d+ group lines not shown: they change as the office does; --json lists all\)\.$/m);
     expect(r.stdout).toMatch(/^Tool claude: no longer covers .*anthropic\.com/m);
     const rows = JSON.parse((await runCli(['diff', EXAMPLE_POLICY, next, '--json', ...AT])).stdout);
-    expect(rows).toContainEqual(expect.objectContaining({ office: 'TYO', groups: [], tool: 'claude', after: expect.objectContaining({ action: 'block', note: expect.stringMatching(/office not defined/) }) }));
+    expect(rows).toContainEqual(
+      expect.objectContaining({
+        office: 'TYO',
+        groups: [],
+        tool: 'claude',
+        after: expect.objectContaining({ action: 'block', note: expect.stringMatching(/office not defined/) }),
+      }),
+    );
   });
 
   it('rule windows: decided at --at, and later edges are announced', async () => {
-    const next = draft('window.json', (doc) => doc.rules.unshift({ id: 'NY-GEMINI', tools: ['gemini'], offices: ['NY'], action: 'block', from: '2026-12-10T01:00:00Z' }));
+    const next = draft('window.json', (doc) =>
+      doc.rules.unshift({
+        id: 'NY-GEMINI',
+        tools: ['gemini'],
+        offices: ['NY'],
+        action: 'block',
+        from: '2026-12-10T01:00:00Z',
+      }),
+    );
     const before = await runCli(['diff', EXAMPLE_POLICY, next, ...AT]);
     expect(before.code).toBe(0);
     expect(before.stdout).toMatch(/Later: at 2026-12-10T01:00:00\.000Z rule NY-GEMINI \(NEW\) starts/);

@@ -9,7 +9,14 @@ import { createReadStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { ledgerFields, parseEventLine, type LedgerFields, type LedgerFinding, type LedgerLine, type SyncSha256 } from '../core/audit/ledger.ts';
+import {
+  ledgerFields,
+  parseEventLine,
+  type LedgerFields,
+  type LedgerFinding,
+  type LedgerLine,
+  type SyncSha256,
+} from '../core/audit/ledger.ts';
 import { CliError } from './errors.ts';
 import { sha256Sync } from './sha256.ts';
 import { isSqliteHeader, readAuditStore } from './audit-store.mjs';
@@ -36,8 +43,14 @@ export function expandInputs(specs: readonly string[]): string[] {
       continue;
     }
     const dir = dirname(spec);
-    if (/[*?]/.test(dir)) throw new CliError(`"${spec}": wildcards are supported in the file name only, not in folders`);
-    const pattern = new RegExp(`^${basename(spec).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    if (/[*?]/.test(dir))
+      throw new CliError(`"${spec}": wildcards are supported in the file name only, not in folders`);
+    const pattern = new RegExp(
+      `^${basename(spec)
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
     let names: string[];
     try {
       names = readdirSync(dir);
@@ -72,7 +85,8 @@ function sniff(path: string): Buffer {
   }
 }
 
-const startsWith = (head: Uint8Array, magic: ArrayLike<number>) => head.length >= magic.length && Array.prototype.every.call(magic, (b: number, i: number) => head[i] === b);
+const startsWith = (head: Uint8Array, magic: ArrayLike<number>) =>
+  head.length >= magic.length && Array.prototype.every.call(magic, (b: number, i: number) => head[i] === b);
 
 interface InputHandlers {
   /** The collector's SQLite store: rows in arrival order ("line" is the row number). */
@@ -91,7 +105,12 @@ interface InputAt {
   lines: number;
 }
 
-async function forEachInput(inputs: readonly string[], stdin: AsyncIterable<Uint8Array>, onMalformed: (f: LedgerFinding) => void, handlers: InputHandlers): Promise<void> {
+async function forEachInput(
+  inputs: readonly string[],
+  stdin: AsyncIterable<Uint8Array>,
+  onMalformed: (f: LedgerFinding) => void,
+  handlers: InputHandlers,
+): Promise<void> {
   const named = inputs.length > 1;
   for (const [part, input] of inputs.entries()) {
     const label = input === '-' ? 'stdin' : input;
@@ -116,7 +135,14 @@ async function forEachInput(inputs: readonly string[], stdin: AsyncIterable<Uint
       const code = (e as { code?: string }).code;
       if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR') {
         const line = at.lines + 1;
-        onMalformed(at.tag({ kind: 'malformed', source: null, lines: [line], message: `line ${line}: the compressed input is damaged or cut short (${(e as Error).message}); nothing after line ${at.lines} could be read` }));
+        onMalformed(
+          at.tag({
+            kind: 'malformed',
+            source: null,
+            lines: [line],
+            message: `line ${line}: the compressed input is damaged or cut short (${(e as Error).message}); nothing after line ${at.lines} could be read`,
+          }),
+        );
         continue;
       }
       throw new CliError(`cannot read events from ${label}: ${(e as Error).message}`);
@@ -126,7 +152,8 @@ async function forEachInput(inputs: readonly string[], stdin: AsyncIterable<Uint
 
 /** One line's bytes to an event or a malformed finding (invalid UTF-8 included). */
 function parseLineBytes(bytes: Buffer, line: number): ReturnType<typeof parseEventLine> {
-  if (!isUtf8(bytes)) return { malformed: { kind: 'malformed', source: null, lines: [line], message: `line ${line}: not valid UTF-8` } };
+  if (!isUtf8(bytes))
+    return { malformed: { kind: 'malformed', source: null, lines: [line], message: `line ${line}: not valid UTF-8` } };
   return parseEventLine(bytes.toString('utf8'), line);
 }
 
@@ -135,7 +162,11 @@ function parseLineBytes(bytes: Buffer, line: number): ReturnType<typeof parseEve
  * inputs, each line also carries its input's name and index. A compressed input that ends early
  * (a truncated .gz) is reported as malformed, not silently cut short.
  */
-export function readEventInputs(inputs: readonly string[], sink: EventSink, stdin: AsyncIterable<Uint8Array> = process.stdin): Promise<void> {
+export function readEventInputs(
+  inputs: readonly string[],
+  sink: EventSink,
+  stdin: AsyncIterable<Uint8Array> = process.stdin,
+): Promise<void> {
   return forEachInput(inputs, stdin, sink.malformed, {
     store(path, at) {
       readAuditStore(path, (line, body) => {
@@ -166,12 +197,19 @@ export interface FieldsSink {
  * worker threads over blocks of lines, the chain is checked here in order. `threads` 0 does it all
  * on this thread.
  */
-export async function readLedgerFields(inputs: readonly string[], sink: FieldsSink, hash: SyncSha256, threads: number, stdin: AsyncIterable<Uint8Array> = process.stdin): Promise<void> {
+export async function readLedgerFields(
+  inputs: readonly string[],
+  sink: FieldsSink,
+  hash: SyncSha256,
+  threads: number,
+  stdin: AsyncIterable<Uint8Array> = process.stdin,
+): Promise<void> {
   const pool = threads > 0 ? startFieldPool(threads) : null;
   const onLine = (bytes: Buffer, line: number, at: InputAt) => {
     const parsed = parseLineBytes(bytes, line);
     if (parsed && 'malformed' in parsed) sink.malformed(at.tag(parsed.malformed));
-    else if (parsed) for (const event of parsed.events) sink.fields(ledgerFields(event, hash), { line, file: at.file, part: at.part });
+    else if (parsed)
+      for (const event of parsed.events) sink.fields(ledgerFields(event, hash), { line, file: at.file, part: at.part });
   };
   try {
     await forEachInput(inputs, stdin, sink.malformed, {
@@ -179,7 +217,9 @@ export async function readLedgerFields(inputs: readonly string[], sink: FieldsSi
         readAuditStore(path, (line, body) => {
           const parsed = parseEventLine(body, line);
           if (parsed && 'malformed' in parsed) sink.malformed(at.tag(parsed.malformed));
-          else if (parsed) for (const event of parsed.events) sink.fields(ledgerFields(event, hash), { line, file: at.file, part: at.part });
+          else if (parsed)
+            for (const event of parsed.events)
+              sink.fields(ledgerFields(event, hash), { line, file: at.file, part: at.part });
         });
       },
       async bytes(chunks, at) {
@@ -192,7 +232,10 @@ export async function readLedgerFields(inputs: readonly string[], sink: FieldsSi
         const settle = (r: BlockResult) => {
           for (const rec of r.records) {
             const line = at.lines + rec[0];
-            if (rec[1] === 'malformed') sink.malformed(at.tag({ kind: 'malformed', source: null, lines: [line], message: `line ${line}: ${rec[2]}` }));
+            if (rec[1] === 'malformed')
+              sink.malformed(
+                at.tag({ kind: 'malformed', source: null, lines: [line], message: `line ${line}: ${rec[2]}` }),
+              );
             else sink.fields(rec[1], { line, file: at.file, part: at.part });
           }
           at.lines += r.lines;
@@ -225,7 +268,8 @@ export function processBlock(block: Buffer, hash: SyncSha256): BlockResult {
     if (nl === -1) nl = block.length;
     rel += 1;
     const parsed = parseLineBytes(block.subarray(start, nl), rel);
-    if (parsed && 'malformed' in parsed) records.push([rel, 'malformed', parsed.malformed.message.replace(/^line \d+: /, '')]);
+    if (parsed && 'malformed' in parsed)
+      records.push([rel, 'malformed', parsed.malformed.message.replace(/^line \d+: /, '')]);
     else if (parsed) for (const event of parsed.events) records.push([rel, ledgerFields(event, hash)]);
     start = nl + 1;
   }
@@ -240,7 +284,10 @@ export function fieldThreadsAvailable(): boolean {
 }
 
 function startFieldPool(threads: number): { run(block: Buffer): Promise<BlockResult>; close(): Promise<void> } {
-  const workers = Array.from({ length: threads }, () => new Worker(new URL(import.meta.url), { workerData: { tag: WORKER_TAG } }));
+  const workers = Array.from(
+    { length: threads },
+    () => new Worker(new URL(import.meta.url), { workerData: { tag: WORKER_TAG } }),
+  );
   const waiting = new Map<number, { resolve(r: BlockResult): void; reject(e: unknown): void }>();
   let next = 0;
   for (const w of workers) {
@@ -271,13 +318,17 @@ function startFieldPool(threads: number): { run(block: Buffer): Promise<BlockRes
 // In a worker started by startFieldPool (this module is part of the CLI bundle it loads).
 if (!isMainThread && (workerData as { tag?: string } | null)?.tag === WORKER_TAG) {
   parentPort!.on('message', ({ id, block }: { id: number; block: Uint8Array }) => {
-    parentPort!.postMessage({ id, ...processBlock(Buffer.from(block.buffer, block.byteOffset, block.byteLength), sha256Sync) });
+    parentPort!.postMessage({
+      id,
+      ...processBlock(Buffer.from(block.buffer, block.byteOffset, block.byteLength), sha256Sync),
+    });
   });
 }
 
 /** A byte stream of the input, gunzipped when it starts with the gzip magic bytes. */
 async function* openInput(input: string, stdin: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
-  const raw: AsyncIterable<Uint8Array> = input === '-' ? stdin : createReadStream(input, { highWaterMark: CHUNK_BYTES });
+  const raw: AsyncIterable<Uint8Array> =
+    input === '-' ? stdin : createReadStream(input, { highWaterMark: CHUNK_BYTES });
   const iterator = raw[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) return;

@@ -22,8 +22,15 @@ function browser(index: number, n: number): AuditEvent[] {
   let ledger = startLedger(`cccccccc-0000-4000-8000-${String(index).padStart(12, '0')}`);
   return Array.from({ length: n }, (_, i) => {
     counter += 1;
-    const e = makeAuditEvent({ type: i % 5 === 0 ? 'heartbeat' : 'block', tool: 'claude', rule: 'R' }, { office: index % 2 ? 'HK' : 'LDN', groups: [], policySerial: 43, urlDetail: 'path' },
-      { id: `dddddddd-0000-4000-8000-${String(counter).padStart(12, '0')}`, now: START + i * 60_000, extensionVersion: '0.3.0' });
+    const e = makeAuditEvent(
+      { type: i % 5 === 0 ? 'heartbeat' : 'block', tool: 'claude', rule: 'R' },
+      { office: index % 2 ? 'HK' : 'LDN', groups: [], policySerial: 43, urlDetail: 'path' },
+      {
+        id: `dddddddd-0000-4000-8000-${String(counter).padStart(12, '0')}`,
+        now: START + i * 60_000,
+        extensionVersion: '0.3.0',
+      },
+    );
     const sealed = sealAuditEventWith(sha256Sync, ledger, e);
     ledger = sealed.ledger;
     return sealed.event;
@@ -36,7 +43,11 @@ const write = (name: string, events: readonly unknown[]) => (writeFileSync(p(nam
 async function run(args: string[], stdin?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { out: (t) => void (stdout += `${t}\n`), err: (t) => void (stderr += `${t}\n`), ...(stdin ? { stdin: Readable.from([stdin]) } : {}) });
+  const code = await main(args, {
+    out: (t) => void (stdout += `${t}\n`),
+    err: (t) => void (stderr += `${t}\n`),
+    ...(stdin ? { stdin: Readable.from([stdin]) } : {}),
+  });
   return { code, stdout, stderr };
 }
 const report = async (args: string[], stdin?: Buffer) => {
@@ -69,7 +80,12 @@ describe('evidence inputs', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(alone.json.problems).toEqual([]);
     expect(alone.json.warnings.map((w) => w.kind)).toEqual(['partial', 'partial']);
     // ...but not when it comes second: a ledger starting mid-way in a later input is a gap.
-    const late = await report(['audit-verify', write('only-a.jsonl', a.slice(0, 10)), write('b-late.jsonl', b.slice(5)), '--partial']);
+    const late = await report([
+      'audit-verify',
+      write('only-a.jsonl', a.slice(0, 10)),
+      write('b-late.jsonl', b.slice(5)),
+      '--partial',
+    ]);
     expect(late.json.problems.map((x) => x.kind)).toEqual(['gap']);
     expect(late.json.problems[0]!.message).toMatch(/only the first input may begin mid-ledger/);
   });
@@ -86,14 +102,18 @@ describe('evidence inputs', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect((await run(['audit-verify', p('nothing-*.jsonl')])).stderr).toMatch(/matches no file/);
   });
 
-  it('reads what an OpenTelemetry Collector\'s file exporter writes: one OTLP logs request per line', async () => {
-    const lines = [all.slice(0, 25), all.slice(25, 50), all.slice(50)].map((batch) => encodeAuditBatch(batch, 'otlp').body);
+  it("reads what an OpenTelemetry Collector's file exporter writes: one OTLP logs request per line", async () => {
+    const lines = [all.slice(0, 25), all.slice(25, 50), all.slice(50)].map(
+      (batch) => encodeAuditBatch(batch, 'otlp').body,
+    );
     writeFileSync(p('otel.jsonl'), `${lines.join('\n')}\n`);
     const r = await report(['audit-verify', p('otel.jsonl')]);
     expect(r.json.problems).toEqual([]);
     expect(r.json.sources.map((x) => x.events)).toEqual([30, 30]);
     writeFileSync(p('otel-bad.jsonl'), `${lines[0]!.replace('"stringValue":"{', '"stringValue":"x{')}\n`);
-    expect((await report(['audit-verify', p('otel-bad.jsonl')])).json.problems[0]!.message).toMatch(/line 1: OTLP log record 1: body is not JSON/);
+    expect((await report(['audit-verify', p('otel-bad.jsonl')])).json.problems[0]!.message).toMatch(
+      /line 1: OTLP log record 1: body is not JSON/,
+    );
   });
 
   it('names a torn last line, invalid UTF-8 and a truncated .gz instead of losing them silently', async () => {
@@ -102,8 +122,13 @@ describe('evidence inputs', { timeout: SUBPROCESS_TIMEOUT }, () => {
     const r = await report(['audit-verify', p('torn.jsonl')]);
     expect(r.json.problems.map((x) => x.kind)).toEqual(['malformed']);
     expect(r.json.problems[0]!.lines).toEqual([60]);
-    writeFileSync(p('latin1.jsonl'), Buffer.concat([Buffer.from(text(all.slice(0, 2))), Buffer.from([0x7b, 0xe9, 0x7d, 0x0a])]));
-    expect((await report(['audit-verify', p('latin1.jsonl')])).json.problems[0]!.message).toMatch(/line 3: not valid UTF-8/);
+    writeFileSync(
+      p('latin1.jsonl'),
+      Buffer.concat([Buffer.from(text(all.slice(0, 2))), Buffer.from([0x7b, 0xe9, 0x7d, 0x0a])]),
+    );
+    expect((await report(['audit-verify', p('latin1.jsonl')])).json.problems[0]!.message).toMatch(
+      /line 3: not valid UTF-8/,
+    );
     const gz = gzipSync(text(all));
     writeFileSync(p('cut.jsonl.gz'), gz.subarray(0, gz.length - 30));
     const cut = await report(['audit-verify', p('cut.jsonl.gz')]);
@@ -111,7 +136,7 @@ describe('evidence inputs', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(cut.json.problems.map((x) => x.message).join('\n')).toMatch(/compressed input is damaged or cut short/);
   });
 
-  it('reads the collector\'s SQLite store like a file', async () => {
+  it("reads the collector's SQLite store like a file", async () => {
     const store = openAuditStore(p('store.sqlite'));
     store.add(all.slice(0, 30));
     store.add(all.slice(25)); // a repeated batch: stored once
@@ -120,7 +145,12 @@ describe('evidence inputs', { timeout: SUBPROCESS_TIMEOUT }, () => {
     expect(r.json.problems).toEqual([]);
     expect(r.json.events).toBe(60);
     const cov = await run(['coverage', p('store.sqlite'), '--at', '2026-11-24T10:00:00Z', '--json']);
-    expect(JSON.parse(cov.stdout)).toMatchObject({ offices: [expect.objectContaining({ office: 'HK', browsers: 1 }), expect.objectContaining({ office: 'LDN', browsers: 1 })] });
+    expect(JSON.parse(cov.stdout)).toMatchObject({
+      offices: [
+        expect.objectContaining({ office: 'HK', browsers: 1 }),
+        expect.objectContaining({ office: 'LDN', browsers: 1 }),
+      ],
+    });
   });
 
   it('hashes in worker threads through the installed bin, with the same findings', async () => {
@@ -135,6 +165,10 @@ describe('evidence inputs', { timeout: SUBPROCESS_TIMEOUT }, () => {
     const block = Buffer.from(`${JSON.stringify(a[0])}\n\nnot json\n${JSON.stringify(a[1])}`);
     const r = processBlock(block, sha256Sync);
     expect(r.lines).toBe(4);
-    expect(r.records.map((x) => [x[0], x[1] === 'malformed' ? 'malformed' : x[1].kind])).toEqual([[1, 'link'], [3, 'malformed'], [4, 'link']]);
+    expect(r.records.map((x) => [x[0], x[1] === 'malformed' ? 'malformed' : x[1].kind])).toEqual([
+      [1, 'link'],
+      [3, 'malformed'],
+      [4, 'link'],
+    ]);
   });
 });

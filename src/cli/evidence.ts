@@ -20,7 +20,8 @@ number of browsers, not of events.`;
 
 /** Expand the positionals into the inputs, or a usage error naming the command. */
 export function evidenceInputs(args: ParsedArgs, command: string): string[] {
-  if (args.positionals.length === 0) throw usageError(`"${command}" needs at least one EVENTS input (see: ai-geofence ${command} --help)`);
+  if (args.positionals.length === 0)
+    throw usageError(`"${command}" needs at least one EVENTS input (see: ai-geofence ${command} --help)`);
   return expandInputs(args.positionals);
 }
 
@@ -31,6 +32,11 @@ export function describeInputs(inputs: readonly string[]): string {
 }
 
 /** Stream the inputs' events to `onEvent`; malformed lines go to `onMalformed`. */
-export function streamEvents(inputs: readonly string[], io: Io, onEvent: (line: LedgerLine) => void, onMalformed: (finding: LedgerFinding) => void): Promise<void> {
+export function streamEvents(
+  inputs: readonly string[],
+  io: Io,
+  onEvent: (line: LedgerLine) => void,
+  onMalformed: (finding: LedgerFinding) => void,
+): Promise<void> {
   return readEventInputs(inputs, { event: onEvent, malformed: onMalformed }, io.stdin);
 }

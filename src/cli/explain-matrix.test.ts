@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { PolicyMatrix } from '../core/decide/matrix.ts';
-import { EXAMPLE_JWS, EXAMPLE_POLICY, EXAMPLE_TRUSTED, runCli, runInProcess, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
+import {
+  EXAMPLE_JWS,
+  EXAMPLE_POLICY,
+  EXAMPLE_TRUSTED,
+  runCli,
+  runInProcess,
+  SUBPROCESS_TIMEOUT,
+} from './test-helpers.ts';
 
 const AT = '2026-12-01T00:00:00Z';
 
@@ -11,11 +18,16 @@ describe('explain --matrix', () => {
     const m = JSON.parse(r.stdout) as PolicyMatrix;
     expect(m.rows.map((x) => x.office)).toEqual(['HK', 'NY', 'LDN', 'SG', 'TYO']);
     expect(m.rows.every((x) => x.group === null)).toBe(true);
-    expect(m.tools.map((t) => t.id)).toEqual(expect.arrayContaining(['claude', 'chatgpt', 'firm-llm', 'deepseek', 'gemini']));
+    expect(m.tools.map((t) => t.id)).toEqual(
+      expect.arrayContaining(['claude', 'chatgpt', 'firm-llm', 'deepseek', 'gemini']),
+    );
     const hk = m.rows.find((x) => x.office === 'HK')!.cells;
     expect(hk.claude).toMatchObject({ action: 'block', rule: 'HK-ANTHROPIC-2026-11' });
     expect(hk.chatgpt).toMatchObject({ action: 'monitor', rule: 'CHATGPT-MONITOR' });
-    expect(m.rows.find((x) => x.office === 'LDN')!.cells.claude).toMatchObject({ action: 'warn', rule: 'NON-US-ANTHROPIC' });
+    expect(m.rows.find((x) => x.office === 'LDN')!.cells.claude).toMatchObject({
+      action: 'warn',
+      rule: 'NON-US-ANTHROPIC',
+    });
     expect(m.rows.find((x) => x.office === 'NY')!.cells.claude).toMatchObject({ action: 'allow', rule: null });
   });
 
@@ -30,7 +42,9 @@ describe('explain --matrix', () => {
   });
 
   it('refuses URLs and --office (a matrix covers every office)', async () => {
-    expect((await runInProcess(['explain', '--policy', EXAMPLE_POLICY, '--matrix', 'https://claude.ai/'])).code).toBe(2);
+    expect((await runInProcess(['explain', '--policy', EXAMPLE_POLICY, '--matrix', 'https://claude.ai/'])).code).toBe(
+      2,
+    );
     expect((await runInProcess(['explain', '--policy', EXAMPLE_POLICY, '--matrix', '--office', 'HK'])).code).toBe(2);
   });
 
@@ -41,7 +55,19 @@ describe('explain --matrix', () => {
   });
 
   it('leaves the contract --json of ordinary explain untouched', async () => {
-    const r = await runInProcess(['explain', '--policy', EXAMPLE_POLICY, '--office', 'HK', '--at', AT, '--json', 'https://claude.ai/']);
-    expect(JSON.parse(r.stdout)).toEqual([{ url: 'https://claude.ai/', action: 'block', tool: 'claude', rule: 'HK-ANTHROPIC-2026-11' }]);
+    const r = await runInProcess([
+      'explain',
+      '--policy',
+      EXAMPLE_POLICY,
+      '--office',
+      'HK',
+      '--at',
+      AT,
+      '--json',
+      'https://claude.ai/',
+    ]);
+    expect(JSON.parse(r.stdout)).toEqual([
+      { url: 'https://claude.ai/', action: 'block', tool: 'claude', rule: 'HK-ANTHROPIC-2026-11' },
+    ]);
   });
 });

@@ -36,11 +36,19 @@ export function readJson(path: string, what: string): unknown {
 /** Load TRUSTED.json: a JSON array of public JWKs, or a JWKS `{"keys": [...]}`; every key checked. */
 export function readTrustedKeys(path: string, warn: (message: string) => void, flag = '--keys'): PublicJwk[] {
   const doc = readJson(path, 'trusted keys file');
-  const list = Array.isArray(doc) ? doc : doc && typeof doc === 'object' && Array.isArray((doc as { keys?: unknown }).keys) ? (doc as { keys: unknown[] }).keys : null;
+  const list = Array.isArray(doc)
+    ? doc
+    : doc && typeof doc === 'object' && Array.isArray((doc as { keys?: unknown }).keys)
+      ? (doc as { keys: unknown[] }).keys
+      : null;
   if (!list) {
     const single = doc && typeof doc === 'object' ? (doc as Record<string, unknown>) : null;
-    if (single && 'd' in single) throw new CliError(`"${path}" is a private key; ${flag} takes the trusted public keys (a JSON array of public JWKs)`);
-    if (single && 'kty' in single) throw new CliError(`"${path}" is a single JWK; ${flag} takes a JSON array of public JWKs, e.g. [ …the key… ]`);
+    if (single && 'd' in single)
+      throw new CliError(
+        `"${path}" is a private key; ${flag} takes the trusted public keys (a JSON array of public JWKs)`,
+      );
+    if (single && 'kty' in single)
+      throw new CliError(`"${path}" is a single JWK; ${flag} takes a JSON array of public JWKs, e.g. [ …the key… ]`);
     throw new CliError(`trusted keys file "${path}" must be a JSON array of public JWKs or {"keys": [...]}`);
   }
   if (list.length === 0) throw new CliError(`trusted keys file "${path}" contains no keys`);
@@ -50,7 +58,8 @@ export function readTrustedKeys(path: string, warn: (message: string) => void, f
     if (problem) throw new CliError(`trusted keys file "${path}", key ${i + 1}: ${problem}`);
     const kid = (k as PublicJwk).kid;
     // The extension tolerates this (it tries each key), so only warn: verify must agree with it.
-    if (seen.has(kid)) warn(`warning: trusted keys file "${path}" lists kid "${kid}" more than once; give every key its own kid`);
+    if (seen.has(kid))
+      warn(`warning: trusted keys file "${path}" lists kid "${kid}" more than once; give every key its own kid`);
     seen.add(kid);
   });
   return list as PublicJwk[];
@@ -69,14 +78,17 @@ export interface PrivateKeyFile {
 /** Load a private JWK written by `keygen` (Ed25519 or P-256, with `kid` and `d`). */
 export function readPrivateKey(path: string): PrivateKeyFile {
   const doc = readJson(path, 'private key');
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new CliError(`private key "${path}" must be a JWK object`);
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    throw new CliError(`private key "${path}" must be a JWK object`);
   const jwk = doc as Record<string, unknown>;
-  if (typeof jwk.d !== 'string') throw new CliError(`"${path}" has no private part ("d"); pass the .private.jwk file to --key`);
+  if (typeof jwk.d !== 'string')
+    throw new CliError(`"${path}" has no private part ("d"); pass the .private.jwk file to --key`);
   const { d: _d, ...pub } = jwk;
   const problem = checkTrustedKey(pub);
   if (problem) throw new CliError(`private key "${path}": ${problem.replace('trusted key', 'key')}`);
   const publicJwk = pub as PublicJwk;
   const alg: SigningAlg = publicJwk.kty === 'OKP' ? 'EdDSA' : 'ES256';
-  if (typeof jwk.alg === 'string' && jwk.alg !== alg) throw new CliError(`private key "${path}" says alg "${jwk.alg}" but is a ${publicJwk.crv} key (${alg})`);
+  if (typeof jwk.alg === 'string' && jwk.alg !== alg)
+    throw new CliError(`private key "${path}" says alg "${jwk.alg}" but is a ${publicJwk.crv} key (${alg})`);
   return { path, kid: publicJwk.kid, alg, jwk, publicJwk };
 }

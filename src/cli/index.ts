@@ -22,7 +22,21 @@ import { CliError, usageError } from './errors.ts';
 import { PROCESS_IO, type Io } from './io.ts';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [keygen, lint, sign, cosign, verify, explain, diff, deployConfig, signException, auditVerify, coverage, discovered, report];
+export const COMMANDS: readonly Command[] = [
+  keygen,
+  lint,
+  sign,
+  cosign,
+  verify,
+  explain,
+  diff,
+  deployConfig,
+  signException,
+  auditVerify,
+  coverage,
+  discovered,
+  report,
+];
 
 /** The top-level help. */
 export function usage(): string {

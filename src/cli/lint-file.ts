@@ -26,13 +26,27 @@ function lintText(text: string, now: number, options: LintOptions): Omit<LintedF
     const jws = parseJwsUnverified(text);
     if (!jws.ok) return { value: undefined, signed: true, issues: fileError(`not a readable JWS: ${jws.message}`) };
     const payload = decodeSignedJson(jws.jws.payload);
-    if (!payload.ok) return { value: undefined, signed: true, issues: fileError(`the JWS payload is ${payload.message.replace(/^the payload is /, '')}`) };
+    if (!payload.ok)
+      return {
+        value: undefined,
+        signed: true,
+        issues: fileError(`the JWS payload is ${payload.message.replace(/^the payload is /, '')}`),
+      };
     // Browsers accept a policy only under its own header typ (an exceptions document is not a policy).
     const typs = [...new Set(jws.jws.signatures.map((sig) => sig.header?.typ))];
     const wrongTyp = typs.filter((t) => t !== POLICY_JWS_TYP);
-    const headerIssues = wrongTyp.length ? fileError(`the JWS header "typ" is ${wrongTyp.map((t) => JSON.stringify(t)).join(', ')}, not "${POLICY_JWS_TYP}": browsers do not accept it as a policy`) : [];
-    if (typs.length === 1 && typs[0] === EXCEPTIONS_JWS_TYP) return { value: payload.value, signed: true, issues: headerIssues };
-    return { value: payload.value, signed: true, issues: [...headerIssues, ...lintPolicy(payload.value, now, options)] };
+    const headerIssues = wrongTyp.length
+      ? fileError(
+          `the JWS header "typ" is ${wrongTyp.map((t) => JSON.stringify(t)).join(', ')}, not "${POLICY_JWS_TYP}": browsers do not accept it as a policy`,
+        )
+      : [];
+    if (typs.length === 1 && typs[0] === EXCEPTIONS_JWS_TYP)
+      return { value: payload.value, signed: true, issues: headerIssues };
+    return {
+      value: payload.value,
+      signed: true,
+      issues: [...headerIssues, ...lintPolicy(payload.value, now, options)],
+    };
   }
   if (!parsed.ok) return { value: undefined, signed: false, issues: fileError(`not valid JSON: ${parsed.message}`) };
   return { value: parsed.value, signed: false, issues: lintPolicy(parsed.value, now, options) };

@@ -1,7 +1,14 @@
 /** Load a policy for `explain`: a plain JSON policy, or a signed JWS verified against trusted keys. */
 import { formatIssues, parsePolicy, POLICY_JWS_TYP, type Policy } from '../core/policy/policy-schema.ts';
 import { parseStrictJson } from '../core/policy/strict-json.ts';
-import { checkFreshness, decodeSignedJson, parseJwsUnverified, verifyPolicy, verifySignatures, type PublicJwk } from '../core/policy/verify.ts';
+import {
+  checkFreshness,
+  decodeSignedJson,
+  parseJwsUnverified,
+  verifyPolicy,
+  verifySignatures,
+  type PublicJwk,
+} from '../core/policy/verify.ts';
 import { CliError, usageError } from './errors.ts';
 import { readText, readTrustedKeys } from './files.ts';
 
@@ -20,7 +27,13 @@ export function looksLikeJws(text: string, json: unknown): boolean {
 }
 
 /** Read `path`; a JWS needs `keysPath` and is verified at `now` exactly as the extension would. */
-export async function loadPolicy(path: string, keysPath: string | undefined, threshold: number, now: number, warn: (msg: string) => void): Promise<LoadedPolicy> {
+export async function loadPolicy(
+  path: string,
+  keysPath: string | undefined,
+  threshold: number,
+  now: number,
+  warn: (msg: string) => void,
+): Promise<LoadedPolicy> {
   const text = readText(path, 'policy');
   const parsed = parseStrictJson(text);
   const json = parsed.ok ? parsed.value : undefined;
@@ -35,7 +48,10 @@ export async function loadPolicy(path: string, keysPath: string | undefined, thr
 
   if (!parsed.ok) throw new CliError(`policy "${path}" is neither JSON nor a JWS: ${parsed.message}`);
   const checked = parsePolicy(json);
-  if (!checked.ok) throw new CliError(`policy "${path}" is invalid: ${formatIssues(checked.issues, 3)} (run: ai-geofence lint ${path})`);
+  if (!checked.ok)
+    throw new CliError(
+      `policy "${path}" is invalid: ${formatIssues(checked.issues, 3)} (run: ai-geofence lint ${path})`,
+    );
   if (keysPath) warn(`note: "${path}" is unsigned JSON; --keys is ignored`);
   const fresh = checkFreshness(checked.policy, '', now, null);
   // Explaining a draft is legitimate; say loudly that browsers would not accept it as it stands.
@@ -57,7 +73,12 @@ export interface PolicyVersion {
  * taken apart otherwise (the caller says so). Dates are not judged: an old version may well have
  * expired. Every failure is bad input: a CliError with `exitCode`.
  */
-export async function readPolicyVersion(path: string, trustedKeys: PublicJwk[] | undefined, threshold: number, exitCode: 1 | 2 = 2): Promise<PolicyVersion> {
+export async function readPolicyVersion(
+  path: string,
+  trustedKeys: PublicJwk[] | undefined,
+  threshold: number,
+  exitCode: 1 | 2 = 2,
+): Promise<PolicyVersion> {
   const bad = (message: string) => new CliError(`${path}: ${message}`, exitCode);
   let text: string;
   try {

@@ -2,7 +2,14 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompactSign, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_JWS, EXAMPLE_POLICY, EXAMPLE_TRUSTED, makeTempDir, runCli, SUBPROCESS_TIMEOUT } from './test-helpers.ts';
+import {
+  EXAMPLE_JWS,
+  EXAMPLE_POLICY,
+  EXAMPLE_TRUSTED,
+  makeTempDir,
+  runCli,
+  SUBPROCESS_TIMEOUT,
+} from './test-helpers.ts';
 
 const tmp = makeTempDir('sign');
 const dir = tmp.dir;
@@ -15,12 +22,20 @@ function writePolicy(name: string, changes: Record<string, unknown> = {}): strin
 }
 
 /** Sign (with ed-a, bypassing `sign`'s lint) the example policy with its rule 1 changed; returns the rules. */
-async function signWithRuleChange(name: string, change: (rule: Record<string, unknown>) => void): Promise<Array<Record<string, unknown>>> {
+async function signWithRuleChange(
+  name: string,
+  change: (rule: Record<string, unknown>) => void,
+): Promise<Array<Record<string, unknown>>> {
   const jwk = JSON.parse(readFileSync(p('ed-a.private.jwk'), 'utf8'));
   const rules = structuredClone(basePolicy.rules) as Array<Record<string, unknown>>;
   change(rules[1]!);
   const payload = new TextEncoder().encode(JSON.stringify({ ...basePolicy, rules }));
-  writeFileSync(p(name), await new CompactSign(payload).setProtectedHeader({ alg: 'EdDSA', kid: 'ed-a', typ: 'ai-geofence-policy+jws' }).sign(await importJWK(jwk, 'EdDSA')));
+  writeFileSync(
+    p(name),
+    await new CompactSign(payload)
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'ed-a', typ: 'ai-geofence-policy+jws' })
+      .sign(await importJWK(jwk, 'EdDSA')),
+  );
   return rules;
 }
 
@@ -30,8 +45,14 @@ function writeTrusted(name: string, ...publicFiles: string[]): string {
 }
 
 beforeAll(async () => {
-  const keys = [['EdDSA', 'ed-a'], ['ES256', 'ec-b'], ['EdDSA', 'ed-other']] as const;
-  const runs = await Promise.all(keys.map(([alg, kid]) => runCli(['keygen', '--alg', alg, '--kid', kid, '--out', dir])));
+  const keys = [
+    ['EdDSA', 'ed-a'],
+    ['ES256', 'ec-b'],
+    ['EdDSA', 'ed-other'],
+  ] as const;
+  const runs = await Promise.all(
+    keys.map(([alg, kid]) => runCli(['keygen', '--alg', alg, '--kid', kid, '--out', dir])),
+  );
   for (const r of runs) expect(r.code, r.stderr).toBe(0);
 }, SUBPROCESS_TIMEOUT);
 afterAll(() => tmp.cleanup());
@@ -87,7 +108,16 @@ describe('sign → verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
   it('signs with two keys as general JSON serialization and meets --threshold 2', async () => {
     const policy = writePolicy('policy-two.json');
     const out = p('policy-two.jws');
-    const signed = await runCli(['sign', policy, '--key', p('ed-a.private.jwk'), '--key', p('ec-b.private.jwk'), '--out', out]);
+    const signed = await runCli([
+      'sign',
+      policy,
+      '--key',
+      p('ed-a.private.jwk'),
+      '--key',
+      p('ec-b.private.jwk'),
+      '--out',
+      out,
+    ]);
     expect(signed.code, signed.stderr).toBe(0);
     const doc = JSON.parse(readFileSync(out, 'utf8'));
     expect(doc.signatures).toHaveLength(2);
@@ -106,7 +136,12 @@ describe('sign → verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
   });
 
   it('fails with exit 1 and the reason when the signer is not trusted', async () => {
-    const r = await runCli(['verify', EXAMPLE_JWS, '--keys', writeTrusted('trusted-wrong.json', 'ed-other.public.jwk')]);
+    const r = await runCli([
+      'verify',
+      EXAMPLE_JWS,
+      '--keys',
+      writeTrusted('trusted-wrong.json', 'ed-other.public.jwk'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/untrusted-key/);
@@ -161,20 +196,35 @@ describe('sign → verify', { timeout: SUBPROCESS_TIMEOUT }, () => {
 
   it('refuses a signed policy with a field the extension does not understand, naming field and path', async () => {
     const rules = await signWithRuleChange('unknown-field.jws', (rule) => (rule.exceptOffice = ['NY']));
-    const r = await runCli(['verify', p('unknown-field.jws'), '--keys', writeTrusted('trusted-unknown.json', 'ed-a.public.jwk')]);
+    const r = await runCli([
+      'verify',
+      p('unknown-field.jws'),
+      '--keys',
+      writeTrusted('trusted-unknown.json', 'ed-a.public.jwk'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/refused \(invalid-policy\):.*\$\.rules\[1\]\.exceptOffice: unknown field "exceptOffice"; did you mean "exceptOffices"\?/);
+    expect(r.stderr).toMatch(
+      /refused \(invalid-policy\):.*\$\.rules\[1\]\.exceptOffice: unknown field "exceptOffice"; did you mean "exceptOffices"\?/,
+    );
     // One line per problem, as lint prints it, with the rule's id.
-    expect(r.stderr).toContain(`${p('unknown-field.jws')}: error $.rules[1].exceptOffice (rule "${String(rules[1]!.id)}"): unknown field "exceptOffice"`);
+    expect(r.stderr).toContain(
+      `${p('unknown-field.jws')}: error $.rules[1].exceptOffice (rule "${String(rules[1]!.id)}"): unknown field "exceptOffice"`,
+    );
   });
 
   it('a valid signature over a policy with honest mistakes: valid, and the mistakes named', async () => {
     await signWithRuleChange('mistake.jws', (rule) => (rule.exceptJurisdictions = ['USA']));
-    const r = await runCli(['verify', p('mistake.jws'), '--keys', writeTrusted('trusted-mistake.json', 'ed-a.public.jwk')]);
+    const r = await runCli([
+      'verify',
+      p('mistake.jws'),
+      '--keys',
+      writeTrusted('trusted-mistake.json', 'ed-a.public.jwk'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/lint:\s+1 error, 0 warnings \(listed on stderr; run: ai-geofence lint /);
-    expect(r.stderr).toMatch(/error \$\.rules\[1\]\.exceptJurisdictions\[0\] \(rule "NON-US-ANTHROPIC"\): "USA" is not an ISO 3166-1 alpha-2 country code/);
+    expect(r.stderr).toMatch(
+      /error \$\.rules\[1\]\.exceptJurisdictions\[0\] \(rule "NON-US-ANTHROPIC"\): "USA" is not an ISO 3166-1 alpha-2 country code/,
+    );
   });
 });
-

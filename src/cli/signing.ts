@@ -19,7 +19,8 @@ export function signingArgs(args: ParsedArgs, command: string, documentName: str
   const kids = new Set<string>();
   for (const k of keys) {
     // A threshold counts distinct keys; two signatures by one kid would only look like more.
-    if (kids.has(k.kid)) throw new CliError(`two --key files have kid "${k.kid}"; each signature must come from a different key`);
+    if (kids.has(k.kid))
+      throw new CliError(`two --key files have kid "${k.kid}"; each signature must come from a different key`);
     kids.add(k.kid);
   }
   return { file, out, now, keys, kids };
@@ -48,14 +49,23 @@ export async function signAndWrite(
     jws = await new CompactSign(bytes).setProtectedHeader({ alg: k.alg, kid: k.kid, typ }).sign(await importPrivate(k));
   } else {
     const signer = new GeneralSign(bytes);
-    for (const k of keys) signer.addSignature(await importPrivate(k)).setProtectedHeader({ alg: k.alg, kid: k.kid, typ });
+    for (const k of keys)
+      signer.addSignature(await importPrivate(k)).setProtectedHeader({ alg: k.alg, kid: k.kid, typ });
     jws = JSON.stringify(await signer.sign(), null, 2);
   }
   // Prove the output verifies with the same code the extension runs before anyone publishes it.
-  const check = await verifySignatures(jws, keys.map((k) => k.publicJwk), keys.length, typ);
+  const check = await verifySignatures(
+    jws,
+    keys.map((k) => k.publicJwk),
+    keys.length,
+    typ,
+  );
   if (!check.ok) throw new CliError(`internal error: the signed output does not verify (${check.message})`);
   if (writeOutput(jws, out, writeStdout)) return { form: '', toStdout: true };
-  return { form: keys.length === 1 ? 'compact serialization' : `general JSON serialization, ${keys.length} signatures`, toStdout: false };
+  return {
+    form: keys.length === 1 ? 'compact serialization' : `general JSON serialization, ${keys.length} signatures`,
+    toStdout: false,
+  };
 }
 
 /** Write a signed document to `out`, or to stdout for '-'; true when it went to stdout. */

@@ -73,7 +73,10 @@ export function parseReg(text: string): Map<string, Record<string, string | numb
 
 /** A strict reader for the XML plist subset we emit; throws on any unbalanced or unknown tag. */
 export function parsePlist(xml: string): unknown {
-  const body = /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<!DOCTYPE plist [^>]+>\n<plist version="1\.0">([\s\S]*)<\/plist>\n$/.exec(xml);
+  const body =
+    /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<!DOCTYPE plist [^>]+>\n<plist version="1\.0">([\s\S]*)<\/plist>\n$/.exec(
+      xml,
+    );
   if (!body) throw new Error('missing XML declaration, doctype or plist root');
   const tokens = body[1]!.match(/<[^>]+>|[^<]+/g)!.filter((t) => t.trim() !== '');
   let i = 0;

@@ -16,7 +16,11 @@ async function report(): Promise<void> {
   lastUrl = location.href;
   let e: Explanation;
   try {
-    e = await sendRequest({ type: 'page-visit', url: location.href, frame: window === window.top ? 'top' : 'embedded' });
+    e = await sendRequest({
+      type: 'page-visit',
+      url: location.href,
+      frame: window === window.top ? 'top' : 'embedded',
+    });
   } catch {
     return; // the extension was reloaded or updated; the new instance re-injects itself
   }
@@ -32,7 +36,11 @@ function showBanner(e: Explanation): void {
   host.setAttribute('aria-label', 'AI Geofence notice');
   const root = host.attachShadow({ mode: 'closed' });
   const langs = pageLanguages();
-  const title = pickText(e.notice?.title, langs) || (e.action === 'monitor' ? `Use of ${e.tool?.name ?? 'this tool'} is monitored` : `Check before use: ${e.tool?.name ?? ''}`);
+  const title =
+    pickText(e.notice?.title, langs) ||
+    (e.action === 'monitor'
+      ? `Use of ${e.tool?.name ?? 'this tool'} is monitored`
+      : `Check before use: ${e.tool?.name ?? ''}`);
   const reason = pickText(e.notice?.reason, langs);
   const style = document.createElement('style');
   style.textContent = `:host{all:initial;position:fixed;inset-inline:0;top:0;z-index:2147483647}

@@ -4,7 +4,14 @@
  * and four meta tags, at most 20 editable elements, and — only once a prompt box was found — at
  * most 200 buttons and 100 pickers; resource timing names are read, never page text.
  */
-import { AI_ENDPOINT_RE, AI_NAME_RE, MODEL_NAME_RE, PROMPT_LABEL_RE, SEND_LABEL_RE, type DiscoverySignal } from '../core/discovery/discovery.ts';
+import {
+  AI_ENDPOINT_RE,
+  AI_NAME_RE,
+  MODEL_NAME_RE,
+  PROMPT_LABEL_RE,
+  SEND_LABEL_RE,
+  type DiscoverySignal,
+} from '../core/discovery/discovery.ts';
 
 const EDITABLE = 'textarea, [contenteditable]:not([contenteditable="false"]), [role="textbox"]';
 const PICKER = 'select, [role="combobox"], [aria-haspopup], button[aria-expanded]';
@@ -40,9 +47,14 @@ export function isAiEndpoint(url: string): boolean {
 export function collectSignals(doc: Document, resources: readonly string[]): Set<DiscoverySignal> {
   const s = new Set<DiscoverySignal>();
   const names = [
-    doc.title, meta(doc, 'meta[property="og:site_name"]'), meta(doc, 'meta[name="application-name"]'),
-    meta(doc, 'meta[property="og:title"]'), meta(doc, 'meta[name="description"]'),
-  ].join('\n').slice(0, 2000);
+    doc.title,
+    meta(doc, 'meta[property="og:site_name"]'),
+    meta(doc, 'meta[name="application-name"]'),
+    meta(doc, 'meta[property="og:title"]'),
+    meta(doc, 'meta[name="description"]'),
+  ]
+    .join('\n')
+    .slice(0, 2000);
   if (AI_NAME_RE.test(names)) s.add('name');
   if (resources.some(isAiEndpoint)) s.add('ai-endpoint');
   const editables = doc.querySelectorAll(EDITABLE);

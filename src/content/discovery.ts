@@ -39,7 +39,11 @@ function check(): void {
 
 function onFocus(ev: Event): void {
   const t = ev.target as Element | null;
-  if (t && (t.localName === 'textarea' || (t as HTMLElement).isContentEditable || t.getAttribute?.('role') === 'textbox')) check();
+  if (
+    t &&
+    (t.localName === 'textarea' || (t as HTMLElement).isContentEditable || t.getAttribute?.('role') === 'textbox')
+  )
+    check();
 }
 
 function start(): void {

@@ -5,7 +5,16 @@
  * about pastes, drops, file choices and sends as the rule says; the decisions are the pure ones of
  * src/core/decide/data-controls.ts. Reports carry pattern names and counts, never the text.
  */
-import { compilePatterns, controlsActive, decideDataAction, scanText, type CompiledPattern, type DataDecision, type DataKind, type DataOutcome } from '../core/decide/data-controls.ts';
+import {
+  compilePatterns,
+  controlsActive,
+  decideDataAction,
+  scanText,
+  type CompiledPattern,
+  type DataDecision,
+  type DataKind,
+  type DataOutcome,
+} from '../core/decide/data-controls.ts';
 import type { DataControls } from '../core/policy/policy-schema.ts';
 import { pageLanguages, sendRequest } from '../platform/browser.ts';
 import { contentTranslator } from '../ui/i18n.ts';
@@ -16,7 +25,10 @@ const NOTICE_MS = 8_000;
 const SEND_WORDS = /send|submit|envoyer|enviar|invia|發送|发送|送信|전송/i;
 const TEXT_INPUT = /^(text|search|email|url|tel)$/;
 /** Message-key suffix per kind: `dcBlockedPaste`, `dcCheckSend`… (static/_locales). */
-const KEY = { paste: 'Paste', upload: 'Upload', drop: 'Drop', send: 'Send' } as const satisfies Record<DataKind, string>;
+const KEY = { paste: 'Paste', upload: 'Upload', drop: 'Drop', send: 'Send' } as const satisfies Record<
+  DataKind,
+  string
+>;
 
 /** undefined until the background answers (the first few milliseconds of the page). */
 let controls: DataControls | null | undefined;
@@ -36,8 +48,16 @@ let internalDrag = false;
 let stopKeyup = false;
 
 const LISTENERS: [string, (e: never) => void][] = [
-  ['paste', onPaste], ['drop', onDrop], ['input', onInput], ['change', onInput], ['keydown', onKeydown], ['keyup', onKeyup], ['click', onClick],
-  ['submit', onSubmit], ['dragstart', () => (internalDrag = true)], ['dragend', () => (internalDrag = false)],
+  ['paste', onPaste],
+  ['drop', onDrop],
+  ['input', onInput],
+  ['change', onInput],
+  ['keydown', onKeydown],
+  ['keyup', onKeyup],
+  ['click', onClick],
+  ['submit', onSubmit],
+  ['dragstart', () => (internalDrag = true)],
+  ['dragend', () => (internalDrag = false)],
 ];
 
 async function load(attempt = 0): Promise<void> {
@@ -63,7 +83,11 @@ async function load(attempt = 0): Promise<void> {
 const sensitiveOn = () => controls === undefined || (!!controls?.sensitive && patterns.length > 0);
 
 function isTextField(el: EventTarget | null | undefined): el is HTMLElement {
-  return el instanceof HTMLTextAreaElement || (el instanceof HTMLInputElement && TEXT_INPUT.test(el.type)) || (el instanceof HTMLElement && el.isContentEditable);
+  return (
+    el instanceof HTMLTextAreaElement ||
+    (el instanceof HTMLInputElement && TEXT_INPUT.test(el.type)) ||
+    (el instanceof HTMLElement && el.isContentEditable)
+  );
 }
 
 function textOf(el: HTMLElement): string {
@@ -115,12 +139,23 @@ function check(e: Event, kind: DataKind, text: string, files: boolean, proceed?:
 function reason(d: DataDecision, files: boolean): string {
   const list = d.patterns.map((p) => `${p.name} (${p.count})`).join(', ');
   const what = list ? t('dcContains', list) : d.unchecked ? t('dcTooLong') : '';
-  const policy = t(`dc${d.outcome === 'block' ? 'Block' : 'Warn'}${what ? 'Share' : files ? 'Files' : 'Paste'}`, ruleId ?? '');
+  const policy = t(
+    `dc${d.outcome === 'block' ? 'Block' : 'Warn'}${what ? 'Share' : files ? 'Files' : 'Paste'}`,
+    ruleId ?? '',
+  );
   return what ? `${what} ${policy}` : policy;
 }
 
 function report(kind: DataKind, outcome: DataOutcome, d: DataDecision): void {
-  sendRequest({ type: 'data-control-event', url: location.href, kind, outcome, ruleId, patterns: d.patterns, ...(d.unchecked ? { unchecked: true } : {}) }).catch(() => undefined);
+  sendRequest({
+    type: 'data-control-event',
+    url: location.href,
+    kind,
+    outcome,
+    ruleId,
+    patterns: d.patterns,
+    ...(d.unchecked ? { unchecked: true } : {}),
+  }).catch(() => undefined);
 }
 
 function onPaste(e: ClipboardEvent): void {
@@ -134,20 +169,28 @@ function onPaste(e: ClipboardEvent): void {
   const end = field?.selectionEnd ?? null;
   const sel = getSelection();
   const range = !field && sel?.rangeCount ? sel.getRangeAt(0).cloneRange() : null;
-  check(e, 'paste', text, files, text && !files && target instanceof HTMLElement ? () => {
-    target.focus();
-    if (field && start !== null) {
-      field.setSelectionRange(start, end);
-    } else if (range && sel) {
-      sel.removeAllRanges();
-      sel.addRange(range);
-    }
-    // execCommand keeps the page's undo history and fires the input events its framework listens to.
-    if (!document.execCommand('insertText', false, text) && field) {
-      field.setRangeText(text, field.selectionStart ?? 0, field.selectionEnd ?? 0, 'end');
-      field.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
-    }
-  } : undefined);
+  check(
+    e,
+    'paste',
+    text,
+    files,
+    text && !files && target instanceof HTMLElement
+      ? () => {
+          target.focus();
+          if (field && start !== null) {
+            field.setSelectionRange(start, end);
+          } else if (range && sel) {
+            sel.removeAllRanges();
+            sel.addRange(range);
+          }
+          // execCommand keeps the page's undo history and fires the input events its framework listens to.
+          if (!document.execCommand('insertText', false, text) && field) {
+            field.setRangeText(text, field.selectionStart ?? 0, field.selectionEnd ?? 0, 'end');
+            field.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+          }
+        }
+      : undefined,
+  );
 }
 
 function onDrop(e: DragEvent): void {
@@ -193,12 +236,25 @@ function onClick(e: MouseEvent): void {
   if (!sensitiveOn()) return;
   const path = e.composedPath();
   if (host && path.includes(host)) return; // our own dialog
-  const button = path.find((n): n is HTMLElement => n instanceof HTMLElement && n.matches('button,input[type=submit],input[type=image],[role=button]'));
+  const button = path.find(
+    (n): n is HTMLElement =>
+      n instanceof HTMLElement && n.matches('button,input[type=submit],input[type=image],[role=button]'),
+  );
   if (!button) return;
   const form = (button as HTMLButtonElement).form ?? null;
-  const label = [button.getAttribute('aria-label'), button.getAttribute('data-testid'), button.title, button.textContent?.slice(0, 100)].join(' ');
+  const label = [
+    button.getAttribute('aria-label'),
+    button.getAttribute('data-testid'),
+    button.title,
+    button.textContent?.slice(0, 100),
+  ].join(' ');
   if (!(form && (button as HTMLButtonElement).type === 'submit') && !SEND_WORDS.test(label)) return;
-  check(e, 'send', form ? formText(form) : lastField?.isConnected && isTextField(lastField) ? textOf(lastField) : '', false);
+  check(
+    e,
+    'send',
+    form ? formText(form) : lastField?.isConnected && isTextField(lastField) ? textOf(lastField) : '',
+    false,
+  );
 }
 
 function onSubmit(e: SubmitEvent): void {
@@ -214,7 +270,11 @@ function formText(form: HTMLFormElement): string {
 // In-page notice and dialog: one host element, `data-ai-geofence="notice"` (a name tests and outside tools rely on; docs/data-controls.md#what-the-employee-sees), content
 // in a shadow root so the page's styles neither break nor restyle it.
 
-function node<K extends keyof HTMLElementTagNameMap>(tag: K, text = '', attrs: Record<string, string> = {}): HTMLElementTagNameMap[K] {
+function node<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  text = '',
+  attrs: Record<string, string> = {},
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   el.textContent = text;
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
@@ -234,7 +294,13 @@ function show(dialog: boolean, title: string, body: string): HTMLElement {
       'border-inline-start:5px solid #b3261e;box-shadow:0 4px 18px #0006}p{margin:4px 0 10px}' +
       'button{font:inherit;border:1px solid #555;background:#fff;border-radius:4px;padding:3px 12px;margin-inline-end:8px}button:focus-visible{outline:3px solid #1f5fbf}',
   );
-  const box = node('div', '', dialog ? { role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': 't', 'aria-describedby': 'd' } : { role: 'alert' });
+  const box = node(
+    'div',
+    '',
+    dialog
+      ? { role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': 't', 'aria-describedby': 'd' }
+      : { role: 'alert' },
+  );
   box.append(node('strong', title, { id: 't' }), node('p', body, { id: 'd' }));
   root.append(style, box);
   document.documentElement.append(host);

@@ -114,7 +114,8 @@ function schedule(): void {
 void load();
 // The picker is text in the vendor's DOM; our own overlay lives outside <body>, so it does not re-trigger this.
 new MutationObserver((records) => {
-  if (needsText && records.some((r) => !(r.target instanceof Element && r.target.closest(`[${HOST_ATTR}]`)))) schedule();
+  if (needsText && records.some((r) => !(r.target instanceof Element && r.target.closest(`[${HOST_ATTR}]`))))
+    schedule();
   // Removing our overlay by script does not lift a block: put it back.
   if (shown && !document.querySelector(`[${HOST_ATTR}="overlay"]`)) schedule();
 }).observe(document.documentElement, { childList: true, subtree: true, characterData: true });

@@ -72,7 +72,10 @@ export const REQUESTS = {
   proceed: request('proceed', true, { url: UrlSchema, justification: v.optional(v.string()) }),
   'refresh-policy': request('refresh-policy', true, {}),
   /** The block page's "I have read this notice", for the notice version it showed. */
-  'acknowledge-notice': request('acknowledge-notice', true, { ruleId: v.string(), version: v.pipe(v.number(), v.integer()) }),
+  'acknowledge-notice': request('acknowledge-notice', true, {
+    ruleId: v.string(),
+    version: v.pipe(v.number(), v.integer()),
+  }),
   /** The preview page's office × tool matrix of the policy in force: compliance data. */
   'get-matrix': request('get-matrix', true, {}),
 };
@@ -115,4 +118,3 @@ export interface ResponseMap {
 
 /** The answer to one request (indexing by kind also fails to compile when a kind has no answer type). */
 export type ResponseFor<R extends Request> = ResponseMap[R['type']];
-

@@ -49,7 +49,11 @@ const KindSchema = v.object({ type: v.string() });
  * Check one incoming message: a known kind, from a sender allowed to send it, matching its schema.
  * Returns the validated request, or the reason it is refused.
  */
-export function checkRequest(message: unknown, sender: MessageSender, self: Self): { request: Request } | { error: string } {
+export function checkRequest(
+  message: unknown,
+  sender: MessageSender,
+  self: Self,
+): { request: Request } | { error: string } {
   const head = v.safeParse(KindSchema, message);
   if (!head.success) return { error: 'malformed request: expected an object with a string "type"' };
   const kind = head.output.type;
@@ -63,10 +67,17 @@ export function checkRequest(message: unknown, sender: MessageSender, self: Self
 }
 
 /** The worker's handler for each request kind, given the validated request. */
-export type Handlers = { [K in RequestKind]: (request: RequestOf<K>, sender: MessageSender) => Promise<ResponseMap[K]> };
+export type Handlers = {
+  [K in RequestKind]: (request: RequestOf<K>, sender: MessageSender) => Promise<ResponseMap[K]>;
+};
 
 /** Validate one message and run its handler; rejects with the reason a request is refused. */
-export async function dispatch(message: unknown, sender: MessageSender, handlers: Handlers, self: Self): Promise<unknown> {
+export async function dispatch(
+  message: unknown,
+  sender: MessageSender,
+  handlers: Handlers,
+  self: Self,
+): Promise<unknown> {
   const checked = checkRequest(message, sender, self);
   if ('error' in checked) throw new Error(checked.error);
   const handle = handlers[checked.request.type] as (request: Request, sender: MessageSender) => Promise<unknown>;

@@ -9,7 +9,8 @@ import { packageUrl, sendRequest, uiLanguages } from '../platform/browser.ts';
 import {
   ACTION_TONE,
   actionLabel,
-  describeExceptions, describeLocation,
+  describeExceptions,
+  describeLocation,
   describePolicyState,
   describeSite,
   officeLabel,
@@ -92,7 +93,9 @@ function NoticeItem({ entry, i18n }: { entry: NoticeEntry | UpcomingNotice; i18n
   return (
     <li class="notice-item">
       <div class="notice-item__head">
-        <Chip tone={ACTION_TONE[entry.action]}>{start ? upcomingLabel(entry.action, t) : actionLabel(entry.action, t)}</Chip>
+        <Chip tone={ACTION_TONE[entry.action]}>
+          {start ? upcomingLabel(entry.action, t) : actionLabel(entry.action, t)}
+        </Chip>
         <span class="notice-item__tools">{tools}</span>
       </div>
       <p class="notice-item__title" lang={title.lang}>
@@ -109,7 +112,15 @@ function NoticeItem({ entry, i18n }: { entry: NoticeEntry | UpcomingNotice; i18n
   );
 }
 
-function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { phase: 'ready' }>; onRefresh: () => void; refreshing: boolean }) {
+function PopupBody({
+  state,
+  onRefresh,
+  refreshing,
+}: {
+  state: Extract<State, { phase: 'ready' }>;
+  onRefresh: () => void;
+  refreshing: boolean;
+}) {
   const { i18n, view, siteUrl } = state;
   const { t, languages } = i18n;
   const { status, site } = view;
@@ -148,7 +159,10 @@ function PopupBody({ state, onRefresh, refreshing }: { state: Extract<State, { p
   ];
   if (policy) {
     // Signing keys and the fingerprint are for the help desk (its summary), not the employee.
-    policyFacts.push({ label: t('labelIssued'), value: i18n.when(policy.issued) }, { label: t('labelExpires'), value: i18n.when(policy.expires) });
+    policyFacts.push(
+      { label: t('labelIssued'), value: i18n.when(policy.issued) },
+      { label: t('labelExpires'), value: i18n.when(policy.expires) },
+    );
   }
 
   const location = describeLocation(status, i18n);

@@ -10,7 +10,11 @@ export type TabLike = Pick<Browser.Tabs.Tab, 'id' | 'url' | 'lastAccessed'>;
  * tab" is the popup itself: use the most recently used other tab that shows a site or our
  * block/warn page for one.
  */
-export function pickSiteTab(tabs: readonly TabLike[], selfId: number | undefined, extensionBase: string): string | null {
+export function pickSiteTab(
+  tabs: readonly TabLike[],
+  selfId: number | undefined,
+  extensionBase: string,
+): string | null {
   let best: { url: string; at: number } | null = null;
   for (const tab of tabs) {
     if (selfId !== undefined && tab.id === selfId) continue;

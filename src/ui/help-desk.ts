@@ -47,7 +47,9 @@ export function helpDeskSummary({ view, siteUrl, tEn, now, languages }: SummaryI
   );
   if (inForce.pending) {
     const rules = inForce.pending.error ? `not installed: ${inForce.pending.error}` : 'being installed';
-    lines.push(`Policy in force: ${inForce.serial === null ? 'none' : `serial ${inForce.serial}`} (the network rules of serial ${inForce.pending.serial} are ${rules})`);
+    lines.push(
+      `Policy in force: ${inForce.serial === null ? 'none' : `serial ${inForce.serial}`} (the network rules of serial ${inForce.pending.serial} are ${rules})`,
+    );
   }
   if (p) lines.push(`Policy hash: ${p.payloadHash}`, `Signed by: ${p.signers.join(', ') || 'none'}`);
   lines.push(`Policy status: ${state.headline} (mode ${status.mode})`, ...state.lines.map((l) => `  ${l}`));
@@ -67,9 +69,12 @@ export function helpDeskSummary({ view, siteUrl, tEn, now, languages }: SummaryI
   if (loc) {
     // The help desk reads configuration words; the employee's line does not.
     const where = loc.country ? `${loc.country}${loc.zone ? `/${loc.zone}` : ''}` : 'none';
-    lines.push(`Location: ${loc.basis === 'verified' ? `${where} verified by ${loc.url} (since ${loc.since}, expires ${loc.expires})` : `not verified (unknownLocation: ${loc.basis}; assumed ${where})`}`);
+    lines.push(
+      `Location: ${loc.basis === 'verified' ? `${where} verified by ${loc.url} (since ${loc.since}, expires ${loc.expires})` : `not verified (unknownLocation: ${loc.basis}; assumed ${where})`}`,
+    );
     if (!loc.url) lines.push('  no managed locationUrl configured');
-    if (loc.lastCheck) lines.push(`  last check: ${loc.lastCheck.at} ${loc.lastCheck.ok ? 'ok' : 'failed'}: ${loc.lastCheck.message}`);
+    if (loc.lastCheck)
+      lines.push(`  last check: ${loc.lastCheck.at} ${loc.lastCheck.ok ? 'ok' : 'failed'}: ${loc.lastCheck.message}`);
   }
   const d = status.audit.lastDelivery;
   lines.push(

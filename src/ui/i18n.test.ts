@@ -31,7 +31,11 @@ describe('resolveLocale', () => {
   });
 
   it('gives a zh-HK employee the same language for interface and notice', () => {
-    const title = { en: 'Do not use: Anthropic Claude', 'zh-Hant': '請勿使用：Anthropic Claude', 'zh-Hans': '请勿使用：Anthropic Claude' };
+    const title = {
+      en: 'Do not use: Anthropic Claude',
+      'zh-Hant': '請勿使用：Anthropic Claude',
+      'zh-Hans': '请勿使用：Anthropic Claude',
+    };
     const i18n = createI18n(['zh-HK', 'en-US'], readMessages('zh_HK'), readMessages('en'));
     expect(i18n.lang).toBe('zh-HK');
     expect(i18n.t('useInstead')).toBe('請改用');
@@ -95,7 +99,10 @@ describe('formattingTag', () => {
 });
 
 describe('makeTranslate', () => {
-  const t = makeTranslate({ a: { message: 'Serial $1 of $2 costs $$5' } }, { a: { message: 'x' }, b: { message: 'English $1' } });
+  const t = makeTranslate(
+    { a: { message: 'Serial $1 of $2 costs $$5' } },
+    { a: { message: 'x' }, b: { message: 'English $1' } },
+  );
   it('substitutes $1..$9 and keeps $$ as a dollar', () => {
     expect(t('a' as never, 42, 'HK')).toBe('Serial 42 of HK costs $5');
   });
@@ -133,7 +140,11 @@ describe('formatMinutes', () => {
 
 describe('shipped messages.json files', () => {
   const en = readMessages('en');
-  const placeholders = (s: string) => [...s.matchAll(/\$([1-9])/g)].map((m) => m[1]).sort().join(',');
+  const placeholders = (s: string) =>
+    [...s.matchAll(/\$([1-9])/g)]
+      .map((m) => m[1])
+      .sort()
+      .join(',');
 
   it('exist for exactly the locales we resolve to', () => {
     expect(readdirSync(LOCALES_DIR).sort()).toEqual([...LOCALES].sort());

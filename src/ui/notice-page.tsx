@@ -13,8 +13,23 @@ import { policyInForce } from '../core/policy/policy-in-force.ts';
 import { applyDocumentLanguage, createI18n, loadI18n, type I18n } from './i18n.ts';
 import { browser, extensionVersion, packageUrl, sendRequest, uiLanguages } from '../platform/browser.ts';
 import { hostOfUrl } from '../core/catalogue/hosts.ts';
-import { explainFromSnapshot, NOTICE_SNAPSHOT_KEY, shardKey, shardOf, type NoticeSnapshotMeta, type NoticeSnapshotShard } from '../core/decide/notice-snapshot.ts';
-import { describeDecidingLocation, describePolicyState, noPolicyCauses, officeLabel, pickLocalized, policyContact, type Tone } from './status-text.ts';
+import {
+  explainFromSnapshot,
+  NOTICE_SNAPSHOT_KEY,
+  shardKey,
+  shardOf,
+  type NoticeSnapshotMeta,
+  type NoticeSnapshotShard,
+} from '../core/decide/notice-snapshot.ts';
+import {
+  describeDecidingLocation,
+  describePolicyState,
+  noPolicyCauses,
+  officeLabel,
+  pickLocalized,
+  policyContact,
+  type Tone,
+} from './status-text.ts';
 import { helpDeskSummary } from './help-desk.ts';
 import { displayHost, explainedUrl } from './url.ts';
 import { Bar, Callout, Contact, Facts, HelpDesk, ShieldMark, SLOT, ToolList, withSlot, type Fact } from './ui.tsx';
@@ -149,7 +164,13 @@ function Acknowledge({ i18n, url, ex }: { i18n: I18n; url: string; ex: Explanati
         <div id="ack-error" role="alert" class="form-error">
           {framed ? t('ackFramed') : error}
         </div>
-        <button type="submit" class="button button--warn" data-testid="proceed" disabled={busy || framed} aria-busy={busy}>
+        <button
+          type="submit"
+          class="button button--warn"
+          data-testid="proceed"
+          disabled={busy || framed}
+          aria-busy={busy}
+        >
           {busy ? t('ackProceeding') : t('ackProceed', displayHost(url))}
         </button>
       </form>
@@ -204,11 +225,16 @@ export function describeSelection(s: SelectedBy, i18n: I18n): string {
       }
       return t('whyVendorCountry', country);
     }
-    case 'vendor': return t('whyVendor', String(s.value));
-    case 'category': return t('whyCategory', String(s.value));
-    case 'modelVendors': return t('whyModelVendors', String(s.value));
-    case 'trainsOnInputs': return t(s.value ? 'whyTrainsOnInputs' : 'whyNoTraining');
-    case 'enterprise': return t(s.value ? 'whyEnterprise' : 'whyNoEnterprise');
+    case 'vendor':
+      return t('whyVendor', String(s.value));
+    case 'category':
+      return t('whyCategory', String(s.value));
+    case 'modelVendors':
+      return t('whyModelVendors', String(s.value));
+    case 'trainsOnInputs':
+      return t(s.value ? 'whyTrainsOnInputs' : 'whyNoTraining');
+    case 'enterprise':
+      return t(s.value ? 'whyEnterprise' : 'whyNoEnterprise');
   }
 }
 
@@ -307,7 +333,11 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
               {reason.text || t('defaultReason')}
             </p>
           )}
-          {ex.selectedBy ? <p data-testid="notice-selected-by">{t(variant === 'block' ? 'selectedByBlock' : 'selectedByOther', describeSelection(ex.selectedBy, i18n))}</p> : null}
+          {ex.selectedBy ? (
+            <p data-testid="notice-selected-by">
+              {t(variant === 'block' ? 'selectedByBlock' : 'selectedByOther', describeSelection(ex.selectedBy, i18n))}
+            </p>
+          ) : null}
           {ex.proxiedHost ? <p data-testid="notice-proxied">{t('proxiedHost', ex.proxiedHost)}</p> : null}
         </div>
 
@@ -330,7 +360,9 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
 
         {ex.exception ? (
           <Callout tone="info">
-            <p data-testid="notice-exception">{t('exceptionUntil', i18n.when(ex.exception.until), ex.exception.ticket, ex.exception.approver)}</p>
+            <p data-testid="notice-exception">
+              {t('exceptionUntil', i18n.when(ex.exception.until), ex.exception.ticket, ex.exception.approver)}
+            </p>
           </Callout>
         ) : null}
 
@@ -346,7 +378,13 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
           <Callout tone="info">
             <p>{t('exceptionRequestText')}</p>
             <p>
-              <a class="button" href={ex.exceptionRequest} target="_blank" rel="noopener" data-testid="exception-request">
+              <a
+                class="button"
+                href={ex.exceptionRequest}
+                target="_blank"
+                rel="noopener"
+                data-testid="exception-request"
+              >
                 {t('exceptionRequest')}
               </a>
             </p>
@@ -382,7 +420,15 @@ function NoticeView({ page, state }: { page: PageKind; state: Extract<State, { p
           <Facts facts={facts} />
           <HelpDesk
             t={t}
-            text={() => helpDeskSummary({ view: { status, office: ex.office, site: ex }, siteUrl: url, tEn: i18n.tEn, now: new Date(), languages })}
+            text={() =>
+              helpDeskSummary({
+                view: { status, office: ex.office, site: ex },
+                siteUrl: url,
+                tEn: i18n.tEn,
+                now: new Date(),
+                languages,
+              })
+            }
           />
         </section>
 
@@ -404,10 +450,16 @@ async function readSnapshot(url: string): Promise<{ explanation: Explanation; st
   try {
     const host = hostOfUrl(url);
     const storage = browser.storage.local;
-    const meta = host ? ((await storage.get(NOTICE_SNAPSHOT_KEY))[NOTICE_SNAPSHOT_KEY] as NoticeSnapshotMeta | undefined) : undefined;
+    const meta = host
+      ? ((await storage.get(NOTICE_SNAPSHOT_KEY))[NOTICE_SNAPSHOT_KEY] as NoticeSnapshotMeta | undefined)
+      : undefined;
     if (!host || meta?.v !== 3 || !meta.status) return null;
     const key = shardKey(shardOf(host, meta.shards));
-    const explanation = explainFromSnapshot(meta, (await storage.get(key))[key] as NoticeSnapshotShard | undefined, url);
+    const explanation = explainFromSnapshot(
+      meta,
+      (await storage.get(key))[key] as NoticeSnapshotShard | undefined,
+      url,
+    );
     return explanation ? { explanation, status: meta.status } : null;
   } catch {
     return null;
@@ -422,10 +474,12 @@ async function readSnapshot(url: string): Promise<{ explanation: Explanation; st
 function afterNextPaint(): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, 100);
-    requestAnimationFrame(() => setTimeout(() => {
-      clearTimeout(timer);
-      resolve();
-    }, 0));
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        clearTimeout(timer);
+        resolve();
+      }, 0),
+    );
   });
 }
 
@@ -442,7 +496,8 @@ async function loadNotice(publish: (state: State) => void): Promise<void> {
   // The worker records the block or warning when it is asked: a page left before it asked (the
   // employee went on at once) asks on its way out, so the audit event is never lost.
   let answer: Promise<[Explanation, Status]> | null = null;
-  const ask = (address: string) => (answer ??= Promise.all([sendRequest({ type: 'explain', url: address }), sendRequest({ type: 'get-status' })]));
+  const ask = (address: string) =>
+    (answer ??= Promise.all([sendRequest({ type: 'explain', url: address }), sendRequest({ type: 'get-status' })]));
   if (url) addEventListener('pagehide', () => void ask(url).catch(() => undefined), { once: true });
   const i18n = await i18nPromise;
   applyDocumentLanguage(i18n, document.documentElement);
@@ -467,7 +522,15 @@ async function loadNotice(publish: (state: State) => void): Promise<void> {
   }
 }
 
-function NoticeApp({ page, initial, bind }: { page: PageKind; initial: State; bind: (set: (state: State) => void) => void }) {
+function NoticeApp({
+  page,
+  initial,
+  bind,
+}: {
+  page: PageKind;
+  initial: State;
+  bind: (set: (state: State) => void) => void;
+}) {
   const [state, setState] = useState<State>(initial);
   useLayoutEffect(() => bind(setState), []);
 
@@ -506,10 +569,17 @@ export function startNoticePage(page: PageKind, root: HTMLElement = document.get
   const mount = () => {
     if (update) return;
     update = () => undefined; // mounted; the component binds the real setter in its first layout effect
-    render(<NoticeApp page={page} initial={latest} bind={(set) => {
-      update = set;
-      set(latest); // anything published between this render and the binding
-    }} />, root);
+    render(
+      <NoticeApp
+        page={page}
+        initial={latest}
+        bind={(set) => {
+          update = set;
+          set(latest); // anything published between this render and the binding
+        }}
+      />,
+      root,
+    );
   };
   const timer = setTimeout(mount, FIRST_RENDER_WAIT_MS);
   void loadNotice((state) => {

@@ -1,12 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { describeDecidingLocation, describeExceptions, describeLocation, describePolicyState, describeSite, noPolicyCauses, officeLabel, upcomingLabel } from './status-text.ts';
+import {
+  describeDecidingLocation,
+  describeExceptions,
+  describeLocation,
+  describePolicyState,
+  describeSite,
+  noPolicyCauses,
+  officeLabel,
+  upcomingLabel,
+} from './status-text.ts';
 import { explanation, i18nFor, status } from './test-fixtures.ts';
 
 const en = i18nFor(['en-US']);
 /** The help-desk summary's wording: English with the technical detail. */
 const desk = { ...en, helpDesk: true };
 /** Words that are configuration, not something an employee can act on. */
-const CONFIG_WORDS = /policyUrl|trustedKeys|auditUrl|managed|failMode|fail-closed|fail-open|JWS|collector|signature does not verify|rollback|HTTP \d|serial 41/i;
+const CONFIG_WORDS =
+  /policyUrl|trustedKeys|auditUrl|managed|failMode|fail-closed|fail-open|JWS|collector|signature does not verify|rollback|HTTP \d|serial 41/i;
 
 describe('describePolicyState', () => {
   it('says Verified for an enforcing, current policy', () => {
@@ -15,7 +25,9 @@ describe('describePolicyState', () => {
   });
 
   it('puts a refused update first, keeps the policy in force, and says what to do', () => {
-    const refused = status({ lastRefusal: { at: '2026-11-24T09:00:00Z', code: 'rollback', message: 'serial 41 is lower than 42 in force' } });
+    const refused = status({
+      lastRefusal: { at: '2026-11-24T09:00:00Z', code: 'rollback', message: 'serial 41 is lower than 42 in force' },
+    });
     const s = describePolicyState(refused, en);
     expect(s.tone).toBe('warn');
     expect(s.headline).toBe('Verified');
@@ -48,7 +60,10 @@ describe('describePolicyState', () => {
     expect(s.headline).toBe('Policy 43 verified; applying…');
     expect(s.lines[0]).toBe('The verified policy with serial 42 stays in force.');
     // Once installed, the same status says Verified again.
-    const done = describePolicyState(status({ policy: { ...base.policy!, serial: 43 }, applied: { serial: 43, error: null } }), en);
+    const done = describePolicyState(
+      status({ policy: { ...base.policy!, serial: 43 }, applied: { serial: 43, error: null } }),
+      en,
+    );
     expect(done).toMatchObject({ tone: 'ok', headline: 'Verified' });
   });
 
@@ -78,7 +93,11 @@ describe('describePolicyState', () => {
   });
 
   it('says the browser is not set up, and lists what IT has to fix only for the help desk', () => {
-    const waiting = status({ mode: 'waiting-config', policy: null, configErrors: ['office: missing', 'trustedKeys: at least one trusted key is required'] });
+    const waiting = status({
+      mode: 'waiting-config',
+      policy: null,
+      configErrors: ['office: missing', 'trustedKeys: at least one trusted key is required'],
+    });
     const s = describePolicyState(waiting, en);
     expect(s.tone).toBe('error');
     expect(s.headline).toBe('This browser is not set up correctly');
@@ -104,7 +123,9 @@ describe('describePolicyState', () => {
     const only = describePolicyState(status({ lastFetch: fetchFailed }), en);
     expect(only.tone).toBe('warn');
     expect(only.lines).toContain('The last check for an update failed (2026-11-24T09:00:00Z).');
-    expect(describePolicyState(status({ lastFetch: fetchFailed }), desk).lines).toContain('The last update attempt failed at 2026-11-24T09:00:00Z: HTTP 503');
+    expect(describePolicyState(status({ lastFetch: fetchFailed }), desk).lines).toContain(
+      'The last update attempt failed at 2026-11-24T09:00:00Z: HTTP 503',
+    );
     const both = describePolicyState(
       status({ lastFetch: fetchFailed, lastRefusal: { at: fetchFailed.at, code: 'http-error', message: 'HTTP 503' } }),
       desk,
@@ -112,10 +133,15 @@ describe('describePolicyState', () => {
     expect(both.lines.filter((l) => l.includes('HTTP 503'))).toHaveLength(1);
     // The employee reads one sentence about it, not two.
     const plain = describePolicyState(
-      status({ lastFetch: { ...fetchFailed, message: 'downloaded, but refused' }, lastRefusal: { at: fetchFailed.at, code: 'bad-signature', message: 'x' } }),
+      status({
+        lastFetch: { ...fetchFailed, message: 'downloaded, but refused' },
+        lastRefusal: { at: fetchFailed.at, code: 'bad-signature', message: 'x' },
+      }),
       en,
     );
-    expect(plain.lines.filter((l) => /update/.test(l))).toEqual(['The latest policy update failed its check and was not used.']);
+    expect(plain.lines.filter((l) => /update/.test(l))).toEqual([
+      'The latest policy update failed its check and was not used.',
+    ]);
   });
 
   it('speaks the UI language', () => {
@@ -135,7 +161,10 @@ describe('noPolicyCauses', () => {
       }),
       en,
     );
-    expect(causes).toEqual(['The policy expired on 2027-11-20T00:00:00Z.', 'The latest policy update failed its check and was not used.']);
+    expect(causes).toEqual([
+      'The policy expired on 2027-11-20T00:00:00Z.',
+      'The latest policy update failed its check and was not used.',
+    ]);
   });
   it('names an office the policy does not define, the valid ones and the near match', () => {
     const officeProblem = { office: 'HONGKONG', valid: ['HK', 'NY', 'LDN'], suggestion: 'HK', message: 'x' };
@@ -146,48 +175,71 @@ describe('noPolicyCauses', () => {
     const state = describePolicyState(s, en);
     expect(state.tone).toBe('error');
     expect(state.lines[0]).toMatch(/"HONGKONG".*HK, NY, LDN.*Did you mean "HK"\?/);
-    expect(describePolicyState(status({ mode: 'fail-open', officeProblem: { ...officeProblem, suggestion: null } }), en).lines[0]).not.toMatch(/Did you mean/);
-    expect(describePolicyState(status({ mode: 'fail-open', officeProblem }), i18nFor(['zh-HK'], 'zh_TW')).lines[0]).toContain('「HONGKONG」');
+    expect(
+      describePolicyState(status({ mode: 'fail-open', officeProblem: { ...officeProblem, suggestion: null } }), en)
+        .lines[0],
+    ).not.toMatch(/Did you mean/);
+    expect(
+      describePolicyState(status({ mode: 'fail-open', officeProblem }), i18nFor(['zh-HK'], 'zh_TW')).lines[0],
+    ).toContain('「HONGKONG」');
   });
 
   it('falls back to "no policy yet"', () => {
-    expect(noPolicyCauses(status({ mode: 'fail-closed', policy: null }), en)).toEqual(['No policy has been received yet.']);
+    expect(noPolicyCauses(status({ mode: 'fail-closed', policy: null }), en)).toEqual([
+      'No policy has been received yet.',
+    ]);
   });
 });
 
 describe('describeSite', () => {
   it('names the action, and leaves the rule id to the help desk', () => {
     expect(describeSite(explanation(), en)).toEqual({ tone: 'error', text: 'Blocked by company policy', note: null });
-    expect(describeSite(explanation({ action: 'monitor', ruleId: 'CHATGPT-MONITOR' }), en).text).toBe('Monitored by company policy');
+    expect(describeSite(explanation({ action: 'monitor', ruleId: 'CHATGPT-MONITOR' }), en).text).toBe(
+      'Monitored by company policy',
+    );
   });
   it('covers no page, not a tool, the default and the fail modes', () => {
     expect(describeSite(null, en).text).toBe('No web page in this tab');
-    expect(describeSite(explanation({ basis: 'not-a-tool', action: 'allow', ruleId: null, tool: null }), en).text).toBe('Not an AI tool');
+    expect(describeSite(explanation({ basis: 'not-a-tool', action: 'allow', ruleId: null, tool: null }), en).text).toBe(
+      'Not an AI tool',
+    );
     expect(describeSite(explanation({ basis: 'default', action: 'allow', ruleId: null }), en)).toMatchObject({
       tone: 'ok',
       text: 'Allowed by the policy default',
     });
     expect(describeSite(explanation({ basis: 'fail-closed', ruleId: null }), en).text).toBe('Blocked: no valid policy');
-    expect(describeSite(explanation({ basis: 'fail-open', action: 'allow', ruleId: null }), en).text).toBe('Allowed: no valid policy');
+    expect(describeSite(explanation({ basis: 'fail-open', action: 'allow', ruleId: null }), en).text).toBe(
+      'Allowed: no valid policy',
+    );
   });
   it('mentions a running acknowledgement of a warning, not an expired one', () => {
     const now = Date.parse('2026-11-24T10:00:00Z');
-    const warn = (until: string) => explanation({ action: 'warn', ruleId: 'NON-US-ANTHROPIC', acknowledgedUntil: until });
-    expect(describeSite(warn('2026-11-24T18:00:00Z'), en, now).note).toBe('You confirmed the warning until 2026-11-24T18:00:00Z.');
+    const warn = (until: string) =>
+      explanation({ action: 'warn', ruleId: 'NON-US-ANTHROPIC', acknowledgedUntil: until });
+    expect(describeSite(warn('2026-11-24T18:00:00Z'), en, now).note).toBe(
+      'You confirmed the warning until 2026-11-24T18:00:00Z.',
+    );
     expect(describeSite(warn('2026-11-24T09:00:00Z'), en, now).note).toBeNull();
   });
   it('says when a signed exception is what lets the employee in, until when, the ticket and the approver', () => {
     const site = explanation({
-      action: 'allow', ruleId: 'EXCEPTION:ex-7',
+      action: 'allow',
+      ruleId: 'EXCEPTION:ex-7',
       exception: { id: 'ex-7', until: '2026-12-01T00:00:00Z', ticket: 'CHG-1234', approver: 'Head of Compliance APAC' },
     });
-    expect(describeSite(site, en).note).toBe('You have an exception until 2026-12-01T00:00:00Z (ticket CHG-1234, approved by Head of Compliance APAC).');
+    expect(describeSite(site, en).note).toBe(
+      'You have an exception until 2026-12-01T00:00:00Z (ticket CHG-1234, approved by Head of Compliance APAC).',
+    );
   });
 });
 
 describe('describeExceptions', () => {
   const ex = {
-    url: 'https://policy.bank.example/exceptions.jws', serial: 7, verifiedAt: '2026-11-24T08:00:00Z', expires: '2026-12-24T00:00:00Z', forYou: 1,
+    url: 'https://policy.bank.example/exceptions.jws',
+    serial: 7,
+    verifiedAt: '2026-11-24T08:00:00Z',
+    expires: '2026-12-24T00:00:00Z',
+    forYou: 1,
     lastFetch: { at: '2026-11-24T08:00:00Z', ok: true, message: 'exceptions serial 7 verified' },
   };
   it('says nothing when IT configured no exceptions', () => {
@@ -195,16 +247,28 @@ describe('describeExceptions', () => {
     expect(describeExceptions(status(), en)).toBeNull();
   });
   it('names the document in force and how many apply to the employee', () => {
-    expect(describeExceptions(status({ exceptions: ex }), en)).toEqual({ tone: 'ok', lines: ['Serial 7, verified 2026-11-24T08:00:00Z; 1 for you.'] });
-    expect(describeExceptions(status({ exceptions: ex }), desk)?.lines).toContain('Exceptions document: https://policy.bank.example/exceptions.jws');
+    expect(describeExceptions(status({ exceptions: ex }), en)).toEqual({
+      tone: 'ok',
+      lines: ['Serial 7, verified 2026-11-24T08:00:00Z; 1 for you.'],
+    });
+    expect(describeExceptions(status({ exceptions: ex }), desk)?.lines).toContain(
+      'Exceptions document: https://policy.bank.example/exceptions.jws',
+    );
   });
   it('says a failed update out loud, and that the exceptions in force stay', () => {
     const failed = { ...ex, lastFetch: { at: '2026-11-24T09:00:00Z', ok: false, message: 'HTTP 503' } };
     const d = describeExceptions(status({ exceptions: failed }), en)!;
     expect(d.tone).toBe('warn');
-    expect(d.lines[1]).toBe('The last update failed (2026-11-24T09:00:00Z). The exceptions in force stay until they expire.');
-    expect(describeExceptions(status({ exceptions: failed }), desk)!.lines[1]).toBe('Last update failed (2026-11-24T09:00:00Z): HTTP 503. The exceptions in force stay until they expire.');
-    const never = describeExceptions(status({ exceptions: { ...failed, serial: null, verifiedAt: null, expires: null, forYou: 0 } }), en)!;
+    expect(d.lines[1]).toBe(
+      'The last update failed (2026-11-24T09:00:00Z). The exceptions in force stay until they expire.',
+    );
+    expect(describeExceptions(status({ exceptions: failed }), desk)!.lines[1]).toBe(
+      'Last update failed (2026-11-24T09:00:00Z): HTTP 503. The exceptions in force stay until they expire.',
+    );
+    const never = describeExceptions(
+      status({ exceptions: { ...failed, serial: null, verifiedAt: null, expires: null, forYou: 0 } }),
+      en,
+    )!;
     expect(never.lines[0]).toBe('None received yet.');
   });
 });
@@ -226,23 +290,49 @@ describe('upcomingLabel', () => {
 });
 
 describe('the location line and "used from"', () => {
-  const at = { since: '2026-11-24T08:00:00Z', verifiedAt: '2026-11-24T09:00:00Z', expires: '2026-11-24T09:30:00Z', url: 'https://where.bank.example/', lastCheck: null };
+  const at = {
+    since: '2026-11-24T08:00:00Z',
+    verifiedAt: '2026-11-24T09:00:00Z',
+    expires: '2026-11-24T09:30:00Z',
+    url: 'https://where.bank.example/',
+    lastCheck: null,
+  };
   it('says where, how it was established and since when; "Not verified" plainly', () => {
-    expect(describeLocation(status({ location: { basis: 'verified', country: 'HK', zone: 'HK-OFFICE', ...at } }), en)).toEqual({
-      tone: 'ok', text: "Hong Kong (network HK-OFFICE) · verified by your company's location service · since 2026-11-24T08:00:00Z",
+    expect(
+      describeLocation(status({ location: { basis: 'verified', country: 'HK', zone: 'HK-OFFICE', ...at } }), en),
+    ).toEqual({
+      tone: 'ok',
+      text: "Hong Kong (network HK-OFFICE) · verified by your company's location service · since 2026-11-24T08:00:00Z",
     });
     const none = { since: null, verifiedAt: null, expires: null, url: null, lastCheck: null };
-    expect(describeLocation(status({ location: { basis: 'office', country: 'US', zone: null, ...none } }), en)!.text).toBe("Not verified — your office's location (United States) is assumed");
-    expect(describeLocation(status({ location: { basis: 'closed', country: null, zone: null, ...none } }), en)!.text).toMatch(/^Not verified — the rules for restricted places apply/);
-    expect(describeLocation(status({ location: { basis: 'office', country: null, zone: null, ...none } }), en)!.text).toBe('Not verified');
+    expect(
+      describeLocation(status({ location: { basis: 'office', country: 'US', zone: null, ...none } }), en)!.text,
+    ).toBe("Not verified — your office's location (United States) is assumed");
+    expect(
+      describeLocation(status({ location: { basis: 'closed', country: null, zone: null, ...none } }), en)!.text,
+    ).toMatch(/^Not verified — the rules for restricted places apply/);
+    expect(
+      describeLocation(status({ location: { basis: 'office', country: null, zone: null, ...none } }), en)!.text,
+    ).toBe('Not verified');
     expect(describeLocation(status(), en)).toBeNull();
-    expect(describeLocation(status({ location: { basis: 'verified', country: 'HK', zone: null, ...at } }), i18nFor(['zh-HK'], 'zh_HK'))!.text).toMatch(/^香港 · 已由公司的位置服務核實/);
+    expect(
+      describeLocation(
+        status({ location: { basis: 'verified', country: 'HK', zone: null, ...at } }),
+        i18nFor(['zh-HK'], 'zh_HK'),
+      )!.text,
+    ).toMatch(/^香港 · 已由公司的位置服務核實/);
   });
 
   it('says on a notice when a place decided it', () => {
-    expect(describeDecidingLocation(explanation({ location: { basis: 'verified', country: 'HK', zone: null } }), en)).toBe('This applies because this browser is being used from Hong Kong.');
-    expect(describeDecidingLocation(explanation({ location: { basis: 'office', country: 'HK', zone: null } }), en)).toMatch(/could not be verified, so your office's location \(Hong Kong\) is assumed/);
-    expect(describeDecidingLocation(explanation({ location: { basis: 'closed', country: null, zone: null } }), en)).toBe("This applies because this browser's location could not be verified.");
+    expect(
+      describeDecidingLocation(explanation({ location: { basis: 'verified', country: 'HK', zone: null } }), en),
+    ).toBe('This applies because this browser is being used from Hong Kong.');
+    expect(
+      describeDecidingLocation(explanation({ location: { basis: 'office', country: 'HK', zone: null } }), en),
+    ).toMatch(/could not be verified, so your office's location \(Hong Kong\) is assumed/);
+    expect(
+      describeDecidingLocation(explanation({ location: { basis: 'closed', country: null, zone: null } }), en),
+    ).toBe("This applies because this browser's location could not be verified.");
     expect(describeDecidingLocation(explanation(), en)).toBeNull();
   });
 });

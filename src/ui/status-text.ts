@@ -52,10 +52,15 @@ export function noPolicyCauses(status: Status, w: Wording): string[] {
   const office = unknownOfficeLine(status, w);
   if (office) causes.push(office);
   if (status.mode === 'waiting-config' || status.configErrors.length) {
-    causes.push(w.helpDesk ? w.t('causeNotConfigured', status.configErrors.join('; ') || w.t('notGiven')) : `${w.t('stateSetupProblem')}.`);
+    causes.push(
+      w.helpDesk
+        ? w.t('causeNotConfigured', status.configErrors.join('; ') || w.t('notGiven'))
+        : `${w.t('stateSetupProblem')}.`,
+    );
   }
   if (status.policy?.expired) causes.push(w.t('causeExpired', w.when(status.policy.expires)));
-  if (status.lastRefusal) causes.push(w.helpDesk ? w.t('causeRefused', status.lastRefusal.message) : w.t('stateUpdateNotUsed'));
+  if (status.lastRefusal)
+    causes.push(w.helpDesk ? w.t('causeRefused', status.lastRefusal.message) : w.t('stateUpdateNotUsed'));
   if (!causes.length) causes.push(w.t('causeNoPolicy'));
   return causes;
 }
@@ -73,11 +78,14 @@ export function describePolicyState(status: Status, w: Wording): PolicyState {
   let verified = false;
   // The serial whose network rules are installed: "stays in force" names this one, never merely verified.
   const inForce = policyInForce(status);
-  const keepsLine = status.policy && !status.policy.expired && inForce.serial !== null ? t('stateKeeps', inForce.serial) : null;
+  const keepsLine =
+    status.policy && !status.policy.expired && inForce.serial !== null ? t('stateKeeps', inForce.serial) : null;
 
   if (status.mode === 'waiting-config') {
     tone = 'error';
-    headline = helpDesk ? t('stateNotConfigured', status.configErrors.join('; ') || t('notGiven')) : t('stateSetupProblem');
+    headline = helpDesk
+      ? t('stateNotConfigured', status.configErrors.join('; ') || t('notGiven'))
+      : t('stateSetupProblem');
     lines.push(helpDesk ? t('stateNotConfiguredAdvice') : t('stateHelpDeskAdvice', contact));
   } else if (status.mode === 'fail-closed' || status.mode === 'fail-open') {
     tone = status.mode === 'fail-closed' ? 'error' : 'warn';
@@ -132,11 +140,15 @@ export function describePolicyState(status: Status, w: Wording): PolicyState {
   // The employee needs one sentence about a failed update: a refusal already says it.
   if (fetch && !fetch.ok && fetch.message !== refusal?.message && (helpDesk || !refusal)) {
     tone = worse(tone, 'warn');
-    lines.push(helpDesk ? t('stateFetchFailed', w.when(fetch.at), fetch.message) : t('stateUpdateFailed', w.when(fetch.at)));
+    lines.push(
+      helpDesk ? t('stateFetchFailed', w.when(fetch.at), fetch.message) : t('stateUpdateFailed', w.when(fetch.at)),
+    );
   }
 
   if (tone !== 'ok' && status.mode !== 'waiting-config') {
-    lines.push(t(!helpDesk && (refusal || status.configErrors.length) ? 'stateHelpDeskAdvice' : 'stateAdvice', contact));
+    lines.push(
+      t(!helpDesk && (refusal || status.configErrors.length) ? 'stateHelpDeskAdvice' : 'stateAdvice', contact),
+    );
   }
   // Two reasons to say "serial 42 stays in force" (a refusal, a configuration problem) say it once.
   return { tone, headline, lines: [...new Set(lines)] };
@@ -196,7 +208,9 @@ export function describeSite(site: Explanation | null, w: Wording, now: number =
         // The rule id is for the help desk (its summary's Decision line), not the employee.
         text: site.ruleId ? t('siteRule', actionLabel(site.action, t)) : actionLabel(site.action, t),
         // Allowed by a signed exception (docs/compliance.md#signed-exceptions): until when, the ticket and who approved it.
-        note: site.exception ? t('exceptionUntil', w.when(site.exception.until), site.exception.ticket, site.exception.approver) : ack,
+        note: site.exception
+          ? t('exceptionUntil', w.when(site.exception.until), site.exception.ticket, site.exception.approver)
+          : ack,
       };
     default:
       return { tone: ACTION_TONE[site.action], text: t('siteDefault', actionLabel(site.action, t)), note: ack };
@@ -224,7 +238,10 @@ export function pickLocalized(
 
 /** The popup's line about signed exceptions (docs/compliance.md#signed-exceptions), or null when IT configured none. */
 /** The popup's location line: where, how it was established, since when; "not verified" said plainly. */
-export function describeLocation(status: Status, w: Wording & { region: (code: string) => string }): { tone: Tone; text: string } | null {
+export function describeLocation(
+  status: Status,
+  w: Wording & { region: (code: string) => string },
+): { tone: Tone; text: string } | null {
   const loc = status.location;
   if (!loc) return null;
   const { t } = w;
@@ -233,16 +250,26 @@ export function describeLocation(status: Status, w: Wording & { region: (code: s
     return { tone: 'ok', text: t('locationVerified', place, loc.since ? w.when(loc.since) : '') };
   }
   if (loc.basis === 'closed') return { tone: 'warn', text: t('locationUnverifiedClosed') };
-  return { tone: 'info', text: loc.country ? t('locationUnverifiedOffice', w.region(loc.country)) : t('locationUnverified') };
+  return {
+    tone: 'info',
+    text: loc.country ? t('locationUnverifiedOffice', w.region(loc.country)) : t('locationUnverified'),
+  };
 }
 
 /** "Hong Kong" or "Hong Kong (network HK-OFFICE)". */
-export function placeName(country: string, zone: string | null, w: Pick<Wording, 't'> & { region: (code: string) => string }): string {
+export function placeName(
+  country: string,
+  zone: string | null,
+  w: Pick<Wording, 't'> & { region: (code: string) => string },
+): string {
   return zone ? w.t('locationPlaceZone', w.region(country), zone) : w.region(country);
 }
 
 /** What the block and warn pages say when a rule about places decided: "used from Hong Kong". */
-export function describeDecidingLocation(ex: Explanation, w: Wording & { region: (code: string) => string }): string | null {
+export function describeDecidingLocation(
+  ex: Explanation,
+  w: Wording & { region: (code: string) => string },
+): string | null {
   const loc = ex.location;
   if (!loc) return null;
   if (loc.basis === 'verified' && loc.country) return w.t('noticeUsedFrom', placeName(loc.country, loc.zone, w));
@@ -254,9 +281,18 @@ export function describeExceptions(status: Status, w: Wording): { tone: Tone; li
   const ex = status.exceptions;
   if (!ex) return null;
   const { t } = w;
-  const lines = [ex.serial !== null && ex.verifiedAt ? t('exceptionsInForce', String(ex.serial), w.when(ex.verifiedAt), String(ex.forYou)) : t('exceptionsNone')];
+  const lines = [
+    ex.serial !== null && ex.verifiedAt
+      ? t('exceptionsInForce', String(ex.serial), w.when(ex.verifiedAt), String(ex.forYou))
+      : t('exceptionsNone'),
+  ];
   const failed = ex.lastFetch && !ex.lastFetch.ok ? ex.lastFetch : null;
-  if (failed) lines.push(w.helpDesk ? t('exceptionsFetchFailed', w.when(failed.at), failed.message) : t('exceptionsUpdateFailed', w.when(failed.at)));
+  if (failed)
+    lines.push(
+      w.helpDesk
+        ? t('exceptionsFetchFailed', w.when(failed.at), failed.message)
+        : t('exceptionsUpdateFailed', w.when(failed.at)),
+    );
   if (w.helpDesk) lines.push(t('exceptionsSource', ex.url));
   return { tone: failed ? 'warn' : 'ok', lines };
 }

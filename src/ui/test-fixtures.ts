@@ -57,7 +57,9 @@ export function explanation(overrides: Partial<Explanation> = {}): Explanation {
       effective: '2026-11-20',
       alternatives: ['firm-llm'],
     },
-    alternatives: [{ id: 'firm-llm', name: 'Firm LLM Suite', vendor: 'Example Bank', url: 'https://llm.bank.example/' }],
+    alternatives: [
+      { id: 'firm-llm', name: 'Firm LLM Suite', vendor: 'Example Bank', url: 'https://llm.bank.example/' },
+    ],
     office: { code: 'HK', name: 'Hong Kong' },
     contact: 'ai-governance-apac@bank.example',
     issuer: 'Example Bank — Global Compliance',

@@ -150,7 +150,12 @@ export function HelpDesk({ text, t }: { text: () => string; t: Translate }) {
       <p role="status" class="copy__result">
         {result === 'copied' ? t('copied') : result === 'failed' ? t('copyFailed') : ''}
       </p>
-      <details class="help-desk" data-testid="help-desk-details" open={open} onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <details
+        class="help-desk"
+        data-testid="help-desk-details"
+        open={open}
+        onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}
+      >
         <summary>{t('helpDeskDetails')}</summary>
         <pre class="help-desk__text mono" lang="en">
           {text()}

@@ -8,7 +8,9 @@ describe('explainedUrl', () => {
     expect(explainedUrl(`${EXT}block.html#https://claude.ai/new?x=1#top`)).toBe('https://claude.ai/new?x=1#top');
   });
   it('accepts a percent-encoded address', () => {
-    expect(explainedUrl(`${EXT}warn.html#${encodeURIComponent('https://claude.ai/a?b=c')}`)).toBe('https://claude.ai/a?b=c');
+    expect(explainedUrl(`${EXT}warn.html#${encodeURIComponent('https://claude.ai/a?b=c')}`)).toBe(
+      'https://claude.ai/a?b=c',
+    );
   });
   it('refuses anything that is not http(s)', () => {
     expect(explainedUrl(`${EXT}warn.html#javascript:alert(1)`)).toBeNull();

@@ -10,8 +10,22 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { parseEventLines, verifyLedger } from '../../src/core/audit/ledger.ts';
 import {
-  blockPageUrl, launchBrowser, makeKey, popupUrl, removeManagedConfig, samplePolicy, signPolicy, startPolicyServer, startServer,
-  vendorPage, waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type Launched, type TestServer,
+  blockPageUrl,
+  launchBrowser,
+  makeKey,
+  popupUrl,
+  removeManagedConfig,
+  samplePolicy,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  vendorPage,
+  waitForManagedConfig,
+  waitForPolicy,
+  waitInWorker,
+  writeManagedConfig,
+  type Launched,
+  type TestServer,
 } from './harness.ts';
 
 const TOKEN = 'otlp-e2e-token-0123456789abcdef';
@@ -42,7 +56,8 @@ async function startReceiver(received: Received[]): Promise<string> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const status = req.method === 'OPTIONS' ? 204 : req.headers.authorization === `Bearer ${TOKEN}` ? 200 : 401;
-      if (req.method === 'POST') received.push({ path: req.url ?? '', headers: req.headers, raw: Buffer.concat(chunks), status });
+      if (req.method === 'POST')
+        received.push({ path: req.url ?? '', headers: req.headers, raw: Buffer.concat(chunks), status });
       res.writeHead(status, { 'Content-Type': 'application/json' });
       res.end(status === 401 ? '{"code":16,"message":"missing or invalid bearer token"}' : '{}');
     });
@@ -85,7 +100,9 @@ test('delivers OTLP logs, gzip, with the managed bearer header; a 401 is said pl
   await expect(audit).toContainText('the events are kept on this computer');
   await expect(audit).not.toContainText('auditHeaders');
   const details = popup.getByTestId('help-desk-details').locator('pre');
-  await expect.poll(async () => (await details.textContent()) ?? '', { timeout: 15_000 }).toContain('the collector requires credentials (HTTP 401 Unauthorized');
+  await expect
+    .poll(async () => (await details.textContent()) ?? '', { timeout: 15_000 })
+    .toContain('the collector requires credentials (HTTP 401 Unauthorized');
   const text = (await details.textContent()) ?? '';
   expect(text).toContain('check the managed key auditHeaders');
   expect(text).not.toContain('not-the-token');
@@ -109,7 +126,13 @@ test('delivers OTLP logs, gzip, with the managed bearer header; a 401 is said pl
     expect(r.headers.authorization).toBe(`Bearer ${TOKEN}`);
     const text = r.headers['content-encoding'] === 'gzip' ? gunzipSync(r.raw).toString('utf8') : r.raw.toString('utf8');
     if (r.raw.length >= 1024) expect(r.headers['content-encoding']).toBe('gzip');
-    const doc = JSON.parse(text) as { resourceLogs: Array<{ scopeLogs: Array<{ logRecords: Array<{ eventName: string; timeUnixNano: string; body: { stringValue: string } }> }> }> };
+    const doc = JSON.parse(text) as {
+      resourceLogs: Array<{
+        scopeLogs: Array<{
+          logRecords: Array<{ eventName: string; timeUnixNano: string; body: { stringValue: string } }>;
+        }>;
+      }>;
+    };
     for (const record of doc.resourceLogs.flatMap((x) => x.scopeLogs.flatMap((s) => s.logRecords))) {
       expect(record.eventName).toMatch(/^ai_geofence\./);
       expect(record.timeUnixNano).toMatch(/^\d{19}$/);

@@ -10,8 +10,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCollector, type Collector } from '../../scripts/collector-server.mjs';
 import {
-  blockPageUrl, launchBrowser, makeKey, removeManagedConfig, samplePolicy, serviceWorker, signPolicy, startPolicyServer, startServer,
-  vendorPage, waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type Launched, type TestServer,
+  blockPageUrl,
+  launchBrowser,
+  makeKey,
+  removeManagedConfig,
+  samplePolicy,
+  serviceWorker,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  vendorPage,
+  waitForManagedConfig,
+  waitForPolicy,
+  waitInWorker,
+  writeManagedConfig,
+  type Launched,
+  type TestServer,
 } from './harness.ts';
 
 interface StoredEvent {
@@ -51,7 +65,7 @@ test.afterEach(async () => {
 /** The extension's queue as stored (what survives the worker and the browser). */
 async function storedQueue(b: Launched): Promise<StoredQueue> {
   const got = await (await serviceWorker(b.context)).evaluate(() => chrome.storage.local.get('auditQueue'));
-  return ((got as { auditQueue?: StoredQueue }).auditQueue ?? { events: [], lastDelivery: null });
+  return (got as { auditQueue?: StoredQueue }).auditQueue ?? { events: [], lastDelivery: null };
 }
 
 function collected(c: Collector): StoredEvent[] {
@@ -105,7 +119,8 @@ test('events survive a failing and slow collector and a browser restart, and arr
   await waitInWorker(
     browser.context,
     () => chrome.storage.local.get('auditQueue'),
-    (v) => /did not answer within 15 s/.test((v as { auditQueue?: StoredQueue }).auditQueue?.lastDelivery?.message ?? ''),
+    (v) =>
+      /did not answer within 15 s/.test((v as { auditQueue?: StoredQueue }).auditQueue?.lastDelivery?.message ?? ''),
     'a delivery attempt to time out',
     120_000,
   );
@@ -136,13 +151,19 @@ test('events survive a failing and slow collector and a browser restart, and arr
   const events = collected(collector);
   const ids = events.map((e) => e.id);
   expect(new Set(ids).size).toBe(ids.length);
-  for (const id of seen.keys()) expect(ids, `event ${JSON.stringify(seen.get(id))} was queued but never delivered`).toContain(id);
+  for (const id of seen.keys())
+    expect(ids, `event ${JSON.stringify(seen.get(id))} was queued but never delivered`).toContain(id);
   // The timed-out batch came again with the same ids, and the collector recognised it.
   expect(collector.stats.duplicates).toBeGreaterThan(0);
 
   // One block event per visit, with the URL reduced and the context filled in.
   const blocks = events.filter((e) => e.type === 'block');
-  expect(blocks.map((e) => e.url).sort()).toEqual(['https://claude.ai/audit-1', 'https://claude.ai/audit-2', 'https://claude.ai/audit-3', 'https://claude.ai/audit-4']);
+  expect(blocks.map((e) => e.url).sort()).toEqual([
+    'https://claude.ai/audit-1',
+    'https://claude.ai/audit-2',
+    'https://claude.ai/audit-3',
+    'https://claude.ai/audit-4',
+  ]);
   for (const e of blocks) {
     expect(e).toMatchObject({ office: 'HK', tool: 'claude', rule: 'HK-ANTHROPIC-2026-11', policySerial: 42 });
     expect(e.extensionVersion).toMatch(/^\d+\.\d+\.\d+/);
@@ -168,7 +189,12 @@ test('a block page left the moment its notice shows still records its block even
   await waitForManagedConfig(browser.context, 'HK');
   await waitForPolicy(browser.context, 42);
   // The snapshot is written beside the update queue: wait for it, so the pages paint from it.
-  await waitInWorker(browser.context, () => chrome.storage.local.get('noticeSnapshot'), (v) => !!(v as { noticeSnapshot?: unknown }).noticeSnapshot, 'the notice snapshot');
+  await waitInWorker(
+    browser.context,
+    () => chrome.storage.local.get('noticeSnapshot'),
+    (v) => !!(v as { noticeSnapshot?: unknown }).noticeSnapshot,
+    'the notice snapshot',
+  );
   const page = await browser.context.newPage();
   const urls = Array.from({ length: 6 }, (_, i) => `https://claude.ai/left-at-once-${i}`);
   // In the page itself, the moment the notice's title is in the document (before it is even
@@ -185,6 +211,13 @@ test('a block page left the moment its notice shows still records its block even
   await page.goto(urls[0]!).catch(() => undefined);
   await expect(page).toHaveURL('about:blank#done');
   await expect
-    .poll(async () => (await storedQueue(browser!)).events.filter((e) => e.type === 'block').map((e) => e.url).sort(), { timeout: 30_000 })
+    .poll(
+      async () =>
+        (await storedQueue(browser!)).events
+          .filter((e) => e.type === 'block')
+          .map((e) => e.url)
+          .sort(),
+      { timeout: 30_000 },
+    )
     .toEqual([...urls].sort());
 });

@@ -9,8 +9,19 @@ import { expect, test } from '@playwright/test';
 import { CATALOGUE } from '../../src/core/catalogue/catalogue.ts';
 import { encodeTranslateHost } from '../../src/core/catalogue/proxies.ts';
 import {
-  blockPageUrl, launchBrowser, makeKey, samplePolicy, signPolicy, startPolicyServer, startServer, triggerRefresh,
-  vendorPage, waitForManagedConfig, waitForPolicy, writeManagedConfig, trackForCleanup,
+  blockPageUrl,
+  launchBrowser,
+  makeKey,
+  samplePolicy,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  triggerRefresh,
+  vendorPage,
+  waitForManagedConfig,
+  waitForPolicy,
+  writeManagedConfig,
+  trackForCleanup,
 } from './harness.ts';
 
 const { browsers, servers } = trackForCleanup();
@@ -28,13 +39,16 @@ function cnPolicy(serial: number, offices: string[]): Record<string, unknown> {
         toolsWhere: { vendorCountry: ['CN'] },
         offices,
         action: 'block',
-        notice: { title: 'Do not use: AI tools of vendors based in mainland China', reason: 'Data may be held where our clients\' confidentiality cannot be assured.' },
+        notice: {
+          title: 'Do not use: AI tools of vendors based in mainland China',
+          reason: "Data may be held where our clients' confidentiality cannot be assured.",
+        },
       },
     ],
   };
 }
 
-test('toolsWhere vendorCountry CN blocks every Chinese vendor\'s tool for Hong Kong with zero requests', async () => {
+test("toolsWhere vendorCountry CN blocks every Chinese vendor's tool for Hong Kong with zero requests", async () => {
   expect(CHINESE.length, 'the catalogue names Chinese vendors').toBeGreaterThanOrEqual(30);
   const vendor = await startServer(vendorPage);
   servers.push(vendor);
@@ -42,7 +56,10 @@ test('toolsWhere vendorCountry CN blocks every Chinese vendor\'s tool for Hong K
   const policyServer = await startPolicyServer(await signPolicy(cnPolicy(42, ['HK']), [key]));
   servers.push(policyServer);
   writeManagedConfig({ office: 'HK', policyUrl: policyServer.url, trustedKeys: [key.publicJwk] });
-  const b = await launchBrowser({ vendorPort: vendor.port, vendorHosts: [...CN_DOMAINS, 'other.example', 'translate.goog'] });
+  const b = await launchBrowser({
+    vendorPort: vendor.port,
+    vendorHosts: [...CN_DOMAINS, 'other.example', 'translate.goog'],
+  });
   browsers.push(b);
   await waitForManagedConfig(b.context, 'HK');
   await waitForPolicy(b.context, 42);
@@ -62,14 +79,20 @@ test('toolsWhere vendorCountry CN blocks every Chinese vendor\'s tool for Hong K
 
   // Every domain of every such tool, fetched by another site's page: refused in the browser.
   await page.goto('https://other.example/');
-  const outcomes = await page.evaluate(async (domains) => Promise.all(domains.map(async (d) => {
-    try {
-      await fetch(`https://${d}/api`, { mode: 'no-cors' });
-      return `${d}: reached`;
-    } catch {
-      return null;
-    }
-  })), CN_DOMAINS);
+  const outcomes = await page.evaluate(
+    async (domains) =>
+      Promise.all(
+        domains.map(async (d) => {
+          try {
+            await fetch(`https://${d}/api`, { mode: 'no-cors' });
+            return `${d}: reached`;
+          } catch {
+            return null;
+          }
+        }),
+      ),
+    CN_DOMAINS,
+  );
   expect(outcomes.filter(Boolean)).toEqual([]);
 
   // The Google Translate proxy form relays the vendor: blocked the same way.
@@ -80,7 +103,12 @@ test('toolsWhere vendorCountry CN blocks every Chinese vendor\'s tool for Hong K
 
   // A sub-host's proxy form (no tool lists www.deepseek.com): refused by the browser itself.
   const subhost = `https://${encodeTranslateHost(`www.${CATALOGUE.deepseek!.domains[0]!}`)}/`;
-  expect(await page.goto(subhost).then(() => 'loaded', (e: Error) => e.message)).toContain('ERR_BLOCKED_BY_CLIENT');
+  expect(
+    await page.goto(subhost).then(
+      () => 'loaded',
+      (e: Error) => e.message,
+    ),
+  ).toContain('ERR_BLOCKED_BY_CLIENT');
 
   expect(vendor.requestsFor(...CN_DOMAINS, 'translate.goog')).toEqual([]);
 

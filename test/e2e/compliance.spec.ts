@@ -8,9 +8,25 @@
 import { expect, test, type Page } from '@playwright/test';
 import { CompactSign } from 'jose';
 import {
-  blockPageUrl, launchBrowser, makeKey, popupUrl, samplePolicy, serviceWorker, signPolicy, startPolicyServer,
-  startServer, triggerRefresh, vendorPage, waitForManagedConfig, waitForPolicy, warnPageUrl, writeManagedConfig,
-  type Launched, type TestKey, type TestServer, trackForCleanup,
+  blockPageUrl,
+  launchBrowser,
+  makeKey,
+  popupUrl,
+  samplePolicy,
+  serviceWorker,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  triggerRefresh,
+  vendorPage,
+  waitForManagedConfig,
+  waitForPolicy,
+  warnPageUrl,
+  writeManagedConfig,
+  type Launched,
+  type TestKey,
+  type TestServer,
+  trackForCleanup,
 } from './harness.ts';
 
 let vendor: TestServer;
@@ -51,7 +67,13 @@ test('a stale policy blocks what Hong Kong was only warned about; the audit trai
     },
     rules: [
       ...(samplePolicy().rules as unknown[]),
-      { id: 'HK-CHATGPT-CHECK', tools: ['chatgpt'], offices: ['HK'], action: 'warn', notice: { title: 'Check before use', reason: 'No client data.' } },
+      {
+        id: 'HK-CHATGPT-CHECK',
+        tools: ['chatgpt'],
+        offices: ['HK'],
+        action: 'warn',
+        notice: { title: 'Check before use', reason: 'No client data.' },
+      },
     ],
   });
   const key = await makeKey('compliance-2026');
@@ -75,22 +97,34 @@ test('a stale policy blocks what Hong Kong was only warned about; the audit trai
     await chrome.storage.local.set({ lastConfirmedAt: new Date(Date.now() - 72 * 3_600_000).toISOString() });
     await chrome.alarms.create('rules-window', { when: Date.now() });
   });
-  await expect.poll(async () => (await auditEvents(b)).some((e) => e.type === 'stale-closed-entered'), { timeout: 20_000 }).toBe(true);
+  await expect
+    .poll(async () => (await auditEvents(b)).some((e) => e.type === 'stale-closed-entered'), { timeout: 20_000 })
+    .toBe(true);
   const entered = (await auditEvents(b)).find((e) => e.type === 'stale-closed-entered')!;
   expect(entered.detail).toMatchObject({ maxStalenessHours: 24, since: expect.any(String) });
 
   await visit(page, 'https://chatgpt.com/again');
   await expect(page).toHaveURL(`${blockPageUrl}#https://chatgpt.com/again`);
   await expect(page.getByTestId('notice-title')).toContainText('Check before use');
-  expect(vendor.requests.filter((q) => q.host.replace(/\.+$/, '').endsWith('chatgpt.com') && q.path === '/again')).toEqual([]);
+  expect(
+    vendor.requests.filter((q) => q.host.replace(/\.+$/, '').endsWith('chatgpt.com') && q.path === '/again'),
+  ).toEqual([]);
   // An approved tool keeps working while stale.
   await visit(page, 'https://llm.bank.example/');
   await expect(page).toHaveURL('https://llm.bank.example/');
 
   // The audit trail: a chain (seq 0 has no prev, every later event links to one), the policy hash
   // of the document in force on every event recorded after it was applied, and a heartbeat.
-  const payloadHash = await sw.evaluate(async () => ((await chrome.storage.local.get('policyRecord')) as { policyRecord: { payloadHash: string } }).policyRecord.payloadHash);
-  await expect.poll(async () => (await auditEvents(b)).some((e) => e.type === 'heartbeat' && e.detail?.policyHash === payloadHash)).toBe(true);
+  const payloadHash = await sw.evaluate(
+    async () =>
+      ((await chrome.storage.local.get('policyRecord')) as { policyRecord: { payloadHash: string } }).policyRecord
+        .payloadHash,
+  );
+  await expect
+    .poll(async () =>
+      (await auditEvents(b)).some((e) => e.type === 'heartbeat' && e.detail?.policyHash === payloadHash),
+    )
+    .toBe(true);
   const events = await auditEvents(b);
   const applied = events.findIndex((e) => e.type === 'policy-applied');
   expect(applied).toBeGreaterThanOrEqual(0);
@@ -101,7 +135,12 @@ test('a stale policy blocks what Hong Kong was only warned about; the audit trai
   }
   for (const e of events.slice(applied)) expect(e.policyHash, `${e.type} carries the policy hash`).toBe(payloadHash);
   const heartbeat = events.find((e) => e.type === 'heartbeat' && e.detail?.policySerial === 42)!;
-  expect(heartbeat.detail).toMatchObject({ office: 'HK', policyHash: payloadHash, extensionVersion: expect.any(String), rulesInstalled: expect.any(Number) });
+  expect(heartbeat.detail).toMatchObject({
+    office: 'HK',
+    policyHash: payloadHash,
+    extensionVersion: expect.any(String),
+    rulesInstalled: expect.any(Number),
+  });
   // After going stale-closed the mode changed: that makes a new heartbeat due at once.
   expect(events.some((e) => e.type === 'heartbeat' && e.detail?.mode === 'stale-closed')).toBe(true);
 });
@@ -117,9 +156,22 @@ test('a signed exception lifts the Hong Kong block of Claude for its employee; a
   const day = 24 * 3_600_000;
   const until = new Date(Date.now() + 7 * day).toISOString();
   const doc = {
-    type: 'ai-geofence-exceptions', version: 1, serial: 3,
-    issued: new Date(Date.now() - day).toISOString(), expires: new Date(Date.now() + 14 * day).toISOString(),
-    exceptions: [{ id: 'EXC-2026-031', user: 'u-123', tool: 'claude', offices: ['HK'], until, ticket: 'CHG-88412', approver: 'Head of Compliance APAC' }],
+    type: 'ai-geofence-exceptions',
+    version: 1,
+    serial: 3,
+    issued: new Date(Date.now() - day).toISOString(),
+    expires: new Date(Date.now() + 14 * day).toISOString(),
+    exceptions: [
+      {
+        id: 'EXC-2026-031',
+        user: 'u-123',
+        tool: 'claude',
+        offices: ['HK'],
+        until,
+        ticket: 'CHG-88412',
+        approver: 'Head of Compliance APAC',
+      },
+    ],
   };
   const key = await makeKey('compliance-2026');
   // The forger knows the kid, not the key.
@@ -128,13 +180,22 @@ test('a signed exception lifts the Hong Kong block of Claude for its employee; a
   // The Hong Kong block also asks the employee to confirm reading its notice (version 2).
   const base = samplePolicy();
   const rules = (base.rules as Array<Record<string, unknown>>).map((r) =>
-    r.id === 'HK-ANTHROPIC-2026-11' ? { ...r, requireAcknowledgement: true, notice: { ...(r.notice as object), version: 2 } } : r);
+    r.id === 'HK-ANTHROPIC-2026-11'
+      ? { ...r, requireAcknowledgement: true, notice: { ...(r.notice as object), version: 2 } }
+      : r,
+  );
   const policyServer = await startPolicyServer(await signPolicy({ ...base, rules }, [key]));
-  const exceptionServer = await startServer((_req, url) => (url.pathname === '/exceptions.jws' ? { body: exceptions, type: 'application/jose' } : undefined));
+  const exceptionServer = await startServer((_req, url) =>
+    url.pathname === '/exceptions.jws' ? { body: exceptions, type: 'application/jose' } : undefined,
+  );
   servers.push(policyServer, exceptionServer);
   writeManagedConfig({
-    office: 'HK', policyUrl: policyServer.url, trustedKeys: [key.publicJwk], failMode: 'closed',
-    userId: 'u-123', exceptionsUrl: `http://127.0.0.1:${exceptionServer.port}/exceptions.jws`,
+    office: 'HK',
+    policyUrl: policyServer.url,
+    trustedKeys: [key.publicJwk],
+    failMode: 'closed',
+    userId: 'u-123',
+    exceptionsUrl: `http://127.0.0.1:${exceptionServer.port}/exceptions.jws`,
   });
   const b = await launchBrowser({ vendorPort: vendor.port });
   browsers.push(b);
@@ -142,7 +203,9 @@ test('a signed exception lifts the Hong Kong block of Claude for its employee; a
   await waitForPolicy(b.context, 42);
 
   // Forged: refused, recorded, and Claude stays blocked.
-  await expect.poll(async () => (await auditEvents(b)).some((e) => e.type === 'exceptions-refused'), { timeout: 30_000 }).toBe(true);
+  await expect
+    .poll(async () => (await auditEvents(b)).some((e) => e.type === 'exceptions-refused'), { timeout: 30_000 })
+    .toBe(true);
   const page = await b.context.newPage();
   await visit(page, 'https://claude.ai/forged');
   await expect(page).toHaveURL(`${blockPageUrl}#https://claude.ai/forged`);
@@ -151,7 +214,8 @@ test('a signed exception lifts the Hong Kong block of Claude for its employee; a
   // "I have read this notice": recorded once, with the versioned evidence; the tool stays blocked.
   await page.getByTestId('acknowledge').click();
   await expect(page.getByTestId('acknowledged')).toBeVisible();
-  await expect.poll(async () => (await auditEvents(b)).find((e) => e.type === 'notice-acknowledged')?.detail ?? null)
+  await expect
+    .poll(async () => (await auditEvents(b)).find((e) => e.type === 'notice-acknowledged')?.detail ?? null)
     .toEqual({ version: 2, serial: 42, evidence: 'read notice HK-ANTHROPIC-2026-11 v2 of policy serial 42' });
   await page.reload();
   await expect(page.getByTestId('acknowledged')).toBeVisible();
@@ -161,12 +225,20 @@ test('a signed exception lifts the Hong Kong block of Claude for its employee; a
   // Genuine: applied, and the employee reaches the vendor.
   exceptions = await signExceptions(doc, key);
   await triggerRefresh(b.context);
-  await expect.poll(async () => (await auditEvents(b)).find((e) => e.type === 'exceptions-applied')?.detail ?? null, { timeout: 30_000 })
+  await expect
+    .poll(async () => (await auditEvents(b)).find((e) => e.type === 'exceptions-applied')?.detail ?? null, {
+      timeout: 30_000,
+    })
     .toMatchObject({ serial: 3, count: 1, signers: ['compliance-2026'] });
-  await expect.poll(async () => {
-    await visit(page, 'https://claude.ai/granted');
-    return page.url();
-  }, { timeout: 20_000 }).toBe('https://claude.ai/granted');
+  await expect
+    .poll(
+      async () => {
+        await visit(page, 'https://claude.ai/granted');
+        return page.url();
+      },
+      { timeout: 20_000 },
+    )
+    .toBe('https://claude.ai/granted');
   expect(vendor.requests.some((q) => q.host.replace(/\.+$/, '') === 'claude.ai' && q.path === '/granted')).toBe(true);
 
   // The notice page for that address says why it is open now: the exception, its end, ticket, approver.
@@ -185,12 +257,19 @@ test('a signed exception lifts the Hong Kong block of Claude for its employee; a
   // The exceptions server goes down: the popup says the update failed; the exception stays in force.
   await exceptionServer.close();
   await triggerRefresh(b.context);
-  await expect.poll(async () => {
-    await popup.reload();
-    return popup.getByTestId('exceptions-status').textContent();
-  }, { timeout: 30_000 }).toMatch(/The last update failed .*The exceptions in force stay until they expire/);
-  await expect.poll(async () => {
-    await visit(page, 'https://claude.ai/still-granted');
-    return page.url();
-  }).toBe('https://claude.ai/still-granted');
+  await expect
+    .poll(
+      async () => {
+        await popup.reload();
+        return popup.getByTestId('exceptions-status').textContent();
+      },
+      { timeout: 30_000 },
+    )
+    .toMatch(/The last update failed .*The exceptions in force stay until they expire/);
+  await expect
+    .poll(async () => {
+      await visit(page, 'https://claude.ai/still-granted');
+      return page.url();
+    })
+    .toBe('https://claude.ai/still-granted');
 });

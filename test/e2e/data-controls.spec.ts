@@ -8,8 +8,21 @@
 import { expect, test, type Page } from '@playwright/test';
 import { CATALOGUE } from '../../src/core/catalogue/catalogue.ts';
 import {
-  launchBrowser, makeKey, removeManagedConfig, samplePolicy, serviceWorker, signPolicy, startPolicyServer, startServer, vendorPage,
-  waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type Launched, type TestServer,
+  launchBrowser,
+  makeKey,
+  removeManagedConfig,
+  samplePolicy,
+  serviceWorker,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  vendorPage,
+  waitForManagedConfig,
+  waitForPolicy,
+  waitInWorker,
+  writeManagedConfig,
+  type Launched,
+  type TestServer,
 } from './harness.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -60,7 +73,12 @@ function dataPolicy(): Record<string, unknown> {
     tools: { ...(base.tools as object), acme: { name: 'Acme Chat', vendor: 'Acme', domains: ['other.example'] } },
     rules: [
       ...(base.rules as unknown[]),
-      { id: 'CHATGPT-DATA', tools: ['chatgpt'], action: 'allow', dataControls: { upload: 'block', sensitive: 'block', patterns: PATTERNS } },
+      {
+        id: 'CHATGPT-DATA',
+        tools: ['chatgpt'],
+        action: 'allow',
+        dataControls: { upload: 'block', sensitive: 'block', patterns: PATTERNS },
+      },
       { id: 'FIRM-LLM-DATA', tools: ['firm-llm'], action: 'monitor', dataControls: { paste: 'warn', upload: 'warn' } },
       { id: 'ACME-DATA', tools: ['acme'], action: 'allow', dataControls: { paste: 'block' } },
     ],
@@ -107,7 +125,12 @@ test.beforeAll(async () => {
   browser = await launchBrowser({ vendorPort: vendor.port });
   await waitForManagedConfig(browser.context, 'NY');
   await waitForPolicy(browser.context, 42);
-  await waitInWorker(browser.context, () => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-guard'] }), (v) => v.length === 1, 'the guard to be registered');
+  await waitInWorker(
+    browser.context,
+    () => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-guard'] }),
+    (v) => v.length === 1,
+    'the guard to be registered',
+  );
   await browser.context.grantPermissions(['clipboard-read', 'clipboard-write']);
 });
 
@@ -135,8 +158,11 @@ async function pasteFor(page: Page, selector: string, text: string): Promise<voi
 async function auditFor(path: string, count: number): Promise<AuditEvent[]> {
   const all = await waitInWorker(
     browser.context,
-    async () => ((await chrome.storage.local.get('auditQueue')) as { auditQueue?: { events: unknown[] } }).auditQueue?.events ?? [],
-    (events) => (events as AuditEvent[]).filter((e) => e.type === 'data-control' && e.url?.endsWith(path)).length >= count,
+    async () =>
+      ((await chrome.storage.local.get('auditQueue')) as { auditQueue?: { events: unknown[] } }).auditQueue?.events ??
+      [],
+    (events) =>
+      (events as AuditEvent[]).filter((e) => e.type === 'data-control' && e.url?.endsWith(path)).length >= count,
     `${count} data-control audit event(s) for ${path}`,
   );
   return (all as AuditEvent[]).filter((e) => e.type === 'data-control' && e.url?.endsWith(path));
@@ -159,11 +185,17 @@ const notice = (page: Page) => page.locator('[data-ai-geofence="notice"]');
 const postsTo = (path: string) => posted.filter((p) => p.path === path);
 
 test('the guard is registered only on the hosts of tools whose rule has data controls', async () => {
-  const [script] = (await (await serviceWorker(browser.context)).evaluate(() => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-guard'] }))) as chrome.scripting.RegisteredContentScript[];
+  const [script] = (await (
+    await serviceWorker(browser.context)
+  ).evaluate(() =>
+    chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-guard'] }),
+  )) as chrome.scripting.RegisteredContentScript[];
   expect(script).toMatchObject({ js: ['guard.js'], runAt: 'document_start', allFrames: true, world: 'ISOLATED' });
   expect([...script!.matches!].sort()).toEqual(
     // ChatGPT's domains: the policy's and the catalogue's it keeps.
-    [...new Set(['chatgpt.com', 'openai.com', ...CATALOGUE.chatgpt!.domains, 'llm.bank.example', 'other.example'])].flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]).sort(),
+    [...new Set(['chatgpt.com', 'openai.com', ...CATALOGUE.chatgpt!.domains, 'llm.bank.example', 'other.example'])]
+      .flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`])
+      .sort(),
   );
   // claude.ai is allowed for New York without controls: nothing of ours runs there.
   const page = await browser.context.newPage();
@@ -198,7 +230,12 @@ test('a blocked paste leaves nothing in the page and the notice names the rule',
   await expect(page.locator('#box')).toHaveValue('');
   expect(await page.evaluate(() => (window as unknown as { seen: { paste: number } }).seen.paste)).toBe(0); // the page never saw it
   const [event] = await auditFor('/chat/paste-block', 1);
-  expect(event).toMatchObject({ tool: 'acme', rule: 'ACME-DATA', url: 'https://other.example/chat/paste-block', detail: { kind: 'paste', outcome: 'blocked', patterns: [] } });
+  expect(event).toMatchObject({
+    tool: 'acme',
+    rule: 'ACME-DATA',
+    url: 'https://other.example/chat/paste-block',
+    detail: { kind: 'paste', outcome: 'blocked', patterns: [] },
+  });
   expect(JSON.stringify(event)).not.toContain('meeting notes');
   // A drop of text is a paste too. (Synthetic events reach the guard's capture listener like real ones.)
   const dropped = await page.locator('#box').evaluate((box) => {
@@ -209,7 +246,11 @@ test('a blocked paste leaves nothing in the page and the notice names the rule',
     return ev.defaultPrevented;
   });
   expect(dropped).toBe(true);
-  expect((await auditFor('/chat/paste-block', 2))[1]!.detail).toEqual({ kind: 'drop', outcome: 'blocked', patterns: [] });
+  expect((await auditFor('/chat/paste-block', 2))[1]!.detail).toEqual({
+    kind: 'drop',
+    outcome: 'blocked',
+    patterns: [],
+  });
   // The notice goes by itself after about 8 s.
   await expect(notice(page)).toHaveCount(0, { timeout: 12_000 });
   await page.close();
@@ -222,7 +263,14 @@ test('a paste with sensitive text is blocked, named by pattern and count, and th
   await expect(notice(page)).toContainText('CHATGPT-DATA');
   await expect(page.locator('#box')).toHaveValue('');
   const [event] = await auditFor('/chat/paste-sensitive', 1);
-  expect(event!.detail).toEqual({ kind: 'paste', outcome: 'blocked', patterns: [{ name: 'client account', count: 2 }, { name: 'codename', count: 1 }] });
+  expect(event!.detail).toEqual({
+    kind: 'paste',
+    outcome: 'blocked',
+    patterns: [
+      { name: 'client account', count: 2 },
+      { name: 'codename', count: 1 },
+    ],
+  });
   expect(JSON.stringify(event)).not.toMatch(/HC\d{8}|ORCA|Clients/);
   // Harmless text pastes as usual: the guard only steps in when a control applies.
   await pasteFor(page, '#box', 'harmless words');
@@ -268,7 +316,8 @@ test('a blocked upload empties the file input, in the page and in a shadow root,
   await page.locator('#sfile').setInputFiles(file); // inside the open shadow root
   const counts = await page.evaluate(() => ({
     light: (document.getElementById('file') as HTMLInputElement).files!.length,
-    shadow: (document.getElementById('shadow-host')!.shadowRoot!.getElementById('sfile') as HTMLInputElement).files!.length,
+    shadow: (document.getElementById('shadow-host')!.shadowRoot!.getElementById('sfile') as HTMLInputElement).files!
+      .length,
     changes: (window as unknown as { seen: { change: number } }).seen.change,
   }));
   expect(counts).toEqual({ light: 0, shadow: 0, changes: 0 });

@@ -41,7 +41,10 @@ test('without the policy file, npm start runs the labelled demo build and enforc
   expect(out).toMatch(/^https:\/\/claude\.ai\/ → block → HK-ANTHROPIC-2026-11$/m);
   expect(out).toMatch(/^https:\/\/\S+ → warn → \S+$/m);
   expect(out).toMatch(/^https:\/\/llm\.bank\.example\/ → allow → /m);
-  for (const png of ['block-page.png', 'warn-page.png', 'popup.png']) expect(existsSync(join(shots, png)), png).toBe(true);
-  const manifest = (await import(join(ROOT, 'dist/demo-chrome/manifest.json'), { with: { type: 'json' } })).default as { name: string };
+  for (const png of ['block-page.png', 'warn-page.png', 'popup.png'])
+    expect(existsSync(join(shots, png)), png).toBe(true);
+  const manifest = (await import(join(ROOT, 'dist/demo-chrome/manifest.json'), { with: { type: 'json' } })).default as {
+    name: string;
+  };
   expect(manifest.name).toMatch(/demo build/);
 });

@@ -20,8 +20,19 @@ import { join } from 'node:path';
 import { generateCrxKeyPem, packCrx3, parseCrxKey, renderUpdatesXml, type CrxKey } from '../../src/cli/crx.ts';
 import { storeFiles, zipFiles } from '../../scripts/package.mjs';
 import {
-  assertPrerequisites, CHROMIUM_PATH, EXTENSION_DIR, makeKey, POLICY_DIR, removeManagedConfig, ROOT, samplePolicy, signPolicy, startServer,
-  TEST_POLICY_PREFIX, vendorPage, type TestServer,
+  assertPrerequisites,
+  CHROMIUM_PATH,
+  EXTENSION_DIR,
+  makeKey,
+  POLICY_DIR,
+  removeManagedConfig,
+  ROOT,
+  samplePolicy,
+  signPolicy,
+  startServer,
+  TEST_POLICY_PREFIX,
+  vendorPage,
+  type TestServer,
 } from './harness.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -41,10 +52,19 @@ test.afterEach(async () => {
 
 /** A small extension whose worker fetches a vendor, as AI sidebar extensions and browser agents do. */
 function writeOtherExtension(dir: string): void {
-  const manifest = { manifest_version: 3, name: 'Other AI sidebar', version: '1.0', background: { service_worker: 'worker.js' }, host_permissions: ['<all_urls>'] };
+  const manifest = {
+    manifest_version: 3,
+    name: 'Other AI sidebar',
+    version: '1.0',
+    background: { service_worker: 'worker.js' },
+    host_permissions: ['<all_urls>'],
+  };
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-  writeFileSync(join(dir, 'worker.js'), "fetch('https://claude.ai/api/organizations?from=other-extension').catch(() => undefined);\n");
+  writeFileSync(
+    join(dir, 'worker.js'),
+    "fetch('https://claude.ai/api/organizations?from=other-extension').catch(() => undefined);\n",
+  );
 }
 
 interface Deployment {
@@ -68,7 +88,16 @@ async function deploy(extraFlags: string[]): Promise<Deployment> {
   const trusted = await makeKey('compliance-2026');
   // Gemini blocked for Hong Kong too, so the snippet carries the browser-AI policies.
   const sample = samplePolicy();
-  const rules = [{ id: 'HK-GEMINI', tools: ['gemini'], offices: ['HK'], action: 'block', notice: { title: 'Do not use: Gemini', reason: 'Not approved.', reference: 'Memo 7' } }, ...(sample.rules as unknown[])];
+  const rules = [
+    {
+      id: 'HK-GEMINI',
+      tools: ['gemini'],
+      offices: ['HK'],
+      action: 'block',
+      notice: { title: 'Do not use: Gemini', reason: 'Not approved.', reference: 'Memo 7' },
+    },
+    ...(sample.rules as unknown[]),
+  ];
   const policyJws = await signPolicy({ ...sample, rules }, [trusted]);
 
   const ours = parseCrxKey(generateCrxKeyPem());
@@ -82,7 +111,10 @@ async function deploy(extraFlags: string[]): Promise<Deployment> {
   const files: Record<string, { body: string | Buffer; type: string }> = {
     '/policy.jws': { body: policyJws, type: 'application/jose' },
     '/ai-geofence.crx': { body: ourCrx, type: 'application/x-chrome-extension' },
-    '/updates.xml': { body: renderUpdatesXml({ extensionId: ours.extensionId, version, codebase: `${base}/ai-geofence.crx` }), type: 'text/xml' },
+    '/updates.xml': {
+      body: renderUpdatesXml({ extensionId: ours.extensionId, version, codebase: `${base}/ai-geofence.crx` }),
+      type: 'text/xml',
+    },
   };
   host.route((_req, url) => files[url.pathname]);
 
@@ -93,30 +125,70 @@ async function deploy(extraFlags: string[]): Promise<Deployment> {
   writeFileSync(trustedFile, JSON.stringify([trusted.publicJwk]));
   writeFileSync(policyFile, policyJws);
   const snippet = join(POLICY_DIR, `${TEST_POLICY_PREFIX}-deploy.json`);
-  execFileSync(process.execPath, [
-    join(ROOT, 'bin/ai-geofence.mjs'), 'deploy-config', '--format', 'chrome-linux', '--office', 'HK',
-    '--policy-url', `${base}/policy.jws`, '--keys', trustedFile, '--policy', policyFile,
-    '--update-url', `${base}/updates.xml`, '--extension-id', ours.extensionId,
-    '--out', snippet, ...extraFlags,
-  ], { stdio: 'pipe' });
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, 'bin/ai-geofence.mjs'),
+      'deploy-config',
+      '--format',
+      'chrome-linux',
+      '--office',
+      'HK',
+      '--policy-url',
+      `${base}/policy.jws`,
+      '--keys',
+      trustedFile,
+      '--policy',
+      policyFile,
+      '--update-url',
+      `${base}/updates.xml`,
+      '--extension-id',
+      ours.extensionId,
+      '--out',
+      snippet,
+      ...extraFlags,
+    ],
+    { stdio: 'pipe' },
+  );
 
   // Test-only, in a file of its own: Chromium keeps DevTools (and so Playwright) away from
   // policy-installed extensions by default (DeveloperToolsAvailability 0); 1 lets the test look.
-  writeFileSync(join(POLICY_DIR, `${TEST_POLICY_PREFIX}-devtools.json`), JSON.stringify({ DeveloperToolsAvailability: 1 }));
+  writeFileSync(
+    join(POLICY_DIR, `${TEST_POLICY_PREFIX}-devtools.json`),
+    JSON.stringify({ DeveloperToolsAvailability: 1 }),
+  );
 
   const otherDir = join(dir, 'other-extension');
   writeOtherExtension(otherDir);
-  return { vendor, ours, otherDir, userDataDir: join(dir, 'profile'), snippet: JSON.parse(readFileSync(snippet, 'utf8')) as Record<string, unknown> };
+  return {
+    vendor,
+    ours,
+    otherDir,
+    userDataDir: join(dir, 'profile'),
+    snippet: JSON.parse(readFileSync(snippet, 'utf8')) as Record<string, unknown>,
+  };
 }
 
 async function launch(d: Deployment): Promise<BrowserContext> {
-  const rules = VENDOR_HOSTS.flatMap((h) => [`MAP ${h} 127.0.0.1:${d.vendor.port}`, `MAP *.${h} 127.0.0.1:${d.vendor.port}`]).join(', ');
+  const rules = VENDOR_HOSTS.flatMap((h) => [
+    `MAP ${h} 127.0.0.1:${d.vendor.port}`,
+    `MAP *.${h} 127.0.0.1:${d.vendor.port}`,
+  ]).join(', ');
   context = await chromium.launchPersistentContext(d.userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     ignoreHTTPSErrors: true,
     ignoreDefaultArgs: ['--disable-extensions', '--disable-background-networking', '--disable-component-update'],
-    args: [`--load-extension=${d.otherDir}`, '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-sync', '--ignore-certificate-errors', `--host-resolver-rules=${rules}`],
+    args: [
+      `--load-extension=${d.otherDir}`,
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-sync',
+      '--ignore-certificate-errors',
+      `--host-resolver-rules=${rules}`,
+    ],
   });
   return context;
 }
@@ -135,7 +207,12 @@ async function extensionPage(ctx: BrowserContext, id: string): Promise<Page> {
 /** chrome://extensions-internals lists every installed extension with where it came from. */
 async function waitInstalled(ctx: BrowserContext, id: string): Promise<string> {
   let location = '';
-  await expect.poll(async () => (location = (await installedExtensions(ctx)).find((e) => e.id === id)?.location ?? ''), { timeout: 60_000, message: `extension ${id} installed` }).not.toBe('');
+  await expect
+    .poll(async () => (location = (await installedExtensions(ctx)).find((e) => e.id === id)?.location ?? ''), {
+      timeout: 60_000,
+      message: `extension ${id} installed`,
+    })
+    .not.toBe('');
   return location;
 }
 
@@ -149,7 +226,8 @@ async function policyStatus(ctx: BrowserContext): Promise<Record<string, string>
     const walk = (root: Document | ShadowRoot) => {
       for (const el of root.querySelectorAll('*')) {
         if (el.shadowRoot) walk(el.shadowRoot);
-        if (el.classList.contains('policy') && el.classList.contains('row')) out.push((el as HTMLElement).innerText.trim().split(/\s+/));
+        if (el.classList.contains('policy') && el.classList.contains('row'))
+          out.push((el as HTMLElement).innerText.trim().split(/\s+/));
       }
     };
     walk(document);
@@ -162,9 +240,12 @@ async function policyStatus(ctx: BrowserContext): Promise<Record<string, string>
 /** Poll `fn` in an extension page until `ok`. */
 async function until<T>(page: Page, fn: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
   let last: T | undefined;
-  await expect.poll(async () => ok((last = await page.evaluate(fn))), { timeout: 120_000, intervals: [250] }).toBe(true).catch(() => {
-    throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-  });
+  await expect
+    .poll(async () => ok((last = await page.evaluate(fn))), { timeout: 120_000, intervals: [250] })
+    .toBe(true)
+    .catch(() => {
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    });
   return last as T;
 }
 
@@ -184,10 +265,24 @@ test('IT deploys a self-signed CRX by policy: installed, enforcing, locked down,
   // Installed by the browser from the update URL, under the ID of IT's key, as a policy install.
   expect(await waitInstalled(ctx, d.ours.extensionId)).toBe('EXTERNAL_POLICY_DOWNLOAD');
   const ext = await extensionPage(ctx, d.ours.extensionId);
-  await until(ext, () => chrome.storage.managed.get(), (v) => (v as { office?: string }).office === 'HK', 'managed office HK');
+  await until(
+    ext,
+    () => chrome.storage.managed.get(),
+    (v) => (v as { office?: string }).office === 'HK',
+    'managed office HK',
+  );
   // The worker ran: it fetched, verified and applied the policy, and answers the popup.
-  await until(ext, async () => ((await chrome.storage.local.get('lastApplied')) as { lastApplied?: { serial: number } }).lastApplied?.serial ?? null, (v) => v === 42, 'policy 42 applied');
-  const registration = await ext.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.active?.state ?? null);
+  await until(
+    ext,
+    async () =>
+      ((await chrome.storage.local.get('lastApplied')) as { lastApplied?: { serial: number } }).lastApplied?.serial ??
+      null,
+    (v) => v === 42,
+    'policy 42 applied',
+  );
+  const registration = await ext.evaluate(
+    async () => (await navigator.serviceWorker.getRegistration())?.active?.state ?? null,
+  );
   expect(registration).toBe('activated');
 
   // Enforcing: Hong Kong's Claude block, not one request reaches the vendor.
@@ -199,14 +294,26 @@ test('IT deploys a self-signed CRX by policy: installed, enforcing, locked down,
   // Chromium knows every browser policy the snippet sets, with a valid value (Gemini's among them).
   const status = await policyStatus(ctx);
   const set = Object.keys(d.snippet).filter((k) => k !== '3rdparty');
-  expect(set).toEqual(expect.arrayContaining(['ExtensionSettings', 'IncognitoModeAvailability', 'BrowserGuestModeEnabled', 'BrowserAddPersonEnabled', 'NetworkPredictionOptions', 'GeminiSettings', 'BuiltInAIAPIsEnabled']));
+  expect(set).toEqual(
+    expect.arrayContaining([
+      'ExtensionSettings',
+      'IncognitoModeAvailability',
+      'BrowserGuestModeEnabled',
+      'BrowserAddPersonEnabled',
+      'NetworkPredictionOptions',
+      'GeminiSettings',
+      'BuiltInAIAPIsEnabled',
+    ]),
+  );
   expect(Object.fromEntries(set.map((k) => [k, status[k]]))).toEqual(Object.fromEntries(set.map((k) => [k, 'OK'])));
 
   // The employee can neither turn it off nor remove it.
-  expect(await ext.evaluate(async () => {
-    const self = await chrome.management.getSelf();
-    return { installType: self.installType, mayDisable: self.mayDisable };
-  })).toEqual({ installType: 'admin', mayDisable: false });
+  expect(
+    await ext.evaluate(async () => {
+      const self = await chrome.management.getSelf();
+      return { installType: self.installType, mayDisable: self.mayDisable };
+    }),
+  ).toEqual({ installType: 'admin', mayDisable: false });
 
   // chrome://extensions, on the extension's own details page, says the policy installed it (the
   // text is the tooltip of the "managed" icon).
@@ -214,7 +321,12 @@ test('IT deploys a self-signed CRX by policy: installed, enforcing, locked down,
   await expect(page.getByText('Installed by enterprise policy', { exact: false }).first()).toBeAttached();
 
   // No incognito window can be opened (IncognitoModeAvailability: 1).
-  const incognito = await ext.evaluate(() => chrome.windows.create({ incognito: true, url: 'about:blank' }).then(() => 'opened', (e: Error) => e.message));
+  const incognito = await ext.evaluate(() =>
+    chrome.windows.create({ incognito: true, url: 'about:blank' }).then(
+      () => 'opened',
+      (e: Error) => e.message,
+    ),
+  );
   expect(incognito).toMatch(/incognito/i);
   expect(incognito).not.toBe('opened');
 
@@ -227,12 +339,31 @@ test('IT deploys a self-signed CRX by policy: installed, enforcing, locked down,
 
 test('control: without the allowlist the same unapproved extension is loaded and its worker reaches a blocked vendor', async () => {
   // Blocklist mode that names some other ID: the offered extension is not on it.
-  const d = await deploy(['--extension-control', 'blocklist', '--block-extension', 'abcdefghijklmnopabcdefghijklmnop', '--allow-incognito']);
+  const d = await deploy([
+    '--extension-control',
+    'blocklist',
+    '--block-extension',
+    'abcdefghijklmnopabcdefghijklmnop',
+    '--allow-incognito',
+  ]);
   const ctx = await launch(d);
   expect(await waitInstalled(ctx, d.ours.extensionId)).toBe('EXTERNAL_POLICY_DOWNLOAD');
-  await expect.poll(async () => (await installedExtensions(ctx)).filter((e) => e.location === 'COMMAND_LINE').length, { timeout: 30_000 }).toBe(1);
-  await expect.poll(() => d.vendor.requestsFor('claude.ai').map((r) => r.path), { timeout: 30_000 }).toContain('/api/organizations?from=other-extension');
+  await expect
+    .poll(async () => (await installedExtensions(ctx)).filter((e) => e.location === 'COMMAND_LINE').length, {
+      timeout: 30_000,
+    })
+    .toBe(1);
+  await expect
+    .poll(() => d.vendor.requestsFor('claude.ai').map((r) => r.path), { timeout: 30_000 })
+    .toContain('/api/organizations?from=other-extension');
   // And with incognito allowed, the same call opens a window: the check above can fail.
   const ext = await extensionPage(ctx, d.ours.extensionId);
-  expect(await ext.evaluate(() => chrome.windows.create({ incognito: true, url: 'about:blank' }).then(() => 'opened', (e: Error) => e.message))).toBe('opened');
+  expect(
+    await ext.evaluate(() =>
+      chrome.windows.create({ incognito: true, url: 'about:blank' }).then(
+        () => 'opened',
+        (e: Error) => e.message,
+      ),
+    ),
+  ).toBe('opened');
 });

@@ -13,8 +13,24 @@ import { expect, test, type Page } from '@playwright/test';
 import { startCollector, type Collector } from '../../scripts/collector-server.mjs';
 import { UNLISTED_AI_PAGE } from '../../scripts/lib/local-servers.ts';
 import {
-  blockPageUrl, DEFAULT_VENDOR_HOSTS, ROOT, launchBrowser, makeKey, samplePolicy, serviceWorker, signPolicy, startPolicyServer, startServer,
-  storedState, trackForCleanup, waitForManagedConfig, waitForPolicy, warnPageUrl, writeManagedConfig, type Launched, type TestServer,
+  blockPageUrl,
+  DEFAULT_VENDOR_HOSTS,
+  ROOT,
+  launchBrowser,
+  makeKey,
+  samplePolicy,
+  serviceWorker,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  storedState,
+  trackForCleanup,
+  waitForManagedConfig,
+  waitForPolicy,
+  warnPageUrl,
+  writeManagedConfig,
+  type Launched,
+  type TestServer,
 } from './harness.ts';
 
 const { browsers, servers } = trackForCleanup();
@@ -49,14 +65,23 @@ async function vendorServer(): Promise<TestServer> {
   return server;
 }
 
-async function setUp(unlistedAiAction: string, extraConfig: Record<string, unknown> = {}): Promise<{ b: Launched; vendor: TestServer }> {
+async function setUp(
+  unlistedAiAction: string,
+  extraConfig: Record<string, unknown> = {},
+): Promise<{ b: Launched; vendor: TestServer }> {
   const vendor = await vendorServer();
   const key = await makeKey('compliance-2026');
   const policyServer = await startPolicyServer(await signPolicy(samplePolicy({ unlistedAiAction }), [key]));
   servers.push(policyServer);
   const out = join(mkdtempSync(join(tmpdir(), 'aig-discovery-')), 'events.sqlite');
   collector = await startCollector({ port: 0, out, log: false });
-  writeManagedConfig({ office: 'NY', policyUrl: policyServer.url, trustedKeys: [key.publicJwk], auditUrl: collector.url, ...extraConfig });
+  writeManagedConfig({
+    office: 'NY',
+    policyUrl: policyServer.url,
+    trustedKeys: [key.publicJwk],
+    auditUrl: collector.url,
+    ...extraConfig,
+  });
   const b = await launchBrowser({ vendorPort: vendor.port, vendorHosts: HOSTS });
   browsers.push(b);
   await waitForManagedConfig(b.context, 'NY');
@@ -64,7 +89,13 @@ async function setUp(unlistedAiAction: string, extraConfig: Record<string, unkno
   return { b, vendor };
 }
 
-type Collected = { type: string; url: string | null; tool: string | null; rule: string | null; detail?: Record<string, unknown> };
+type Collected = {
+  type: string;
+  url: string | null;
+  tool: string | null;
+  rule: string | null;
+  detail?: Record<string, unknown>;
+};
 function collected(): Collected[] {
   try {
     return collector!.events() as unknown as Collected[];
@@ -80,7 +111,10 @@ async function detectorStarted(b: Launched, url: string): Promise<boolean> {
     const [tab] = await chrome.tabs.query({ url: u });
     if (tab?.id === undefined) return false;
     // The extension's isolated world, which the detector shares with every script of ours.
-    const [run] = await chrome.scripting.executeScript({ target: { tabId: tab.id }, func: () => (globalThis as { aiGeofenceDiscovery?: boolean }).aiGeofenceDiscovery === true });
+    const [run] = await chrome.scripting.executeScript({
+      target: { tabId: tab.id },
+      func: () => (globalThis as { aiGeofenceDiscovery?: boolean }).aiGeofenceDiscovery === true,
+    });
     return run?.result === true;
   }, url);
 }
@@ -146,11 +180,22 @@ test('an unlisted AI tool is discovered, reported with its origin and blocked; o
   await expect.poll(() => discoveredEvents().length, { timeout: 30_000 }).toBe(1);
   const [found] = discoveredEvents();
   expect(found!.url).toBe('https://chat.novaai.example/');
-  expect(found!.detail).toMatchObject({ host: 'chat.novaai.example', origin: 'https://chat.novaai.example', action: 'block', enforceable: true });
+  expect(found!.detail).toMatchObject({
+    host: 'chat.novaai.example',
+    origin: 'https://chat.novaai.example',
+    action: 'block',
+    enforceable: true,
+  });
   expect(found!.detail!.signals).toEqual(expect.arrayContaining(['name', 'chat-input', 'send-button']));
   expect(JSON.stringify(found)).not.toContain('Ask NovaChat');
   // The block page's own event names the synthetic tool and rule.
-  await expect.poll(() => collected().filter((e) => e.type === 'block').map((e) => `${e.tool} ${e.rule}`)).toContain('unlisted:chat.novaai.example UNLISTED-AI-TOOL');
+  await expect
+    .poll(() =>
+      collected()
+        .filter((e) => e.type === 'block')
+        .map((e) => `${e.tool} ${e.rule}`),
+    )
+    .toContain('unlisted:chat.novaai.example UNLISTED-AI-TOOL');
 
   // From now on the network rules stop it before a byte leaves the browser, on every path and subdomain.
   const before = vendor.requestsFor('novaai.example').length;
@@ -162,7 +207,15 @@ test('an unlisted AI tool is discovered, reported with its origin and blocked; o
   expect(vendor.requestsFor('novaai.example').length).toBe(before);
   // Once a day per host: the second visit records a block, not another discovery. Events reach the
   // collector in the order they were recorded, so once that block is there, so is any discovery before it.
-  await expect.poll(() => collected().filter((e) => e.type === 'block').map((e) => e.url), { timeout: 30_000 }).toContain('https://chat.novaai.example/settings');
+  await expect
+    .poll(
+      () =>
+        collected()
+          .filter((e) => e.type === 'block')
+          .map((e) => e.url),
+      { timeout: 30_000 },
+    )
+    .toContain('https://chat.novaai.example/settings');
   expect(discoveredEvents()).toHaveLength(1);
 });
 
@@ -180,7 +233,9 @@ test('unlistedAiAction "warn" asks once, then lets the employee use the unlisted
   // (after the worker applied whatever it decided) without moving the tab back to the warning.
   expect(await reportFrom(b, 'https://novaai.example/')).toEqual({ ok: true, listed: false, action: 'warn' });
   await expect(page).toHaveURL('https://novaai.example/');
-  await expect.poll(() => collected().map((e) => e.type), { timeout: 30_000 }).toEqual(expect.arrayContaining(['discovered-tool', 'warn-shown', 'warn-proceeded']));
+  await expect
+    .poll(() => collected().map((e) => e.type), { timeout: 30_000 })
+    .toEqual(expect.arrayContaining(['discovered-tool', 'warn-shown', 'warn-proceeded']));
   expect(discoveredEvents()[0]!.detail).toMatchObject({ host: 'novaai.example', action: 'warn' });
 });
 

@@ -11,9 +11,29 @@ import { expect, test, type Page } from '@playwright/test';
 import { CATALOGUE } from '../../src/core/catalogue/catalogue.ts';
 import { ENCODED_PATH_FILTER, MAX_FILTER_PREFIX, prefixFilter } from '../../src/core/dnr/dnr.ts';
 import {
-  blockPageUrl, launchBrowser, makeKey, popupUrl, samplePolicy, serviceWorker, signPolicy, startPolicyServer,
-  startServer, storedState, triggerRefresh, vendorPage, waitForManagedConfig, waitForPolicy, waitInWorker, warnPageUrl,
-  writeManagedConfig, EXTENSION_ID, type Launched, type RecordedRequest, type TestKey, type TestServer, trackForCleanup,
+  blockPageUrl,
+  launchBrowser,
+  makeKey,
+  popupUrl,
+  samplePolicy,
+  serviceWorker,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  storedState,
+  triggerRefresh,
+  vendorPage,
+  waitForManagedConfig,
+  waitForPolicy,
+  waitInWorker,
+  warnPageUrl,
+  writeManagedConfig,
+  EXTENSION_ID,
+  type Launched,
+  type RecordedRequest,
+  type TestKey,
+  type TestServer,
+  trackForCleanup,
 } from './harness.ts';
 
 let vendor: TestServer;
@@ -39,7 +59,12 @@ async function setUp(s: Setup): Promise<{ b: Launched; policyServer: PolicyServe
   const signer = s.signWith === 'untrusted' ? await makeKey('attacker') : key;
   const policyServer = await startPolicyServer(await signPolicy(s.policy, [signer]));
   servers.push(policyServer);
-  writeManagedConfig({ office: s.office, policyUrl: policyServer.url, trustedKeys: [key.publicJwk], failMode: s.failMode ?? 'closed' });
+  writeManagedConfig({
+    office: s.office,
+    policyUrl: policyServer.url,
+    trustedKeys: [key.publicJwk],
+    failMode: s.failMode ?? 'closed',
+  });
   const b = await launchBrowser({ vendorPort: vendor.port });
   browsers.push(b);
   await waitForManagedConfig(b.context, s.office);
@@ -73,7 +98,10 @@ async function auditEvents(b: Launched): Promise<AuditEvent[]> {
 }
 
 function withRule(base: Record<string, unknown>, id: string, change: Record<string, unknown>): Record<string, unknown> {
-  return { ...base, rules: (base.rules as Array<Record<string, unknown>>).map((r) => (r.id === id ? { ...r, ...change } : r)) };
+  return {
+    ...base,
+    rules: (base.rules as Array<Record<string, unknown>>).map((r) => (r.id === id ? { ...r, ...change } : r)),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -81,7 +109,10 @@ function withRule(base: Record<string, unknown>, id: string, change: Record<stri
 /** Every way a page loads something (path on the host, markup); `HOST` is the host under test. */
 const LEAK_KINDS: Record<string, [path: string, html: string]> = {
   stylesheet: ['/leak/style.css', '<link rel="stylesheet" href="https://HOST/leak/style.css">'],
-  font: ['/leak/font.woff2', '<style>@font-face{font-family:"F-HOST";src:url(https://HOST/leak/font.woff2)}</style><p style="font-family:\'F-HOST\'">font</p>'],
+  font: [
+    '/leak/font.woff2',
+    '<style>@font-face{font-family:"F-HOST";src:url(https://HOST/leak/font.woff2)}</style><p style="font-family:\'F-HOST\'">font</p>',
+  ],
   script: ['/leak/script.js', '<script src="https://HOST/leak/script.js"></script>'],
   image: ['/leak/image.png', '<img src="https://HOST/leak/image.png" alt="">'],
   frame: ['/leak/frame', '<iframe src="https://HOST/leak/frame" title="embedded HOST"></iframe>'],
@@ -89,7 +120,10 @@ const LEAK_KINDS: Record<string, [path: string, html: string]> = {
   media: ['/leak/video.mp4', '<video src="https://HOST/leak/video.mp4" preload="auto" muted></video>'],
   object: ['/leak/object', '<object data="https://HOST/leak/object" type="text/html"></object>'],
   fetch: ['/leak/fetch', '<script>fetch("https://HOST/leak/fetch", { mode: "no-cors" }).catch(() => {})</script>'],
-  xhr: ['/leak/xhr', '<script>{ const x = new XMLHttpRequest(); x.open("GET", "https://HOST/leak/xhr"); x.onerror = () => {}; x.send(); }</script>'],
+  xhr: [
+    '/leak/xhr',
+    '<script>{ const x = new XMLHttpRequest(); x.open("GET", "https://HOST/leak/xhr"); x.onerror = () => {}; x.send(); }</script>',
+  ],
   websocket: ['/leak/ws', '<script>{ const w = new WebSocket("wss://HOST/leak/ws"); w.onerror = () => {}; }</script>'],
   beacon: ['/leak/beacon', '<script>navigator.sendBeacon("https://HOST/leak/beacon", "x")</script>'],
 };
@@ -103,11 +137,18 @@ test('no request of any type reaches a blocked vendor from another site; its fra
   await waitForPolicy(b.context, 42);
   // The same page loads everything from an allowed host too: the positive control that each kind
   // of request really leaves this page, so zero requests for claude.ai means blocked, not "never sent".
-  vendor.route((_req, url) => (url.hostname === 'other.example' && url.pathname === '/leak' ? { body: leakPage(['claude.ai', 'cdn.other.example']) } : undefined));
+  vendor.route((_req, url) =>
+    url.hostname === 'other.example' && url.pathname === '/leak'
+      ? { body: leakPage(['claude.ai', 'cdn.other.example']) }
+      : undefined,
+  );
   const page = await b.context.newPage();
   await page.goto('https://other.example/leak');
 
-  const missing = () => Object.entries(LEAK_KINDS).filter(([, [path]]) => !seen('cdn.other.example').some((q) => q.path === path)).map(([kind]) => kind);
+  const missing = () =>
+    Object.entries(LEAK_KINDS)
+      .filter(([, [path]]) => !seen('cdn.other.example').some((q) => q.path === path))
+      .map(([kind]) => kind);
   // The page asks for claude.ai first and the control of each kind after it, so once every control
   // has arrived, a request of that kind that got through to claude.ai would have arrived as well.
   await expect.poll(missing, { timeout: 20_000 }).toEqual([]);
@@ -116,8 +157,12 @@ test('no request of any type reaches a blocked vendor from another site; its fra
   // The embedded vendor frame shows a small notice from the extension instead.
   const frame = page.frameLocator('iframe[title="embedded claude.ai"]');
   await expect(frame.getByTestId('embedded-notice')).toContainText('Do not use: Anthropic Claude');
-  expect(page.frames().map((f) => f.url())).toContain(`chrome-extension://${EXTENSION_ID}/embedded-block.html#https://claude.ai/leak/frame`);
-  await expect.poll(async () => (await auditEvents(b)).some((e) => e.type === 'block' && e.detail?.frame === 'embedded')).toBe(true);
+  expect(page.frames().map((f) => f.url())).toContain(
+    `chrome-extension://${EXTENSION_ID}/embedded-block.html#https://claude.ai/leak/frame`,
+  );
+  await expect
+    .poll(async () => (await auditEvents(b)).some((e) => e.type === 'block' && e.detail?.frame === 'embedded'))
+    .toBe(true);
 
   // A typed address with a trailing dot is the same host.
   await visit(page, 'http://claude.ai./x');
@@ -139,7 +184,9 @@ test('warn: the notice, a justification, the time-limited pass, and the warning 
     await page.getByTestId('proceed').click();
     await expect(page.locator('#ack-error')).toContainText('short reason');
     await expect(page).toHaveURL(`${warnPageUrl}#https://claude.ai/chat/1`);
-    const direct = await page.evaluate(() => chrome.runtime.sendMessage({ type: 'proceed', url: 'https://claude.ai/chat/1' }));
+    const direct = await page.evaluate(() =>
+      chrome.runtime.sendMessage({ type: 'proceed', url: 'https://claude.ai/chat/1' }),
+    );
     expect(direct).toEqual({ value: { ok: false, error: expect.stringContaining('justification') } });
     expect((await storedState(b.context)).acknowledged).toEqual({});
     expect(seen('claude.ai')).toEqual([]);
@@ -158,7 +205,9 @@ test('warn: the notice, a justification, the time-limited pass, and the warning 
     await other.goto('https://claude.ai/other');
     await expect(other.locator('#vendor')).toHaveText('Vendor page claude.ai/other');
     await other.close();
-    expect((await auditEvents(b)).find((e) => e.type === 'warn-proceeded')?.detail).toMatchObject({ justification: 'Public research for a client memo' });
+    expect((await auditEvents(b)).find((e) => e.type === 'warn-proceeded')?.detail).toMatchObject({
+      justification: 'Public research for a client memo',
+    });
   });
 
   await test.step('the minute is over (stored time moved back) and the rules alarm fires: warned again, open tab included', async () => {
@@ -179,11 +228,19 @@ test('monitor, single-page-app routes, tool paths and the back/forward cache', a
   const base = samplePolicy();
   const policy = {
     ...base,
-    tools: { ...(base.tools as object), studio: { name: 'Studio', vendor: 'Example Cloud', domains: ['studio.other.example'], paths: ['/blocked-area'] } },
+    tools: {
+      ...(base.tools as object),
+      studio: { name: 'Studio', vendor: 'Example Cloud', domains: ['studio.other.example'], paths: ['/blocked-area'] },
+    },
     rules: [
       ...(base.rules as object[]),
       { id: 'STUDIO-BLOCKED', tools: ['studio'], action: 'block', notice: { title: 'Do not use: Studio' } },
-      { id: 'FIRM-LLM-MONITORED', tools: ['firm-llm'], action: 'monitor', notice: { title: 'Use of Firm LLM is recorded' } },
+      {
+        id: 'FIRM-LLM-MONITORED',
+        tools: ['firm-llm'],
+        action: 'monitor',
+        notice: { title: 'Use of Firm LLM is recorded' },
+      },
     ],
   };
   const { b } = await setUp({ office: 'LDN', policy });
@@ -191,17 +248,22 @@ test('monitor, single-page-app routes, tool paths and the back/forward cache', a
   const page = await b.context.newPage();
 
   await test.step('content scripts only on warned and monitored tools', async () => {
-    const registered = await (await serviceWorker(b.context)).evaluate(() => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-content'] }));
+    const registered = await (await serviceWorker(b.context)).evaluate(() =>
+      chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-content'] }),
+    );
     // Claude's domains (the policy's and the catalogue's it keeps) and Firm LLM's.
     const hosts = [...new Set([...CATALOGUE.claude!.domains, 'claude.ai', 'anthropic.com', 'llm.bank.example'])];
-    expect([...(registered[0]?.matches ?? [])].sort()).toEqual(hosts.flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]).sort());
+    expect([...(registered[0]?.matches ?? [])].sort()).toEqual(
+      hosts.flatMap((d) => [`*://${d}/*`, `*://*.${d}/*`]).sort(),
+    );
   });
 
   await test.step('monitor: allowed, with the banner and a monitor-visit audit event', async () => {
     await page.goto('https://llm.bank.example/workspace');
     await expect(page.locator('#vendor')).toHaveText('Vendor page llm.bank.example/workspace');
     await expect(page.locator('[data-ai-geofence="banner"]')).toHaveCount(1);
-    await expect.poll(async () => (await auditEvents(b)).filter((e) => e.type === 'monitor-visit').map((e) => [e.tool, e.rule]))
+    await expect
+      .poll(async () => (await auditEvents(b)).filter((e) => e.type === 'monitor-visit').map((e) => [e.tool, e.rule]))
       .toEqual([['firm-llm', 'FIRM-LLM-MONITORED']]);
   });
 
@@ -212,11 +274,25 @@ test('monitor, single-page-app routes, tool paths and the back/forward cache', a
       await visit(page, `https://studio.other.example${path}`);
       await expect(page).toHaveURL(`${blockPageUrl}#https://studio.other.example${path}`);
     }
-    expect(seen('studio.other.example').map((q) => q.path).filter((p) => p !== '/favicon.ico')).toEqual(['/ok']);
+    expect(
+      seen('studio.other.example')
+        .map((q) => q.path)
+        .filter((p) => p !== '/favicon.ico'),
+    ).toEqual(['/ok']);
     // The longest and the most segmented prefix the compiler puts into a filter, and the encoded-path
     // filter, fit Chromium's RE2 budget (one that does not makes the browser refuse the whole update).
-    const longest = [prefixFilter(`/${'a'.repeat(MAX_FILTER_PREFIX - 1)}`), prefixFilter('/a'.repeat(MAX_FILTER_PREFIX / 2)), ENCODED_PATH_FILTER];
-    const supported = await (await serviceWorker(b.context)).evaluate((regexes) => Promise.all(regexes.map((regex) => chrome.declarativeNetRequest.isRegexSupported({ regex, isCaseSensitive: false }))), longest);
+    const longest = [
+      prefixFilter(`/${'a'.repeat(MAX_FILTER_PREFIX - 1)}`),
+      prefixFilter('/a'.repeat(MAX_FILTER_PREFIX / 2)),
+      ENCODED_PATH_FILTER,
+    ];
+    const supported = await (await serviceWorker(b.context)).evaluate(
+      (regexes) =>
+        Promise.all(
+          regexes.map((regex) => chrome.declarativeNetRequest.isRegexSupported({ regex, isCaseSensitive: false })),
+        ),
+      longest,
+    );
     expect(supported).toEqual(longest.map(() => ({ isSupported: true })));
   });
 
@@ -247,7 +323,13 @@ test('tabs already open follow a new policy at once, and a rule window opens on 
 
   // Serial 43 blocks Claude now, and the Firm LLM Suite from an instant a few seconds ahead.
   const from = Date.now() + 12_000;
-  const windowRule = { id: 'HK-FIRM-LLM-FREEZE', tools: ['firm-llm'], offices: ['HK'], action: 'block', from: new Date(from).toISOString() };
+  const windowRule = {
+    id: 'HK-FIRM-LLM-FREEZE',
+    tools: ['firm-llm'],
+    offices: ['HK'],
+    action: 'block',
+    from: new Date(from).toISOString(),
+  };
   policyServer.set(await signPolicy({ ...base, serial: 43, rules: [...(base.rules as object[]), windowRule] }, [key]));
   await triggerRefresh(b.context);
   await waitForPolicy(b.context, 43);
@@ -315,8 +397,16 @@ test('conditional fetch, then a restart with the policy server failing: the last
     const lastAt = ((await storedState(first.context)).lastFetch as { at: string }).at;
     const fetchesBefore = policyServer.requests.length;
     await triggerRefresh(first.context);
-    const after = await waitInWorker(first.context, () => chrome.storage.local.get('lastFetch'), (v) => (v as { lastFetch: { at: string } }).lastFetch.at !== lastAt, 'the triggered fetch');
-    expect((after as { lastFetch: { ok: boolean; message: string } }).lastFetch).toMatchObject({ ok: true, message: expect.stringContaining('not modified') });
+    const after = await waitInWorker(
+      first.context,
+      () => chrome.storage.local.get('lastFetch'),
+      (v) => (v as { lastFetch: { at: string } }).lastFetch.at !== lastAt,
+      'the triggered fetch',
+    );
+    expect((after as { lastFetch: { ok: boolean; message: string } }).lastFetch).toMatchObject({
+      ok: true,
+      message: expect.stringContaining('not modified'),
+    });
     const conditional = policyServer.requests.slice(fetchesBefore);
     expect(conditional.map((q) => q.headers['if-none-match'])).toEqual([etag]);
     const state = await storedState(first.context);
@@ -340,7 +430,13 @@ test('conditional fetch, then a restart with the policy server failing: the last
     // Then the refresh on start (or on the late managed configuration) fails, and the popup says so.
     answer = '500';
     for (const release of held.splice(0)) release();
-    await waitInWorker(again.context, () => chrome.storage.local.get('lastFetch'), (v) => /HTTP 500/.test(JSON.stringify(v)), 'the failed fetch to be recorded', 60_000);
+    await waitInWorker(
+      again.context,
+      () => chrome.storage.local.get('lastFetch'),
+      (v) => /HTTP 500/.test(JSON.stringify(v)),
+      'the failed fetch to be recorded',
+      60_000,
+    );
     expect(policyServer.requests.length).toBeGreaterThan(fetchesBeforeRestart);
     const popup = await again.context.newPage();
     await popup.goto(popupUrl);
@@ -356,7 +452,12 @@ test('conditional fetch, then a restart with the policy server failing: the last
 
 test('fail-open: with no valid policy and failMode open, the vendor is reachable and the popup says why', async () => {
   const { b } = await setUp({ office: 'HK', policy: samplePolicy(), failMode: 'open', signWith: 'untrusted' });
-  await waitInWorker(b.context, () => chrome.storage.local.get('lastApplied'), (v) => JSON.stringify(v).includes('"fail-open"'), 'fail-open to be applied');
+  await waitInWorker(
+    b.context,
+    () => chrome.storage.local.get('lastApplied'),
+    (v) => JSON.stringify(v).includes('"fail-open"'),
+    'fail-open to be applied',
+  );
   const state = await storedState(b.context);
   expect((state.lastRefusal as { code: string }).code).toBe('untrusted-key');
   const page = await b.context.newPage();

@@ -12,7 +12,16 @@
  */
 import { expect, test } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,7 +30,16 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { storeFiles, zipFiles } from '../../scripts/package.mjs';
 import { GECKO_ID } from '../../src/core/config/identity.ts';
 import { UNLISTED_AI_HOST, UNLISTED_AI_PAGE } from '../../scripts/lib/local-servers.ts';
-import { makeKey, ROOT, samplePolicy, signPolicy, startPolicyServer, startServer, vendorPage, type TestServer } from './harness.ts';
+import {
+  makeKey,
+  ROOT,
+  samplePolicy,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  vendorPage,
+  type TestServer,
+} from './harness.ts';
 
 const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 // Debian's firefox-esr reads enterprise policies from here (like /usr/lib/firefox-esr/distribution/).
@@ -45,7 +63,8 @@ function assertFirefoxPrerequisites(): void {
         'FIREFOX_PATH at a Firefox binary. The Firefox end-to-end test needs a real Firefox.',
     );
   }
-  if (!existsSync(join(EXTENSION_DIR, 'manifest.json'))) throw new Error(`no built extension in ${EXTENSION_DIR}: run "npm run build" first`);
+  if (!existsSync(join(EXTENSION_DIR, 'manifest.json')))
+    throw new Error(`no built extension in ${EXTENSION_DIR}: run "npm run build" first`);
 }
 
 // policies.json is machine-wide: keep the machine's own file and leave a marker while ours is in
@@ -60,10 +79,15 @@ function writeFirefoxPolicies(document: string): void {
     createdDir ??= mkdirSync(dirname(POLICIES_FILE), { recursive: true });
     // Order matters for crash safety: backup, then marker, then our file.
     if (existsSync(POLICIES_FILE)) copyFileSync(POLICIES_FILE, POLICIES_BACKUP);
-    writeFileSync(POLICIES_MARKER, `written by ${join(ROOT, 'test/e2e/firefox.spec.ts')}; the next run restores ${POLICIES_BACKUP} or removes ${POLICIES_FILE}\n`);
+    writeFileSync(
+      POLICIES_MARKER,
+      `written by ${join(ROOT, 'test/e2e/firefox.spec.ts')}; the next run restores ${POLICIES_BACKUP} or removes ${POLICIES_FILE}\n`,
+    );
     writeFileSync(POLICIES_FILE, document);
   } catch (e) {
-    throw new Error(`cannot write ${POLICIES_FILE} (${(e as Error).message}); the Firefox end-to-end test must run as root, or set FIREFOX_POLICIES_FILE`);
+    throw new Error(
+      `cannot write ${POLICIES_FILE} (${(e as Error).message}); the Firefox end-to-end test must run as root, or set FIREFOX_POLICIES_FILE`,
+    );
   }
 }
 
@@ -100,11 +124,14 @@ async function forwardPort80(to: number): Promise<{ close(): Promise<void> }> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new Error(
-        e.code === 'EADDRINUSE'
-          ? 'port 80 on 127.0.0.1 is in use (see: ss -ltnp "sport = :80"); the Firefox test serves the vendor hosts there because network.dns.localDomains keeps the port'
-          : `cannot listen on 127.0.0.1:80 (${e.message}); the Firefox end-to-end test must run as root`,
-      )));
+      reject(
+        new Error(
+          e.code === 'EADDRINUSE'
+            ? 'port 80 on 127.0.0.1 is in use (see: ss -ltnp "sport = :80"); the Firefox test serves the vendor hosts there because network.dns.localDomains keeps the port'
+            : `cannot listen on 127.0.0.1:80 (${e.message}); the Firefox end-to-end test must run as root`,
+        ),
+      ),
+    );
     server.listen(80, '127.0.0.1', resolve);
   });
   return {
@@ -158,14 +185,21 @@ test.afterAll(() => {
  * force-installed from the store package, the signed policy applied. Returns a tab on a
  * web-accessible extension page (whence the extension's storage can be read).
  */
-async function setUp(office: string, policyOverrides: Record<string, unknown> = {}): Promise<{ vendor: TestServer; page: Page }> {
-  const vendor = await startServer((req, url) => (url.hostname === UNLISTED_AI_HOST ? { body: UNLISTED_AI_PAGE } : vendorPage(req, url)));
+async function setUp(
+  office: string,
+  policyOverrides: Record<string, unknown> = {},
+): Promise<{ vendor: TestServer; page: Page }> {
+  const vendor = await startServer((req, url) =>
+    url.hostname === UNLISTED_AI_HOST ? { body: UNLISTED_AI_PAGE } : vendorPage(req, url),
+  );
   servers.push(vendor);
   servers.push(await forwardPort80(vendor.port));
   const trusted = await makeKey('compliance-2026');
   const policy = await startPolicyServer(await signPolicy(samplePolicy(policyOverrides), [trusted]));
   servers.push(policy);
-  policy.route((_req, url) => (url.pathname === '/start' ? { body: '<!doctype html><title>start</title>' } : undefined));
+  policy.route((_req, url) =>
+    url.pathname === '/start' ? { body: '<!doctype html><title>start</title>' } : undefined,
+  );
   // The exact bytes `npm run package` writes as dist/ai-geofence-firefox-<version>.zip.
   const xpi = await startXpiServer(zipFiles(await storeFiles('firefox', EXTENSION_DIR)));
   servers.push(xpi);
@@ -173,10 +207,24 @@ async function setUp(office: string, policyOverrides: Record<string, unknown> = 
   const dir = mkdtempSync(join(tmpdir(), 'aig-firefox-'));
   tempDirs.push(dir);
   writeFileSync(join(dir, 'trusted.json'), JSON.stringify([trusted.publicJwk]));
-  const policies = execFileSync(process.execPath, [
-    join(ROOT, 'bin/ai-geofence.mjs'), 'deploy-config', '--format', 'firefox', '--office', office,
-    '--policy-url', policy.url, '--keys', join(dir, 'trusted.json'), '--install-url', xpi.url,
-  ], { encoding: 'utf8' });
+  const policies = execFileSync(
+    process.execPath,
+    [
+      join(ROOT, 'bin/ai-geofence.mjs'),
+      'deploy-config',
+      '--format',
+      'firefox',
+      '--office',
+      office,
+      '--policy-url',
+      policy.url,
+      '--keys',
+      join(dir, 'trusted.json'),
+      '--install-url',
+      xpi.url,
+    ],
+    { encoding: 'utf8' },
+  );
   writeFirefoxPolicies(policies);
 
   firefox = await puppeteer.launch({
@@ -207,26 +255,40 @@ async function setUp(office: string, policyOverrides: Record<string, unknown> = 
   const startUrl = `http://127.0.0.1:${policy.port}/start`;
   const extensionState = async () => {
     const ready = await page
-      .evaluate((base) => location.href === base && typeof (globalThis as { browser?: { storage?: unknown } }).browser?.storage === 'object', BLOCK_PAGE)
+      .evaluate(
+        (base) =>
+          location.href === base &&
+          typeof (globalThis as { browser?: { storage?: unknown } }).browser?.storage === 'object',
+        BLOCK_PAGE,
+      )
       .catch(() => false);
     if (!ready) {
       await page.goto(startUrl);
       await page.evaluate((url) => void (location.href = url), BLOCK_PAGE);
       return 'extension page not open yet';
     }
-    return page.evaluate(async () => {
-      const ext = (globalThis as unknown as { browser: typeof chrome }).browser;
-      const { lastApplied } = (await ext.storage.local.get('lastApplied')) as { lastApplied?: { serial: number | null; mode: string } };
-      const managed = await ext.storage.managed.get().catch((e: Error) => `storage.managed: ${e.message}`);
-      return { serial: lastApplied?.serial ?? null, mode: lastApplied?.mode ?? null, office: (managed as { office?: string }).office ?? managed };
-      // Firefox's BiDi agent sometimes fails a call while the page is being replaced ("right-hand
-      // side of 'in' should be an object, got null" in script.sys.mjs): a state to poll again, not
-      // a verdict.
-    }).catch((e: Error) => `(${e.message.split('\n')[0]})`);
+    return page
+      .evaluate(async () => {
+        const ext = (globalThis as unknown as { browser: typeof chrome }).browser;
+        const { lastApplied } = (await ext.storage.local.get('lastApplied')) as {
+          lastApplied?: { serial: number | null; mode: string };
+        };
+        const managed = await ext.storage.managed.get().catch((e: Error) => `storage.managed: ${e.message}`);
+        return {
+          serial: lastApplied?.serial ?? null,
+          mode: lastApplied?.mode ?? null,
+          office: (managed as { office?: string }).office ?? managed,
+        };
+        // Firefox's BiDi agent sometimes fails a call while the page is being replaced ("right-hand
+        // side of 'in' should be an object, got null" in script.sys.mjs): a state to poll again, not
+        // a verdict.
+      })
+      .catch((e: Error) => `(${e.message.split('\n')[0]})`);
   };
   await expect
     .poll(extensionState, {
-      message: 'the add-on force-installed from policies.json, its managed office read and policy serial 42 applied ' +
+      message:
+        'the add-on force-installed from policies.json, its managed office read and policy serial 42 applied ' +
         '(an add-on that never installs: unsigned packages need Firefox ESR, Developer Edition or Nightly)',
       timeout: 60_000,
       intervals: [500],
@@ -243,7 +305,12 @@ async function open(page: Page, url: string): Promise<void> {
 /** Wait until the tab shows `url`, read from the page itself (puppeteer's page.url() misses
  * navigations that end on a moz-extension:// page). */
 async function waitForLocation(page: Page, url: string): Promise<void> {
-  await expect.poll(() => page.evaluate(() => location.href).catch((e: Error) => `(${e.message})`), { timeout: 15_000, intervals: [250] }).toBe(url);
+  await expect
+    .poll(() => page.evaluate(() => location.href).catch((e: Error) => `(${e.message})`), {
+      timeout: 15_000,
+      intervals: [250],
+    })
+    .toBe(url);
 }
 
 test('Firefox: a Hong Kong employee who opens claude.ai lands on the block page and the vendor sees nothing', async () => {

@@ -11,9 +11,27 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import {
-  blockPageUrl, launchBrowser, makeKey, popupUrl, removeManagedConfig, samplePolicy, signPolicy, startPolicyServer,
-  startServer, storedState, triggerRefresh, vendorPage, waitForManagedConfig, waitForPolicy, waitInWorker, warnPageUrl,
-  writeManagedConfig, type Launched, type RecordedRequest, type TestServer, trackForCleanup,
+  blockPageUrl,
+  launchBrowser,
+  makeKey,
+  popupUrl,
+  removeManagedConfig,
+  samplePolicy,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  storedState,
+  triggerRefresh,
+  vendorPage,
+  waitForManagedConfig,
+  waitForPolicy,
+  waitInWorker,
+  warnPageUrl,
+  writeManagedConfig,
+  type Launched,
+  type RecordedRequest,
+  type TestServer,
+  trackForCleanup,
 } from './harness.ts';
 
 let vendor: TestServer;
@@ -38,7 +56,10 @@ function seen(...domains: string[]): RecordedRequest[] {
 type LastFetch = { at: string; ok: boolean; message: string };
 
 /** Trigger a refresh and wait until the fetch it causes is recorded; returns lastFetch and lastRefusal. */
-async function refreshAndWait(b: Launched, timeoutMs = 45_000): Promise<{ lastFetch: LastFetch; lastRefusal: { code: string; message: string } | null }> {
+async function refreshAndWait(
+  b: Launched,
+  timeoutMs = 45_000,
+): Promise<{ lastFetch: LastFetch; lastRefusal: { code: string; message: string } | null }> {
   const before = ((await storedState(b.context)).lastFetch as LastFetch | null)?.at ?? null;
   await triggerRefresh(b.context);
   const got = await waitInWorker(
@@ -82,10 +103,15 @@ test('fault injection: serial 42 keeps enforcing through every policy-server fau
       case '404':
         return { status: 404, body: 'Not Found' };
       case 'html':
-        return { status: 200, body: '<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>', type: 'text/html' };
+        return {
+          status: 200,
+          body: '<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>',
+          type: 'text/html',
+        };
       case 'redirect': // another host serving the genuine document: still refused, the configured URL is the only source
         return { status: 302, body: '', headers: { location: `http://localhost:${redirectTarget.port}/policy.jws` } };
-      case 'drip': { // an endless body, 512 KiB every 50 ms, past the 5 MiB cap
+      case 'drip': {
+        // an endless body, 512 KiB every 50 ms, past the 5 MiB cap
         req.socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/jose\r\nconnection: close\r\n\r\n');
         const chunk = Buffer.alloc(512 * 1024, 0x41);
         const t = setInterval(() => (req.socket.destroyed ? clearInterval(t) : req.socket.write(chunk)), 50);
@@ -93,7 +119,9 @@ test('fault injection: serial 42 keeps enforcing through every policy-server fau
         return new Promise(() => undefined);
       }
       case 'hang': // headers and a few bytes, then nothing, past FETCH_TIMEOUT_MS (30 s)
-        req.socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/jose\r\ncontent-length: 100000\r\n\r\neyJhbGciOi');
+        req.socket.write(
+          'HTTP/1.1 200 OK\r\ncontent-type: application/jose\r\ncontent-length: 100000\r\n\r\neyJhbGciOi',
+        );
         return new Promise(() => undefined);
     }
   });
@@ -172,7 +200,9 @@ test('managed configuration changed and removed at runtime; a warn acknowledgeme
   const page2 = await b.context.newPage();
 
   await test.step('after a restart the acknowledgement still holds until its expiry', async () => {
-    expect(((await storedState(b.context)) as { acknowledged: Record<string, number> }).acknowledged.claude).toBe(acknowledged.claude);
+    expect(((await storedState(b.context)) as { acknowledged: Record<string, number> }).acknowledged.claude).toBe(
+      acknowledged.claude,
+    );
     await page2.goto('https://claude.ai/after-restart');
     await expect(page2.locator('#vendor')).toHaveText('Vendor page claude.ai/after-restart');
   });
@@ -181,7 +211,13 @@ test('managed configuration changed and removed at runtime; a warn acknowledgeme
     writeManagedConfig(config('HK'));
     // Chromium's Linux policy loader watches the directory (and re-reads it periodically).
     await waitForManagedConfig(b.context, 'HK');
-    await waitInWorker(b.context, () => chrome.storage.local.get('lastEmployee'), (v) => JSON.stringify(v).includes('"HK"'), 'rules recompiled for HK', 60_000);
+    await waitInWorker(
+      b.context,
+      () => chrome.storage.local.get('lastEmployee'),
+      (v) => JSON.stringify(v).includes('"HK"'),
+      'rules recompiled for HK',
+      60_000,
+    );
     const before = seen('claude.ai').length;
     await visit(page2, 'https://claude.ai/now-hk');
     await expect(page2).toHaveURL(`${blockPageUrl}#https://claude.ai/now-hk`);
@@ -190,7 +226,13 @@ test('managed configuration changed and removed at runtime; a warn acknowledgeme
 
   await test.step('the configuration is removed while running: the last good enforcement stays', async () => {
     removeManagedConfig();
-    await waitInWorker(b.context, () => chrome.storage.managed.get(), (v) => !(v as { office?: string }).office, 'managed configuration gone', 120_000);
+    await waitInWorker(
+      b.context,
+      () => chrome.storage.managed.get(),
+      (v) => !(v as { office?: string }).office,
+      'managed configuration gone',
+      120_000,
+    );
     const before = seen('claude.ai').length;
     await visit(page2, 'https://claude.ai/no-config');
     await expect(page2).toHaveURL(`${blockPageUrl}#https://claude.ai/no-config`);
@@ -228,7 +270,9 @@ self.addEventListener('fetch', (e) => {
       };
     }
     if (url.pathname === '/install-sw') {
-      return { body: `<h1 id="vendor">install</h1><script>navigator.serviceWorker.register('/sw.js').then(() => navigator.serviceWorker.ready).then(() => { document.title = 'sw-ready'; });</script>` };
+      return {
+        body: `<h1 id="vendor">install</h1><script>navigator.serviceWorker.register('/sw.js').then(() => navigator.serviceWorker.ready).then(() => { document.title = 'sw-ready'; });</script>`,
+      };
     }
     return undefined;
   });
@@ -299,16 +343,24 @@ self.addEventListener('fetch', (e) => {
     // control has reached the server, a claude.ai request that got through is recorded too.
     const script = (tag: string) =>
       `<script>fetch('https://claude.ai/from-${tag}', { mode: 'no-cors' }).catch(() => {})` +
-      `.then(() => fetch('https://other.example/from-${tag}', { mode: 'no-cors' }));</scr` + 'ipt>';
+      `.then(() => fetch('https://other.example/from-${tag}', { mode: 'no-cors' }));</scr` +
+      'ipt>';
     await page.goto('https://other.example/opaque');
-    await page.evaluate(({ dataHtml, blobHtml }) => {
-      const data = document.createElement('iframe');
-      data.src = `data:text/html,${encodeURIComponent(dataHtml)}`;
-      const blob = document.createElement('iframe');
-      blob.src = URL.createObjectURL(new Blob([blobHtml], { type: 'text/html' }));
-      document.body.append(data, blob);
-    }, { dataHtml: `<title>data</title>${script('data')}`, blobHtml: `<title>blob</title>${script('blob')}` });
-    await expect.poll(() => ['/from-data', '/from-blob'].filter((p) => !seen('other.example').some((q) => q.path === p)), { timeout: 15_000 }).toEqual([]);
+    await page.evaluate(
+      ({ dataHtml, blobHtml }) => {
+        const data = document.createElement('iframe');
+        data.src = `data:text/html,${encodeURIComponent(dataHtml)}`;
+        const blob = document.createElement('iframe');
+        blob.src = URL.createObjectURL(new Blob([blobHtml], { type: 'text/html' }));
+        document.body.append(data, blob);
+      },
+      { dataHtml: `<title>data</title>${script('data')}`, blobHtml: `<title>blob</title>${script('blob')}` },
+    );
+    await expect
+      .poll(() => ['/from-data', '/from-blob'].filter((p) => !seen('other.example').some((q) => q.path === p)), {
+        timeout: 15_000,
+      })
+      .toEqual([]);
     expect(seen('claude.ai')).toEqual([]);
   });
 

@@ -32,7 +32,8 @@ export function assertPrerequisites(): void {
         'or point CHROMIUM_PATH at a Chromium binary. The end-to-end tests need a real browser.',
     );
   }
-  if (!existsSync(join(EXTENSION_DIR, 'manifest.json'))) throw new Error(`no built extension in ${EXTENSION_DIR}: run "npm run build" first`);
+  if (!existsSync(join(EXTENSION_DIR, 'manifest.json')))
+    throw new Error(`no built extension in ${EXTENSION_DIR}: run "npm run build" first`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -80,7 +81,12 @@ export function samplePolicy(overrides: Record<string, unknown> = {}): Record<st
     tools: {
       claude: { name: 'Claude', vendor: 'Anthropic', domains: ['claude.ai', 'anthropic.com'] },
       chatgpt: { name: 'ChatGPT', vendor: 'OpenAI', domains: ['chatgpt.com', 'openai.com'] },
-      'firm-llm': { name: 'Firm LLM Suite', vendor: 'Example Bank', domains: ['llm.bank.example'], url: 'https://llm.bank.example/' },
+      'firm-llm': {
+        name: 'Firm LLM Suite',
+        vendor: 'Example Bank',
+        domains: ['llm.bank.example'],
+        url: 'https://llm.bank.example/',
+      },
     },
     rules: [
       {
@@ -101,7 +107,11 @@ export function samplePolicy(overrides: Record<string, unknown> = {}): Record<st
         tools: ['claude'],
         exceptJurisdictions: ['US'],
         action: 'warn',
-        notice: { title: 'Check before use', reason: 'Client data must not be entered outside the US.', reference: 'Memo CT-2026-015' },
+        notice: {
+          title: 'Check before use',
+          reason: 'Client data must not be entered outside the US.',
+          reference: 'Memo CT-2026-015',
+        },
       },
     ],
     defaultAction: 'allow',
@@ -116,7 +126,9 @@ export type { RecordedRequest, Route, Served, TestServer } from '../../scripts/l
 export { startServer, vendorPage } from '../../scripts/lib/local-servers.ts';
 
 /** A policy server whose document can be swapped (and broken) during a test. */
-export async function startPolicyServer(initial: string): Promise<TestServer & { set(doc: Served | string): void; url: string }> {
+export async function startPolicyServer(
+  initial: string,
+): Promise<TestServer & { set(doc: Served | string): void; url: string }> {
   let current: Served = { body: initial, type: 'application/jose' };
   const server = await startServer((_req, url) => (url.pathname === '/policy.jws' ? current : undefined));
   return Object.assign(server, {
@@ -135,7 +147,11 @@ const writtenPolicyFiles = new Set<string>();
 export const TEST_POLICY_PREFIX = 'ai-geofence-e2e';
 
 /** Write the managed configuration as a real Chromium enterprise policy file. */
-export function writeManagedConfig(config: Record<string, unknown>, name = 'ai-geofence-e2e.json', extra: Record<string, unknown> = {}): string {
+export function writeManagedConfig(
+  config: Record<string, unknown>,
+  name = 'ai-geofence-e2e.json',
+  extra: Record<string, unknown> = {},
+): string {
   if (!name.startsWith(TEST_POLICY_PREFIX)) throw new Error(`test policy files must start with ${TEST_POLICY_PREFIX}`);
   try {
     mkdirSync(POLICY_DIR, { recursive: true });
@@ -144,7 +160,9 @@ export function writeManagedConfig(config: Record<string, unknown>, name = 'ai-g
     writtenPolicyFiles.add(file);
     return file;
   } catch (e) {
-    throw new Error(`cannot write the enterprise policy file in ${POLICY_DIR} (${(e as Error).message}); the end-to-end tests must run as root, or set CHROMIUM_POLICY_DIR`);
+    throw new Error(
+      `cannot write the enterprise policy file in ${POLICY_DIR} (${(e as Error).message}); the end-to-end tests must run as root, or set CHROMIUM_POLICY_DIR`,
+    );
   }
 }
 
@@ -153,7 +171,8 @@ export function removeManagedConfig(): void {
   for (const f of writtenPolicyFiles) rmSync(f, { force: true });
   writtenPolicyFiles.clear();
   if (!existsSync(POLICY_DIR)) return;
-  for (const f of readdirSync(POLICY_DIR)) if (f.startsWith(TEST_POLICY_PREFIX)) rmSync(join(POLICY_DIR, f), { force: true });
+  for (const f of readdirSync(POLICY_DIR))
+    if (f.startsWith(TEST_POLICY_PREFIX)) rmSync(join(POLICY_DIR, f), { force: true });
 }
 
 export interface LaunchOptions {
@@ -170,7 +189,16 @@ export interface LaunchOptions {
   extensionDir?: string;
 }
 
-export const DEFAULT_VENDOR_HOSTS = ['claude.ai', 'anthropic.com', 'chatgpt.com', 'openai.com', 'llm.bank.example', 'other.example', 'deepseek.com', 'gemini.google.com'];
+export const DEFAULT_VENDOR_HOSTS = [
+  'claude.ai',
+  'anthropic.com',
+  'chatgpt.com',
+  'openai.com',
+  'llm.bank.example',
+  'other.example',
+  'deepseek.com',
+  'gemini.google.com',
+];
 
 export interface Launched {
   context: BrowserContext;
@@ -184,7 +212,9 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Launched> {
   assertPrerequisites();
   const userDataDir = opts.userDataDir ?? mkdtempSync(join(tmpdir(), 'aig-profile-'));
   const hosts = opts.vendorHosts ?? DEFAULT_VENDOR_HOSTS;
-  const rules = hosts.flatMap((h) => [`MAP ${h} 127.0.0.1:${opts.vendorPort}`, `MAP *.${h} 127.0.0.1:${opts.vendorPort}`]).join(', ');
+  const rules = hosts
+    .flatMap((h) => [`MAP ${h} 127.0.0.1:${opts.vendorPort}`, `MAP *.${h} 127.0.0.1:${opts.vendorPort}`])
+    .join(', ');
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -195,13 +225,22 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Launched> {
       ...(opts.args ?? []),
       `--disable-extensions-except=${opts.extensionDir ?? EXTENSION_DIR}`,
       `--load-extension=${opts.extensionDir ?? EXTENSION_DIR}`,
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--ignore-certificate-errors',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--ignore-certificate-errors',
       `--host-resolver-rules=${rules}`,
     ],
   });
-  const sw = context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`)) ?? (await context.waitForEvent('serviceworker', { timeout: 20_000 }));
-  if (!sw.url().includes(EXTENSION_ID)) throw new Error(`extension loaded with ID ${sw.url()}, expected ${EXTENSION_ID}: check the manifest key`);
+  const sw =
+    context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`)) ??
+    (await context.waitForEvent('serviceworker', { timeout: 20_000 }));
+  if (!sw.url().includes(EXTENSION_ID))
+    throw new Error(`extension loaded with ID ${sw.url()}, expected ${EXTENSION_ID}: check the manifest key`);
   return {
     context,
     sw,
@@ -214,11 +253,20 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Launched> {
 
 /** The service worker, re-found after it was restarted or woke up again. */
 export async function serviceWorker(context: BrowserContext): Promise<Worker> {
-  return context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`)) ?? context.waitForEvent('serviceworker', { timeout: 20_000 });
+  return (
+    context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`)) ??
+    context.waitForEvent('serviceworker', { timeout: 20_000 })
+  );
 }
 
 /** Poll `fn` in the service worker until `ok(value)`; fails with the last value seen. */
-export async function waitInWorker<T>(context: BrowserContext, fn: () => Promise<T> | T, ok: (v: T) => boolean, what: string, timeoutMs = 45_000): Promise<T> {
+export async function waitInWorker<T>(
+  context: BrowserContext,
+  fn: () => Promise<T> | T,
+  ok: (v: T) => boolean,
+  what: string,
+  timeoutMs = 45_000,
+): Promise<T> {
   let last: T | undefined;
   const reached = async () => {
     try {
@@ -228,22 +276,33 @@ export async function waitInWorker<T>(context: BrowserContext, fn: () => Promise
       return false; // the worker may be restarting
     }
   };
-  await expect.poll(reached, { timeout: timeoutMs, intervals: [250], message: `timed out waiting for ${what}` }).toBe(true).catch(() => {
-    throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 500)}`);
-  });
+  await expect
+    .poll(reached, { timeout: timeoutMs, intervals: [250], message: `timed out waiting for ${what}` })
+    .toBe(true)
+    .catch(() => {
+      throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 500)}`);
+    });
   return last as T;
 }
 
 /** Wait until the managed configuration reached the extension (Chromium may deliver it late). */
 export async function waitForManagedConfig(context: BrowserContext, office: string): Promise<void> {
-  await waitInWorker(context, () => chrome.storage.managed.get(), (v) => (v as { office?: string }).office === office, `managed office ${office}`, 120_000);
+  await waitInWorker(
+    context,
+    () => chrome.storage.managed.get(),
+    (v) => (v as { office?: string }).office === office,
+    `managed office ${office}`,
+    120_000,
+  );
 }
 
 /** Wait until the policy with `serial` is verified and its rules are installed. */
 export async function waitForPolicy(context: BrowserContext, serial: number): Promise<void> {
   await waitInWorker(
     context,
-    async () => ((await chrome.storage.local.get('lastApplied')) as { lastApplied?: { serial: number | null } }).lastApplied?.serial ?? null,
+    async () =>
+      ((await chrome.storage.local.get('lastApplied')) as { lastApplied?: { serial: number | null } }).lastApplied
+        ?.serial ?? null,
     (v) => v === serial,
     `policy serial ${serial} applied`,
   );

@@ -9,8 +9,22 @@ import { importLocationSigner } from '../../src/core/location/location-answer.ts
 import { parseNetworks } from '../../src/core/location/networks.ts';
 import { startLocationService, type LocationService } from '../../scripts/location-server.ts';
 import {
-  blockPageUrl, launchBrowser, makeKey, popupUrl, samplePolicy, signPolicy, startPolicyServer, startServer, trackForCleanup,
-  vendorPage, waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type TestKey, type TestServer,
+  blockPageUrl,
+  launchBrowser,
+  makeKey,
+  popupUrl,
+  samplePolicy,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  trackForCleanup,
+  vendorPage,
+  waitForManagedConfig,
+  waitForPolicy,
+  waitInWorker,
+  writeManagedConfig,
+  type TestKey,
+  type TestServer,
 } from './harness.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -31,13 +45,22 @@ function locationPolicy(unknownLocation?: 'office' | 'closed') {
         tools: ['claude'],
         locations: ['HK', 'CN', 'MO'],
         action: 'block',
-        notice: { title: 'Do not use Claude here', reason: "The vendor's licence terms restrict use from Greater China.", reference: 'Compliance memo CT-2026-014', alternatives: ['firm-llm'] },
+        notice: {
+          title: 'Do not use Claude here',
+          reason: "The vendor's licence terms restrict use from Greater China.",
+          reference: 'Compliance memo CT-2026-014',
+          alternatives: ['firm-llm'],
+        },
       },
     ],
   });
 }
 
-const table = (country: string, zone?: string) => parseNetworks([{ cidr: '127.0.0.0/8', country, ...(zone ? { zone } : {}) }, { cidr: '::1/128', country, ...(zone ? { zone } : {}) }]);
+const table = (country: string, zone?: string) =>
+  parseNetworks([
+    { cidr: '127.0.0.0/8', country, ...(zone ? { zone } : {}) },
+    { cidr: '::1/128', country, ...(zone ? { zone } : {}) },
+  ]);
 
 async function locationKey(kid = 'location-1'): Promise<{ key: TestKey; privateJwk: Record<string, unknown> }> {
   const key = await makeKey(kid);
@@ -59,8 +82,11 @@ async function setUp(opts: SetUp) {
   const policy = await startPolicyServer(await signPolicy(locationPolicy(opts.unknownLocation), [trusted]));
   tracked.servers.push(policy);
   writeManagedConfig({
-    office: opts.office, policyUrl: policy.url, trustedKeys: [trusted.publicJwk],
-    locationUrl: opts.locationUrl, locationKeys: opts.locationKeys.map((k) => k.publicJwk),
+    office: opts.office,
+    policyUrl: policy.url,
+    trustedKeys: [trusted.publicJwk],
+    locationUrl: opts.locationUrl,
+    locationKeys: opts.locationKeys.map((k) => k.publicJwk),
   });
   const browser = await launchBrowser({ vendorPort: vendor.port });
   tracked.browsers.push(browser);
@@ -71,23 +97,43 @@ async function setUp(opts: SetUp) {
 
 async function startService(country: string, zone?: string) {
   const { key, privateJwk } = await locationKey();
-  const service = await startLocationService({ signer: await importLocationSigner(privateJwk), table: table(country, zone), port: 0, log: false });
+  const service = await startLocationService({
+    signer: await importLocationSigner(privateJwk),
+    table: table(country, zone),
+    port: 0,
+    log: false,
+  });
   services.push(service);
   return { service, key, url: `${service.url}where` };
 }
 
-type Checked = { location: { country: string; zone?: string; since: string } | null; fetch: { at: string; ok: boolean; message: string } | null; appliedAt: string | null };
+type Checked = {
+  location: { country: string; zone?: string; since: string } | null;
+  fetch: { at: string; ok: boolean; message: string } | null;
+  appliedAt: string | null;
+};
 
 /**
  * Wait until a location check finished (`ok` says which outcome) and, when it established a
  * location, the rules were applied since the browser has been there.
  */
-async function waitForLocationCheck(context: BrowserContext, ok: (c: Checked) => boolean, what: string): Promise<Checked> {
+async function waitForLocationCheck(
+  context: BrowserContext,
+  ok: (c: Checked) => boolean,
+  what: string,
+): Promise<Checked> {
   return waitInWorker(
     context,
     async () => {
-      const s = (await chrome.storage.local.get(['location', 'locationFetch', 'lastApplied'])) as Record<string, { at?: string } | null | undefined>;
-      return { location: (s.location as Checked['location']) ?? null, fetch: (s.locationFetch as Checked['fetch']) ?? null, appliedAt: s.lastApplied?.at ?? null };
+      const s = (await chrome.storage.local.get(['location', 'locationFetch', 'lastApplied'])) as Record<
+        string,
+        { at?: string } | null | undefined
+      >;
+      return {
+        location: (s.location as Checked['location']) ?? null,
+        fetch: (s.locationFetch as Checked['fetch']) ?? null,
+        appliedAt: s.lastApplied?.at ?? null,
+      };
     },
     (c) => !!c.fetch && !!c.appliedAt && (!c.location || c.appliedAt >= c.location.since) && ok(c),
     what,
@@ -95,13 +141,27 @@ async function waitForLocationCheck(context: BrowserContext, ok: (c: Checked) =>
 }
 
 /** Ask the worker to establish its location now, as its alarm would, and wait for the outcome. */
-async function checkLocationNow(context: BrowserContext, after: string, ok: (c: Checked) => boolean, what: string): Promise<Checked> {
-  await waitInWorker(context, () => chrome.alarms.create('location-refresh', { when: Date.now() }).then(() => true), (v) => v, 'location alarm');
+async function checkLocationNow(
+  context: BrowserContext,
+  after: string,
+  ok: (c: Checked) => boolean,
+  what: string,
+): Promise<Checked> {
+  await waitInWorker(
+    context,
+    () => chrome.alarms.create('location-refresh', { when: Date.now() }).then(() => true),
+    (v) => v,
+    'location alarm',
+  );
   return waitForLocationCheck(context, (c) => c.fetch!.at > after && ok(c), what);
 }
 
 /** claude.ai ends on the block page, no request reached the vendor, and page and popup say why. */
-async function expectBlockedSayingWhy(context: BrowserContext, vendor: TestServer, says: { notice: string; popup: string }): Promise<void> {
+async function expectBlockedSayingWhy(
+  context: BrowserContext,
+  vendor: TestServer,
+  says: { notice: string; popup: string },
+): Promise<void> {
   const page = await context.newPage();
   await page.goto('https://claude.ai/').catch(() => undefined);
   await expect(page).toHaveURL(`${blockPageUrl}#https://claude.ai/`);
@@ -122,13 +182,17 @@ test('a New York employee whose location service says Hong Kong is blocked on Cl
   await page.goto('https://claude.ai/new').catch(() => undefined);
   await expect(page).toHaveURL(`${blockPageUrl}#https://claude.ai/new`);
   await expect(page.getByTestId('notice-title')).toHaveText('Do not use Claude here');
-  await expect(page.getByTestId('notice-location')).toHaveText('This applies because this browser is being used from Hong Kong (network HK-OFFICE).');
+  await expect(page.getByTestId('notice-location')).toHaveText(
+    'This applies because this browser is being used from Hong Kong (network HK-OFFICE).',
+  );
   expect(vendor.requestsFor('claude.ai', 'anthropic.com')).toEqual([]);
 
   const popup = await context.newPage();
   await popup.goto(popupUrl);
   await expect(popup.getByTestId('office-name')).toContainText('New York');
-  await expect(popup.getByTestId('location')).toContainText("Hong Kong (network HK-OFFICE) · verified by your company's location service · since");
+  await expect(popup.getByTestId('location')).toContainText(
+    "Hong Kong (network HK-OFFICE) · verified by your company's location service · since",
+  );
 
   // The same laptop, now in New York: the open block page goes back to the site at once.
   svc.service.setNetworks(table('US', 'NY-OFFICE'));
@@ -141,7 +205,8 @@ test('a New York employee whose location service says Hong Kong is blocked on Cl
   type Ev = { type: string; location?: { country: string; zone?: string } };
   const events = await waitInWorker(
     context,
-    async () => ((await chrome.storage.local.get('auditQueue')) as { auditQueue?: { events: Ev[] } }).auditQueue?.events ?? [],
+    async () =>
+      ((await chrome.storage.local.get('auditQueue')) as { auditQueue?: { events: Ev[] } }).auditQueue?.events ?? [],
     (list) => list.some((e) => e.type === 'location-changed' && e.location?.country === 'US'),
     'location-changed event located in the US',
   );
@@ -154,35 +219,58 @@ test('a forged answer is refused: the office decides (a Hong Kong employee stays
   const forger = await locationKey(); // same kid, another key
   const forge = async (url: URL) => {
     const payload = {
-      type: 'ai-geofence-location', version: 1, nonce: url.searchParams.get('nonce'),
-      issued: new Date(Date.now() - 1000).toISOString(), expires: new Date(Date.now() + 30 * 60_000).toISOString(), country: 'US',
+      type: 'ai-geofence-location',
+      version: 1,
+      nonce: url.searchParams.get('nonce'),
+      issued: new Date(Date.now() - 1000).toISOString(),
+      expires: new Date(Date.now() + 30 * 60_000).toISOString(),
+      country: 'US',
     };
     const body = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
       .setProtectedHeader({ alg: 'EdDSA', kid: 'location-1', typ: 'ai-geofence-location+jws' })
       .sign(forger.key.privateKey);
     return { body, type: 'application/jose' };
   };
-  const forgingServer: TestServer = await startServer((_req, url) => (url.pathname === '/where' ? forge(url) : undefined));
+  const forgingServer: TestServer = await startServer((_req, url) =>
+    url.pathname === '/where' ? forge(url) : undefined,
+  );
   tracked.servers.push(forgingServer);
-  const { vendor, context } = await setUp({ office: 'HK', locationUrl: `http://127.0.0.1:${forgingServer.port}/where`, locationKeys: [genuine.key] });
+  const { vendor, context } = await setUp({
+    office: 'HK',
+    locationUrl: `http://127.0.0.1:${forgingServer.port}/where`,
+    locationKeys: [genuine.key],
+  });
   const checked = await waitForLocationCheck(context, (c) => c.fetch!.ok === false, 'the forged answer refused');
   expect(checked.location).toBeNull();
   expect(checked.fetch!.message).toMatch(/refused: .*does not verify/);
 
   await expectBlockedSayingWhy(context, vendor, {
-    notice: "This applies because this browser's location could not be verified, so your office's location (Hong Kong) is assumed.",
+    notice:
+      "This applies because this browser's location could not be verified, so your office's location (Hong Kong) is assumed.",
     popup: "Not verified — your office's location (Hong Kong) is assumed",
   });
-  await waitInWorker(context, async () => JSON.stringify(await chrome.storage.local.get(null)), (s) => s.includes('location-refused'), 'location-refused audit event');
+  await waitInWorker(
+    context,
+    async () => JSON.stringify(await chrome.storage.local.get(null)),
+    (s) => s.includes('location-refused'),
+    'location-refused audit event',
+  );
 });
 
 test('a replayed answer is refused; with unknownLocation "closed" a New York employee is blocked', async () => {
   const svc = await startService('US', 'NY-OFFICE');
   // A genuine answer saying New York, recorded once and played back to every later request.
   const recorded = await (await fetch(`${svc.service.url}?nonce=${'r'.repeat(22)}`)).text();
-  const replayer = await startServer((_req, url) => (url.pathname === '/where' ? { body: recorded, type: 'application/jose' } : undefined));
+  const replayer = await startServer((_req, url) =>
+    url.pathname === '/where' ? { body: recorded, type: 'application/jose' } : undefined,
+  );
   tracked.servers.push(replayer);
-  const { vendor, context } = await setUp({ office: 'NY', unknownLocation: 'closed', locationUrl: `http://127.0.0.1:${replayer.port}/where`, locationKeys: [svc.key] });
+  const { vendor, context } = await setUp({
+    office: 'NY',
+    unknownLocation: 'closed',
+    locationUrl: `http://127.0.0.1:${replayer.port}/where`,
+    locationKeys: [svc.key],
+  });
   const checked = await waitForLocationCheck(context, (c) => c.fetch!.ok === false, 'the replayed answer refused');
   expect(checked.fetch!.message).toMatch(/wrong nonce/);
   await expectBlockedSayingWhy(context, vendor, {

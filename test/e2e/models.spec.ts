@@ -5,8 +5,19 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import {
-  launchBrowser, makeKey, samplePolicy, signPolicy, startPolicyServer, startServer,
-  waitForManagedConfig, waitForPolicy, writeManagedConfig, trackForCleanup, type Launched, type Route, type TestServer,
+  launchBrowser,
+  makeKey,
+  samplePolicy,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  waitForManagedConfig,
+  waitForPolicy,
+  writeManagedConfig,
+  trackForCleanup,
+  type Launched,
+  type Route,
+  type TestServer,
 } from './harness.ts';
 
 const { browsers, servers } = trackForCleanup();
@@ -32,8 +43,22 @@ function modelPolicy(): Record<string, unknown> {
     },
     rules: [
       ...(base.rules as unknown[]),
-      { id: 'HK-O3', tools: ['chatgpt'], offices: ['HK'], models: ['o3'], action: 'block', notice: { title: { en: 'Do not use: OpenAI o3', 'zh-HK': '請勿使用：OpenAI o3' } } },
-      { id: 'HK-GPT45', tools: ['chatgpt'], offices: ['HK'], models: ['gpt-4-5'], action: 'warn', notice: { title: 'Check before using GPT-4.5' } },
+      {
+        id: 'HK-O3',
+        tools: ['chatgpt'],
+        offices: ['HK'],
+        models: ['o3'],
+        action: 'block',
+        notice: { title: { en: 'Do not use: OpenAI o3', 'zh-HK': '請勿使用：OpenAI o3' } },
+      },
+      {
+        id: 'HK-GPT45',
+        tools: ['chatgpt'],
+        offices: ['HK'],
+        models: ['gpt-4-5'],
+        action: 'warn',
+        notice: { title: 'Check before using GPT-4.5' },
+      },
     ],
   };
 }
@@ -54,7 +79,10 @@ async function setUp(office: string, route?: Route): Promise<{ b: Launched; vend
 }
 
 const overlay = (page: Page) => page.locator('[data-ai-geofence="overlay"]');
-const setPicker = (page: Page, text: string) => page.evaluate((t) => { document.getElementById('picker')!.textContent = t; }, text);
+const setPicker = (page: Page, text: string) =>
+  page.evaluate((t) => {
+    document.getElementById('picker')!.textContent = t;
+  }, text);
 const pushState = (page: Page, url: string) => page.evaluate((u) => history.pushState({}, '', u), url);
 /**
  * pushState, resolved when the page's `navigatesuccess` fires. The models script listens for that
@@ -62,17 +90,28 @@ const pushState = (page: Page, url: string) => page.evaluate((u) => history.push
  * (one listener list, in registration order, for every world): by then any overlay is in place.
  */
 const pushStateDecided = (page: Page, url: string) =>
-  page.evaluate((u) => new Promise<void>((done) => {
-    (globalThis as unknown as { navigation: EventTarget }).navigation.addEventListener('navigatesuccess', () => done(), { once: true });
-    history.pushState({}, '', u);
-  }), url);
+  page.evaluate(
+    (u) =>
+      new Promise<void>((done) => {
+        (globalThis as unknown as { navigation: EventTarget }).navigation.addEventListener(
+          'navigatesuccess',
+          () => done(),
+          { once: true },
+        );
+        history.pushState({}, '', u);
+      }),
+    url,
+  );
 
 test("the overlay speaks the page's language: Hong Kong Chinese for a zh-HK page", async () => {
   const { b } = await setUp('HK');
   const page = await b.context.newPage();
   // This page's languages only (Accept-Language and navigator.languages, in every world of the page).
   const cdp = await b.context.newCDPSession(page);
-  await cdp.send('Emulation.setUserAgentOverride', { userAgent: await page.evaluate(() => navigator.userAgent), acceptLanguage: 'zh-HK' });
+  await cdp.send('Emulation.setUserAgentOverride', {
+    userAgent: await page.evaluate(() => navigator.userAgent),
+    acceptLanguage: 'zh-HK',
+  });
   await page.goto('https://chatgpt.com/?model=o3');
   await expect(overlay(page)).toContainText('請勿使用：OpenAI o3');
   await expect(overlay(page)).toContainText('此處不得使用「o3」模型（規則 HK-O3）。請選用其他模型以繼續。');
@@ -122,14 +161,26 @@ test('a model-level block covers the page while that model is in use, by URL and
   await expect(overlay(page)).toHaveCount(0);
 
   // Each of these is in the audit trail, naming rule and model.
-  const events = async () => ((await b.sw.evaluate(() => chrome.storage.local.get('auditQueue'))) as { auditQueue?: { events: Array<{ type: string; rule: string | null; detail?: Record<string, unknown> }> } }).auditQueue?.events ?? [];
-  await expect.poll(async () => (await events()).filter((e) => e.detail?.basis === 'model').map((e) => `${e.type} ${e.rule} ${String(e.detail?.model)}`).sort())
+  const events = async () =>
+    (
+      (await b.sw.evaluate(() => chrome.storage.local.get('auditQueue'))) as {
+        auditQueue?: { events: Array<{ type: string; rule: string | null; detail?: Record<string, unknown> }> };
+      }
+    ).auditQueue?.events ?? [];
+  await expect
+    .poll(async () =>
+      (await events())
+        .filter((e) => e.detail?.basis === 'model')
+        .map((e) => `${e.type} ${e.rule} ${String(e.detail?.model)}`)
+        .sort(),
+    )
     .toEqual(['block HK-O3 o3', 'warn-proceeded HK-GPT45 gpt-4-5', 'warn-shown HK-GPT45 gpt-4-5']);
 });
 
 test('the models script is not registered where no model rule targets the employee', async () => {
   const { b } = await setUp('NY');
-  const registered = () => b.sw.evaluate(() => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-models'] }));
+  const registered = () =>
+    b.sw.evaluate(() => chrome.scripting.getRegisteredContentScripts({ ids: ['ai-geofence-models'] }));
   expect(await registered()).toEqual([]);
   const page = await b.context.newPage();
   await page.goto('https://chatgpt.com/?model=o3');
@@ -140,18 +191,35 @@ test('the models script is not registered where no model rule targets the employ
 });
 
 test('a blocked model that the URL names is also stopped on the network: API calls never reach the vendor', async () => {
-  const { b, vendor } = await setUp('HK', (_req, url) => (url.pathname.startsWith('/backend-api/') ? { body: '{"ok":true}', type: 'application/json' } : undefined));
+  const { b, vendor } = await setUp('HK', (_req, url) =>
+    url.pathname.startsWith('/backend-api/') ? { body: '{"ok":true}', type: 'application/json' } : undefined,
+  );
 
   const page = await b.context.newPage();
   await page.goto('https://chatgpt.com/?model=gpt-4o');
   await expect(page.locator('#vendor')).toHaveText('Chat');
-  const call = (path: string) => page.evaluate((p) => fetch(p, { method: 'POST', body: '{}' }).then((r) => r.status, (e: Error) => e.name), path);
+  const call = (path: string) =>
+    page.evaluate(
+      (p) =>
+        fetch(p, { method: 'POST', body: '{}' }).then(
+          (r) => r.status,
+          (e: Error) => e.name,
+        ),
+      path,
+    );
   expect(await call('/backend-api/conversation?model=gpt-4o')).toBe(200);
   expect(await call('/backend-api/conversation?stream=1&model=o3-pro')).toBe('TypeError');
   expect(await call('/backend-api/conversation?model=o3')).toBe('TypeError');
-  const seen = vendor.requestsFor('chatgpt.com').map((r) => r.path).filter((p) => p.startsWith('/backend-api/'));
+  const seen = vendor
+    .requestsFor('chatgpt.com')
+    .map((r) => r.path)
+    .filter((p) => p.startsWith('/backend-api/'));
   expect(seen).toEqual(['/backend-api/conversation?model=gpt-4o']);
   // One network rule for the query marker, and never for the page itself (the overlay's job).
   const rules = await b.sw.evaluate(() => chrome.declarativeNetRequest.getDynamicRules());
-  expect(rules.filter((r) => r.condition.regexFilter?.includes('model=o3')).map((r) => r.condition.resourceTypes?.includes('main_frame'))).toEqual([false]);
+  expect(
+    rules
+      .filter((r) => r.condition.regexFilter?.includes('model=o3'))
+      .map((r) => r.condition.resourceTypes?.includes('main_frame')),
+  ).toEqual([false]);
 });

@@ -6,8 +6,22 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import {
-  blockPageUrl, DEFAULT_VENDOR_HOSTS, launchBrowser, makeKey, popupUrl, samplePolicy, signPolicy, startPolicyServer, triggerRefresh,
-  waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type Launched, type RecordedRequest, trackWithVendor,
+  blockPageUrl,
+  DEFAULT_VENDOR_HOSTS,
+  launchBrowser,
+  makeKey,
+  popupUrl,
+  samplePolicy,
+  signPolicy,
+  startPolicyServer,
+  triggerRefresh,
+  waitForManagedConfig,
+  waitForPolicy,
+  waitInWorker,
+  writeManagedConfig,
+  type Launched,
+  type RecordedRequest,
+  trackWithVendor,
 } from './harness.ts';
 
 const { browsers, servers, vendor } = trackWithVendor();
@@ -41,11 +55,22 @@ test('two tools on one host and path: the block on either holds, for a navigatio
       ...(base.tools as object),
       // Listed first and allowed: before, it alone decided its path and hid the block on the other.
       m365chat: { name: 'M365 Chat', vendor: 'Example Office', domains: ['office.other.example'], paths: ['/chat'] },
-      'office-copilot': { name: 'Office Copilot', vendor: 'Example Office', domains: ['office.other.example'], paths: ['/chat'] },
+      'office-copilot': {
+        name: 'Office Copilot',
+        vendor: 'Example Office',
+        domains: ['office.other.example'],
+        paths: ['/chat'],
+      },
     },
     rules: [
       ...(base.rules as object[]),
-      { id: 'HK-OFFICE-COPILOT', tools: ['office-copilot'], offices: ['HK'], action: 'block', notice: { title: 'Do not use: Office Copilot' } },
+      {
+        id: 'HK-OFFICE-COPILOT',
+        tools: ['office-copilot'],
+        offices: ['HK'],
+        action: 'block',
+        notice: { title: 'Do not use: Office Copilot' },
+      },
       { id: 'M365-CHAT-OK', tools: ['m365chat'], action: 'allow' },
     ],
   };
@@ -76,8 +101,14 @@ test('a path-scoped block covers every spelling a server reads as that path, wit
   const base = samplePolicy();
   const policy = {
     ...base,
-    tools: { ...(base.tools as object), studio: { name: 'Studio', vendor: 'Example Cloud', domains: ['studio.other.example'], paths: ['/chat'] } },
-    rules: [...(base.rules as object[]), { id: 'STUDIO-CHAT', tools: ['studio'], action: 'block', notice: { title: 'Do not use: Studio chat' } }],
+    tools: {
+      ...(base.tools as object),
+      studio: { name: 'Studio', vendor: 'Example Cloud', domains: ['studio.other.example'], paths: ['/chat'] },
+    },
+    rules: [
+      ...(base.rules as object[]),
+      { id: 'STUDIO-CHAT', tools: ['studio'], action: 'block', notice: { title: 'Do not use: Studio chat' } },
+    ],
   };
   const b = await setUp('LDN', policy);
   await waitForPolicy(b.context, 42);
@@ -86,7 +117,20 @@ test('a path-scoped block covers every spelling a server reads as that path, wit
   await page.goto('https://studio.other.example/ok');
   await expect(page.locator('#vendor')).toHaveText('Vendor page studio.other.example/ok');
 
-  const forms = ['/chat;x', '/chat%2Fx', '/%2Fchat', '/chat.', '/chat%20', '/chat%09', '/chat%3Bx', '/chat%23x', '/Chat', '/%63hat', '//chat', '/./chat'];
+  const forms = [
+    '/chat;x',
+    '/chat%2Fx',
+    '/%2Fchat',
+    '/chat.',
+    '/chat%20',
+    '/chat%09',
+    '/chat%3Bx',
+    '/chat%23x',
+    '/Chat',
+    '/%63hat',
+    '//chat',
+    '/./chat',
+  ];
   for (const form of forms) {
     await visit(page, `https://studio.other.example${form}`);
     await expect(page, form).toHaveURL((u) => u.href.startsWith(`${blockPageUrl}#https://studio.other.example/`));
@@ -99,7 +143,11 @@ test('an office code the policy does not define keeps Claude blocked and the pop
   // The policy arrived and was verified: fail-closed here is the office check, not a missing policy.
   await waitInWorker(
     b.context,
-    async () => (await chrome.storage.local.get(['policyRecord', 'lastApplied'])) as { policyRecord?: { serial: number }; lastApplied?: { mode: string } },
+    async () =>
+      (await chrome.storage.local.get(['policyRecord', 'lastApplied'])) as {
+        policyRecord?: { serial: number };
+        lastApplied?: { mode: string };
+      },
     (s) => s.policyRecord?.serial === 42 && s.lastApplied?.mode === 'fail-closed',
     'policy 42 stored and fail-closed applied',
   );
@@ -116,16 +164,27 @@ test('an office code the policy does not define keeps Claude blocked and the pop
   const popup = await b.context.newPage();
   await popup.goto(`${popupUrl}?tabUrl=${encodeURIComponent('https://claude.ai/new')}`);
   await expect(popup.getByTestId('site-status')).toHaveText('Blocked: no valid policy');
-  await expect(popup.getByTestId('policy-status')).toContainText('Your office code "HONGKONG" is not one of the offices in the policy (HK, NY, LDN).');
+  await expect(popup.getByTestId('policy-status')).toContainText(
+    'Your office code "HONGKONG" is not one of the offices in the policy (HK, NY, LDN).',
+  );
   await expect(popup.getByTestId('policy-status')).toContainText('Did you mean "HK"?');
 
   const events = await waitInWorker(
     b.context,
-    async () => ((await chrome.storage.local.get('auditQueue')) as { auditQueue?: { events: Array<{ type: string; detail?: Record<string, unknown> }> } }).auditQueue?.events ?? [],
+    async () =>
+      (
+        (await chrome.storage.local.get('auditQueue')) as {
+          auditQueue?: { events: Array<{ type: string; detail?: Record<string, unknown> }> };
+        }
+      ).auditQueue?.events ?? [],
     (list) => list.some((e) => e.type === 'config-invalid'),
     'a config-invalid audit event',
   );
-  expect(events.find((e) => e.type === 'config-invalid')?.detail).toMatchObject({ office: 'HONGKONG', validOffices: ['HK', 'NY', 'LDN'], suggestion: 'HK' });
+  expect(events.find((e) => e.type === 'config-invalid')?.detail).toMatchObject({
+    office: 'HONGKONG',
+    validOffices: ['HK', 'NY', 'LDN'],
+    suggestion: 'HK',
+  });
 });
 
 test('a misspelt rule condition is refused, not ignored: the last good policy stays and the popup names the field', async () => {
@@ -147,7 +206,9 @@ test('a misspelt rule condition is refused, not ignored: the last good policy st
   await triggerRefresh(b.context);
   const refusal = await waitInWorker(
     b.context,
-    async () => ((await chrome.storage.local.get('lastRefusal')) as { lastRefusal?: { message: string } }).lastRefusal?.message ?? '',
+    async () =>
+      ((await chrome.storage.local.get('lastRefusal')) as { lastRefusal?: { message: string } }).lastRefusal?.message ??
+      '',
     (m) => m.includes('exceptJurisdiction'),
     'the refusal of serial 43',
   );

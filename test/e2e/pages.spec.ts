@@ -8,8 +8,23 @@ import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  blockPageUrl, launchBrowser, makeKey, popupUrl, removeManagedConfig, ROOT, samplePolicy, signPolicy, startPolicyServer,
-  startServer, vendorPage, waitForManagedConfig, waitForPolicy, warnPageUrl, writeManagedConfig, type Launched, type TestServer,
+  blockPageUrl,
+  launchBrowser,
+  makeKey,
+  popupUrl,
+  removeManagedConfig,
+  ROOT,
+  samplePolicy,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  vendorPage,
+  waitForManagedConfig,
+  waitForPolicy,
+  warnPageUrl,
+  writeManagedConfig,
+  type Launched,
+  type TestServer,
 } from './harness.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -47,7 +62,10 @@ function pagesPolicy(): Record<string, unknown> {
   const base = samplePolicy();
   const names: Record<string, string> = { HK: '香港', NY: '紐約', LDN: '倫敦' };
   const offices = Object.fromEntries(
-    Object.entries(base.offices as Record<string, { name: string }>).map(([code, o]) => [code, { ...o, name: { en: o.name, 'zh-Hant': names[code] } }]),
+    Object.entries(base.offices as Record<string, { name: string }>).map(([code, o]) => [
+      code,
+      { ...o, name: { en: o.name, 'zh-Hant': names[code] } },
+    ]),
   );
   const rules = (base.rules as Record<string, unknown>[]).map((rule) =>
     rule.id === 'NON-US-ANTHROPIC'
@@ -56,13 +74,21 @@ function pagesPolicy(): Record<string, unknown> {
           allowForMinutes: 480,
           requireJustification: true,
           notice: {
-            title: { en: 'Check before use: Anthropic Claude', 'zh-HK': '使用前請先確認：Anthropic Claude', 'zh-Hant': '使用前請先確認：Anthropic Claude' },
+            title: {
+              en: 'Check before use: Anthropic Claude',
+              'zh-HK': '使用前請先確認：Anthropic Claude',
+              'zh-Hant': '使用前請先確認：Anthropic Claude',
+            },
             reason: {
               en: 'Outside the United States, Claude is approved only for public, non-client information.',
               'zh-HK': '在美國以外，Claude 只獲批准用於公開及非客戶資料。',
               'zh-Hant': '在美國以外，Claude 僅核准用於公開、非客戶的資訊。',
             },
-            reference: { en: 'Compliance memo CT-2026-011', 'zh-HK': '合規備忘錄 CT-2026-011', 'zh-Hant': '法遵備忘錄 CT-2026-011' },
+            reference: {
+              en: 'Compliance memo CT-2026-011',
+              'zh-HK': '合規備忘錄 CT-2026-011',
+              'zh-Hant': '法遵備忘錄 CT-2026-011',
+            },
             effective: '2026-11-01',
             alternatives: ['firm-llm'],
           },
@@ -72,13 +98,21 @@ function pagesPolicy(): Record<string, unknown> {
             ...rule,
             notice: {
               ...(rule.notice as object),
-              title: { en: 'Do not use: Anthropic Claude', 'zh-HK': '請勿使用：Anthropic Claude', 'zh-Hant': '請勿使用：Anthropic Claude' },
+              title: {
+                en: 'Do not use: Anthropic Claude',
+                'zh-HK': '請勿使用：Anthropic Claude',
+                'zh-Hant': '請勿使用：Anthropic Claude',
+              },
               reason: {
                 en: "The vendor's licence terms restrict use from Greater China.",
                 'zh-HK': '供應商的許可條款限制在大中華地區使用。',
                 'zh-Hant': '供應商的授權條款限制在大中華地區使用。',
               },
-              reference: { en: 'Compliance memo CT-2026-014', 'zh-HK': '合規備忘錄 CT-2026-014', 'zh-Hant': '法遵備忘錄 CT-2026-014' },
+              reference: {
+                en: 'Compliance memo CT-2026-014',
+                'zh-HK': '合規備忘錄 CT-2026-014',
+                'zh-Hant': '法遵備忘錄 CT-2026-014',
+              },
             },
           }
         : rule,
@@ -92,7 +126,11 @@ function pagesPolicy(): Record<string, unknown> {
     notice: {
       title: { en: 'Do not use: ChatGPT', 'zh-HK': '請勿使用：ChatGPT', 'zh-Hant': '請勿使用：ChatGPT' },
       reason: { en: 'New vendor terms.', 'zh-HK': '供應商條款有變。', 'zh-Hant': '供應商條款變更。' },
-      reference: { en: 'Compliance memo CT-2026-019', 'zh-HK': '合規備忘錄 CT-2026-019', 'zh-Hant': '法遵備忘錄 CT-2026-019' },
+      reference: {
+        en: 'Compliance memo CT-2026-019',
+        'zh-HK': '合規備忘錄 CT-2026-019',
+        'zh-Hant': '法遵備忘錄 CT-2026-019',
+      },
     },
   };
   return {
@@ -108,18 +146,42 @@ function pagesPolicy(): Record<string, unknown> {
  * appear in what an employee sees (they stay in the help-desk details, behind a disclosure).
  */
 const CONFIG_WORDS = [
-  'policyUrl', 'trustedKeys', 'auditUrl', 'failMode', 'fail-closed', 'fail-open', 'managed', 'JWS', 'kid', 'collector',
-  'sha256', 'Fingerprint', '指紋', '金鑰', '密鑰', 'HK-ANTHROPIC-2026-11', 'NON-US-ANTHROPIC', 'HK-OPENAI-NEXT', 'attacker',
-  'does not verify', 'bad-signature',
+  'policyUrl',
+  'trustedKeys',
+  'auditUrl',
+  'failMode',
+  'fail-closed',
+  'fail-open',
+  'managed',
+  'JWS',
+  'kid',
+  'collector',
+  'sha256',
+  'Fingerprint',
+  '指紋',
+  '金鑰',
+  '密鑰',
+  'HK-ANTHROPIC-2026-11',
+  'NON-US-ANTHROPIC',
+  'HK-OPENAI-NEXT',
+  'attacker',
+  'does not verify',
+  'bad-signature',
 ];
 
 /** What the employee sees (rendered text: a closed disclosure's content is not part of it). */
 async function expectNoConfigurationWords(page: Page) {
   const seen = await page.locator('body').innerText();
-  expect(CONFIG_WORDS.filter((w) => seen.includes(w)), seen).toEqual([]);
+  expect(
+    CONFIG_WORDS.filter((w) => seen.includes(w)),
+    seen,
+  ).toEqual([]);
 }
 
-async function setUp(office: string, opts: { locale?: string; timezoneId?: string; signWith?: 'trusted' | 'untrusted' } = {}) {
+async function setUp(
+  office: string,
+  opts: { locale?: string; timezoneId?: string; signWith?: 'trusted' | 'untrusted' } = {},
+) {
   const trusted = await makeKey('compliance-2026');
   const signer = opts.signWith === 'untrusted' ? await makeKey('attacker') : trusted;
   const policy = await startPolicyServer(await signPolicy(pagesPolicy(), [signer]));
@@ -146,7 +208,9 @@ async function expectAccessible(page: Page) {
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
     const { violations } = await new AxeBuilder({ page }).analyze();
-    expect(violations.map((v) => `${colorScheme}: ${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    expect(
+      violations.map((v) => `${colorScheme}: ${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    ).toEqual([]);
   }
   await page.emulateMedia({ colorScheme: 'light' });
 }
@@ -171,7 +235,9 @@ test('block page: a Hong Kong employee on claude.ai reads the whole notice', asy
   await expect(page).toHaveURL(`${blockPageUrl}#https://claude.ai/new?draft=1`);
 
   await expect(page.getByTestId('notice-title')).toHaveText('Do not use: Anthropic Claude');
-  await expect(page.getByTestId('notice-reason')).toHaveText("The vendor's licence terms restrict use from Greater China.");
+  await expect(page.getByTestId('notice-reason')).toHaveText(
+    "The vendor's licence terms restrict use from Greater China.",
+  );
   await expect(page.getByTestId('notice-reference')).toHaveText('Compliance memo CT-2026-014');
   await expect(page.getByTestId('notice-contact')).toHaveAttribute('href', 'mailto:ai-governance@bank.example');
   const alternative = page.getByTestId('notice-alternatives').getByRole('link', { name: /Firm LLM Suite/ });
@@ -185,7 +251,10 @@ test('block page: a Hong Kong employee on claude.ai reads the whole notice', asy
   await expect(page.getByText('https://claude.ai/new?draft=1')).toBeVisible();
   await expect(page.getByText('November 20, 2026')).toBeVisible();
   await expect(page).toHaveTitle('Do not use: Anthropic Claude · AI Geofence');
-  await expect(page.getByTestId('exception-request')).toHaveAttribute('href', `${EXCEPTION_FORM}?tool=claude&rule=HK-ANTHROPIC-2026-11&office=HK`);
+  await expect(page.getByTestId('exception-request')).toHaveAttribute(
+    'href',
+    `${EXCEPTION_FORM}?tool=claude&rule=HK-ANTHROPIC-2026-11&office=HK`,
+  );
   await expectNoConfigurationWords(page);
 
   // The skeleton reserves the space: content arriving does not push anything around.
@@ -263,7 +332,9 @@ test('popup: office, this site, notices, approved tools, policy and help-desk de
   const notices = popup.getByRole('region', { name: 'Notices for your office' });
   await expect(notices).toContainText('Do not use: Anthropic Claude');
   await expect(notices).toContainText('Compliance memo CT-2026-014');
-  await expect(popup.getByRole('region', { name: 'Approved AI tools' }).getByRole('link', { name: /Firm LLM Suite/ })).toBeVisible();
+  await expect(
+    popup.getByRole('region', { name: 'Approved AI tools' }).getByRole('link', { name: /Firm LLM Suite/ }),
+  ).toBeVisible();
   await expect(popup.getByRole('region', { name: 'Policy' })).toContainText('Example Bank — Global Compliance');
   await expect(popup.getByRole('region', { name: 'Audit trail' })).toContainText('Events waiting to be sent');
   await expect(popup.getByTestId('upcoming-notices')).toContainText('Do not use: ChatGPT');
@@ -279,7 +350,9 @@ test('popup: office, this site, notices, approved tools, policy and help-desk de
     ? await popup.evaluate(() => navigator.clipboard.readText())
     : await popup.getByTestId('help-desk-details').locator('pre').innerText();
   // The same text is behind the "Details for the help desk" disclosure.
-  expect(await popup.getByTestId('help-desk-details').locator('pre').textContent()).toContain('Decision: block (basis rule; rule HK-ANTHROPIC-2026-11; tool claude)');
+  expect(await popup.getByTestId('help-desk-details').locator('pre').textContent()).toContain(
+    'Decision: block (basis rule; rule HK-ANTHROPIC-2026-11; tool claude)',
+  );
   expect(copied).toContain('Office: Hong Kong (HK)');
   expect(copied).toContain('Site: https://claude.ai/new');
   expect(copied).toContain('Decision: block');
@@ -399,12 +472,18 @@ test('fail-closed: with no valid policy the block page says what happened and wh
     .toBe(`${blockPageUrl}#https://claude.ai/`);
   await expect(page.getByTestId('notice-title')).toHaveText('All AI tools are paused on this computer');
   await expect(page.getByTestId('notice-reason')).toContainText('no valid AI-access policy');
-  await expect(page.getByTestId('notice-reason')).toContainText('The latest policy update failed its check and was not used.');
+  await expect(page.getByTestId('notice-reason')).toContainText(
+    'The latest policy update failed its check and was not used.',
+  );
   await expect(page.getByTestId('notice-reason')).toContainText('This is not something you did');
   await expect(page.getByTestId('notice-contact')).toHaveText('your IT help desk');
-  await expect(page.getByTestId('notice-reference')).toHaveText('Your company’s choice when no valid policy is available');
+  await expect(page.getByTestId('notice-reference')).toHaveText(
+    'Your company’s choice when no valid policy is available',
+  );
   await expect(page.getByTestId('policy-status')).toContainText('every known AI tool is blocked');
-  await expect(page.getByTestId('policy-status')).toContainText('Please contact your IT help desk and share the details below.');
+  await expect(page.getByTestId('policy-status')).toContainText(
+    'Please contact your IT help desk and share the details below.',
+  );
   // The technical story is for the help desk: behind the disclosure and in the copied details.
   const details = page.getByTestId('help-desk-details');
   await expect(details).toContainText('Latest update refused');
@@ -415,7 +494,9 @@ test('fail-closed: with no valid policy the block page says what happened and wh
 
   const popup = await openPopup(b);
   await expect(popup.getByTestId('site-status')).toHaveText('Blocked: no valid policy');
-  await expect(popup.getByTestId('policy-status')).toContainText('The latest policy update failed its check and was not used.');
+  await expect(popup.getByTestId('policy-status')).toContainText(
+    'The latest policy update failed its check and was not used.',
+  );
   await expect(popup.getByTestId('help-desk-details')).toContainText('Latest update refused');
   await expect(popup.getByTestId('policy-serial')).toHaveText('Not given');
   await expectNoConfigurationWords(popup);

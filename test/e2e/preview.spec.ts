@@ -4,8 +4,18 @@
  */
 import { expect, test } from '@playwright/test';
 import {
-  EXTENSION_ID, launchBrowser, makeKey, samplePolicy, signPolicy, startPolicyServer, startServer, vendorPage,
-  waitForManagedConfig, waitForPolicy, writeManagedConfig, trackForCleanup,
+  EXTENSION_ID,
+  launchBrowser,
+  makeKey,
+  samplePolicy,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  vendorPage,
+  waitForManagedConfig,
+  waitForPolicy,
+  writeManagedConfig,
+  trackForCleanup,
 } from './harness.ts';
 
 const { browsers, servers } = trackForCleanup();
@@ -25,7 +35,8 @@ test('the preview page shows the office × tool matrix of the policy in force', 
   const page = await b.context.newPage();
   await page.goto(`chrome-extension://${EXTENSION_ID}/preview.html`);
   await expect(page.getByTestId('policy-serial')).toContainText('42');
-  const cell = (office: string, tool: string) => page.locator(`tr[data-office="${office}"][data-group=""] td[data-tool="${tool}"]`);
+  const cell = (office: string, tool: string) =>
+    page.locator(`tr[data-office="${office}"][data-group=""] td[data-tool="${tool}"]`);
   await expect(cell('HK', 'claude')).toContainText('block');
   await expect(cell('HK', 'claude')).toContainText('HK-ANTHROPIC-2026-11');
   await expect(cell('LDN', 'claude')).toContainText('warn');

@@ -4,8 +4,22 @@
  */
 import { expect, test } from '@playwright/test';
 import {
-  blockPageUrl, launchBrowser, makeKey, removeManagedConfig, samplePolicy, signPolicy, startPolicyServer, startServer,
-  storedState, vendorPage, waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type Launched, type TestServer,
+  blockPageUrl,
+  launchBrowser,
+  makeKey,
+  removeManagedConfig,
+  samplePolicy,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  storedState,
+  vendorPage,
+  waitForManagedConfig,
+  waitForPolicy,
+  waitInWorker,
+  writeManagedConfig,
+  type Launched,
+  type TestServer,
 } from './harness.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -31,7 +45,12 @@ async function setUp(office: string, opts: { signWith?: 'trusted' | 'untrusted';
   const signer = opts.signWith === 'untrusted' ? await makeKey('attacker') : trusted;
   const policy = await startPolicyServer(await signPolicy(samplePolicy(), [signer]));
   servers.push(policy);
-  writeManagedConfig({ office, policyUrl: policy.url, trustedKeys: [trusted.publicJwk], failMode: opts.failMode ?? 'closed' });
+  writeManagedConfig({
+    office,
+    policyUrl: policy.url,
+    trustedKeys: [trusted.publicJwk],
+    failMode: opts.failMode ?? 'closed',
+  });
   browser = await launchBrowser({ vendorPort: vendor.port });
   await waitForManagedConfig(browser.context, office);
   return { policy, trusted };
@@ -58,7 +77,9 @@ test('no request reaches a blocked vendor from an iframe or a fetch on another s
   await waitForPolicy(browser!.context, 42);
   vendor.route((_req, url) =>
     url.hostname === 'other.example' && url.pathname === '/embed'
-      ? { body: '<!doctype html><title>embed</title><iframe src="https://claude.ai/embed"></iframe><img src="https://claude.ai/pixel.png">' }
+      ? {
+          body: '<!doctype html><title>embed</title><iframe src="https://claude.ai/embed"></iframe><img src="https://claude.ai/pixel.png">',
+        }
       : undefined,
   );
   const page = await browser!.context.newPage();
@@ -101,10 +122,12 @@ test('a policy signed by an untrusted key is refused and the refusal is explaine
   expect((state.lastRefusal as { message: string }).message).toContain('attacker');
   // fail closed: with no valid policy every catalogue tool is blocked, and the page says why.
   const page = await browser!.context.newPage();
-  await expect.poll(async () => {
-    await page.goto('https://claude.ai/').catch(() => undefined);
-    return page.url();
-  }).toBe(`${blockPageUrl}#https://claude.ai/`);
+  await expect
+    .poll(async () => {
+      await page.goto('https://claude.ai/').catch(() => undefined);
+      return page.url();
+    })
+    .toBe(`${blockPageUrl}#https://claude.ai/`);
   expect(vendor.requestsFor('claude.ai')).toEqual([]);
   expect(Object.keys(await storedState(browser!.context))).toContain('lastRefusal');
 });

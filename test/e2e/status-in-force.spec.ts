@@ -8,8 +8,20 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import {
-  blockPageUrl, launchBrowser, makeKey, popupUrl, samplePolicy, signPolicy, startPolicyServer, triggerRefresh,
-  waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, DEFAULT_VENDOR_HOSTS, trackWithVendor,
+  blockPageUrl,
+  launchBrowser,
+  makeKey,
+  popupUrl,
+  samplePolicy,
+  signPolicy,
+  startPolicyServer,
+  triggerRefresh,
+  waitForManagedConfig,
+  waitForPolicy,
+  waitInWorker,
+  writeManagedConfig,
+  DEFAULT_VENDOR_HOSTS,
+  trackWithVendor,
 } from './harness.ts';
 
 const { browsers, servers, vendor } = trackWithVendor();
@@ -28,13 +40,29 @@ function policyFor(serial: number, blockedRounds: number): Record<string, unknow
   const base = samplePolicy({ serial });
   const bulk = Array.from({ length: BULK_DOMAINS }, (_, i) => `ai-${i}.bulk-tools.example`);
   const roundTools = Object.fromEntries(
-    Array.from({ length: blockedRounds }, (_, i) => [`vendor-${i}`, { name: `Vendor ${i}`, vendor: `Vendor ${i} Ltd`, domains: [roundHost(i)] }]),
+    Array.from({ length: blockedRounds }, (_, i) => [
+      `vendor-${i}`,
+      { name: `Vendor ${i}`, vendor: `Vendor ${i} Ltd`, domains: [roundHost(i)] },
+    ]),
   );
-  const roundRules = Array.from({ length: blockedRounds }, (_, i) => ({ id: `HK-VENDOR-${i}`, tools: [`vendor-${i}`], offices: ['HK'], action: 'block' }));
+  const roundRules = Array.from({ length: blockedRounds }, (_, i) => ({
+    id: `HK-VENDOR-${i}`,
+    tools: [`vendor-${i}`],
+    offices: ['HK'],
+    action: 'block',
+  }));
   return {
     ...base,
-    tools: { ...(base.tools as Record<string, unknown>), bulk: { name: 'Bulk AI tools', vendor: 'Many', domains: bulk }, ...roundTools },
-    rules: [...(base.rules as unknown[]), { id: 'HK-BULK', tools: ['bulk'], offices: ['HK'], action: 'block' }, ...roundRules],
+    tools: {
+      ...(base.tools as Record<string, unknown>),
+      bulk: { name: 'Bulk AI tools', vendor: 'Many', domains: bulk },
+      ...roundTools,
+    },
+    rules: [
+      ...(base.rules as unknown[]),
+      { id: 'HK-BULK', tools: ['bulk'], offices: ['HK'], action: 'block' },
+      ...roundRules,
+    ],
   };
 }
 
@@ -74,7 +102,10 @@ async function setUp(policy: Record<string, unknown>, serial: number, vendorHost
 test('the popup names a new serial only once its rules are in force: zero requests reach the vendor it blocks', async () => {
   test.setTimeout(300_000);
   const hosts = Array.from({ length: ROUNDS }, (_, i) => roundHost(i));
-  const { b, key, policyServer } = await setUp(policyFor(FIRST_SERIAL, 0), FIRST_SERIAL, [...DEFAULT_VENDOR_HOSTS, ...hosts]);
+  const { b, key, policyServer } = await setUp(policyFor(FIRST_SERIAL, 0), FIRST_SERIAL, [
+    ...DEFAULT_VENDOR_HOSTS,
+    ...hosts,
+  ]);
 
   const popup = await b.context.newPage();
   await popup.goto(popupUrl);
@@ -87,7 +118,11 @@ test('the popup names a new serial only once its rules are in force: zero reques
     const serial = FIRST_SERIAL + 1 + i;
     // Positive control: before the flip this host is allowed and its requests reach the vendor.
     await page.goto(`https://${host}/control`);
-    expect(vendor().requestsFor(host).map((q) => q.path)).toContain('/control');
+    expect(
+      vendor()
+        .requestsFor(host)
+        .map((q) => q.path),
+    ).toContain('/control');
 
     policyServer.set(await signPolicy(policyFor(serial, i + 1), [key]));
     await triggerRefresh(b.context);
@@ -95,7 +130,10 @@ test('the popup names a new serial only once its rules are in force: zero reques
     // At once, as an employee who just read the popup would.
     await page.goto(`https://${host}/after-popup`).catch(() => undefined);
     await expect(page).toHaveURL(`${blockPageUrl}#https://${host}/after-popup`);
-    const leaked = vendor().requestsFor(host).filter((q) => q.path.startsWith('/after-popup')).map((q) => q.path);
+    const leaked = vendor()
+      .requestsFor(host)
+      .filter((q) => q.path.startsWith('/after-popup'))
+      .map((q) => q.path);
     rounds.push({ serial, ...seen, leaked: leaked.length });
   }
   console.log(`[status-in-force] ${BULK_DOMAINS} domains; rounds: ${JSON.stringify(rounds)}`);
@@ -110,16 +148,31 @@ test('a policy whose rules the browser refuses is named as not applied, and the 
   // limit of 1,000 regex rules (chrome.declarativeNetRequest.MAX_NUMBER_OF_REGEX_RULES).
   const base = samplePolicy({ serial: 43 });
   const many = 1_100;
-  const tools = Object.fromEntries(Array.from({ length: many }, (_, i) => [`path-${i}`, { name: `Path tool ${i}`, domains: ['chatgpt.com'], paths: [`/tool-${i}`] }]));
-  policyServer.set(await signPolicy({
-    ...base,
-    tools: { ...(base.tools as Record<string, unknown>), ...tools },
-    rules: [...(base.rules as unknown[]), { id: 'HK-PATHS', tools: Object.keys(tools), offices: ['HK'], action: 'block' }],
-  }, [key]));
+  const tools = Object.fromEntries(
+    Array.from({ length: many }, (_, i) => [
+      `path-${i}`,
+      { name: `Path tool ${i}`, domains: ['chatgpt.com'], paths: [`/tool-${i}`] },
+    ]),
+  );
+  policyServer.set(
+    await signPolicy(
+      {
+        ...base,
+        tools: { ...(base.tools as Record<string, unknown>), ...tools },
+        rules: [
+          ...(base.rules as unknown[]),
+          { id: 'HK-PATHS', tools: Object.keys(tools), offices: ['HK'], action: 'block' },
+        ],
+      },
+      [key],
+    ),
+  );
   await triggerRefresh(b.context);
   const applied = await waitInWorker(
     b.context,
-    async () => ((await chrome.storage.local.get('lastApplied')) as { lastApplied?: { serial: number | null; error?: string } }).lastApplied ?? null,
+    async () =>
+      ((await chrome.storage.local.get('lastApplied')) as { lastApplied?: { serial: number | null; error?: string } })
+        .lastApplied ?? null,
     (v) => !!v?.error,
     'the browser to refuse the rules of serial 43',
   );

@@ -11,8 +11,21 @@
  */
 import { expect, test } from '@playwright/test';
 import {
-  launchBrowser, makeKey, samplePolicy, serviceWorker, signPolicy, startPolicyServer, startServer,
-  triggerRefresh, waitForManagedConfig, waitForPolicy, waitInWorker, writeManagedConfig, type RecordedRequest, type TestServer, trackForCleanup,
+  launchBrowser,
+  makeKey,
+  samplePolicy,
+  serviceWorker,
+  signPolicy,
+  startPolicyServer,
+  startServer,
+  triggerRefresh,
+  waitForManagedConfig,
+  waitForPolicy,
+  waitInWorker,
+  writeManagedConfig,
+  type RecordedRequest,
+  type TestServer,
+  trackForCleanup,
 } from './harness.ts';
 
 const HEADER = 'ChatGPT-Allowed-Workspace-Id';
@@ -62,7 +75,15 @@ test('tenant headers go with every request to the tool and nowhere else; a block
   const paths = ['/app', '/assets/logo.png', '/assets/app.js', '/backend-api/me', '/backend-api/xhr', '/frame'];
   const seenAt = (host: string, path: string) => vendor.requests.find((q) => q.host === host && q.path === path);
   // Positive control first: every request arrived (including the ones to the other site).
-  await expect.poll(() => [...paths.filter((p) => !seenAt('chatgpt.com', p)), ...['/pixel.png', '/api'].filter((p) => !seenAt('other.example', p))], { timeout: 20_000 }).toEqual([]);
+  await expect
+    .poll(
+      () => [
+        ...paths.filter((p) => !seenAt('chatgpt.com', p)),
+        ...['/pixel.png', '/api'].filter((p) => !seenAt('other.example', p)),
+      ],
+      { timeout: 20_000 },
+    )
+    .toEqual([]);
   for (const p of paths) {
     const q = seenAt('chatgpt.com', p)!;
     expect(q.secure, p).toBe(true);
@@ -74,12 +95,31 @@ test('tenant headers go with every request to the tool and nowhere else; a block
   expect(headerOf(vendor.requests.find((q) => q.host === 'platform.openai.com')!)).toBe(WORKSPACE);
 
   // Now compliance blocks ChatGPT for London: the header rule goes with the allowance.
-  const rulesNow = async () => (await serviceWorker(b.context)).evaluate(() => chrome.declarativeNetRequest.getDynamicRules());
+  const rulesNow = async () =>
+    (await serviceWorker(b.context)).evaluate(() => chrome.declarativeNetRequest.getDynamicRules());
   expect((await rulesNow()).filter((r) => r.action.type === 'modifyHeaders')).toHaveLength(1);
-  policyServer.set(await signPolicy(tenantPolicy(43, [{ id: 'LDN-CHATGPT', tools: ['chatgpt'], offices: ['LDN'], action: 'block', notice: { title: 'Do not use: ChatGPT' } }]), [key]));
+  policyServer.set(
+    await signPolicy(
+      tenantPolicy(43, [
+        {
+          id: 'LDN-CHATGPT',
+          tools: ['chatgpt'],
+          offices: ['LDN'],
+          action: 'block',
+          notice: { title: 'Do not use: ChatGPT' },
+        },
+      ]),
+      [key],
+    ),
+  );
   await triggerRefresh(b.context);
   await waitForPolicy(b.context, 43);
-  await waitInWorker(b.context, () => chrome.declarativeNetRequest.getDynamicRules(), (rules) => rules.some((r) => r.action.type === 'redirect'), 'block rules installed');
+  await waitInWorker(
+    b.context,
+    () => chrome.declarativeNetRequest.getDynamicRules(),
+    (rules) => rules.some((r) => r.action.type === 'redirect'),
+    'block rules installed',
+  );
   expect((await rulesNow()).filter((r) => r.action.type === 'modifyHeaders')).toEqual([]);
 });
 
@@ -104,8 +144,15 @@ fetch('/backend-api/me').catch(() => {});`;
 
 test('Anthropic, Microsoft v2 and ChatGPT tenant headers reach the vendor on every request type; the logged-out route is refused', async () => {
   vendor = await startServer((_req, url) => {
-    if (url.pathname === '/app') return { body: url.hostname === 'chatgpt.com' ? '<!doctype html><title>ChatGPT (fake)</title><script src="/assets/app.js"></script>' : CLAUDE_APP };
-    if (url.pathname === '/assets/app.js') return { body: url.hostname === 'chatgpt.com' ? CHATGPT_JS : CLAUDE_JS, type: 'text/javascript' };
+    if (url.pathname === '/app')
+      return {
+        body:
+          url.hostname === 'chatgpt.com'
+            ? '<!doctype html><title>ChatGPT (fake)</title><script src="/assets/app.js"></script>'
+            : CLAUDE_APP,
+      };
+    if (url.pathname === '/assets/app.js')
+      return { body: url.hostname === 'chatgpt.com' ? CHATGPT_JS : CLAUDE_JS, type: 'text/javascript' };
     if (url.pathname.endsWith('.png')) return { body: '', type: 'image/png' };
     return { body: `<!doctype html><title>${url.hostname}</title><p>${url.pathname}</p>` };
   });
@@ -118,7 +165,12 @@ test('Anthropic, Microsoft v2 and ChatGPT tenant headers reach the vendor on eve
       ...tools,
       claude: { ...tools.claude, tenantHeaders: { [ORG_HEADER]: ORG } },
       chatgpt: { ...tools.chatgpt, tenantHeaders: { [HEADER]: WORKSPACE } },
-      'entra-sign-in': { name: 'Microsoft sign-in', vendor: 'Microsoft', domains: ['login.microsoftonline.com'], tenantHeaders: { [TRV2_HEADER]: TRV2 } },
+      'entra-sign-in': {
+        name: 'Microsoft sign-in',
+        vendor: 'Microsoft',
+        domains: ['login.microsoftonline.com'],
+        tenantHeaders: { [TRV2_HEADER]: TRV2 },
+      },
     },
     rules: [],
   };
@@ -126,7 +178,10 @@ test('Anthropic, Microsoft v2 and ChatGPT tenant headers reach the vendor on eve
   const policyServer = await startPolicyServer(await signPolicy(policy, [key]));
   servers.push(policyServer);
   writeManagedConfig({ office: 'NY', policyUrl: policyServer.url, trustedKeys: [key.publicJwk] });
-  const b = await launchBrowser({ vendorPort: vendor.port, vendorHosts: ['claude.ai', 'anthropic.com', 'chatgpt.com', 'openai.com', 'login.microsoftonline.com'] });
+  const b = await launchBrowser({
+    vendorPort: vendor.port,
+    vendorHosts: ['claude.ai', 'anthropic.com', 'chatgpt.com', 'openai.com', 'login.microsoftonline.com'],
+  });
   browsers.push(b);
   await waitForManagedConfig(b.context, 'NY');
   await waitForPolicy(b.context, 50);
@@ -137,8 +192,13 @@ test('Anthropic, Microsoft v2 and ChatGPT tenant headers reach the vendor on eve
   // Anthropic: main frame, subresource, fetch, XHR, WebSocket handshake and the API host.
   await page.goto('https://claude.ai/app');
   const claudeRequests: Array<[string, string]> = [
-    ['claude.ai', '/app'], ['claude.ai', '/assets/logo.png'], ['claude.ai', '/assets/app.js'], ['claude.ai', '/api/organizations'],
-    ['claude.ai', '/api/xhr'], ['claude.ai', '/ws'], ['api.anthropic.com', '/v1/messages'],
+    ['claude.ai', '/app'],
+    ['claude.ai', '/assets/logo.png'],
+    ['claude.ai', '/assets/app.js'],
+    ['claude.ai', '/api/organizations'],
+    ['claude.ai', '/api/xhr'],
+    ['claude.ai', '/ws'],
+    ['api.anthropic.com', '/v1/messages'],
   ];
   await expect.poll(() => claudeRequests.filter(([h, p]) => !seen(h, p)), { timeout: 20_000 }).toEqual([]);
   for (const [h, p] of claudeRequests) expect(header(seen(h, p), ORG_HEADER), `${h}${p}`).toBe(ORG);
@@ -155,9 +215,16 @@ test('Anthropic, Microsoft v2 and ChatGPT tenant headers reach the vendor on eve
   await page.goto('https://chatgpt.com/app');
   await expect.poll(() => seen('chatgpt.com', '/backend-api/me'), { timeout: 20_000 }).toBeTruthy();
   expect(header(seen('chatgpt.com', '/backend-api/me'), HEADER)).toBe(WORKSPACE);
-  expect(await page.evaluate(() => (window as unknown as { anonOutcome: Promise<string> }).anonOutcome)).toBe('refused');
+  expect(await page.evaluate(() => (window as unknown as { anonOutcome: Promise<string> }).anonOutcome)).toBe(
+    'refused',
+  );
   const anon = 'https://chatgpt.com/backend-anon/me';
-  const navigation = await page.goto(anon).then(() => 'loaded', (e: Error) => e.message);
+  const navigation = await page.goto(anon).then(
+    () => 'loaded',
+    (e: Error) => e.message,
+  );
   expect(navigation).toContain('ERR_BLOCKED_BY_CLIENT');
-  expect(vendor.requests.filter((q) => q.host === 'chatgpt.com' && q.path.toLowerCase().includes('backend-anon'))).toEqual([]);
+  expect(
+    vendor.requests.filter((q) => q.host === 'chatgpt.com' && q.path.toLowerCase().includes('backend-anon')),
+  ).toEqual([]);
 });

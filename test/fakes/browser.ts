@@ -14,7 +14,15 @@ import type { DnrRule } from '../../src/core/dnr/dnr.ts';
 export const DNR_LIMITS = { dynamic: 30_000, unsafe: 5_000, regex: 1_000 } as const;
 
 type Listener = (changes: Record<string, { oldValue?: unknown; newValue?: unknown }>, area: string) => void;
-type Registered = { id: string; matches: string[]; js: string[]; runAt?: string; allFrames?: boolean; world?: string; persistAcrossSessions?: boolean };
+type Registered = {
+  id: string;
+  matches: string[];
+  js: string[];
+  runAt?: string;
+  allFrames?: boolean;
+  world?: string;
+  persistAcrossSessions?: boolean;
+};
 
 const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
 
@@ -102,8 +110,12 @@ function checkLimits(rules: ReadonlyArray<Partial<DnrRule>>): void {
     ids.add(r.id!);
   }
   if (rules.length > DNR_LIMITS.dynamic) throw new Error('Dynamic rule count exceeded.');
-  if (rules.filter((r) => r.action?.type === 'redirect' || r.action?.type === 'modifyHeaders').length > DNR_LIMITS.unsafe) throw new Error('Dynamic unsafe rule count exceeded.');
-  if (rules.filter((r) => r.condition?.regexFilter).length > DNR_LIMITS.regex) throw new Error('Dynamic regex rule count exceeded.');
+  if (
+    rules.filter((r) => r.action?.type === 'redirect' || r.action?.type === 'modifyHeaders').length > DNR_LIMITS.unsafe
+  )
+    throw new Error('Dynamic unsafe rule count exceeded.');
+  if (rules.filter((r) => r.condition?.regexFilter).length > DNR_LIMITS.regex)
+    throw new Error('Dynamic regex rule count exceeded.');
 }
 
 function createBrowser() {
@@ -135,27 +147,38 @@ function createBrowser() {
       },
     },
     alarms: {
-      create: async (name: string, info: { when?: number; delayInMinutes?: number; periodInMinutes?: number }) => void fake.alarms.set(name, { ...info }),
+      create: async (name: string, info: { when?: number; delayInMinutes?: number; periodInMinutes?: number }) =>
+        void fake.alarms.set(name, { ...info }),
       clear: async (name: string) => fake.alarms.delete(name),
       get: async (name: string) => {
         const a = fake.alarms.get(name);
-        return a ? { name, scheduledTime: a.when ?? Date.now() + (a.delayInMinutes ?? a.periodInMinutes ?? 0) * 60_000, ...a } : undefined;
+        return a
+          ? { name, scheduledTime: a.when ?? Date.now() + (a.delayInMinutes ?? a.periodInMinutes ?? 0) * 60_000, ...a }
+          : undefined;
       },
     },
     scripting: {
-      getRegisteredContentScripts: async (f?: { ids?: string[] }) => clone(fake.contentScripts.filter((c) => !f?.ids || f.ids.includes(c.id))),
+      getRegisteredContentScripts: async (f?: { ids?: string[] }) =>
+        clone(fake.contentScripts.filter((c) => !f?.ids || f.ids.includes(c.id))),
       registerContentScripts: async (scripts: Registered[]) => {
-        for (const s of scripts) if (fake.contentScripts.some((c) => c.id === s.id)) throw new Error(`Duplicate script ID '${s.id}'`);
+        for (const s of scripts)
+          if (fake.contentScripts.some((c) => c.id === s.id)) throw new Error(`Duplicate script ID '${s.id}'`);
         fake.contentScripts.push(...clone(scripts));
       },
-      unregisterContentScripts: async (f?: { ids?: string[] }) => void (fake.contentScripts = fake.contentScripts.filter((c) => f?.ids && !f.ids.includes(c.id))),
+      unregisterContentScripts: async (f?: { ids?: string[] }) =>
+        void (fake.contentScripts = fake.contentScripts.filter((c) => f?.ids && !f.ids.includes(c.id))),
       executeScript: async (i: { target: { tabId: number; allFrames?: boolean }; files: string[] }) => {
-        fake.injected.push({ tabId: i.target.tabId, files: i.files, ...(i.target.allFrames ? { allFrames: true } : {}) });
+        fake.injected.push({
+          tabId: i.target.tabId,
+          files: i.files,
+          ...(i.target.allFrames ? { allFrames: true } : {}),
+        });
         return [];
       },
     },
     tabs: {
-      query: async (q: { url?: string[] } = {}) => clone(fake.tabs.filter((t) => !q.url || q.url.some((p) => matchesPattern(p, t.url)))),
+      query: async (q: { url?: string[] } = {}) =>
+        clone(fake.tabs.filter((t) => !q.url || q.url.some((p) => matchesPattern(p, t.url)))),
       // Chromium rejects for a closed tab rather than answering undefined.
       get: async (tabId: number) => {
         const tab = fake.tabs.find((t) => t.id === tabId);
@@ -167,7 +190,9 @@ function createBrowser() {
         return { id: tabId, url };
       },
     },
-    browsingData: { remove: async (filter: unknown, types: unknown) => void fake.evicted.push(clone({ filter, types })) },
+    browsingData: {
+      remove: async (filter: unknown, types: unknown) => void fake.evicted.push(clone({ filter, types })),
+    },
     extension: { isAllowedIncognitoAccess: async () => false },
     action: { setBadgeText: async () => undefined, setBadgeBackgroundColor: async () => undefined },
   };
@@ -181,7 +206,9 @@ const holder = globalThis as { __aiGeofenceFakeBrowser?: Fake };
  * file, kept on globalThis: tests that simulate a new worker life with `vi.resetModules()` must
  * see the same browser.
  */
-export const fake: Fake = (holder.__aiGeofenceFakeBrowser ??= Object.assign(createState(), { browser: undefined as never }));
+export const fake: Fake = (holder.__aiGeofenceFakeBrowser ??= Object.assign(createState(), {
+  browser: undefined as never,
+}));
 fake.browser ??= createBrowser();
 
 /** A fresh browser: empty storage, no rules, scripts, tabs, alarms or listeners. */

@@ -20,13 +20,22 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Every script of an unpacked build, concatenated. */
 function scripts(dir: string): string {
-  const files = [...readdirSync(dir).map((f) => join(dir, f)), ...readdirSync(join(dir, 'chunks')).map((f) => join(dir, 'chunks', f))];
-  return files.filter((f) => f.endsWith('.js')).map((f) => readFileSync(f, 'utf8')).join('\n');
+  const files = [
+    ...readdirSync(dir).map((f) => join(dir, f)),
+    ...readdirSync(join(dir, 'chunks')).map((f) => join(dir, 'chunks', f)),
+  ];
+  return files
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
 }
 
 describe('demo build', () => {
   it('bundles the configuration, labels itself, and the release build holds neither', async () => {
-    const demo = await buildBrowser('chrome', { demoConfig: { office: 'HK', policyUrl: MARKER_URL, trustedKeys: [] }, outDir: join(tmp, 'demo') });
+    const demo = await buildBrowser('chrome', {
+      demoConfig: { office: 'HK', policyUrl: MARKER_URL, trustedKeys: [] },
+      outDir: join(tmp, 'demo'),
+    });
     const release = await buildBrowser('chrome', { outDir: join(tmp, 'release') });
 
     const demoCode = scripts(demo);

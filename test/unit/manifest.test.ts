@@ -37,10 +37,30 @@ function surface(m: Manifest) {
 // webNavigation: one small event per page step instead of tabs.onUpdated's several whole-tab events
 // per load (docs/benchmarks.md, "Fast pages and the detector"); its install warning, "Read your
 // browsing history", is the one tabs already shows.
-const PERMISSIONS = ['declarativeNetRequest', 'storage', 'unlimitedStorage', 'alarms', 'idle', 'tabs', 'webNavigation', 'scripting', 'browsingData'];
+const PERMISSIONS = [
+  'declarativeNetRequest',
+  'storage',
+  'unlimitedStorage',
+  'alarms',
+  'idle',
+  'tabs',
+  'webNavigation',
+  'scripting',
+  'browsingData',
+];
 const WEB_ACCESSIBLE = [
   {
-    resources: ['block.html', 'block.js', 'block.css', 'warn.html', 'warn.js', 'warn.css', 'embedded-block.html', 'embedded-block.js', 'icons/*'],
+    resources: [
+      'block.html',
+      'block.js',
+      'block.css',
+      'warn.html',
+      'warn.js',
+      'warn.css',
+      'embedded-block.html',
+      'embedded-block.js',
+      'icons/*',
+    ],
     matches: ['<all_urls>'],
   },
 ];
@@ -49,8 +69,22 @@ describe('generated manifests', () => {
   it('chrome', async () => {
     const m = await manifestFor('chrome');
     expect(Object.keys(m).sort()).toEqual([
-      'action', 'background', 'default_locale', 'description', 'host_permissions', 'icons', 'incognito', 'key', 'manifest_version',
-      'minimum_chrome_version', 'name', 'permissions', 'short_name', 'storage', 'version', 'web_accessible_resources',
+      'action',
+      'background',
+      'default_locale',
+      'description',
+      'host_permissions',
+      'icons',
+      'incognito',
+      'key',
+      'manifest_version',
+      'minimum_chrome_version',
+      'name',
+      'permissions',
+      'short_name',
+      'storage',
+      'version',
+      'web_accessible_resources',
     ]);
     expect(surface(m)).toStrictEqual({
       permissions: PERMISSIONS,
@@ -74,8 +108,21 @@ describe('generated manifests', () => {
   it('firefox', async () => {
     const m = await manifestFor('firefox');
     expect(Object.keys(m).sort()).toEqual([
-      'action', 'background', 'browser_specific_settings', 'default_locale', 'description', 'host_permissions', 'icons', 'incognito',
-      'manifest_version', 'name', 'permissions', 'short_name', 'storage', 'version', 'web_accessible_resources',
+      'action',
+      'background',
+      'browser_specific_settings',
+      'default_locale',
+      'description',
+      'host_permissions',
+      'icons',
+      'incognito',
+      'manifest_version',
+      'name',
+      'permissions',
+      'short_name',
+      'storage',
+      'version',
+      'web_accessible_resources',
     ]);
     expect(surface(m)).toStrictEqual({
       permissions: PERMISSIONS,
@@ -92,7 +139,11 @@ describe('generated manifests', () => {
       incognito: 'spanning',
     });
     expect(m.browser_specific_settings).toStrictEqual({
-      gecko: { id: GECKO_ID, strict_min_version: '140.0', data_collection_permissions: { required: ['browsingActivity'] } },
+      gecko: {
+        id: GECKO_ID,
+        strict_min_version: '140.0',
+        data_collection_permissions: { required: ['browsingActivity'] },
+      },
       gecko_android: { strict_min_version: '142.0' },
     });
     expect(m.storage).toEqual({ managed_schema: 'managed-schema.json' });

@@ -9,7 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const BUILD = pathToFileURL(resolve(import.meta.dirname, '../../build.mjs')).href;
-const { buildBrowser } = (await import(BUILD)) as { buildBrowser(browser: string, opts: { outDir: string }): Promise<string> };
+const { buildBrowser } = (await import(BUILD)) as {
+  buildBrowser(browser: string, opts: { outDir: string }): Promise<string>;
+};
 
 const out = mkdtempSync(join(tmpdir(), 'ai-geofence-preload-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));

@@ -42,8 +42,15 @@ Exit codes: 0 every ledger intact, 1 a problem found or the file unreadable, 2 u
     const verifier = new LedgerVerifier({ hash: sha256Sync, partial: flag(args, 'partial') });
     // One core: threads would only add copying. Several: the chain check is the only serial part.
     const cores = availableParallelism();
-    const threads = optionalInt(args, 'threads', 0, 64) ?? (fieldThreadsAvailable() && cores > 1 ? Math.min(4, cores) : 0);
-    await readLedgerFields(inputs, { fields: (f, at) => verifier.addFields(f, at), malformed: (f) => verifier.addMalformed(f) }, sha256Sync, threads, io.stdin);
+    const threads =
+      optionalInt(args, 'threads', 0, 64) ?? (fieldThreadsAvailable() && cores > 1 ? Math.min(4, cores) : 0);
+    await readLedgerFields(
+      inputs,
+      { fields: (f, at) => verifier.addFields(f, at), malformed: (f) => verifier.addMalformed(f) },
+      sha256Sync,
+      threads,
+      io.stdin,
+    );
     const report = verifier.finish();
     if (flag(args, 'json')) io.out(JSON.stringify(report, null, 2));
     else io.out(formatReport(file, report));
@@ -68,6 +75,10 @@ function formatReport(file: string, r: LedgerReport): string {
   };
   list('problems', r.problems);
   list('warnings', r.warnings);
-  out.push(r.problems.length ? `${file}: ${r.problems.length} problem(s): the ledger is incomplete or was altered` : `${file}: every ledger is intact`);
+  out.push(
+    r.problems.length
+      ? `${file}: ${r.problems.length} problem(s): the ledger is incomplete or was altered`
+      : `${file}: every ledger is intact`,
+  );
   return out.join('\n');
 }

@@ -2,7 +2,14 @@
 import { base64url, FlattenedSign, flattenedVerify, importJWK, type JWK } from 'jose';
 import { EXCEPTIONS_JWS_TYP, parseExceptions } from '../../core/exceptions/exceptions.ts';
 import { formatIssues, parsePolicy, POLICY_JWS_TYP } from '../../core/policy/policy-schema.ts';
-import { ALLOWED_ALGS, checkDocumentFreshness, decodeSignedJson, parseJwsUnverified, verifySignatures, type UnverifiedJws } from '../../core/policy/verify.ts';
+import {
+  ALLOWED_ALGS,
+  checkDocumentFreshness,
+  decodeSignedJson,
+  parseJwsUnverified,
+  verifySignatures,
+  type UnverifiedJws,
+} from '../../core/policy/verify.ts';
 import { optionalInstant, optionalInt, optionalString, requiredString, stringList } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';
@@ -10,7 +17,10 @@ import { readPrivateKey, readText, readTrustedKeys, type PrivateKeyFile } from '
 import { importPrivate, writeOutput } from '../signing.ts';
 
 /** The documents a cosignature may be added to, by header `typ`. */
-const DOCUMENTS: Record<string, { what: string; check: (value: unknown) => { serial: number; issued: string; expires: string } | string }> = {
+const DOCUMENTS: Record<
+  string,
+  { what: string; check: (value: unknown) => { serial: number; issued: string; expires: string } | string }
+> = {
   [POLICY_JWS_TYP]: {
     what: 'policy',
     check: (value) => {
@@ -52,18 +62,31 @@ Flags:
   --at ISO      check expiry as of this instant instead of now
 
 Exit codes: 0 cosigned, 1 refused document or key, 2 usage error.`,
-  flags: { key: { type: 'string', multiple: true }, out: { type: 'string' }, keys: { type: 'string' }, threshold: { type: 'string' }, at: { type: 'string' } },
+  flags: {
+    key: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    keys: { type: 'string' },
+    threshold: { type: 'string' },
+    at: { type: 'string' },
+  },
   allowPositionals: true,
   async run(args, io) {
-    if (args.positionals.length !== 1) throw usageError('"cosign" needs exactly one SIGNED.jws (see: ai-geofence cosign --help)');
+    if (args.positionals.length !== 1)
+      throw usageError('"cosign" needs exactly one SIGNED.jws (see: ai-geofence cosign --help)');
     const file = args.positionals[0]!;
     const keyPaths = stringList(args, 'key');
-    if (keyPaths.length !== 1) throw usageError('"cosign" adds one signature: pass exactly one --key PRIVATE.jwk (see: ai-geofence cosign --help)');
+    if (keyPaths.length !== 1)
+      throw usageError(
+        '"cosign" adds one signature: pass exactly one --key PRIVATE.jwk (see: ai-geofence cosign --help)',
+      );
     const out = requiredString(args, 'out', 'cosign');
     const now = optionalInstant(args, 'at', Date.now());
     const threshold = optionalInt(args, 'threshold', 1, 10);
     const keysPath = optionalString(args, 'keys');
-    if (threshold !== undefined && keysPath === undefined) throw usageError('--threshold needs --keys TRUSTED.json to count trusted signers (see: ai-geofence cosign --help)');
+    if (threshold !== undefined && keysPath === undefined)
+      throw usageError(
+        '--threshold needs --keys TRUSTED.json to count trusted signers (see: ai-geofence cosign --help)',
+      );
 
     const text = readText(file, 'signed document');
     const split = parseJwsUnverified(text);
@@ -78,18 +101,28 @@ Exit codes: 0 cosigned, 1 refused document or key, 2 usage error.`,
     if (trusted) {
       // Every signature already there must be by a distinct trusted key, or the document is not what it claims.
       const existing = await verifySignatures(text, trusted, jws.signatures.length, typ);
-      if (!existing.ok) throw new CliError(`${file}: refusing to cosign: the existing signatures do not all verify with --keys (${existing.code}): ${existing.message}`);
+      if (!existing.ok)
+        throw new CliError(
+          `${file}: refusing to cosign: the existing signatures do not all verify with --keys (${existing.code}): ${existing.message}`,
+        );
     } else {
-      io.err(`note: the existing signature${jws.signatures.length === 1 ? ' was' : 's were'} NOT checked (pass --keys TRUSTED.json to check them before adding yours)`);
+      io.err(
+        `note: the existing signature${jws.signatures.length === 1 ? ' was' : 's were'} NOT checked (pass --keys TRUSTED.json to check them before adding yours)`,
+      );
     }
 
-    const signed = await new FlattenedSign(jws.payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ }).sign(await importPrivate(key));
+    const signed = await new FlattenedSign(jws.payload)
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ })
+      .sign(await importPrivate(key));
     if (signed.payload !== jws.payloadB64) throw new CliError('internal error: the payload changed while signing');
     const output = JSON.stringify(
       {
         payload: jws.payloadB64,
         // Unprotected headers are dropped: verifiers never trust them, so they only mislead readers.
-        signatures: [...jws.signatures.map((s) => ({ protected: s.protected, signature: s.signature })), { protected: signed.protected, signature: signed.signature }],
+        signatures: [
+          ...jws.signatures.map((s) => ({ protected: s.protected, signature: s.signature })),
+          { protected: signed.protected, signature: signed.signature },
+        ],
       },
       null,
       2,
@@ -100,12 +133,17 @@ Exit codes: 0 cosigned, 1 refused document or key, 2 usage error.`,
     let total = '';
     if (trusted) {
       const all = await verifySignatures(output, trusted, threshold ?? 1, typ);
-      if (!all.ok) throw new CliError(`${file}: the cosigned document does not reach --threshold ${threshold ?? 1} with --keys (${all.code}): ${all.message}; nothing written`);
+      if (!all.ok)
+        throw new CliError(
+          `${file}: the cosigned document does not reach --threshold ${threshold ?? 1} with --keys (${all.code}): ${all.message}; nothing written`,
+        );
       total = `; ${all.signers.length} distinct trusted signer${all.signers.length === 1 ? '' : 's'}: ${all.signers.join(', ')}`;
     }
     if (writeOutput(output, out, (t) => io.out(t))) return 0;
     const kids = [...jws.signatures.map((s) => String(s.header?.kid)), key.kid];
-    io.out(`Cosigned ${file} (${DOCUMENTS[typ]!.what} serial ${doc.serial}) with ${key.kid} → ${out} (general JSON serialization, ${kids.length} signatures: ${kids.join(', ')}${total})`);
+    io.out(
+      `Cosigned ${file} (${DOCUMENTS[typ]!.what} serial ${doc.serial}) with ${key.kid} → ${out} (general JSON serialization, ${kids.length} signatures: ${kids.join(', ')}${total})`,
+    );
     return 0;
   },
 };
@@ -128,22 +166,32 @@ function documentType(file: string, jws: UnverifiedJws): string {
     const where = `${file}: signature ${i + 1}`;
     const h = s.header;
     if (!h) throw new CliError(`${where}: the protected header is not a JSON object`);
-    if (typeof h.alg !== 'string' || !(ALLOWED_ALGS as readonly string[]).includes(h.alg)) throw new CliError(`${where}: algorithm ${JSON.stringify(h.alg)} is not accepted (only EdDSA and ES256)`);
+    if (typeof h.alg !== 'string' || !(ALLOWED_ALGS as readonly string[]).includes(h.alg))
+      throw new CliError(`${where}: algorithm ${JSON.stringify(h.alg)} is not accepted (only EdDSA and ES256)`);
     if (typeof h.kid !== 'string' || h.kid === '') throw new CliError(`${where}: the protected header has no "kid"`);
-    if (typeof h.typ !== 'string' || !Object.hasOwn(DOCUMENTS, h.typ)) throw new CliError(`${where}: header "typ" ${JSON.stringify(h.typ)} is neither "${POLICY_JWS_TYP}" nor "${EXCEPTIONS_JWS_TYP}"`);
-    if ('crit' in h || 'b64' in h) throw new CliError(`${where}: the header names an extension ("crit" or "b64") browsers refuse`);
+    if (typeof h.typ !== 'string' || !Object.hasOwn(DOCUMENTS, h.typ))
+      throw new CliError(
+        `${where}: header "typ" ${JSON.stringify(h.typ)} is neither "${POLICY_JWS_TYP}" nor "${EXCEPTIONS_JWS_TYP}"`,
+      );
+    if ('crit' in h || 'b64' in h)
+      throw new CliError(`${where}: the header names an extension ("crit" or "b64") browsers refuse`);
     // Without --keys a signature cannot be verified, but a truncated or damaged one can still be seen.
-    if (signatureLength(s.signature) !== SIGNATURE_BYTES) throw new CliError(`${where}: the signature is not ${SIGNATURE_BYTES} bytes of base64url, as every ${h.alg} signature is; the file is damaged`);
+    if (signatureLength(s.signature) !== SIGNATURE_BYTES)
+      throw new CliError(
+        `${where}: the signature is not ${SIGNATURE_BYTES} bytes of base64url, as every ${h.alg} signature is; the file is damaged`,
+      );
     types.add(h.typ);
   });
-  if (types.size !== 1) throw new CliError(`${file}: the signatures disagree on the header "typ" (${[...types].join(', ')})`);
+  if (types.size !== 1)
+    throw new CliError(`${file}: the signatures disagree on the header "typ" (${[...types].join(', ')})`);
   return [...types][0]!;
 }
 
 /** The payload must be what it claims, readable by browsers, and not expired. */
 function checkPayload(file: string, jws: UnverifiedJws, typ: string, now: number, warn: (m: string) => void) {
   // Re-encoding must give the same text, or the signature we add would cover other bytes.
-  if (base64url.encode(jws.payload) !== jws.payloadB64) throw new CliError(`${file}: the payload is not in canonical base64url; re-sign it with "ai-geofence sign"`);
+  if (base64url.encode(jws.payload) !== jws.payloadB64)
+    throw new CliError(`${file}: the payload is not in canonical base64url; re-sign it with "ai-geofence sign"`);
   const decoded = decodeSignedJson(jws.payload);
   if (!decoded.ok) throw new CliError(`${file}: ${decoded.message}`);
   const { what, check } = DOCUMENTS[typ]!;
@@ -159,13 +207,20 @@ function checkPayload(file: string, jws: UnverifiedJws, typ: string, now: number
 async function refuseRepeatSigner(file: string, jws: UnverifiedJws, key: PrivateKeyFile): Promise<void> {
   const publicKey = await importJWK({ ...(key.publicJwk as JWK), alg: key.alg }, key.alg);
   for (const s of jws.signatures) {
-    if (s.header?.kid === key.kid) throw new CliError(`${file}: key "${key.kid}" has already signed it; a second signature must come from another officer's key`);
+    if (s.header?.kid === key.kid)
+      throw new CliError(
+        `${file}: key "${key.kid}" has already signed it; a second signature must come from another officer's key`,
+      );
     if (s.header?.alg !== key.alg) continue;
     try {
-      await flattenedVerify({ protected: s.protected, payload: jws.payloadB64, signature: s.signature }, publicKey, { algorithms: [key.alg] });
+      await flattenedVerify({ protected: s.protected, payload: jws.payloadB64, signature: s.signature }, publicKey, {
+        algorithms: [key.alg],
+      });
     } catch {
       continue; // not this key
     }
-    throw new CliError(`${file}: this key has already signed it (as kid "${String(s.header.kid)}"); a second signature must come from another officer's key`);
+    throw new CliError(
+      `${file}: this key has already signed it (as kid "${String(s.header.kid)}"); a second signature must come from another officer's key`,
+    );
   }
 }

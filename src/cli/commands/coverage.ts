@@ -39,7 +39,12 @@ Exit codes: 0 report printed, 1 unreadable file, 2 usage error.`,
     const at = optionalInstant(args, 'at', Date.now());
     const counter = countCoverage({ at, currentSerial, silentHours });
     // A damaged line costs its own event only; audit-verify is the tool that judges the file.
-    await streamEvents(inputs, io, (l) => counter.add(l.event), (m) => io.err(`${file}: warning: ${m.message} (skipped)`));
+    await streamEvents(
+      inputs,
+      io,
+      (l) => counter.add(l.event),
+      (m) => io.err(`${file}: warning: ${m.message} (skipped)`),
+    );
     const report = counter.finish();
     io.out(flag(args, 'json') ? JSON.stringify(report, null, 2) : formatCoverage(file, report));
     return 0;
@@ -48,20 +53,27 @@ Exit codes: 0 report printed, 1 unreadable file, 2 usage error.`,
 
 function formatCoverage(file: string, r: CoverageReport): string {
   const since = r.currentSince ? ` (first seen ${r.currentSince})` : '';
-  const out = [`${file}: coverage at ${r.at} · current serial ${r.currentSerial ?? '(none seen)'}${since} · silent after ${r.silentHours} h`];
+  const out = [
+    `${file}: coverage at ${r.at} · current serial ${r.currentSerial ?? '(none seen)'}${since} · silent after ${r.silentHours} h`,
+  ];
   if (r.offices.length === 0) out.push('  no browser has reported yet');
   const width = Math.max(6, ...r.offices.map((o) => (o.office ?? '(none)').length));
   if (r.offices.length) out.push(`  ${'office'.padEnd(width)}  browsers  current  stale  silent`);
   for (const o of r.offices) {
-    out.push(`  ${(o.office ?? '(none)').padEnd(width)}  ${String(o.browsers).padStart(8)}  ${String(o.current).padStart(7)}  ${String(o.stale).padStart(5)}  ${String(o.silent).padStart(6)}`);
+    out.push(
+      `  ${(o.office ?? '(none)').padEnd(width)}  ${String(o.browsers).padStart(8)}  ${String(o.current).padStart(7)}  ${String(o.stale).padStart(5)}  ${String(o.silent).padStart(6)}`,
+    );
   }
   for (const o of r.offices) {
     for (const b of o.list) {
       if (b.status === 'current') continue;
       const beat = b.lastHeartbeat ? `last heartbeat ${b.lastHeartbeat}` : 'no heartbeat';
-      out.push(`  ${b.status} ${o.office ?? '(none)'} ${b.source}: serial ${b.policySerial ?? 'none'}${b.mode ? ` (${b.mode})` : ''}, ${beat}, last event ${b.lastSeen}`);
+      out.push(
+        `  ${b.status} ${o.office ?? '(none)'} ${b.source}: serial ${b.policySerial ?? 'none'}${b.mode ? ` (${b.mode})` : ''}, ${beat}, last event ${b.lastSeen}`,
+      );
     }
   }
-  if (r.unattributed) out.push(`  ${r.unattributed} event(s) name no browser (extension versions before the ledger) and are not counted`);
+  if (r.unattributed)
+    out.push(`  ${r.unattributed} event(s) name no browser (extension versions before the ledger) and are not counted`);
   return out.join('\n');
 }

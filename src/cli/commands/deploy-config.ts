@@ -11,13 +11,27 @@ import type { Policy } from '../../core/policy/policy-schema.ts';
 import { ADML_FILE, ADMX_FILE, renderAdmx, type ManagedSchema } from '../admx.ts';
 import { commaList, flag, optionalInt, optionalString, requiredString, stringList, type ParsedArgs } from '../args.ts';
 import {
-  BROWSER_AI_AS_SET, browserAiFromPolicy, catalogueExtensionIds, CHROMIUM_ID, GECKO_ID_PATTERN, idsFor,
-  type BrowserSettings, type ChromiumBrowser, type ExtensionControl,
+  BROWSER_AI_AS_SET,
+  browserAiFromPolicy,
+  catalogueExtensionIds,
+  CHROMIUM_ID,
+  GECKO_ID_PATTERN,
+  idsFor,
+  type BrowserSettings,
+  type ChromiumBrowser,
+  type ExtensionControl,
 } from '../browser-policies.ts';
 import type { Command } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';
 import { readTrustedKeys } from '../files.ts';
-import { DEPLOY_FORMATS, managedObject, renderDeployConfig, type DeployFormat, type DeployTarget, type ManagedValues } from '../deploy-formats.ts';
+import {
+  DEPLOY_FORMATS,
+  managedObject,
+  renderDeployConfig,
+  type DeployFormat,
+  type DeployTarget,
+  type ManagedValues,
+} from '../deploy-formats.ts';
 import type { Io } from '../io.ts';
 import { loadPolicy } from '../policy-source.ts';
 
@@ -147,7 +161,8 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
   allowPositionals: false,
   async run(args, io) {
     const format = requiredString(args, 'format', 'deploy-config');
-    if (!(DEPLOY_FORMATS as readonly string[]).includes(format)) throw usageError(`--format must be one of ${DEPLOY_FORMATS.join(', ')}; got "${format}"`);
+    if (!(DEPLOY_FORMATS as readonly string[]).includes(format))
+      throw usageError(`--format must be one of ${DEPLOY_FORMATS.join(', ')}; got "${format}"`);
     const extensionId = optionalString(args, 'extension-id') ?? EXTENSION_ID;
     if (!CHROMIUM_ID.test(extensionId)) throw usageError(`--extension-id must be 32 letters a-p, got "${extensionId}"`);
     const browsers = chosenBrowsers(args, format as DeployFormat);
@@ -173,20 +188,29 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
     const locationKeysPath = optionalString(args, 'location-keys');
     const locationMinutes = optionalInt(args, 'location-minutes', 1, 24 * 60);
     // Either alone verifies nothing: no location could ever be established.
-    if ((locationRaw === undefined) !== (locationKeysPath === undefined)) throw usageError('--location-url and --location-keys go together (the service, and the keys its answers are signed with)');
-    if (locationMinutes !== undefined && locationRaw === undefined) throw usageError('--location-minutes needs --location-url');
+    if ((locationRaw === undefined) !== (locationKeysPath === undefined))
+      throw usageError(
+        '--location-url and --location-keys go together (the service, and the keys its answers are signed with)',
+      );
+    if (locationMinutes !== undefined && locationRaw === undefined)
+      throw usageError('--location-minutes needs --location-url');
     const geckoId = optionalString(args, 'gecko-id') ?? GECKO_ID;
     // Firefox accepts an e-mail-like ID or a {GUID}.
-    if (!GECKO_ID_PATTERN.test(geckoId)) throw usageError(`--gecko-id must look like name@domain or {GUID}, got "${geckoId}"`);
+    if (!GECKO_ID_PATTERN.test(geckoId))
+      throw usageError(`--gecko-id must look like name@domain or {GUID}, got "${geckoId}"`);
     const scope = oneOf(args, 'scope', ['machine', 'user'] as const) ?? 'machine';
     if (scope === 'user' && !['chrome-windows-reg', 'chrome-macos-plist', 'edge-macos-plist'].includes(format)) {
-      throw usageError(`--scope user is for chrome-windows-reg and the macOS profiles; ${format} has no per-user policy (docs/deploy.md: per-user values)`);
+      throw usageError(
+        `--scope user is for chrome-windows-reg and the macOS profiles; ${format} has no per-user policy (docs/deploy.md: per-user values)`,
+      );
     }
     const control = extensionControl(args);
     // Flags first, files second: a usage mistake is reported as such even when a file is missing.
     const trustedKeys = readTrustedKeys(keysPath, io.err);
     if (signatureThreshold !== undefined && signatureThreshold > trustedKeys.length) {
-      throw new CliError(`--threshold ${signatureThreshold} exceeds the ${trustedKeys.length} key(s) in --keys: no policy could ever be accepted`);
+      throw new CliError(
+        `--threshold ${signatureThreshold} exceeds the ${trustedKeys.length} key(s) in --keys: no policy could ever be accepted`,
+      );
     }
 
     const managed: ManagedValues = {
@@ -206,12 +230,14 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
       discovery: discovery === undefined ? undefined : discovery === 'on',
       userId,
       locationUrl: locationRaw === undefined ? undefined : checkedUrl(locationRaw, '--location-url'),
-      locationKeys: locationKeysPath === undefined ? undefined : readTrustedKeys(locationKeysPath, io.err, '--location-keys'),
+      locationKeys:
+        locationKeysPath === undefined ? undefined : readTrustedKeys(locationKeysPath, io.err, '--location-keys'),
       locationMinutes,
     };
     // The extension's own parser is the judge: what we print must be accepted as it stands.
     const accepted = parseManagedConfig(managedObject(managed));
-    if (!accepted.ok) throw new CliError(`the configuration would be rejected by the extension: ${accepted.errors.join('; ')}`);
+    if (!accepted.ok)
+      throw new CliError(`the configuration would be rejected by the extension: ${accepted.errors.join('; ')}`);
 
     const policyPath = optionalString(args, 'policy');
     let ai = BROWSER_AI_AS_SET;
@@ -223,12 +249,19 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
       ai = browserAi.off;
       for (const reason of browserAi.reasons) io.err(`note: ${reason}`);
     } else if (format !== 'google-admin') {
-      io.err(`note: --office "${office}" was not checked against a policy; pass --policy POLICY.jws to check it (and to align the browser's own AI features with it)`);
+      io.err(
+        `note: --office "${office}" was not checked against a policy; pass --policy POLICY.jws to check it (and to align the browser's own AI features with it)`,
+      );
     }
     if (optionalString(args, 'extension-id') === undefined && format !== 'firefox' && format !== 'google-admin') {
-      io.err(`note: no --extension-id: the snippet names ${EXTENSION_ID}, the unpacked build's ID; a CRX you packed has the ID "keygen --crx" printed for your key, a store listing the store's ID`);
+      io.err(
+        `note: no --extension-id: the snippet names ${EXTENSION_ID}, the unpacked build's ID; a CRX you packed has the ID "keygen --crx" printed for your key, a store listing the store's ID`,
+      );
     }
-    if (scope === 'machine' && userId !== undefined) io.err('warning: --user-id in a machine-wide snippet gives every user of the machine the same id; use --scope user for per-user values');
+    if (scope === 'machine' && userId !== undefined)
+      io.err(
+        'warning: --user-id in a machine-wide snippet gives every user of the machine the same id; use --scope user for per-user values',
+      );
 
     const settings: BrowserSettings = {
       hardening: {
@@ -245,19 +278,39 @@ Exit codes: 0 printed, 1 invalid input (bad URL, bad key file, office not in --p
       extensionId,
       geckoId,
       updateUrl: checkedUrl(optionalString(args, 'update-url') ?? DEFAULT_UPDATE_URL, '--update-url'),
-      firefoxInstallUrl: checkedUrl(optionalString(args, 'install-url') ?? DEFAULT_FIREFOX_INSTALL_URL, '--install-url'),
+      firefoxInstallUrl: checkedUrl(
+        optionalString(args, 'install-url') ?? DEFAULT_FIREFOX_INSTALL_URL,
+        '--install-url',
+      ),
       settings,
       browsers,
       scope,
     };
     const output = renderDeployConfig(format as Exclude<DeployFormat, 'admx'>, managed, target);
     if (format === 'chrome-windows-reg' && /[^\p{ASCII}]/u.test(output)) {
-      io.err('warning: the .reg file contains non-ASCII text; save it as UTF-16 LE (PowerShell: Out-File -Encoding Unicode) before importing');
+      io.err(
+        'warning: the .reg file contains non-ASCII text; save it as UTF-16 LE (PowerShell: Out-File -Encoding Unicode) before importing',
+      );
     }
     if (format === 'google-admin') {
-      const browserFlags = ['extension-control', 'allow-extension', 'block-extension', 'allow-incognito', 'allow-guest', 'allow-new-profiles', 'allow-network-prediction', 'update-url', 'extension-id'].filter((f) => args.values[f] !== undefined);
-      if (browserFlags.length) io.err(`note: ${browserFlags.map((f) => `--${f}`).join(', ')} shape browser policies, which this box does not hold: make the same choices in the Admin console`);
-      io.err('note: the Admin console sets browser policies in its own pages: force-install the extension by ID, and in Settings turn off Incognito mode, Browser guest mode and Add profiles, set Extensions → "*" to block, and Network prediction to "never" (docs/deploy.md)');
+      const browserFlags = [
+        'extension-control',
+        'allow-extension',
+        'block-extension',
+        'allow-incognito',
+        'allow-guest',
+        'allow-new-profiles',
+        'allow-network-prediction',
+        'update-url',
+        'extension-id',
+      ].filter((f) => args.values[f] !== undefined);
+      if (browserFlags.length)
+        io.err(
+          `note: ${browserFlags.map((f) => `--${f}`).join(', ')} shape browser policies, which this box does not hold: make the same choices in the Admin console`,
+        );
+      io.err(
+        'note: the Admin console sets browser policies in its own pages: force-install the extension by ID, and in Settings turn off Incognito mode, Browser guest mode and Add profiles, set Extensions → "*" to block, and Network prediction to "never" (docs/deploy.md)',
+      );
     }
     const outPath = optionalString(args, 'out');
     if (outPath === undefined) io.out(output);
@@ -286,7 +339,8 @@ function headerFlags(args: ParsedArgs): Record<string, string> | undefined {
 function oneOf<T extends string>(args: ParsedArgs, name: string, values: readonly T[]): T | undefined {
   const v = optionalString(args, name);
   if (v === undefined) return undefined;
-  if (!(values as readonly string[]).includes(v)) throw usageError(`--${name} must be ${values.map((x) => `"${x}"`).join(' or ')}, got "${v}"`);
+  if (!(values as readonly string[]).includes(v))
+    throw usageError(`--${name} must be ${values.map((x) => `"${x}"`).join(' or ')}, got "${v}"`);
   return v as T;
 }
 
@@ -294,10 +348,12 @@ function oneOf<T extends string>(args: ParsedArgs, name: string, values: readonl
 function chosenBrowsers(args: ParsedArgs, format: DeployFormat): ChromiumBrowser[] {
   const browser = oneOf(args, 'browser', ['chrome', 'edge'] as const);
   if (format === 'edge-macos-plist') {
-    if (browser === 'chrome') throw usageError('--format edge-macos-plist is for Edge; use --format chrome-macos-plist for Chrome');
+    if (browser === 'chrome')
+      throw usageError('--format edge-macos-plist is for Edge; use --format chrome-macos-plist for Chrome');
     return ['edge'];
   }
-  if (browser !== undefined && (format === 'firefox' || format === 'google-admin')) throw usageError(`--browser does not apply to --format ${format}`);
+  if (browser !== undefined && (format === 'firefox' || format === 'google-admin'))
+    throw usageError(`--browser does not apply to --format ${format}`);
   if (browser) return [browser];
   return format === 'chrome-windows-reg' || format === 'admx' ? ['chrome', 'edge'] : ['chrome'];
 }
@@ -305,14 +361,27 @@ function chosenBrowsers(args: ParsedArgs, format: DeployFormat): ChromiumBrowser
 function extensionControl(args: ParsedArgs): ExtensionControl {
   const mode = oneOf(args, 'extension-control', ['allowlist', 'blocklist'] as const) ?? 'allowlist';
   const ids = (name: string) =>
-    stringList(args, name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean).map((id) => {
-      if (!CHROMIUM_ID.test(id) && !GECKO_ID_PATTERN.test(id)) throw usageError(`--${name} "${id}" is neither a Chrome/Edge ID (32 letters a-p) nor a Firefox add-on ID (name@domain or {GUID})`);
-      return id;
-    });
+    stringList(args, name)
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim())
+      .filter(Boolean)
+      .map((id) => {
+        if (!CHROMIUM_ID.test(id) && !GECKO_ID_PATTERN.test(id))
+          throw usageError(
+            `--${name} "${id}" is neither a Chrome/Edge ID (32 letters a-p) nor a Firefox add-on ID (name@domain or {GUID})`,
+          );
+        return id;
+      });
   const allowed = ids('allow-extension');
   const extra = ids('block-extension');
-  if (mode === 'blocklist' && allowed.length) throw usageError('--allow-extension is for --extension-control allowlist: in blocklist mode every extension not blocked is allowed');
-  if (mode === 'allowlist' && extra.length) throw usageError('--block-extension is for --extension-control blocklist: in allowlist mode every extension not allowed is blocked');
+  if (mode === 'blocklist' && allowed.length)
+    throw usageError(
+      '--allow-extension is for --extension-control allowlist: in blocklist mode every extension not blocked is allowed',
+    );
+  if (mode === 'allowlist' && extra.length)
+    throw usageError(
+      '--block-extension is for --extension-control blocklist: in allowlist mode every extension not allowed is blocked',
+    );
   return { mode, allowed, blocked: mode === 'blocklist' ? [...new Set([...catalogueExtensionIds(), ...extra])] : [] };
 }
 
@@ -334,7 +403,9 @@ function checkBlocklist(format: DeployFormat, control: ExtensionControl, browser
 function checkOffice(office: string, policy: Pick<Policy, 'offices'>): void {
   const problem = officeProblem(policy, office);
   if (!problem) return;
-  throw new CliError(`--office "${office}" is not an office of the policy (valid codes: ${problem.valid.join(', ')})${problem.suggestion ? `; did you mean ${problem.suggestion}?` : ''}`);
+  throw new CliError(
+    `--office "${office}" is not an office of the policy (valid codes: ${problem.valid.join(', ')})${problem.suggestion ? `; did you mean ${problem.suggestion}?` : ''}`,
+  );
 }
 
 /**
@@ -355,14 +426,20 @@ function browserAiFor(policy: Policy, employee: { office: string; groups?: strin
   const now = Date.now();
   const expires = Date.parse(policy.expires);
   const changes: number[] = [];
-  for (let at = nextRuleChange(policy, now); at !== null && at < expires && changes.length < 1000; at = nextRuleChange(policy, at)) changes.push(at);
+  for (
+    let at = nextRuleChange(policy, now);
+    at !== null && at < expires && changes.length < 1000;
+    at = nextRuleChange(policy, at)
+  )
+    changes.push(at);
   return browserAiFromPolicy((url, at) => decide(compiled, employee, url, at), changes, now);
 }
 
 /** `--format admx --out DIR`: the two files Group Policy needs, in the PolicyDefinitions layout. */
 function writeAdmx(args: ParsedArgs, io: Io, extensionId: string, browsers: ChromiumBrowser[]): number {
   const dir = optionalString(args, 'out');
-  if (dir === undefined) throw usageError(`--format admx writes two files (${ADMX_FILE} and ${ADML_FILE}): pass --out DIR`);
+  if (dir === undefined)
+    throw usageError(`--format admx writes two files (${ADMX_FILE} and ${ADML_FILE}): pass --out DIR`);
   const { admx, adml } = renderAdmx(managedSchema as ManagedSchema, extensionId, browsers);
   writeAtomically(join(dir, ADMX_FILE), admx);
   writeAtomically(join(dir, ADML_FILE), adml);

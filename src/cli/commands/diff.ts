@@ -42,7 +42,8 @@ or usage error.`,
   flags: { keys: { type: 'string' }, threshold: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' } },
   allowPositionals: true,
   async run(args, io) {
-    if (args.positionals.length !== 2) throw usageError('"diff" needs two policies, OLD and NEW (see: ai-geofence diff --help)');
+    if (args.positionals.length !== 2)
+      throw usageError('"diff" needs two policies, OLD and NEW (see: ai-geofence diff --help)');
     const [oldPath, newPath] = args.positionals as [string, string];
     const now = optionalInstant(args, 'at', Date.now());
     const threshold = optionalInt(args, 'threshold', 1, 10) ?? 1;
@@ -75,7 +76,8 @@ or usage error.`,
 
 function describeTrust(v: PolicyVersion): string {
   if (v.trust === 'verified') return `verified, signed by ${v.signers.join(', ')}`;
-  if (v.trust === 'not-checked') return 'signed, but the signature was NOT checked: pass --keys TRUSTED.json to verify it';
+  if (v.trust === 'not-checked')
+    return 'signed, but the signature was NOT checked: pass --keys TRUSTED.json to verify it';
   return 'unsigned JSON';
 }
 
@@ -83,7 +85,8 @@ function describeTrust(v: PolicyVersion): string {
 function serialWarnings(before: PolicyVersion, after: PolicyVersion): string[] {
   const [a, b] = [before.policy.serial, after.policy.serial];
   if (b < a) return [`NEW has serial ${b}, lower than OLD's ${a}: browsers holding OLD refuse NEW as a rollback`];
-  if (b === a && before.payloadText !== after.payloadText) return [`both versions have serial ${a} but differ: browsers holding OLD refuse NEW; give it a higher serial`];
+  if (b === a && before.payloadText !== after.payloadText)
+    return [`both versions have serial ${a} but differ: browsers holding OLD refuse NEW; give it a higher serial`];
   return [];
 }
 
@@ -92,22 +95,31 @@ function printChanges(result: PolicyDiff, io: Io): void {
   for (const c of shown) io.out(formatChange(c));
   const folded = result.changes.length - shown.length;
   if (result.changes.length === 0) io.out('No decision changes.');
-  else io.out(`${result.changes.length} decision${result.changes.length === 1 ? '' : 's'} change${result.changes.length === 1 ? 's' : ''}${folded ? ` (${folded} group line${folded === 1 ? '' : 's'} not shown: ${folded === 1 ? 'it changes' : 'they change'} as the office does; --json lists all)` : ''}.`);
+  else
+    io.out(
+      `${result.changes.length} decision${result.changes.length === 1 ? '' : 's'} change${result.changes.length === 1 ? 's' : ''}${folded ? ` (${folded} group line${folded === 1 ? '' : 's'} not shown: ${folded === 1 ? 'it changes' : 'they change'} as the office does; --json lists all)` : ''}.`,
+    );
 }
 
 function printFindings(result: PolicyDiff, say: (text: string) => void): void {
   const { added, removed } = result.offices;
-  if (removed.length) say(`Offices removed: ${removed.join(', ')} — employees still configured with ${removed.length === 1 ? 'it' : 'them'} get a configuration error and fail closed`);
+  if (removed.length)
+    say(
+      `Offices removed: ${removed.join(', ')} — employees still configured with ${removed.length === 1 ? 'it' : 'them'} get a configuration error and fail closed`,
+    );
   if (added.length) say(`Offices added: ${added.join(', ')}`);
   for (const c of result.coverage) {
     const parts: string[] = [];
     if (c.domainsRemoved.length) parts.push(`no longer covers ${c.domainsRemoved.join(', ')}`);
     if (c.domainsAdded.length) parts.push(`now covers ${c.domainsAdded.join(', ')}`);
-    if (JSON.stringify(c.pathsBefore) !== JSON.stringify(c.pathsAfter)) parts.push(`paths ${c.pathsBefore?.join(', ') ?? '(all)'} → ${c.pathsAfter?.join(', ') ?? '(all)'}`);
+    if (JSON.stringify(c.pathsBefore) !== JSON.stringify(c.pathsAfter))
+      parts.push(`paths ${c.pathsBefore?.join(', ') ?? '(all)'} → ${c.pathsAfter?.join(', ') ?? '(all)'}`);
     say(`Tool ${c.tool}: ${parts.join('; ')}`);
   }
   for (const s of result.settings) say(`${s.field}: ${s.before} → ${s.after}`);
   for (const u of result.upcoming) {
-    say(`Later: at ${u.at} rule ${u.rule} (${u.version === 'before' ? 'OLD' : 'NEW'}) ${u.edge === 'from' ? 'starts' : 'ends'}; decisions then may differ (run with --at ${u.at})`);
+    say(
+      `Later: at ${u.at} rule ${u.rule} (${u.version === 'before' ? 'OLD' : 'NEW'}) ${u.edge === 'from' ? 'starts' : 'ends'}; decisions then may differ (run with --at ${u.at})`,
+    );
   }
 }

@@ -39,7 +39,12 @@ Flags:
                   lastSeen, signals, actions, listedAs?}]}
 
 Exit codes: 0 report printed, 1 unreadable file or refused policy, 2 usage error.`,
-  flags: { policy: { type: 'string' }, keys: { type: 'string' }, threshold: { type: 'string' }, json: { type: 'boolean' } },
+  flags: {
+    policy: { type: 'string' },
+    keys: { type: 'string' },
+    threshold: { type: 'string' },
+    json: { type: 'boolean' },
+  },
   allowPositionals: true,
   async run(args, io) {
     const inputs = evidenceInputs(args, 'discovered');
@@ -50,14 +55,25 @@ Exit codes: 0 report printed, 1 unreadable file or refused policy, 2 usage error
     const threshold = optionalInt(args, 'threshold', 1, 10) ?? 1;
     // Only discovered-tool events are kept (a browser reports a host at most once a day).
     const found: Array<Record<string, unknown>> = [];
-    await streamEvents(inputs, io, (l) => void (l.event.type === 'discovered-tool' && found.push(l.event)), (m) => io.err(`${file}: warning: ${m.message} (skipped)`));
+    await streamEvents(
+      inputs,
+      io,
+      (l) => void (l.event.type === 'discovered-tool' && found.push(l.event)),
+      (m) => io.err(`${file}: warning: ${m.message} (skipped)`),
+    );
     const report = discoveredReport(found);
     let hosts: DiscoveredRow[] = report.hosts;
     if (policyPath) {
-      const compiled = compilePolicy((await loadPolicy(policyPath, keysPath, threshold, Date.now(), (m) => io.err(m))).policy);
+      const compiled = compilePolicy(
+        (await loadPolicy(policyPath, keysPath, threshold, Date.now(), (m) => io.err(m))).policy,
+      );
       hosts = hosts.map((h) => ({ ...h, listedAs: findTool(compiled, `https://${h.host}/`)?.toolId ?? null }));
     }
-    io.out(flag(args, 'json') ? JSON.stringify({ events: report.events, hosts }, null, 2) : formatReport(file, report.events, hosts, !!policyPath));
+    io.out(
+      flag(args, 'json')
+        ? JSON.stringify({ events: report.events, hosts }, null, 2)
+        : formatReport(file, report.events, hosts, !!policyPath),
+    );
     return 0;
   },
 };
@@ -69,9 +85,13 @@ function formatReport(file: string, events: number, hosts: readonly DiscoveredRo
     return out.join('\n');
   }
   const width = Math.max(4, ...hosts.map((h) => h.host.length));
-  out.push(`  ${'host'.padEnd(width)}  browsers  events  offices     first seen            last seen             signals / applied`);
+  out.push(
+    `  ${'host'.padEnd(width)}  browsers  events  offices     first seen            last seen             signals / applied`,
+  );
   for (const h of hosts) {
-    const actions = Object.entries(h.actions).map(([a, n]) => `${a} ${n}`).join(', ');
+    const actions = Object.entries(h.actions)
+      .map(([a, n]) => `${a} ${n}`)
+      .join(', ');
     const listed = withPolicy ? (h.listedAs ? `  · now listed as "${h.listedAs}"` : '  · still unlisted') : '';
     out.push(
       `  ${h.host.padEnd(width)}  ${String(h.browsers).padStart(8)}  ${String(h.events).padStart(6)}  ${(h.offices.join(',') || '-').padEnd(10)}  ` +

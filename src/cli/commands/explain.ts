@@ -5,7 +5,13 @@ import { formatLocation, parseLocationArg, type BrowserLocation } from '../../co
 import { describeSelectedBy, type SelectedBy } from '../../core/catalogue/tool-attributes.ts';
 import { formatMatrix, policyGroups, policyMatrix, UNVERIFIED_LOCATION } from '../../core/decide/matrix.ts';
 import { didYouMean } from '../../core/config/near-match.ts';
-import { applyException, findException, parseExceptions, verifyExceptions, type ExceptionsDoc } from '../../core/exceptions/exceptions.ts';
+import {
+  applyException,
+  findException,
+  parseExceptions,
+  verifyExceptions,
+  type ExceptionsDoc,
+} from '../../core/exceptions/exceptions.ts';
 import { pickText } from '../../core/policy/localized-text.ts';
 import type { ExceptionRef } from '../../core/exceptions/exceptions.ts';
 import { formatIssues, type Policy } from '../../core/policy/policy-schema.ts';
@@ -104,7 +110,10 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
     if (flag(args, 'catalogue')) {
       if (args.positionals.length > 0) throw usageError('--catalogue takes no URLs (see: ai-geofence explain --help)');
       for (const f of ['policy', 'office', 'exceptions', 'user'] as const) {
-        if (args.values[f] !== undefined) throw usageError(`--catalogue lists the built-in catalogue and takes no --${f} (see: ai-geofence explain --help)`);
+        if (args.values[f] !== undefined)
+          throw usageError(
+            `--catalogue lists the built-in catalogue and takes no --${f} (see: ai-geofence explain --help)`,
+          );
       }
       if (flag(args, 'json')) io.out(JSON.stringify({ updated: CATALOGUE_UPDATED, tools: CATALOGUE }, null, 2));
       else io.out(formatCatalogue());
@@ -115,7 +124,8 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
     if (flag(args, 'matrix')) {
       if (args.positionals.length > 0) throw usageError('--matrix takes no URLs (see: ai-geofence explain --help)');
       for (const f of ['office', 'exceptions', 'user', 'location'] as const) {
-        if (args.values[f] !== undefined) throw usageError(`--matrix covers every office and takes no --${f} (see: ai-geofence explain --help)`);
+        if (args.values[f] !== undefined)
+          throw usageError(`--matrix covers every office and takes no --${f} (see: ai-geofence explain --help)`);
       }
       const now = optionalInstant(args, 'at', Date.now());
       const threshold = optionalInt(args, 'threshold', 1, 10) ?? 1;
@@ -127,21 +137,29 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
         const parsed = l === UNVERIFIED_LOCATION ? null : parseLocationArg(l);
         if (typeof parsed === 'string') throw usageError(parsed.replace('--location', '--locations'));
       }
-      const m = policyMatrix(compilePolicy(policy), now, { ...(groups ? { groups } : {}), ...(locations ? { locations } : {}) });
+      const m = policyMatrix(compilePolicy(policy), now, {
+        ...(groups ? { groups } : {}),
+        ...(locations ? { locations } : {}),
+      });
       if (flag(args, 'json')) {
         io.out(JSON.stringify(m, null, 2));
         return 0;
       }
-      io.out(`Policy serial ${policy.serial} (${signers ? `verified, signed by ${signers.join(', ')}` : 'unsigned'}) · at ${m.at}`);
+      io.out(
+        `Policy serial ${policy.serial} (${signers ? `verified, signed by ${signers.join(', ')}` : 'unsigned'}) · at ${m.at}`,
+      );
       io.out(formatMatrix(m));
       return 0;
     }
-    if (args.values.locations !== undefined) throw usageError('--locations is for --matrix; for URLs give one --location (see: ai-geofence explain --help)');
+    if (args.values.locations !== undefined)
+      throw usageError('--locations is for --matrix; for URLs give one --location (see: ai-geofence explain --help)');
     const office = requiredString(args, 'office', 'explain').trim();
     const locationArg = optionalString(args, 'location')?.trim();
-    const askedLocation = locationArg === undefined || locationArg === UNVERIFIED_LOCATION ? null : parseLocationArg(locationArg);
+    const askedLocation =
+      locationArg === undefined || locationArg === UNVERIFIED_LOCATION ? null : parseLocationArg(locationArg);
     if (typeof askedLocation === 'string') throw usageError(askedLocation);
-    if (args.positionals.length === 0) throw usageError('"explain" needs at least one URL (see: ai-geofence explain --help)');
+    if (args.positionals.length === 0)
+      throw usageError('"explain" needs at least one URL (see: ai-geofence explain --help)');
     const groups = commaList(args, 'groups') ?? [];
     const now = optionalInstant(args, 'at', Date.now());
     const threshold = optionalInt(args, 'threshold', 1, 10) ?? 1;
@@ -149,30 +167,51 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
     const json = flag(args, 'json');
     const exceptionsPath = optionalString(args, 'exceptions');
     const user = optionalString(args, 'user')?.trim();
-    if (exceptionsPath !== undefined && !user) throw usageError('--exceptions needs --user ID, the employee the exceptions are looked up for (see: ai-geofence explain --help)');
-    if (user !== undefined && exceptionsPath === undefined) throw usageError('--user is used with --exceptions EXCEPTIONS.jws (see: ai-geofence explain --help)');
+    if (exceptionsPath !== undefined && !user)
+      throw usageError(
+        '--exceptions needs --user ID, the employee the exceptions are looked up for (see: ai-geofence explain --help)',
+      );
+    if (user !== undefined && exceptionsPath === undefined)
+      throw usageError('--user is used with --exceptions EXCEPTIONS.jws (see: ai-geofence explain --help)');
 
     const { policy, signers } = await loadPolicy(policyPath, optionalString(args, 'keys'), threshold, now, io.err);
-    const exceptions = exceptionsPath === undefined ? null : await loadExceptions(exceptionsPath, optionalString(args, 'keys'), threshold, now, io.err);
+    const exceptions =
+      exceptionsPath === undefined
+        ? null
+        : await loadExceptions(exceptionsPath, optionalString(args, 'keys'), threshold, now, io.err);
     const officeInfo = policy.offices[office];
     if (!officeInfo) {
-      throw new CliError(`office "${office}" is not in the policy's offices (${Object.keys(policy.offices).join(', ')})${didYouMean(office, Object.keys(policy.offices))}`);
+      throw new CliError(
+        `office "${office}" is not in the policy's offices (${Object.keys(policy.offices).join(', ')})${didYouMean(office, Object.keys(policy.offices))}`,
+      );
     }
 
     warnUnknownGroups(groups, policy, io);
     // Default: at the office, whose jurisdiction is then where the browser is.
-    const location: BrowserLocation | null = locationArg === undefined ? (officeInfo.jurisdiction ? { country: officeInfo.jurisdiction } : null) : askedLocation;
+    const location: BrowserLocation | null =
+      locationArg === undefined
+        ? officeInfo.jurisdiction
+          ? { country: officeInfo.jurisdiction }
+          : null
+        : askedLocation;
     const compiled = compilePolicy(policy);
     const decisions = args.positionals.map((url) => {
       const plain = decide(compiled, { office, groups, location }, withScheme(url), now);
       if (!exceptions) return { url, d: plain, exception: undefined };
-      const lifted = applyException(plain, findException(exceptions.doc, user, plain.toolId, office, now), exceptions.doc);
+      const lifted = applyException(
+        plain,
+        findException(exceptions.doc, user, plain.toolId, office, now),
+        exceptions.doc,
+      );
       return { url, d: lifted, exception: lifted.exception };
     });
 
     if (json) {
       const rows: ExplainRow[] = decisions.map(({ url, d, exception }) => ({
-        url, action: d.action, tool: d.toolId, rule: d.rule?.id ?? null,
+        url,
+        action: d.action,
+        tool: d.toolId,
+        rule: d.rule?.id ?? null,
         // The four contract keys stay exactly as they were without --exceptions.
         ...(exception === undefined ? {} : { exception }),
         ...(d.selectedBy ? { selectedBy: d.selectedBy } : {}),
@@ -185,11 +224,17 @@ Exit codes: 0 explained, 1 policy refused / unknown office, 2 usage error.`,
     const exceptionsNote = exceptions
       ? ` · exceptions serial ${exceptions.doc.serial} (${exceptions.signers ? `verified, signed by ${exceptions.signers.join(', ')}` : 'unsigned'}) for user ${user}`
       : '';
-    const where = locationArg === undefined
-      ? `at the office${location ? ` (${location.country})` : ''}`
-      : location ? `located in ${formatLocation(location)}` : `location unverified (unknownLocation: ${policy.unknownLocation})`;
-    io.out(`Policy serial ${policy.serial} (${source}) · office ${office} (${pickText(officeInfo.name, [lang])})${groups.length ? ` · groups ${groups.join(', ')}` : ''} · ${where}${exceptionsNote} · at ${new Date(now).toISOString()}`);
-    for (const { url, d, exception } of decisions) io.out(describe(url, d, lang) + (exception ? describeException(exception) : ''));
+    const where =
+      locationArg === undefined
+        ? `at the office${location ? ` (${location.country})` : ''}`
+        : location
+          ? `located in ${formatLocation(location)}`
+          : `location unverified (unknownLocation: ${policy.unknownLocation})`;
+    io.out(
+      `Policy serial ${policy.serial} (${source}) · office ${office} (${pickText(officeInfo.name, [lang])})${groups.length ? ` · groups ${groups.join(', ')}` : ''} · ${where}${exceptionsNote} · at ${new Date(now).toISOString()}`,
+    );
+    for (const { url, d, exception } of decisions)
+      io.out(describe(url, d, lang) + (exception ? describeException(exception) : ''));
     return 0;
   },
 };
@@ -212,9 +257,17 @@ export function formatCatalogue(): string {
   const yesNo = (b: boolean | undefined) => (b === undefined ? '?' : b ? 'yes' : 'no');
   const head = ['id', 'name', 'vendor', 'country', 'category', 'enterprise', 'trains', 'models of', 'domains'];
   const rows = Object.entries(CATALOGUE).map(([id, t]) => [
-    id, t.name, t.vendor ?? '?', t.vendorCountry ?? '?', t.category ?? '?', yesNo(t.enterprise), yesNo(t.trainsOnInputs),
+    id,
+    t.name,
+    t.vendor ?? '?',
+    t.vendorCountry ?? '?',
+    t.category ?? '?',
+    yesNo(t.enterprise),
+    yesNo(t.trainsOnInputs),
     t.modelVendors?.join(', ') ?? '?',
-    t.domains.join(' ') + (t.paths ? ` (paths ${t.paths.join(' ')})` : '') + (t.extensionIds ? ` [extensions ${t.extensionIds.join(' ')}]` : ''),
+    t.domains.join(' ') +
+      (t.paths ? ` (paths ${t.paths.join(' ')})` : '') +
+      (t.extensionIds ? ` [extensions ${t.extensionIds.join(' ')}]` : ''),
   ]);
   const widths = head.slice(0, -1).map((_, i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c)).join('  ');
@@ -239,7 +292,8 @@ async function loadExceptions(
   const parsed = parseStrictJson(text);
   const json = parsed.ok ? parsed.value : undefined;
   if (looksLikeJws(text, json)) {
-    if (!keysPath) throw usageError(`"${path}" is a signed exceptions document: pass --keys TRUSTED.json to verify it first`);
+    if (!keysPath)
+      throw usageError(`"${path}" is a signed exceptions document: pass --keys TRUSTED.json to verify it first`);
     const result = await verifyExceptions(text, { trustedKeys: readTrustedKeys(keysPath, warn), threshold, now });
     if (!result.ok) throw new CliError(`${path}: refused (${result.code}): ${result.message}`);
     return { doc: result.doc, signers: result.signers };
@@ -247,7 +301,8 @@ async function loadExceptions(
   if (!parsed.ok) throw new CliError(`exceptions document "${path}" is neither JSON nor a JWS: ${parsed.message}`);
   const checked = parseExceptions(json);
   if (!checked.ok) throw new CliError(`exceptions document "${path}" is invalid: ${formatIssues(checked.issues, 3)}`);
-  if (Date.parse(checked.doc.expires) <= now) warn(`warning: browsers would refuse these exceptions at that time: expired ${checked.doc.expires}`);
+  if (Date.parse(checked.doc.expires) <= now)
+    warn(`warning: browsers would refuse these exceptions at that time: expired ${checked.doc.expires}`);
   warn(`note: "${path}" is unsigned JSON: browsers apply only a signed exceptions document`);
   return { doc: checked.doc, signers: null };
 }
@@ -257,7 +312,8 @@ function warnUnknownGroups(groups: readonly string[], policy: Policy, io: Io): v
   const named = policyGroups(compilePolicy(policy));
   for (const g of groups) {
     if (named.includes(g)) continue;
-    io.err(`note: no rule names group "${g}" (groups are compared exactly; rules name: ${named.length ? named.join(', ') : 'none'})${didYouMean(g, named)}`);
+    io.err(
+      `note: no rule names group "${g}" (groups are compared exactly; rules name: ${named.length ? named.join(', ') : 'none'})${didYouMean(g, named)}`,
+    );
   }
 }
-

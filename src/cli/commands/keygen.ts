@@ -37,21 +37,30 @@ deploy-config --extension-id. Keep the key as long as the extension is deployed:
 with another key has another ID, and browsers would treat it as another extension.
 
 Exit codes: 0 written, 1 failure (e.g. files exist), 2 usage error.`,
-  flags: { alg: { type: 'string' }, kid: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, crx: { type: 'boolean' } },
+  flags: {
+    alg: { type: 'string' },
+    kid: { type: 'string' },
+    out: { type: 'string' },
+    force: { type: 'boolean' },
+    crx: { type: 'boolean' },
+  },
   allowPositionals: false,
   async run(args, io) {
     if (flag(args, 'crx')) return writeCrxKey(args, io);
     const alg = optionalString(args, 'alg') ?? 'EdDSA';
-    if (!(ALLOWED_ALGS as readonly string[]).includes(alg)) throw usageError(`--alg must be EdDSA or ES256, got "${alg}"`);
+    if (!(ALLOWED_ALGS as readonly string[]).includes(alg))
+      throw usageError(`--alg must be EdDSA or ES256, got "${alg}"`);
     const kid = requiredString(args, 'kid', 'keygen');
-    if (!KID_PATTERN.test(kid)) throw usageError(`--kid "${kid}" must be 1-64 letters, digits, ".", "_" or "-" (it becomes a file name)`);
+    if (!KID_PATTERN.test(kid))
+      throw usageError(`--kid "${kid}" must be 1-64 letters, digits, ".", "_" or "-" (it becomes a file name)`);
     const dir = requiredString(args, 'out', 'keygen');
 
     const privatePath = join(dir, `${kid}.private.jwk`);
     const publicPath = join(dir, `${kid}.public.jwk`);
     if (!flag(args, 'force')) {
       for (const p of [privatePath, publicPath]) {
-        if (existsSync(p)) throw new CliError(`"${p}" already exists; choose another --kid or pass --force to overwrite`);
+        if (existsSync(p))
+          throw new CliError(`"${p}" already exists; choose another --kid or pass --force to overwrite`);
       }
     }
 
@@ -72,19 +81,26 @@ Exit codes: 0 written, 1 failure (e.g. files exist), 2 usage error.`,
     } catch (e) {
       throw new CliError(`cannot write keys to "${dir}": ${(e as Error).message}`);
     }
-    io.out(`Created ${alg} key "${kid}":\n  private: ${privatePath} (keep secret)\n  public:  ${publicPath} (add to trustedKeys)`);
+    io.out(
+      `Created ${alg} key "${kid}":\n  private: ${privatePath} (keep secret)\n  public:  ${publicPath} (add to trustedKeys)`,
+    );
     return 0;
   },
 };
 
 /** `keygen --crx`: a PEM key for signing the CRX; prints the extension ID it gives. */
 function writeCrxKey(args: Parameters<Command['run']>[0], io: Parameters<Command['run']>[1]): number {
-  if (optionalString(args, 'alg') !== undefined) throw usageError('--alg is for policy-signing keys; a CRX key (--crx) is always RSA-2048');
+  if (optionalString(args, 'alg') !== undefined)
+    throw usageError('--alg is for policy-signing keys; a CRX key (--crx) is always RSA-2048');
   const name = optionalString(args, 'kid') ?? 'ai-geofence-crx';
-  if (!KID_PATTERN.test(name)) throw usageError(`--kid "${name}" must be 1-64 letters, digits, ".", "_" or "-" (it becomes a file name)`);
+  if (!KID_PATTERN.test(name))
+    throw usageError(`--kid "${name}" must be 1-64 letters, digits, ".", "_" or "-" (it becomes a file name)`);
   const dir = requiredString(args, 'out', 'keygen');
   const path = join(dir, `${name}.pem`);
-  if (!flag(args, 'force') && existsSync(path)) throw new CliError(`"${path}" already exists; choose another --kid or pass --force to overwrite (a new key means a new extension ID)`);
+  if (!flag(args, 'force') && existsSync(path))
+    throw new CliError(
+      `"${path}" already exists; choose another --kid or pass --force to overwrite (a new key means a new extension ID)`,
+    );
   const pem = generateCrxKeyPem();
   const { extensionId } = parseCrxKey(pem);
   try {
@@ -94,6 +110,8 @@ function writeCrxKey(args: Parameters<Command['run']>[0], io: Parameters<Command
   } catch (e) {
     throw new CliError(`cannot write the key to "${dir}": ${(e as Error).message}`);
   }
-  io.out(`Created CRX signing key (RSA-2048):\n  private: ${path} (keep secret, keep for as long as the extension is deployed)\n  extension ID: ${extensionId}\nPack with: npm run package -- --crx-key ${path} --codebase https://…/\nDeploy with: deploy-config --extension-id ${extensionId} --update-url https://…/updates.xml`);
+  io.out(
+    `Created CRX signing key (RSA-2048):\n  private: ${path} (keep secret, keep for as long as the extension is deployed)\n  extension ID: ${extensionId}\nPack with: npm run package -- --crx-key ${path} --codebase https://…/\nDeploy with: deploy-config --extension-id ${extensionId} --update-url https://…/updates.xml`,
+  );
   return 0;
 }

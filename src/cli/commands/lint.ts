@@ -33,13 +33,17 @@ Exit codes: 0 no errors (warnings allowed), 1 errors found or the file cannot be
   flags: { at: { type: 'string' }, json: { type: 'boolean' }, networks: { type: 'string' } },
   allowPositionals: true,
   async run(args, io) {
-    if (args.positionals.length !== 1) throw usageError('"lint" needs exactly one POLICY.json (see: ai-geofence lint --help)');
+    if (args.positionals.length !== 1)
+      throw usageError('"lint" needs exactly one POLICY.json (see: ai-geofence lint --help)');
     const file = args.positionals[0]!;
     const networksPath = optionalString(args, 'networks');
     const zones = networksPath === undefined ? undefined : readZones(networksPath);
     const { issues, signed } = lintFile(file, optionalInstant(args, 'at', Date.now()), zones ? { zones } : {});
     // Linting a signed file is useful (what exactly was published?), but it proves nothing about who signed it.
-    if (signed) io.err(`note: ${file} is a signed policy (JWS): linting its payload; the signatures were NOT checked (run: ai-geofence verify ${file} --keys TRUSTED.json)`);
+    if (signed)
+      io.err(
+        `note: ${file} is a signed policy (JWS): linting its payload; the signatures were NOT checked (run: ai-geofence verify ${file} --keys TRUSTED.json)`,
+      );
     const hasErrors = issues.some((i) => i.severity === 'error');
     if (flag(args, 'json')) {
       io.out(JSON.stringify(issues, null, 2));

@@ -70,7 +70,12 @@ Exit codes: 0 report written, 1 unreadable input or inventory, 2 usage error.`,
       silentHours: optionalInt(args, 'silent-hours', 1, 24 * 365) ?? DEFAULT_SILENT_HOURS,
       expected,
     });
-    await streamEvents(inputs, io, (l) => counter.add(l.event), (m) => io.err(`${file}: warning: ${m.message} (skipped)`));
+    await streamEvents(
+      inputs,
+      io,
+      (l) => counter.add(l.event),
+      (m) => io.err(`${file}: warning: ${m.message} (skipped)`),
+    );
     const r = counter.finish();
     const write = (path: string | undefined, text: string) => {
       if (!path) return;
@@ -89,17 +94,51 @@ Exit codes: 0 report written, 1 unreadable input or inventory, 2 usage error.`,
 };
 
 function formatSummary(file: string, r: ComplianceReport): string {
-  const out = [`${file}: ${r.counted} event(s) in the period (${r.events} read) · as of ${r.at} · current serial ${r.currentSerial ?? '(none seen)'}`];
-  const cols = ['office', 'expected', 'reporting', 'current', 'stale', 'silent', 'missing', 'blocks', 'warnings', 'proceeded', 'justified', 'acks', 'exceptions'];
-  const rows = [...r.offices, r.totals].map((o) => [
-    o.office, o.expected ?? '-', o.reporting, o.current, o.stale, o.silent, o.missing ?? '-', o.blocks, o.warnings, o.proceeded, o.justifications,
-    Object.values(o.acknowledgements).reduce((a, b) => a + b, 0), Object.values(o.exceptions).reduce((a, b) => a + b, 0),
-  ].map(String));
+  const out = [
+    `${file}: ${r.counted} event(s) in the period (${r.events} read) · as of ${r.at} · current serial ${r.currentSerial ?? '(none seen)'}`,
+  ];
+  const cols = [
+    'office',
+    'expected',
+    'reporting',
+    'current',
+    'stale',
+    'silent',
+    'missing',
+    'blocks',
+    'warnings',
+    'proceeded',
+    'justified',
+    'acks',
+    'exceptions',
+  ];
+  const rows = [...r.offices, r.totals].map((o) =>
+    [
+      o.office,
+      o.expected ?? '-',
+      o.reporting,
+      o.current,
+      o.stale,
+      o.silent,
+      o.missing ?? '-',
+      o.blocks,
+      o.warnings,
+      o.proceeded,
+      o.justifications,
+      Object.values(o.acknowledgements).reduce((a, b) => a + b, 0),
+      Object.values(o.exceptions).reduce((a, b) => a + b, 0),
+    ].map(String),
+  );
   const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((row) => row[i]!.length)));
-  const fmt = (cells: readonly string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
+  const fmt = (cells: readonly string[]) =>
+    `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
   out.push(fmt(cols), ...rows.map(fmt));
-  for (const o of r.offices) if (o.silentSince) out.push(`  ${o.office}: ${o.silent} silent browser(s), the first silent since ${o.silentSince}`);
-  if (r.discovered.length) out.push(`  ${r.discovered.length} unlisted AI tool host(s) discovered (ai-geofence discovered lists them)`);
-  if (r.unknownOffices.length) out.push(`  reporting from offices the inventory does not list: ${r.unknownOffices.join(', ')}`);
+  for (const o of r.offices)
+    if (o.silentSince)
+      out.push(`  ${o.office}: ${o.silent} silent browser(s), the first silent since ${o.silentSince}`);
+  if (r.discovered.length)
+    out.push(`  ${r.discovered.length} unlisted AI tool host(s) discovered (ai-geofence discovered lists them)`);
+  if (r.unknownOffices.length)
+    out.push(`  reporting from offices the inventory does not list: ${r.unknownOffices.join(', ')}`);
   return out.join('\n');
 }

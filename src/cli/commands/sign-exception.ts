@@ -1,6 +1,11 @@
 /** `sign-exception EXCEPTIONS.json --key PRIVATE.jwk [--key …] --out EXCEPTIONS.jws`: check, then sign the file's exact bytes. */
 import { checkExceptionsAgainstPolicy } from '../../core/exceptions/exceptions-check.ts';
-import { EXCEPTIONS_JWS_TYP, exceptionWarnings, parseExceptions, type ExceptionsDoc } from '../../core/exceptions/exceptions.ts';
+import {
+  EXCEPTIONS_JWS_TYP,
+  exceptionWarnings,
+  parseExceptions,
+  type ExceptionsDoc,
+} from '../../core/exceptions/exceptions.ts';
 import { formatIssues } from '../../core/policy/policy-schema.ts';
 import { parseStrictJson } from '../../core/policy/strict-json.ts';
 import { checkDocumentFreshness } from '../../core/policy/verify.ts';
@@ -41,7 +46,13 @@ Flags:
   --keys FILE    trusted public keys to verify a signed --policy
 
 Exit codes: 0 signed, 1 invalid or expired document / bad key, 2 usage error.`,
-  flags: { key: { type: 'string', multiple: true }, out: { type: 'string' }, at: { type: 'string' }, policy: { type: 'string' }, keys: { type: 'string' } },
+  flags: {
+    key: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    at: { type: 'string' },
+    policy: { type: 'string' },
+    keys: { type: 'string' },
+  },
   allowPositionals: true,
   async run(args, io) {
     const { file, out, now, keys, kids } = signingArgs(args, 'sign-exception', 'EXCEPTIONS.json');
@@ -59,7 +70,9 @@ Exit codes: 0 signed, 1 invalid or expired document / bad key, 2 usage error.`,
     const parsed = parseExceptions(json.value);
     if (!parsed.ok) {
       for (const issue of parsed.issues) io.err(`${file}: error ${issue.path}: ${issue.message}`);
-      throw new CliError(`refusing to sign ${file}: it does not match the exceptions schema (${formatIssues(parsed.issues, 3)})`);
+      throw new CliError(
+        `refusing to sign ${file}: it does not match the exceptions schema (${formatIssues(parsed.issues, 3)})`,
+      );
     }
     const doc = parsed.doc;
     const fresh = checkDocumentFreshness(doc, '', now, null, 'exceptions document');
@@ -70,23 +83,46 @@ Exit codes: 0 signed, 1 invalid or expired document / bad key, 2 usage error.`,
 
     const { form, toStdout } = await signAndWrite(bytes, keys, EXCEPTIONS_JWS_TYP, out, (t) => io.out(t));
     if (toStdout) return 0;
-    io.out(`Signed ${file} (exceptions serial ${doc.serial}, ${doc.exceptions.length} exception(s)) with ${[...kids].join(', ')} → ${out} (${form})`);
+    io.out(
+      `Signed ${file} (exceptions serial ${doc.serial}, ${doc.exceptions.length} exception(s)) with ${[...kids].join(', ')} → ${out} (${form})`,
+    );
     return 0;
   },
 };
 
 /** Refuse exceptions naming a tool or office the policy does not know: they would lift nothing. */
-async function checkAgainstPolicy(file: string, doc: ExceptionsDoc, policyPath: string | undefined, keysPath: string | undefined, io: Io): Promise<void> {
+async function checkAgainstPolicy(
+  file: string,
+  doc: ExceptionsDoc,
+  policyPath: string | undefined,
+  keysPath: string | undefined,
+  io: Io,
+): Promise<void> {
   if (policyPath === undefined) {
-    if (keysPath !== undefined) throw usageError('--keys verifies a signed --policy; pass --policy POLICY.jws (see: ai-geofence sign-exception --help)');
-    io.err(`note: ${file}: tools and offices were not checked against a policy (pass --policy POLICY.json to catch "claud" or "HKG")`);
+    if (keysPath !== undefined)
+      throw usageError(
+        '--keys verifies a signed --policy; pass --policy POLICY.jws (see: ai-geofence sign-exception --help)',
+      );
+    io.err(
+      `note: ${file}: tools and offices were not checked against a policy (pass --policy POLICY.json to catch "claud" or "HKG")`,
+    );
     return;
   }
-  const version = await readPolicyVersion(policyPath, keysPath === undefined ? undefined : readTrustedKeys(keysPath, io.err), 1, 1);
-  if (version.trust === 'not-checked') io.err(`note: ${policyPath}: the policy's signature was NOT checked (pass --keys TRUSTED.json); it is only read for its tool and office names`);
+  const version = await readPolicyVersion(
+    policyPath,
+    keysPath === undefined ? undefined : readTrustedKeys(keysPath, io.err),
+    1,
+    1,
+  );
+  if (version.trust === 'not-checked')
+    io.err(
+      `note: ${policyPath}: the policy's signature was NOT checked (pass --keys TRUSTED.json); it is only read for its tool and office names`,
+    );
   const { errors, warnings } = checkExceptionsAgainstPolicy(doc, version.policy);
   for (const w of warnings) io.err(`${file}: warning ${w.path}: ${w.message}`);
   for (const e of errors) io.err(`${file}: error ${e.path}: ${e.message}`);
-  if (errors.length > 0) throw new CliError(`refusing to sign ${file}: ${errors.length} tool or office name${errors.length === 1 ? '' : 's'} the policy (serial ${version.policy.serial}) does not know`);
+  if (errors.length > 0)
+    throw new CliError(
+      `refusing to sign ${file}: ${errors.length} tool or office name${errors.length === 1 ? '' : 's'} the policy (serial ${version.policy.serial}) does not know`,
+    );
 }
-

@@ -30,7 +30,10 @@ Exit codes: 0 signed, 1 lint errors / expired policy / bad key, 2 usage error.`,
     const { file, out, now, keys, kids } = signingArgs(args, 'sign', 'POLICY.json');
 
     const { bytes, value, issues, signed } = lintFile(file, now);
-    if (signed) throw new CliError(`${file} is already signed (a JWS); to add a signature, run: ai-geofence cosign ${file} --key PRIVATE.jwk --out OUT.jws`);
+    if (signed)
+      throw new CliError(
+        `${file} is already signed (a JWS); to add a signature, run: ai-geofence cosign ${file} --key PRIVATE.jwk --out OUT.jws`,
+      );
     for (const issue of issues) io.err(formatIssue(file, issue));
     if (issues.some((i) => i.severity === 'error')) {
       throw new CliError(`refusing to sign ${file}: ${countSummary(issues)} (run: ai-geofence lint ${file})`);
@@ -39,7 +42,8 @@ Exit codes: 0 signed, 1 lint errors / expired policy / bad key, 2 usage error.`,
     const parsed = parsePolicy(value);
     if (!parsed.ok) throw new CliError(`refusing to sign ${file}: it does not match the policy schema`);
     const fresh = checkFreshness(parsed.policy, '', now, null);
-    if (fresh && !fresh.ok && fresh.code === 'expired') throw new CliError(`refusing to sign ${file}: ${fresh.message}`);
+    if (fresh && !fresh.ok && fresh.code === 'expired')
+      throw new CliError(`refusing to sign ${file}: ${fresh.message}`);
     if (fresh && !fresh.ok) io.err(`${file}: warning: ${fresh.message}; browsers will refuse it until then`);
 
     const { form, toStdout } = await signAndWrite(bytes, keys, POLICY_JWS_TYP, out, (t) => io.out(t));

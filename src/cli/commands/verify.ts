@@ -28,10 +28,16 @@ Flags:
   --at ISO          check validity at this instant instead of now
 
 Exit codes: 0 valid, 1 refused (the reason is printed on stderr), 2 usage error.`,
-  flags: { keys: { type: 'string' }, threshold: { type: 'string' }, 'min-serial': { type: 'string' }, at: { type: 'string' } },
+  flags: {
+    keys: { type: 'string' },
+    threshold: { type: 'string' },
+    'min-serial': { type: 'string' },
+    at: { type: 'string' },
+  },
   allowPositionals: true,
   async run(args, io) {
-    if (args.positionals.length !== 1) throw usageError('"verify" needs exactly one POLICY.jws (see: ai-geofence verify --help)');
+    if (args.positionals.length !== 1)
+      throw usageError('"verify" needs exactly one POLICY.jws (see: ai-geofence verify --help)');
     const file = args.positionals[0]!;
     // Flags first, files second: a usage mistake is reported as such even when a file is missing.
     const keysPath = requiredString(args, 'keys', 'verify');
@@ -39,7 +45,10 @@ Exit codes: 0 valid, 1 refused (the reason is printed on stderr), 2 usage error.
     const minSerial = optionalInt(args, 'min-serial', 0, Number.MAX_SAFE_INTEGER);
     const now = optionalInstant(args, 'at', Date.now());
     const trustedKeys = readTrustedKeys(keysPath, io.err);
-    if (threshold > trustedKeys.length) throw new CliError(`--threshold ${threshold} exceeds the ${trustedKeys.length} trusted key(s); no policy could ever pass`);
+    if (threshold > trustedKeys.length)
+      throw new CliError(
+        `--threshold ${threshold} exceeds the ${trustedKeys.length} trusted key(s); no policy could ever pass`,
+      );
 
     const text = readText(file, 'signed policy');
     const result = await verifyPolicy(text, { trustedKeys, threshold, now });
@@ -51,14 +60,19 @@ Exit codes: 0 valid, 1 refused (the reason is printed on stderr), 2 usage error.
     if (minSerial !== undefined) {
       // Same rule as the extension, with the minimum standing in for the policy in force; an equal
       // serial passes here because we have no payload to compare it with.
-      const rollback = checkFreshness(result.policy, result.payloadHash, now, { serial: minSerial, payloadHash: result.payloadHash });
+      const rollback = checkFreshness(result.policy, result.payloadHash, now, {
+        serial: minSerial,
+        payloadHash: result.payloadHash,
+      });
       if (rollback && !rollback.ok) throw new CliError(`${file}: refused (${rollback.code}): ${rollback.message}`);
     }
     // Valid is not the same as meant: name the honest mistakes lint finds in what was signed.
     const issues = lintPolicy(JSON.parse(result.payloadText), now);
     for (const issue of issues) io.err(formatIssue(file, issue));
     io.out(summarize(file, result.policy, result.signers, result.payloadHash, now));
-    io.out(`  lint:     ${issues.length ? `${countSummary(issues)} (listed on stderr; run: ai-geofence lint ${file})` : 'no problems found'}`);
+    io.out(
+      `  lint:     ${issues.length ? `${countSummary(issues)} (listed on stderr; run: ai-geofence lint ${file})` : 'no problems found'}`,
+    );
     return 0;
   },
 };
@@ -89,7 +103,11 @@ function schemaErrors(file: string, text: string): string[] {
   const rules = (payload.value as { rules?: unknown }).rules;
   return parsed.issues.map((issue) => {
     const rule = ruleIdAt(issue.path, rules);
-    return formatIssue(file, { severity: 'error', path: issue.path, message: issue.message, ...(rule === undefined ? {} : { rule }) });
+    return formatIssue(file, {
+      severity: 'error',
+      path: issue.path,
+      message: issue.message,
+      ...(rule === undefined ? {} : { rule }),
+    });
   });
 }
-

@@ -37,11 +37,15 @@ function uuid(): string {
   return `00000000-0000-4000-8000-${counter.toString(16).padStart(12, '0')}`;
 }
 function event(input: Partial<AuditInput> = {}, now = NOW): AuditEvent {
-  return makeAuditEvent({ type: 'block', tool: 'claude', rule: 'HK-ANTHROPIC', url: 'https://claude.ai/new', ...input }, CONTEXT, {
-    id: uuid(),
-    now,
-    extensionVersion: '0.1.0',
-  });
+  return makeAuditEvent(
+    { type: 'block', tool: 'claude', rule: 'HK-ANTHROPIC', url: 'https://claude.ai/new', ...input },
+    CONTEXT,
+    {
+      id: uuid(),
+      now,
+      extensionVersion: '0.1.0',
+    },
+  );
 }
 function queueOf(n: number): AuditQueueState {
   let s = emptyAuditQueue();
@@ -51,7 +55,9 @@ function queueOf(n: number): AuditQueueState {
 
 describe('reduceAuditUrl', () => {
   it('keeps origin and path, strips query, fragment and userinfo', () => {
-    expect(reduceAuditUrl('https://user:pw@claude.ai/chat/abc?q=secret#frag', 'path')).toBe('https://claude.ai/chat/abc');
+    expect(reduceAuditUrl('https://user:pw@claude.ai/chat/abc?q=secret#frag', 'path')).toBe(
+      'https://claude.ai/chat/abc',
+    );
   });
   it('keeps only the origin when asked', () => {
     expect(reduceAuditUrl('https://claude.ai:8443/chat/abc?q=1', 'origin')).toBe('https://claude.ai:8443');
@@ -93,7 +99,9 @@ describe('makeAuditEvent', () => {
   it('bounds free text so a pasted essay cannot bloat the queue', () => {
     const e = event({ detail: { justification: 'x'.repeat(50_000) } });
     expect(String(e.detail?.justification).length).toBeLessThanOrEqual(1001);
-    const huge = event({ detail: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'y'.repeat(900)])) });
+    const huge = event({
+      detail: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'y'.repeat(900)])),
+    });
     expect(huge.detail).toEqual({ truncated: true, bytes: expect.any(Number) });
   });
   it('rejects an unknown event type at runtime', () => {
@@ -120,7 +128,11 @@ describe('queue cap', () => {
     const report = event({ type: 'dropped', tool: null, rule: null, url: null }, NOW + 1000);
     s = reportDropped(s, report);
     expect(s.dropped).toBe(0);
-    expect(s.events[0]).toMatchObject({ id: report.id, type: 'dropped', detail: { count: 3, since: '2026-11-20T09:00:00.000Z', until: report.time } });
+    expect(s.events[0]).toMatchObject({
+      id: report.id,
+      type: 'dropped',
+      detail: { count: 3, since: '2026-11-20T09:00:00.000Z', until: report.time },
+    });
     expect(reportDropped(s, event({ type: 'dropped' }))).toBe(s); // nothing pending: unchanged
   });
   it('never drops a dropped event or an event in flight', () => {
@@ -150,7 +162,8 @@ describe('batches', () => {
   });
   it('keeps the encoded body under the byte limit', () => {
     let s = emptyAuditQueue();
-    for (let i = 0; i < 100; i++) s = appendAuditEvent(s, event({ detail: { justification: 'é'.repeat(900) } }), { now: NOW });
+    for (let i = 0; i < 100; i++)
+      s = appendAuditEvent(s, event({ detail: { justification: 'é'.repeat(900) } }), { now: NOW });
     for (const format of ['json', 'splunk-hec'] as const) {
       const batch = takeAuditBatch(s, format, { maxBytes: 20_000 });
       expect(batch.length).toBeGreaterThan(1);
@@ -173,7 +186,9 @@ describe('batches', () => {
   });
   it('encodes Splunk HEC as newline-separated objects with epoch-second time', () => {
     const batch = queueOf(2).events;
-    const lines = encodeAuditBatch(batch, 'splunk-hec').body.split('\n').map((l) => JSON.parse(l));
+    const lines = encodeAuditBatch(batch, 'splunk-hec')
+      .body.split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual(batch.map((e) => ({ time: NOW / 1000, sourcetype: 'ai-geofence', event: e })));
   });
   it('acknowledges by id, keeping events appended meanwhile, and clears the backoff', () => {
@@ -183,9 +198,18 @@ describe('batches', () => {
     s = { ...s, attempt: 4, nextAttemptAt: NOW + 5000 };
     const late = event();
     s = appendAuditEvent(s, late, { now: NOW });
-    s = acknowledgeAuditBatch(s, batch.map((e) => e.id), NOW, 'delivered 2 event(s)');
+    s = acknowledgeAuditBatch(
+      s,
+      batch.map((e) => e.id),
+      NOW,
+      'delivered 2 event(s)',
+    );
     expect(s.events.map((e) => e.id)).toEqual([third, late.id]);
-    expect(s).toMatchObject({ attempt: 0, nextAttemptAt: null, lastDelivery: { ok: true, message: 'delivered 2 event(s)' } });
+    expect(s).toMatchObject({
+      attempt: 0,
+      nextAttemptAt: null,
+      lastDelivery: { ok: true, message: 'delivered 2 event(s)' },
+    });
   });
 });
 
@@ -210,7 +234,11 @@ describe('classifyDelivery', () => {
   });
   it('retries 408, 429, 5xx and network errors', () => {
     for (const status of [408, 429, 500, 502, 503]) expect(classifyDelivery({ status }, at).kind).toBe('retry');
-    expect(classifyDelivery(null, { now: NOW, error: 'timed out after 15 s' })).toEqual({ kind: 'retry', message: 'timed out after 15 s', retryAfterMs: null });
+    expect(classifyDelivery(null, { now: NOW, error: 'timed out after 15 s' })).toEqual({
+      kind: 'retry',
+      message: 'timed out after 15 s',
+      retryAfterMs: null,
+    });
   });
   it('reads Retry-After as seconds or as an HTTP date', () => {
     expect(classifyDelivery({ status: 429, retryAfter: '120' }, at)).toMatchObject({ retryAfterMs: 120_000 });
@@ -219,7 +247,10 @@ describe('classifyDelivery', () => {
   });
   it('reports other 4xx as a rejected batch with what the collector said', () => {
     const outcome = classifyDelivery({ status: 400, bodyText: '{"error":\n "missing field"}' }, at);
-    expect(outcome).toEqual({ kind: 'rejected', message: 'collector rejected the batch with HTTP 400: {"error": "missing field"}' });
+    expect(outcome).toEqual({
+      kind: 'rejected',
+      message: 'collector rejected the batch with HTTP 400: {"error": "missing field"}',
+    });
     expect(classifyDelivery({ status: 413 }, at).kind).toBe('rejected');
     expect(classifyDelivery({ status: 401 }, at).kind).toBe('rejected');
   });
@@ -227,7 +258,12 @@ describe('classifyDelivery', () => {
 
 describe('recordAuditFailure', () => {
   it('keeps the events and schedules the next attempt with jitter', () => {
-    const s = recordAuditFailure(queueOf(2), { kind: 'retry', message: 'collector answered HTTP 503', retryAfterMs: null }, NOW, () => 0.5);
+    const s = recordAuditFailure(
+      queueOf(2),
+      { kind: 'retry', message: 'collector answered HTTP 503', retryAfterMs: null },
+      NOW,
+      () => 0.5,
+    );
     expect(s.events).toHaveLength(2);
     expect(s.attempt).toBe(1);
     expect(s.nextAttemptAt).toBe(NOW + AUDIT_BACKOFF_BASE_MS / 2);
@@ -236,11 +272,22 @@ describe('recordAuditFailure', () => {
     expect(again.nextAttemptAt).toBe(NOW + AUDIT_BACKOFF_BASE_MS);
   });
   it('waits at least as long as Retry-After asks, up to the cap', () => {
-    expect(recordAuditFailure(queueOf(1), { kind: 'retry', message: 'x', retryAfterMs: 600_000 }, NOW, () => 0).nextAttemptAt).toBe(NOW + 600_000);
-    expect(recordAuditFailure(queueOf(1), { kind: 'retry', message: 'x', retryAfterMs: 86_400_000 }, NOW, () => 0).nextAttemptAt).toBe(NOW + AUDIT_BACKOFF_CAP_MS);
+    expect(
+      recordAuditFailure(queueOf(1), { kind: 'retry', message: 'x', retryAfterMs: 600_000 }, NOW, () => 0)
+        .nextAttemptAt,
+    ).toBe(NOW + 600_000);
+    expect(
+      recordAuditFailure(queueOf(1), { kind: 'retry', message: 'x', retryAfterMs: 86_400_000 }, NOW, () => 0)
+        .nextAttemptAt,
+    ).toBe(NOW + AUDIT_BACKOFF_CAP_MS);
   });
   it('backs a rejected batch off to the cap and keeps it', () => {
-    const s = recordAuditFailure(queueOf(3), { kind: 'rejected', message: 'collector rejected the batch with HTTP 400' }, NOW, () => 0);
+    const s = recordAuditFailure(
+      queueOf(3),
+      { kind: 'rejected', message: 'collector rejected the batch with HTTP 400' },
+      NOW,
+      () => 0,
+    );
     expect(s.events).toHaveLength(3);
     expect(s.nextAttemptAt).toBe(NOW + AUDIT_BACKOFF_CAP_MS);
     expect(s.lastDelivery?.message).toMatch(/^collector rejected the batch with HTTP 400; 3 event\(s\) kept/);
@@ -267,7 +314,13 @@ describe('parseAuditQueue', () => {
 describe('ledger fields in the queue', () => {
   it('stamps the policy hash of the context on every event, null when none', () => {
     const hash = 'b'.repeat(64);
-    expect(makeAuditEvent({ type: 'block' }, { ...CONTEXT, policyHash: hash }, { id: uuid(), now: NOW, extensionVersion: '1' }).policyHash).toBe(hash);
+    expect(
+      makeAuditEvent(
+        { type: 'block' },
+        { ...CONTEXT, policyHash: hash },
+        { id: uuid(), now: NOW, extensionVersion: '1' },
+      ).policyHash,
+    ).toBe(hash);
     expect(event().policyHash).toBeNull();
   });
   it('tracks the seq range of dropped events for the dropped report', () => {
@@ -275,7 +328,13 @@ describe('ledger fields in the queue', () => {
     for (let i = 0; i < 7; i++) s = appendAuditEvent(s, { ...event(), seq: i }, { cap: 4, now: NOW });
     expect(s.droppedSeqs).toEqual({ first: 0, last: 2 });
     const detail = droppedAuditDetail(s, NOW + 1000);
-    expect(detail).toEqual({ count: 3, since: '2026-11-20T09:00:00.000Z', until: '2026-11-20T09:00:01.000Z', firstSeq: 0, lastSeq: 2 });
+    expect(detail).toEqual({
+      count: 3,
+      since: '2026-11-20T09:00:00.000Z',
+      until: '2026-11-20T09:00:01.000Z',
+      firstSeq: 0,
+      lastSeq: 2,
+    });
     const report = { ...event({ type: 'dropped', detail }), seq: 7 };
     s = prependDroppedReport(s, report);
     expect(s.events[0]).toBe(report);
@@ -289,16 +348,34 @@ describe('ledger fields in the queue', () => {
       lastHeartbeat: { at: NOW, key: '["HK",42]' },
     };
     expect(parseAuditQueue(JSON.parse(JSON.stringify(s)))).toEqual(s);
-    const damaged = parseAuditQueue({ ...s, ledger: { source: 'x', seq: -1, head: 'nope' }, lastHeartbeat: 'yesterday' });
+    const damaged = parseAuditQueue({
+      ...s,
+      ledger: { source: 'x', seq: -1, head: 'nope' },
+      lastHeartbeat: 'yesterday',
+    });
     expect(damaged).toMatchObject({ ledger: null, lastHeartbeat: null });
   });
 });
 
 describe('heartbeats', () => {
-  const detail = heartbeatDetail({ office: 'HK', policySerial: 42, policyHash: 'd'.repeat(64), rulesInstalled: 9, incognitoAllowed: true, extensionVersion: '0.2.0', mode: 'enforcing' });
+  const detail = heartbeatDetail({
+    office: 'HK',
+    policySerial: 42,
+    policyHash: 'd'.repeat(64),
+    rulesInstalled: 9,
+    incognitoAllowed: true,
+    extensionVersion: '0.2.0',
+    mode: 'enforcing',
+  });
   it('builds the detail with every field, missing values as null', () => {
     expect(heartbeatDetail({ extensionVersion: '0.2.0', mode: 'waiting-config' })).toEqual({
-      office: null, policySerial: null, policyHash: null, rulesInstalled: 0, incognitoAllowed: null, extensionVersion: '0.2.0', mode: 'waiting-config',
+      office: null,
+      policySerial: null,
+      policyHash: null,
+      rulesInstalled: 0,
+      incognitoAllowed: null,
+      extensionVersion: '0.2.0',
+      mode: 'waiting-config',
     });
   });
   it('is due first, then daily', () => {

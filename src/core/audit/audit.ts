@@ -73,7 +73,9 @@ export const AuditEventSchema = v.object({
   /** SHA-256 of the previous event's canonical JSON in this ledger; null for the first (genesis). */
   prev: v.optional(v.nullable(sha256HexString)),
   /** Where the browser was, as verified by the location service (country, zone if any); absent when not verified. */
-  location: v.optional(v.object({ country: v.pipe(v.string(), v.maxLength(2)), zone: v.optional(v.pipe(v.string(), v.maxLength(64))) })),
+  location: v.optional(
+    v.object({ country: v.pipe(v.string(), v.maxLength(2)), zone: v.optional(v.pipe(v.string(), v.maxLength(64))) }),
+  ),
 });
 export type AuditEvent = v.InferOutput<typeof AuditEventSchema>;
 
@@ -144,7 +146,9 @@ function boundDetail(detail: Record<string, unknown> | undefined): Record<string
   let json: string | undefined;
   try {
     json = JSON.stringify(detail, (_key, value: unknown) =>
-      typeof value === 'string' && value.length > AUDIT_DETAIL_MAX_CHARS ? `${value.slice(0, AUDIT_DETAIL_MAX_CHARS)}…` : value,
+      typeof value === 'string' && value.length > AUDIT_DETAIL_MAX_CHARS
+        ? `${value.slice(0, AUDIT_DETAIL_MAX_CHARS)}…`
+        : value,
     );
   } catch {
     return { unserialisable: true };
@@ -175,7 +179,10 @@ export function makeAuditEvent(
   };
   const detail = boundDetail(input.detail);
   if (detail) event.detail = detail;
-  if (context.location) event.location = context.location.zone ? { country: context.location.country, zone: context.location.zone } : { country: context.location.country };
+  if (context.location)
+    event.location = context.location.zone
+      ? { country: context.location.country, zone: context.location.zone }
+      : { country: context.location.country };
   return event;
 }
 
@@ -218,14 +225,25 @@ export interface AuditLedger {
 /** An empty queue. */
 export function emptyAuditQueue(): AuditQueueState {
   return {
-    events: [], dropped: 0, droppedSince: null, attempt: 0, nextAttemptAt: null, lastDelivery: null,
-    ledger: null, droppedSeqs: null, lastHeartbeat: null,
+    events: [],
+    dropped: 0,
+    droppedSince: null,
+    attempt: 0,
+    nextAttemptAt: null,
+    lastDelivery: null,
+    ledger: null,
+    droppedSeqs: null,
+    lastHeartbeat: null,
   };
 }
 
 const LastDeliverySchema = v.object({ at: v.string(), ok: v.boolean(), message: v.string() });
 const SeqSchema = v.pipe(v.number(), v.integer(), v.minValue(0));
-const LedgerSchema = v.object({ source: v.pipe(v.string(), v.uuid()), seq: SeqSchema, head: v.nullable(sha256HexString) });
+const LedgerSchema = v.object({
+  source: v.pipe(v.string(), v.uuid()),
+  seq: SeqSchema,
+  head: v.nullable(sha256HexString),
+});
 const DroppedSeqsSchema = v.object({ first: SeqSchema, last: SeqSchema });
 const HeartbeatMarkSchema = v.object({ at: v.number(), key: v.string() });
 
@@ -245,7 +263,8 @@ export function parseAuditQueue(raw: unknown): AuditQueueState {
     }
   }
   if (typeof r.dropped === 'number' && Number.isInteger(r.dropped) && r.dropped > 0) state.dropped += r.dropped;
-  if (state.dropped > 0) state.droppedSince = typeof r.droppedSince === 'string' ? r.droppedSince : new Date(0).toISOString();
+  if (state.dropped > 0)
+    state.droppedSince = typeof r.droppedSince === 'string' ? r.droppedSince : new Date(0).toISOString();
   if (typeof r.attempt === 'number' && Number.isInteger(r.attempt) && r.attempt >= 0) state.attempt = r.attempt;
   if (typeof r.nextAttemptAt === 'number' && Number.isFinite(r.nextAttemptAt)) state.nextAttemptAt = r.nextAttemptAt;
   const last = v.safeParse(LastDeliverySchema, r.lastDelivery);
@@ -280,7 +299,9 @@ export function appendAuditEvent(
       excess -= 1;
       dropped += 1;
       if (e.seq !== undefined) {
-        droppedSeqs = droppedSeqs ? { first: Math.min(droppedSeqs.first, e.seq), last: Math.max(droppedSeqs.last, e.seq) } : { first: e.seq, last: e.seq };
+        droppedSeqs = droppedSeqs
+          ? { first: Math.min(droppedSeqs.first, e.seq), last: Math.max(droppedSeqs.last, e.seq) }
+          : { first: e.seq, last: e.seq };
       }
     } else {
       kept.push(e);
@@ -301,7 +322,11 @@ export function appendAuditEvent(
  */
 export function reportDropped(state: AuditQueueState, event: AuditEvent): AuditQueueState {
   if (state.dropped <= 0) return state;
-  const report: AuditEvent = { ...event, type: 'dropped', detail: { ...event.detail, ...droppedAuditDetail(state, Date.parse(event.time)) } };
+  const report: AuditEvent = {
+    ...event,
+    type: 'dropped',
+    detail: { ...event.detail, ...droppedAuditDetail(state, Date.parse(event.time)) },
+  };
   return prependDroppedReport(state, report);
 }
 
@@ -310,7 +335,11 @@ export function reportDropped(state: AuditQueueState, event: AuditEvent): AuditQ
  * ledger (so audit-verify can tell reported loss from deleted lines).
  */
 export function droppedAuditDetail(state: AuditQueueState, now: number): Record<string, unknown> {
-  const detail: Record<string, unknown> = { count: state.dropped, since: state.droppedSince, until: new Date(now).toISOString() };
+  const detail: Record<string, unknown> = {
+    count: state.dropped,
+    since: state.droppedSince,
+    until: new Date(now).toISOString(),
+  };
   if (state.droppedSeqs) {
     detail.firstSeq = state.droppedSeqs.first;
     detail.lastSeq = state.droppedSeqs.last;
@@ -358,7 +387,10 @@ function encodeAuditEvent(event: AuditEvent, format: AuditFormat): string {
 }
 
 /** The request body and content type for a batch in the collector's format (docs/audit.md). */
-export function encodeAuditBatch(events: readonly AuditEvent[], format: AuditFormat): { body: string; contentType: string } {
+export function encodeAuditBatch(
+  events: readonly AuditEvent[],
+  format: AuditFormat,
+): { body: string; contentType: string } {
   if (format === 'json') return { body: JSON.stringify({ events }), contentType: 'application/json' };
   if (format === 'otlp') return { body: encodeOtlpLogs(events), contentType: 'application/json' };
   // Splunk HEC's /services/collector/event takes several event objects, one after the other.
@@ -366,7 +398,12 @@ export function encodeAuditBatch(events: readonly AuditEvent[], format: AuditFor
 }
 
 /** Remove delivered events by id and clear the backoff. */
-export function acknowledgeAuditBatch(state: AuditQueueState, ids: readonly string[], now: number, message: string): AuditQueueState {
+export function acknowledgeAuditBatch(
+  state: AuditQueueState,
+  ids: readonly string[],
+  now: number,
+  message: string,
+): AuditQueueState {
   const done = new Set(ids);
   return {
     ...state,
@@ -378,7 +415,12 @@ export function acknowledgeAuditBatch(state: AuditQueueState, ids: readonly stri
 }
 
 /** Full-jitter exponential backoff: a uniform delay in [0, min(cap, base · 2^attempt)). */
-export function backoffDelay(attempt: number, random: () => number, base = AUDIT_BACKOFF_BASE_MS, cap = AUDIT_BACKOFF_CAP_MS): number {
+export function backoffDelay(
+  attempt: number,
+  random: () => number,
+  base = AUDIT_BACKOFF_BASE_MS,
+  cap = AUDIT_BACKOFF_CAP_MS,
+): number {
   const ceiling = Math.min(cap, base * 2 ** Math.min(attempt, 30));
   return Math.floor(random() * ceiling);
 }
@@ -410,15 +452,25 @@ export function classifyDelivery(
   const snippet = (response.bodyText ?? '').replace(/\s+/g, ' ').trim().slice(0, 200);
   const said = snippet ? `: ${snippet}` : '';
   if (status === 408 || status === 429 || status >= 500 || status < 200 || (status >= 300 && status < 400)) {
-    return { kind: 'retry', message: `collector answered HTTP ${status}${said}`, retryAfterMs: parseRetryAfter(response.retryAfter, options.now) };
+    return {
+      kind: 'retry',
+      message: `collector answered HTTP ${status}${said}`,
+      retryAfterMs: parseRetryAfter(response.retryAfter, options.now),
+    };
   }
   // Credentials: not transient, and not the batch's fault. Said plainly, with the key that fixes it.
   if (status === 401 || status === 403) {
     const what = status === 401 ? 'the collector requires credentials' : 'the collector refused the credentials';
-    return { kind: 'rejected', message: `${what} (HTTP ${status}${status === 401 ? ' Unauthorized' : ' Forbidden'}${said}): check the managed key auditHeaders (e.g. "Authorization")` };
+    return {
+      kind: 'rejected',
+      message: `${what} (HTTP ${status}${status === 401 ? ' Unauthorized' : ' Forbidden'}${said}): check the managed key auditHeaders (e.g. "Authorization")`,
+    };
   }
   if (status === 415) {
-    return { kind: 'rejected', message: `collector does not accept this body (HTTP 415${said}): check the managed keys auditFormat and auditCompression ("none" if it cannot read gzip)` };
+    return {
+      kind: 'rejected',
+      message: `collector does not accept this body (HTTP 415${said}): check the managed keys auditFormat and auditCompression ("none" if it cannot read gzip)`,
+    };
   }
   // Any other 4xx: this collector will refuse the same batch again. Keep it and say so loudly.
   return { kind: 'rejected', message: `collector rejected the batch with HTTP ${status}${said}` };

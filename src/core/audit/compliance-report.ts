@@ -54,7 +54,15 @@ export interface ComplianceReport {
   unknownOffices: string[];
 }
 
-const emptyActivity = (): OfficeActivity => ({ blocks: 0, warnings: 0, proceeded: 0, justifications: 0, dataControls: 0, acknowledgements: {}, exceptions: {} });
+const emptyActivity = (): OfficeActivity => ({
+  blocks: 0,
+  warnings: 0,
+  proceeded: 0,
+  justifications: 0,
+  dataControls: 0,
+  acknowledgements: {},
+  exceptions: {},
+});
 const bump = (m: Record<string, number>, k: string): void => {
   m[k] = (m[k] ?? 0) + 1;
 };
@@ -142,26 +150,67 @@ export function countCompliance(opts: CoverageOptions & { since?: number; expect
   };
 }
 
-function officeRows(cov: CoverageReport, activity: ReadonlyMap<string, OfficeActivity>, expected: ReadonlyMap<string, number> | undefined): OfficeRow[] {
-  const names = new Set<string>([...cov.offices.map((o) => o.office ?? NO_OFFICE), ...activity.keys(), ...(expected?.keys() ?? [])]);
-  return [...names].sort((a, b) => (a === NO_OFFICE ? 1 : b === NO_OFFICE ? -1 : a.localeCompare(b))).map((office) => {
-    const c = cov.offices.find((o) => (o.office ?? NO_OFFICE) === office);
-    const silentSince = c?.list.filter((b) => b.status === 'silent').reduce<string | null>((min, b) => (min === null || b.lastSeen < min ? b.lastSeen : min), null) ?? null;
-    const exp = expected ? (expected.get(office) ?? 0) : null;
-    const reporting = c?.browsers ?? 0;
-    return {
-      office, expected: exp, reporting, current: c?.current ?? 0, stale: c?.stale ?? 0, silent: c?.silent ?? 0,
-      missing: exp === null ? null : Math.max(0, exp - reporting), silentSince, ...(activity.get(office) ?? emptyActivity()),
-    };
-  });
+function officeRows(
+  cov: CoverageReport,
+  activity: ReadonlyMap<string, OfficeActivity>,
+  expected: ReadonlyMap<string, number> | undefined,
+): OfficeRow[] {
+  const names = new Set<string>([
+    ...cov.offices.map((o) => o.office ?? NO_OFFICE),
+    ...activity.keys(),
+    ...(expected?.keys() ?? []),
+  ]);
+  return [...names]
+    .sort((a, b) => (a === NO_OFFICE ? 1 : b === NO_OFFICE ? -1 : a.localeCompare(b)))
+    .map((office) => {
+      const c = cov.offices.find((o) => (o.office ?? NO_OFFICE) === office);
+      const silentSince =
+        c?.list
+          .filter((b) => b.status === 'silent')
+          .reduce<string | null>((min, b) => (min === null || b.lastSeen < min ? b.lastSeen : min), null) ?? null;
+      const exp = expected ? (expected.get(office) ?? 0) : null;
+      const reporting = c?.browsers ?? 0;
+      return {
+        office,
+        expected: exp,
+        reporting,
+        current: c?.current ?? 0,
+        stale: c?.stale ?? 0,
+        silent: c?.silent ?? 0,
+        missing: exp === null ? null : Math.max(0, exp - reporting),
+        silentSince,
+        ...(activity.get(office) ?? emptyActivity()),
+      };
+    });
 }
 
 function sumRows(rows: readonly OfficeRow[]): OfficeRow {
-  const t: OfficeRow = { office: 'all offices', expected: null, reporting: 0, current: 0, stale: 0, silent: 0, missing: null, silentSince: null, ...emptyActivity() };
+  const t: OfficeRow = {
+    office: 'all offices',
+    expected: null,
+    reporting: 0,
+    current: 0,
+    stale: 0,
+    silent: 0,
+    missing: null,
+    silentSince: null,
+    ...emptyActivity(),
+  };
   for (const r of rows) {
     if (r.expected !== null) t.expected = (t.expected ?? 0) + r.expected;
     if (r.missing !== null) t.missing = (t.missing ?? 0) + r.missing;
-    for (const k of ['reporting', 'current', 'stale', 'silent', 'blocks', 'warnings', 'proceeded', 'justifications', 'dataControls'] as const) t[k] += r[k];
+    for (const k of [
+      'reporting',
+      'current',
+      'stale',
+      'silent',
+      'blocks',
+      'warnings',
+      'proceeded',
+      'justifications',
+      'dataControls',
+    ] as const)
+      t[k] += r[k];
     if (r.silentSince && (!t.silentSince || r.silentSince < t.silentSince)) t.silentSince = r.silentSince;
     for (const [k, n] of Object.entries(r.acknowledgements)) t.acknowledgements[k] = (t.acknowledgements[k] ?? 0) + n;
     for (const [k, n] of Object.entries(r.exceptions)) t.exceptions[k] = (t.exceptions[k] ?? 0) + n;

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { AuditEventSchema, heartbeatDetail, makeAuditEvent, parseAuditQueue, type AuditEvent, type AuditInput } from './audit.ts';
+import {
+  AuditEventSchema,
+  heartbeatDetail,
+  makeAuditEvent,
+  parseAuditQueue,
+  type AuditEvent,
+  type AuditInput,
+} from './audit.ts';
 import {
   auditEventHash,
   canonicalJson,
@@ -28,13 +35,25 @@ function uuid(): string {
 }
 
 /** A browser's ledger: `n` sealed events, one a minute, as the background records them. */
-async function ledgerOf(source: string, inputs: Array<Partial<AuditInput>>, opts: { office?: string; serial?: number; start?: number } = {}): Promise<AuditEvent[]> {
+async function ledgerOf(
+  source: string,
+  inputs: Array<Partial<AuditInput>>,
+  opts: { office?: string; serial?: number; start?: number } = {},
+): Promise<AuditEvent[]> {
   let ledger = startLedger(source);
   const out: AuditEvent[] = [];
   for (const [i, input] of inputs.entries()) {
-    const e = makeAuditEvent({ type: 'block', tool: 'claude', rule: 'HK-ANTHROPIC', url: 'https://claude.ai/', ...input },
-      { office: opts.office ?? 'HK', groups: [], policySerial: opts.serial ?? 42, urlDetail: 'path', policyHash: HASH_42 },
-      { id: uuid(), now: (opts.start ?? NOW) + i * 60_000, extensionVersion: '0.2.0' });
+    const e = makeAuditEvent(
+      { type: 'block', tool: 'claude', rule: 'HK-ANTHROPIC', url: 'https://claude.ai/', ...input },
+      {
+        office: opts.office ?? 'HK',
+        groups: [],
+        policySerial: opts.serial ?? 42,
+        urlDetail: 'path',
+        policyHash: HASH_42,
+      },
+      { id: uuid(), now: (opts.start ?? NOW) + i * 60_000, extensionVersion: '0.2.0' },
+    );
     const sealed = await sealAuditEvent(ledger, e);
     out.push(sealed.event);
     ledger = sealed.ledger;
@@ -46,11 +65,14 @@ const many = (n: number, input: Partial<AuditInput> = {}) => Array.from({ length
 /** Lines as the collector writes them. */
 const jsonl = (events: readonly unknown[]) => `${events.map((e) => JSON.stringify(e)).join('\n')}\n`;
 const lines = (events: readonly unknown[]): LedgerLine[] => parseEventLines(jsonl(events)).events;
-const kinds = async (events: readonly unknown[], partial = false) => (await verifyLedger(lines(events), { partial })).problems.map((p) => p.kind);
+const kinds = async (events: readonly unknown[], partial = false) =>
+  (await verifyLedger(lines(events), { partial })).problems.map((p) => p.kind);
 
 describe('canonicalJson', () => {
   it('sorts keys at every level and drops undefined, like JSON.stringify otherwise', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: null }], c: 'x' }, u: undefined })).toBe('{"a":{"c":"x","d":[1,{"y":null,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: null }], c: 'x' }, u: undefined })).toBe(
+      '{"a":{"c":"x","d":[1,{"y":null,"z":1}]},"b":1}',
+    );
   });
   it('does not depend on key order, and survives a JSON round trip (collector, storage)', () => {
     fc.assert(
@@ -90,7 +112,15 @@ describe('verifyLedger', () => {
     const report = await verifyLedger(lines(interleaved));
     expect(report.problems).toEqual([]);
     expect(report.sources).toEqual([
-      expect.objectContaining({ source: BROWSER_A, events: 5, firstSeq: 0, lastSeq: 4, office: 'HK', head: await auditEventHash(a[4]), problems: 0 }),
+      expect.objectContaining({
+        source: BROWSER_A,
+        events: 5,
+        firstSeq: 0,
+        lastSeq: 4,
+        office: 'HK',
+        head: await auditEventHash(a[4]),
+        problems: 0,
+      }),
       expect.objectContaining({ source: BROWSER_B, events: 4, lastSeq: 3, office: 'LDN', problems: 0 }),
     ]);
   });
@@ -107,7 +137,9 @@ describe('verifyLedger', () => {
     const a = await ledgerOf(BROWSER_A, many(5));
     const report = await verifyLedger(lines([a[0], a[1], a[3], a[4]]));
     expect(report.problems).toEqual([expect.objectContaining({ kind: 'gap', lines: [2, 3] })]);
-    expect(report.problems[0]!.message).toMatch(/seq 2 of browser .* missing between line 2 and line 3 \(1 event\(s\)\): line 3's prev .* matches no event/);
+    expect(report.problems[0]!.message).toMatch(
+      /seq 2 of browser .* missing between line 2 and line 3 \(1 event\(s\)\): line 3's prev .* matches no event/,
+    );
   });
 
   it('detects swapped lines', async () => {
@@ -144,7 +176,13 @@ describe('verifyLedger', () => {
 
   it('accepts a gap the browser reported in a dropped event, which is delivered ahead of older events', async () => {
     // seq 0–2 recorded; the queue overflowed and dropped seq 1; the report (seq 3) goes out first.
-    const a = await ledgerOf(BROWSER_A, [{}, {}, {}, { type: 'dropped', tool: null, rule: null, url: null, detail: { count: 1, firstSeq: 1, lastSeq: 1 } }, {}]);
+    const a = await ledgerOf(BROWSER_A, [
+      {},
+      {},
+      {},
+      { type: 'dropped', tool: null, rule: null, url: null, detail: { count: 1, firstSeq: 1, lastSeq: 1 } },
+      {},
+    ]);
     const delivered = [a[3], a[0], a[2], a[4]];
     const report = await verifyLedger(lines(delivered));
     expect(report.problems).toEqual([]);
@@ -157,12 +195,18 @@ describe('verifyLedger', () => {
     const a = await ledgerOf(BROWSER_A, many(2));
     const { seq: _s, ...noSeq } = a[1]!;
     expect(await kinds([a[0], noSeq])).toEqual(['malformed']);
-    const legacy = makeAuditEvent({ type: 'block' }, { office: 'HK', groups: [], policySerial: 41, urlDetail: 'path' }, { id: uuid(), now: NOW, extensionVersion: '0.1.0' });
+    const legacy = makeAuditEvent(
+      { type: 'block' },
+      { office: 'HK', groups: [], policySerial: 41, urlDetail: 'path' },
+      { id: uuid(), now: NOW, extensionVersion: '0.1.0' },
+    );
     const { policyHash: _p, ...oldShape } = legacy;
     const report = await verifyLedger(lines([oldShape, ...a]));
     expect(report.problems).toEqual([]);
     expect(report.warnings).toEqual([expect.objectContaining({ kind: 'unchained', lines: [1] })]);
-    const parsed = parseEventLines('{"id":"x"}\nnot json\n\n[1]\n{"time":1,"sourcetype":"ai-geofence","event":{"id":"y"}}\n');
+    const parsed = parseEventLines(
+      '{"id":"x"}\nnot json\n\n[1]\n{"time":1,"sourcetype":"ai-geofence","event":{"id":"y"}}\n',
+    );
     expect(parsed.events.map((e) => e.line)).toEqual([1, 5]);
     expect(parsed.malformed.map((m) => m.lines[0])).toEqual([2, 4]);
   });
@@ -171,8 +215,21 @@ describe('verifyLedger', () => {
 describe('coverageReport', () => {
   const at = Date.parse('2026-11-25T12:00:00Z');
   const beat = (office: string, serial: number, mode = 'enforcing') => ({
-    type: 'heartbeat' as const, tool: null, rule: null, url: null,
-    detail: { ...heartbeatDetail({ office, policySerial: serial, policyHash: HASH_42, rulesInstalled: 12, incognitoAllowed: false, extensionVersion: '0.2.0', mode }) },
+    type: 'heartbeat' as const,
+    tool: null,
+    rule: null,
+    url: null,
+    detail: {
+      ...heartbeatDetail({
+        office,
+        policySerial: serial,
+        policyHash: HASH_42,
+        rulesInstalled: 12,
+        incognitoAllowed: false,
+        extensionVersion: '0.2.0',
+        mode,
+      }),
+    },
   });
   const source = (n: number) => `33333333-3333-4333-8333-${n.toString().padStart(12, '0')}`;
 
@@ -193,7 +250,12 @@ describe('coverageReport', () => {
       { office: 'LDN', browsers: 1, current: 1, stale: 0, silent: 0 },
     ]);
     const stale = r.offices[0]!.list.find((b) => b.status === 'stale');
-    expect(stale).toMatchObject({ source: source(2), policySerial: 42, mode: 'enforcing', lastHeartbeat: new Date(at - 3 * HOUR).toISOString() });
+    expect(stale).toMatchObject({
+      source: source(2),
+      policySerial: 42,
+      mode: 'enforcing',
+      lastHeartbeat: new Date(at - 3 * HOUR).toISOString(),
+    });
     const ldn = r.offices[1]!.list[0]!;
     expect(ldn.lastSeen).toBe(new Date(at - 5 * HOUR + 60_000).toISOString()); // the block after the heartbeat
     expect(ldn.lastHeartbeat).toBe(new Date(at - 5 * HOUR).toISOString());
@@ -206,7 +268,11 @@ describe('coverageReport', () => {
   });
 
   it('counts events naming no browser apart', () => {
-    const legacy = makeAuditEvent({ type: 'block' }, { office: 'HK', groups: [], policySerial: 41, urlDetail: 'path' }, { id: uuid(), now: at - HOUR, extensionVersion: '0.1.0' });
+    const legacy = makeAuditEvent(
+      { type: 'block' },
+      { office: 'HK', groups: [], policySerial: 41, urlDetail: 'path' },
+      { id: uuid(), now: at - HOUR, extensionVersion: '0.1.0' },
+    );
     const r = coverageReport(lines([legacy]), { at });
     expect(r).toMatchObject({ unattributed: 1, offices: [], currentSerial: 41 });
   });
@@ -254,7 +320,8 @@ describe('LedgerVerifier (streaming, bounded)', () => {
 describe('LedgerVerifier on a file of garbage', () => {
   it('lists the first 10,000 findings and counts the rest, so memory stays bounded', () => {
     const v = new LedgerVerifier({ hash: () => '' });
-    for (let i = 1; i <= 10_005; i++) v.addMalformed({ kind: 'malformed', source: null, lines: [i], message: `line ${i}: not JSON` });
+    for (let i = 1; i <= 10_005; i++)
+      v.addMalformed({ kind: 'malformed', source: null, lines: [i], message: `line ${i}: not JSON` });
     const r = v.finish();
     expect(r.problems).toHaveLength(10_001);
     expect(r.problems[10_000]!.message).toBe('… and 5 more problem(s), not listed (the first 10000 are)');

@@ -63,7 +63,8 @@ function sortedCopy(value: unknown, depth: number): unknown {
 
 function canonicalSlow(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((x) => (x === undefined || typeof x === 'function' ? 'null' : canonicalSlow(x))).join(',')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((x) => (x === undefined || typeof x === 'function' ? 'null' : canonicalSlow(x))).join(',')}]`;
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj)
     .filter((k) => obj[k] !== undefined && typeof obj[k] !== 'function')
@@ -82,7 +83,10 @@ export function startLedger(source: string): AuditLedger {
 }
 
 /** Chain an event: stamp `source`, `seq` and `prev`, and return the ledger advanced past it. */
-export async function sealAuditEvent(ledger: AuditLedger, event: AuditEvent): Promise<{ event: AuditEvent; ledger: AuditLedger }> {
+export async function sealAuditEvent(
+  ledger: AuditLedger,
+  event: AuditEvent,
+): Promise<{ event: AuditEvent; ledger: AuditLedger }> {
   const sealed: AuditEvent = { ...event, source: ledger.source, seq: ledger.seq, prev: ledger.head };
   return { event: sealed, ledger: { source: ledger.source, seq: ledger.seq + 1, head: await auditEventHash(sealed) } };
 }
@@ -94,7 +98,11 @@ export async function sealAuditEvent(ledger: AuditLedger, event: AuditEvent): Pr
 export type SyncSha256 = (text: string) => string;
 
 /** Chain an event with a synchronous hash (same result as sealAuditEvent): the CLI's generator and tests. */
-export function sealAuditEventWith(hash: SyncSha256, ledger: AuditLedger, event: AuditEvent): { event: AuditEvent; ledger: AuditLedger } {
+export function sealAuditEventWith(
+  hash: SyncSha256,
+  ledger: AuditLedger,
+  event: AuditEvent,
+): { event: AuditEvent; ledger: AuditLedger } {
   const sealed: AuditEvent = { ...event, source: ledger.source, seq: ledger.seq, prev: ledger.head };
   return { event: sealed, ledger: { source: ledger.source, seq: ledger.seq + 1, head: hash(canonicalJson(sealed)) } };
 }
@@ -139,13 +147,18 @@ export interface LedgerFinding {
  * writes one per line (each log record's `body.stringValue` is an event: docs/audit.md). Null for
  * a blank line, else the events or a malformed finding (one bad record makes the line malformed).
  */
-export function parseEventLine(raw: string, line: number): { events: Array<Record<string, unknown>> } | { malformed: LedgerFinding } | null {
+export function parseEventLine(
+  raw: string,
+  line: number,
+): { events: Array<Record<string, unknown>> } | { malformed: LedgerFinding } | null {
   const trimmed = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
   if (trimmed.trim() === '') return null;
   const parsed = parseEventJson(trimmed);
   let value: unknown = parsed.ok ? parsed.value : undefined;
-  const wrapped = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  if (wrapped && Array.isArray(wrapped.resourceLogs) && !('id' in wrapped)) return otlpLineEvents(wrapped.resourceLogs, line);
+  const wrapped =
+    value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  if (wrapped && Array.isArray(wrapped.resourceLogs) && !('id' in wrapped))
+    return otlpLineEvents(wrapped.resourceLogs, line);
   if (wrapped && 'sourcetype' in wrapped && wrapped.event && typeof wrapped.event === 'object') value = wrapped.event;
   if (!isEvent(value)) {
     const why = parsed.ok ? 'not an audit event (an object with an "id")' : `not JSON: ${parsed.message}`;
@@ -157,9 +170,19 @@ export function parseEventLine(raw: string, line: number): { events: Array<Recor
 const isEvent = (value: unknown): value is Record<string, unknown> =>
   !!value && typeof value === 'object' && !Array.isArray(value) && typeof (value as { id?: unknown }).id === 'string';
 
-function otlpLineEvents(resourceLogs: unknown[], line: number): { events: Array<Record<string, unknown>> } | { malformed: LedgerFinding } {
+function otlpLineEvents(
+  resourceLogs: unknown[],
+  line: number,
+): { events: Array<Record<string, unknown>> } | { malformed: LedgerFinding } {
   const events: Array<Record<string, unknown>> = [];
-  const bad = (why: string) => ({ malformed: { kind: 'malformed' as const, source: null, lines: [line], message: `line ${line}: OTLP log record ${events.length + 1}: ${why}` } });
+  const bad = (why: string) => ({
+    malformed: {
+      kind: 'malformed' as const,
+      source: null,
+      lines: [line],
+      message: `line ${line}: OTLP log record ${events.length + 1}: ${why}`,
+    },
+  });
   for (const rl of resourceLogs) {
     for (const sl of asArray((rl as { scopeLogs?: unknown } | null)?.scopeLogs)) {
       for (const record of asArray((sl as { logRecords?: unknown } | null)?.logRecords)) {
@@ -279,7 +302,8 @@ const short = (hash: string | null) => (hash === null ? 'null' : `${hash.slice(0
 const range = (a: number, b: number) => (a === b ? `seq ${a}` : `seq ${a}–${b}`);
 type At = { line: number; file?: string | undefined };
 const where = (l: At) => (l.file === undefined ? `line ${l.line}` : `${l.file} line ${l.line}`);
-const both = (a: At, b: At) => (a.file === undefined && b.file === undefined ? `lines ${a.line} and ${b.line}` : `${where(a)} and ${where(b)}`);
+const both = (a: At, b: At) =>
+  a.file === undefined && b.file === undefined ? `lines ${a.line} and ${b.line}` : `${where(a)} and ${where(b)}`;
 /**
  * Events kept per browser to compare repeats with: a collector that does not de-duplicate stores a
  * resent batch (at most AUDIT_BATCH_MAX_EVENTS, 100) again, right after the original.
@@ -315,24 +339,46 @@ export type LedgerFields =
 export function ledgerFields(event: Readonly<Record<string, unknown>>, hash: SyncSha256): LedgerFields {
   const { id, source, seq, prev } = event as { id: string; source?: unknown; seq?: unknown; prev?: unknown };
   if (source === undefined && seq === undefined && prev === undefined) return { kind: 'unchained' };
-  if (typeof source !== 'string' || !Number.isSafeInteger(seq) || (seq as number) < 0 || !(prev === null || (typeof prev === 'string' && HEX64.test(prev)))) {
-    return { kind: 'invalid', source: typeof source === 'string' ? source : null, message: `event ${id} has incomplete ledger fields (source, seq, prev)` };
+  if (
+    typeof source !== 'string' ||
+    !Number.isSafeInteger(seq) ||
+    (seq as number) < 0 ||
+    !(prev === null || (typeof prev === 'string' && HEX64.test(prev)))
+  ) {
+    return {
+      kind: 'invalid',
+      source: typeof source === 'string' ? source : null,
+      message: `event ${id} has incomplete ledger fields (source, seq, prev)`,
+    };
   }
   let digest: string;
   try {
     digest = hash(canonicalJson(event));
   } catch (e) {
     // A nesting bomb that JSON.parse accepted (RangeError): a damaged line, not a crash.
-    return { kind: 'invalid', source, message: `event ${id} cannot be hashed (${e instanceof Error ? e.message : String(e)})` };
+    return {
+      kind: 'invalid',
+      source,
+      message: `event ${id} cannot be hashed (${e instanceof Error ? e.message : String(e)})`,
+    };
   }
   const dropped = event.type === 'dropped';
   const d = (dropped ? event.detail : undefined) as { firstSeq?: unknown; lastSeq?: unknown } | undefined;
   return {
-    kind: 'link', id, source, seq: seq as number, prev: prev as string | null, hash: digest, dropped,
+    kind: 'link',
+    id,
+    source,
+    seq: seq as number,
+    prev: prev as string | null,
+    hash: digest,
+    dropped,
     time: typeof event.time === 'string' ? event.time : null,
     office: typeof event.office === 'string' ? event.office : null,
     policySerial: typeof event.policySerial === 'number' ? event.policySerial : null,
-    loss: Number.isSafeInteger(d?.firstSeq) && Number.isSafeInteger(d?.lastSeq) ? [d!.firstSeq as number, d!.lastSeq as number] : null,
+    loss:
+      Number.isSafeInteger(d?.firstSeq) && Number.isSafeInteger(d?.lastSeq)
+        ? [d!.firstSeq as number, d!.lastSeq as number]
+        : null,
   };
 }
 
@@ -429,7 +475,10 @@ export class LedgerVerifier {
   }
 
   /** Read the next event of the stream, already reduced by ledgerFields (perhaps in another thread). */
-  addFields(fields: LedgerFields, { line, file, part = 0 }: { line: number; file?: string | undefined; part?: number }): void {
+  addFields(
+    fields: LedgerFields,
+    { line, file, part = 0 }: { line: number; file?: string | undefined; part?: number },
+  ): void {
     const pos = this.read++;
     if (fields.kind === 'unchained') {
       this.unchainedCount += 1;
@@ -437,18 +486,46 @@ export class LedgerVerifier {
       return;
     }
     if (fields.kind === 'invalid') {
-      this.problem({ kind: 'malformed', source: fields.source }, [{ line, file }], `${where({ line, file })}: ${fields.message}`);
+      this.problem(
+        { kind: 'malformed', source: fields.source },
+        [{ line, file }],
+        `${where({ line, file })}: ${fields.message}`,
+      );
       return;
     }
     const { source } = fields;
     let chain = this.chains.get(source);
     if (!chain) {
-      chain = { source, next: 0, started: false, last: null, pending: new Map(), recent: null, losses: [], events: 0, duplicates: 0, firstSeq: 0, firstTime: null, lastTime: null, problems: 0, warnings: 0 };
+      chain = {
+        source,
+        next: 0,
+        started: false,
+        last: null,
+        pending: new Map(),
+        recent: null,
+        losses: [],
+        events: 0,
+        duplicates: 0,
+        firstSeq: 0,
+        firstTime: null,
+        lastTime: null,
+        problems: 0,
+        warnings: 0,
+      };
       this.chains.set(source, chain);
     }
     const link: Link = {
-      pos, line, file, part, id: fields.id, seq: fields.seq, prev: fields.prev, hash: fields.hash,
-      dropped: fields.dropped, office: fields.office, policySerial: fields.policySerial,
+      pos,
+      line,
+      file,
+      part,
+      id: fields.id,
+      seq: fields.seq,
+      prev: fields.prev,
+      hash: fields.hash,
+      dropped: fields.dropped,
+      office: fields.office,
+      policySerial: fields.policySerial,
     };
     if (this.isRepeat(chain, link)) return;
     chain.events += 1;
@@ -474,7 +551,10 @@ export class LedgerVerifier {
   finish(): LedgerReport {
     if (this.unchainedCount) {
       this.warnings.push({
-        kind: 'unchained', source: null, lines: this.unchained.map((u) => u.line), ...this.filesOf(this.unchained),
+        kind: 'unchained',
+        source: null,
+        lines: this.unchained.map((u) => u.line),
+        ...this.filesOf(this.unchained),
         message: `${this.unchainedCount} event(s) carry no ledger fields (recorded by an extension version before the ledger); they cannot be verified`,
       });
     }
@@ -483,14 +563,28 @@ export class LedgerVerifier {
       while (chain.pending.size > 0) this.resolveGap(chain);
       const last = chain.last!;
       sources.push({
-        source: chain.source, events: chain.events, duplicates: chain.duplicates, firstSeq: chain.firstSeq, lastSeq: last.seq,
-        firstTime: chain.firstTime, lastTime: chain.lastTime, office: last.office, policySerial: last.policySerial, head: last.hash,
-        problems: chain.problems, warnings: chain.warnings,
+        source: chain.source,
+        events: chain.events,
+        duplicates: chain.duplicates,
+        firstSeq: chain.firstSeq,
+        lastSeq: last.seq,
+        firstTime: chain.firstTime,
+        lastTime: chain.lastTime,
+        office: last.office,
+        policySerial: last.policySerial,
+        head: last.hash,
+        problems: chain.problems,
+        warnings: chain.warnings,
       });
     }
     for (const [list, n] of this.unlisted) {
       const what = list === this.problems ? 'problem' : 'warning';
-      list.push({ kind: list[list.length - 1]!.kind, source: null, lines: [], message: `… and ${n} more ${what}(s), not listed (the first ${MAX_LISTED_FINDINGS} are)` });
+      list.push({
+        kind: list[list.length - 1]!.kind,
+        source: null,
+        lines: [],
+        message: `… and ${n} more ${what}(s), not listed (the first ${MAX_LISTED_FINDINGS} are)`,
+      });
     }
     return { events: this.read, sources, problems: this.problems, warnings: this.warnings };
   }
@@ -503,8 +597,12 @@ export class LedgerVerifier {
     } else if (chain.started && link.seq < chain.next) {
       seen = chain.recent?.get(link.seq, this.partFiles) ?? undefined;
       if (seen === undefined) {
-        this.warning({ kind: 'unchecked', source: chain.source }, chain, [link],
-          `${where(link)} repeats seq ${link.seq} of browser ${chain.source}, older than the ${this.opts.repeatWindow} newest events kept for comparison: not compared with the original`);
+        this.warning(
+          { kind: 'unchecked', source: chain.source },
+          chain,
+          [link],
+          `${where(link)} repeats seq ${link.seq} of browser ${chain.source}, older than the ${this.opts.repeatWindow} newest events kept for comparison: not compared with the original`,
+        );
         return true;
       }
     } else {
@@ -514,8 +612,20 @@ export class LedgerVerifier {
     const sameHash = ring ? seen.hash === link.hash.slice(0, 32) : seen.hash === link.hash;
     const sameId = ring ? seen.id === `#${fingerprint(link.id)}` : seen.id === link.id;
     if (sameHash) chain.duplicates += 1;
-    else if (sameId) this.problem({ kind: 'conflict', source: chain.source }, [seen, link], `${both(seen, link)}: event ${link.id} appears twice with different content`, chain);
-    else this.problem({ kind: 'fork', source: chain.source }, [seen, link], `${both(seen, link)}: two different events claim seq ${link.seq} of browser ${chain.source}`, chain);
+    else if (sameId)
+      this.problem(
+        { kind: 'conflict', source: chain.source },
+        [seen, link],
+        `${both(seen, link)}: event ${link.id} appears twice with different content`,
+        chain,
+      );
+    else
+      this.problem(
+        { kind: 'fork', source: chain.source },
+        [seen, link],
+        `${both(seen, link)}: two different events claim seq ${link.seq} of browser ${chain.source}`,
+        chain,
+      );
     return true;
   }
 
@@ -526,16 +636,30 @@ export class LedgerVerifier {
       chain.started = true;
       chain.firstSeq = link.seq;
       if (link.seq === 0 && link.prev !== null) {
-        this.problem({ kind: 'edited', source: chain.source }, [link], `${where(link)}: the first event (seq 0) of browser ${chain.source} must have prev null, has ${short(link.prev)}`, chain);
+        this.problem(
+          { kind: 'edited', source: chain.source },
+          [link],
+          `${where(link)}: the first event (seq 0) of browser ${chain.source} must have prev null, has ${short(link.prev)}`,
+          chain,
+        );
       }
     } else if (a && !afterGap) {
       if (link.prev !== a.hash) {
-        this.problem({ kind: 'edited', source: chain.source }, [a, link],
-          `${where(link)} (seq ${link.seq}) records prev ${short(link.prev)} but ${where(a)} (seq ${a.seq}) hashes to ${short(a.hash)}: one of them was edited`, chain);
+        this.problem(
+          { kind: 'edited', source: chain.source },
+          [a, link],
+          `${where(link)} (seq ${link.seq}) records prev ${short(link.prev)} but ${where(a)} (seq ${a.seq}) hashes to ${short(a.hash)}: one of them was edited`,
+          chain,
+        );
       }
       // A `dropped` report is queued ahead of older events by design (docs/audit.md).
       if (link.pos < a.pos && !link.dropped) {
-        this.problem({ kind: 'reordered', source: chain.source }, [link, a], `${where(link)} (seq ${link.seq}) comes before ${where(a)} (seq ${a.seq}): lines were moved`, chain);
+        this.problem(
+          { kind: 'reordered', source: chain.source },
+          [link, a],
+          `${where(link)} (seq ${link.seq}) comes before ${where(a)} (seq ${a.seq}): lines were moved`,
+          chain,
+        );
       }
     }
     chain.last = link;
@@ -568,19 +692,38 @@ export class LedgerVerifier {
     }
     const a = chain.last;
     if (covered(chain.losses, lo, hi)) {
-      this.warning({ kind: 'lost', source: chain.source }, chain, a ? [a, first] : [first], `${range(lo, hi)} of browser ${chain.source} were dropped on the device and reported by a "dropped" event`);
+      this.warning(
+        { kind: 'lost', source: chain.source },
+        chain,
+        a ? [a, first] : [first],
+        `${range(lo, hi)} of browser ${chain.source} were dropped on the device and reported by a "dropped" event`,
+      );
     } else if (!a) {
       if (this.opts.partial && first.part === 0) {
-        this.warning({ kind: 'partial', source: chain.source }, chain, [first], `browser ${chain.source} starts at seq ${first.seq} (${where(first)}); its first ${first.seq} event(s) are not in this file`);
+        this.warning(
+          { kind: 'partial', source: chain.source },
+          chain,
+          [first],
+          `browser ${chain.source} starts at seq ${first.seq} (${where(first)}); its first ${first.seq} event(s) are not in this file`,
+        );
       } else {
         const hint = this.opts.partial
           ? 'deleted, or earlier files are missing: only the first input may begin mid-ledger'
           : 'deleted, or the file begins mid-ledger: pass --partial';
-        this.problem({ kind: 'gap', source: chain.source }, [first], `browser ${chain.source} starts at seq ${first.seq} (${where(first)}): ${range(0, hi)} missing (${hint})`, chain);
+        this.problem(
+          { kind: 'gap', source: chain.source },
+          [first],
+          `browser ${chain.source} starts at seq ${first.seq} (${where(first)}): ${range(0, hi)} missing (${hint})`,
+          chain,
+        );
       }
     } else {
-      this.problem({ kind: 'gap', source: chain.source }, [a, first],
-        `${range(lo, hi)} of browser ${chain.source} missing between ${where(a)} and ${where(first)} (${hi - lo + 1} event(s)): ${where(first)}'s prev ${short(first.prev)} matches no event`, chain);
+      this.problem(
+        { kind: 'gap', source: chain.source },
+        [a, first],
+        `${range(lo, hi)} of browser ${chain.source} missing between ${where(a)} and ${where(first)} (${hi - lo + 1} event(s)): ${where(first)}'s prev ${short(first.prev)} matches no event`,
+        chain,
+      );
     }
     if (!chain.started) {
       chain.started = true;
@@ -594,12 +737,22 @@ export class LedgerVerifier {
     return at.some((l) => l.file !== undefined) ? { files: at.map((l) => l.file ?? '') } : {};
   }
 
-  private problem(f: { kind: LedgerFindingKind; source: string | null }, at: ReadonlyArray<{ line: number; file?: string | undefined }>, message: string, chain?: Chain): void {
+  private problem(
+    f: { kind: LedgerFindingKind; source: string | null },
+    at: ReadonlyArray<{ line: number; file?: string | undefined }>,
+    message: string,
+    chain?: Chain,
+  ): void {
     this.keep(this.problems, { ...f, lines: at.map((l) => l.line), ...this.filesOf(at), message });
     if (chain) chain.problems += 1;
   }
 
-  private warning(f: { kind: LedgerFindingKind; source: string | null }, chain: Chain, at: ReadonlyArray<{ line: number; file?: string | undefined }>, message: string): void {
+  private warning(
+    f: { kind: LedgerFindingKind; source: string | null },
+    chain: Chain,
+    at: ReadonlyArray<{ line: number; file?: string | undefined }>,
+    message: string,
+  ): void {
     this.keep(this.warnings, { ...f, lines: at.map((l) => l.line), ...this.filesOf(at), message });
     chain.warnings += 1;
   }
@@ -610,7 +763,10 @@ export class LedgerVerifier {
  * with WebCrypto: for the extension's own tests and small inputs. The CLI streams through
  * LedgerVerifier with a synchronous hash.
  */
-export async function verifyLedger(lines: readonly LedgerLine[], opts: { partial?: boolean } = {}): Promise<LedgerReport> {
+export async function verifyLedger(
+  lines: readonly LedgerLine[],
+  opts: { partial?: boolean } = {},
+): Promise<LedgerReport> {
   const hashes = new Map<string, string>();
   for (const { event } of lines) {
     const canonical = canonicalJson(event);
@@ -687,9 +843,17 @@ export interface CoverageOptions {
 }
 
 /** coverageReport one event at a time: memory bounded by the number of browsers. */
-export function countCoverage(opts: CoverageOptions): { add(event: Readonly<Record<string, unknown>>): void; finish(): CoverageReport } {
+export function countCoverage(opts: CoverageOptions): {
+  add(event: Readonly<Record<string, unknown>>): void;
+  finish(): CoverageReport;
+} {
   const silentHours = opts.silentHours ?? DEFAULT_SILENT_HOURS;
-  interface Seen { lastEvent: Record<string, unknown>; lastTime: number; lastBeat: Record<string, unknown> | null; beatTime: number }
+  interface Seen {
+    lastEvent: Record<string, unknown>;
+    lastTime: number;
+    lastBeat: Record<string, unknown> | null;
+    beatTime: number;
+  }
   const browsers = new Map<string, Seen>();
   let unattributed = 0;
   let highest: number | null = null;
@@ -731,7 +895,11 @@ export function countCoverage(opts: CoverageOptions): { add(event: Readonly<Reco
       const office = str(b.lastEvent.office);
       const policySerial = typeof b.lastEvent.policySerial === 'number' ? b.lastEvent.policySerial : null;
       const silent = opts.at - b.lastTime > silentHours * 3_600_000;
-      const status: BrowserCoverage['status'] = silent ? 'silent' : currentSerial !== null && policySerial === currentSerial ? 'current' : 'stale';
+      const status: BrowserCoverage['status'] = silent
+        ? 'silent'
+        : currentSerial !== null && policySerial === currentSerial
+          ? 'current'
+          : 'stale';
       const entry: BrowserCoverage = {
         source,
         office,
@@ -751,7 +919,8 @@ export function countCoverage(opts: CoverageOptions): { add(event: Readonly<Reco
       o.list.push(entry);
     }
     const sorted = [...offices.values()].sort((a, b) => (a.office ?? '\uffff').localeCompare(b.office ?? '\uffff'));
-    for (const o of sorted) o.list.sort((a, b) => a.status.localeCompare(b.status) || a.lastSeen.localeCompare(b.lastSeen));
+    for (const o of sorted)
+      o.list.sort((a, b) => a.status.localeCompare(b.status) || a.lastSeen.localeCompare(b.lastSeen));
     const since = currentSerial === null ? undefined : firstSeenSerial.get(currentSerial);
     return {
       at: new Date(opts.at).toISOString(),

@@ -31,8 +31,14 @@ export interface OtlpLogRecord {
 export const OTLP_SEVERITY = { INFO: 9, WARN: 13 } as const;
 /** Events that tell of something withheld, refused or broken: WARN; the rest INFO. */
 const WARN_TYPES: ReadonlySet<string> = new Set([
-  'block', 'policy-refused', 'config-invalid', 'fail-closed-entered', 'data-control', 'dropped',
-  'exceptions-refused', 'stale-closed-entered',
+  'block',
+  'policy-refused',
+  'config-invalid',
+  'fail-closed-entered',
+  'data-control',
+  'dropped',
+  'exceptions-refused',
+  'stale-closed-entered',
 ]);
 
 const str = (key: string, value: string): OtlpKeyValue => ({ key, value: { stringValue: value } });
@@ -68,13 +74,20 @@ export function otlpLogRecord(event: AuditEvent): OtlpLogRecord {
 /** The envelope around the records, with `records` standing for the joined LogRecords. */
 function envelope(extensionVersion: string, records: string): string {
   const resource = { attributes: [str('service.name', 'ai-geofence'), str('service.version', extensionVersion)] };
-  const head = JSON.stringify({ resourceLogs: [{ resource, scopeLogs: [{ scope: { name: 'ai-geofence.audit', version: extensionVersion }, logRecords: [] }] }] });
+  const head = JSON.stringify({
+    resourceLogs: [
+      { resource, scopeLogs: [{ scope: { name: 'ai-geofence.audit', version: extensionVersion }, logRecords: [] }] },
+    ],
+  });
   return head.replace('"logRecords":[]', `"logRecords":[${records}]`);
 }
 
 /** An ExportLogsServiceRequest for a batch (one resource: this browser's extension). */
 export function encodeOtlpLogs(events: readonly AuditEvent[]): string {
-  return envelope(events[0]?.extensionVersion ?? 'unknown', events.map((e) => JSON.stringify(otlpLogRecord(e))).join(','));
+  return envelope(
+    events[0]?.extensionVersion ?? 'unknown',
+    events.map((e) => JSON.stringify(otlpLogRecord(e))).join(','),
+  );
 }
 
 /** Bytes of the envelope alone, for batch sizing. */

@@ -10,7 +10,34 @@ import { ToolSchema } from '../policy/policy-schema.ts';
 import { TOOL_CATEGORIES, WHERE_ATTRIBUTES } from './tool-attributes.ts';
 
 /** Hosts that serve far more than AI: listing one would block a whole company's web presence. */
-const GENERAL_DOMAINS = ['google.com', 'microsoft.com', 'bing.com', 'github.com', 'notion.so', 'baidu.com', 'aliyun.com', 'tencent.com', 'x.com', 'meta.com', 'facebook.com', 'amazon.com', 'azure.com', 'googleapis.com', 'aliyuncs.com', 'volces.com', 'huggingface.co', 'amazonaws.com', 'api.aws', 'githubusercontent.com', 'yandex.ru', 'yandex.net', 'livekit.cloud', 'gstatic.com', 'cloudflare.com', 'withgoogle.com'];
+const GENERAL_DOMAINS = [
+  'google.com',
+  'microsoft.com',
+  'bing.com',
+  'github.com',
+  'notion.so',
+  'baidu.com',
+  'aliyun.com',
+  'tencent.com',
+  'x.com',
+  'meta.com',
+  'facebook.com',
+  'amazon.com',
+  'azure.com',
+  'googleapis.com',
+  'aliyuncs.com',
+  'volces.com',
+  'huggingface.co',
+  'amazonaws.com',
+  'api.aws',
+  'githubusercontent.com',
+  'yandex.ru',
+  'yandex.net',
+  'livekit.cloud',
+  'gstatic.com',
+  'cloudflare.com',
+  'withgoogle.com',
+];
 // build.mjs is plain ESM without declarations; a computed specifier keeps TypeScript out of it.
 const BUILD = pathToFileURL(resolve(import.meta.dirname, '../../../build.mjs')).href;
 const { stripCatalogue } = (await import(BUILD)) as { stripCatalogue: (text: string) => string };
@@ -43,16 +70,28 @@ function entryProblems(entry: CatalogueEntry, today: string): string[] {
     else for (const what of s.supports) supported.add(what);
   }
   for (const d of entry.domains) if (!supported.has(`domain:${d}`)) problems.push(`domain ${d} has no source`);
-  for (const a of SOURCED_ATTRIBUTES) if (entry[a] !== undefined && !supported.has(a)) problems.push(`attribute ${a} has no source`);
-  if (entry.vendorCountry !== undefined && !isIsoCountryCode(entry.vendorCountry)) problems.push(`vendorCountry "${entry.vendorCountry}" is not ISO 3166-1 alpha-2`);
+  for (const a of SOURCED_ATTRIBUTES)
+    if (entry[a] !== undefined && !supported.has(a)) problems.push(`attribute ${a} has no source`);
+  if (entry.vendorCountry !== undefined && !isIsoCountryCode(entry.vendorCountry))
+    problems.push(`vendorCountry "${entry.vendorCountry}" is not ISO 3166-1 alpha-2`);
   if (!TOOL_CATEGORIES.includes(entry.category as never)) problems.push(`unknown category "${String(entry.category)}"`);
   return problems;
 }
 
 const TODAY = new Date().toISOString().slice(0, 10);
 const GOOD: CatalogueEntry = {
-  name: 'Example', vendor: 'Example Inc.', vendorCountry: 'US', category: 'chat', domains: ['chat.example'],
-  sources: [{ url: 'https://chat.example/about', checked: '2026-12-01', supports: ['domain:chat.example', 'vendor', 'vendorCountry', 'category'] }],
+  name: 'Example',
+  vendor: 'Example Inc.',
+  vendorCountry: 'US',
+  category: 'chat',
+  domains: ['chat.example'],
+  sources: [
+    {
+      url: 'https://chat.example/about',
+      checked: '2026-12-01',
+      supports: ['domain:chat.example', 'vendor', 'vendorCountry', 'category'],
+    },
+  ],
 };
 
 describe('catalogue entry check (the test below applies it to every entry)', () => {
@@ -61,9 +100,17 @@ describe('catalogue entry check (the test below applies it to every entry)', () 
   it.each([
     ['no sources', { ...GOOD, sources: [] }, 'no sources'],
     ['no date', { ...GOOD, sources: [{ url: 'https://chat.example/', supports: ['domain:chat.example'] }] }, 'source'],
-    ['a date that is no date', { ...GOOD, sources: [{ ...GOOD.sources![0]!, checked: 'last week' }] }, 'checked: expected YYYY-MM-DD'],
+    [
+      'a date that is no date',
+      { ...GOOD, sources: [{ ...GOOD.sources![0]!, checked: 'last week' }] },
+      'checked: expected YYYY-MM-DD',
+    ],
     ['a source that is no URL', { ...GOOD, sources: [{ ...GOOD.sources![0]!, url: 'the vendor said so' }] }, 'source'],
-    ['a domain no source confirms', { ...GOOD, domains: ['chat.example', 'other.example'] }, 'domain other.example has no source'],
+    [
+      'a domain no source confirms',
+      { ...GOOD, domains: ['chat.example', 'other.example'] },
+      'domain other.example has no source',
+    ],
     ['an attribute no source confirms', { ...GOOD, trainsOnInputs: true }, 'attribute trainsOnInputs has no source'],
     ['an invalid country code', { ...GOOD, vendorCountry: 'UK' }, 'vendorCountry "UK"'],
     ['an unknown category', { ...GOOD, category: 'chatbot' as never }, 'unknown category "chatbot"'],
@@ -78,7 +125,11 @@ describe('built-in catalogue', () => {
   it('has a review date and over 150 tools in every category', () => {
     expect(CATALOGUE_UPDATED).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(entries.length).toBeGreaterThanOrEqual(150);
-    for (const c of TOOL_CATEGORIES) expect(entries.some(([, t]) => t.category === c), c).toBe(true);
+    for (const c of TOOL_CATEGORIES)
+      expect(
+        entries.some(([, t]) => t.category === c),
+        c,
+      ).toBe(true);
   });
 
   it.each(entries)('%s: every domain and attribute has a dated source; valid country and category', (_id, entry) => {
@@ -87,8 +138,12 @@ describe('built-in catalogue', () => {
   });
 
   it('keeps the ids, domains and content hosts tests and policies rely on', () => {
-    expect(CATALOGUE.claude?.domains).toEqual(expect.arrayContaining(['claude.ai', 'anthropic.com', 'claudeusercontent.com', 'claude.site']));
-    expect(CATALOGUE.chatgpt?.domains).toEqual(expect.arrayContaining(['chatgpt.com', 'openai.com', 'oaiusercontent.com']));
+    expect(CATALOGUE.claude?.domains).toEqual(
+      expect.arrayContaining(['claude.ai', 'anthropic.com', 'claudeusercontent.com', 'claude.site']),
+    );
+    expect(CATALOGUE.chatgpt?.domains).toEqual(
+      expect.arrayContaining(['chatgpt.com', 'openai.com', 'oaiusercontent.com']),
+    );
     expect(CATALOGUE.gemini?.domains).toContain('gemini.google.com');
     expect(CATALOGUE.deepseek).toMatchObject({ vendorCountry: 'CN' });
     expect(CATALOGUE['amazon-bedrock']?.modelVendors).toContain('Anthropic');
@@ -96,9 +151,28 @@ describe('built-in catalogue', () => {
 
   it('keeps the tools and hosts deployments relied on before the catalogue was sourced', () => {
     // Dropping one silently weakens fail-closed mode and discovery for existing deployments.
-    const ids = ['character-ai', 'you', 'together', 'replicate', 'fireworks', 'pi', 'phind', 'writesonic', 'copy-ai', 'aleph-alpha', 'blackbox', 'vertex-ai'];
+    const ids = [
+      'character-ai',
+      'you',
+      'together',
+      'replicate',
+      'fireworks',
+      'pi',
+      'phind',
+      'writesonic',
+      'copy-ai',
+      'aleph-alpha',
+      'blackbox',
+      'vertex-ai',
+    ];
     expect(ids.filter((id) => !CATALOGUE[id])).toEqual([]);
-    const hosts = ['sydney.bing.com', 'hailuoai.video', 'lmarena.ai', 'qianfan.baidubce.com', 'aiplatform.googleapis.com'];
+    const hosts = [
+      'sydney.bing.com',
+      'hailuoai.video',
+      'lmarena.ai',
+      'qianfan.baidubce.com',
+      'aiplatform.googleapis.com',
+    ];
     const listed = new Set(entries.flatMap(([, t]) => t.domains));
     expect(hosts.filter((h) => !listed.has(h))).toEqual([]);
   });
@@ -119,14 +193,15 @@ describe('built-in catalogue', () => {
     }
   });
 
-  it('no domain belongs to two tools, and no tool sits under another tool\'s domain', () => {
+  it("no domain belongs to two tools, and no tool sits under another tool's domain", () => {
     // Otherwise the most-specific-domain rule would silently move hosts from one tool to another.
     const all = entries.flatMap(([id, t]) => t.domains.map((d) => ({ id, d, narrowed: Boolean(t.paths?.length) })));
     const clashes: string[] = [];
     for (const a of all) {
       for (const b of all) {
         // A parent narrowed by paths (huggingface.co/chat) does not own the rest of its host.
-        if (a.id !== b.id && !(b.narrowed && a.d !== b.d) && hostMatchesDomain(a.d, b.d)) clashes.push(`${a.id}:${a.d} under ${b.id}:${b.d}`);
+        if (a.id !== b.id && !(b.narrowed && a.d !== b.d) && hostMatchesDomain(a.d, b.d))
+          clashes.push(`${a.id}:${a.d} under ${b.id}:${b.d}`);
       }
     }
     // Mistral's chat and console are separate tools under mistral.ai, the vendor's whole site.

@@ -1,6 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DomainIndex, hostMatchesDomain, hostOfUrl, hostSuffixes, isPlainHost, matchedPathLength, normalizeHost, normalizePath, parseTarget, pathMatches } from './hosts.ts';
+import {
+  DomainIndex,
+  hostMatchesDomain,
+  hostOfUrl,
+  hostSuffixes,
+  isPlainHost,
+  matchedPathLength,
+  normalizeHost,
+  normalizePath,
+  parseTarget,
+  pathMatches,
+} from './hosts.ts';
 
 /** Lower-case DNS names such as `claude.ai`, `a-b.example.co`. */
 const domainArb = fc.domain().map((d) => d.toLowerCase());
@@ -10,9 +21,20 @@ const segmentArb = fc.stringMatching(/^[A-Za-z0-9._~-]{1,10}$/).filter((s) => s 
 const urlArb = fc
   .tuple(
     fc.constantFrom('https://', 'http://', 'HTTPS://', 'ftp://', 'blob:https://', 'data:', 'javascript:', ''),
-    fc.option(fc.string({ maxLength: 8 }).map((u) => `${u}@`), { nil: '' }),
-    fc.oneof(domainArb, fc.ipV4(), fc.ipV6().map((ip) => `[${ip}]`), fc.string({ unit: 'grapheme', maxLength: 12 })),
-    fc.option(fc.integer({ min: 0, max: 70000 }).map((p) => `:${p}`), { nil: '' }),
+    fc.option(
+      fc.string({ maxLength: 8 }).map((u) => `${u}@`),
+      { nil: '' },
+    ),
+    fc.oneof(
+      domainArb,
+      fc.ipV4(),
+      fc.ipV6().map((ip) => `[${ip}]`),
+      fc.string({ unit: 'grapheme', maxLength: 12 }),
+    ),
+    fc.option(
+      fc.integer({ min: 0, max: 70000 }).map((p) => `:${p}`),
+      { nil: '' },
+    ),
     fc.string({ maxLength: 20 }),
   )
   .map((parts) => parts.join(''));
@@ -86,14 +108,25 @@ describe('parseTarget', () => {
 
   it('lower-cases, converts IDN to punycode, drops trailing dots and ports', () => {
     expect(parseTarget('HTTPS://WWW.Claude.AI.:8443/Chat?q=1#x')).toEqual({
-      scheme: 'https:', host: 'www.claude.ai', isIp: false, path: '/Chat', search: '?q=1',
+      scheme: 'https:',
+      host: 'www.claude.ai',
+      isIp: false,
+      path: '/Chat',
+      search: '?q=1',
     });
     expect(parseTarget('https://bücher.de/')?.host).toBe('xn--bcher-kva.de');
     expect(parseTarget('https://cl%61ude.ai/')?.host).toBe('claude.ai');
   });
 
   it('flags IPv4 in every spelling and IPv6 as IP literals', () => {
-    for (const url of ['http://127.0.0.1/', 'http://0x7f.1/', 'http://2130706433/', 'http://127.0.0.1./', 'http://[::1]:8080/', 'http://[2001:db8::1]/']) {
+    for (const url of [
+      'http://127.0.0.1/',
+      'http://0x7f.1/',
+      'http://2130706433/',
+      'http://127.0.0.1./',
+      'http://[::1]:8080/',
+      'http://[2001:db8::1]/',
+    ]) {
       expect(parseTarget(url)?.isIp, url).toBe(true);
     }
     expect(parseTarget('http://[::1]/')?.host).toBe('::1');
@@ -133,7 +166,27 @@ describe('parseTarget', () => {
 describe('fast paths agree with the WHATWG parser', () => {
   /** Host-like text that exercises the fast path's edges: digits, hyphens, dots, `xn--`, case. */
   const hostish = fc
-    .array(fc.constantFrom('a', 'z', '0', '9', '-', '.', 'xn--', 'xn--bcher-kva', '0x', 'A', '_', ':', '@', '%2e', 'ü', '1.2.3.4'), { maxLength: 12 })
+    .array(
+      fc.constantFrom(
+        'a',
+        'z',
+        '0',
+        '9',
+        '-',
+        '.',
+        'xn--',
+        'xn--bcher-kva',
+        '0x',
+        'A',
+        '_',
+        ':',
+        '@',
+        '%2e',
+        'ü',
+        '1.2.3.4',
+      ),
+      { maxLength: 12 },
+    )
     .map((parts) => parts.join(''));
 
   /** What `new URL` says, with our trailing-dot rule; null when it throws or is an IP. */
@@ -156,28 +209,91 @@ describe('fast paths agree with the WHATWG parser', () => {
 
   it('hostOfUrl equals the parsed hostname (property)', () => {
     fc.assert(
-      fc.property(fc.constantFrom('https://', 'http://', 'HTTPS://', 'https:///', 'ftp://'), hostish, fc.constantFrom('', '/', '/x?y', '?q', '#f', ':8080/', '\\x'), (scheme, host, rest) => {
-        const url = `${scheme}${host}${rest}`;
-        expect(domainOnly(hostOfUrl(url)), url).toBe(domainOnly(slowHost(url)));
-      }),
+      fc.property(
+        fc.constantFrom('https://', 'http://', 'HTTPS://', 'https:///', 'ftp://'),
+        hostish,
+        fc.constantFrom('', '/', '/x?y', '?q', '#f', ':8080/', '\\x'),
+        (scheme, host, rest) => {
+          const url = `${scheme}${host}${rest}`;
+          expect(domainOnly(hostOfUrl(url)), url).toBe(domainOnly(slowHost(url)));
+        },
+      ),
       { numRuns: 1000 },
     );
   });
 
   it('hostOfUrl equals the parsed hostname on adversarial URL spellings (property)', () => {
     // Everything the WHATWG parser rewrites or refuses, next to the plain spellings the fast path takes.
-    const scheme = fc.constantFrom('https://', 'http://', 'HtTpS://', 'https:', 'https:/', 'https:\\\\', ' https://', '\thttps://', 'ws://', 'wss://', 'file://');
+    const scheme = fc.constantFrom(
+      'https://',
+      'http://',
+      'HtTpS://',
+      'https:',
+      'https:/',
+      'https:\\\\',
+      ' https://',
+      '\thttps://',
+      'ws://',
+      'wss://',
+      'file://',
+    );
     const userinfo = fc.constantFrom('', '', '', 'u@', 'u:p@', 'claude.ai@', '%40@', 'a@b@', ':@');
     const host = fc.oneof(
       hostish,
       fc.constantFrom(
-        'claude.ai', 'CLAUDE.ai', 'claude.ai.', 'claude.ai..', 'cla\tude.ai', 'cla\nude.ai', 'claude\r.ai', 'claude%2eai', 'claude%2Eai',
-        'bücher.de', 'xn--bcher-kva.de', 'xn--a.de', '0x7f.1', '127.1', '2130706433', '1.2.3.4', '1.2.3.4.', 'a.1', 'a.0x1', 'a.09',
-        '[::1]', '[::ffff:1.2.3.4]', 'claude.ai\\', 'a.b-.c', '-a.b', 'a..b', '.a.b', 'a\u3002b', 'a\uff0eb', 'ａ.b', 'a b', 'a\u00adb',
+        'claude.ai',
+        'CLAUDE.ai',
+        'claude.ai.',
+        'claude.ai..',
+        'cla\tude.ai',
+        'cla\nude.ai',
+        'claude\r.ai',
+        'claude%2eai',
+        'claude%2Eai',
+        'bücher.de',
+        'xn--bcher-kva.de',
+        'xn--a.de',
+        '0x7f.1',
+        '127.1',
+        '2130706433',
+        '1.2.3.4',
+        '1.2.3.4.',
+        'a.1',
+        'a.0x1',
+        'a.09',
+        '[::1]',
+        '[::ffff:1.2.3.4]',
+        'claude.ai\\',
+        'a.b-.c',
+        '-a.b',
+        'a..b',
+        '.a.b',
+        'a\u3002b',
+        'a\uff0eb',
+        'ａ.b',
+        'a b',
+        'a\u00adb',
       ),
     );
     const port = fc.constantFrom('', '', ':', ':443', ':80', ':0x1', ':99999', ':8080');
-    const rest = fc.constantFrom('', '/', '/x', '/./x', '/../x', '/%2e%2e/x', '/.%2e/', '\\x', '/x?y#z', '?q', '#f', ' /x', '\t/x', '/x\n', '/a/b/../c', '@x');
+    const rest = fc.constantFrom(
+      '',
+      '/',
+      '/x',
+      '/./x',
+      '/../x',
+      '/%2e%2e/x',
+      '/.%2e/',
+      '\\x',
+      '/x?y#z',
+      '?q',
+      '#f',
+      ' /x',
+      '\t/x',
+      '/x\n',
+      '/a/b/../c',
+      '@x',
+    );
     fc.assert(
       fc.property(scheme, userinfo, host, port, rest, (s, u, h, p, r) => {
         const url = `${s}${u}${h}${p}${r}`;
@@ -228,14 +344,20 @@ describe('hostMatchesDomain', () => {
 
   it('subdomains match, look-alikes never do (property)', () => {
     fc.assert(
-      fc.property(domainArb, fc.array(labelArb, { minLength: 1, maxLength: 3 }), labelArb, domainArb, (d, subs, prefix, other) => {
-        expect(hostMatchesDomain(`${subs.join('.')}.${d}`, d)).toBe(true);
-        // `notclaude.ai`: glued onto the first label
-        expect(hostMatchesDomain(`${prefix}${d}`, d)).toBe(false);
-        // `claude.ai.evil.example`: the listed domain as a left part of another name
-        fc.pre(!hostMatchesDomain(other, d));
-        expect(hostMatchesDomain(`${d}.${other}`, d)).toBe(false);
-      }),
+      fc.property(
+        domainArb,
+        fc.array(labelArb, { minLength: 1, maxLength: 3 }),
+        labelArb,
+        domainArb,
+        (d, subs, prefix, other) => {
+          expect(hostMatchesDomain(`${subs.join('.')}.${d}`, d)).toBe(true);
+          // `notclaude.ai`: glued onto the first label
+          expect(hostMatchesDomain(`${prefix}${d}`, d)).toBe(false);
+          // `claude.ai.evil.example`: the listed domain as a left part of another name
+          fc.pre(!hostMatchesDomain(other, d));
+          expect(hostMatchesDomain(`${d}.${other}`, d)).toBe(false);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -299,7 +421,8 @@ describe('paths', () => {
   });
 
   it('the forms do not widen a prefix to look-alike paths', () => {
-    for (const p of ['/chatter', '/chat-x', '/ch%61tter', '/c;hat', '/x/chat', '/chat/..', '/chat/..%20']) expect(pathMatches(p, ['/chat']), p).toBe(false);
+    for (const p of ['/chatter', '/chat-x', '/ch%61tter', '/c;hat', '/x/chat', '/chat/..', '/chat/..%20'])
+      expect(pathMatches(p, ['/chat']), p).toBe(false);
   });
 
   it('measures the longest matching prefix', () => {
@@ -334,7 +457,11 @@ describe('DomainIndex', () => {
     expect(lookup(index, 'claude.ai')).toEqual([[3, 4]]);
     expect(lookup(index, 'notclaude.ai')).toEqual([]);
     expect(lookup(index, 'claude.ai.evil.example')).toEqual([]);
-    expect([...index.entries()].sort()).toEqual([['bank.example', [1]], ['claude.ai', [3, 4]], ['llm.bank.example', [2]]]);
+    expect([...index.entries()].sort()).toEqual([
+      ['bank.example', [1]],
+      ['claude.ai', [3, 4]],
+      ['llm.bank.example', [2]],
+    ]);
   });
 
   it('never lets a hash collision stand in for a domain', () => {
@@ -353,8 +480,13 @@ describe('DomainIndex', () => {
   });
 
   it('grows past its first size and still finds every domain, and nothing else', () => {
-    const domains = Array.from({ length: 20_000 }, (_, i) => (i % 3 === 0 ? `app${i % 7}.vendor${i}.example` : `tool${i}.example`));
-    const index = new DomainIndex(domains, domains.map((_, i) => i));
+    const domains = Array.from({ length: 20_000 }, (_, i) =>
+      i % 3 === 0 ? `app${i % 7}.vendor${i}.example` : `tool${i}.example`,
+    );
+    const index = new DomainIndex(
+      domains,
+      domains.map((_, i) => i),
+    );
     const missed = domains.filter((d, i) => JSON.stringify(lookup(index, `www.${d}`)) !== JSON.stringify([[i]]));
     expect(missed).toEqual([]);
     expect(lookup(index, 'vendor3.example')).toEqual([]);
@@ -365,22 +497,29 @@ describe('DomainIndex', () => {
     const labels = fc.constantFrom('a', 'b', 'ai', 'claude', 'bank', 'llm', 'example', 'x-y', '0');
     const name = fc.array(labels, { minLength: 1, maxLength: 4 }).map((l) => l.join('.'));
     fc.assert(
-      fc.property(fc.array(name, { maxLength: 12 }), fc.array(name, { minLength: 1, maxLength: 10 }), (listed, hosts) => {
-        const index = new DomainIndex(listed, listed.map((_, i) => i));
-        for (const host of hosts) {
-          const expected = listed
-            .map((d, i) => ({ d, i }))
-            .filter(({ d }) => hostMatchesDomain(host, d))
-            .sort((a, b) => a.d.length - b.d.length);
-          const grouped: number[][] = [];
-          for (const { d, i } of expected) {
-            const last = grouped[grouped.length - 1];
-            if (last && listed[last[0]!] === d) last.push(i);
-            else grouped.push([i]);
+      fc.property(
+        fc.array(name, { maxLength: 12 }),
+        fc.array(name, { minLength: 1, maxLength: 10 }),
+        (listed, hosts) => {
+          const index = new DomainIndex(
+            listed,
+            listed.map((_, i) => i),
+          );
+          for (const host of hosts) {
+            const expected = listed
+              .map((d, i) => ({ d, i }))
+              .filter(({ d }) => hostMatchesDomain(host, d))
+              .sort((a, b) => a.d.length - b.d.length);
+            const grouped: number[][] = [];
+            for (const { d, i } of expected) {
+              const last = grouped[grouped.length - 1];
+              if (last && listed[last[0]!] === d) last.push(i);
+              else grouped.push([i]);
+            }
+            expect(lookup(index, host), host).toEqual(grouped);
           }
-          expect(lookup(index, host), host).toEqual(grouped);
-        }
-      }),
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -393,7 +532,10 @@ describe('DomainIndex keys (the DNR compiler walks listed domains by key)', () =
   };
 
   it('gives each distinct listed domain one key, in order of first listing, with its code and labels', () => {
-    const index = new DomainIndex(['bank.example', 'llm.bank.example', 'claude.ai', 'bank.example', 'claude.ai', ''], [0, 1, 2, 3, 2, 4]);
+    const index = new DomainIndex(
+      ['bank.example', 'llm.bank.example', 'claude.ai', 'bank.example', 'claude.ai', ''],
+      [0, 1, 2, 3, 2, 4],
+    );
     expect(index.size).toBe(3);
     expect([...index.inputKeys]).toEqual([0, 1, 2, 0, 2, -1]);
     expect([...index.idsOf(index.codeOfKey(0))]).toEqual([0, 3]);
@@ -408,40 +550,58 @@ describe('DomainIndex keys (the DNR compiler walks listed domains by key)', () =
     const labels = fc.constantFrom('a', 'b', 'ai', 'claude', 'bank', 'llm', 'example', 'x-y', '0');
     const name = fc.array(labels, { minLength: 1, maxLength: 5 }).map((l) => l.join('.'));
     fc.assert(
-      fc.property(fc.array(name, { maxLength: 60 }), fc.array(name, { minLength: 1, maxLength: 10 }), (listed, hosts) => {
-        const index = new DomainIndex(listed, listed.map((_, i) => i % 7));
-        const distinct = [...new Set(listed)];
-        expect(index.size).toBe(distinct.length);
-        listed.forEach((d, n) => {
-          const key = index.inputKeys[n]!;
-          // Same domain, same key; keys numbered by first listing.
-          expect(key).toBe(distinct.indexOf(d));
-          expect(index.labelsOfKey(key)).toBe(d.split('.').length);
-          const out = new Int32Array(128);
-          const found = index.collect(d, out);
-          expect(index.codeOfKey(key)).toBe(out[found - 1]);
-        });
-        for (const host of [...hosts, ...listed]) {
-          const codes = new Int32Array(128);
-          const n = index.collect(host, codes);
-          const keys = keysUnder(index, host);
-          expect(keys.length).toBe(n);
-          expect(keys.map((k) => index.codeOfKey(k))).toEqual([...codes.subarray(0, n)]);
-          expect(keys.map((k) => distinct[k])).toEqual(distinct.filter((d) => hostMatchesDomain(host, d)).sort((a, b) => a.length - b.length));
-        }
-      }),
+      fc.property(
+        fc.array(name, { maxLength: 60 }),
+        fc.array(name, { minLength: 1, maxLength: 10 }),
+        (listed, hosts) => {
+          const index = new DomainIndex(
+            listed,
+            listed.map((_, i) => i % 7),
+          );
+          const distinct = [...new Set(listed)];
+          expect(index.size).toBe(distinct.length);
+          listed.forEach((d, n) => {
+            const key = index.inputKeys[n]!;
+            // Same domain, same key; keys numbered by first listing.
+            expect(key).toBe(distinct.indexOf(d));
+            expect(index.labelsOfKey(key)).toBe(d.split('.').length);
+            const out = new Int32Array(128);
+            const found = index.collect(d, out);
+            expect(index.codeOfKey(key)).toBe(out[found - 1]);
+          });
+          for (const host of [...hosts, ...listed]) {
+            const codes = new Int32Array(128);
+            const n = index.collect(host, codes);
+            const keys = keysUnder(index, host);
+            expect(keys.length).toBe(n);
+            expect(keys.map((k) => index.codeOfKey(k))).toEqual([...codes.subarray(0, n)]);
+            expect(keys.map((k) => distinct[k])).toEqual(
+              distinct.filter((d) => hostMatchesDomain(host, d)).sort((a, b) => a.length - b.length),
+            );
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('keeps keys and codes through many growths of the table', () => {
-    const domains = Array.from({ length: 30_000 }, (_, i) => (i % 4 === 0 ? `tool${i >> 1}.example` : `app${i % 5}.vendor${i}.example`));
-    const index = new DomainIndex(domains, domains.map((_, i) => i));
+    const domains = Array.from({ length: 30_000 }, (_, i) =>
+      i % 4 === 0 ? `tool${i >> 1}.example` : `app${i % 5}.vendor${i}.example`,
+    );
+    const index = new DomainIndex(
+      domains,
+      domains.map((_, i) => i),
+    );
     const distinct = [...new Set(domains)];
     expect(index.size).toBe(distinct.length);
     const wrong = domains.filter((d, n) => {
       const key = index.inputKeys[n]!;
-      return distinct[key] !== d || !index.idsOf(index.codeOfKey(key)).includes(n) || keysUnder(index, `www.${d}`).at(-1) !== key;
+      return (
+        distinct[key] !== d ||
+        !index.idsOf(index.codeOfKey(key)).includes(n) ||
+        keysUnder(index, `www.${d}`).at(-1) !== key
+      );
     });
     expect(wrong).toEqual([]);
   });
@@ -460,15 +620,41 @@ describe('plain normalised domains round-trip through a URL', () => {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the test's name shows the template it checks
   it('hostOfUrl(`https://${d}/`) is d for every plain d normalizeHost gives (property)', () => {
     const hostish = fc
-      .array(fc.constantFrom('a', 'Z', '0', '9', '-', '.', 'xn--', 'xn--bcher-kva', 'ü', 'ß', '_', '~', '!', '$', '0x7f', '1', '%41', '\u3002', '\uff0e'), { maxLength: 10 })
+      .array(
+        fc.constantFrom(
+          'a',
+          'Z',
+          '0',
+          '9',
+          '-',
+          '.',
+          'xn--',
+          'xn--bcher-kva',
+          'ü',
+          'ß',
+          '_',
+          '~',
+          '!',
+          '$',
+          '0x7f',
+          '1',
+          '%41',
+          '\u3002',
+          '\uff0e',
+        ),
+        { maxLength: 10 },
+      )
       .map((parts) => parts.join(''));
     fc.assert(
-      fc.property(fc.oneof(hostish, domainArb, fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 8 })), (s) => {
-        const d = normalizeHost(s);
-        if (d === '' || !isPlainHost(d)) return;
-        expect(hostOfUrl(`https://${d}/`), s).toBe(d);
-        expect(normalizeHost(d), s).toBe(d);
-      }),
+      fc.property(
+        fc.oneof(hostish, domainArb, fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 8 })),
+        (s) => {
+          const d = normalizeHost(s);
+          if (d === '' || !isPlainHost(d)) return;
+          expect(hostOfUrl(`https://${d}/`), s).toBe(d);
+          expect(normalizeHost(d), s).toBe(d);
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -105,9 +105,16 @@ export function plainHostStart(url: string): number {
  */
 export function plainHostEnd(url: string): number {
   // `http` then `s://` or `://`, compared code by code (no startsWith, no string built).
-  if (url.charCodeAt(0) !== 104 || url.charCodeAt(1) !== 116 || url.charCodeAt(2) !== 116 || url.charCodeAt(3) !== 112) return -1;
+  if (url.charCodeAt(0) !== 104 || url.charCodeAt(1) !== 116 || url.charCodeAt(2) !== 116 || url.charCodeAt(3) !== 112)
+    return -1;
   let start: number;
-  if (url.charCodeAt(4) === 115 /* s */ && url.charCodeAt(5) === 58 && url.charCodeAt(6) === 47 && url.charCodeAt(7) === 47) start = 8;
+  if (
+    url.charCodeAt(4) === 115 /* s */ &&
+    url.charCodeAt(5) === 58 &&
+    url.charCodeAt(6) === 47 &&
+    url.charCodeAt(7) === 47
+  )
+    start = 8;
   else if (url.charCodeAt(4) === 58 /* : */ && url.charCodeAt(5) === 47 && url.charCodeAt(6) === 47) start = 7;
   else return -1;
   const n = url.length;
@@ -136,7 +143,13 @@ export function plainHostEnd(url: string): number {
 }
 
 function isPunycodeLabel(s: string, from: number, to: number): boolean {
-  return to - from >= 4 && s.charCodeAt(from) === 120 && s.charCodeAt(from + 1) === 110 && s.charCodeAt(from + 2) === 45 && s.charCodeAt(from + 3) === 45;
+  return (
+    to - from >= 4 &&
+    s.charCodeAt(from) === 120 &&
+    s.charCodeAt(from + 1) === 110 &&
+    s.charCodeAt(from + 2) === 45 &&
+    s.charCodeAt(from + 3) === 45
+  );
 }
 
 /** Parse a URL for matching; returns null when it cannot be parsed. Never throws. */
@@ -162,7 +175,10 @@ export function parseTarget(url: string): ParsedTarget | null {
 /** True when `host` is `domain` or one of its subdomains. Both must already be normalised. */
 export function hostMatchesDomain(host: string, domain: string): boolean {
   if (!domain || !host) return false;
-  return host === domain || (host.length > domain.length && host.endsWith(domain) && host.charCodeAt(host.length - domain.length - 1) === 46);
+  return (
+    host === domain ||
+    (host.length > domain.length && host.endsWith(domain) && host.charCodeAt(host.length - domain.length - 1) === 46)
+  );
 }
 
 /** Every suffix of a host that could be a listed domain: `a.b.claude.ai` → itself, `b.claude.ai`, `claude.ai`, `ai`. */
@@ -212,10 +228,13 @@ export function normalizePath(path: string): string {
   if (p.includes(';')) p = p.replace(/;[^/]*/g, '');
   if (/(?:[. \t\n\r\v\f]|%(?:20|09|0[a-dA-D]))(\/|$)/.test(p)) {
     // `.` and `..` stay: they are dot segments, resolved below (`..` goes up, it is not emptied).
-    p = p.split('/').map((seg) => {
-      const trimmed = seg.replace(TRAILING_SPACE, '');
-      return trimmed === '.' || trimmed === '..' ? trimmed : seg.replace(TRAILING_DOTS_AND_SPACE, '');
-    }).join('/');
+    p = p
+      .split('/')
+      .map((seg) => {
+        const trimmed = seg.replace(TRAILING_SPACE, '');
+        return trimmed === '.' || trimmed === '..' ? trimmed : seg.replace(TRAILING_DOTS_AND_SPACE, '');
+      })
+      .join('/');
   }
   if (p.includes('//')) p = p.replace(/\/{2,}/g, '/');
   // Decoding or collapsing can expose `.`/`..` segments; let the URL parser resolve them.
@@ -242,7 +261,10 @@ export function longestPrefix(normalizedPath: string, normalizedPrefixes: readon
   let best = -1;
   for (const prefix of normalizedPrefixes) {
     if (prefix.length <= best) continue;
-    if (normalizedPath === prefix || (normalizedPath.startsWith(prefix) && normalizedPath.charCodeAt(prefix.length) === 47 /* / */)) {
+    if (
+      normalizedPath === prefix ||
+      (normalizedPath.startsWith(prefix) && normalizedPath.charCodeAt(prefix.length) === 47) /* / */
+    ) {
       best = prefix.length;
     }
   }
@@ -358,7 +380,7 @@ export class DomainIndex {
     const oldKeys = this.slotKeys;
     this.slots = new Int32Array(old.length * 2);
     this.slotKeys = new Int32Array(oldKeys.length * 2).fill(-1);
-    this.mask = (this.slots.length / SLOT) - 1;
+    this.mask = this.slots.length / SLOT - 1;
     for (let at = 0; at < old.length; at += SLOT) {
       if (old[at + 1] === 0) continue;
       let i = old[at]! & this.mask;

@@ -12,7 +12,8 @@ describe('Google Translate proxy hosts', () => {
     expect(decodeTranslateLabel('claude-ai')).toBe('claude.ai');
     expect(decodeTranslateLabel('www-my--site-co-uk')).toBe('www.my-site.co.uk');
     expect(decodeTranslateLabel('xn----7sbb-com')).toBe('xn--7sbb.com');
-    for (const h of ['claude.ai', 'a-b.c-d.example', 'xn--bcher-kva.de', 'chat.deepseek.com']) expect(proxiedHostOf(encodeTranslateHost(h)!)).toBe(h);
+    for (const h of ['claude.ai', 'a-b.c-d.example', 'xn--bcher-kva.de', 'chat.deepseek.com'])
+      expect(proxiedHostOf(encodeTranslateHost(h)!)).toBe(h);
   });
 
   it('refuses what is no relayed host', () => {
@@ -25,8 +26,14 @@ describe('Google Translate proxy hosts', () => {
   });
 
   it('rewrites a proxied URL to the one it stands for, path and query kept', () => {
-    expect(decodeProxiedUrl('https://claude-ai.translate.goog/chat/1?_x_tr_sl=auto&_x_tr_tl=en')).toEqual({ url: 'https://claude.ai/chat/1?_x_tr_sl=auto&_x_tr_tl=en', host: 'claude.ai' });
-    expect(decodeProxiedUrl('https://CLAUDE-AI.translate.goog./')).toEqual({ url: 'https://claude.ai/', host: 'claude.ai' });
+    expect(decodeProxiedUrl('https://claude-ai.translate.goog/chat/1?_x_tr_sl=auto&_x_tr_tl=en')).toEqual({
+      url: 'https://claude.ai/chat/1?_x_tr_sl=auto&_x_tr_tl=en',
+      host: 'claude.ai',
+    });
+    expect(decodeProxiedUrl('https://CLAUDE-AI.translate.goog./')).toEqual({
+      url: 'https://claude.ai/',
+      host: 'claude.ai',
+    });
     expect(decodeProxiedUrl('https://claude.ai/')).toBeNull();
     expect(decodeProxiedUrl('ftp://claude-ai.translate.goog/')).toBeNull();
   });
@@ -34,7 +41,11 @@ describe('Google Translate proxy hosts', () => {
 
 describe('decide() through the proxy', () => {
   const input: PolicyInput = {
-    type: 'ai-geofence-policy', version: 1, serial: 1, issued: '2026-11-01T00:00:00Z', expires: '2027-01-01T00:00:00Z',
+    type: 'ai-geofence-policy',
+    version: 1,
+    serial: 1,
+    issued: '2026-11-01T00:00:00Z',
+    expires: '2027-01-01T00:00:00Z',
     offices: { HK: { name: 'Hong Kong', jurisdiction: 'HK' }, NY: { name: 'New York', jurisdiction: 'US' } },
     tools: { 'firm-llm': { name: 'Firm', domains: ['llm.bank.example'], paths: ['/chat'] } },
     rules: [
@@ -49,12 +60,19 @@ describe('decide() through the proxy', () => {
   it('decides claude-ai.translate.goog as claude.ai, and says so', () => {
     const d = decide(compiled, { office: 'HK' }, 'https://claude-ai.translate.goog/new?_x_tr_sl=auto', NOW);
     expect(d).toMatchObject({ action: 'block', toolId: 'claude', proxiedHost: 'claude.ai' });
-    expect(decide(compiled, { office: 'NY' }, 'https://claude-ai.translate.goog/', NOW)).toMatchObject({ action: 'allow', toolId: 'claude' });
+    expect(decide(compiled, { office: 'NY' }, 'https://claude-ai.translate.goog/', NOW)).toMatchObject({
+      action: 'allow',
+      toolId: 'claude',
+    });
     // A sub-host of a listed domain, and paths of a path-scoped tool, as for the host itself.
     expect(decide(compiled, { office: 'HK' }, 'https://www-claude-ai.translate.goog/', NOW).action).toBe('block');
-    expect(decide(compiled, { office: 'HK' }, 'https://llm-bank-example.translate.goog/chat/x', NOW).action).toBe('warn');
+    expect(decide(compiled, { office: 'HK' }, 'https://llm-bank-example.translate.goog/chat/x', NOW).action).toBe(
+      'warn',
+    );
     expect(decide(compiled, { office: 'HK' }, 'https://llm-bank-example.translate.goog/other', NOW).toolId).toBeNull();
-    expect(decide(compiled, { office: 'HK' }, 'https://news-example-com.translate.goog/', NOW).basis).toBe('not-a-tool');
+    expect(decide(compiled, { office: 'HK' }, 'https://news-example-com.translate.goog/', NOW).basis).toBe(
+      'not-a-tool',
+    );
   });
 
   it('fails closed through the proxy too', () => {

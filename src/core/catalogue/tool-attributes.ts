@@ -12,11 +12,28 @@ import type { Tool } from '../policy/policy-schema.ts';
 
 /** Categories of AI tool, as `category` and `toolsWhere.category` name them. */
 export const TOOL_CATEGORIES = [
-  'chat', 'search', 'coding', 'image', 'video', 'voice', 'meeting', 'writing', 'agent', 'model-api', 'aggregator',
+  'chat',
+  'search',
+  'coding',
+  'image',
+  'video',
+  'voice',
+  'meeting',
+  'writing',
+  'agent',
+  'model-api',
+  'aggregator',
 ] as const;
 
 /** The attributes `toolsWhere` may select on, in the order a block page names the deciding one. */
-export const WHERE_ATTRIBUTES = ['vendorCountry', 'vendor', 'category', 'modelVendors', 'trainsOnInputs', 'enterprise'] as const;
+export const WHERE_ATTRIBUTES = [
+  'vendorCountry',
+  'vendor',
+  'category',
+  'modelVendors',
+  'trainsOnInputs',
+  'enterprise',
+] as const;
 export type WhereAttribute = (typeof WHERE_ATTRIBUTES)[number];
 
 /** A rule's attribute selector: attribute → accepted values (any of them). */
@@ -36,7 +53,10 @@ export interface SelectedBy {
 }
 
 /** The attributes of a tool that selectors read, with `fallback` (the catalogue entry) filling gaps. */
-export type ToolAttributes = Pick<Tool, 'vendor' | 'vendorCountry' | 'category' | 'modelVendors' | 'trainsOnInputs' | 'enterprise'>;
+export type ToolAttributes = Pick<
+  Tool,
+  'vendor' | 'vendorCountry' | 'category' | 'modelVendors' | 'trainsOnInputs' | 'enterprise'
+>;
 
 /**
  * A policy tool that redefines a catalogue id keeps the catalogue's attributes it does not state
@@ -56,7 +76,10 @@ export function mergeAttributes(tool: ToolAttributes, fallback: ToolAttributes |
 }
 
 /** The tool's value(s) of one attribute; undefined when unknown. */
-export function attributeValue(tool: ToolAttributes, attribute: WhereAttribute): string | boolean | readonly string[] | undefined {
+export function attributeValue(
+  tool: ToolAttributes,
+  attribute: WhereAttribute,
+): string | boolean | readonly string[] | undefined {
   return tool[attribute];
 }
 
@@ -88,11 +111,17 @@ export function unknownAttributes(where: ToolsWhere, tool: ToolAttributes): Wher
 /** "the vendor is based in CN" — the words a block page and `explain` use for a deciding attribute. */
 export function describeSelectedBy(s: SelectedBy): string {
   switch (s.attribute) {
-    case 'vendorCountry': return `the vendor is based in ${s.value}`;
-    case 'vendor': return `the vendor is ${s.value}`;
-    case 'category': return `the tool is in the category "${s.value}"`;
-    case 'modelVendors': return `the tool gives access to ${s.value}'s models`;
-    case 'trainsOnInputs': return s.value ? 'consumer use trains on inputs by default' : 'consumer use does not train on inputs by default';
-    case 'enterprise': return s.value ? 'the vendor has an enterprise offering' : 'the vendor has no enterprise offering';
+    case 'vendorCountry':
+      return `the vendor is based in ${s.value}`;
+    case 'vendor':
+      return `the vendor is ${s.value}`;
+    case 'category':
+      return `the tool is in the category "${s.value}"`;
+    case 'modelVendors':
+      return `the tool gives access to ${s.value}'s models`;
+    case 'trainsOnInputs':
+      return s.value ? 'consumer use trains on inputs by default' : 'consumer use does not train on inputs by default';
+    case 'enterprise':
+      return s.value ? 'the vendor has an enterprise offering' : 'the vendor has no enterprise offering';
   }
 }

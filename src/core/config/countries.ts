@@ -16,7 +16,21 @@ const CODES =
 export const ISO_COUNTRY_CODES: ReadonlySet<string> = new Set(CODES.split(' '));
 
 /** Codes people write for a country that are not its ISO 3166-1 alpha-2 code. */
-const LOOKALIKES: Readonly<Record<string, string>> = { UK: 'GB', EL: 'GR', HKG: 'HK', USA: 'US', GBR: 'GB', CHN: 'CN', JPN: 'JP', SGP: 'SG', MAC: 'MO', TWN: 'TW', DEU: 'DE', FRA: 'FR', IND: 'IN' };
+const LOOKALIKES: Readonly<Record<string, string>> = {
+  UK: 'GB',
+  EL: 'GR',
+  HKG: 'HK',
+  USA: 'US',
+  GBR: 'GB',
+  CHN: 'CN',
+  JPN: 'JP',
+  SGP: 'SG',
+  MAC: 'MO',
+  TWN: 'TW',
+  DEU: 'DE',
+  FRA: 'FR',
+  IND: 'IN',
+};
 
 /** True for an assigned ISO 3166-1 alpha-2 code (exact case: "HK", not "hk"). */
 export function isIsoCountryCode(code: string): boolean {

@@ -7,7 +7,13 @@ const GOOD = { office: 'HK', policyUrl: 'https://policy.bank.example/ai.jws', tr
 describe('parseManagedConfig', () => {
   it('accepts a minimal configuration and fills the documented defaults', () => {
     const r = parseManagedConfig(GOOD);
-    expect(r.ok && r.config).toMatchObject({ office: 'HK', signatureThreshold: 1, refreshMinutes: 60, failMode: 'closed', groups: [] });
+    expect(r.ok && r.config).toMatchObject({
+      office: 'HK',
+      signatureThreshold: 1,
+      refreshMinutes: 60,
+      failMode: 'closed',
+      groups: [],
+    });
   });
 
   it('runs discovery unless IT sets the extension key "discovery" to false, and names a wrong value', () => {
@@ -23,7 +29,9 @@ describe('parseManagedConfig', () => {
   it('refuses a misspelt key that would leave the real one at its default, naming both', () => {
     const r = parseManagedConfig({ ...GOOD, trustedKeys: [KEY, { ...KEY, kid: 'k2' }], signatureThreshhold: 2 });
     expect(r.ok).toBe(false);
-    expect(!r.ok && r.errors).toEqual(['managed key "signatureThreshhold" is not known; did you mean "signatureThreshold"? (it would be ignored, and "signatureThreshold" left at its default)']);
+    expect(!r.ok && r.errors).toEqual([
+      'managed key "signatureThreshhold" is not known; did you mean "signatureThreshold"? (it would be ignored, and "signatureThreshold" left at its default)',
+    ]);
     const cased = parseManagedConfig({ ...GOOD, FailMode: 'open' });
     expect(!cased.ok && cased.errors[0]).toMatch(/"FailMode" is not known; did you mean "failMode"/);
     // Keys close to none of ours (a newer version's) are left alone.
@@ -31,10 +39,23 @@ describe('parseManagedConfig', () => {
   });
 
   it('takes delivery headers, OTLP and compression for the audit collector, refusing headers fetch would drop', () => {
-    const r = parseManagedConfig({ ...GOOD, auditFormat: 'otlp', auditHeaders: { Authorization: 'Bearer abc', 'X-Tenant': 'bank' }, auditCompression: 'none' });
-    expect(r.ok && r.config).toMatchObject({ auditFormat: 'otlp', auditHeaders: { Authorization: 'Bearer abc', 'X-Tenant': 'bank' }, auditCompression: 'none' });
+    const r = parseManagedConfig({
+      ...GOOD,
+      auditFormat: 'otlp',
+      auditHeaders: { Authorization: 'Bearer abc', 'X-Tenant': 'bank' },
+      auditCompression: 'none',
+    });
+    expect(r.ok && r.config).toMatchObject({
+      auditFormat: 'otlp',
+      auditHeaders: { Authorization: 'Bearer abc', 'X-Tenant': 'bank' },
+      auditCompression: 'none',
+    });
     const defaults = parseManagedConfig(GOOD);
-    expect(defaults.ok && defaults.config).toMatchObject({ auditFormat: 'json', auditHeaders: {}, auditCompression: 'gzip' });
+    expect(defaults.ok && defaults.config).toMatchObject({
+      auditFormat: 'json',
+      auditHeaders: {},
+      auditCompression: 'gzip',
+    });
     for (const [headers, why] of [
       [{ Cookie: 'a=b' }, /managed key "auditHeaders.Cookie": header "Cookie" cannot be set/],
       [{ 'Content-Type': 'text/plain' }, /header "Content-Type" cannot be set/],
@@ -52,13 +73,26 @@ describe('parseManagedConfig', () => {
 
   it('reads the location keys: https (http only for loopback), public keys only, 15 minutes by default', () => {
     const on = parseManagedConfig({ ...GOOD, locationUrl: 'https://where.bank.example/v1', locationKeys: [KEY] });
-    expect(on.ok && on.config).toMatchObject({ locationUrl: 'https://where.bank.example/v1', locationKeys: [KEY], locationMinutes: 15 });
+    expect(on.ok && on.config).toMatchObject({
+      locationUrl: 'https://where.bank.example/v1',
+      locationKeys: [KEY],
+      locationMinutes: 15,
+    });
     expect(on.ok && on.warnings).toEqual([]);
-    const loop = parseManagedConfig({ ...GOOD, locationUrl: 'http://127.0.0.1:9/where', locationKeys: [KEY], locationMinutes: 5 });
+    const loop = parseManagedConfig({
+      ...GOOD,
+      locationUrl: 'http://127.0.0.1:9/where',
+      locationKeys: [KEY],
+      locationMinutes: 5,
+    });
     expect(loop.ok && loop.config.locationMinutes).toBe(5);
     const plain = parseManagedConfig({ ...GOOD, locationUrl: 'http://where.bank.example/v1', locationKeys: [KEY] });
     expect(!plain.ok && plain.errors.join('\n')).toMatch(/managed key "locationUrl": must be an https: URL/);
-    const secret = parseManagedConfig({ ...GOOD, locationUrl: 'https://where.bank.example/v1', locationKeys: [{ ...KEY, d: 'private' }] });
+    const secret = parseManagedConfig({
+      ...GOOD,
+      locationUrl: 'https://where.bank.example/v1',
+      locationKeys: [{ ...KEY, d: 'private' }],
+    });
     expect(!secret.ok && secret.errors.join('\n')).toMatch(/managed key "locationKeys"/);
     const zero = parseManagedConfig({ ...GOOD, locationMinutes: 0 });
     expect(zero.ok).toBe(false);
@@ -75,7 +109,11 @@ describe('parseManagedConfig', () => {
   });
 
   it('names every invalid key, never defaulting office or trustedKeys', () => {
-    const r = parseManagedConfig({ office: '', policyUrl: 'http://policy.bank.example/x', trustedKeys: [{ kid: 'a', kty: 'oct', k: 'c2VjcmV0' }] });
+    const r = parseManagedConfig({
+      office: '',
+      policyUrl: 'http://policy.bank.example/x',
+      trustedKeys: [{ kid: 'a', kty: 'oct', k: 'c2VjcmV0' }],
+    });
     expect(r.ok).toBe(false);
     const text = !r.ok ? r.errors.join('\n') : '';
     expect(text).toMatch(/office/);

@@ -64,60 +64,121 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * and those the extension sets itself: refused, never silently lost.
  */
 const RESERVED_HEADERS = new Set([
-  'accept-charset', 'accept-encoding', 'access-control-request-headers', 'access-control-request-method', 'connection',
-  'content-length', 'cookie', 'cookie2', 'date', 'dnt', 'expect', 'host', 'keep-alive', 'origin', 'referer', 'set-cookie',
-  'te', 'trailer', 'transfer-encoding', 'upgrade', 'via', 'content-type', 'content-encoding',
+  'accept-charset',
+  'accept-encoding',
+  'access-control-request-headers',
+  'access-control-request-method',
+  'connection',
+  'content-length',
+  'cookie',
+  'cookie2',
+  'date',
+  'dnt',
+  'expect',
+  'host',
+  'keep-alive',
+  'origin',
+  'referer',
+  'set-cookie',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'via',
+  'content-type',
+  'content-encoding',
 ]);
 
 /** Why a header cannot go to the collector, or null. Values are never echoed: they hold tokens. */
 export function checkAuditHeader(name: string, value: string): string | null {
   if (!HEADER_NAME.test(name)) return `header name "${name}" is not a valid HTTP header name`;
   const lower = name.toLowerCase();
-  if (RESERVED_HEADERS.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sec-')) return `header "${name}" cannot be set (the browser or the extension controls it)`;
-  if (/[\r\n\0]/.test(value) || value.length > 8192) return `header "${name}" has a value with a line break or longer than 8192 characters`;
+  if (RESERVED_HEADERS.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sec-'))
+    return `header "${name}" cannot be set (the browser or the extension controls it)`;
+  if (/[\r\n\0]/.test(value) || value.length > 8192)
+    return `header "${name}" has a value with a line break or longer than 8192 characters`;
   return null;
 }
 
-const Int = (min: number, max: number) => v.pipe(v.number('expected an integer'), v.integer('expected an integer'), v.minValue(min), v.maxValue(max));
+const Int = (min: number, max: number) =>
+  v.pipe(v.number('expected an integer'), v.integer('expected an integer'), v.minValue(min), v.maxValue(max));
 
 const ManagedSchema = v.object({
   office: v.pipe(v.string('expected the office code as a string'), v.minLength(1, 'must not be empty')),
-  policyUrl: v.pipe(v.string('expected a URL string'), v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)')),
+  policyUrl: v.pipe(
+    v.string('expected a URL string'),
+    v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'),
+  ),
   trustedKeys: v.pipe(
     v.array(v.unknown(), 'expected an array of public JWKs'),
     v.minLength(1, 'at least one trusted key is required'),
-    v.check((keys) => keys.every((k) => checkTrustedKey(k) === null), 'every key needs a kid and must be a public Ed25519 or P-256 JWK'),
+    v.check(
+      (keys) => keys.every((k) => checkTrustedKey(k) === null),
+      'every key needs a kid and must be a public Ed25519 or P-256 JWK',
+    ),
   ),
   signatureThreshold: v.optional(Int(1, 10), MANAGED_DEFAULTS.signatureThreshold),
   groups: v.optional(v.array(v.string('expected strings')), MANAGED_DEFAULTS.groups),
   refreshMinutes: v.optional(Int(1, 7 * 24 * 60), MANAGED_DEFAULTS.refreshMinutes),
-  auditUrl: v.optional(v.pipe(v.string(), v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'))),
+  auditUrl: v.optional(
+    v.pipe(
+      v.string(),
+      v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'),
+    ),
+  ),
   failMode: v.optional(v.picklist(['closed', 'open'], 'expected "closed" or "open"'), MANAGED_DEFAULTS.failMode),
-  auditFormat: v.optional(v.picklist(['json', 'splunk-hec', 'otlp'], 'expected "json", "splunk-hec" or "otlp"'), MANAGED_DEFAULTS.auditFormat),
+  auditFormat: v.optional(
+    v.picklist(['json', 'splunk-hec', 'otlp'], 'expected "json", "splunk-hec" or "otlp"'),
+    MANAGED_DEFAULTS.auditFormat,
+  ),
   auditHeaders: v.optional(
     v.pipe(
-      v.record(v.string(), v.string('expected header values as strings'), 'expected an object of header names and values'),
+      v.record(
+        v.string(),
+        v.string('expected header values as strings'),
+        'expected an object of header names and values',
+      ),
       v.check((h) => Object.keys(h).length <= MAX_AUDIT_HEADERS, `at most ${MAX_AUDIT_HEADERS} headers`),
       v.rawCheck(({ dataset, addIssue }) => {
         if (!dataset.typed) return;
         for (const [name, value] of Object.entries(dataset.value)) {
           const problem = checkAuditHeader(name, value);
-          if (problem) addIssue({ message: problem, path: [{ type: 'object', origin: 'value', input: dataset.value, key: name, value }] });
+          if (problem)
+            addIssue({
+              message: problem,
+              path: [{ type: 'object', origin: 'value', input: dataset.value, key: name, value }],
+            });
         }
       }),
     ),
     MANAGED_DEFAULTS.auditHeaders,
   ),
-  auditCompression: v.optional(v.picklist(['gzip', 'none'], 'expected "gzip" or "none"'), MANAGED_DEFAULTS.auditCompression),
+  auditCompression: v.optional(
+    v.picklist(['gzip', 'none'], 'expected "gzip" or "none"'),
+    MANAGED_DEFAULTS.auditCompression,
+  ),
   auditUrlDetail: v.optional(v.picklist(['path', 'origin']), MANAGED_DEFAULTS.auditUrlDetail),
   userId: v.optional(v.string()),
-  exceptionsUrl: v.optional(v.pipe(v.string('expected a URL string'), v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'))),
+  exceptionsUrl: v.optional(
+    v.pipe(
+      v.string('expected a URL string'),
+      v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'),
+    ),
+  ),
   discovery: v.optional(v.boolean('expected true or false'), MANAGED_DEFAULTS.discovery),
-  locationUrl: v.optional(v.pipe(v.string('expected a URL string'), v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'))),
+  locationUrl: v.optional(
+    v.pipe(
+      v.string('expected a URL string'),
+      v.check((s) => checkFetchUrl(s) === null, 'must be an https: URL (http: only for localhost)'),
+    ),
+  ),
   locationKeys: v.optional(
     v.pipe(
       v.array(v.unknown(), 'expected an array of public JWKs'),
-      v.check((keys) => keys.every((k) => checkTrustedKey(k) === null), 'every key needs a kid and must be a public Ed25519 or P-256 JWK'),
+      v.check(
+        (keys) => keys.every((k) => checkTrustedKey(k) === null),
+        'every key needs a kid and must be a public Ed25519 or P-256 JWK',
+      ),
     ),
     [],
   ),
@@ -126,13 +187,17 @@ const ManagedSchema = v.object({
 
 export type ManagedResult =
   | { ok: true; config: ManagedConfig; warnings: string[] }
-  | { ok: false; errors: string[]; /** what could still be read, for the popup */ partial: Partial<ManagedConfig> };
+  | { ok: false; errors: string[] /** what could still be read, for the popup */; partial: Partial<ManagedConfig> };
 
 /** Validate what `storage.managed.get()` returned. Never throws. */
 export function parseManagedConfig(raw: unknown): ManagedResult {
   const obj = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
   if (Object.keys(obj).length === 0) {
-    return { ok: false, errors: ['no managed configuration: IT has not configured this extension through enterprise policy (yet)'], partial: {} };
+    return {
+      ok: false,
+      errors: ['no managed configuration: IT has not configured this extension through enterprise policy (yet)'],
+      partial: {},
+    };
   }
   // A misspelt key (`signatureThreshhold`) would silently fall back to its default — one
   // signature instead of two. Chromium validates against managed-schema.json and drops unknown keys
@@ -142,18 +207,31 @@ export function parseManagedConfig(raw: unknown): ManagedResult {
   const misspelt = Object.keys(obj).flatMap((key) => {
     if (known.includes(key)) return [];
     const near = suggestName(key, known, { prefixes: false });
-    return near === undefined ? [] : [`managed key "${key}" is not known; did you mean "${near}"? (it would be ignored, and "${near}" left at its default)`];
+    return near === undefined
+      ? []
+      : [
+          `managed key "${key}" is not known; did you mean "${near}"? (it would be ignored, and "${near}" left at its default)`,
+        ];
   });
   const result = v.safeParse(ManagedSchema, obj);
-  if (result.success && misspelt.length) return { ok: false, errors: misspelt, partial: result.output as ManagedConfig };
+  if (result.success && misspelt.length)
+    return { ok: false, errors: misspelt, partial: result.output as ManagedConfig };
   if (result.success) {
     const config = result.output as ManagedConfig;
     const warnings: string[] = [];
     // Not fatal to the policy: without a usable location service the policy's unknownLocation decides.
-    if (config.locationUrl && config.locationKeys.length === 0) warnings.push('managed key "locationUrl" is set but "locationKeys" is empty: no location can be verified');
-    if (!config.locationUrl && config.locationKeys.length > 0) warnings.push('managed key "locationKeys" is set but "locationUrl" is not: no location is fetched');
+    if (config.locationUrl && config.locationKeys.length === 0)
+      warnings.push('managed key "locationUrl" is set but "locationKeys" is empty: no location can be verified');
+    if (!config.locationUrl && config.locationKeys.length > 0)
+      warnings.push('managed key "locationKeys" is set but "locationUrl" is not: no location is fetched');
     if (config.signatureThreshold > config.trustedKeys.length) {
-      return { ok: false, errors: [`signatureThreshold ${config.signatureThreshold} exceeds the ${config.trustedKeys.length} trusted key(s): no policy could ever be accepted`], partial: config };
+      return {
+        ok: false,
+        errors: [
+          `signatureThreshold ${config.signatureThreshold} exceeds the ${config.trustedKeys.length} trusted key(s): no policy could ever be accepted`,
+        ],
+        partial: config,
+      };
     }
     return { ok: true, config, warnings };
   }

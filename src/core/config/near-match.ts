@@ -29,7 +29,11 @@ export function editDistance(a: string, b: string): number {
  * else the closest within a few edits ("exceptOffice" → "exceptOffices"), else one that starts or is
  * that it starts with ("HKG" → "HK"; off with `prefixes: false`). Undefined when nothing is close.
  */
-export function suggestName(typed: string, known: Iterable<string>, opts: { prefixes?: boolean } = {}): string | undefined {
+export function suggestName(
+  typed: string,
+  known: Iterable<string>,
+  opts: { prefixes?: boolean } = {},
+): string | undefined {
   const names = [...known];
   const lower = typed.toLowerCase();
   const sameCase = names.find((n) => n.toLowerCase() === lower);

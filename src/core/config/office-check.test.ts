@@ -29,13 +29,17 @@ describe('checkOffice', () => {
   ])('names "%s" with the valid codes and suggests %s', (typed, suggestion) => {
     const p = checkOffice(POLICY, typed)!;
     expect(p).toMatchObject({ office: typed, valid: ['HK', 'NY', 'LDN', 'SG'], suggestion });
-    expect(p.message).toBe(`the configured office "${typed}" is not an office of the policy in force (its offices: HK, NY, LDN, SG); did you mean "${suggestion}"?`);
+    expect(p.message).toBe(
+      `the configured office "${typed}" is not an office of the policy in force (its offices: HK, NY, LDN, SG); did you mean "${suggestion}"?`,
+    );
   });
 
   it('suggests nothing when nothing is close, and still lists the valid codes', () => {
     const p = checkOffice(POLICY, 'ZURICH')!;
     expect(p.suggestion).toBeNull();
-    expect(p.message).toBe('the configured office "ZURICH" is not an office of the policy in force (its offices: HK, NY, LDN, SG)');
+    expect(p.message).toBe(
+      'the configured office "ZURICH" is not an office of the policy in force (its offices: HK, NY, LDN, SG)',
+    );
   });
 
   it('is not fooled by inherited property names', () => {
@@ -44,6 +48,8 @@ describe('checkOffice', () => {
   });
 
   it('matches office names given as language maps', () => {
-    expect(suggestOffice({ offices: { HK: { name: { en: 'Hong Kong', 'zh-Hant': '香港' } } } } as never, '香港')).toBe('HK');
+    expect(suggestOffice({ offices: { HK: { name: { en: 'Hong Kong', 'zh-Hant': '香港' } } } } as never, '香港')).toBe(
+      'HK',
+    );
   });
 });

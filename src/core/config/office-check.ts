@@ -34,7 +34,9 @@ export function suggestOffice(policy: Pick<Policy, 'offices'>, typed: string): s
   const byCode = suggestName(typed, codes);
   if (byCode !== undefined) return byCode;
   const wanted = squash(typed);
-  const byName = codes.find((code) => namesOf((policy.offices[code] as { name: unknown }).name).some((n) => squash(n) === wanted));
+  const byName = codes.find((code) =>
+    namesOf((policy.offices[code] as { name: unknown }).name).some((n) => squash(n) === wanted),
+  );
   return byName ?? null;
 }
 

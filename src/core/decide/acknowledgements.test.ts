@@ -15,23 +15,37 @@ const NOW = Date.parse('2026-11-25T00:00:00Z');
 
 function policyWith(rules: unknown[]): Policy {
   const r = parsePolicy({
-    type: 'ai-geofence-policy', version: 1, serial: 42, issued: '2026-11-20T00:00:00Z', expires: '2026-12-20T00:00:00Z',
-    offices: { HK: { name: 'Hong Kong' } }, rules,
+    type: 'ai-geofence-policy',
+    version: 1,
+    serial: 42,
+    issued: '2026-11-20T00:00:00Z',
+    expires: '2026-12-20T00:00:00Z',
+    offices: { HK: { name: 'Hong Kong' } },
+    rules,
   });
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return r.policy;
 }
 
 const blockRule = (version?: number, extra: Record<string, unknown> = {}): Rule =>
-  policyWith([{
-    id: 'HK-ANTHROPIC-2026-11', tools: ['claude'], offices: ['HK'], action: 'block', requireAcknowledgement: true,
-    notice: { title: 'Do not use', ...(version === undefined ? {} : { version }) }, ...extra,
-  }]).rules[0]!;
+  policyWith([
+    {
+      id: 'HK-ANTHROPIC-2026-11',
+      tools: ['claude'],
+      offices: ['HK'],
+      action: 'block',
+      requireAcknowledgement: true,
+      notice: { title: 'Do not use', ...(version === undefined ? {} : { version }) },
+      ...extra,
+    },
+  ]).rules[0]!;
 
 describe('ackKey and evidence', () => {
   it('names rule, version and serial; the evidence reads as a sentence', () => {
     expect(ackKey('HK-ANTHROPIC-2026-11', 2, 42)).toBe('HK-ANTHROPIC-2026-11@v2#42');
-    expect(acknowledgementEvidence('HK-ANTHROPIC-2026-11', 2, 42)).toBe('read notice HK-ANTHROPIC-2026-11 v2 of policy serial 42');
+    expect(acknowledgementEvidence('HK-ANTHROPIC-2026-11', 2, 42)).toBe(
+      'read notice HK-ANTHROPIC-2026-11 v2 of policy serial 42',
+    );
   });
   it('cannot be confused by rule ids containing the separators', () => {
     expect(ackKey('A@v1', 2, 3)).not.toBe(ackKey('A', 1, 2));
@@ -66,7 +80,7 @@ describe('needsAcknowledgement', () => {
     expect(needsAcknowledgement(blockRule(1, { action: 'warn' }), {}, NOW)).toBe(false);
     expect(needsAcknowledgement(blockRule(1, { from: '2026-12-01T00:00:00Z' }), {}, NOW)).toBe(false);
   });
-  it('does not count another rule\'s acknowledgement', () => {
+  it("does not count another rule's acknowledgement", () => {
     const other = { ...blockRule(1), id: 'OTHER' };
     const { records } = recordAcknowledgement({}, other, 42, NOW);
     expect(needsAcknowledgement(blockRule(1), records, NOW)).toBe(true);
@@ -79,16 +93,29 @@ describe('recordAcknowledgement', () => {
     const again = recordAcknowledgement(first.records, blockRule(1), 42, NOW + 60_000);
     expect(again.record.at).toBe(new Date(NOW).toISOString());
     expect(Object.keys(again.records)).toEqual(['HK-ANTHROPIC-2026-11@v1#42']);
-    expect(acknowledgementAuditDetail(again.record)).toEqual({ version: 1, serial: 42, evidence: 'read notice HK-ANTHROPIC-2026-11 v1 of policy serial 42' });
+    expect(acknowledgementAuditDetail(again.record)).toEqual({
+      version: 1,
+      serial: 42,
+      evidence: 'read notice HK-ANTHROPIC-2026-11 v1 of policy serial 42',
+    });
   });
 });
 
 describe('acknowledgementState', () => {
   it('tells the block page whether to ask, and since when it was read', () => {
     const rule = blockRule(2);
-    expect(acknowledgementState(rule, {}, 42, NOW)).toEqual({ ruleId: rule.id, version: 2, policySerial: 42, required: true, acknowledgedAt: null });
+    expect(acknowledgementState(rule, {}, 42, NOW)).toEqual({
+      ruleId: rule.id,
+      version: 2,
+      policySerial: 42,
+      required: true,
+      acknowledgedAt: null,
+    });
     const { records } = recordAcknowledgement({}, rule, 41, NOW - 1000);
-    expect(acknowledgementState(rule, records, 42, NOW)).toMatchObject({ required: false, acknowledgedAt: new Date(NOW - 1000).toISOString() });
+    expect(acknowledgementState(rule, records, 42, NOW)).toMatchObject({
+      required: false,
+      acknowledgedAt: new Date(NOW - 1000).toISOString(),
+    });
     expect(acknowledgementState(null, {}, 42, NOW)).toBeNull();
     expect(acknowledgementState(blockRule(2, { requireAcknowledgement: false }), {}, 42, NOW)).toBeNull();
   });
@@ -100,7 +127,15 @@ describe('pruneAcknowledgements', () => {
     records = recordAcknowledgement(records, blockRule(1), 41, NOW).records;
     records = recordAcknowledgement(records, blockRule(2), 42, NOW).records;
     records = recordAcknowledgement(records, { ...blockRule(1), id: 'GONE' }, 41, NOW).records;
-    const policy = policyWith([{ id: 'HK-ANTHROPIC-2026-11', tools: ['claude'], action: 'block', requireAcknowledgement: true, notice: { title: 'x', version: 2 } }]);
+    const policy = policyWith([
+      {
+        id: 'HK-ANTHROPIC-2026-11',
+        tools: ['claude'],
+        action: 'block',
+        requireAcknowledgement: true,
+        notice: { title: 'x', version: 2 },
+      },
+    ]);
     expect(Object.keys(pruneAcknowledgements(records, policy))).toEqual(['HK-ANTHROPIC-2026-11@v2#42']);
   });
 });

@@ -82,7 +82,12 @@ export function recordAcknowledgement(
   const key = ackKey(rule.id, version, serial);
   // Reading it again under the same serial changes nothing: the first reading is the evidence.
   const record = records[key] ?? { ruleId: rule.id, version, serial, at: new Date(now).toISOString() };
-  return { records: { ...records, [key]: record }, record, key, evidence: acknowledgementEvidence(rule.id, version, serial) };
+  return {
+    records: { ...records, [key]: record },
+    record,
+    key,
+    evidence: acknowledgementEvidence(rule.id, version, serial),
+  };
 }
 
 /** Keep only records of rules and notice versions still in the policy, so storage stays bounded. */
@@ -94,7 +99,12 @@ export function pruneAcknowledgements(records: AckRecords, policy: Pick<Policy, 
 }
 
 /** The acknowledgement state the block page shows (Explanation.acknowledgement), or null when none is asked. */
-export function acknowledgementState(rule: Rule | null, records: AckRecords, policySerial: number, now: number): NoticeAcknowledgement | null {
+export function acknowledgementState(
+  rule: Rule | null,
+  records: AckRecords,
+  policySerial: number,
+  now: number,
+): NoticeAcknowledgement | null {
   if (!rule || !requiresAcknowledgement(rule)) return null;
   const found = findAcknowledgement(rule, records);
   return {
@@ -108,5 +118,9 @@ export function acknowledgementState(rule: Rule | null, records: AckRecords, pol
 
 /** The `detail` of the `notice-acknowledged` audit event. */
 export function acknowledgementAuditDetail(record: AckRecord): Record<string, unknown> {
-  return { version: record.version, serial: record.serial, evidence: acknowledgementEvidence(record.ruleId, record.version, record.serial) };
+  return {
+    version: record.version,
+    serial: record.serial,
+    evidence: acknowledgementEvidence(record.ruleId, record.version, record.serial),
+  };
 }

@@ -1,15 +1,26 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  compilePatterns, controlsActive, COUNT_CAP, dataControlDetail, decideDataAction, scanText, screenControls, SCAN_MAX_CHARS,
-  SCAN_OVERLAP_CHARS, SCAN_WINDOW_CHARS, type DataActionInput, type ScanResult,
+  compilePatterns,
+  controlsActive,
+  COUNT_CAP,
+  dataControlDetail,
+  decideDataAction,
+  scanText,
+  screenControls,
+  SCAN_MAX_CHARS,
+  SCAN_OVERLAP_CHARS,
+  SCAN_WINDOW_CHARS,
+  type DataActionInput,
+  type ScanResult,
 } from './data-controls.ts';
 import { hasNestedQuantifier } from './regex-safety.ts';
 import type { DataControls } from '../policy/policy-schema.ts';
 
 const ACCOUNT = { name: 'client account', regex: '\\bHC\\d{8}\\b' };
 const CODENAME = { name: 'codename', regex: 'PROJECT[- ]ORCA', min: 2 };
-const compiled = (...p: { name: string; regex: string; min?: number }[]) => compilePatterns(p, hasNestedQuantifier).patterns;
+const compiled = (...p: { name: string; regex: string; min?: number }[]) =>
+  compilePatterns(p, hasNestedQuantifier).patterns;
 
 /** Reference: a plain global scan of the whole string. */
 function naiveCount(text: string, regex: string): number {
@@ -37,7 +48,10 @@ describe('compilePatterns', () => {
   });
 
   it('leaves out catastrophic patterns when given lint’s check', () => {
-    const r = compilePatterns([{ name: 'evil', regex: '(a+)+$' }, { name: 'words', regex: '(\\w+\\s?)*x' }, ACCOUNT], hasNestedQuantifier);
+    const r = compilePatterns(
+      [{ name: 'evil', regex: '(a+)+$' }, { name: 'words', regex: '(\\w+\\s?)*x' }, ACCOUNT],
+      hasNestedQuantifier,
+    );
     expect(r.patterns.map((p) => p.name)).toEqual(['client account']);
     expect(r.rejected.map((p) => p.name)).toEqual(['evil', 'words']);
   });
@@ -45,7 +59,15 @@ describe('compilePatterns', () => {
 
 describe('screenControls', () => {
   it('drops unsafe patterns and keeps everything else', () => {
-    const controls: DataControls = { paste: 'warn', upload: 'block', sensitive: 'block', patterns: [{ ...ACCOUNT, min: 1 }, { name: 'evil', regex: '(a+)+$', min: 1 }] };
+    const controls: DataControls = {
+      paste: 'warn',
+      upload: 'block',
+      sensitive: 'block',
+      patterns: [
+        { ...ACCOUNT, min: 1 },
+        { name: 'evil', regex: '(a+)+$', min: 1 },
+      ],
+    };
     const s = screenControls(controls, hasNestedQuantifier);
     expect(s.controls).toEqual({ ...controls, patterns: [{ ...ACCOUNT, min: 1 }] });
     expect(s.rejected).toHaveLength(1);
@@ -53,8 +75,18 @@ describe('screenControls', () => {
   });
 
   it('judges each pattern by itself, even when two share a name', () => {
-    const twins: DataControls = { paste: 'allow', upload: 'allow', sensitive: 'warn', patterns: [{ name: 'id', regex: '(\\d+)+x', min: 1 }, { name: 'id', regex: 'ID-\\d{6}', min: 1 }] };
-    expect(screenControls(twins, hasNestedQuantifier).controls.patterns).toEqual([{ name: 'id', regex: 'ID-\\d{6}', min: 1 }]);
+    const twins: DataControls = {
+      paste: 'allow',
+      upload: 'allow',
+      sensitive: 'warn',
+      patterns: [
+        { name: 'id', regex: '(\\d+)+x', min: 1 },
+        { name: 'id', regex: 'ID-\\d{6}', min: 1 },
+      ],
+    };
+    expect(screenControls(twins, hasNestedQuantifier).controls.patterns).toEqual([
+      { name: 'id', regex: 'ID-\\d{6}', min: 1 },
+    ]);
   });
 });
 
@@ -77,7 +109,10 @@ describe('scanText', () => {
   it('counts matches per pattern and tells which reach their min', () => {
     const text = 'Accounts HC12345678, HC87654321 and XHC11111111 (not a word boundary); PROJECT ORCA once.';
     const r = scanText(text, compiled(ACCOUNT, CODENAME));
-    expect(r.findings).toEqual([{ name: 'client account', count: 2 }, { name: 'codename', count: 1 }]);
+    expect(r.findings).toEqual([
+      { name: 'client account', count: 2 },
+      { name: 'codename', count: 1 },
+    ]);
     expect(r.hits).toEqual([{ name: 'client account', count: 2 }]);
     expect(r.complete).toBe(true);
   });
@@ -90,7 +125,9 @@ describe('scanText', () => {
   it('finds matches across window boundaries exactly once', () => {
     for (let offset = SCAN_WINDOW_CHARS - 12; offset <= SCAN_WINDOW_CHARS + 2; offset++) {
       const text = `${'x'.repeat(offset)} HC12345678 ${'y'.repeat(2000)}`;
-      expect(scanText(text, compiled(ACCOUNT)).findings, `at ${offset}`).toEqual([{ name: 'client account', count: 1 }]);
+      expect(scanText(text, compiled(ACCOUNT)).findings, `at ${offset}`).toEqual([
+        { name: 'client account', count: 1 },
+      ]);
     }
   });
 
@@ -103,24 +140,32 @@ describe('scanText', () => {
   it('does not cut long greedy matches at a window end', () => {
     // The run starts late in the first window and ends past its overlap.
     const text = `${'x'.repeat(SCAN_WINDOW_CHARS - 12)} ${'1'.repeat(200)} b`;
-    expect(scanText(text, compiled({ name: 'digits', regex: '\\d+' })).findings).toEqual([{ name: 'digits', count: 1 }]);
+    expect(scanText(text, compiled({ name: 'digits', regex: '\\d+' })).findings).toEqual([
+      { name: 'digits', count: 1 },
+    ]);
     expect(scanText(text, compiled({ name: 'digits', regex: '\\d+$' })).findings).toEqual([]); // no false `$` at a window end
   });
 
   it('agrees with a whole-text scan for matches up to the overlap', () => {
     const regexes = ['\\b\\d{3}\\b', 'ab+a', '[a-c]{2,5}', '(?<=x)y', '\\bHC\\d{2}\\b', '1\\s*2', '^a'];
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(...'abcxy12 HC'), maxLength: 3000 }), fc.constantFrom(...regexes), (text, regex) => {
-        const got = scanText(text, compiled({ name: 'p', regex })).findings[0]?.count ?? 0;
-        expect(got).toBe(naiveCount(text, regex));
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom(...'abcxy12 HC'), maxLength: 3000 }),
+        fc.constantFrom(...regexes),
+        (text, regex) => {
+          const got = scanText(text, compiled({ name: 'p', regex })).findings[0]?.count ?? 0;
+          expect(got).toBe(naiveCount(text, regex));
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('ignores empty matches instead of counting every position', () => {
     expect(scanText('aaa bbb', compiled({ name: 'maybe', regex: 'x*' })).findings).toEqual([]);
-    expect(scanText('xx a xx', compiled({ name: 'maybe', regex: 'x*' })).findings).toEqual([{ name: 'maybe', count: 2 }]);
+    expect(scanText('xx a xx', compiled({ name: 'maybe', regex: 'x*' })).findings).toEqual([
+      { name: 'maybe', count: 2 },
+    ]);
   });
 
   it('caps the text scanned and says so', () => {
@@ -139,13 +184,19 @@ describe('scanText', () => {
   it('stops when its time budget is spent and reports the scan incomplete', () => {
     let t = 0;
     const clock = () => (t += 10); // every look at the clock costs 10 ms
-    const r = scanText(`HC12345678 ${'x'.repeat(20 * SCAN_WINDOW_CHARS)}`, compiled(ACCOUNT, CODENAME), { budgetMs: 50, now: clock });
+    const r = scanText(`HC12345678 ${'x'.repeat(20 * SCAN_WINDOW_CHARS)}`, compiled(ACCOUNT, CODENAME), {
+      budgetMs: 50,
+      now: clock,
+    });
     expect(r.complete).toBe(false);
     expect(r.findings).toEqual([{ name: 'client account', count: 1 }]); // what was found in time still counts
   });
 
   it('stays bounded on pathological input: catastrophic patterns never run, polynomial ones are cut by windows and budget', () => {
-    const { patterns, rejected } = compilePatterns([{ name: 'evil', regex: '(a+)+$' }, { name: 'cubic', regex: '\\d+\\d+x' }, ACCOUNT], hasNestedQuantifier);
+    const { patterns, rejected } = compilePatterns(
+      [{ name: 'evil', regex: '(a+)+$' }, { name: 'cubic', regex: '\\d+\\d+x' }, ACCOUNT],
+      hasNestedQuantifier,
+    );
     expect(rejected.map((r) => r.name)).toEqual(['evil']);
     const started = performance.now();
     const evilInput = `${'a'.repeat(50_000)}!`;
@@ -175,9 +226,18 @@ describe('scanText', () => {
 });
 
 describe('decideDataAction', () => {
-  const controls: DataControls = { paste: 'warn', upload: 'block', sensitive: 'block', patterns: [{ ...ACCOUNT, min: 1 }] };
+  const controls: DataControls = {
+    paste: 'warn',
+    upload: 'block',
+    sensitive: 'block',
+    patterns: [{ ...ACCOUNT, min: 1 }],
+  };
   const clean: ScanResult = { findings: [], hits: [], complete: true };
-  const dirty: ScanResult = { findings: [{ name: 'client account', count: 2 }], hits: [{ name: 'client account', count: 2 }], complete: true };
+  const dirty: ScanResult = {
+    findings: [{ name: 'client account', count: 2 }],
+    hits: [{ name: 'client account', count: 2 }],
+    complete: true,
+  };
   const below: ScanResult = { findings: [{ name: 'client account', count: 1 }], hits: [], complete: true };
   const partial: ScanResult = { findings: [], hits: [], complete: false };
   const act = (c: DataControls, input: Partial<DataActionInput> & Pick<DataActionInput, 'kind'>) =>
@@ -192,13 +252,19 @@ describe('decideDataAction', () => {
   it('applies `upload` to every file, chosen, pasted or dropped', () => {
     expect(act(controls, { kind: 'upload', hasText: false, hasFiles: true }).outcome).toBe('block');
     expect(act(controls, { kind: 'paste', hasText: false, hasFiles: true }).outcome).toBe('block');
-    expect(act({ ...controls, paste: 'block', upload: 'allow' }, { kind: 'drop', hasText: false, hasFiles: true }).outcome).toBe('allow');
+    expect(
+      act({ ...controls, paste: 'block', upload: 'allow' }, { kind: 'drop', hasText: false, hasFiles: true }).outcome,
+    ).toBe('allow');
     expect(act({ ...controls, upload: 'warn' }, { kind: 'drop', hasText: false, hasFiles: true }).outcome).toBe('warn');
   });
 
   it('applies `sensitive` to text with a pattern at its min, and names the patterns', () => {
     const c: DataControls = { ...controls, paste: 'allow' };
-    expect(act(c, { kind: 'paste', scan: dirty })).toEqual({ outcome: 'block', patterns: [{ name: 'client account', count: 2 }], unchecked: false });
+    expect(act(c, { kind: 'paste', scan: dirty })).toEqual({
+      outcome: 'block',
+      patterns: [{ name: 'client account', count: 2 }],
+      unchecked: false,
+    });
     expect(act(c, { kind: 'send', scan: dirty }).outcome).toBe('block');
     expect(act(c, { kind: 'send', scan: below }).outcome).toBe('allow');
     expect(act(c, { kind: 'send', scan: clean }).outcome).toBe('allow');
@@ -206,8 +272,14 @@ describe('decideDataAction', () => {
   });
 
   it('treats text it could not fully scan as sensitive', () => {
-    expect(act({ ...controls, paste: 'allow' }, { kind: 'send', scan: partial })).toEqual({ outcome: 'block', patterns: [], unchecked: true });
-    expect(act({ ...controls, paste: 'allow', sensitive: undefined }, { kind: 'send', scan: partial }).outcome).toBe('allow');
+    expect(act({ ...controls, paste: 'allow' }, { kind: 'send', scan: partial })).toEqual({
+      outcome: 'block',
+      patterns: [],
+      unchecked: true,
+    });
+    expect(act({ ...controls, paste: 'allow', sensitive: undefined }, { kind: 'send', scan: partial }).outcome).toBe(
+      'allow',
+    );
   });
 
   it('lets a send through when nothing is checked', () => {
@@ -215,23 +287,38 @@ describe('decideDataAction', () => {
   });
 
   it('takes the strictest control', () => {
-    expect(act({ ...controls, sensitive: 'warn' }, { kind: 'paste', scan: dirty, hasFiles: true }).outcome).toBe('block');
+    expect(act({ ...controls, sensitive: 'warn' }, { kind: 'paste', scan: dirty, hasFiles: true }).outcome).toBe(
+      'block',
+    );
     expect(act({ ...controls, paste: 'block', sensitive: 'warn' }, { kind: 'paste', scan: dirty })).toEqual({
-      outcome: 'block', patterns: [{ name: 'client account', count: 2 }], unchecked: false,
+      outcome: 'block',
+      patterns: [{ name: 'client account', count: 2 }],
+      unchecked: false,
     });
   });
 });
 
 describe('dataControlDetail', () => {
   it('keeps kind, outcome and pattern names with counts', () => {
-    expect(dataControlDetail({ kind: 'send', outcome: 'blocked', patterns: [{ name: 'client account', count: 2 }] })).toEqual({
-      kind: 'send', outcome: 'blocked', patterns: [{ name: 'client account', count: 2 }],
+    expect(
+      dataControlDetail({ kind: 'send', outcome: 'blocked', patterns: [{ name: 'client account', count: 2 }] }),
+    ).toEqual({
+      kind: 'send',
+      outcome: 'blocked',
+      patterns: [{ name: 'client account', count: 2 }],
     });
-    expect(dataControlDetail({ kind: 'send', outcome: 'blocked', patterns: [], unchecked: true })).toMatchObject({ unchecked: true });
+    expect(dataControlDetail({ kind: 'send', outcome: 'blocked', patterns: [], unchecked: true })).toMatchObject({
+      unchecked: true,
+    });
   });
 
   it('drops anything else a content script might send, text included', () => {
-    const d = dataControlDetail({ kind: 'paste', outcome: 'blocked', patterns: [{ name: 'a', count: 1, text: 'HC12345678' }, { name: 'b', count: 'x' }, null], text: 'HC12345678' } as never);
+    const d = dataControlDetail({
+      kind: 'paste',
+      outcome: 'blocked',
+      patterns: [{ name: 'a', count: 1, text: 'HC12345678' }, { name: 'b', count: 'x' }, null],
+      text: 'HC12345678',
+    } as never);
     expect(d).toEqual({ kind: 'paste', outcome: 'blocked', patterns: [{ name: 'a', count: 1 }] });
     expect(JSON.stringify(d)).not.toContain('HC12345678');
   });

@@ -103,7 +103,10 @@ export function compilePatterns(
 }
 
 /** The controls with only the patterns that are safe to run (the background sends these to the guard). */
-export function screenControls(controls: DataControls, isRisky: (regex: string) => boolean): { controls: DataControls; rejected: RejectedPattern[] } {
+export function screenControls(
+  controls: DataControls,
+  isRisky: (regex: string) => boolean,
+): { controls: DataControls; rejected: RejectedPattern[] } {
   const rejected: RejectedPattern[] = [];
   const kept = controls.patterns.filter((p) => {
     const problem = compilePatterns([p], isRisky).rejected[0];
@@ -115,7 +118,12 @@ export function screenControls(controls: DataControls, isRisky: (regex: string) 
 
 /** True when the controls ask for anything at all (otherwise the guard does no work). */
 export function controlsActive(controls: DataControls | null | undefined): controls is DataControls {
-  return !!controls && (controls.paste !== 'allow' || controls.upload !== 'allow' || (!!controls.sensitive && controls.patterns.length > 0));
+  return (
+    !!controls &&
+    (controls.paste !== 'allow' ||
+      controls.upload !== 'allow' ||
+      (!!controls.sensitive && controls.patterns.length > 0))
+  );
 }
 
 export interface ScanOptions {
@@ -149,7 +157,13 @@ export function scanText(text: string, patterns: readonly CompiledPattern[], opt
  * Matches of `re` in text[0, n), window by window. The result equals a scan of the whole text for
  * every match up to SCAN_OVERLAP_CHARS long; `^` matches only at the start of the text.
  */
-function countMatches(text: string, n: number, re: RegExp, deadline: number, now: () => number): { count: number; finished: boolean } {
+function countMatches(
+  text: string,
+  n: number,
+  re: RegExp,
+  deadline: number,
+  now: () => number,
+): { count: number; finished: boolean } {
   let count = 0;
   let c = 0; // the next match may start here
   while (c < n) {
@@ -218,9 +232,19 @@ export function decideDataAction(controls: DataControls, input: DataActionInput)
 }
 
 /** The audit `detail` of a data-control event from what a content script reported, or null when malformed. Carries no text. */
-export function dataControlDetail(report: { kind?: unknown; outcome?: unknown; patterns?: unknown; unchecked?: unknown }): Record<string, unknown> | null {
+export function dataControlDetail(report: {
+  kind?: unknown;
+  outcome?: unknown;
+  patterns?: unknown;
+  unchecked?: unknown;
+}): Record<string, unknown> | null {
   const { kind, outcome, patterns } = report;
-  if (!DATA_KINDS.includes(kind as DataKind) || !DATA_OUTCOMES.includes(outcome as DataOutcome) || !Array.isArray(patterns)) return null;
+  if (
+    !DATA_KINDS.includes(kind as DataKind) ||
+    !DATA_OUTCOMES.includes(outcome as DataOutcome) ||
+    !Array.isArray(patterns)
+  )
+    return null;
   // A content script runs in the vendor's renderer: keep only names and counts, bounded.
   const clean = patterns.slice(0, 50).flatMap((p: unknown) => {
     const { name, count } = (p ?? {}) as { name?: unknown; count?: unknown };

@@ -1,7 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../catalogue/catalogue.ts';
-import { actionsByTool, compilePolicy, decide, decideWithoutPolicy, droppedCatalogueDomains, findTool, nextRuleChange, ruleActiveAt, type Decision, type Employee } from './decide.ts';
+import {
+  actionsByTool,
+  compilePolicy,
+  decide,
+  decideWithoutPolicy,
+  droppedCatalogueDomains,
+  findTool,
+  nextRuleChange,
+  ruleActiveAt,
+  type Decision,
+  type Employee,
+} from './decide.ts';
 import { compileDnrRules } from '../dnr/dnr.ts';
 import { simulateDnr } from '../dnr/dnr-simulate.ts';
 import { matchedPathLength, normalizeHost, normalizePath } from '../catalogue/hosts.ts';
@@ -41,14 +52,33 @@ const EXAMPLE = policyOf({
   tools: {
     claude: { name: 'Claude', vendor: 'Anthropic', domains: ['claude.ai', 'anthropic.com'] },
     chatgpt: { name: 'ChatGPT', vendor: 'OpenAI', domains: ['chatgpt.com', 'openai.com'] },
-    'firm-llm': { name: 'Firm LLM Suite', vendor: 'Example Bank', domains: ['llm.bank.example'], url: 'https://llm.bank.example/' },
+    'firm-llm': {
+      name: 'Firm LLM Suite',
+      vendor: 'Example Bank',
+      domains: ['llm.bank.example'],
+      url: 'https://llm.bank.example/',
+    },
   },
   rules: [
     {
-      id: 'HK-ANTHROPIC-2026-11', tools: ['claude'], offices: ['HK'], action: 'block',
-      notice: { title: { en: 'Do not use: Anthropic Claude' }, reason: 'Licence terms.', reference: 'CT-2026-014', alternatives: ['firm-llm'] },
+      id: 'HK-ANTHROPIC-2026-11',
+      tools: ['claude'],
+      offices: ['HK'],
+      action: 'block',
+      notice: {
+        title: { en: 'Do not use: Anthropic Claude' },
+        reason: 'Licence terms.',
+        reference: 'CT-2026-014',
+        alternatives: ['firm-llm'],
+      },
     },
-    { id: 'NON-US-ANTHROPIC', tools: ['claude'], exceptJurisdictions: ['US'], action: 'warn', notice: { title: 'Check before use' } },
+    {
+      id: 'NON-US-ANTHROPIC',
+      tools: ['claude'],
+      exceptJurisdictions: ['US'],
+      action: 'warn',
+      notice: { title: 'Check before use' },
+    },
   ],
 });
 
@@ -60,26 +90,49 @@ describe('decide: the example policy', () => {
     expect(hk.notice?.alternatives).toEqual(['firm-llm']);
     expect(decideFor(EXAMPLE, 'LDN', 'https://claude.ai/').rule?.id).toBe('NON-US-ANTHROPIC');
     expect(decideFor(EXAMPLE, 'LDN', 'https://claude.ai/').action).toBe('warn');
-    expect(decideFor(EXAMPLE, 'NY', 'https://claude.ai/')).toMatchObject({ action: 'allow', basis: 'default', rule: null });
+    expect(decideFor(EXAMPLE, 'NY', 'https://claude.ai/')).toMatchObject({
+      action: 'allow',
+      basis: 'default',
+      rule: null,
+    });
   });
 
   it('covers every subdomain and URL spelling of a listed domain', () => {
-    for (const url of ['https://www.claude.ai/', 'https://CLAUDE.AI./x', 'http://claude.ai:8080/', 'https://u:p@api.anthropic.com/v1', 'https://evil.example@claude.ai/']) {
+    for (const url of [
+      'https://www.claude.ai/',
+      'https://CLAUDE.AI./x',
+      'http://claude.ai:8080/',
+      'https://u:p@api.anthropic.com/v1',
+      'https://evil.example@claude.ai/',
+    ]) {
       expect(decideFor(EXAMPLE, 'HK', url).action, url).toBe('block');
     }
   });
 
   it('is not fooled by look-alikes, userinfo, IP literals or other schemes', () => {
     for (const url of [
-      'https://notclaude.ai/', 'https://claude.ai.evil.example/', 'https://claude.ai@evil.example/', 'https://evil.example/claude.ai',
-      'ftp://claude.ai/', 'ws://claude.ai/', 'blob:https://claude.ai/uuid', 'http://127.0.0.1/', 'http://[::1]/', 'not a url', '',
+      'https://notclaude.ai/',
+      'https://claude.ai.evil.example/',
+      'https://claude.ai@evil.example/',
+      'https://evil.example/claude.ai',
+      'ftp://claude.ai/',
+      'ws://claude.ai/',
+      'blob:https://claude.ai/uuid',
+      'http://127.0.0.1/',
+      'http://[::1]/',
+      'not a url',
+      '',
     ]) {
       expect(decideFor(EXAMPLE, 'HK', url), url).toMatchObject({ action: 'allow', basis: 'not-a-tool', toolId: null });
     }
   });
 
   it('lets a firm tool through and treats unknown sites as not-a-tool', () => {
-    expect(decideFor(EXAMPLE, 'HK', 'https://llm.bank.example/')).toMatchObject({ action: 'allow', toolId: 'firm-llm', basis: 'default' });
+    expect(decideFor(EXAMPLE, 'HK', 'https://llm.bank.example/')).toMatchObject({
+      action: 'allow',
+      toolId: 'firm-llm',
+      basis: 'default',
+    });
     expect(decideFor(EXAMPLE, 'HK', 'https://example.com/')).toMatchObject({ basis: 'not-a-tool' });
   });
 });
@@ -136,8 +189,16 @@ describe('decide: order, default and windows', () => {
   it('defaultAction decides when no rule matches a tool, and never for non-tools', () => {
     const policy = policyOf({ defaultAction: 'block', rules: [rule({ id: 'OK', action: 'allow', offices: ['NY'] })] });
     expect(decideFor(policy, 'NY', 'https://claude.ai/')).toMatchObject({ action: 'allow', basis: 'rule' });
-    expect(decideFor(policy, 'HK', 'https://claude.ai/')).toMatchObject({ action: 'block', basis: 'default', rule: null });
-    expect(decideFor(policy, 'HK', 'https://chat.deepseek.com/')).toMatchObject({ action: 'block', toolId: 'deepseek', basis: 'default' });
+    expect(decideFor(policy, 'HK', 'https://claude.ai/')).toMatchObject({
+      action: 'block',
+      basis: 'default',
+      rule: null,
+    });
+    expect(decideFor(policy, 'HK', 'https://chat.deepseek.com/')).toMatchObject({
+      action: 'block',
+      toolId: 'deepseek',
+      basis: 'default',
+    });
     expect(decideFor(policy, 'HK', 'https://example.com/')).toMatchObject({ action: 'allow', basis: 'not-a-tool' });
   });
 
@@ -164,7 +225,10 @@ describe('decide: order, default and windows', () => {
   it('model-level rules are left to the content script', () => {
     const policy = policyOf({
       tools: { chatgpt: { name: 'ChatGPT', domains: ['chatgpt.com'], models: { o9: { name: 'o9' } } } },
-      rules: [rule({ id: 'NO-O9', tools: ['chatgpt'], models: ['o9'] }), rule({ id: 'WARN', tools: ['chatgpt'], action: 'warn' })],
+      rules: [
+        rule({ id: 'NO-O9', tools: ['chatgpt'], models: ['o9'] }),
+        rule({ id: 'WARN', tools: ['chatgpt'], action: 'warn' }),
+      ],
     });
     expect(decideFor(policy, 'HK', 'https://chatgpt.com/').rule?.id).toBe('WARN');
   });
@@ -173,8 +237,14 @@ describe('decide: order, default and windows', () => {
 describe('decide: tools, catalogue and paths', () => {
   it('references catalogue tools by id without defining them', () => {
     const policy = policyOf({ rules: [rule({ id: 'NO-DEEPSEEK', tools: ['deepseek'] })] });
-    expect(decideFor(policy, 'NY', 'https://chat.deepseek.com/')).toMatchObject({ action: 'block', toolId: 'deepseek' });
-    expect(decideFor(policy, 'NY', 'https://gemini.google.com/app')).toMatchObject({ toolId: 'gemini', basis: 'default' });
+    expect(decideFor(policy, 'NY', 'https://chat.deepseek.com/')).toMatchObject({
+      action: 'block',
+      toolId: 'deepseek',
+    });
+    expect(decideFor(policy, 'NY', 'https://gemini.google.com/app')).toMatchObject({
+      toolId: 'gemini',
+      basis: 'default',
+    });
     expect(decideFor(policy, 'NY', 'https://www.google.com/')).toMatchObject({ basis: 'not-a-tool' });
   });
 
@@ -195,13 +265,25 @@ describe('decide: tools, catalogue and paths', () => {
       tools: { copilot: { name: 'Copilot', domains: ['microsoft365.com', 'copilot.microsoft.com'], paths: ['/chat'] } },
       rules: [rule({ id: 'NO-COPILOT', tools: ['copilot'] })],
     });
-    expect(decideFor(policy, 'NY', 'https://microsoft365.com/chat')).toMatchObject({ toolId: 'copilot', action: 'block' });
+    expect(decideFor(policy, 'NY', 'https://microsoft365.com/chat')).toMatchObject({
+      toolId: 'copilot',
+      action: 'block',
+    });
     expect(decideFor(policy, 'NY', 'https://microsoft365.com/docs')).toMatchObject({ basis: 'not-a-tool' });
     // Listed by the catalogue as whole hosts: the policy's paths do not narrow them.
-    expect(decideFor(policy, 'NY', 'https://copilot.microsoft.com/')).toMatchObject({ toolId: 'copilot', action: 'block' });
+    expect(decideFor(policy, 'NY', 'https://copilot.microsoft.com/')).toMatchObject({
+      toolId: 'copilot',
+      action: 'block',
+    });
     expect(decideFor(policy, 'NY', 'https://copilot.com/x')).toMatchObject({ toolId: 'copilot', action: 'block' });
-    const rules = compileDnrRules(compilePolicy(policy), { office: 'NY' }, NOW, { blockPageUrl: 'chrome-extension://id/block.html', warnPageUrl: 'chrome-extension://id/warn.html', browser: 'chrome' });
-    expect(simulateDnr(rules, 'https://copilot.microsoft.com/', 'main_frame')).toBe('chrome-extension://id/block.html#https://copilot.microsoft.com/');
+    const rules = compileDnrRules(compilePolicy(policy), { office: 'NY' }, NOW, {
+      blockPageUrl: 'chrome-extension://id/block.html',
+      warnPageUrl: 'chrome-extension://id/warn.html',
+      browser: 'chrome',
+    });
+    expect(simulateDnr(rules, 'https://copilot.microsoft.com/', 'main_frame')).toBe(
+      'chrome-extension://id/block.html#https://copilot.microsoft.com/',
+    );
     expect(simulateDnr(rules, 'https://microsoft365.com/docs', 'main_frame')).toBeNull();
   });
 
@@ -212,7 +294,9 @@ describe('decide: tools, catalogue and paths', () => {
     });
     expect(decideFor(policy, 'NY', 'https://chatgpt.com/').action).toBe('block');
     expect(decideFor(policy, 'NY', 'https://openai.com/').basis).toBe('not-a-tool');
-    expect(droppedCatalogueDomains('chatgpt', policy.tools.chatgpt!)).toEqual(CATALOGUE.chatgpt!.domains.filter((x) => x !== 'chatgpt.com'));
+    expect(droppedCatalogueDomains('chatgpt', policy.tools.chatgpt!)).toEqual(
+      CATALOGUE.chatgpt!.domains.filter((x) => x !== 'chatgpt.com'),
+    );
   });
 
   it('the most specific listed domain wins', () => {
@@ -233,34 +317,73 @@ describe('decide: tools, catalogue and paths', () => {
       rules: [rule({ id: 'NO-CHATGPT', tools: ['chatgpt'] })],
     });
     // firm-gpt's path is ChatGPT's too: the block on ChatGPT is not hidden by the narrower tool.
-    expect(decideFor(policy, 'NY', 'https://chatgpt.com/g/firm/c/1')).toMatchObject({ toolId: 'chatgpt', action: 'block', rule: { id: 'NO-CHATGPT' } });
-    expect(decideFor(policy, 'NY', 'https://chatgpt.com/g/firmware')).toMatchObject({ toolId: 'chatgpt', action: 'block' });
+    expect(decideFor(policy, 'NY', 'https://chatgpt.com/g/firm/c/1')).toMatchObject({
+      toolId: 'chatgpt',
+      action: 'block',
+      rule: { id: 'NO-CHATGPT' },
+    });
+    expect(decideFor(policy, 'NY', 'https://chatgpt.com/g/firmware')).toMatchObject({
+      toolId: 'chatgpt',
+      action: 'block',
+    });
     expect(decideFor(policy, 'NY', 'https://chatgpt.com/')).toMatchObject({ toolId: 'chatgpt', action: 'block' });
     // A carve-out is said on purpose, by an earlier rule for the narrower tool.
-    const carved = policyOf({ ...policy, rules: [rule({ id: 'FIRM-GPT-OK', tools: ['firm-gpt'], action: 'allow' }), ...policy.rules] });
-    expect(decideFor(carved, 'NY', 'https://chatgpt.com/g/firm/c/1')).toMatchObject({ toolId: 'firm-gpt', action: 'allow', rule: { id: 'FIRM-GPT-OK' } });
+    const carved = policyOf({
+      ...policy,
+      rules: [rule({ id: 'FIRM-GPT-OK', tools: ['firm-gpt'], action: 'allow' }), ...policy.rules],
+    });
+    expect(decideFor(carved, 'NY', 'https://chatgpt.com/g/firm/c/1')).toMatchObject({
+      toolId: 'firm-gpt',
+      action: 'allow',
+      rule: { id: 'FIRM-GPT-OK' },
+    });
     expect(decideFor(carved, 'NY', 'https://chatgpt.com/G/%46irm')).toMatchObject({ toolId: 'firm-gpt' });
-    expect(decideFor(carved, 'NY', 'https://chatgpt.com/g/firmware')).toMatchObject({ toolId: 'chatgpt', action: 'block' });
+    expect(decideFor(carved, 'NY', 'https://chatgpt.com/g/firmware')).toMatchObject({
+      toolId: 'chatgpt',
+      action: 'block',
+    });
     // No rule for either: the default, naming the primary tool (the longest matching prefix).
-    expect(decideFor(policyOf({ ...policy, rules: [] }), 'NY', 'https://chatgpt.com/g/firm')).toMatchObject({ toolId: 'firm-gpt', basis: 'default' });
+    expect(decideFor(policyOf({ ...policy, rules: [] }), 'NY', 'https://chatgpt.com/g/firm')).toMatchObject({
+      toolId: 'firm-gpt',
+      basis: 'default',
+    });
   });
 
   it('two tools on one host and path (a policy tool beside the catalogue): a block on either holds', () => {
     const policy = policyOf({
       tools: {
         m365chat: { name: 'M365 Chat', domains: ['microsoft365.com'], paths: ['/chat'] },
-        copilot: { name: 'Copilot', domains: ['copilot.microsoft.com', 'microsoft365.com'], paths: ['/chat'], replaceCatalogue: true },
+        copilot: {
+          name: 'Copilot',
+          domains: ['copilot.microsoft.com', 'microsoft365.com'],
+          paths: ['/chat'],
+          replaceCatalogue: true,
+        },
       },
-      rules: [rule({ id: 'HK-COPILOT', tools: ['copilot'], offices: ['HK'] }), rule({ id: 'M365-OK', tools: ['m365chat'], action: 'allow' })],
+      rules: [
+        rule({ id: 'HK-COPILOT', tools: ['copilot'], offices: ['HK'] }),
+        rule({ id: 'M365-OK', tools: ['m365chat'], action: 'allow' }),
+      ],
     });
-    expect(decideFor(policy, 'HK', 'https://microsoft365.com/chat')).toMatchObject({ toolId: 'copilot', action: 'block', rule: { id: 'HK-COPILOT' } });
-    expect(decideFor(policy, 'NY', 'https://microsoft365.com/chat')).toMatchObject({ toolId: 'm365chat', action: 'allow', rule: { id: 'M365-OK' } });
+    expect(decideFor(policy, 'HK', 'https://microsoft365.com/chat')).toMatchObject({
+      toolId: 'copilot',
+      action: 'block',
+      rule: { id: 'HK-COPILOT' },
+    });
+    expect(decideFor(policy, 'NY', 'https://microsoft365.com/chat')).toMatchObject({
+      toolId: 'm365chat',
+      action: 'allow',
+      rule: { id: 'M365-OK' },
+    });
     expect(decideFor(policy, 'HK', 'https://microsoft365.com/docs')).toMatchObject({ basis: 'not-a-tool' });
   });
 
   it('a tool whose paths do not match is not that tool (catalogue HuggingChat)', () => {
     const policy = policyOf({ rules: [rule({ id: 'NO-HF-CHAT', tools: ['huggingchat'] })] });
-    expect(decideFor(policy, 'NY', 'https://huggingface.co/chat/')).toMatchObject({ toolId: 'huggingchat', action: 'block' });
+    expect(decideFor(policy, 'NY', 'https://huggingface.co/chat/')).toMatchObject({
+      toolId: 'huggingchat',
+      action: 'block',
+    });
     expect(decideFor(policy, 'NY', 'https://huggingface.co/models')).toMatchObject({ basis: 'not-a-tool' });
     expect(decideFor(policy, 'NY', 'https://huggingface.co/chatterbox')).toMatchObject({ basis: 'not-a-tool' });
   });
@@ -295,15 +418,32 @@ describe('decide: employees and caching', () => {
 
 describe('decideWithoutPolicy', () => {
   it('fail-closed blocks catalogue tools and says so; fail-open allows and says so', () => {
-    expect(decideWithoutPolicy('closed', 'https://claude.ai/')).toMatchObject({ action: 'block', toolId: 'claude', basis: 'fail-closed' });
-    expect(decideWithoutPolicy('open', 'https://claude.ai/')).toMatchObject({ action: 'allow', toolId: 'claude', basis: 'fail-open' });
-    expect(decideWithoutPolicy('closed', 'https://example.com/')).toMatchObject({ action: 'allow', basis: 'not-a-tool' });
+    expect(decideWithoutPolicy('closed', 'https://claude.ai/')).toMatchObject({
+      action: 'block',
+      toolId: 'claude',
+      basis: 'fail-closed',
+    });
+    expect(decideWithoutPolicy('open', 'https://claude.ai/')).toMatchObject({
+      action: 'allow',
+      toolId: 'claude',
+      basis: 'fail-open',
+    });
+    expect(decideWithoutPolicy('closed', 'https://example.com/')).toMatchObject({
+      action: 'allow',
+      basis: 'not-a-tool',
+    });
     expect(decideWithoutPolicy('closed', 'https://claude.ai@evil.example/')).toMatchObject({ basis: 'not-a-tool' });
   });
 
   it('honours catalogue paths (huggingface.co is not all AI)', () => {
-    expect(decideWithoutPolicy('closed', 'https://huggingface.co/chat')).toMatchObject({ action: 'block', toolId: 'huggingchat' });
-    expect(decideWithoutPolicy('closed', 'https://huggingface.co/datasets')).toMatchObject({ action: 'allow', basis: 'not-a-tool' });
+    expect(decideWithoutPolicy('closed', 'https://huggingface.co/chat')).toMatchObject({
+      action: 'block',
+      toolId: 'huggingchat',
+    });
+    expect(decideWithoutPolicy('closed', 'https://huggingface.co/datasets')).toMatchObject({
+      action: 'allow',
+      basis: 'not-a-tool',
+    });
   });
 });
 
@@ -315,7 +455,8 @@ function naiveTargets(r: Rule, office: string, groups: readonly string[], policy
   const o = Object.hasOwn(policy.offices, office) ? policy.offices[office] : undefined;
   const jurisdictions = o?.jurisdiction === undefined ? [] : [o.jurisdiction];
   const regions = o?.regions ?? [];
-  const some = (list: string[] | undefined, values: readonly string[]) => list !== undefined && values.some((v) => list.includes(v));
+  const some = (list: string[] | undefined, values: readonly string[]) =>
+    list !== undefined && values.some((v) => list.includes(v));
   if (r.offices !== undefined && !r.offices.includes(office)) return false;
   if (r.jurisdictions !== undefined && !some(r.jurisdictions, jurisdictions)) return false;
   if (r.regions !== undefined && !some(r.regions, regions)) return false;
@@ -327,7 +468,12 @@ function naiveTargets(r: Rule, office: string, groups: readonly string[], policy
   return true;
 }
 
-function naiveDecide(policy: Policy, employee: Employee, url: string, now: number): { action: string; toolId: string | null; ruleIndex: number } {
+function naiveDecide(
+  policy: Policy,
+  employee: Employee,
+  url: string,
+  now: number,
+): { action: string; toolId: string | null; ruleIndex: number } {
   const none = { action: 'allow', toolId: null, ruleIndex: -1 };
   let u: URL;
   try {
@@ -344,7 +490,8 @@ function naiveDecide(policy: Policy, employee: Employee, url: string, now: numbe
   // Own `paths` that differ from the catalogue's scope only the policy's domains: the catalogue's
   // keep the catalogue's scope, ranked after every policy tool.
   type T = Policy['tools'][string];
-  const key = (paths: readonly string[] | undefined) => JSON.stringify((paths ?? []).map((x) => normalizePath(x)).sort());
+  const key = (paths: readonly string[] | undefined) =>
+    JSON.stringify((paths ?? []).map((x) => normalizePath(x)).sort());
   const split: Array<[string, T]> = [];
   const all: Array<[string, T]> = [
     ...Object.entries(policy.tools).map(([id, own]): [string, T] => {
@@ -372,14 +519,25 @@ function naiveDecide(policy: Policy, employee: Employee, url: string, now: numbe
   const top = Math.max(...matches.map((m) => m.domain));
   const tools = matches.filter((m) => m.domain === top).sort((a, b) => b.path - a.path || a.order - b.order);
   // The primary tool (longest prefix, then order) first, then the others in order.
-  const ids = [tools[0]!.id, ...[...new Set(tools.slice(1).sort((a, b) => a.order - b.order).map((m) => m.id))].filter((id) => id !== tools[0]!.id)];
+  const ids = [
+    tools[0]!.id,
+    ...[
+      ...new Set(
+        tools
+          .slice(1)
+          .sort((a, b) => a.order - b.order)
+          .map((m) => m.id),
+      ),
+    ].filter((id) => id !== tools[0]!.id),
+  ];
   for (let i = 0; i < policy.rules.length; i++) {
     const r = policy.rules[i]!;
     const named = ids.find((id) => (r.tools ?? []).includes(id));
     if (named === undefined || r.models) continue;
     if (r.from && now < Date.parse(r.from)) continue;
     if (r.until && now >= Date.parse(r.until)) continue;
-    if (naiveTargets(r, employee.office, employee.groups ?? [], policy)) return { action: r.action, toolId: named, ruleIndex: i };
+    if (naiveTargets(r, employee.office, employee.groups ?? [], policy))
+      return { action: r.action, toolId: named, ruleIndex: i };
   }
   return { action: policy.defaultAction, toolId: ids[0]!, ruleIndex: -1 };
 }
@@ -388,7 +546,17 @@ const OFFICES = ['HK', 'NY', 'LDN', 'SG', 'ZRH'];
 const JURISDICTIONS = ['HK', 'US', 'GB', 'SG', 'CH'];
 const REGIONS = ['apac', 'emea', 'americas', 'greater-china'];
 const GROUPS = ['ops', 'legal', 'traders', 'it'];
-const DOMAINS = ['claude.ai', 'chatgpt.com', 'bank.example', 'llm.bank.example', 'a.llm.bank.example', 'deepseek.com', 'example.org', 'Mixed.Case.example', 'xn--bcher-kva.de'];
+const DOMAINS = [
+  'claude.ai',
+  'chatgpt.com',
+  'bank.example',
+  'llm.bank.example',
+  'a.llm.bank.example',
+  'deepseek.com',
+  'example.org',
+  'Mixed.Case.example',
+  'xn--bcher-kva.de',
+];
 const TOOL_IDS = ['claude', 'chatgpt', 'deepseek', 'gemini', 'firm-llm', 'bank', 'extra'];
 const PATHS = ['/chat', '/g/firm', '/api/', '/'];
 const TIMES = ['2026-11-21T00:00:00Z', '2026-11-25T00:00:00Z', '2026-11-28T12:00:00+08:00'];
@@ -444,25 +612,48 @@ const urlArb = fc
     fc.constantFrom('', 'www.', 'x.y.', 'not', 'a.'),
     fc.constantFrom(...DOMAINS, 'claude.ai.evil.example', '127.0.0.1', '[::1]', 'bücher.de', 'example.com'),
     fc.constantFrom('', '.', ':8443'),
-    fc.constantFrom('/', '/chat', '/chat/x', '/chatter', '/CHAT', '/%63hat', '/g/firm/1', '/g/firmware', '/api', '//api/v1', ''),
+    fc.constantFrom(
+      '/',
+      '/chat',
+      '/chat/x',
+      '/chatter',
+      '/CHAT',
+      '/%63hat',
+      '/g/firm/1',
+      '/g/firmware',
+      '/api',
+      '//api/v1',
+      '',
+    ),
     fc.constantFrom('', '?q=1', '#frag'),
   )
   .map((parts) => parts.join(''));
 
 const employeeArb = fc.record({ office: fc.constantFrom(...OFFICES, 'XX'), groups: subset(GROUPS) });
-const nowArb = fc.constantFrom(...TIMES.map(Date.parse), Date.parse('2026-11-20T00:00:00Z'), Date.parse('2026-12-01T00:00:00Z'));
+const nowArb = fc.constantFrom(
+  ...TIMES.map(Date.parse),
+  Date.parse('2026-11-20T00:00:00Z'),
+  Date.parse('2026-12-01T00:00:00Z'),
+);
 
 describe('decide agrees with the naive reference model (property)', () => {
   it('on random policies, employees, URLs and instants', () => {
     fc.assert(
-      fc.property(policyArb, fc.array(fc.tuple(employeeArb, urlArb, nowArb), { minLength: 1, maxLength: 8 }), (policy, cases) => {
-        const compiled = compilePolicy(policy);
-        for (const [employee, url, now] of cases) {
-          const fast = decide(compiled, employee, url, now);
-          const slow = naiveDecide(policy, employee, url, now);
-          expect({ action: fast.action, toolId: fast.toolId, ruleIndex: fast.rule ? policy.rules.indexOf(fast.rule) : -1 }, url).toEqual(slow);
-        }
-      }),
+      fc.property(
+        policyArb,
+        fc.array(fc.tuple(employeeArb, urlArb, nowArb), { minLength: 1, maxLength: 8 }),
+        (policy, cases) => {
+          const compiled = compilePolicy(policy);
+          for (const [employee, url, now] of cases) {
+            const fast = decide(compiled, employee, url, now);
+            const slow = naiveDecide(policy, employee, url, now);
+            expect(
+              { action: fast.action, toolId: fast.toolId, ruleIndex: fast.rule ? policy.rules.indexOf(fast.rule) : -1 },
+              url,
+            ).toEqual(slow);
+          }
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -470,24 +661,71 @@ describe('decide agrees with the naive reference model (property)', () => {
   it('on adversarial URL spellings: the host fast path gives what the WHATWG parser gives', () => {
     const trickyUrlArb = fc
       .tuple(
-        fc.constantFrom('https://', 'http://', 'HTTPS://', 'hTTp://', 'https:', 'https:\\\\', '\thttps://', ' https://', 'wss://', 'ftp://'),
+        fc.constantFrom(
+          'https://',
+          'http://',
+          'HTTPS://',
+          'hTTp://',
+          'https:',
+          'https:\\\\',
+          '\thttps://',
+          ' https://',
+          'wss://',
+          'ftp://',
+        ),
         fc.constantFrom('', '', 'user@', 'claude.ai@', 'a:b@', '%40@', 'chatgpt.com:443@'),
         fc.constantFrom('', '', 'www.', 'WWW.', 'x.y.', 'not', 'a.', 'xn--a.', 'xn--bcher-kva.'),
-        fc.constantFrom(...DOMAINS, 'CLAUDE.AI', 'claude.ai.evil.example', 'claude%2eai', 'cla\tude.ai', 'claude.a\ni', 'claude\u3002ai', 'claude\uff0eai', '127.1', '0x7f.1', '2130706433', '[::1]', 'bücher.de', 'BÜCHER.de'),
+        fc.constantFrom(
+          ...DOMAINS,
+          'CLAUDE.AI',
+          'claude.ai.evil.example',
+          'claude%2eai',
+          'cla\tude.ai',
+          'claude.a\ni',
+          'claude\u3002ai',
+          'claude\uff0eai',
+          '127.1',
+          '0x7f.1',
+          '2130706433',
+          '[::1]',
+          'bücher.de',
+          'BÜCHER.de',
+        ),
         fc.constantFrom('', '', '.', '..', ':443', ':8443', ':', '\\'),
-        fc.constantFrom('/', '/chat', '/./chat', '/x/../chat', '/%2e%2e/chat', '/chat/..', '/CHAT', '/%63hat', '/g/firm/1', '\\chat', '//api/v1', '/api/%2e/x', ''),
+        fc.constantFrom(
+          '/',
+          '/chat',
+          '/./chat',
+          '/x/../chat',
+          '/%2e%2e/chat',
+          '/chat/..',
+          '/CHAT',
+          '/%63hat',
+          '/g/firm/1',
+          '\\chat',
+          '//api/v1',
+          '/api/%2e/x',
+          '',
+        ),
         fc.constantFrom('', '?q=1', '#frag', '?a/../b'),
       )
       .map((parts) => parts.join(''));
     fc.assert(
-      fc.property(policyArb, fc.array(fc.tuple(employeeArb, trickyUrlArb, nowArb), { minLength: 1, maxLength: 8 }), (policy, cases) => {
-        const compiled = compilePolicy(policy);
-        for (const [employee, url, now] of cases) {
-          const fast = decide(compiled, employee, url, now);
-          const slow = naiveDecide(policy, employee, url, now);
-          expect({ action: fast.action, toolId: fast.toolId, ruleIndex: fast.rule ? policy.rules.indexOf(fast.rule) : -1 }, JSON.stringify(url)).toEqual(slow);
-        }
-      }),
+      fc.property(
+        policyArb,
+        fc.array(fc.tuple(employeeArb, trickyUrlArb, nowArb), { minLength: 1, maxLength: 8 }),
+        (policy, cases) => {
+          const compiled = compilePolicy(policy);
+          for (const [employee, url, now] of cases) {
+            const fast = decide(compiled, employee, url, now);
+            const slow = naiveDecide(policy, employee, url, now);
+            expect(
+              { action: fast.action, toolId: fast.toolId, ruleIndex: fast.rule ? policy.rules.indexOf(fast.rule) : -1 },
+              JSON.stringify(url),
+            ).toEqual(slow);
+          }
+        },
+      ),
       { numRuns: 600 },
     );
   });
@@ -500,7 +738,8 @@ describe('decide agrees with the naive reference model (property)', () => {
         const actions = actionsByTool(compiled, employee, now);
         // Domain → how many tools list it.
         const listers = new Map<string, number>();
-        for (const t of compiled.tools.values()) for (const x of new Set(t.domains.map(normalizeHost))) listers.set(x, (listers.get(x) ?? 0) + 1);
+        for (const t of compiled.tools.values())
+          for (const x of new Set(t.domains.map(normalizeHost))) listers.set(x, (listers.get(x) ?? 0) + 1);
         for (const [toolId, tool] of compiled.tools) {
           if (tool.paths) continue;
           const domain = normalizeHost(tool.domains[0]!);
@@ -519,11 +758,17 @@ describe('decide agrees with the naive reference model (property)', () => {
   it('never throws on arbitrary URLs and employees', () => {
     const compiled = compilePolicy(EXAMPLE);
     fc.assert(
-      fc.property(fc.oneof(fc.string(), urlArb, fc.string({ unit: 'grapheme' })), fc.string(), fc.array(fc.string()), fc.double(), (url, office, groups, now) => {
-        const d = decide(compiled, { office, groups }, url, now);
-        expect(['allow', 'warn', 'monitor', 'block']).toContain(d.action);
-        decideWithoutPolicy('closed', url);
-      }),
+      fc.property(
+        fc.oneof(fc.string(), urlArb, fc.string({ unit: 'grapheme' })),
+        fc.string(),
+        fc.array(fc.string()),
+        fc.double(),
+        (url, office, groups, now) => {
+          const d = decide(compiled, { office, groups }, url, now);
+          expect(['allow', 'warn', 'monitor', 'block']).toContain(d.action);
+          decideWithoutPolicy('closed', url);
+        },
+      ),
       { numRuns: 500 },
     );
   });

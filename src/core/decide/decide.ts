@@ -17,7 +17,17 @@
  * `replaceCatalogue: true`: a policy never narrows a tool by accident.
  */
 import { CATALOGUE } from '../catalogue/catalogue.ts';
-import { DomainIndex, hostOfUrl, longestPrefix, normalizeHost, normalizePath, normalizePrefixes, parseTarget, plainHostEnd, plainHostStart } from '../catalogue/hosts.ts';
+import {
+  DomainIndex,
+  hostOfUrl,
+  longestPrefix,
+  normalizeHost,
+  normalizePath,
+  normalizePrefixes,
+  parseTarget,
+  plainHostEnd,
+  plainHostStart,
+} from '../catalogue/hosts.ts';
 import type { BrowserLocation } from '../location/location.ts';
 import type { Action, Notice, Policy, Rule, Tool } from '../policy/policy-schema.ts';
 import { decodeProxiedUrl } from '../catalogue/proxies.ts';
@@ -70,8 +80,16 @@ export interface Subject {
 /** The targeting fields of a rule, all optional. */
 export type Targeting = Pick<
   Rule,
-  | 'offices' | 'jurisdictions' | 'regions' | 'groups' | 'exceptOffices' | 'exceptJurisdictions' | 'exceptRegions' | 'exceptGroups'
-  | 'locations' | 'exceptLocations'
+  | 'offices'
+  | 'jurisdictions'
+  | 'regions'
+  | 'groups'
+  | 'exceptOffices'
+  | 'exceptJurisdictions'
+  | 'exceptRegions'
+  | 'exceptGroups'
+  | 'locations'
+  | 'exceptLocations'
 >;
 
 /** One tool listing a domain, with its `paths` pre-normalised. */
@@ -266,7 +284,11 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     get byDomain() {
       if (!byDomain) {
         byDomain = new Map();
-        for (const [domain, ids] of domains.entries()) byDomain.set(domain, ids.map((id) => candidates[id]!.toolId));
+        for (const [domain, ids] of domains.entries())
+          byDomain.set(
+            domain,
+            ids.map((id) => candidates[id]!.toolId),
+          );
       }
       return byDomain;
     },
@@ -288,7 +310,10 @@ export function subjectFor(policy: Policy, employee: Employee): Subject {
   const office = Object.hasOwn(policy.offices, employee.office) ? policy.offices[employee.office] : undefined;
   const jurisdiction = office?.jurisdiction;
   let locations: readonly string[] | null;
-  if (employee.location) locations = employee.location.zone ? [employee.location.country, employee.location.zone] : [employee.location.country];
+  if (employee.location)
+    locations = employee.location.zone
+      ? [employee.location.country, employee.location.zone]
+      : [employee.location.country];
   else if (policy.unknownLocation === 'closed') locations = null;
   else locations = jurisdiction === undefined ? [] : [jurisdiction];
   return {
@@ -368,7 +393,11 @@ function cacheFor(compiled: CompiledPolicy, employee: Employee): SubjectCache {
     office: employee.office,
     groups: [...groups],
     location,
-    subject: subjectFor(compiled.policy, { office: employee.office, groups: [...groups], location: employee.location ?? null }),
+    subject: subjectFor(compiled.policy, {
+      office: employee.office,
+      groups: [...groups],
+      location: employee.location ?? null,
+    }),
     targets: new Uint8Array(compiled.policy.rules.length),
   };
   SUBJECT_CACHE.set(compiled, entry);
@@ -376,7 +405,13 @@ function cacheFor(compiled: CompiledPolicy, employee: Employee): SubjectCache {
   return entry;
 }
 
-function firstRuleIndex(compiled: CompiledPolicy, toolId: string, s: Subject, targets: Uint8Array | null, now: number): number {
+function firstRuleIndex(
+  compiled: CompiledPolicy,
+  toolId: string,
+  s: Subject,
+  targets: Uint8Array | null,
+  now: number,
+): number {
   const indices = compiled.rulesByTool.get(toolId);
   return indices ? firstRuleIn(compiled, indices, 0, indices.length, s, targets, now) : -1;
 }
@@ -479,7 +514,10 @@ function pickCandidates(compiled: CompiledPolicy, code: number, url: string): nu
 }
 
 /** The tool a URL belongs to (its primary tool): the most specific listed domain wins, then tool `paths` narrow it. */
-export function findTool(compiled: CompiledPolicy, url: string): { toolId: string; tool: Tool; proxiedHost: string | null } | null {
+export function findTool(
+  compiled: CompiledPolicy,
+  url: string,
+): { toolId: string; tool: Tool; proxiedHost: string | null } | null {
   const id = findCandidateOrProxied(compiled, url);
   if (id < 0) return null;
   const c = compiled.candidates[id]!;
@@ -561,7 +599,12 @@ function chooseCandidate(compiled: CompiledPolicy, employee: Employee, n: number
  * What decides a URL, as indices: the candidate `decide()` names and the rule index (-1 when
  * `defaultAction` decides); candidate -1 when the URL is no tool. For the DNR compiler.
  */
-export function decisionForUrl(compiled: CompiledPolicy, employee: Employee, url: string, now: number): { candidate: number; rule: number } {
+export function decisionForUrl(
+  compiled: CompiledPolicy,
+  employee: Employee,
+  url: string,
+  now: number,
+): { candidate: number; rule: number } {
   const n = findCandidatesOrProxied(compiled, url);
   if (n === 0) return { candidate: -1, rule: -1 };
   const candidate = chooseCandidate(compiled, employee, n, now);
@@ -575,7 +618,15 @@ export function decisionForUrl(compiled: CompiledPolicy, employee: Employee, url
  */
 export function ruleIndexFor(compiled: CompiledPolicy, employee: Employee, id: number, now: number): number {
   const cache = cacheFor(compiled, employee);
-  return firstRuleIn(compiled, compiled.ruleList, compiled.ruleStart[id]!, compiled.ruleStart[id + 1]!, cache.subject, cache.targets, now);
+  return firstRuleIn(
+    compiled,
+    compiled.ruleList,
+    compiled.ruleStart[id]!,
+    compiled.ruleStart[id + 1]!,
+    cache.subject,
+    cache.targets,
+    now,
+  );
 }
 
 /** Decide what happens to a URL for this employee at `now` (ms since epoch). Never throws. */
@@ -588,14 +639,28 @@ export function decide(compiled: CompiledPolicy, employee: Employee, url: string
   let d: Decision;
   if (i >= 0) {
     const rule = compiled.policy.rules[i]!;
-    d = { action: rule.action, toolId: found.toolId, tool: found.tool, rule, notice: rule.notice ?? null, basis: 'rule' };
+    d = {
+      action: rule.action,
+      toolId: found.toolId,
+      tool: found.tool,
+      rule,
+      notice: rule.notice ?? null,
+      basis: 'rule',
+    };
     // Only a rule with toolsWhere can have selected the tool by attribute.
     if (rule.toolsWhere) {
       const selectedBy = selectedByOf(rule, found.toolId, found.tool);
       if (selectedBy) d.selectedBy = selectedBy;
     }
   } else {
-    d = { action: compiled.policy.defaultAction, toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'default' };
+    d = {
+      action: compiled.policy.defaultAction,
+      toolId: found.toolId,
+      tool: found.tool,
+      rule: null,
+      notice: null,
+      basis: 'default',
+    };
   }
   if (proxiedHost) d.proxiedHost = proxiedHost;
   return d;
@@ -607,15 +672,40 @@ let catalogueOnly: CompiledPolicy | null = null;
 export function decideWithoutPolicy(failMode: 'closed' | 'open', url: string): Decision {
   // Same host/path matching as with a policy, over the catalogue alone.
   catalogueOnly ??= compilePolicy({
-    type: 'ai-geofence-policy', version: 1, serial: 0, issued: '1970-01-01T00:00:00Z', expires: '1970-01-01T00:00:00Z',
-    offices: {}, tools: {}, rules: [], defaultAction: 'allow', unlistedAiAction: 'allow', unknownLocation: 'office',
+    type: 'ai-geofence-policy',
+    version: 1,
+    serial: 0,
+    issued: '1970-01-01T00:00:00Z',
+    expires: '1970-01-01T00:00:00Z',
+    offices: {},
+    tools: {},
+    rules: [],
+    defaultAction: 'allow',
+    unlistedAiAction: 'allow',
+    unknownLocation: 'office',
   });
   const found = findTool(catalogueOnly, url);
   if (!found) return { action: 'allow', toolId: null, tool: null, rule: null, notice: null, basis: 'not-a-tool' };
   const proxied = found.proxiedHost ? { proxiedHost: found.proxiedHost } : {};
   return failMode === 'closed'
-    ? { action: 'block', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-closed', ...proxied }
-    : { action: 'allow', toolId: found.toolId, tool: found.tool, rule: null, notice: null, basis: 'fail-open', ...proxied };
+    ? {
+        action: 'block',
+        toolId: found.toolId,
+        tool: found.tool,
+        rule: null,
+        notice: null,
+        basis: 'fail-closed',
+        ...proxied,
+      }
+    : {
+        action: 'allow',
+        toolId: found.toolId,
+        tool: found.tool,
+        rule: null,
+        notice: null,
+        basis: 'fail-open',
+        ...proxied,
+      };
 }
 
 /** How restrictive an action is, for "the strictest decision among a tool's URLs". */
@@ -657,7 +747,8 @@ function overlapsOf(compiled: CompiledPolicy): ReadonlyMap<string, Overlap> {
       if (hostOfUrl(`https://${domain}/`) !== domain) continue;
       o.shared = true;
       const prefixes = new Set<string>();
-      for (const other of index.idsOf(code)) for (const p of compiled.candidates[other]!.prefixes ?? ['']) prefixes.add(p);
+      for (const other of index.idsOf(code))
+        for (const p of compiled.candidates[other]!.prefixes ?? ['']) prefixes.add(p);
       for (const p of prefixes) {
         if (c.prefixes && longestPrefix(p, c.prefixes) < 0) continue;
         o.urls.push(`https://${domain}${p || '/'}`);
@@ -676,7 +767,11 @@ function overlapsOf(compiled: CompiledPolicy): ReadonlyMap<string, Overlap> {
  * A tool that shares a host and path with another gets the strictest decision `decide()` gives on
  * the URLs where they meet (the first rule naming either decides there), so these agree with it.
  */
-export function actionsByTool(compiled: CompiledPolicy, employee: Employee, now: number): Map<string, { action: Action; rule: Rule | null }> {
+export function actionsByTool(
+  compiled: CompiledPolicy,
+  employee: Employee,
+  now: number,
+): Map<string, { action: Action; rule: Rule | null }> {
   const cache = cacheFor(compiled, employee);
   const overlaps = overlapsOf(compiled);
   const out = new Map<string, { action: Action; rule: Rule | null }>();

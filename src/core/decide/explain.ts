@@ -2,7 +2,16 @@
  * Turns decisions into what employees read (pure): the block/warn page explanation and the popup's
  * "what may I use here" view.
  */
-import { actionsByTool, firstRuleFor, subjectFor, ruleActiveAt, ruleTargets, type CompiledPolicy, type Decision, type Employee } from './decide.ts';
+import {
+  actionsByTool,
+  firstRuleFor,
+  subjectFor,
+  ruleActiveAt,
+  ruleTargets,
+  type CompiledPolicy,
+  type Decision,
+  type Employee,
+} from './decide.ts';
 import type { Action, LocalizedText, Notice, Policy, Tool } from '../policy/policy-schema.ts';
 import type { SelectedBy } from '../catalogue/tool-attributes.ts';
 import type { ExceptionRef } from '../exceptions/exceptions.ts';
@@ -111,7 +120,10 @@ export function decidingLocation(d: Decision, ctx: ExplainContext): DecidingLoca
   if (here) return { basis: 'verified', country: here.country, zone: here.zone ?? null };
   const policy = ctx.compiled?.policy;
   if (policy?.unknownLocation === 'closed') return { basis: 'closed', country: null, zone: null };
-  const office = ctx.employee && policy && Object.hasOwn(policy.offices, ctx.employee.office) ? policy.offices[ctx.employee.office] : undefined;
+  const office =
+    ctx.employee && policy && Object.hasOwn(policy.offices, ctx.employee.office)
+      ? policy.offices[ctx.employee.office]
+      : undefined;
   return { basis: 'office', country: office?.jurisdiction ?? null, zone: null };
 }
 
@@ -136,7 +148,10 @@ export function explainDecision(url: string, d: Decision, ctx: ExplainContext): 
     alternatives,
     office,
     contact: d.notice?.contact ?? policy?.contact ?? null,
-    exceptionRequest: d.toolId && d.rule ? exceptionRequestHref(exceptionRequestBase(d, policy), { tool: d.toolId, rule: d.rule.id, office: officeCode }) : null,
+    exceptionRequest:
+      d.toolId && d.rule
+        ? exceptionRequestHref(exceptionRequestBase(d, policy), { tool: d.toolId, rule: d.rule.id, office: officeCode })
+        : null,
     issuer: policy?.issuer ?? null,
     policySerial: policy?.serial ?? null,
     acknowledgedUntil: ctx.acknowledgedUntil ? new Date(ctx.acknowledgedUntil).toISOString() : null,
@@ -150,7 +165,11 @@ export function explainDecision(url: string, d: Decision, ctx: ExplainContext): 
 }
 
 /** Every rule that applies to this employee now (policy order), and the tools they may use. */
-export function noticesFor(compiled: CompiledPolicy, employee: Employee, now: number): { notices: NoticeEntry[]; approved: ToolRef[] } {
+export function noticesFor(
+  compiled: CompiledPolicy,
+  employee: Employee,
+  now: number,
+): { notices: NoticeEntry[]; approved: ToolRef[] } {
   const s = subjectFor(compiled.policy, employee);
   const notices: NoticeEntry[] = [];
   for (const [i, rule] of compiled.policy.rules.entries()) {
@@ -167,7 +186,8 @@ export function noticesFor(compiled: CompiledPolicy, employee: Employee, now: nu
   const named = new Set([...Object.keys(compiled.policy.tools ?? {}), ...compiled.ruleTools.flat()]);
   const approved: ToolRef[] = [];
   for (const [id, { action }] of actionsByTool(compiled, employee, now)) {
-    if (named.has(id) && (action === 'allow' || action === 'monitor')) approved.push(toolRef(id, compiled.tools.get(id)!));
+    if (named.has(id) && (action === 'allow' || action === 'monitor'))
+      approved.push(toolRef(id, compiled.tools.get(id)!));
   }
   return { notices, approved };
 }
@@ -180,7 +200,12 @@ export const UPCOMING_DAYS = 14;
  * days]), soonest first, with the tools each will decide once it starts. An allow rule without a
  * notice is left out: it changes nothing the employee needs to know.
  */
-export function upcomingNotices(compiled: CompiledPolicy, employee: Employee, now: number, days = UPCOMING_DAYS): UpcomingNotice[] {
+export function upcomingNotices(
+  compiled: CompiledPolicy,
+  employee: Employee,
+  now: number,
+  days = UPCOMING_DAYS,
+): UpcomingNotice[] {
   const s = subjectFor(compiled.policy, employee);
   const horizon = now + days * 86_400_000;
   const upcoming: UpcomingNotice[] = [];
@@ -194,7 +219,13 @@ export function upcomingNotices(compiled: CompiledPolicy, employee: Employee, no
       return t && (rule.models || firstRuleFor(compiled, id, s, from) === rule) ? [toolRef(id, t)] : [];
     });
     if (tools.length === 0) continue;
-    upcoming.push({ ruleId: rule.id, action: rule.action, tools, notice: rule.notice ?? null, from: new Date(from).toISOString() });
+    upcoming.push({
+      ruleId: rule.id,
+      action: rule.action,
+      tools,
+      notice: rule.notice ?? null,
+      from: new Date(from).toISOString(),
+    });
   }
   return upcoming.sort((a, b) => Date.parse(a.from) - Date.parse(b.from));
 }

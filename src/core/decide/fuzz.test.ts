@@ -31,7 +31,11 @@ const TOOL_IDS = ['t1', 't2', 't3', 't4'];
 const OFFICES = ['HK', 'NY', 'LDN'];
 const ACTIONS = ['block', 'warn', 'monitor', 'allow'] as const;
 
-const toolsArb = fc.dictionary(fc.constantFrom(...TOOL_IDS), fc.record({ name: fc.constant('T'), domains: fc.subarray(DOMAINS, { minLength: 1 }) }), { minKeys: 1, maxKeys: 4 });
+const toolsArb = fc.dictionary(
+  fc.constantFrom(...TOOL_IDS),
+  fc.record({ name: fc.constant('T'), domains: fc.subarray(DOMAINS, { minLength: 1 }) }),
+  { minKeys: 1, maxKeys: 4 },
+);
 const ruleArb = fc.record(
   {
     id: fc.constantFrom('R1', 'R2', 'R3', 'R4', 'R5'),
@@ -49,21 +53,39 @@ const policyArb = fc
     const seen = new Set<string>();
     const rules = p.rules.filter((r) => !seen.has(r.id) && seen.add(r.id));
     return parsePolicy({
-      type: 'ai-geofence-policy', version: 1, serial: 1, issued: '2026-11-20T00:00:00Z', expires: '2026-12-20T00:00:00Z',
-      offices: { HK: { name: 'HK', jurisdiction: 'HK' }, NY: { name: 'NY', jurisdiction: 'US' }, LDN: { name: 'LDN', jurisdiction: 'GB' } },
-      ...p, rules,
+      type: 'ai-geofence-policy',
+      version: 1,
+      serial: 1,
+      issued: '2026-11-20T00:00:00Z',
+      expires: '2026-12-20T00:00:00Z',
+      offices: {
+        HK: { name: 'HK', jurisdiction: 'HK' },
+        NY: { name: 'NY', jurisdiction: 'US' },
+        LDN: { name: 'LDN', jurisdiction: 'GB' },
+      },
+      ...p,
+      rules,
     });
   })
   .filter((r) => r.ok)
   .map((r) => (r as { ok: true; policy: Policy }).policy);
 
-const mangleCase = (s: string, mask: number) => [...s].map((c, i) => ((mask >> i % 30) & 1 ? c.toUpperCase() : c)).join('');
+const mangleCase = (s: string, mask: number) =>
+  [...s].map((c, i) => ((mask >> (i % 30)) & 1 ? c.toUpperCase() : c)).join('');
 const urlArb = fc
   .tuple(
     fc.constantFrom('https://', 'http://', 'HTTPS://', 'ftp://', 'ws://', 'view-source:https://', 'blob:https://'),
     fc.constantFrom('', 'user@', 'fuzz.example@', 'a:b@', 'x%40y@'),
     fc.constantFrom('', 'www.', 'c.', 'not', 'x-', 'b.'),
-    fc.constantFrom(...DOMAINS, 'fuzz.example.evil.test', 'bücher.test', 'BÜCHER.test', '127.0.0.1', '[::1]', 'fuzz.examplе' /* Cyrillic е */),
+    fc.constantFrom(
+      ...DOMAINS,
+      'fuzz.example.evil.test',
+      'bücher.test',
+      'BÜCHER.test',
+      '127.0.0.1',
+      '[::1]',
+      'fuzz.examplе' /* Cyrillic е */,
+    ),
     fc.constantFrom('', '.', '..', ':443', ':8443', '.:443'),
     fc.constantFrom('/', '/chat', '', '/%2e%2e/', '?q=1', '#f'),
     fc.integer({ min: 0, max: 2 ** 30 }),
@@ -106,13 +128,17 @@ function reference(policy: Policy, office: string, url: string): { action: strin
 describe('fuzz: decide vs reference model', () => {
   it('agrees on random policies, offices and hostile URL spellings', { timeout: TIMEOUT }, () => {
     fc.assert(
-      fc.property(policyArb, fc.array(fc.tuple(fc.constantFrom(...OFFICES), urlArb), { minLength: 1, maxLength: 10 }), (policy, cases) => {
-        const compiled = compilePolicy(policy);
-        for (const [office, url] of cases) {
-          const d = decide(compiled, { office }, url, NOW);
-          expect({ action: d.action, toolId: d.toolId }, url).toEqual(reference(policy, office, url));
-        }
-      }),
+      fc.property(
+        policyArb,
+        fc.array(fc.tuple(fc.constantFrom(...OFFICES), urlArb), { minLength: 1, maxLength: 10 }),
+        (policy, cases) => {
+          const compiled = compilePolicy(policy);
+          for (const [office, url] of cases) {
+            const d = decide(compiled, { office }, url, NOW);
+            expect({ action: d.action, toolId: d.toolId }, url).toEqual(reference(policy, office, url));
+          }
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -131,27 +157,51 @@ const b64chars = fc.string({ unit: fc.constantFrom(...'ABCabc019-_=+/.{}"'.split
 describe('fuzz: nothing throws on hostile input', () => {
   it('parseStrictJson, parsePolicy and lintPolicy on arbitrary strings and JSON values', { timeout: TIMEOUT }, () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.json({ depthSize: 'large' }), fc.constantFrom('[[[[', '{"a":1,"a":2}', '"\\ud800"')), fc.jsonValue(), (text, value) => {
-        const r = parseStrictJson(text);
-        if (r.ok) {
-          expect(() => parsePolicy(r.value)).not.toThrow();
-          expect(() => lintPolicy(r.value, NOW)).not.toThrow();
-        }
-        expect(() => parsePolicy(value)).not.toThrow();
-        expect(() => lintPolicy(value, NOW)).not.toThrow();
-        // A policy-shaped object with arbitrary values in every field.
-        const shaped = { type: 'ai-geofence-policy', version: 1, serial: 1, issued: value, expires: value, offices: value, tools: value, rules: [value], defaultAction: value };
-        expect(() => parsePolicy(shaped)).not.toThrow();
-        expect(() => lintPolicy(shaped, NOW)).not.toThrow();
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary' }),
+          fc.json({ depthSize: 'large' }),
+          fc.constantFrom('[[[[', '{"a":1,"a":2}', '"\\ud800"'),
+        ),
+        fc.jsonValue(),
+        (text, value) => {
+          const r = parseStrictJson(text);
+          if (r.ok) {
+            expect(() => parsePolicy(r.value)).not.toThrow();
+            expect(() => lintPolicy(r.value, NOW)).not.toThrow();
+          }
+          expect(() => parsePolicy(value)).not.toThrow();
+          expect(() => lintPolicy(value, NOW)).not.toThrow();
+          // A policy-shaped object with arbitrary values in every field.
+          const shaped = {
+            type: 'ai-geofence-policy',
+            version: 1,
+            serial: 1,
+            issued: value,
+            expires: value,
+            offices: value,
+            tools: value,
+            rules: [value],
+            defaultAction: value,
+          };
+          expect(() => parsePolicy(shaped)).not.toThrow();
+          expect(() => lintPolicy(shaped, NOW)).not.toThrow();
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
-  it('verifyPolicy on arbitrary strings and JWS-shaped strings (resolves, never accepts)', { timeout: TIMEOUT }, async () => {
+  it('verifyPolicy on arbitrary strings and JWS-shaped strings (resolves, never accepts)', {
+    timeout: TIMEOUT,
+  }, async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.string({ unit: 'binary' }), fc.tuple(b64chars, b64chars, b64chars).map((p) => p.join('.')), fc.json().map((j) => `{"payload":"x","signatures":[${j}]}`)),
+        fc.oneof(
+          fc.string({ unit: 'binary' }),
+          fc.tuple(b64chars, b64chars, b64chars).map((p) => p.join('.')),
+          fc.json().map((j) => `{"payload":"x","signatures":[${j}]}`),
+        ),
         async (text) => {
           const r = await verifyPolicy(text, { trustedKeys: [signer.publicJwk], now: NOW });
           expect(r.ok).toBe(false);
@@ -161,15 +211,32 @@ describe('fuzz: nothing throws on hostile input', () => {
     );
   });
 
-  it('verifyPolicy on validly signed arbitrary JSON (schema, lint and decide downstream never throw)', { timeout: TIMEOUT }, async () => {
+  it('verifyPolicy on validly signed arbitrary JSON (schema, lint and decide downstream never throw)', {
+    timeout: TIMEOUT,
+  }, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.jsonValue(), fc.jsonValue().map((v) => ({ type: 'ai-geofence-policy', version: 1, serial: 1, issued: '2026-11-20T00:00:00Z', expires: '2026-12-20T00:00:00Z', offices: {}, rules: v }))), async (value) => {
-        const doc = await new CompactSign(new TextEncoder().encode(JSON.stringify(value) ?? 'null'))
-          .setProtectedHeader({ alg: 'EdDSA', kid: 'k', typ: POLICY_JWS_TYP })
-          .sign(signer.privateKey);
-        const r = await verifyPolicy(doc, { trustedKeys: [signer.publicJwk], now: NOW });
-        if (r.ok) expect(() => decide(compilePolicy(r.policy), { office: 'HK' }, 'https://claude.ai/', NOW)).not.toThrow();
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.jsonValue(),
+          fc.jsonValue().map((v) => ({
+            type: 'ai-geofence-policy',
+            version: 1,
+            serial: 1,
+            issued: '2026-11-20T00:00:00Z',
+            expires: '2026-12-20T00:00:00Z',
+            offices: {},
+            rules: v,
+          })),
+        ),
+        async (value) => {
+          const doc = await new CompactSign(new TextEncoder().encode(JSON.stringify(value) ?? 'null'))
+            .setProtectedHeader({ alg: 'EdDSA', kid: 'k', typ: POLICY_JWS_TYP })
+            .sign(signer.privateKey);
+          const r = await verifyPolicy(doc, { trustedKeys: [signer.publicJwk], now: NOW });
+          if (r.ok)
+            expect(() => decide(compilePolicy(r.policy), { office: 'HK' }, 'https://claude.ai/', NOW)).not.toThrow();
+        },
+      ),
       { numRuns: SLOW_RUNS },
     );
   });

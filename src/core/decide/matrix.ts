@@ -70,7 +70,8 @@ export const UNVERIFIED_LOCATION = 'unverified';
  */
 export function policyLocations(compiled: CompiledPolicy): string[] {
   const names = new Set<string>();
-  for (const r of compiled.policy.rules) for (const l of [...(r.locations ?? []), ...(r.exceptLocations ?? [])]) names.add(l);
+  for (const r of compiled.policy.rules)
+    for (const l of [...(r.locations ?? []), ...(r.exceptLocations ?? [])]) names.add(l);
   const countries = [...names].filter((l) => typeof parseLocationArg(l) !== 'string').sort();
   return compiled.policy.unknownLocation === 'closed' ? [...countries, UNVERIFIED_LOCATION] : countries;
 }
@@ -89,7 +90,8 @@ export function namedTools(compiled: CompiledPolicy): string[] {
 /** Every group a rule targets or excepts, sorted. */
 export function policyGroups(compiled: CompiledPolicy): string[] {
   const groups = new Set<string>();
-  for (const r of compiled.policy.rules) for (const g of [...(r.groups ?? []), ...(r.exceptGroups ?? [])]) groups.add(g);
+  for (const r of compiled.policy.rules)
+    for (const g of [...(r.groups ?? []), ...(r.exceptGroups ?? [])]) groups.add(g);
   return [...groups].sort();
 }
 
@@ -117,7 +119,10 @@ export function policyMatrix(compiled: CompiledPolicy, now: number, opts: Matrix
         for (const id of tools) {
           const a = actions.get(id)!;
           const modelRules = compiled.policy.rules
-            .filter((r, i) => r.models && compiled.ruleTools[i]!.includes(id) && ruleActiveAt(r, now) && ruleTargets(r, subject))
+            .filter(
+              (r, i) =>
+                r.models && compiled.ruleTools[i]!.includes(id) && ruleActiveAt(r, now) && ruleTargets(r, subject),
+            )
             .map((r) => ({ rule: r.id, action: r.action, models: [...r.models!] }));
           cells[id] = { action: a.action, rule: a.rule?.id ?? null, modelRules };
         }
@@ -151,6 +156,10 @@ export function formatMatrix(m: PolicyMatrix): string {
     }),
   ]);
   const widths = head.map((_, i) => Math.max(...[head, ...body].map((row) => row[i]!.length)));
-  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

@@ -44,7 +44,11 @@ export function modelsInUse(models: Readonly<Record<string, ModelDef>>, url: str
     const m = def.match;
     if (!m) continue;
     const q = m.query ? Object.entries(m.query) : [];
-    if (q.length && q.every(([k, prefix]) => (u.searchParams.get(k) ?? null)?.toLowerCase().startsWith(prefix.toLowerCase()))) byUrl.push(id);
+    if (
+      q.length &&
+      q.every(([k, prefix]) => (u.searchParams.get(k) ?? null)?.toLowerCase().startsWith(prefix.toLowerCase()))
+    )
+      byUrl.push(id);
     else if (m.pathPrefixes?.some((p) => p && path.startsWith(p.toLowerCase()))) byUrl.push(id);
     else if (m.text?.some((t) => t && text.includes(t.toLowerCase()))) byText.push(id);
   }
@@ -52,7 +56,10 @@ export function modelsInUse(models: Readonly<Record<string, ModelDef>>, url: str
 }
 
 /** The first rule (policy order) naming one of the models in use, with the model it matched. */
-export function modelRuleFor(rules: readonly ModelRule[], inUse: readonly string[]): { rule: ModelRule; model: string } | null {
+export function modelRuleFor(
+  rules: readonly ModelRule[],
+  inUse: readonly string[],
+): { rule: ModelRule; model: string } | null {
   for (const rule of rules) {
     const model = inUse.find((m) => rule.models.includes(m));
     if (model !== undefined) return { rule, model };

@@ -5,7 +5,13 @@ import { exceptionRequestBase } from '../exceptions/exception-request.ts';
 import { hostSuffixes } from '../catalogue/hosts.ts';
 import type { Explanation } from './explain.ts';
 import type { Status } from '../status/status.ts';
-import { shardOf, type NoticeSnapshotMeta, type NoticeSnapshotShard, type SnapshotRule, type SnapshotTool } from './notice-snapshot.ts';
+import {
+  shardOf,
+  type NoticeSnapshotMeta,
+  type NoticeSnapshotShard,
+  type SnapshotRule,
+  type SnapshotTool,
+} from './notice-snapshot.ts';
 
 /** Entries per shard the builder aims at (a page reads one shard). */
 const SHARD_TARGET = 200;
@@ -22,7 +28,13 @@ export const SNAPSHOT_MAX_BYTES = 4 * 1024 * 1024;
  * the one the worker explains with (alternatives, office names) — the same pair handlers.ts uses.
  */
 export function buildNoticeSnapshot(
-  compiled: CompiledPolicy, explainCompiled: CompiledPolicy, employee: Employee, now: number, status: Status, shardTarget = SHARD_TARGET, maxBytes = SNAPSHOT_MAX_BYTES,
+  compiled: CompiledPolicy,
+  explainCompiled: CompiledPolicy,
+  employee: Employee,
+  now: number,
+  status: Status,
+  shardTarget = SHARD_TARGET,
+  maxBytes = SNAPSHOT_MAX_BYTES,
 ): { meta: NoticeSnapshotMeta; shards: NoticeSnapshotShard[] } | null {
   const byDomain = compiled.byDomain;
   const rules: SnapshotRule[] = [];
@@ -45,15 +57,41 @@ export function buildNoticeSnapshot(
         const ex = explainDecision(url, d, { compiled: explainCompiled, employee, acknowledgedUntil: null });
         common ??= { office: ex.office, issuer: ex.issuer, policySerial: ex.policySerial };
         if (r === undefined) {
-          const { action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification, location } = ex;
+          const {
+            action,
+            basis,
+            ruleId,
+            notice,
+            alternatives,
+            contact,
+            allowForMinutes,
+            requireJustification,
+            location,
+          } = ex;
           const base = exceptionRequestBase(d, explainCompiled.policy);
-          r = rules.push({ action, basis, ruleId, notice, alternatives, contact, allowForMinutes, requireJustification, exceptionRequestBase: base, ...(location ? { location } : {}) }) - 1;
+          r =
+            rules.push({
+              action,
+              basis,
+              ruleId,
+              notice,
+              alternatives,
+              contact,
+              allowForMinutes,
+              requireJustification,
+              exceptionRequestBase: base,
+              ...(location ? { location } : {}),
+            }) - 1;
           ruleSlot.set(key, r);
         }
         if (ex.tool) toolRefs.set(d.toolId, ex.selectedBy ? { ...ex.tool, selectedBy: ex.selectedBy } : ex.tool);
       }
       entries.push([domain, d.toolId, r]);
-    } else if (hostSuffixes(domain).slice(1).some((s) => byDomain.has(s))) {
+    } else if (
+      hostSuffixes(domain)
+        .slice(1)
+        .some((s) => byDomain.has(s))
+    ) {
       // Allowed (or monitored) but nested under a listed domain: a URL there must not fall through
       // to the parent's notice.
       entries.push([domain, null, -1]);
@@ -81,9 +119,15 @@ export function buildNoticeSnapshot(
   });
   const policy = explainCompiled.policy;
   const meta: NoticeSnapshotMeta = {
-    v: 3, serial: compiled.policy.serial, payloadHash: status.policy?.payloadHash ?? '', shards: count,
-    office: common?.office ?? null, issuer: common?.issuer ?? policy.issuer ?? null, policySerial: common?.policySerial ?? policy.serial,
-    rules, status,
+    v: 3,
+    serial: compiled.policy.serial,
+    payloadHash: status.policy?.payloadHash ?? '',
+    shards: count,
+    office: common?.office ?? null,
+    issuer: common?.issuer ?? policy.issuer ?? null,
+    policySerial: common?.policySerial ?? policy.serial,
+    rules,
+    status,
   };
   let bytes = JSON.stringify(meta).length;
   for (const shard of shards) {

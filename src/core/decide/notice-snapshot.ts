@@ -25,7 +25,18 @@ export type SnapshotTool = ToolRef & { selectedBy?: SelectedBy };
 import { exceptionRequestHref } from '../exceptions/exception-request.ts';
 
 /** What an explanation owes to its rule (or the policy default) and action, shared by every tool. */
-export type SnapshotRule = Pick<Explanation, 'action' | 'basis' | 'ruleId' | 'notice' | 'alternatives' | 'contact' | 'allowForMinutes' | 'requireJustification' | 'location'> & {
+export type SnapshotRule = Pick<
+  Explanation,
+  | 'action'
+  | 'basis'
+  | 'ruleId'
+  | 'notice'
+  | 'alternatives'
+  | 'contact'
+  | 'allowForMinutes'
+  | 'requireJustification'
+  | 'location'
+> & {
   /** Where to request an exception, before the tool, rule and office are added (exception-request.ts). */
   exceptionRequestBase?: string | null;
 };
@@ -78,8 +89,19 @@ export function shardOf(host: string, shards: number): number {
  * plain http(s) host). A suffix kept in another shard (a single-label domain) is simply not found:
  * null, never a wrong answer.
  */
-export function explainFromSnapshot(meta: NoticeSnapshotMeta | null | undefined, shard: NoticeSnapshotShard | null | undefined, url: string): Explanation | null {
-  if (meta?.v !== 3 || !Array.isArray(meta.rules) || !shard || typeof shard.index !== 'string' || !Array.isArray(shard.tools)) return null;
+export function explainFromSnapshot(
+  meta: NoticeSnapshotMeta | null | undefined,
+  shard: NoticeSnapshotShard | null | undefined,
+  url: string,
+): Explanation | null {
+  if (
+    meta?.v !== 3 ||
+    !Array.isArray(meta.rules) ||
+    !shard ||
+    typeof shard.index !== 'string' ||
+    !Array.isArray(shard.tools)
+  )
+    return null;
   // The same host decide() matches on (hosts.ts hostOfUrl): http(s), a domain name, normalised.
   const host = hostOfUrl(url);
   if (!host) return null;
@@ -95,12 +117,29 @@ export function explainFromSnapshot(meta: NoticeSnapshotMeta | null | undefined,
     if (!entry || !rule) return null;
     const { selectedBy, ...tool } = entry;
     return {
-      url, action: rule.action, basis: rule.basis, tool, ruleId: rule.ruleId, notice: rule.notice, alternatives: rule.alternatives,
-      office: meta.office, contact: rule.contact, issuer: meta.issuer, policySerial: meta.policySerial, acknowledgedUntil: null,
-      allowForMinutes: rule.allowForMinutes, requireJustification: rule.requireJustification,
+      url,
+      action: rule.action,
+      basis: rule.basis,
+      tool,
+      ruleId: rule.ruleId,
+      notice: rule.notice,
+      alternatives: rule.alternatives,
+      office: meta.office,
+      contact: rule.contact,
+      issuer: meta.issuer,
+      policySerial: meta.policySerial,
+      acknowledgedUntil: null,
+      allowForMinutes: rule.allowForMinutes,
+      requireJustification: rule.requireJustification,
       // A tool has one deciding rule for this employee, so the attribute that selected it is the tool's.
       ...(selectedBy ? { selectedBy } : {}),
-      exceptionRequest: rule.ruleId ? exceptionRequestHref(rule.exceptionRequestBase, { tool: tool.id, rule: rule.ruleId, office: meta.office?.code ?? null }) : null,
+      exceptionRequest: rule.ruleId
+        ? exceptionRequestHref(rule.exceptionRequestBase, {
+            tool: tool.id,
+            rule: rule.ruleId,
+            office: meta.office?.code ?? null,
+          })
+        : null,
       ...(rule.location ? { location: rule.location } : {}),
     };
   }

@@ -103,14 +103,20 @@ export const DISCOVERED_REPORT_INTERVAL_MS = 24 * 3_600_000;
 
 /** Drop expired entries and keep the `DISCOVERED_MAX` most recently seen. */
 export function pruneDiscovered(reg: DiscoveredRegister, now: number): DiscoveredRegister {
-  const live = Object.entries(reg).filter(([, e]) => e && Number.isFinite(e.lastSeen) && now - e.lastSeen < DISCOVERED_TTL_MS);
+  const live = Object.entries(reg).filter(
+    ([, e]) => e && Number.isFinite(e.lastSeen) && now - e.lastSeen < DISCOVERED_TTL_MS,
+  );
   live.sort((a, b) => b[1].lastSeen - a[1].lastSeen);
   return Object.fromEntries(live.slice(0, DISCOVERED_MAX));
 }
 
 /** Remember a discovery; `report` says whether to record a `discovered-tool` event now. */
 export function noteDiscovered(
-  reg: DiscoveredRegister, domain: string, origin: string, signals: readonly DiscoverySignal[], now: number,
+  reg: DiscoveredRegister,
+  domain: string,
+  origin: string,
+  signals: readonly DiscoverySignal[],
+  now: number,
 ): { register: DiscoveredRegister; report: boolean; isNew: boolean } {
   const old = reg[domain];
   const report = !old || now - old.lastReported >= DISCOVERED_REPORT_INTERVAL_MS;
@@ -151,9 +157,12 @@ const NOTICE_TITLE = {
 const NOTICE_REASON = {
   block: {
     en: 'This site looks like an AI tool that your company’s AI policy does not list. Until compliance has reviewed it, unlisted AI tools may not be used from your office.',
-    'zh-Hant': '此網站看來是貴公司 AI 政策未列出的 AI 工具。在合規部門審核之前，您所在的辦公室不得使用未列入清單的 AI 工具。',
-    'zh-HK': '此網站看來是貴公司 AI 政策未有列出的 AI 工具。在合規部審核前，您所屬辦事處不得使用未有列入清單的 AI 工具。',
-    'zh-Hans': '此网站看来是贵公司 AI 政策未列出的 AI 工具。在合规部门审核之前，您所在的办公室不得使用未列入清单的 AI 工具。',
+    'zh-Hant':
+      '此網站看來是貴公司 AI 政策未列出的 AI 工具。在合規部門審核之前，您所在的辦公室不得使用未列入清單的 AI 工具。',
+    'zh-HK':
+      '此網站看來是貴公司 AI 政策未有列出的 AI 工具。在合規部審核前，您所屬辦事處不得使用未有列入清單的 AI 工具。',
+    'zh-Hans':
+      '此网站看来是贵公司 AI 政策未列出的 AI 工具。在合规部门审核之前，您所在的办公室不得使用未列入清单的 AI 工具。',
     ja: 'このサイトは、会社の AI ポリシーに記載されていない AI ツールのようです。コンプライアンス部門の審査が終わるまで、あなたのオフィスでは未登録の AI ツールを使用できません。',
     fr: 'Ce site semble être un outil d’IA que la politique d’IA de votre entreprise ne répertorie pas. Tant que la conformité ne l’a pas examiné, les outils d’IA non répertoriés ne peuvent pas être utilisés depuis votre bureau.',
     de: 'Diese Seite scheint ein KI-Werkzeug zu sein, das die KI-Richtlinie Ihres Unternehmens nicht aufführt. Bis Compliance es geprüft hat, dürfen nicht gelistete KI-Werkzeuge von Ihrem Standort aus nicht verwendet werden.',
@@ -175,7 +184,10 @@ const NOTICE_REASON = {
  * `alternatives`: ids of tools this employee may use, for the notice.
  */
 export function withDiscoveredTools(
-  policy: Policy, domains: readonly string[], listed: ReadonlySet<string> | ReadonlyMap<string, unknown>, alternatives: readonly string[] = [],
+  policy: Policy,
+  domains: readonly string[],
+  listed: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+  alternatives: readonly string[] = [],
 ): Policy {
   const action = policy.unlistedAiAction;
   if (action === 'allow') return policy;
@@ -201,7 +213,14 @@ export function withDiscoveredTools(
     },
     ...(alternatives.length ? { alternatives: [...alternatives] } : {}),
   };
-  const rule: Rule = { id: UNLISTED_RULE_ID, tools: ids, action, notice, allowForMinutes: 60, requireJustification: false };
+  const rule: Rule = {
+    id: UNLISTED_RULE_ID,
+    tools: ids,
+    action,
+    notice,
+    allowForMinutes: 60,
+    requireJustification: false,
+  };
   return { ...policy, tools: { ...policy.tools, ...tools }, rules: [...policy.rules, rule] };
 }
 
@@ -225,8 +244,19 @@ export interface DiscoveredHostReport {
  * Group collected `discovered-tool` events by host, most widespread first. Other events are ignored;
  * events come from a collector's file, so every field is checked before use.
  */
-export function discoveredReport(events: Iterable<Readonly<Record<string, unknown>>>): { events: number; hosts: DiscoveredHostReport[] } {
-  const byHost = new Map<string, DiscoveredHostReport & { sources: Set<string>; officeSet: Set<string>; originSet: Set<string>; signalSet: Set<string> }>();
+export function discoveredReport(events: Iterable<Readonly<Record<string, unknown>>>): {
+  events: number;
+  hosts: DiscoveredHostReport[];
+} {
+  const byHost = new Map<
+    string,
+    DiscoveredHostReport & {
+      sources: Set<string>;
+      officeSet: Set<string>;
+      originSet: Set<string>;
+      signalSet: Set<string>;
+    }
+  >();
   const str = (x: unknown): string | null => (typeof x === 'string' && x ? x : null);
   let count = 0;
   for (const e of events) {
@@ -240,8 +270,19 @@ export function discoveredReport(events: Iterable<Readonly<Record<string, unknow
     let h = byHost.get(host);
     if (!h) {
       h = {
-        host, origins: [], events: 0, browsers: 0, offices: [], firstSeen: time, lastSeen: time, signals: [], actions: {},
-        sources: new Set(), officeSet: new Set(), originSet: new Set(), signalSet: new Set(),
+        host,
+        origins: [],
+        events: 0,
+        browsers: 0,
+        offices: [],
+        firstSeen: time,
+        lastSeen: time,
+        signals: [],
+        actions: {},
+        sources: new Set(),
+        officeSet: new Set(),
+        originSet: new Set(),
+        signalSet: new Set(),
       };
       byHost.set(host, h);
     }

@@ -9,11 +9,16 @@ const NOW = Date.parse('2026-11-24T00:00:00Z');
 
 function compiled(rules: PolicyInput['rules'], models?: Record<string, unknown>) {
   const p = parsePolicy({
-    type: 'ai-geofence-policy', version: 1, serial: 1, issued: '2026-11-01T00:00:00Z', expires: '2027-01-01T00:00:00Z',
+    type: 'ai-geofence-policy',
+    version: 1,
+    serial: 1,
+    issued: '2026-11-01T00:00:00Z',
+    expires: '2027-01-01T00:00:00Z',
     offices: { HK: { name: 'Hong Kong', jurisdiction: 'HK' }, NY: { name: 'New York', jurisdiction: 'US' } },
     tools: {
       chatgpt: {
-        name: 'ChatGPT', domains: ['chatgpt.com', 'OpenAI.com'],
+        name: 'ChatGPT',
+        domains: ['chatgpt.com', 'OpenAI.com'],
         models: models ?? {
           o3: { name: 'o3', match: { query: { model: 'o3' }, pathPrefixes: ['/v1/models/o3'], text: ['ChatGPT o3'] } },
           'gpt-4o': { name: 'GPT-4o', match: { query: { model: 'gpt-4o' } } },
@@ -27,7 +32,13 @@ function compiled(rules: PolicyInput['rules'], models?: Record<string, unknown>)
   return compilePolicy(p.policy);
 }
 
-const BLOCK_O3 = { id: 'HK-O3', tools: ['chatgpt'], offices: ['HK'], models: ['o3', 'gpt-4-5'], action: 'block' as const };
+const BLOCK_O3 = {
+  id: 'HK-O3',
+  tools: ['chatgpt'],
+  offices: ['HK'],
+  models: ['o3', 'gpt-4-5'],
+  action: 'block' as const,
+};
 const matches = (filter: string, url: string) => new RegExp(filter, 'i').test(url); // DNR filters are case-insensitive
 
 describe('compileModelDnrRules', () => {
@@ -38,21 +49,32 @@ describe('compileModelDnrRules', () => {
       expect(r.priority).toBe(PRIORITY_MODEL_BLOCK);
       expect(r.priority).toBeGreaterThan(PRIORITY_TENANT_HEADERS);
       expect(r.action).toEqual({ type: 'block' });
-      expect(r.condition.requestDomains).toEqual([...new Set(['chatgpt.com', 'openai.com', ...CATALOGUE.chatgpt!.domains])].sort());
+      expect(r.condition.requestDomains).toEqual(
+        [...new Set(['chatgpt.com', 'openai.com', ...CATALOGUE.chatgpt!.domains])].sort(),
+      );
       expect(r.condition.resourceTypes).not.toContain('main_frame');
-      expect(r.condition.resourceTypes).toEqual(expect.arrayContaining(['xmlhttprequest', 'websocket', 'sub_frame', 'other']));
+      expect(r.condition.resourceTypes).toEqual(
+        expect.arrayContaining(['xmlhttprequest', 'websocket', 'sub_frame', 'other']),
+      );
     }
     // GPT-4.5 is known by picker text only: the overlay's job, no network rule.
     expect(rules).toHaveLength(2);
   });
 
   it('follows the first model rule for the employee, its window and the office; warn and allow add nothing', () => {
-    const c = compiled([{ id: 'HK-O3-OK', tools: ['chatgpt'], offices: ['HK'], models: ['o3'], action: 'allow' }, BLOCK_O3]);
+    const c = compiled([
+      { id: 'HK-O3-OK', tools: ['chatgpt'], offices: ['HK'], models: ['o3'], action: 'allow' },
+      BLOCK_O3,
+    ]);
     expect(compileModelDnrRules(c, { office: 'HK' }, NOW, 1)).toEqual([]);
     expect(compileModelDnrRules(compiled([BLOCK_O3]), { office: 'NY' }, NOW, 1)).toEqual([]);
     expect(compileModelDnrRules(compiled([{ ...BLOCK_O3, action: 'warn' }]), { office: 'HK' }, NOW, 1)).toEqual([]);
-    expect(compileModelDnrRules(compiled([{ ...BLOCK_O3, from: '2026-12-01T00:00:00Z' }]), { office: 'HK' }, NOW, 1)).toEqual([]);
-    expect(compileModelDnrRules(compiled([BLOCK_O3]), { office: 'HK' }, NOW, 1, { blockedTools: new Set(['chatgpt']) })).toEqual([]);
+    expect(
+      compileModelDnrRules(compiled([{ ...BLOCK_O3, from: '2026-12-01T00:00:00Z' }]), { office: 'HK' }, NOW, 1),
+    ).toEqual([]);
+    expect(
+      compileModelDnrRules(compiled([BLOCK_O3]), { office: 'HK' }, NOW, 1, { blockedTools: new Set(['chatgpt']) }),
+    ).toEqual([]);
   });
 
   it('leaves out types Firefox does not know, and queries with several parameters', () => {
@@ -78,7 +100,9 @@ describe('the filters', () => {
 
   it('a path prefix as the overlay reads it: a prefix, repeated slashes merged, any scheme', () => {
     const f = modelPathFilter('/v1beta/models/gemini-2.5-pro')!;
-    expect(matches(f, 'https://generativelanguage.example/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse')).toBe(true);
+    expect(
+      matches(f, 'https://generativelanguage.example/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse'),
+    ).toBe(true);
     expect(matches(f, 'wss://g.example//v1beta//models/gemini-2.5-pro')).toBe(true);
     expect(matches(f, 'https://g.example/v1beta/models/gemini-2.5-flash')).toBe(false);
     expect(matches(f, 'https://g.example/x/v1beta/models/gemini-2.5-pro')).toBe(false);

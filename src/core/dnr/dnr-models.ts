@@ -11,7 +11,14 @@
  * spellings of the parameter or path are caught by the overlay (it decodes), not by these rules.
  */
 import { ruleActiveAt, ruleTargets, subjectFor, type CompiledPolicy, type Employee } from '../decide/decide.ts';
-import { escapeRegex, filterPrefix, FIREFOX_UNKNOWN_TYPES, SUBRESOURCE_TYPES, type DnrRule, type ResourceType } from './dnr.ts';
+import {
+  escapeRegex,
+  filterPrefix,
+  FIREFOX_UNKNOWN_TYPES,
+  SUBRESOURCE_TYPES,
+  type DnrRule,
+  type ResourceType,
+} from './dnr.ts';
 import { normalizeHost } from '../catalogue/hosts.ts';
 
 /** Above every rule of compileDnrRules (tenant headers included): a model block must win over an allowed tool. */
@@ -32,7 +39,10 @@ export function modelPathFilter(prefix: string): string | null {
   const p = filterPrefix(prefix.toLowerCase());
   const segments = p.split('/');
   const last = segments.pop() ?? '';
-  const path = `${segments.filter(Boolean).map((s) => `/+${escapeRegex(s)}`).join('')}/+${escapeRegex(last)}`;
+  const path = `${segments
+    .filter(Boolean)
+    .map((s) => `/+${escapeRegex(s)}`)
+    .join('')}/+${escapeRegex(last)}`;
   return p.startsWith('/') && p.length > 1 ? `^[a-z][a-z0-9+.-]*://[^/?#]+${path}` : null;
 }
 
@@ -42,10 +52,15 @@ export function modelPathFilter(prefix: string): string | null {
  * first free rule id. Tools whose URL-level decision is already `block` need none.
  */
 export function compileModelDnrRules(
-  compiled: CompiledPolicy, employee: Employee, now: number, firstId: number, opts: { browser?: 'chrome' | 'firefox'; blockedTools?: ReadonlySet<string> } = {},
+  compiled: CompiledPolicy,
+  employee: Employee,
+  now: number,
+  firstId: number,
+  opts: { browser?: 'chrome' | 'firefox'; blockedTools?: ReadonlySet<string> } = {},
 ): DnrRule[] {
   const subject = subjectFor(compiled.policy, employee);
-  const types = opts.browser === 'firefox' ? MODEL_TYPES.filter((t) => !FIREFOX_UNKNOWN_TYPES.has(t)) : [...MODEL_TYPES];
+  const types =
+    opts.browser === 'firefox' ? MODEL_TYPES.filter((t) => !FIREFOX_UNKNOWN_TYPES.has(t)) : [...MODEL_TYPES];
   const decided = new Map<string, 'block' | 'other'>(); // "tool\u0000model" → its first rule's verdict
   for (const [i, rule] of compiled.policy.rules.entries()) {
     if (!rule.models || !ruleActiveAt(rule, now) || !ruleTargets(rule, subject)) continue;
@@ -79,7 +94,9 @@ export function compileModelDnrRules(
       if (seen.has(dedupe)) continue;
       seen.add(dedupe);
       out.push({
-        id: firstId + out.length, priority: PRIORITY_MODEL_BLOCK, action: { type: 'block' },
+        id: firstId + out.length,
+        priority: PRIORITY_MODEL_BLOCK,
+        action: { type: 'block' },
         condition: { requestDomains: domains, regexFilter, resourceTypes: [...types] },
       });
     }

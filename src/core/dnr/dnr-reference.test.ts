@@ -13,8 +13,15 @@ import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../catalogue/catalogue.ts';
 import { actionsByTool, compilePolicy, decide, type CompiledPolicy, type Employee } from '../decide/decide.ts';
 import {
-  compileDnrRules, ENCODED_PATH_FILTER, filterPrefix, MAX_PROXY_SUBHOST_RULES, prefixFilter, PRIORITY_TENANT_HEADERS,
-  type CompileOptions, type DnrRule, type ResourceType,
+  compileDnrRules,
+  ENCODED_PATH_FILTER,
+  filterPrefix,
+  MAX_PROXY_SUBHOST_RULES,
+  prefixFilter,
+  PRIORITY_TENANT_HEADERS,
+  type CompileOptions,
+  type DnrRule,
+  type ResourceType,
 } from './dnr.ts';
 import { normalizeHost, normalizePrefixes } from '../catalogue/hosts.ts';
 import { encodeTranslateHost } from '../catalogue/proxies.ts';
@@ -26,13 +33,23 @@ import { parsePolicy, type Policy, type PolicyInput, type Tool } from '../policy
 const PATH_SLOTS = 1024;
 
 const SUBRESOURCE_TYPES: readonly ResourceType[] = [
-  'stylesheet', 'script', 'image', 'font', 'object', 'xmlhttprequest', 'ping', 'csp_report',
-  'media', 'websocket', 'webtransport', 'webbundle', 'other',
+  'stylesheet',
+  'script',
+  'image',
+  'font',
+  'object',
+  'xmlhttprequest',
+  'ping',
+  'csp_report',
+  'media',
+  'websocket',
+  'webtransport',
+  'webbundle',
+  'other',
 ];
 const ALL_TYPES: readonly ResourceType[] = ['main_frame', 'sub_frame', ...SUBRESOURCE_TYPES];
 /** Firefox rejects the whole update when it meets a type it does not know. */
 const FIREFOX_UNKNOWN_TYPES: ReadonlySet<ResourceType> = new Set(['webtransport', 'webbundle']);
-
 
 type Kind = 'block' | 'warn' | 'allow';
 
@@ -44,14 +61,11 @@ interface Entry {
   kind: Kind;
 }
 
-
 /** Redirects need a regexFilter for regexSubstitution; `\0` is then the whole URL. */
 const WHOLE_URL = '^.+$';
 
-
 /** Marks the group of encoded-path entries (a real prefix always starts with `/`). */
 const ENCODED = '%';
-
 
 function labels(domain: string): number {
   let n = 1;
@@ -108,13 +122,26 @@ class RuleBuilder {
       const form = encodeTranslateHost(d);
       if (!form) continue;
       this.subhostRules++;
-      const types = this.browser === 'firefox' ? ALL_TYPES.filter((t) => !FIREFOX_UNKNOWN_TYPES.has(t)) : [...ALL_TYPES];
-      this.rules.push({ id: this.rules.length + 1, priority, action, condition: { requestDomains: ['translate.goog'], urlFilter: `-${form}^`, resourceTypes: types } });
+      const types =
+        this.browser === 'firefox' ? ALL_TYPES.filter((t) => !FIREFOX_UNKNOWN_TYPES.has(t)) : [...ALL_TYPES];
+      this.rules.push({
+        id: this.rules.length + 1,
+        priority,
+        action,
+        condition: { requestDomains: ['translate.goog'], urlFilter: `-${form}^`, resourceTypes: types },
+      });
     }
   }
 
   /** Add a rule, or add the domains to the rule of the same key, priority and filter. */
-  add(key: string, priority: number, action: DnrRule['action'], filter: string | undefined, resourceTypes: readonly ResourceType[], domains: readonly string[]): void {
+  add(
+    key: string,
+    priority: number,
+    action: DnrRule['action'],
+    filter: string | undefined,
+    resourceTypes: readonly ResourceType[],
+    domains: readonly string[],
+  ): void {
     if (domains.length === 0) return;
     const k = `${key}|${priority}|${filter ?? ''}`;
     const existing = this.groups.get(k);
@@ -127,7 +154,8 @@ class RuleBuilder {
       }
       return;
     }
-    const types = this.browser === 'firefox' ? resourceTypes.filter((t) => !FIREFOX_UNKNOWN_TYPES.has(t)) : [...resourceTypes];
+    const types =
+      this.browser === 'firefox' ? resourceTypes.filter((t) => !FIREFOX_UNKNOWN_TYPES.has(t)) : [...resourceTypes];
     const rule: DnrRule = {
       id: this.rules.length + 1,
       priority,
@@ -161,22 +189,34 @@ function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   const prefix = g.prefix === ENCODED ? '' : filterPrefix(g.prefix);
   const filter = g.prefix === ENCODED ? ENCODED_PATH_FILTER : prefix ? prefixFilter(prefix) : undefined;
   const redirectFilter = filter ?? WHOLE_URL;
-  const redirect = (page: string): DnrRule['action'] => ({ type: 'redirect', redirect: { regexSubstitution: `${page}#\\0` } });
+  const redirect = (page: string): DnrRule['action'] => ({
+    type: 'redirect',
+    redirect: { regexSubstitution: `${page}#\\0` },
+  });
   // A tool embedded in another site gets a small notice in place of the frame. Redirect rules
   // count against the 5,000 "unsafe" dynamic rules, but one rule covers every domain of a
   // (depth, prefix) group, so this costs a rule or two per policy, not one per domain.
   const framed = !!opts.embeddedPageUrl;
   const domains = withProxyForms(g.domains);
-  if (framed && g.kind !== 'allow') b.add('frame', g.priority, redirect(opts.embeddedPageUrl!), redirectFilter, ['sub_frame'], domains);
+  if (framed && g.kind !== 'allow')
+    b.add('frame', g.priority, redirect(opts.embeddedPageUrl!), redirectFilter, ['sub_frame'], domains);
   if (g.kind === 'block') {
     b.add('block-main', g.priority, redirect(opts.blockPageUrl), redirectFilter, ['main_frame'], domains);
-    b.add('block-sub', g.priority, { type: 'block' }, filter, framed ? SUBRESOURCE_TYPES : ['sub_frame', ...SUBRESOURCE_TYPES], domains);
+    b.add(
+      'block-sub',
+      g.priority,
+      { type: 'block' },
+      filter,
+      framed ? SUBRESOURCE_TYPES : ['sub_frame', ...SUBRESOURCE_TYPES],
+      domains,
+    );
   } else if (g.kind === 'warn') {
     b.add('warn-main', g.priority, redirect(opts.warnPageUrl), redirectFilter, ['main_frame'], domains);
   } else {
     b.add('allow', g.priority, { type: 'allow' }, filter, ALL_TYPES, domains);
   }
-  if (g.prefix === '' && g.kind !== 'warn') b.addProxySubhosts(g.priority, { type: g.kind === 'block' ? 'block' : 'allow' }, g.domains);
+  if (g.prefix === '' && g.kind !== 'warn')
+    b.addProxySubhosts(g.priority, { type: g.kind === 'block' ? 'block' : 'allow' }, g.domains);
 }
 
 /** Does a less specific restricted entry (this domain or a parent) cover some URL of `e`? */
@@ -204,7 +244,8 @@ function build(entries: readonly Entry[], opts: CompileOptions): RuleBuilder {
   const groups = new Map<string, Group>();
   const encoded: Entry[] = [];
   for (const [domain, list] of restricted) {
-    if (list.some((r) => r.prefix !== '')) encoded.push({ domain, prefix: ENCODED, priority: specificity(domain, ENCODED), kind: 'block' });
+    if (list.some((r) => r.prefix !== ''))
+      encoded.push({ domain, prefix: ENCODED, priority: specificity(domain, ENCODED), kind: 'block' });
   }
   for (const e of [...entries, ...encoded]) {
     if (e.kind === 'allow') {
@@ -219,7 +260,12 @@ function build(entries: readonly Entry[], opts: CompileOptions): RuleBuilder {
   }
   const b = new RuleBuilder(opts.browser);
   // Less specific first, so rule ids read in the order DNR ranks them (and stay stable).
-  const ordered = [...groups.values()].sort((x, y) => x.priority - y.priority || KIND_ORDER[x.kind] - KIND_ORDER[y.kind] || (x.prefix < y.prefix ? -1 : x.prefix > y.prefix ? 1 : 0));
+  const ordered = [...groups.values()].sort(
+    (x, y) =>
+      x.priority - y.priority ||
+      KIND_ORDER[x.kind] - KIND_ORDER[y.kind] ||
+      (x.prefix < y.prefix ? -1 : x.prefix > y.prefix ? 1 : 0),
+  );
   for (const g of ordered) emit(b, g, opts);
   return b;
 }
@@ -233,16 +279,27 @@ const ENTRIES = new WeakMap<CompiledPolicy, Map<string, string[]>>();
  */
 function scopesOf(compiled: CompiledPolicy): Tool[] {
   return [...compiled.tools.keys()].flatMap((toolId) =>
-    compiled.candidates.flatMap((c, i) => (c.toolId !== toolId ? [] : [{
-      ...c.tool,
-      domains: compiled.listedDomains.slice(compiled.domainStart[i], compiled.domainStart[i + 1]),
-      paths: c.prefixes ? [...c.prefixes] : undefined,
-    }])),
+    compiled.candidates.flatMap((c, i) =>
+      c.toolId !== toolId
+        ? []
+        : [
+            {
+              ...c.tool,
+              domains: compiled.listedDomains.slice(compiled.domainStart[i], compiled.domainStart[i + 1]),
+              paths: c.prefixes ? [...c.prefixes] : undefined,
+            },
+          ],
+    ),
   );
 }
 
 /** The DNR rules that enforce `compiled` for this employee at `now`. */
-function referenceCompileDnrRules(compiled: CompiledPolicy, employee: Employee, now: number, opts: CompileOptions): DnrRule[] {
+function referenceCompileDnrRules(
+  compiled: CompiledPolicy,
+  employee: Employee,
+  now: number,
+  opts: CompileOptions,
+): DnrRule[] {
   const entries: Entry[] = [];
   let listed = ENTRIES.get(compiled);
   if (!listed) ENTRIES.set(compiled, (listed = entriesOf(scopesOf(compiled))));
@@ -260,35 +317,76 @@ function referenceCompileDnrRules(compiled: CompiledPolicy, employee: Employee, 
   for (const [toolId, { action }] of actionsByTool(compiled, employee, now)) {
     const tool = compiled.tools.get(toolId)!;
     if (action === 'block' || !tool.tenantHeaders || Object.keys(tool.tenantHeaders).length === 0) continue;
-    b.add(`tenant:${toolId}`, PRIORITY_TENANT_HEADERS, {
-      type: 'modifyHeaders',
-      requestHeaders: Object.entries(tool.tenantHeaders).map(([header, value]) => ({ header, operation: 'set' as const, value })),
-    }, undefined, ALL_TYPES, [...new Set(tool.domains.map(normalizeHost).filter(Boolean))]);
+    b.add(
+      `tenant:${toolId}`,
+      PRIORITY_TENANT_HEADERS,
+      {
+        type: 'modifyHeaders',
+        requestHeaders: Object.entries(tool.tenantHeaders).map(([header, value]) => ({
+          header,
+          operation: 'set' as const,
+          value,
+        })),
+      },
+      undefined,
+      ALL_TYPES,
+      [...new Set(tool.domains.map(normalizeHost).filter(Boolean))],
+    );
     // Added with the logged-out routes (tenant-guard.ts): blocked where the tool carries a tenant header.
     for (const route of LOGGED_OUT_ROUTES) {
       if (!Object.keys(tool.tenantHeaders).some((h) => route.headers.includes(h.toLowerCase()))) continue;
-      b.add('logged-out', PRIORITY_TENANT_HEADERS + 1, { type: 'block' }, prefixFilter(route.prefix), ALL_TYPES, [route.domain]);
+      b.add('logged-out', PRIORITY_TENANT_HEADERS + 1, { type: 'block' }, prefixFilter(route.prefix), ALL_TYPES, [
+        route.domain,
+      ]);
     }
   }
   return b.rules;
 }
 
-
 // ---- the comparison ----
 
-const OPTS: CompileOptions = { blockPageUrl: 'chrome-extension://id/block.html', warnPageUrl: 'chrome-extension://id/warn.html', browser: 'chrome' };
+const OPTS: CompileOptions = {
+  blockPageUrl: 'chrome-extension://id/block.html',
+  warnPageUrl: 'chrome-extension://id/warn.html',
+  browser: 'chrome',
+};
 const OFFICES = ['HK', 'NY', 'LDN'];
 const GROUPS = ['ops', 'legal', 'it'];
 const CATALOGUE_IDS = Object.keys(CATALOGUE).slice(0, 4);
 const TOOL_IDS = ['claude', 'bank', 'firm-llm', 'hub', 'extra', ...CATALOGUE_IDS];
 /** Overlapping on purpose: parents and children, duplicates, spellings that normalise alike or not at all. */
 const DOMAINS = [
-  'claude.ai', 'www.claude.ai', 'a.b.claude.ai', 'bank.example', 'llm.bank.example', 'a.llm.bank.example', 'example',
-  'Mixed.Case.example', 'mixed.case.example.', 'bücher.de', 'xn--bcher-kva.de', 'x_y.example', '1.2.3.4', 'claude.ai:443',
+  'claude.ai',
+  'www.claude.ai',
+  'a.b.claude.ai',
+  'bank.example',
+  'llm.bank.example',
+  'a.llm.bank.example',
+  'example',
+  'Mixed.Case.example',
+  'mixed.case.example.',
+  'bücher.de',
+  'xn--bcher-kva.de',
+  'x_y.example',
+  '1.2.3.4',
+  'claude.ai:443',
   '0x7f\uff0e.', // normalises to `0x7f`, which no URL has as its host (a URL reads it as IPv4)
-  ...Object.values(CATALOGUE).slice(0, 6).flatMap((t) => t.domains.slice(0, 2)),
+  ...Object.values(CATALOGUE)
+    .slice(0, 6)
+    .flatMap((t) => t.domains.slice(0, 2)),
 ];
-const PATHS = ['/chat', '/Chat', '/chat/', '/g/firm', '/api/', '/', '//api//v1', '/%63hat', '/a b', `/${'segment/'.repeat(8)}end`];
+const PATHS = [
+  '/chat',
+  '/Chat',
+  '/chat/',
+  '/g/firm',
+  '/api/',
+  '/',
+  '//api//v1',
+  '/%63hat',
+  '/a b',
+  `/${'segment/'.repeat(8)}end`,
+];
 const TIMES = ['2026-11-21T00:00:00Z', '2026-11-25T00:00:00Z'];
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 3 });
 
@@ -323,9 +421,19 @@ const toolArb = fc.record(
  */
 function compiledOf(input: Partial<PolicyInput>): CompiledPolicy {
   const raw = {
-    type: 'ai-geofence-policy', version: 1, serial: 1, issued: '2026-11-01T00:00:00Z', expires: '2027-01-01T00:00:00Z',
-    offices: { HK: { name: 'Hong Kong', jurisdiction: 'HK' }, NY: { name: 'New York', jurisdiction: 'US' }, LDN: { name: 'London', jurisdiction: 'GB' } },
-    tools: {}, rules: [], defaultAction: 'allow',
+    type: 'ai-geofence-policy',
+    version: 1,
+    serial: 1,
+    issued: '2026-11-01T00:00:00Z',
+    expires: '2027-01-01T00:00:00Z',
+    offices: {
+      HK: { name: 'Hong Kong', jurisdiction: 'HK' },
+      NY: { name: 'New York', jurisdiction: 'US' },
+      LDN: { name: 'London', jurisdiction: 'GB' },
+    },
+    tools: {},
+    rules: [],
+    defaultAction: 'allow',
     ...input,
   };
   const p = parsePolicy(raw);
@@ -348,23 +456,37 @@ const optsArb = fc.record({
 const employeeArb = fc.record({ office: fc.constantFrom(...OFFICES, 'XX'), groups: fc.subarray(GROUPS) });
 const nowArb = fc.constantFrom(...TIMES.map(Date.parse), Date.parse('2026-11-23T00:00:00Z'));
 
-function optionsFor(o: { browser: 'chrome' | 'firefox'; embedded: boolean; acknowledged: Record<string, number> }, now: number): CompileOptions {
+function optionsFor(
+  o: { browser: 'chrome' | 'firefox'; embedded: boolean; acknowledged: Record<string, number> },
+  now: number,
+): CompileOptions {
   const acknowledged = Object.fromEntries(Object.entries(o.acknowledged).map(([id, delta]) => [id, now + delta]));
-  return { ...OPTS, browser: o.browser, acknowledged, ...(o.embedded ? { embeddedPageUrl: 'chrome-extension://id/embedded-block.html' } : {}) };
+  return {
+    ...OPTS,
+    browser: o.browser,
+    acknowledged,
+    ...(o.embedded ? { embeddedPageUrl: 'chrome-extension://id/embedded-block.html' } : {}),
+  };
 }
 
 describe('compileDnrRules equals the reference compiler', () => {
   it('on random policies, employees, instants and options, compiled once or reused (property)', () => {
     fc.assert(
-      fc.property(policyArb, fc.array(fc.tuple(employeeArb, nowArb, optsArb), { minLength: 1, maxLength: 3 }), (input, cases) => {
-        const fast = compiledOf(input);
-        const reference = compiledOf(input);
-        // The same compiled policy again and again, as the extension's alarms do: caches must not leak across employees.
-        for (const [employee, now, o] of cases) {
-          const opts = optionsFor(o, now);
-          expect(compileDnrRules(fast, employee, now, opts)).toEqual(referenceCompileDnrRules(reference, employee, now, opts));
-        }
-      }),
+      fc.property(
+        policyArb,
+        fc.array(fc.tuple(employeeArb, nowArb, optsArb), { minLength: 1, maxLength: 3 }),
+        (input, cases) => {
+          const fast = compiledOf(input);
+          const reference = compiledOf(input);
+          // The same compiled policy again and again, as the extension's alarms do: caches must not leak across employees.
+          for (const [employee, now, o] of cases) {
+            const opts = optionsFor(o, now);
+            expect(compileDnrRules(fast, employee, now, opts)).toEqual(
+              referenceCompileDnrRules(reference, employee, now, opts),
+            );
+          }
+        },
+      ),
       { numRuns: 400 },
     );
     // Every compile covers the whole built-in catalogue (over a hundred tools, each domain with its translation
@@ -374,14 +496,28 @@ describe('compileDnrRules equals the reference compiler', () => {
   it('on a large generated policy with nested domains, paths and acknowledgements', () => {
     const tools: PolicyInput['tools'] = {};
     for (let i = 0; i < 1500; i++) {
-      const domains = [`vendor${i % 200}.example`, `app${i}.vendor${i % 200}.example`, `tool${i}.example`, `www.tool${i}.example`, `x.app${i}.vendor${i % 200}.example`];
-      tools[`tool-${i}`] = { name: `Tool ${i}`, domains, ...(i % 7 === 0 ? { paths: ['/chat', '/api/v1'] } : {}), ...(i % 11 === 0 ? { tenantHeaders: { 'X-Tenant': `t${i}` } } : {}) };
+      const domains = [
+        `vendor${i % 200}.example`,
+        `app${i}.vendor${i % 200}.example`,
+        `tool${i}.example`,
+        `www.tool${i}.example`,
+        `x.app${i}.vendor${i % 200}.example`,
+      ];
+      tools[`tool-${i}`] = {
+        name: `Tool ${i}`,
+        domains,
+        ...(i % 7 === 0 ? { paths: ['/chat', '/api/v1'] } : {}),
+        ...(i % 11 === 0 ? { tenantHeaders: { 'X-Tenant': `t${i}` } } : {}),
+      };
     }
     const ids = Object.keys(tools);
     const actions = ['block', 'warn', 'monitor', 'allow'] as const;
     const rules: PolicyInput['rules'] = Array.from({ length: 300 }, (_, r) => ({
-      id: `R-${r}`, tools: ids.filter((_, i) => (i * 31 + r * 17) % 97 === 0), action: actions[r % 4]!,
-      ...(r % 3 === 0 ? { offices: [OFFICES[r % 3]!] } : {}), ...(r % 5 === 0 ? { groups: ['it'] } : {}),
+      id: `R-${r}`,
+      tools: ids.filter((_, i) => (i * 31 + r * 17) % 97 === 0),
+      action: actions[r % 4]!,
+      ...(r % 3 === 0 ? { offices: [OFFICES[r % 3]!] } : {}),
+      ...(r % 5 === 0 ? { groups: ['it'] } : {}),
     }));
     const input = { tools, rules, defaultAction: 'allow' as const };
     const fast = compiledOf(input);
@@ -389,8 +525,14 @@ describe('compileDnrRules equals the reference compiler', () => {
     const now = Date.parse('2026-11-25T00:00:00Z');
     for (const [employee, opts] of [
       [{ office: 'HK', groups: ['it'] }, OPTS],
-      [{ office: 'NY' }, { ...OPTS, browser: 'firefox' as const, acknowledged: { 'tool-3': now + 1, 'tool-8': now + 1 } }],
-      [{ office: 'LDN', groups: ['ops'] }, { ...OPTS, embeddedPageUrl: 'chrome-extension://id/embedded-block.html' }],
+      [
+        { office: 'NY' },
+        { ...OPTS, browser: 'firefox' as const, acknowledged: { 'tool-3': now + 1, 'tool-8': now + 1 } },
+      ],
+      [
+        { office: 'LDN', groups: ['ops'] },
+        { ...OPTS, embeddedPageUrl: 'chrome-extension://id/embedded-block.html' },
+      ],
     ] as const) {
       const got = compileDnrRules(fast, employee, now, opts);
       expect(got.length).toBeGreaterThan(3);

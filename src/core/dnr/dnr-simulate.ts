@@ -6,7 +6,10 @@ import type { DnrRule, ResourceType } from './dnr.ts';
  * URL, `^` a separator (not a letter, digit or `_-.%`) or the end, case-insensitive by default.
  */
 function urlFilterMatches(filter: string, url: string): boolean {
-  const source = filter.split('^').map((part) => part.replace(/[.*+?${}()|[\]\\]/g, '\\$&')).join('(?:[^A-Za-z0-9_.%-]|$)');
+  const source = filter
+    .split('^')
+    .map((part) => part.replace(/[.*+?${}()|[\]\\]/g, '\\$&'))
+    .join('(?:[^A-Za-z0-9_.%-]|$)');
   return new RegExp(source, 'i').test(url);
 }
 
@@ -19,7 +22,12 @@ export function simulateDnr(rules: DnrRule[], url: string, type: ResourceType): 
   const rank = { allow: 3, block: 2, redirect: 1, modifyHeaders: 0 } as const;
   let best: DnrRule | null = null;
   for (const r of matchingDnrRules(rules, url, type)) {
-    if (!best || r.priority > best.priority || (r.priority === best.priority && rank[r.action.type] > rank[best.action.type])) best = r;
+    if (
+      !best ||
+      r.priority > best.priority ||
+      (r.priority === best.priority && rank[r.action.type] > rank[best.action.type])
+    )
+      best = r;
   }
   if (!best || best.action.type === 'allow') return null;
   if (best.action.type === 'block') return 'block';
@@ -33,7 +41,11 @@ export function matchingDnrRules(rules: DnrRule[], url: string, type: ResourceTy
   return rules.filter((r) => {
     if (r.action.type === 'modifyHeaders' || !r.condition.resourceTypes.includes(type)) return false;
     if (!r.condition.requestDomains.some((d) => host === d || host.endsWith(`.${d}`))) return false;
-    if (r.condition.regexFilter && !new RegExp(r.condition.regexFilter, r.condition.isUrlFilterCaseSensitive === false ? 'i' : '').test(u.href)) return false;
+    if (
+      r.condition.regexFilter &&
+      !new RegExp(r.condition.regexFilter, r.condition.isUrlFilterCaseSensitive === false ? 'i' : '').test(u.href)
+    )
+      return false;
     return !r.condition.urlFilter || urlFilterMatches(r.condition.urlFilter, u.href);
   });
 }

@@ -42,16 +42,40 @@ export const PRIORITY_TENANT_HEADERS = 1_000_000;
 export const PRIORITY_LOGGED_OUT_BLOCK = PRIORITY_TENANT_HEADERS + 1;
 
 export type ResourceType =
-  | 'main_frame' | 'sub_frame' | 'stylesheet' | 'script' | 'image' | 'font' | 'object' | 'xmlhttprequest'
-  | 'ping' | 'csp_report' | 'media' | 'websocket' | 'webtransport' | 'webbundle' | 'other';
+  | 'main_frame'
+  | 'sub_frame'
+  | 'stylesheet'
+  | 'script'
+  | 'image'
+  | 'font'
+  | 'object'
+  | 'xmlhttprequest'
+  | 'ping'
+  | 'csp_report'
+  | 'media'
+  | 'websocket'
+  | 'webtransport'
+  | 'webbundle'
+  | 'other';
 
 /**
  * Everything a page can load besides frames. `<link rel=prefetch>` and speculative loads arrive as
  * `other`, `navigator.sendBeacon` and `<a ping>` as `ping`, `<object>`/`<embed>` as `object`.
  */
 export const SUBRESOURCE_TYPES: readonly ResourceType[] = [
-  'stylesheet', 'script', 'image', 'font', 'object', 'xmlhttprequest', 'ping', 'csp_report',
-  'media', 'websocket', 'webtransport', 'webbundle', 'other',
+  'stylesheet',
+  'script',
+  'image',
+  'font',
+  'object',
+  'xmlhttprequest',
+  'ping',
+  'csp_report',
+  'media',
+  'websocket',
+  'webtransport',
+  'webbundle',
+  'other',
 ];
 const ALL_TYPES: readonly ResourceType[] = ['main_frame', 'sub_frame', ...SUBRESOURCE_TYPES];
 /** Firefox rejects the whole update when it meets a type it does not know. */
@@ -145,7 +169,11 @@ export function filterPrefix(prefix: string): string {
  * case-insensitive). Any scheme: WebSocket requests are `ws:`/`wss:` URLs.
  */
 export function prefixFilter(prefix: string): string {
-  const path = prefix.split('/').filter(Boolean).map((seg) => `/+${escapeRegex(seg)}`).join('');
+  const path = prefix
+    .split('/')
+    .filter(Boolean)
+    .map((seg) => `/+${escapeRegex(seg)}`)
+    .join('');
   return `^[a-z][a-z0-9+.-]*://[^/?#]+${path}(?:[/?#].*)?$`;
 }
 
@@ -210,12 +238,24 @@ class RuleBuilder {
       const urlFilter = proxySubhostFilter(d);
       if (!urlFilter) continue;
       this.subhostRules++;
-      this.rules.push({ id: this.rules.length + 1, priority, action, condition: { requestDomains: [TRANSLATE_PROXY_DOMAIN], urlFilter, resourceTypes: [...types] } });
+      this.rules.push({
+        id: this.rules.length + 1,
+        priority,
+        action,
+        condition: { requestDomains: [TRANSLATE_PROXY_DOMAIN], urlFilter, resourceTypes: [...types] },
+      });
     }
   }
 
   /** Add a rule, or add the domains to the rule of the same key, priority and filter. */
-  add(key: string, priority: number, action: DnrRule['action'], filter: string | undefined, resourceTypes: readonly ResourceType[], domains: readonly string[]): void {
+  add(
+    key: string,
+    priority: number,
+    action: DnrRule['action'],
+    filter: string | undefined,
+    resourceTypes: readonly ResourceType[],
+    domains: readonly string[],
+  ): void {
     if (domains.length === 0) return;
     const k = `${key}|${priority}|${filter ?? ''}`;
     const existing = this.groups.get(k);
@@ -230,7 +270,8 @@ class RuleBuilder {
       }
       return;
     }
-    const types = this.browser === 'firefox' ? resourceTypes.filter((t) => !FIREFOX_UNKNOWN_TYPES.has(t)) : [...resourceTypes];
+    const types =
+      this.browser === 'firefox' ? resourceTypes.filter((t) => !FIREFOX_UNKNOWN_TYPES.has(t)) : [...resourceTypes];
     const rule: DnrRule = {
       id: this.rules.length + 1,
       priority,
@@ -293,16 +334,27 @@ function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   const prefix = g.prefix === ENCODED ? '' : filterPrefix(g.prefix);
   const filter = g.prefix === ENCODED ? ENCODED_PATH_FILTER : prefix ? prefixFilter(prefix) : undefined;
   const redirectFilter = filter ?? WHOLE_URL;
-  const redirect = (page: string): DnrRule['action'] => ({ type: 'redirect', redirect: { regexSubstitution: `${page}#\\0` } });
+  const redirect = (page: string): DnrRule['action'] => ({
+    type: 'redirect',
+    redirect: { regexSubstitution: `${page}#\\0` },
+  });
   // A tool embedded in another site gets a small notice in place of the frame. Redirect rules
   // count against the 5,000 "unsafe" dynamic rules, but one rule covers every domain of a
   // (depth, prefix) group, so this costs a rule or two per policy, not one per domain.
   const framed = !!opts.embeddedPageUrl;
   const domains = withProxyForms(g.domains);
-  if (framed && g.kind !== 'allow') b.add('frame', g.priority, redirect(opts.embeddedPageUrl!), redirectFilter, ['sub_frame'], domains);
+  if (framed && g.kind !== 'allow')
+    b.add('frame', g.priority, redirect(opts.embeddedPageUrl!), redirectFilter, ['sub_frame'], domains);
   if (g.kind === 'block') {
     b.add('block-main', g.priority, redirect(opts.blockPageUrl), redirectFilter, ['main_frame'], domains);
-    b.add('block-sub', g.priority, { type: 'block' }, filter, framed ? SUBRESOURCE_TYPES : ['sub_frame', ...SUBRESOURCE_TYPES], domains);
+    b.add(
+      'block-sub',
+      g.priority,
+      { type: 'block' },
+      filter,
+      framed ? SUBRESOURCE_TYPES : ['sub_frame', ...SUBRESOURCE_TYPES],
+      domains,
+    );
   } else if (g.kind === 'warn') {
     b.add('warn-main', g.priority, redirect(opts.warnPageUrl), redirectFilter, ['main_frame'], domains);
   } else {
@@ -312,7 +364,8 @@ function emit(b: RuleBuilder, g: Group, opts: CompileOptions): void {
   // URL to the block page, so the page is the browser's own "blocked" page; nothing is sent), or
   // allowed where a more specific listed domain is allowed. A warned tool's sub-host forms are left
   // to the page: a warning cannot be turned into a block.
-  if (g.prefix === '' && g.kind !== 'warn') b.addProxySubhosts(g.priority, { type: g.kind === 'block' ? 'block' : 'allow' }, g.domains);
+  if (g.prefix === '' && g.kind !== 'warn')
+    b.addProxySubhosts(g.priority, { type: g.kind === 'block' ? 'block' : 'allow' }, g.domains);
 }
 
 /**
@@ -387,7 +440,12 @@ function build(entries: Entries, opts: CompileOptions): RuleBuilder {
   }
   const b = new RuleBuilder(opts.browser);
   // Less specific first, so rule ids read in the order DNR ranks them (and stay stable).
-  const ordered = [...groups.values()].sort((x, y) => x.priority - y.priority || KIND_ORDER[x.kind] - KIND_ORDER[y.kind] || (x.prefix < y.prefix ? -1 : x.prefix > y.prefix ? 1 : 0));
+  const ordered = [...groups.values()].sort(
+    (x, y) =>
+      x.priority - y.priority ||
+      KIND_ORDER[x.kind] - KIND_ORDER[y.kind] ||
+      (x.prefix < y.prefix ? -1 : x.prefix > y.prefix ? 1 : 0),
+  );
   for (const g of ordered) emit(b, g, opts);
   return b;
 }
@@ -473,7 +531,12 @@ function listingOf(compiled: CompiledPolicy): Listing {
 }
 
 /** The DNR rules that enforce `compiled` for this employee at `now`. */
-export function compileDnrRules(compiled: CompiledPolicy, employee: Employee, now: number, opts: CompileOptions): DnrRule[] {
+export function compileDnrRules(
+  compiled: CompiledPolicy,
+  employee: Employee,
+  now: number,
+  opts: CompileOptions,
+): DnrRule[] {
   const listing = listingOf(compiled);
   const index = compiled.domains;
   const candidates = compiled.candidates;
@@ -525,16 +588,24 @@ export function compileDnrRules(compiled: CompiledPolicy, employee: Employee, no
     }
   }
   let scratch = new Int32Array(128); // a DNS name has at most 127 labels; longer names get more room
-  const b = build({
-    domains: listing.domains, count, unit, prefix, priority, kind,
-    suffixUnits: (u) => {
-      const labelCount = index.labelsOfKey(listing.keys[u]!);
-      if (labelCount > scratch.length) scratch = new Int32Array(labelCount);
-      const n = index.collectKeys(listing.domains[u]!, scratch);
-      for (let m = 0; m < n; m++) scratch[m] = listing.unitOfKey[scratch[m]!]!;
-      return scratch.subarray(0, n);
+  const b = build(
+    {
+      domains: listing.domains,
+      count,
+      unit,
+      prefix,
+      priority,
+      kind,
+      suffixUnits: (u) => {
+        const labelCount = index.labelsOfKey(listing.keys[u]!);
+        if (labelCount > scratch.length) scratch = new Int32Array(labelCount);
+        const n = index.collectKeys(listing.domains[u]!, scratch);
+        for (let m = 0; m < n; m++) scratch[m] = listing.unitOfKey[scratch[m]!]!;
+        return scratch.subarray(0, n);
+      },
     },
-  }, opts);
+    opts,
+  );
   // Tenant headers: on every request to the tool's hosts wherever the tool is not blocked (as the
   // popup and the matrix say: a tool sharing its host with a blocked one counts as blocked).
   let actions: ReturnType<typeof actionsByTool> | null = null;
@@ -542,12 +613,25 @@ export function compileDnrRules(compiled: CompiledPolicy, employee: Employee, no
     if (!tool.tenantHeaders || Object.keys(tool.tenantHeaders).length === 0) continue;
     actions ??= actionsByTool(compiled, employee, now);
     if (actions.get(toolId)!.action === 'block') continue;
-    b.add(`tenant:${toolId}`, PRIORITY_TENANT_HEADERS, {
-      type: 'modifyHeaders',
-      requestHeaders: Object.entries(tool.tenantHeaders).map(([header, value]) => ({ header, operation: 'set' as const, value })),
-    }, undefined, ALL_TYPES, [...new Set(tool.domains.map(normalizeHost).filter(Boolean))]);
+    b.add(
+      `tenant:${toolId}`,
+      PRIORITY_TENANT_HEADERS,
+      {
+        type: 'modifyHeaders',
+        requestHeaders: Object.entries(tool.tenantHeaders).map(([header, value]) => ({
+          header,
+          operation: 'set' as const,
+          value,
+        })),
+      },
+      undefined,
+      ALL_TYPES,
+      [...new Set(tool.domains.map(normalizeHost).filter(Boolean))],
+    );
     for (const route of loggedOutRoutesFor(Object.keys(tool.tenantHeaders))) {
-      b.add('logged-out', PRIORITY_LOGGED_OUT_BLOCK, { type: 'block' }, prefixFilter(route.prefix), ALL_TYPES, [route.domain]);
+      b.add('logged-out', PRIORITY_LOGGED_OUT_BLOCK, { type: 'block' }, prefixFilter(route.prefix), ALL_TYPES, [
+        route.domain,
+      ]);
     }
   }
   return b.rules;

@@ -6,7 +6,10 @@ import type { Decision } from '../decide/decide.ts';
 import type { Policy } from '../policy/policy-schema.ts';
 
 /** The request URL for a block by a rule: the rule notice's own, else the policy's; null otherwise. */
-export function exceptionRequestBase(d: Pick<Decision, 'action' | 'basis' | 'notice'>, policy: Pick<Policy, 'exceptionRequestUrl'> | null): string | null {
+export function exceptionRequestBase(
+  d: Pick<Decision, 'action' | 'basis' | 'notice'>,
+  policy: Pick<Policy, 'exceptionRequestUrl'> | null,
+): string | null {
   if (d.action !== 'block' || d.basis !== 'rule') return null;
   return d.notice?.exceptionRequestUrl ?? policy?.exceptionRequestUrl ?? null;
 }
@@ -34,4 +37,3 @@ export function exceptionRequestHref(
   else url.searchParams.delete('office');
   return url.href;
 }
-

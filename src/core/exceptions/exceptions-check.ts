@@ -26,13 +26,28 @@ export function checkExceptionsAgainstPolicy(doc: ExceptionsDoc, policy: Policy)
   doc.exceptions.forEach((e, i) => {
     if (!tools.includes(e.tool)) {
       const hint = didYouMean(e.tool, named) || didYouMean(e.tool, tools);
-      errors.push({ path: formatJsonPath(['exceptions', i, 'tool']), message: `unknown tool "${e.tool}": neither the policy (serial ${policy.serial}) nor the catalogue defines it${hint}${hint ? '' : ` (tools the policy names: ${named.join(', ')})`}` });
-    } else if (policy.defaultAction !== 'block' && policy.defaultAction !== 'warn' && !policy.rules.some((r, k) => compiled.ruleTools[k]!.includes(e.tool) && (r.action === 'block' || r.action === 'warn'))) {
-      warnings.push({ path: formatJsonPath(['exceptions', i, 'tool']), message: `no rule of the policy (serial ${policy.serial}) blocks or warns about "${e.tool}": this exception lifts nothing` });
+      errors.push({
+        path: formatJsonPath(['exceptions', i, 'tool']),
+        message: `unknown tool "${e.tool}": neither the policy (serial ${policy.serial}) nor the catalogue defines it${hint}${hint ? '' : ` (tools the policy names: ${named.join(', ')})`}`,
+      });
+    } else if (
+      policy.defaultAction !== 'block' &&
+      policy.defaultAction !== 'warn' &&
+      !policy.rules.some(
+        (r, k) => compiled.ruleTools[k]!.includes(e.tool) && (r.action === 'block' || r.action === 'warn'),
+      )
+    ) {
+      warnings.push({
+        path: formatJsonPath(['exceptions', i, 'tool']),
+        message: `no rule of the policy (serial ${policy.serial}) blocks or warns about "${e.tool}": this exception lifts nothing`,
+      });
     }
     e.offices?.forEach((o, k) => {
       if (offices.includes(o)) return;
-      errors.push({ path: formatJsonPath(['exceptions', i, 'offices', k]), message: `unknown office "${o}": not an office of the policy (serial ${policy.serial})${didYouMean(o, offices)} (offices: ${offices.join(', ')})` });
+      errors.push({
+        path: formatJsonPath(['exceptions', i, 'offices', k]),
+        message: `unknown office "${o}": not an office of the policy (serial ${policy.serial})${didYouMean(o, offices)} (offices: ${offices.join(', ')})`,
+      });
     });
   });
   return { errors, warnings };

@@ -40,10 +40,23 @@ function exceptionsOf(overrides: Record<string, unknown> = {}): Record<string, u
     issuer: 'Example Bank — Global Compliance',
     exceptions: [
       {
-        id: 'EXC-2026-031', user: 'jdoe', tool: 'claude', offices: ['HK'], until: '2026-12-01T00:00:00Z',
-        ticket: 'CHG-88412', approver: 'Head of Compliance APAC', reason: 'Vendor due-diligence review',
+        id: 'EXC-2026-031',
+        user: 'jdoe',
+        tool: 'claude',
+        offices: ['HK'],
+        until: '2026-12-01T00:00:00Z',
+        ticket: 'CHG-88412',
+        approver: 'Head of Compliance APAC',
+        reason: 'Vendor due-diligence review',
       },
-      { id: 'EXC-2026-032', user: 'asmith', tool: 'deepseek', until: '2026-12-15T00:00:00Z', ticket: 'CHG-88500', approver: 'CISO' },
+      {
+        id: 'EXC-2026-032',
+        user: 'asmith',
+        tool: 'deepseek',
+        until: '2026-12-15T00:00:00Z',
+        ticket: 'CHG-88500',
+        approver: 'CISO',
+      },
     ],
     ...overrides,
   };
@@ -51,9 +64,16 @@ function exceptionsOf(overrides: Record<string, unknown> = {}): Record<string, u
 
 const POLICY: Policy = (() => {
   const r = parsePolicy({
-    type: 'ai-geofence-policy', version: 1, serial: 42, issued: '2026-11-20T00:00:00Z', expires: '2026-12-20T00:00:00Z',
+    type: 'ai-geofence-policy',
+    version: 1,
+    serial: 42,
+    issued: '2026-11-20T00:00:00Z',
+    expires: '2026-12-20T00:00:00Z',
     offices: { HK: { name: 'Hong Kong', jurisdiction: 'HK' }, LDN: { name: 'London', jurisdiction: 'GB' } },
-    tools: { claude: { name: 'Claude', domains: ['claude.ai'] }, chatgpt: { name: 'ChatGPT', domains: ['chatgpt.com'] } },
+    tools: {
+      claude: { name: 'Claude', domains: ['claude.ai'] },
+      chatgpt: { name: 'ChatGPT', domains: ['chatgpt.com'] },
+    },
     rules: [
       { id: 'HK-CLAUDE', tools: ['claude'], offices: ['HK'], action: 'block', notice: { title: 'Do not use' } },
       { id: 'DEEPSEEK-ALL', tools: ['deepseek'], action: 'block' },
@@ -73,7 +93,11 @@ function docOf(overrides: Record<string, unknown> = {}): ExceptionsDoc {
 
 let compliance: Signer;
 let outsider: Signer;
-const opts = (over: Partial<VerifyExceptionsOptions> = {}): VerifyExceptionsOptions => ({ trustedKeys: [compliance.publicJwk], now: NOW, ...over });
+const opts = (over: Partial<VerifyExceptionsOptions> = {}): VerifyExceptionsOptions => ({
+  trustedKeys: [compliance.publicJwk],
+  now: NOW,
+  ...over,
+});
 const refused = (r: VerifyExceptionsResult) => (r.ok ? 'accepted' : r.code);
 
 beforeAll(async () => {
@@ -96,13 +120,22 @@ describe('verifyExceptions', () => {
   });
 
   it('meets the same signature threshold as policies', async () => {
-    const r = await verifyExceptions(await sign(exceptionsOf(), compliance), opts({ trustedKeys: [compliance.publicJwk, outsider.publicJwk], threshold: 2 }));
+    const r = await verifyExceptions(
+      await sign(exceptionsOf(), compliance),
+      opts({ trustedKeys: [compliance.publicJwk, outsider.publicJwk], threshold: 2 }),
+    );
     expect(refused(r)).toBe('threshold-not-met');
   });
 
   it('refuses an expired document, and one issued in the future', async () => {
-    expect(refused(await verifyExceptions(await sign(exceptionsOf({ expires: '2026-11-24T00:00:00Z' }), compliance), opts()))).toBe('expired');
-    expect(refused(await verifyExceptions(await sign(exceptionsOf({ issued: '2026-11-26T00:00:00Z' }), compliance), opts()))).toBe('not-yet-valid');
+    expect(
+      refused(
+        await verifyExceptions(await sign(exceptionsOf({ expires: '2026-11-24T00:00:00Z' }), compliance), opts()),
+      ),
+    ).toBe('expired');
+    expect(
+      refused(await verifyExceptions(await sign(exceptionsOf({ issued: '2026-11-26T00:00:00Z' }), compliance), opts())),
+    ).toBe('not-yet-valid');
   });
 
   it('refuses a rollback to an older serial, and a changed document under the serial in force', async () => {
@@ -118,16 +151,35 @@ describe('verifyExceptions', () => {
   it('revokes by a new serial: the newer document without the entry is accepted and grants nothing', async () => {
     const old = JSON.stringify(exceptionsOf({ serial: 7 }));
     const current = { serial: 7, payloadHash: await sha256Hex(old) };
-    const r = await verifyExceptions(await sign(exceptionsOf({ serial: 8, exceptions: [] }), compliance), opts({ current }));
+    const r = await verifyExceptions(
+      await sign(exceptionsOf({ serial: 8, exceptions: [] }), compliance),
+      opts({ current }),
+    );
     expect(r.ok).toBe(true);
     expect(r.ok && findException(r.doc, 'jdoe', 'claude', 'HK', NOW)).toBeNull();
   });
 
   it('refuses typ confusion in both directions', async () => {
     // A policy JWS presented as exceptions…
-    const policyJws = await sign(JSON.stringify({ type: 'ai-geofence-policy', version: 1, serial: 42, issued: '2026-11-20T00:00:00Z', expires: '2026-12-20T00:00:00Z', offices: {}, rules: [] }), compliance, POLICY_JWS_TYP);
+    const policyJws = await sign(
+      JSON.stringify({
+        type: 'ai-geofence-policy',
+        version: 1,
+        serial: 42,
+        issued: '2026-11-20T00:00:00Z',
+        expires: '2026-12-20T00:00:00Z',
+        offices: {},
+        rules: [],
+      }),
+      compliance,
+      POLICY_JWS_TYP,
+    );
     const asExceptions = await verifyExceptions(policyJws, opts());
-    expect(asExceptions).toMatchObject({ ok: false, code: 'bad-header', message: expect.stringContaining(EXCEPTIONS_JWS_TYP) });
+    expect(asExceptions).toMatchObject({
+      ok: false,
+      code: 'bad-header',
+      message: expect.stringContaining(EXCEPTIONS_JWS_TYP),
+    });
     // …and an exceptions JWS presented as a policy.
     const exceptionsJws = await sign(exceptionsOf(), compliance);
     const asPolicy = await verifyPolicy(exceptionsJws, { trustedKeys: [compliance.publicJwk], now: NOW });
@@ -143,7 +195,11 @@ describe('verifyExceptions', () => {
     const twice = exceptionsOf();
     (twice.exceptions as Array<Record<string, unknown>>)[1]!.id = 'EXC-2026-031';
     expect(refused(await verifyExceptions(await sign(twice, compliance), opts()))).toBe('invalid-exceptions');
-    const noTicket = parseExceptions(exceptionsOf({ exceptions: [{ id: 'X', user: 'u', tool: 'claude', until: '2026-12-01T00:00:00Z', approver: 'a' }] }));
+    const noTicket = parseExceptions(
+      exceptionsOf({
+        exceptions: [{ id: 'X', user: 'u', tool: 'claude', until: '2026-12-01T00:00:00Z', approver: 'a' }],
+      }),
+    );
     expect(noTicket.ok).toBe(false);
     expect(!noTicket.ok && noTicket.issues[0]?.path).toBe('$.exceptions[0].ticket');
   });
@@ -194,26 +250,53 @@ describe('applyException', () => {
     const d = decide(compiled, { office: 'HK' }, 'https://claude.ai/new', NOW);
     expect(d.action).toBe('block');
     const lifted = applyException(d, findException(doc, 'jdoe', d.toolId, 'HK', NOW), doc);
-    expect(lifted).toMatchObject({ action: 'allow', rule: { id: 'HK-CLAUDE' }, exception: { id: 'EXC-2026-031', until: '2026-12-01T00:00:00Z', ticket: 'CHG-88412', approver: 'Head of Compliance APAC' } });
+    expect(lifted).toMatchObject({
+      action: 'allow',
+      rule: { id: 'HK-CLAUDE' },
+      exception: {
+        id: 'EXC-2026-031',
+        until: '2026-12-01T00:00:00Z',
+        ticket: 'CHG-88412',
+        approver: 'Head of Compliance APAC',
+      },
+    });
   });
   it('lifts a warn too, but leaves monitor, allow and fail-closed alone', () => {
     const warned = decide(compiled, { office: 'LDN' }, 'https://claude.ai/', NOW);
     expect(warned.action).toBe('warn');
-    const entry = findException(docOf({ exceptions: [{ id: 'W', user: 'jdoe', tool: 'claude', until: '2026-12-01T00:00:00Z', ticket: 't', approver: 'a' }] }), 'jdoe', 'claude', 'LDN', NOW);
+    const entry = findException(
+      docOf({
+        exceptions: [
+          { id: 'W', user: 'jdoe', tool: 'claude', until: '2026-12-01T00:00:00Z', ticket: 't', approver: 'a' },
+        ],
+      }),
+      'jdoe',
+      'claude',
+      'LDN',
+      NOW,
+    );
     expect(applyException(warned, entry).action).toBe('allow');
     const monitored = decide(compiled, { office: 'HK' }, 'https://chatgpt.com/', NOW);
     const forChatgpt = { ...entry!, tool: 'chatgpt' };
     expect(applyException(monitored, forChatgpt)).toMatchObject({ action: 'monitor', exception: null });
-    expect(applyException(decideWithoutPolicy('closed', 'https://claude.ai/'), entry)).toMatchObject({ action: 'block', exception: null });
+    expect(applyException(decideWithoutPolicy('closed', 'https://claude.ai/'), entry)).toMatchObject({
+      action: 'block',
+      exception: null,
+    });
   });
   it('does not lift another tool with an exception meant for one', () => {
     const d = decide(compiled, { office: 'HK' }, 'https://chat.deepseek.com/', NOW);
-    expect(applyException(d, findException(doc, 'jdoe', 'claude', 'HK', NOW))).toMatchObject({ action: 'block', exception: null });
+    expect(applyException(d, findException(doc, 'jdoe', 'claude', 'HK', NOW))).toMatchObject({
+      action: 'block',
+      exception: null,
+    });
   });
   it('reports the document expiry when it comes before the entry ends', () => {
     const short = docOf({ expires: '2026-11-28T00:00:00Z' });
     const d = decide(compiled, { office: 'HK' }, 'https://claude.ai/', NOW);
-    expect(applyException(d, findException(short, 'jdoe', 'claude', 'HK', NOW), short).exception?.until).toBe('2026-11-28T00:00:00Z');
+    expect(applyException(d, findException(short, 'jdoe', 'claude', 'HK', NOW), short).exception?.until).toBe(
+      '2026-11-28T00:00:00Z',
+    );
   });
 });
 
@@ -221,9 +304,14 @@ describe('policyWithExceptions (enforcement)', () => {
   const doc = docOf();
   it('allows the excepted tool for that employee until the exception ends, then the rule is back', () => {
     const enforced = compilePolicy(policyWithExceptions(POLICY, doc, 'jdoe', 'HK', NOW));
-    expect(actionsByTool(enforced, { office: 'HK' }, NOW).get('claude')).toMatchObject({ action: 'allow', rule: { id: 'exception:EXC-2026-031' } });
+    expect(actionsByTool(enforced, { office: 'HK' }, NOW).get('claude')).toMatchObject({
+      action: 'allow',
+      rule: { id: 'exception:EXC-2026-031' },
+    });
     expect(actionsByTool(enforced, { office: 'HK' }, NOW).get('deepseek')?.action).toBe('block'); // asmith's, not jdoe's
-    expect(actionsByTool(enforced, { office: 'HK' }, Date.parse('2026-12-01T00:00:00Z')).get('claude')?.action).toBe('block');
+    expect(actionsByTool(enforced, { office: 'HK' }, Date.parse('2026-12-01T00:00:00Z')).get('claude')?.action).toBe(
+      'block',
+    );
     // The existing rule-window alarm fires when the exception ends.
     expect(nextRuleChange(enforced.policy, NOW)).toBe(Date.parse('2026-12-01T00:00:00Z'));
   });
@@ -231,7 +319,15 @@ describe('policyWithExceptions (enforcement)', () => {
     const grants = docOf({
       exceptions: [
         { id: 'C', user: 'jdoe', tool: 'claude', until: '2026-12-01T00:00:00Z', ticket: 't', approver: 'a' },
-        { id: 'D', user: 'jdoe', tool: 'deepseek', offices: ['LDN'], until: '2026-11-28T00:00:00Z', ticket: 't', approver: 'a' },
+        {
+          id: 'D',
+          user: 'jdoe',
+          tool: 'deepseek',
+          offices: ['LDN'],
+          until: '2026-11-28T00:00:00Z',
+          ticket: 't',
+          approver: 'a',
+        },
         { id: 'M', user: 'jdoe', tool: 'chatgpt', until: '2026-12-01T00:00:00Z', ticket: 't', approver: 'a' },
         { id: 'G', user: 'jdoe', tool: 'gemini', until: '2026-12-01T00:00:00Z', ticket: 't', approver: 'a' },
       ],
@@ -240,8 +336,17 @@ describe('policyWithExceptions (enforcement)', () => {
     const plain = compilePolicy(blockingDefault);
     for (const office of ['HK', 'LDN']) {
       for (const at of [NOW, Date.parse('2026-11-28T00:00:00Z'), Date.parse('2026-12-01T00:00:00Z')]) {
-        const enforced = actionsByTool(compilePolicy(policyWithExceptions(blockingDefault, grants, 'jdoe', office, at)), { office }, at);
-        for (const [tool, url] of [['claude', 'https://claude.ai/'], ['deepseek', 'https://chat.deepseek.com/'], ['chatgpt', 'https://chatgpt.com/'], ['gemini', 'https://gemini.google.com/']] as const) {
+        const enforced = actionsByTool(
+          compilePolicy(policyWithExceptions(blockingDefault, grants, 'jdoe', office, at)),
+          { office },
+          at,
+        );
+        for (const [tool, url] of [
+          ['claude', 'https://claude.ai/'],
+          ['deepseek', 'https://chat.deepseek.com/'],
+          ['chatgpt', 'https://chatgpt.com/'],
+          ['gemini', 'https://gemini.google.com/'],
+        ] as const) {
           const d = decide(plain, { office }, url, at);
           const expected = applyException(d, findException(grants, 'jdoe', tool, office, at), grants).action;
           expect(enforced.get(tool)?.action, `${tool} in ${office} at ${new Date(at).toISOString()}`).toBe(expected);
@@ -249,7 +354,11 @@ describe('policyWithExceptions (enforcement)', () => {
       }
     }
     // The monitored tool stays monitored (its banner and visit events remain evidence).
-    expect(actionsByTool(compilePolicy(policyWithExceptions(POLICY, grants, 'jdoe', 'HK', NOW)), { office: 'HK' }, NOW).get('chatgpt')?.action).toBe('monitor');
+    expect(
+      actionsByTool(compilePolicy(policyWithExceptions(POLICY, grants, 'jdoe', 'HK', NOW)), { office: 'HK' }, NOW).get(
+        'chatgpt',
+      )?.action,
+    ).toBe('monitor');
   });
 
   it('changes nothing for other users or without a document', () => {

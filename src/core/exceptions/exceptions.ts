@@ -8,8 +8,22 @@
  */
 import * as v from 'valibot';
 import { resolveRuleTools, resolveTools, type Decision } from '../decide/decide.ts';
-import { formatIssues, formatJsonPath, IdSchema, IsoInstantSchema, type Policy, type Rule, type SchemaIssue } from '../policy/policy-schema.ts';
-import { checkDocumentFreshness, decodeSignedJson, sha256Hex, verifySignatures, type RefusalCode } from '../policy/verify.ts';
+import {
+  formatIssues,
+  formatJsonPath,
+  IdSchema,
+  IsoInstantSchema,
+  type Policy,
+  type Rule,
+  type SchemaIssue,
+} from '../policy/policy-schema.ts';
+import {
+  checkDocumentFreshness,
+  decodeSignedJson,
+  sha256Hex,
+  verifySignatures,
+  type RefusalCode,
+} from '../policy/verify.ts';
 
 /** What pages show of a signed exception; the rest (user, reason) stays in the signed document. */
 export interface ExceptionRef {
@@ -65,16 +79,20 @@ export const ExceptionsSchema = v.object({
 export type ExceptionsDoc = v.InferOutput<typeof ExceptionsSchema>;
 
 /** Validate a parsed exceptions payload; never throws. */
-export function parseExceptions(input: unknown): { ok: true; doc: ExceptionsDoc } | { ok: false; issues: SchemaIssue[] } {
+export function parseExceptions(
+  input: unknown,
+): { ok: true; doc: ExceptionsDoc } | { ok: false; issues: SchemaIssue[] } {
   const result = v.safeParse(ExceptionsSchema, input);
   if (result.success) return { ok: true, doc: result.output };
   return {
     ok: false,
     issues: result.issues.map((i) => ({
-      path: formatJsonPath((i.path ?? []).map((p) => {
-        const key = (p as { key: unknown }).key;
-        return typeof key === 'number' ? key : String(key);
-      })),
+      path: formatJsonPath(
+        (i.path ?? []).map((p) => {
+          const key = (p as { key: unknown }).key;
+          return typeof key === 'number' ? key : String(key);
+        }),
+      ),
       message: i.message,
     })),
   };
@@ -103,15 +121,29 @@ export async function verifyExceptions(text: string, opts: VerifyExceptionsOptio
     if (!decoded.ok) return decoded;
     const checked = parseExceptions(decoded.value);
     if (!checked.ok) {
-      return { ok: false, code: 'invalid-exceptions', message: `the exceptions document does not match the schema: ${formatIssues(checked.issues)}` };
+      return {
+        ok: false,
+        code: 'invalid-exceptions',
+        message: `the exceptions document does not match the schema: ${formatIssues(checked.issues)}`,
+      };
     }
     const payloadHash = await sha256Hex(decoded.text);
-    const fresh = checkDocumentFreshness(checked.doc, payloadHash, opts.now, opts.current ?? null, 'exceptions document');
+    const fresh = checkDocumentFreshness(
+      checked.doc,
+      payloadHash,
+      opts.now,
+      opts.current ?? null,
+      'exceptions document',
+    );
     if (fresh) return fresh;
     return { ok: true, doc: checked.doc, payloadText: decoded.text, payloadHash, signers: sig.signers };
   } catch (e) {
     // As verifyPolicy: hostile input is refused with a reason, never thrown at the worker.
-    return { ok: false, code: 'malformed-jws', message: `the document could not be verified: ${e instanceof Error ? e.message : String(e)}` };
+    return {
+      ok: false,
+      code: 'malformed-jws',
+      message: `the document could not be verified: ${e instanceof Error ? e.message : String(e)}`,
+    };
   }
 }
 
@@ -143,7 +175,12 @@ export function findException(
 }
 
 /** Every exception in force for this employee and office at `now` (for enforcement and the popup). */
-export function exceptionsFor(doc: ExceptionsDoc | null, userId: string | null | undefined, office: string | null, now: number): ExceptionEntry[] {
+export function exceptionsFor(
+  doc: ExceptionsDoc | null,
+  userId: string | null | undefined,
+  office: string | null,
+  now: number,
+): ExceptionEntry[] {
   if (!doc || !userId) return [];
   const tools = new Set(doc.exceptions.filter((e) => e.user === userId).map((e) => e.tool));
   return [...tools].flatMap((tool) => findException(doc, userId, tool, office, now) ?? []);
@@ -169,8 +206,14 @@ export type ExceptedDecision = Decision & { exception: ExceptionRef | null };
  * attached. `allow` and `monitor` are left alone (monitoring is evidence, not a restriction), as is
  * fail-closed (no valid policy: there is nothing an exception was granted against).
  */
-export function applyException(decision: Decision, exception: ExceptionEntry | null, doc?: Pick<ExceptionsDoc, 'expires'>): ExceptedDecision {
-  const liftable = (decision.action === 'block' || decision.action === 'warn') && (decision.basis === 'rule' || decision.basis === 'default');
+export function applyException(
+  decision: Decision,
+  exception: ExceptionEntry | null,
+  doc?: Pick<ExceptionsDoc, 'expires'>,
+): ExceptedDecision {
+  const liftable =
+    (decision.action === 'block' || decision.action === 'warn') &&
+    (decision.basis === 'rule' || decision.basis === 'default');
   if (!exception || !liftable || exception.tool !== decision.toolId) return { ...decision, exception: null };
   return { ...decision, action: 'allow', exception: exceptionRef(exception, doc) };
 }
@@ -183,7 +226,13 @@ export function applyException(decision: Decision, exception: ExceptionEntry | n
  * existing window alarm restores the rule on time); and, when `defaultAction` restricts, one more at
  * the end for the tool. `monitor` and `allow` rules, and model-level rules, are left as they are.
  */
-export function policyWithExceptions(policy: Policy, doc: ExceptionsDoc | null, userId: string | null | undefined, office: string, now: number): Policy {
+export function policyWithExceptions(
+  policy: Policy,
+  doc: ExceptionsDoc | null,
+  userId: string | null | undefined,
+  office: string,
+  now: number,
+): Policy {
   const entries = exceptionsFor(doc, userId, office, now);
   if (entries.length === 0) return policy;
   const restricts = (action: Rule['action']) => action === 'block' || action === 'warn';
@@ -208,8 +257,34 @@ export function policyWithExceptions(policy: Policy, doc: ExceptionsDoc | null, 
       for (const e of entries) {
         if (!ruleTools[i]!.includes(e.tool)) continue;
         // Same targeting and window start as the rule it shadows; no notice, no data controls.
-        const { offices, jurisdictions, regions, groups, exceptOffices, exceptJurisdictions, exceptRegions, exceptGroups, locations, exceptLocations, from, until } = rule;
-        const synthetic = lift(e, { offices, jurisdictions, regions, groups, exceptOffices, exceptJurisdictions, exceptRegions, exceptGroups, locations, exceptLocations, from, until });
+        const {
+          offices,
+          jurisdictions,
+          regions,
+          groups,
+          exceptOffices,
+          exceptJurisdictions,
+          exceptRegions,
+          exceptGroups,
+          locations,
+          exceptLocations,
+          from,
+          until,
+        } = rule;
+        const synthetic = lift(e, {
+          offices,
+          jurisdictions,
+          regions,
+          groups,
+          exceptOffices,
+          exceptJurisdictions,
+          exceptRegions,
+          exceptGroups,
+          locations,
+          exceptLocations,
+          from,
+          until,
+        });
         if (synthetic) rules.push(stripUndefined(synthetic));
       }
     }
@@ -234,11 +309,14 @@ export function exceptionWarnings(doc: ExceptionsDoc, now: number): SchemaIssue[
   const out: SchemaIssue[] = [];
   doc.exceptions.forEach((e, i) => {
     const path = formatJsonPath(['exceptions', i, 'until']);
-    if (Date.parse(e.until) <= now) out.push({ path, message: `exception "${e.id}" already ended (${e.until}); it will never apply` });
+    if (Date.parse(e.until) <= now)
+      out.push({ path, message: `exception "${e.id}" already ended (${e.until}); it will never apply` });
     else if (Date.parse(e.until) > Date.parse(doc.expires)) {
-      out.push({ path, message: `exception "${e.id}" runs until ${e.until}, after the document expires (${doc.expires}); it ends with the document unless a newer one repeats it` });
+      out.push({
+        path,
+        message: `exception "${e.id}" runs until ${e.until}, after the document expires (${doc.expires}); it ends with the document unless a newer one repeats it`,
+      });
     }
   });
   return out;
 }
-

@@ -50,14 +50,19 @@ function checkCountryCodes({ offices, rules }: MistakeContext, add: Add): void {
   for (const [code, o] of Object.entries(offices)) {
     const j = isObj(o) ? str(o.jurisdiction) : undefined;
     if (j !== undefined && !isIsoCountryCode(j)) {
-      add('error', ['offices', code, 'jurisdiction'], countryCodeProblem(j, `rules that target or except jurisdictions misjudge office "${code}"`));
+      add(
+        'error',
+        ['offices', code, 'jurisdiction'],
+        countryCodeProblem(j, `rules that target or except jurisdictions misjudge office "${code}"`),
+      );
     }
   }
   for (const r of rules) {
     for (const field of JURISDICTION_FIELDS) {
       strings(r.raw[field])?.forEach((j, k) => {
         if (isIsoCountryCode(j)) return;
-        const effect = field === 'jurisdictions' ? 'it selects no office' : 'it excepts no office (the rule applies there too)';
+        const effect =
+          field === 'jurisdictions' ? 'it selects no office' : 'it excepts no office (the rule applies there too)';
         add('error', ['rules', r.index, field, k], countryCodeProblem(j, effect));
       });
     }
@@ -85,13 +90,21 @@ function checkUnusedTargets({ offices, rules }: MistakeContext, add: Add): void 
     for (const field of JURISDICTION_FIELDS) {
       strings(r.raw[field])?.forEach((j, k) => {
         if (!isIsoCountryCode(j) || have.jurisdictions.has(j)) return; // invalid codes are errors above
-        add('warning', ['rules', r.index, field, k], `no office has jurisdiction "${j}" (offices' jurisdictions: ${listed(have.jurisdictions)}), so this entry changes nothing`);
+        add(
+          'warning',
+          ['rules', r.index, field, k],
+          `no office has jurisdiction "${j}" (offices' jurisdictions: ${listed(have.jurisdictions)}), so this entry changes nothing`,
+        );
       });
     }
     for (const field of REGION_FIELDS) {
       strings(r.raw[field])?.forEach((region, k) => {
         if (have.regions.has(region)) return;
-        add('warning', ['rules', r.index, field, k], `no office is in region "${region}" (offices' regions: ${listed(have.regions)})${didYouMean(region, have.regions)}`);
+        add(
+          'warning',
+          ['rules', r.index, field, k],
+          `no office is in region "${region}" (offices' regions: ${listed(have.regions)})${didYouMean(region, have.regions)}`,
+        );
       });
     }
   }
@@ -105,7 +118,11 @@ function checkOfficesWithoutJurisdiction({ offices, rules }: MistakeContext, add
   for (const [code, o] of Object.entries(offices)) {
     if (!isObj(o) || o.jurisdiction !== undefined) continue;
     const consequence = excepting.length ? `; ${excepting.join(', ')} apply to it whatever country it is in` : '';
-    add('warning', ['offices', code], `office "${code}" has no "jurisdiction", but ${using.map(ruleName).join(', ')} target jurisdictions: no jurisdiction rule selects it${consequence}`);
+    add(
+      'warning',
+      ['offices', code],
+      `office "${code}" has no "jurisdiction", but ${using.map(ruleName).join(', ')} target jurisdictions: no jurisdiction rule selects it${consequence}`,
+    );
   }
 }
 
@@ -123,7 +140,12 @@ function checkContradictions({ rules }: MistakeContext, add: Add): void {
     for (const [field, except] of PAIRS) {
       const listed = strings(r.raw[field]) ?? [];
       strings(r.raw[except])?.forEach((value, k) => {
-        if (listed.includes(value)) add('warning', ['rules', r.index, except, k], `"${value}" is both in "${field}" and in "${except}"; the exception wins, so the rule never applies to it`);
+        if (listed.includes(value))
+          add(
+            'warning',
+            ['rules', r.index, except, k],
+            `"${value}" is both in "${field}" and in "${except}"; the exception wins, so the rule never applies to it`,
+          );
       });
     }
   }
@@ -148,19 +170,35 @@ function checkReachesNoOffice({ offices, rules }: MistakeContext, add: Add): voi
     if ((r.targeting.jurisdictions ?? []).some((j) => !isIsoCountryCode(j))) continue;
     if (Object.values(r.targeting).some((list) => list.length === 0)) continue; // an empty list is reported as such
     // Groups and locations depend on the employee and where the browser is, not on the office.
-    const t = { ...r.targeting, groups: undefined, exceptGroups: undefined, locations: undefined, exceptLocations: undefined };
+    const t = {
+      ...r.targeting,
+      groups: undefined,
+      exceptGroups: undefined,
+      locations: undefined,
+      exceptLocations: undefined,
+    };
     if (subjects.some((s) => ruleTargets(t, s))) {
       const groups = r.targeting.groups;
       if (groups && groups.length > 0 && groups.every((g) => (r.targeting.exceptGroups ?? []).includes(g))) {
-        add('warning', ['rules', r.index, 'exceptGroups'], `${ruleName(r)} excepts every group it targets, so it never applies`);
+        add(
+          'warning',
+          ['rules', r.index, 'exceptGroups'],
+          `${ruleName(r)} excepts every group it targets, so it never applies`,
+        );
       }
       continue;
     }
-    const used = (['offices', 'jurisdictions', 'regions', 'exceptOffices', 'exceptJurisdictions', 'exceptRegions'] as const)
+    const used = (
+      ['offices', 'jurisdictions', 'regions', 'exceptOffices', 'exceptJurisdictions', 'exceptRegions'] as const
+    )
       .filter((f) => r.targeting[f] !== undefined)
       .map((f) => `${f} ${JSON.stringify(r.targeting[f])}`);
     if (used.length === 0) continue;
-    add('warning', ['rules', r.index], `${ruleName(r)} applies to no office of the policy (${used.join(' and ')}; all conditions must hold), so it never applies`);
+    add(
+      'warning',
+      ['rules', r.index],
+      `${ruleName(r)} applies to no office of the policy (${used.join(' and ')}; all conditions must hold), so it never applies`,
+    );
   }
 }
 
@@ -174,7 +212,11 @@ function checkGroupSpellings({ rules }: MistakeContext, add: Add): void {
         const seen = first.get(key);
         if (!seen) first.set(key, { spelling: g, rule: r });
         else if (seen.spelling !== g) {
-          add('warning', ['rules', r.index, field, k], `group "${g}" differs from "${seen.spelling}" (${ruleName(seen.rule)}) only in case or spaces; groups are compared exactly, so they are two different groups`);
+          add(
+            'warning',
+            ['rules', r.index, field, k],
+            `group "${g}" differs from "${seen.spelling}" (${ruleName(seen.rule)}) only in case or spaces; groups are compared exactly, so they are two different groups`,
+          );
         }
       });
     }
@@ -203,7 +245,11 @@ function checkModels({ rules, policyTools }: MistakeContext, add: Add): void {
     const models = strings(r.raw.models);
     if (!models) continue;
     if (models.length === 0) {
-      add('warning', ['rules', r.index, 'models'], `an empty "models" list matches no model, so ${ruleName(r)} never applies; remove the field to apply it to the whole tool`);
+      add(
+        'warning',
+        ['rules', r.index, 'models'],
+        `an empty "models" list matches no model, so ${ruleName(r)} never applies; remove the field to apply it to the whole tool`,
+      );
       continue;
     }
     const defined = new Map<string, string[]>();
@@ -220,16 +266,28 @@ function checkModels({ rules, policyTools }: MistakeContext, add: Add): void {
       const keys = ['rules', r.index, 'models', k];
       if (all.includes(m)) {
         if (!definitions.get(m)!.some(recognisable)) {
-          add('error', keys, `model "${m}" has no "match" (query, pathPrefixes or text) in its tool's definition, so it is never recognised and ${ruleName(r)} never applies to it`);
+          add(
+            'error',
+            keys,
+            `model "${m}" has no "match" (query, pathPrefixes or text) in its tool's definition, so it is never recognised and ${ruleName(r)} never applies to it`,
+          );
         }
         return;
       }
       if (all.length === 0) {
-        add('error', keys, `model "${m}": ${[...defined.keys()].map((t) => `"${t}"`).join(', ')} define${defined.size === 1 ? 's' : ''} no models, so this model is never recognised and ${ruleName(r)} never applies; add "models" to the tool with how to recognise each`);
+        add(
+          'error',
+          keys,
+          `model "${m}": ${[...defined.keys()].map((t) => `"${t}"`).join(', ')} define${defined.size === 1 ? 's' : ''} no models, so this model is never recognised and ${ruleName(r)} never applies; add "models" to the tool with how to recognise each`,
+        );
         return;
       }
       const known = [...defined].map(([t, ms]) => `${t}: ${ms.length ? ms.join(', ') : 'none'}`).join('; ');
-      add('error', keys, `model "${m}" is not defined by any tool of ${ruleName(r)} (${known})${didYouMean(m, all)}; an unknown model is never recognised`);
+      add(
+        'error',
+        keys,
+        `model "${m}" is not defined by any tool of ${ruleName(r)} (${known})${didYouMean(m, all)}; an unknown model is never recognised`,
+      );
     });
   }
 }
@@ -246,7 +304,11 @@ function checkReplaceCatalogue({ policyTools }: MistakeContext, add: Add): void 
     const keys = ['tools', id, 'replaceCatalogue'];
     const entry = own(CATALOGUE, id) ? CATALOGUE[id] : undefined;
     if (!entry) {
-      add('warning', keys, `the built-in catalogue has no tool "${id}", so there is nothing to replace${didYouMean(id, Object.keys(CATALOGUE))}`);
+      add(
+        'warning',
+        keys,
+        `the built-in catalogue has no tool "${id}", so there is nothing to replace${didYouMean(id, Object.keys(CATALOGUE))}`,
+      );
       continue;
     }
     const listed = strings(t.domains) ?? [];
@@ -257,7 +319,11 @@ function checkReplaceCatalogue({ policyTools }: MistakeContext, add: Add): void 
       return host !== '' && !mine.some((m) => coveredBy(host, m));
     });
     if (dropped.length > 0) {
-      add('warning', keys, `replaces the catalogue's "${id}" and drops ${quoteList(dropped)}: those hosts are no longer "${id}" (nor any tool), so no rule for "${id}" covers them; remove "replaceCatalogue" to keep them`);
+      add(
+        'warning',
+        keys,
+        `replaces the catalogue's "${id}" and drops ${quoteList(dropped)}: those hosts are no longer "${id}" (nor any tool), so no rule for "${id}" covers them; remove "replaceCatalogue" to keep them`,
+      );
     }
   }
 }
@@ -279,9 +345,12 @@ function checkTranslations({ rules }: MistakeContext, add: Add): void {
     const notice = isObj(r.raw.notice) ? r.raw.notice : undefined;
     if (!notice) continue;
     // A plain-string reference is an identifier ("memo CT-2026-014"), not text to translate.
-    const fields = LOCALIZED_FIELDS.filter((f) => isObj(notice[f]) || (typeof notice[f] === 'string' && f !== 'reference'));
+    const fields = LOCALIZED_FIELDS.filter(
+      (f) => isObj(notice[f]) || (typeof notice[f] === 'string' && f !== 'reference'),
+    );
     const langs = new Set<string>();
-    for (const f of fields) if (isObj(notice[f])) for (const l of Object.keys(notice[f] as Obj)) if (l !== 'en') langs.add(l);
+    for (const f of fields)
+      if (isObj(notice[f])) for (const l of Object.keys(notice[f] as Obj)) if (l !== 'en') langs.add(l);
     for (const lang of langs) {
       const has = (f: (typeof fields)[number]) => {
         const text = notice[f];
@@ -290,7 +359,11 @@ function checkTranslations({ rules }: MistakeContext, add: Add): void {
       const missing = fields.filter((f) => !has(f));
       if (missing.length === 0) continue;
       const done = fields.filter(has);
-      add('warning', ['rules', r.index, 'notice'], `the notice is translated into "${lang}" for ${done.join(', ')} only: ${missing.join(', ')} will show in English to "${lang}" readers`);
+      add(
+        'warning',
+        ['rules', r.index, 'notice'],
+        `the notice is translated into "${lang}" for ${done.join(', ')} only: ${missing.join(', ')} will show in English to "${lang}" readers`,
+      );
     }
   }
 }
@@ -328,7 +401,13 @@ function checkOverlappingTools({ policyTools, rules }: MistakeContext, add: Add)
     return naming.length ? `; rules that decide there, first match wins: ${naming.join(', ')}` : '';
   };
   const byHost = new Map<string, ToolClaim[]>();
-  const claim = (id: string, domains: readonly unknown[], paths: unknown, fromPolicy: boolean, keysOf: (index: number) => ToolClaim['keys']) => {
+  const claim = (
+    id: string,
+    domains: readonly unknown[],
+    paths: unknown,
+    fromPolicy: boolean,
+    keysOf: (index: number) => ToolClaim['keys'],
+  ) => {
     const list = strings(paths);
     const prefixes = list && list.length > 0 ? normalizePrefixes(list) : null;
     domains.forEach((d, index) => {
@@ -348,7 +427,8 @@ function checkOverlappingTools({ policyTools, rules }: MistakeContext, add: Add)
     // The catalogue's domains keep the catalogue's scope, whatever paths the policy gives its own.
     if (entry && t.replaceCatalogue !== true) claim(id, entry.domains, entry.paths, true, () => ['tools', id]);
   }
-  for (const [id, t] of Object.entries(CATALOGUE)) if (!own(policyTools, id)) claim(id, t.domains, t.paths, false, () => ['tools', id]);
+  for (const [id, t] of Object.entries(CATALOGUE))
+    if (!own(policyTools, id)) claim(id, t.domains, t.paths, false, () => ['tools', id]);
   for (const [host, claims] of byHost) {
     for (let i = 0; i < claims.length; i++) {
       for (let j = i + 1; j < claims.length; j++) {
@@ -359,7 +439,11 @@ function checkOverlappingTools({ policyTools, rules }: MistakeContext, add: Add)
         // Report it on a policy tool's domain: that is the line the author can change.
         const at = b.fromPolicy ? b : a;
         const other = at === b ? a : b;
-        add('warning', at.keys, `tools "${a.id}" and "${b.id}" both claim ${host} (${where})${other.fromPolicy ? '' : ` ("${other.id}" is a catalogue tool)`}: a URL there belongs to both, and the first rule that targets either decides for both${rulesFor(a.id, b.id)}; give one tool other paths or merge them`);
+        add(
+          'warning',
+          at.keys,
+          `tools "${a.id}" and "${b.id}" both claim ${host} (${where})${other.fromPolicy ? '' : ` ("${other.id}" is a catalogue tool)`}: a URL there belongs to both, and the first rule that targets either decides for both${rulesFor(a.id, b.id)}; give one tool other paths or merge them`,
+        );
       }
     }
   }
@@ -371,7 +455,11 @@ function checkWindowsAfterExpiry({ doc, rules }: MistakeContext, add: Add): void
   if (Number.isNaN(expires)) return;
   for (const r of rules) {
     if (r.from !== undefined && r.from >= expires) {
-      add('warning', ['rules', r.index, 'from'], `${ruleName(r)} starts at ${String(r.raw.from)}, after the policy expires (${String(doc.expires)}): it never applies under this policy`);
+      add(
+        'warning',
+        ['rules', r.index, 'from'],
+        `${ruleName(r)} starts at ${String(r.raw.from)}, after the policy expires (${String(doc.expires)}): it never applies under this policy`,
+      );
     }
   }
 }
@@ -388,9 +476,17 @@ function checkEffectiveDates({ rules, now }: MistakeContext, add: Add): void {
     if (Number.isNaN(effective) || effective <= now) continue;
     const keys = ['rules', r.index, 'notice', 'effective'];
     if (r.from === undefined) {
-      add('warning', keys, `the notice says effective ${String(notice!.effective)}, but ${ruleName(r)} has no "from": it applies as soon as the policy is published; add "from" to start it then`);
+      add(
+        'warning',
+        keys,
+        `the notice says effective ${String(notice!.effective)}, but ${ruleName(r)} has no "from": it applies as soon as the policy is published; add "from" to start it then`,
+      );
     } else if (Math.abs(r.from - effective) >= DAY) {
-      add('warning', keys, `the notice says effective ${String(notice!.effective)}, but ${ruleName(r)} starts at ${String(r.raw.from)} ("from")`);
+      add(
+        'warning',
+        keys,
+        `the notice says effective ${String(notice!.effective)}, but ${ruleName(r)} starts at ${String(r.raw.from)} ("from")`,
+      );
     }
   }
 }
@@ -401,7 +497,11 @@ function checkSelfAlternatives({ rules }: MistakeContext, add: Add): void {
     const notice = isObj(r.raw.notice) ? r.raw.notice : undefined;
     strings(notice?.alternatives)?.forEach((alt, k) => {
       if (r.tools.includes(alt) && r.action !== 'allow') {
-        add('warning', ['rules', r.index, 'notice', 'alternatives', k], `"${alt}" is offered as an alternative to itself: ${ruleName(r)} restricts it`);
+        add(
+          'warning',
+          ['rules', r.index, 'notice', 'alternatives', k],
+          `"${alt}" is offered as an alternative to itself: ${ruleName(r)} restricts it`,
+        );
       }
     });
   }

@@ -20,10 +20,22 @@ export type Add = (severity: LintIssue['severity'], keys: readonly Key[], messag
 export const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 export const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
 /** The strings of an array, or undefined when it is not an array (the schema reports that). */
-export const strings = (x: unknown): string[] | undefined => (Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : undefined);
+export const strings = (x: unknown): string[] | undefined =>
+  Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : undefined;
 export const own = (o: Obj, k: string): boolean => Object.hasOwn(o, k);
 
-export const TARGET_FIELDS = ['offices', 'jurisdictions', 'regions', 'groups', 'exceptOffices', 'exceptJurisdictions', 'exceptRegions', 'exceptGroups', 'locations', 'exceptLocations'] as const;
+export const TARGET_FIELDS = [
+  'offices',
+  'jurisdictions',
+  'regions',
+  'groups',
+  'exceptOffices',
+  'exceptJurisdictions',
+  'exceptRegions',
+  'exceptGroups',
+  'locations',
+  'exceptLocations',
+] as const;
 
 /** The parts of a rule the checks need, read without trusting the document's types. */
 export interface RuleView {
@@ -74,4 +86,3 @@ export function ruleIdAt(path: string, rules: unknown): string | undefined {
   const rule: unknown = rules[Number(m[1])];
   return isObj(rule) ? str(rule.id) : undefined;
 }
-

@@ -21,8 +21,20 @@ function base(): Record<string, any> {
     },
     tools: { 'firm-llm': { name: 'Firm LLM', domains: ['llm.bank.example'] } },
     rules: [
-      { id: 'HK-CLAUDE', tools: ['claude'], offices: ['HK'], action: 'block', notice: { title: { en: 'Do not use', 'zh-Hant': '請勿使用' }, alternatives: ['firm-llm'] } },
-      { id: 'NON-US-CLAUDE', tools: ['claude'], exceptJurisdictions: ['US'], action: 'warn', notice: { title: 'Check first' } },
+      {
+        id: 'HK-CLAUDE',
+        tools: ['claude'],
+        offices: ['HK'],
+        action: 'block',
+        notice: { title: { en: 'Do not use', 'zh-Hant': '請勿使用' }, alternatives: ['firm-llm'] },
+      },
+      {
+        id: 'NON-US-CLAUDE',
+        tools: ['claude'],
+        exceptJurisdictions: ['US'],
+        action: 'warn',
+        notice: { title: 'Check first' },
+      },
     ],
   };
 }
@@ -45,7 +57,10 @@ describe('lintPolicy', () => {
     doc.rules[0].action = 'deny';
     doc.version = 2;
     const issues = lint(doc);
-    expect(only(issues, '$.rules[0].action')).toMatchObject({ severity: 'error', message: expect.stringMatching(/expected one of "block"/) });
+    expect(only(issues, '$.rules[0].action')).toMatchObject({
+      severity: 'error',
+      message: expect.stringMatching(/expected one of "block"/),
+    });
     expect(only(issues, '$.version')).toMatchObject({ severity: 'error' });
   });
 
@@ -59,7 +74,10 @@ describe('lintPolicy', () => {
     doc.rules[0].tools = ['claude', 'claud'];
     doc.rules[0].notice.alternatives = ['firm-llm', 'firm-lm'];
     const issues = lint(doc);
-    expect(only(issues, '$.rules[0].tools[1]')).toMatchObject({ severity: 'error', message: expect.stringContaining('unknown tool "claud"') });
+    expect(only(issues, '$.rules[0].tools[1]')).toMatchObject({
+      severity: 'error',
+      message: expect.stringContaining('unknown tool "claud"'),
+    });
     expect(only(issues, '$.rules[0].notice.alternatives[1]').message).toContain('unknown alternative tool "firm-lm"');
     expect(at(issues, '$.rules[0].tools[0]')).toEqual([]); // catalogue tool
   });
@@ -102,14 +120,24 @@ describe('lintPolicy', () => {
       ];
       for (const v of variants) {
         const doc = base();
-        doc.rules = [{ id: 'FIRST', tools: ['claude'], action: 'warn', ...v }, { id: 'LDN', tools: ['claude'], offices: ['LDN'], action: 'block' }];
+        doc.rules = [
+          { id: 'FIRST', tools: ['claude'], action: 'warn', ...v },
+          { id: 'LDN', tools: ['claude'], offices: ['LDN'], action: 'block' },
+        ];
         expect(at(lint(doc), '$.rules[1]'), JSON.stringify(v)).toEqual([]);
       }
     });
 
     it('model-level rules: shadowed only by an earlier model rule for all their models, or by a block of the tool', () => {
       const doc = base();
-      doc.tools.claude = { name: 'Claude', domains: ['claude.ai'], models: { mythos: { name: 'Mythos', match: { text: ['Mythos'] } }, opus: { name: 'Opus', match: { text: ['Opus'] } } } };
+      doc.tools.claude = {
+        name: 'Claude',
+        domains: ['claude.ai'],
+        models: {
+          mythos: { name: 'Mythos', match: { text: ['Mythos'] } },
+          opus: { name: 'Opus', match: { text: ['Opus'] } },
+        },
+      };
       doc.rules = [
         { id: 'WARN-ALL', tools: ['claude'], action: 'warn' },
         { id: 'MYTHOS', tools: ['claude'], models: ['mythos'], action: 'block' },
@@ -195,7 +223,10 @@ describe('lintPolicy', () => {
     for (const serial of [1.5, '7', -1, 2 ** 60]) {
       const doc = base();
       doc.serial = serial;
-      expect(only(lint(doc), '$.serial')).toMatchObject({ severity: 'error', message: expect.stringMatching(/serial/) });
+      expect(only(lint(doc), '$.serial')).toMatchObject({
+        severity: 'error',
+        message: expect.stringMatching(/serial/),
+      });
     }
   });
 
@@ -215,7 +246,10 @@ describe('lintPolicy', () => {
     for (const [domain, message, severity] of cases) {
       const doc = base();
       doc.tools['firm-llm'].domains = ['llm.bank.example', domain];
-      expect(only(lint(doc), '$.tools["firm-llm"].domains[1]'), domain).toMatchObject({ severity, message: expect.stringMatching(message) });
+      expect(only(lint(doc), '$.tools["firm-llm"].domains[1]'), domain).toMatchObject({
+        severity,
+        message: expect.stringMatching(message),
+      });
     }
     expect(domainProblem('Claude.AI.')).toBeNull();
     expect(domainProblem('bücher.de')).toBeNull();
@@ -230,7 +264,10 @@ describe('lintPolicy', () => {
   it('dataControls on a block rule', () => {
     const doc = base();
     doc.rules[0].dataControls = { paste: 'block' };
-    expect(only(lint(doc), '$.rules[0].dataControls')).toMatchObject({ severity: 'error', message: expect.stringMatching(/not "block"/) });
+    expect(only(lint(doc), '$.rules[0].dataControls')).toMatchObject({
+      severity: 'error',
+      message: expect.stringMatching(/not "block"/),
+    });
     doc.rules[0].action = 'warn';
     expect(at(lint(doc), '$.rules[0].dataControls')).toEqual([]);
   });
@@ -255,10 +292,16 @@ describe('lintPolicy', () => {
     const doc = base();
     doc.rules[0].from = '2026-12-10T00:00:00Z';
     doc.rules[0].until = '2026-12-01T00:00:00Z';
-    expect(only(lint(doc), '$.rules[0].until')).toMatchObject({ severity: 'error', message: expect.stringMatching(/never applies/) });
+    expect(only(lint(doc), '$.rules[0].until')).toMatchObject({
+      severity: 'error',
+      message: expect.stringMatching(/never applies/),
+    });
     doc.rules[0].from = '2026-11-01T00:00:00Z';
     doc.rules[0].until = '2026-11-02T00:00:00Z';
-    expect(only(lint(doc), '$.rules[0].until')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/ended/) });
+    expect(only(lint(doc), '$.rules[0].until')).toMatchObject({
+      severity: 'warning',
+      message: expect.stringMatching(/ended/),
+    });
   });
 
   it('unknown fields, which the schema refuses (a misspelt condition would silently widen a rule)', () => {
@@ -266,8 +309,14 @@ describe('lintPolicy', () => {
     doc.rules[0].exceptOffice = ['NY'];
     doc.rules[1].comment = 'why'; // valibot names the first unknown field of each object
     const issues = lint(doc);
-    expect(only(issues, '$.rules[0].exceptOffice')).toMatchObject({ severity: 'error', message: expect.stringContaining('did you mean "exceptOffices"') });
-    expect(only(issues, '$.rules[1].comment')).toMatchObject({ severity: 'error', message: expect.stringContaining('unknown field "comment"') });
+    expect(only(issues, '$.rules[0].exceptOffice')).toMatchObject({
+      severity: 'error',
+      message: expect.stringContaining('did you mean "exceptOffices"'),
+    });
+    expect(only(issues, '$.rules[1].comment')).toMatchObject({
+      severity: 'error',
+      message: expect.stringContaining('unknown field "comment"'),
+    });
   });
 
   it('empty targeting lists that match no one', () => {
@@ -293,7 +342,27 @@ describe('lintPolicy', () => {
       fc.property(
         fc.oneof(
           fc.jsonValue({ maxDepth: 5 }),
-          fc.record({ offices: fc.jsonValue({ maxDepth: 3 }), tools: fc.jsonValue({ maxDepth: 3 }), rules: fc.array(fc.dictionary(fc.constantFrom('id', 'tools', 'offices', 'groups', 'exceptGroups', 'from', 'until', 'notice', 'dataControls', 'action'), fc.jsonValue({ maxDepth: 2 }))) }),
+          fc.record({
+            offices: fc.jsonValue({ maxDepth: 3 }),
+            tools: fc.jsonValue({ maxDepth: 3 }),
+            rules: fc.array(
+              fc.dictionary(
+                fc.constantFrom(
+                  'id',
+                  'tools',
+                  'offices',
+                  'groups',
+                  'exceptGroups',
+                  'from',
+                  'until',
+                  'notice',
+                  'dataControls',
+                  'action',
+                ),
+                fc.jsonValue({ maxDepth: 2 }),
+              ),
+            ),
+          }),
         ),
         (doc) => {
           const issues = lintPolicy(doc, NOW);
@@ -306,19 +375,35 @@ describe('lintPolicy', () => {
 });
 
 describe('hasNestedQuantifier', () => {
-  it.each(['(a+)+', '(a*)*', '^(\\w+\\s?)*$', '((ab)*c)+', '(?:x+y?){2,}', '(?<n>\\d+)+', '(a+){1,100}'])('flags %s', (re) => {
-    expect(hasNestedQuantifier(re)).toBe(true);
-  });
-  it.each(['\\bHC\\d{8}\\b', '(ab)+', '[(a+)]+', '\\(a+\\)+', 'a+b+', '(a+)?', '(\\d{3}-)+\\d{4}', '(a+){2}'])('accepts %s', (re) => {
-    expect(hasNestedQuantifier(re)).toBe(false);
-  });
+  it.each(['(a+)+', '(a*)*', '^(\\w+\\s?)*$', '((ab)*c)+', '(?:x+y?){2,}', '(?<n>\\d+)+', '(a+){1,100}'])(
+    'flags %s',
+    (re) => {
+      expect(hasNestedQuantifier(re)).toBe(true);
+    },
+  );
+  it.each(['\\bHC\\d{8}\\b', '(ab)+', '[(a+)]+', '\\(a+\\)+', 'a+b+', '(a+)?', '(\\d{3}-)+\\d{4}', '(a+){2}'])(
+    'accepts %s',
+    (re) => {
+      expect(hasNestedQuantifier(re)).toBe(false);
+    },
+  );
 });
 
 describe('catastrophic backtracking heuristics', () => {
   it('refuses repeated alternations and nested repeats, and accepts ordinary patterns', async () => {
     const { canBacktrackCatastrophically } = await import('../decide/regex-safety.ts');
-    for (const bad of ['(\\w|\\d)+$', '(a|aa)+$', '(?:x|y)*z', '(a+)+$', '(a|b){2,}']) expect(canBacktrackCatastrophically(bad), bad).toBe(true);
-    for (const ok of ['\\bHC\\d{8}\\b', '[\\w\\d]+', '(foo|bar)', '(a|b){2}', '\\(x|y\\)+', '[(a|b)]+', '[A-Z]{2}\\d{10}']) expect(canBacktrackCatastrophically(ok), ok).toBe(false);
+    for (const bad of ['(\\w|\\d)+$', '(a|aa)+$', '(?:x|y)*z', '(a+)+$', '(a|b){2,}'])
+      expect(canBacktrackCatastrophically(bad), bad).toBe(true);
+    for (const ok of [
+      '\\bHC\\d{8}\\b',
+      '[\\w\\d]+',
+      '(foo|bar)',
+      '(a|b){2}',
+      '\\(x|y\\)+',
+      '[(a|b)]+',
+      '[A-Z]{2}\\d{10}',
+    ])
+      expect(canBacktrackCatastrophically(ok), ok).toBe(false);
   });
 });
 
@@ -337,9 +422,22 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     doc.rules[1].exceptJurisdictions = ['USA'];
     doc.offices.LDN.jurisdiction = 'UK';
     const issues = lint(doc);
-    expect(only(issues, '$.rules[0].jurisdictions[0]')).toMatchObject({ severity: 'error', rule: 'HK-CLAUDE', message: expect.stringMatching(/"HKG" is not an ISO 3166-1 alpha-2 country code, so it selects no office; did you mean "HK"\?/) });
-    expect(only(issues, '$.rules[1].exceptJurisdictions[0]')).toMatchObject({ severity: 'error', rule: 'NON-US-CLAUDE', message: expect.stringMatching(/"USA".*\(the rule applies there too\); did you mean "US"\?/) });
-    expect(only(issues, '$.offices.LDN.jurisdiction')).toMatchObject({ severity: 'error', message: expect.stringContaining('did you mean "GB"?') });
+    expect(only(issues, '$.rules[0].jurisdictions[0]')).toMatchObject({
+      severity: 'error',
+      rule: 'HK-CLAUDE',
+      message: expect.stringMatching(
+        /"HKG" is not an ISO 3166-1 alpha-2 country code, so it selects no office; did you mean "HK"\?/,
+      ),
+    });
+    expect(only(issues, '$.rules[1].exceptJurisdictions[0]')).toMatchObject({
+      severity: 'error',
+      rule: 'NON-US-CLAUDE',
+      message: expect.stringMatching(/"USA".*\(the rule applies there too\); did you mean "US"\?/),
+    });
+    expect(only(issues, '$.offices.LDN.jurisdiction')).toMatchObject({
+      severity: 'error',
+      message: expect.stringContaining('did you mean "GB"?'),
+    });
   });
 
   it('a lower-case code is named with its upper-case form, an unknown one with the format', () => {
@@ -355,8 +453,15 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     doc.rules[0].regions = ['emae'];
     doc.rules[1].exceptJurisdictions = ['US', 'FR'];
     const issues = lint(doc);
-    expect(only(issues, '$.rules[0].regions[0]')).toMatchObject({ severity: 'warning', rule: 'HK-CLAUDE', message: expect.stringMatching(/no office is in region "emae".*did you mean "emea"\?/) });
-    expect(only(issues, '$.rules[1].exceptJurisdictions[1]')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/no office has jurisdiction "FR" \(offices' jurisdictions: GB, HK, US\)/) });
+    expect(only(issues, '$.rules[0].regions[0]')).toMatchObject({
+      severity: 'warning',
+      rule: 'HK-CLAUDE',
+      message: expect.stringMatching(/no office is in region "emae".*did you mean "emea"\?/),
+    });
+    expect(only(issues, '$.rules[1].exceptJurisdictions[1]')).toMatchObject({
+      severity: 'warning',
+      message: expect.stringMatching(/no office has jurisdiction "FR" \(offices' jurisdictions: GB, HK, US\)/),
+    });
     expect(at(issues, '$.rules[1].exceptJurisdictions[0]')).toEqual([]);
   });
 
@@ -364,21 +469,38 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     const doc = base();
     delete doc.offices.NY.jurisdiction;
     const issue = only(lint(doc), '$.offices.NY');
-    expect(issue).toMatchObject({ severity: 'warning', message: expect.stringMatching(/no "jurisdiction".*rule "NON-US-CLAUDE" apply to it/) });
+    expect(issue).toMatchObject({
+      severity: 'warning',
+      message: expect.stringMatching(/no "jurisdiction".*rule "NON-US-CLAUDE" apply to it/),
+    });
     doc.rules.pop();
     expect(at(lint(doc), '$.offices.NY')).toEqual([]);
   });
 
-  it('model ids that none of the rule\'s tools defines, and tools that define no models', () => {
+  it("model ids that none of the rule's tools defines, and tools that define no models", () => {
     const doc = base();
-    doc.tools.claude = { name: 'Claude', domains: ['claude.ai'], models: { mythos: { name: 'Mythos', match: { text: ['Mythos'] } }, fable: { name: 'Fable' } } };
+    doc.tools.claude = {
+      name: 'Claude',
+      domains: ['claude.ai'],
+      models: { mythos: { name: 'Mythos', match: { text: ['Mythos'] } }, fable: { name: 'Fable' } },
+    };
     doc.rules.push({ id: 'MODELS', tools: ['claude'], models: ['mythos', 'fabel'], action: 'block' });
     doc.rules.push({ id: 'NO-MODELS', tools: ['firm-llm'], models: ['opus'], action: 'block' });
     doc.rules.push({ id: 'EMPTY-MODELS', tools: ['claude'], models: [], action: 'block' });
     const issues = lint(doc);
     expect(at(issues, '$.rules[2].models[0]')).toEqual([]);
-    expect(only(issues, '$.rules[2].models[1]')).toMatchObject({ severity: 'error', rule: 'MODELS', message: expect.stringMatching(/model "fabel" is not defined by any tool of rule "MODELS" \(claude: mythos, fable\); did you mean "fable"\?/) });
-    expect(only(issues, '$.rules[3].models[0]')).toMatchObject({ severity: 'error', rule: 'NO-MODELS', message: expect.stringMatching(/"firm-llm" defines no models/) });
+    expect(only(issues, '$.rules[2].models[1]')).toMatchObject({
+      severity: 'error',
+      rule: 'MODELS',
+      message: expect.stringMatching(
+        /model "fabel" is not defined by any tool of rule "MODELS" \(claude: mythos, fable\); did you mean "fable"\?/,
+      ),
+    });
+    expect(only(issues, '$.rules[3].models[0]')).toMatchObject({
+      severity: 'error',
+      rule: 'NO-MODELS',
+      message: expect.stringMatching(/"firm-llm" defines no models/),
+    });
     expect(only(issues, '$.rules[4].models')).toMatchObject({ severity: 'warning', rule: 'EMPTY-MODELS' });
   });
 
@@ -387,7 +509,10 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     doc.tools.claude = { name: 'Claude', domains: ['claude.ai', 'anthropic.com'], replaceCatalogue: true };
     doc.tools.claud = { name: 'Typo', domains: ['claud.example'], replaceCatalogue: true };
     const issues = lint(doc);
-    expect(only(issues, '$.tools.claude.replaceCatalogue')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/drops "claude\.com"/) });
+    expect(only(issues, '$.tools.claude.replaceCatalogue')).toMatchObject({
+      severity: 'warning',
+      message: expect.stringMatching(/drops "claude\.com"/),
+    });
     expect(only(issues, '$.tools.claud.replaceCatalogue').message).toMatch(/no tool "claud".*did you mean "claude"\?/);
     doc.tools.claude.domains = [...CATALOGUE.claude!.domains];
     expect(at(lint(doc), '$.tools.claude.replaceCatalogue')).toEqual([]);
@@ -420,11 +545,18 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     doc.tools.hf = { name: 'HF Spaces', domains: ['huggingface.co'], paths: ['/spaces'] };
     doc.tools.hfchat = { name: 'HF chat', domains: ['huggingface.co'], paths: ['/chat/x'] };
     const issues = lint(doc);
-    expect(only(issues, '$.tools.m365.domains[1]')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/tools "m365chat" and "m365" both claim microsoft365\.com \(paths \/chat\)/) });
+    expect(only(issues, '$.tools.m365.domains[1]')).toMatchObject({
+      severity: 'warning',
+      message: expect.stringMatching(/tools "m365chat" and "m365" both claim microsoft365\.com \(paths \/chat\)/),
+    });
     expect(at(issues, '$.tools.hf.domains[0]')).toEqual([]); // /spaces and /chat do not overlap
-    expect(only(issues, '$.tools.hfchat.domains[0]').message).toMatch(/"hfchat" and "huggingchat" both claim huggingface\.co \(paths \/chat\/x\).*catalogue tool/);
+    expect(only(issues, '$.tools.hfchat.domains[0]').message).toMatch(
+      /"hfchat" and "huggingchat" both claim huggingface\.co \(paths \/chat\/x\).*catalogue tool/,
+    );
     doc.rules.push({ id: 'NO-COPILOT-HK', tools: ['m365'], offices: ['HK'], action: 'block' });
-    expect(only(lint(doc), '$.tools.m365.domains[1]').message).toMatch(/rules that decide there, first match wins: rule "NO-COPILOT-HK"/);
+    expect(only(lint(doc), '$.tools.m365.domains[1]').message).toMatch(
+      /rules that decide there, first match wins: rule "NO-COPILOT-HK"/,
+    );
   });
 
   it('a policy tool overriding a catalogue id is one tool, not an overlap, and keeps the catalogue domains', () => {
@@ -433,7 +565,9 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     expect(lint(doc).filter((i) => /both claim/.test(i.message))).toEqual([]);
     // claude.com is still Claude's (the catalogue's domains are added), so a second tool there overlaps.
     doc.tools['claude-web'] = { name: 'Claude web', domains: ['claude.com'] };
-    expect(only(lint(doc), '$.tools["claude-web"].domains[0]').message).toMatch(/"claude" and "claude-web" both claim claude\.com \(every path\)/);
+    expect(only(lint(doc), '$.tools["claude-web"].domains[0]').message).toMatch(
+      /"claude" and "claude-web" both claim claude\.com \(every path\)/,
+    );
     doc.tools.claude.replaceCatalogue = true;
     expect(lint(doc).filter((i) => /both claim/.test(i.message))).toEqual([]);
   });
@@ -443,17 +577,34 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     doc.tools.huggingchat = { name: 'HuggingChat', domains: ['chat.bank.example'], paths: ['/hf'] };
     doc.tools.hub = { name: 'HF hub', domains: ['huggingface.co'], paths: ['/chat/models'] };
     // huggingface.co keeps the catalogue's /chat, which overlaps /chat/models.
-    expect(only(lint(doc), '$.tools.hub.domains[0]').message).toMatch(/"huggingchat" and "hub" both claim huggingface\.co \(paths \/chat\/models\)/);
+    expect(only(lint(doc), '$.tools.hub.domains[0]').message).toMatch(
+      /"huggingchat" and "hub" both claim huggingface\.co \(paths \/chat\/models\)/,
+    );
   });
 
   it('a rule whose conditions select no office of the policy', () => {
     const doc = base();
     doc.rules.push({ id: 'NOBODY', tools: ['chatgpt'], offices: ['NY'], jurisdictions: ['HK'], action: 'block' });
-    doc.rules.push({ id: 'ALL-EXCEPTED', tools: ['chatgpt'], groups: ['traders'], exceptGroups: ['traders'], action: 'block' });
+    doc.rules.push({
+      id: 'ALL-EXCEPTED',
+      tools: ['chatgpt'],
+      groups: ['traders'],
+      exceptGroups: ['traders'],
+      action: 'block',
+    });
     const issues = lint(doc);
-    expect(only(issues, '$.rules[2]')).toMatchObject({ severity: 'warning', rule: 'NOBODY', message: expect.stringMatching(/rule "NOBODY" applies to no office of the policy \(offices \["NY"\] and jurisdictions \["HK"\]/) });
+    expect(only(issues, '$.rules[2]')).toMatchObject({
+      severity: 'warning',
+      rule: 'NOBODY',
+      message: expect.stringMatching(
+        /rule "NOBODY" applies to no office of the policy \(offices \["NY"\] and jurisdictions \["HK"\]/,
+      ),
+    });
     expect(only(issues, '$.rules[3].exceptGroups[0]').message).toMatch(/both in "groups" and in "exceptGroups"/);
-    expect(only(issues, '$.rules[3].exceptGroups')).toMatchObject({ rule: 'ALL-EXCEPTED', message: expect.stringMatching(/excepts every group/) });
+    expect(only(issues, '$.rules[3].exceptGroups')).toMatchObject({
+      rule: 'ALL-EXCEPTED',
+      message: expect.stringMatching(/excepts every group/),
+    });
   });
 
   it('group names that differ only in case', () => {
@@ -461,7 +612,10 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     doc.rules[0].exceptGroups = ['Legal'];
     doc.rules[1].groups = ['legal '];
     const issue = only(lint(doc), '$.rules[1].groups[0]');
-    expect(issue).toMatchObject({ severity: 'warning', message: expect.stringMatching(/"legal " differs from "Legal" \(rule "HK-CLAUDE"\)/) });
+    expect(issue).toMatchObject({
+      severity: 'warning',
+      message: expect.stringMatching(/"legal " differs from "Legal" \(rule "HK-CLAUDE"\)/),
+    });
   });
 
   it('a window that opens after the policy expires, and an alternative that is the restricted tool', () => {
@@ -469,8 +623,13 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
     doc.rules[1].from = '2027-01-01T00:00:00Z';
     doc.rules[1].notice.alternatives = ['claude'];
     const issues = lint(doc);
-    expect(only(issues, '$.rules[1].from')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/after the policy expires/) });
-    expect(at(issues, '$.rules[1].notice.alternatives[0]').filter((i) => /alternative to itself/.test(i.message))).toHaveLength(1);
+    expect(only(issues, '$.rules[1].from')).toMatchObject({
+      severity: 'warning',
+      message: expect.stringMatching(/after the policy expires/),
+    });
+    expect(
+      at(issues, '$.rules[1].notice.alternatives[0]').filter((i) => /alternative to itself/.test(i.message)),
+    ).toHaveLength(1);
   });
 
   it('unknown office codes get a near-match or the list of valid codes', () => {
@@ -484,10 +643,21 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
 
   it('a model its tool defines without anything to recognise it by', () => {
     const doc = base();
-    doc.tools.claude = { name: 'Claude', domains: ['claude.ai'], models: { mythos: { name: 'Mythos' }, opus: { name: 'Opus', match: { text: [''] } }, sonnet: { name: 'Sonnet', match: { query: { model: 'sonnet' } } } } };
+    doc.tools.claude = {
+      name: 'Claude',
+      domains: ['claude.ai'],
+      models: {
+        mythos: { name: 'Mythos' },
+        opus: { name: 'Opus', match: { text: [''] } },
+        sonnet: { name: 'Sonnet', match: { query: { model: 'sonnet' } } },
+      },
+    };
     doc.rules.push({ id: 'MODELS', tools: ['claude'], models: ['mythos', 'opus', 'sonnet'], action: 'block' });
     const issues = lint(doc);
-    expect(only(issues, '$.rules[2].models[0]')).toMatchObject({ severity: 'error', message: expect.stringMatching(/model "mythos" has no "match".*never recognised/) });
+    expect(only(issues, '$.rules[2].models[0]')).toMatchObject({
+      severity: 'error',
+      message: expect.stringMatching(/model "mythos" has no "match".*never recognised/),
+    });
     expect(only(issues, '$.rules[2].models[1]').message).toMatch(/"opus" has no "match"/);
     expect(at(issues, '$.rules[2].models[2]')).toEqual([]);
   });
@@ -495,7 +665,11 @@ describe('lintPolicy: honest mistakes that would quietly weaken enforcement', ()
   it('a notice effective in the future on a rule that starts now, or at another day', () => {
     const doc = base();
     doc.rules[0].notice.effective = '2026-12-10';
-    expect(only(lint(doc), '$.rules[0].notice.effective')).toMatchObject({ severity: 'warning', rule: 'HK-CLAUDE', message: expect.stringMatching(/no "from": it applies as soon as the policy is published/) });
+    expect(only(lint(doc), '$.rules[0].notice.effective')).toMatchObject({
+      severity: 'warning',
+      rule: 'HK-CLAUDE',
+      message: expect.stringMatching(/no "from": it applies as soon as the policy is published/),
+    });
     doc.rules[0].from = '2026-12-09T16:00:00Z'; // Monday 00:00 in Hong Kong: the same day
     expect(at(lint(doc), '$.rules[0].notice.effective')).toEqual([]);
     doc.rules[0].from = '2026-12-15T00:00:00Z';
@@ -510,10 +684,19 @@ describe('lintPolicy: locations', () => {
   const withRules = (...rules: Record<string, unknown>[]) => ({ ...base(), rules });
 
   it('names a location that is no ISO country code, with its JSON path and rule id', () => {
-    const issues = lint(withRules(
-      { id: 'FROM-CHINA', tools: ['claude'], locations: ['HK', 'UK', 'hk', 'ZZ', 'HK OFFICE', 'HK-OFFICE'], action: 'block' },
-    ));
-    expect(only(issues, '$.rules[0].locations[1]')).toMatchObject({ severity: 'error', rule: 'FROM-CHINA', message: expect.stringMatching(/^"UK" .*did you mean "GB"/) });
+    const issues = lint(
+      withRules({
+        id: 'FROM-CHINA',
+        tools: ['claude'],
+        locations: ['HK', 'UK', 'hk', 'ZZ', 'HK OFFICE', 'HK-OFFICE'],
+        action: 'block',
+      }),
+    );
+    expect(only(issues, '$.rules[0].locations[1]')).toMatchObject({
+      severity: 'error',
+      rule: 'FROM-CHINA',
+      message: expect.stringMatching(/^"UK" .*did you mean "GB"/),
+    });
     expect(only(issues, '$.rules[0].locations[2]').message).toMatch(/did you mean "HK"/);
     expect(only(issues, '$.rules[0].locations[3]').message).toMatch(/"ZZ" is not an ISO 3166-1 alpha-2/);
     expect(only(issues, '$.rules[0].locations[4]').message).toMatch(/neither a country code nor a zone name/);
@@ -525,22 +708,33 @@ describe('lintPolicy: locations', () => {
     const doc = withRules({ id: 'OFF-NETWORK', tools: ['claude'], exceptLocations: ['HK-OFICE'], action: 'warn' });
     expect(lint(doc)).toEqual([]);
     const issues = lintPolicy(doc, NOW, { zones: ['HK-OFFICE', 'NY-OFFICE'] });
-    expect(only(issues, '$.rules[0].exceptLocations[0]')).toMatchObject({ rule: 'OFF-NETWORK', message: expect.stringMatching(/^unknown zone "HK-OFICE".*"HK-OFFICE", "NY-OFFICE"/) });
+    expect(only(issues, '$.rules[0].exceptLocations[0]')).toMatchObject({
+      rule: 'OFF-NETWORK',
+      message: expect.stringMatching(/^unknown zone "HK-OFICE".*"HK-OFFICE", "NY-OFFICE"/),
+    });
   });
 
   it('warns about an empty locations list and refuses a misspelt condition', () => {
-    expect(only(lint(withRules({ id: 'X', tools: ['claude'], locations: [], action: 'block' })), '$.rules[0].locations').severity).toBe('warning');
-    expect(only(lint(withRules({ id: 'X', tools: ['claude'], location: ['HK'], action: 'block' })), '$.rules[0].location').severity).toBe('error');
+    expect(
+      only(lint(withRules({ id: 'X', tools: ['claude'], locations: [], action: 'block' })), '$.rules[0].locations')
+        .severity,
+    ).toBe('warning');
+    expect(
+      only(lint(withRules({ id: 'X', tools: ['claude'], location: ['HK'], action: 'block' })), '$.rules[0].location')
+        .severity,
+    ).toBe('error');
     expect(only(lint({ ...base(), unknownLocation: 'open' }), '$.unknownLocation').severity).toBe('error');
   });
 
   it('never calls a rule unreachable behind a rule that holds only in some places', () => {
-    const issues = lint(withRules(
-      { id: 'USED-FROM-HK', tools: ['claude'], offices: ['HK'], locations: ['HK'], action: 'block' },
-      { id: 'HK-STAFF', tools: ['claude'], offices: ['HK'], action: 'warn' },
-      { id: 'ANYWHERE', tools: ['chatgpt'], action: 'block' },
-      { id: 'IN-HK', tools: ['chatgpt'], locations: ['HK'], action: 'warn' },
-    ));
+    const issues = lint(
+      withRules(
+        { id: 'USED-FROM-HK', tools: ['claude'], offices: ['HK'], locations: ['HK'], action: 'block' },
+        { id: 'HK-STAFF', tools: ['claude'], offices: ['HK'], action: 'warn' },
+        { id: 'ANYWHERE', tools: ['chatgpt'], action: 'block' },
+        { id: 'IN-HK', tools: ['chatgpt'], locations: ['HK'], action: 'warn' },
+      ),
+    );
     expect(at(issues, '$.rules[1]')).toEqual([]);
     expect(only(issues, '$.rules[3]').message).toMatch(/unreachable/);
   });

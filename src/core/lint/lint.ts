@@ -8,8 +8,29 @@
 import { CATALOGUE } from '../catalogue/catalogue.ts';
 import { isIsoCountryCode, suggestCountryCode } from '../config/countries.ts';
 import { isZoneName } from '../location/location.ts';
-import { resolveRuleTools, resolveTools, ruleTargets, toolAttributes, type Subject, type Targeting } from '../decide/decide.ts';
-import { isObj, own, readRule, str, strings, TARGET_FIELDS, type Add, type Key, type LintIssue, type Obj, type RuleView, ruleIdAt, ruleName } from './lint-read.ts';
+import {
+  resolveRuleTools,
+  resolveTools,
+  ruleTargets,
+  toolAttributes,
+  type Subject,
+  type Targeting,
+} from '../decide/decide.ts';
+import {
+  isObj,
+  own,
+  readRule,
+  str,
+  strings,
+  TARGET_FIELDS,
+  type Add,
+  type Key,
+  type LintIssue,
+  type Obj,
+  type RuleView,
+  ruleIdAt,
+  ruleName,
+} from './lint-read.ts';
 import { checkMistakes } from './lint-mistakes.ts';
 import { matchWhere, unknownAttributes, type ToolsWhere } from '../catalogue/tool-attributes.ts';
 import { normalizeHost } from '../catalogue/hosts.ts';
@@ -36,13 +57,20 @@ export function lintPolicy(input: unknown, now: number = Date.now(), options: Li
     return lint(input, now, options);
   } catch (e) {
     // A lint that crashes on odd input would hide every other finding; say so instead.
-    return [{ severity: 'error', path: '$', message: `the document could not be checked: ${e instanceof Error ? e.message : String(e)}` }];
+    return [
+      {
+        severity: 'error',
+        path: '$',
+        message: `the document could not be checked: ${e instanceof Error ? e.message : String(e)}`,
+      },
+    ];
   }
 }
 
 function lint(input: unknown, now: number, options: LintOptions): LintIssue[] {
   const issues: LintIssue[] = [];
-  const add = (severity: LintIssue['severity'], keys: readonly Key[], message: string) => issues.push({ severity, path: formatJsonPath(keys), message });
+  const add = (severity: LintIssue['severity'], keys: readonly Key[], message: string) =>
+    issues.push({ severity, path: formatJsonPath(keys), message });
 
   const parsed = parsePolicy(input);
   const schemaIssues = parsed.ok ? [] : parsed.issues;
@@ -70,34 +98,70 @@ function lint(input: unknown, now: number, options: LintOptions): LintIssue[] {
     if (r.id !== undefined) {
       const first = firstById.get(r.id);
       if (first === undefined) firstById.set(r.id, r.index);
-      else add('error', ['rules', r.index, 'id'], `duplicate rule id "${r.id}" (first used at ${formatJsonPath(['rules', first, 'id'])}); audit events and notices name rules by id`);
+      else
+        add(
+          'error',
+          ['rules', r.index, 'id'],
+          `duplicate rule id "${r.id}" (first used at ${formatJsonPath(['rules', first, 'id'])}); audit events and notices name rules by id`,
+        );
     }
     strings(r.raw.tools)?.forEach((t, k) => {
-      if (!knownTool(t)) add('error', ['rules', r.index, 'tools', k], `unknown tool "${t}": not defined in $.tools nor in the built-in catalogue${didYouMean(t, toolIds)}`);
+      if (!knownTool(t))
+        add(
+          'error',
+          ['rules', r.index, 'tools', k],
+          `unknown tool "${t}": not defined in $.tools nor in the built-in catalogue${didYouMean(t, toolIds)}`,
+        );
     });
     for (const field of ['offices', 'exceptOffices'] as const) {
       strings(r.raw[field])?.forEach((o, k) => {
-        if (!own(offices, o)) add('error', ['rules', r.index, field, k], `unknown office "${o}": not a key of $.offices${didYouMean(o, Object.keys(offices)) || ` (${Object.keys(offices).join(', ')})`}`);
+        if (!own(offices, o))
+          add(
+            'error',
+            ['rules', r.index, field, k],
+            `unknown office "${o}": not a key of $.offices${didYouMean(o, Object.keys(offices)) || ` (${Object.keys(offices).join(', ')})`}`,
+          );
       });
     }
     checkLocations(r, options.zones, add);
     for (const field of [...TARGET_FIELDS.slice(0, 4), 'locations'] as const) {
       if (Array.isArray(r.raw[field]) && (r.raw[field] as unknown[]).length === 0) {
-        add('warning', ['rules', r.index, field], `an empty "${field}" list matches no employee, so this rule never applies; remove the field to mean "any"`);
+        add(
+          'warning',
+          ['rules', r.index, field],
+          `an empty "${field}" list matches no employee, so this rule never applies; remove the field to mean "any"`,
+        );
       }
     }
     const notice = isObj(r.raw.notice) ? r.raw.notice : undefined;
     strings(notice?.alternatives)?.forEach((t, k) => {
-      if (!knownTool(t)) add('error', ['rules', r.index, 'notice', 'alternatives', k], `unknown alternative tool "${t}": not defined in $.tools nor in the built-in catalogue${didYouMean(t, toolIds)}`);
+      if (!knownTool(t))
+        add(
+          'error',
+          ['rules', r.index, 'notice', 'alternatives', k],
+          `unknown alternative tool "${t}": not defined in $.tools nor in the built-in catalogue${didYouMean(t, toolIds)}`,
+        );
     });
     if (r.from !== undefined && r.until !== undefined && r.from >= r.until) {
-      add('error', ['rules', r.index, 'until'], `"until" (${String(r.raw.until)}) is not after "from" (${String(r.raw.from)}): the rule never applies`);
+      add(
+        'error',
+        ['rules', r.index, 'until'],
+        `"until" (${String(r.raw.until)}) is not after "from" (${String(r.raw.from)}): the rule never applies`,
+      );
     } else if (r.until !== undefined && r.until <= now) {
-      add('warning', ['rules', r.index, 'until'], `the rule's window ended at ${String(r.raw.until)}; it no longer applies`);
+      add(
+        'warning',
+        ['rules', r.index, 'until'],
+        `the rule's window ended at ${String(r.raw.until)}; it no longer applies`,
+      );
     }
     if (r.raw.dataControls !== undefined) {
       if (r.action === 'block') {
-        add('error', ['rules', r.index, 'dataControls'], '"dataControls" is only for rules whose action is not "block" (a blocked tool cannot be used at all)');
+        add(
+          'error',
+          ['rules', r.index, 'dataControls'],
+          '"dataControls" is only for rules whose action is not "block" (a blocked tool cannot be used at all)',
+        );
       }
       checkPatterns(r, add);
     }
@@ -109,7 +173,9 @@ function lint(input: unknown, now: number, options: LintOptions): LintIssue[] {
 
   // A specific domain finding replaces the schema's generic message at the same path.
   const all = [
-    ...schemaIssues.filter((i) => !domainPaths.has(i.path) && !wherePaths.has(i.path)).map((i): LintIssue => ({ severity: 'error', path: i.path, message: i.message })),
+    ...schemaIssues
+      .filter((i) => !domainPaths.has(i.path) && !wherePaths.has(i.path))
+      .map((i): LintIssue => ({ severity: 'error', path: i.path, message: i.message })),
     ...issues,
   ];
   return all.map((issue) => withRuleId(issue, input.rules));
@@ -134,10 +200,24 @@ function checkLocations(r: RuleView, zones: readonly string[] | undefined, add: 
       if (isIsoCountryCode(name)) return;
       const hint = suggestCountryCode(name);
       if (hint) add('error', keys, `"${name}" is not an ISO 3166-1 alpha-2 country code; did you mean "${hint}"?`);
-      else if (name.length <= 2) add('error', keys, `"${name}" is not an ISO 3166-1 alpha-2 country code (the location service reports codes such as "HK", "US", "GB")`);
-      else if (!isZoneName(name)) add('error', keys, `"${name}" is neither a country code nor a zone name (3 to 64 letters, digits, ".", "_" or "-")`);
+      else if (name.length <= 2)
+        add(
+          'error',
+          keys,
+          `"${name}" is not an ISO 3166-1 alpha-2 country code (the location service reports codes such as "HK", "US", "GB")`,
+        );
+      else if (!isZoneName(name))
+        add(
+          'error',
+          keys,
+          `"${name}" is neither a country code nor a zone name (3 to 64 letters, digits, ".", "_" or "-")`,
+        );
       else if (zones && !zones.includes(name)) {
-        add('error', keys, `unknown zone "${name}": the location service's networks name ${zones.length ? zones.map((z) => `"${z}"`).join(', ') : 'no zone'}`);
+        add(
+          'error',
+          keys,
+          `unknown zone "${name}": the location service's networks name ${zones.length ? zones.map((z) => `"${z}"`).join(', ') : 'no zone'}`,
+        );
       }
     });
   }
@@ -145,7 +225,10 @@ function checkLocations(r: RuleView, zones: readonly string[] | undefined, add: 
 
 /** How many names a message lists before "…and N more". */
 const LIST_MAX = 12;
-const listNames = (names: readonly string[]) => names.length <= LIST_MAX ? names.join(', ') : `${names.slice(0, LIST_MAX).join(', ')} …and ${names.length - LIST_MAX} more`;
+const listNames = (names: readonly string[]) =>
+  names.length <= LIST_MAX
+    ? names.join(', ')
+    : `${names.slice(0, LIST_MAX).join(', ')} …and ${names.length - LIST_MAX} more`;
 
 /**
  * `toolsWhere` values the schema cannot judge: a vendor no tool has (a misspelling selects nothing),
@@ -162,7 +245,9 @@ function checkToolsWhere(rules: readonly RuleView[], policyTools: Obj, add: Add)
     if (isObj(t)) tools.set(id, toolAttributes(id, { name: str(t.name) ?? id, domains: [], ...(t as object) }));
   }
   const withAttributes = [...tools];
-  const vendors = new Set(withAttributes.flatMap(([, a]) => [a.vendor, ...(a.modelVendors ?? [])].filter((x): x is string => !!x)));
+  const vendors = new Set(
+    withAttributes.flatMap(([, a]) => [a.vendor, ...(a.modelVendors ?? [])].filter((x): x is string => !!x)),
+  );
   for (const r of rules) {
     const where = r.raw.toolsWhere;
     if (!isObj(where)) continue;
@@ -171,7 +256,11 @@ function checkToolsWhere(rules: readonly RuleView[], policyTools: Obj, add: Add)
       if (isIsoCountryCode(c)) return;
       const hint = suggestCountryCode(c);
       specific.add(formatJsonPath(at('vendorCountry', k)));
-      add('error', at('vendorCountry', k), `"${c}" is not an ISO 3166-1 alpha-2 country code${hint ? `; did you mean "${hint}"?` : ''}`);
+      add(
+        'error',
+        at('vendorCountry', k),
+        `"${c}" is not an ISO 3166-1 alpha-2 country code${hint ? `; did you mean "${hint}"?` : ''}`,
+      );
     });
     for (const field of ['vendor', 'modelVendors'] as const) {
       strings(where[field])?.forEach((name, k) => {
@@ -181,7 +270,11 @@ function checkToolsWhere(rules: readonly RuleView[], policyTools: Obj, add: Add)
           const l = v.toLowerCase();
           return l === lower || l.startsWith(lower) || lower.startsWith(l) || editDistance(v, name) <= 2;
         });
-        add('error', at(field, k), `no tool has the vendor "${name}", so this selects nothing${near ? `; did you mean "${near}"?` : ''} (explain --catalogue lists the vendors)`);
+        add(
+          'error',
+          at(field, k),
+          `no tool has the vendor "${name}", so this selects nothing${near ? `; did you mean "${near}"?` : ''} (explain --catalogue lists the vendors)`,
+        );
       });
     }
     const parsedWhere = where as ToolsWhere;
@@ -193,7 +286,11 @@ function checkToolsWhere(rules: readonly RuleView[], policyTools: Obj, add: Add)
       .sort(([x], [y]) => Number(own(policyTools, y)) - Number(own(policyTools, x)))
       .map(([id, a]) => `${id} (${unknownAttributes(parsedWhere, a).join(', ')})`);
     if (unknown.length > 0) {
-      add('warning', at(), `${unknown.length} tool(s) have no value for an attribute this selector names and are NOT selected: ${listNames(unknown)}; name them in "tools" or give the policy tool the attribute`);
+      add(
+        'warning',
+        at(),
+        `${unknown.length} tool(s) have no value for an attribute this selector names and are NOT selected: ${listNames(unknown)}; name them in "tools" or give the policy tool the attribute`,
+      );
     }
   }
   return specific;
@@ -216,7 +313,11 @@ function checkTenantHeaders(tools: Obj, add: Add): void {
     const lower = documented.map((h) => h.toLowerCase());
     for (const name of Object.keys(t.tenantHeaders)) {
       if (lower.includes(name.toLowerCase())) continue;
-      add('warning', ['tools', id, 'tenantHeaders', name], `"${name}" is not a tenant-restriction header documented for "${id}" (${documented.join(', ')}); the vendor may ignore it and let personal accounts in`);
+      add(
+        'warning',
+        ['tools', id, 'tenantHeaders', name],
+        `"${name}" is not a tenant-restriction header documented for "${id}" (${documented.join(', ')}); the vendor may ignore it and let personal accounts in`,
+      );
     }
   }
 }
@@ -225,7 +326,11 @@ function checkDates(doc: Obj, now: number, add: Add): void {
   const issued = typeof doc.issued === 'string' ? Date.parse(doc.issued) : NaN;
   const expires = typeof doc.expires === 'string' ? Date.parse(doc.expires) : NaN;
   if (!Number.isNaN(expires) && expires <= now) {
-    add('error', ['expires'], `the policy expired at ${String(doc.expires)}; clients refuse it (set a later "expires" and a higher "serial")`);
+    add(
+      'error',
+      ['expires'],
+      `the policy expired at ${String(doc.expires)}; clients refuse it (set a later "expires" and a higher "serial")`,
+    );
   }
   if (!Number.isNaN(issued) && !Number.isNaN(expires) && issued >= expires) {
     add('error', ['issued'], `"issued" (${String(doc.issued)}) is not before "expires" (${String(doc.expires)})`);
@@ -239,7 +344,11 @@ function checkOffices(offices: Obj, add: Add): void {
     const names = typeof o.name === 'string' ? [['', o.name]] : isObj(o.name) ? Object.entries(o.name) : [];
     for (const [lang, name] of names) {
       if (typeof name === 'string' && name.trim() === '' && !(lang === '' && name === '')) {
-        add('error', lang ? ['offices', id, 'name', lang] : ['offices', id, 'name'], 'an office needs a name employees recognise (it is blank)');
+        add(
+          'error',
+          lang ? ['offices', id, 'name', lang] : ['offices', id, 'name'],
+          'an office needs a name employees recognise (it is blank)',
+        );
       }
     }
   }
@@ -251,7 +360,8 @@ const IP_LIKE = /^(\d{1,3}(\.\d{1,3}){3}|\[?[0-9a-f:]*:[0-9a-f:.]*\]?)$/i;
 export function domainProblem(domain: string): { severity: LintIssue['severity']; message: string } | null {
   const d = domain.trim();
   const bad = (message: string) => ({ severity: 'error' as const, message: `"${domain}" ${message}` });
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(d)) return bad('is a URL; list the host only, e.g. "claude.ai" (subdomains are included)');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(d))
+    return bad('is a URL; list the host only, e.g. "claude.ai" (subdomains are included)');
   if (d.includes('*')) return bad('contains a wildcard; list the parent domain, subdomains are always included');
   if (IP_LIKE.test(d)) return bad('is an IP address; IP literals never match a domain');
   if (/[/?#]/.test(d)) return bad('contains a path; list the host only and use the tool\'s "paths" to narrow it');
@@ -261,14 +371,18 @@ export function domainProblem(domain: string): { severity: LintIssue['severity']
   if (!host) {
     // WHATWG normalises other IPv4 forms (`0x7f.1`, `2130706433`) to dotted decimal.
     try {
-      if (/^\d{1,3}(\.\d{1,3}){3}$/.test(new URL(`http://${d}/`).hostname)) return bad('is an IP address; IP literals never match a domain');
+      if (/^\d{1,3}(\.\d{1,3}){3}$/.test(new URL(`http://${d}/`).hostname))
+        return bad('is an IP address; IP literals never match a domain');
     } catch {
       // not a host at all; reported below
     }
     return bad('is not a domain name');
   }
   if (!host.includes('.')) {
-    return { severity: 'warning', message: `"${domain}" is a single label: as a top-level domain it would match every host under it; only an intranet host name should look like this` };
+    return {
+      severity: 'warning',
+      message: `"${domain}" is a single label: as a top-level domain it would match every host under it; only an intranet host name should look like this`,
+    };
   }
   return null;
 }
@@ -303,9 +417,17 @@ function checkPatterns(r: RuleView, add: Add): void {
       return;
     }
     if (hasNestedQuantifier(p.regex)) {
-      add('error', keys, `"${p.regex}" nests repeated groups (like "(a+)+"): it can backtrack catastrophically and freeze the page; rewrite it without a repeated group that itself repeats`);
+      add(
+        'error',
+        keys,
+        `"${p.regex}" nests repeated groups (like "(a+)+"): it can backtrack catastrophically and freeze the page; rewrite it without a repeated group that itself repeats`,
+      );
     } else if (hasRepeatedAlternation(p.regex)) {
-      add('error', keys, `"${p.regex}" repeats a group of alternatives (like "(\\w|\\d)+"): it can backtrack catastrophically; use a character class such as "[\\w\\d]+" instead`);
+      add(
+        'error',
+        keys,
+        `"${p.regex}" repeats a group of alternatives (like "(\\w|\\d)+"): it can backtrack catastrophically; use a character class such as "[\\w\\d]+" instead`,
+      );
     }
   });
 }
@@ -313,7 +435,8 @@ function checkPatterns(r: RuleView, add: Add): void {
 /** Every office a rule could meet: the office table, codes named in rules, and one unknown code. */
 function officeUniverse(rules: readonly RuleView[], offices: Obj): Subject[] {
   const codes = new Set(Object.keys(offices));
-  for (const r of rules) for (const o of [...(r.targeting.offices ?? []), ...(r.targeting.exceptOffices ?? [])]) codes.add(o);
+  for (const r of rules)
+    for (const o of [...(r.targeting.offices ?? []), ...(r.targeting.exceptOffices ?? [])]) codes.add(o);
   let other = '\u0000other';
   while (codes.has(other)) other += '_';
   codes.add(other);
@@ -325,14 +448,22 @@ function officeUniverse(rules: readonly RuleView[], offices: Obj): Subject[] {
 
 /** Does the office part of `rule` select `s` (groups and locations ignored)? */
 function officePart(rule: Targeting, s: Subject): boolean {
-  return ruleTargets({ ...rule, groups: undefined, exceptGroups: undefined, locations: undefined, exceptLocations: undefined }, s);
+  return ruleTargets(
+    { ...rule, groups: undefined, exceptGroups: undefined, locations: undefined, exceptLocations: undefined },
+    s,
+  );
 }
 
 /**
  * Is every set that `later` accepts (through `include` / `exclude`) also accepted by `earlier`?
  * For groups (arbitrary sets) and locations (a browser may be anywhere, whatever its office).
  */
-function listCovered(earlier: Targeting, later: Targeting, include: 'groups' | 'locations', exclude: 'exceptGroups' | 'exceptLocations'): boolean {
+function listCovered(
+  earlier: Targeting,
+  later: Targeting,
+  include: 'groups' | 'locations',
+  exclude: 'exceptGroups' | 'exceptLocations',
+): boolean {
   const exceptL = later[exclude] ?? [];
   if (!(earlier[exclude] ?? []).every((g) => exceptL.includes(g))) return false;
   const inE = earlier[include];
@@ -344,7 +475,9 @@ function listCovered(earlier: Targeting, later: Targeting, include: 'groups' | '
 
 /** Every group set and every location `later` accepts, `earlier` accepts too. */
 function audienceCovered(earlier: Targeting, later: Targeting): boolean {
-  return listCovered(earlier, later, 'groups', 'exceptGroups') && listCovered(earlier, later, 'locations', 'exceptLocations');
+  return (
+    listCovered(earlier, later, 'groups', 'exceptGroups') && listCovered(earlier, later, 'locations', 'exceptLocations')
+  );
 }
 
 function groupsSatisfiable(t: Targeting): boolean {
@@ -366,7 +499,11 @@ function checkShadowing(rules: readonly RuleView[], offices: Obj, add: Add): voi
       if (!later.tools.every((t) => earlier.tools.includes(t))) continue;
       if (!reach.every((s) => officePart(earlier.targeting, s))) continue;
       if (!audienceCovered(earlier.targeting, later.targeting)) continue;
-      add('error', ['rules', later.index], `unreachable ${ruleName(later)}: ${ruleName(earlier)} (${formatJsonPath(['rules', earlier.index])}) comes first and already decides every employee and tool it targets (the first matching rule wins)`);
+      add(
+        'error',
+        ['rules', later.index],
+        `unreachable ${ruleName(later)}: ${ruleName(earlier)} (${formatJsonPath(['rules', earlier.index])}) comes first and already decides every employee and tool it targets (the first matching rule wins)`,
+      );
       break;
     }
   }
@@ -387,17 +524,33 @@ function covers(earlier: RuleView, later: RuleView): boolean {
 }
 
 /** What `toolId` gets for subject `s` at `at`, following first-match-wins, with the reason. */
-function actionFor(rulesNaming: readonly RuleView[], defaultAction: string, s: Subject, at: number): { action: string; by: string } {
+function actionFor(
+  rulesNaming: readonly RuleView[],
+  defaultAction: string,
+  s: Subject,
+  at: number,
+): { action: string; by: string } {
   for (const r of rulesNaming) {
     if (r.hasModels) continue;
     if ((r.from !== undefined && at < r.from) || (r.until !== undefined && at >= r.until)) continue;
-    if (ruleTargets(r.targeting, s)) return { action: r.action ?? 'allow', by: r.id !== undefined ? `rule "${r.id}"` : formatJsonPath(['rules', r.index]) };
+    if (ruleTargets(r.targeting, s))
+      return {
+        action: r.action ?? 'allow',
+        by: r.id !== undefined ? `rule "${r.id}"` : formatJsonPath(['rules', r.index]),
+      };
   }
   return { action: defaultAction, by: '"defaultAction"' };
 }
 
 /** An alternative offered in a notice must not itself be blocked where that notice is shown. */
-function checkAlternatives(rules: readonly RuleView[], doc: Obj, offices: Obj, knownTool: (id: string) => boolean, now: number, add: Add): void {
+function checkAlternatives(
+  rules: readonly RuleView[],
+  doc: Obj,
+  offices: Obj,
+  knownTool: (id: string) => boolean,
+  now: number,
+  add: Add,
+): void {
   const defaultAction = str(doc.defaultAction) ?? 'allow';
   const byTool = new Map<string, RuleView[]>();
   for (const r of rules) {
@@ -409,7 +562,12 @@ function checkAlternatives(rules: readonly RuleView[], doc: Obj, offices: Obj, k
   }
   const known = Object.keys(offices).map((code) => {
     const o = isObj(offices[code]) ? (offices[code] as Obj) : {};
-    return { office: code, jurisdiction: str(o.jurisdiction), regions: strings(o.regions) ?? [], groups: [] as string[] };
+    return {
+      office: code,
+      jurisdiction: str(o.jurisdiction),
+      regions: strings(o.regions) ?? [],
+      groups: [] as string[],
+    };
   });
   for (const r of rules) {
     const notice = isObj(r.raw.notice) ? r.raw.notice : undefined;
@@ -417,7 +575,9 @@ function checkAlternatives(rules: readonly RuleView[], doc: Obj, offices: Obj, k
     if (!alternatives || alternatives.length === 0) continue;
     // Judge at the moment the rule takes effect; group-targeted rules are judged per listed group.
     const at = r.from !== undefined && r.from > now ? r.from : now;
-    const groupSets = r.targeting.groups ? r.targeting.groups.filter((g) => !(r.targeting.exceptGroups ?? []).includes(g)).map((g) => [g]) : [[]];
+    const groupSets = r.targeting.groups
+      ? r.targeting.groups.filter((g) => !(r.targeting.exceptGroups ?? []).includes(g)).map((g) => [g])
+      : [[]];
     alternatives.forEach((alt, k) => {
       if (!knownTool(alt)) return; // reported as unknown
       const blockedAt: string[] = [];
@@ -434,7 +594,11 @@ function checkAlternatives(rules: readonly RuleView[], doc: Obj, offices: Obj, k
         }
       }
       if (blockedAt.length > 0) {
-        add('error', ['rules', r.index, 'notice', 'alternatives', k], `alternative "${alt}" is itself blocked (by ${by}) for office ${blockedAt.join(', ')}, where this rule applies`);
+        add(
+          'error',
+          ['rules', r.index, 'notice', 'alternatives', k],
+          `alternative "${alt}" is itself blocked (by ${by}) for office ${blockedAt.join(', ')}, where this rule applies`,
+        );
       }
     });
   }

@@ -23,7 +23,8 @@ export interface LocationSigner {
 /** Import the service's private JWK (from `ai-geofence keygen`); throws naming what is wrong. */
 export async function importLocationSigner(jwk: unknown): Promise<LocationSigner> {
   const j = (jwk && typeof jwk === 'object' ? jwk : {}) as Record<string, unknown>;
-  if (typeof j.kid !== 'string' || !j.kid) throw new Error('the key needs a "kid" (the one listed in the managed "locationKeys")');
+  if (typeof j.kid !== 'string' || !j.kid)
+    throw new Error('the key needs a "kid" (the one listed in the managed "locationKeys")');
   if (typeof j.d !== 'string') throw new Error('the key has no private part ("d"): give the .private.jwk file');
   const alg = j.kty === 'OKP' && j.crv === 'Ed25519' ? 'EdDSA' : j.kty === 'EC' && j.crv === 'P-256' ? 'ES256' : null;
   if (!alg) throw new Error('the key must be Ed25519 (kty OKP) or P-256 (kty EC)');
@@ -54,8 +55,15 @@ export async function answerLocationRequest(
   req: LocationRequest,
   ctx: { table: NetworkTable; signer: LocationSigner; minutes?: number; now: number },
 ): Promise<LocationAnswer> {
-  const error = (status: number, message: string): LocationAnswer => ({ status, body: JSON.stringify({ error: message }), contentType: 'application/json', location: null, source: null });
-  if (!req.nonce || !NONCE_PATTERN.test(req.nonce)) return error(400, 'expected ?nonce= with 16 to 128 base64url characters');
+  const error = (status: number, message: string): LocationAnswer => ({
+    status,
+    body: JSON.stringify({ error: message }),
+    contentType: 'application/json',
+    location: null,
+    source: null,
+  });
+  if (!req.nonce || !NONCE_PATTERN.test(req.nonce))
+    return error(400, 'expected ?nonce= with 16 to 128 base64url characters');
   let location: BrowserLocation | null = null;
   let source: LocationAnswer['source'] = null;
   const entry = req.address ? ctx.table.lookup(req.address) : null;
@@ -74,8 +82,11 @@ export async function answerLocationRequest(
   const issued = Math.floor(ctx.now / 1000) * 1000;
   const expires = issued + (ctx.minutes ?? DEFAULT_ANSWER_MINUTES) * 60_000;
   const payload = {
-    type: LOCATION_TYPE, version: LOCATION_VERSION, nonce: req.nonce,
-    issued: new Date(issued).toISOString(), expires: new Date(expires).toISOString(),
+    type: LOCATION_TYPE,
+    version: LOCATION_VERSION,
+    nonce: req.nonce,
+    issued: new Date(issued).toISOString(),
+    expires: new Date(expires).toISOString(),
     ...location,
   };
   const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))

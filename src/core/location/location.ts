@@ -40,7 +40,11 @@ export function isZoneName(name: string): boolean {
   return ZONE_PATTERN.test(name);
 }
 
-const instant = v.pipe(v.string(), v.isoTimestamp('expected an ISO 8601 instant'), v.check((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO 8601 instant'));
+const instant = v.pipe(
+  v.string(),
+  v.isoTimestamp('expected an ISO 8601 instant'),
+  v.check((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO 8601 instant'),
+);
 
 /** The assertion's payload. Strict: a field this version does not know is refused, never ignored. */
 export const LocationPayloadSchema = v.strictObject({
@@ -50,7 +54,9 @@ export const LocationPayloadSchema = v.strictObject({
   issued: instant,
   expires: instant,
   country: v.pipe(v.string(), v.check(isIsoCountryCode, 'expected an ISO 3166-1 alpha-2 country code such as "HK"')),
-  zone: v.optional(v.pipe(v.string(), v.check(isZoneName, 'expected a zone name of 3 to 64 letters, digits, ".", "_" or "-"'))),
+  zone: v.optional(
+    v.pipe(v.string(), v.check(isZoneName, 'expected a zone name of 3 to 64 letters, digits, ".", "_" or "-"')),
+  ),
 });
 
 export type LocationRefusalCode = RefusalCode | 'wrong-nonce' | 'invalid-location' | 'not-compact';
@@ -73,19 +79,32 @@ export async function verifyLocation(text: string, opts: VerifyLocationOptions):
   try {
     return await verifyUnguarded(text, opts);
   } catch (e) {
-    return { ok: false, code: 'malformed-jws', message: `the location answer could not be verified: ${e instanceof Error ? e.message : String(e)}` };
+    return {
+      ok: false,
+      code: 'malformed-jws',
+      message: `the location answer could not be verified: ${e instanceof Error ? e.message : String(e)}`,
+    };
   }
 }
 
 async function verifyUnguarded(text: string, opts: VerifyLocationOptions): Promise<LocationResult> {
   if (typeof text !== 'string') return { ok: false, code: 'malformed-jws', message: 'the location answer is not text' };
   const compact = text.trim();
-  if (compact.length > MAX_LOCATION_BYTES) return { ok: false, code: 'too-large', message: `the location answer is larger than ${MAX_LOCATION_BYTES} bytes` };
+  if (compact.length > MAX_LOCATION_BYTES)
+    return { ok: false, code: 'too-large', message: `the location answer is larger than ${MAX_LOCATION_BYTES} bytes` };
   // One signer, compact form only: there is no threshold for an online service key.
-  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(compact)) return { ok: false, code: 'not-compact', message: 'the location answer is not a compact JWS (three base64url parts)' };
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(compact))
+    return {
+      ok: false,
+      code: 'not-compact',
+      message: 'the location answer is not a compact JWS (three base64url parts)',
+    };
   const sig = await verifySignatures(compact, opts.keys, 1, LOCATION_JWS_TYP);
   if (!sig.ok) {
-    const message = sig.code === 'no-trusted-keys' ? 'no usable location key is configured' : sig.message.replace('trusted keys', 'location keys');
+    const message =
+      sig.code === 'no-trusted-keys'
+        ? 'no usable location key is configured'
+        : sig.message.replace('trusted keys', 'location keys');
     return { ok: false, code: sig.code, message };
   }
   const json = decodeSignedJson(sig.payload);
@@ -94,17 +113,37 @@ async function verifyUnguarded(text: string, opts: VerifyLocationOptions): Promi
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const key = issue.path?.map((p) => String((p as { key: unknown }).key)).join('.');
-    return { ok: false, code: 'invalid-location', message: `the location payload is not valid${key ? ` at "${key}"` : ''}: ${issue.message}` };
+    return {
+      ok: false,
+      code: 'invalid-location',
+      message: `the location payload is not valid${key ? ` at "${key}"` : ''}: ${issue.message}`,
+    };
   }
   const p = parsed.output;
   // Checked before the dates: a replayed answer is a replay, whatever its dates say.
-  if (p.nonce !== opts.nonce) return { ok: false, code: 'wrong-nonce', message: 'the location answer is for another request (wrong nonce): a replayed answer is refused' };
+  if (p.nonce !== opts.nonce)
+    return {
+      ok: false,
+      code: 'wrong-nonce',
+      message: 'the location answer is for another request (wrong nonce): a replayed answer is refused',
+    };
   const issued = Date.parse(p.issued);
   const expires = Date.parse(p.expires);
-  if (issued > opts.now + LOCATION_SKEW_MS) return { ok: false, code: 'not-yet-valid', message: `the location answer was issued ${p.issued}, in the future (check the clocks)` };
+  if (issued > opts.now + LOCATION_SKEW_MS)
+    return {
+      ok: false,
+      code: 'not-yet-valid',
+      message: `the location answer was issued ${p.issued}, in the future (check the clocks)`,
+    };
   if (expires <= opts.now) return { ok: false, code: 'expired', message: `the location answer expired ${p.expires}` };
-  if (expires - issued > MAX_LOCATION_LIFETIME_MS) return { ok: false, code: 'invalid-location', message: 'the location answer is valid for more than 24 hours; a location must be re-established' };
-  const location: BrowserLocation = p.zone === undefined ? { country: p.country } : { country: p.country, zone: p.zone };
+  if (expires - issued > MAX_LOCATION_LIFETIME_MS)
+    return {
+      ok: false,
+      code: 'invalid-location',
+      message: 'the location answer is valid for more than 24 hours; a location must be re-established',
+    };
+  const location: BrowserLocation =
+    p.zone === undefined ? { country: p.country } : { country: p.country, zone: p.zone };
   return { ok: true, location, issued: p.issued, expires: p.expires, kid: sig.signers[0]! };
 }
 
@@ -162,8 +201,10 @@ export function formatLocation(loc: BrowserLocation): string {
 /** Parse `CC` or `CC/ZONE` (the CLI's `--location`); an error message for anything else. */
 export function parseLocationArg(arg: string): BrowserLocation | string {
   const [country, zone, extra] = arg.split('/');
-  if (extra !== undefined || !country) return `--location expects CC or CC/ZONE (for example HK or HK/HK-OFFICE), got "${arg}"`;
-  if (!isIsoCountryCode(country)) return `--location: "${country}" is not an ISO 3166-1 alpha-2 country code (for example HK, US, GB)`;
+  if (extra !== undefined || !country)
+    return `--location expects CC or CC/ZONE (for example HK or HK/HK-OFFICE), got "${arg}"`;
+  if (!isIsoCountryCode(country))
+    return `--location: "${country}" is not an ISO 3166-1 alpha-2 country code (for example HK, US, GB)`;
   if (zone === undefined) return { country };
   if (!isZoneName(zone)) return `--location: "${zone}" is not a zone name (3 to 64 letters, digits, ".", "_" or "-")`;
   return { country, zone };

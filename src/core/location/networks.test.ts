@@ -40,11 +40,17 @@ describe('networks table', () => {
 
   it('names the entry that is wrong', () => {
     expect(() => parseNetworks({})).toThrow(/expected an array/);
-    expect(() => parseNetworks([{ cidr: '203.0.113.0', country: 'HK' }])).toThrow(/networks\[0\]: "203.0.113.0" is not a CIDR/);
+    expect(() => parseNetworks([{ cidr: '203.0.113.0', country: 'HK' }])).toThrow(
+      /networks\[0\]: "203.0.113.0" is not a CIDR/,
+    );
     expect(() => parseNetworks([{ cidr: '203.0.113.1/24', country: 'HK' }])).toThrow(/bits set beyond/);
     expect(() => parseNetworks([{ cidr: '10.0.0.0/33', country: 'HK' }])).toThrow(/not a CIDR/);
-    expect(() => parseNetworks([TABLE[0], { cidr: '10.0.0.0/8', country: 'UK' }])).toThrow(/networks\[1\].*did you mean "GB"/);
+    expect(() => parseNetworks([TABLE[0], { cidr: '10.0.0.0/8', country: 'UK' }])).toThrow(
+      /networks\[1\].*did you mean "GB"/,
+    );
     expect(() => parseNetworks([{ cidr: '10.0.0.0/8', country: 'HK', zone: 'X' }])).toThrow(/"zone"/);
-    expect(() => parseNetworks([{ cidr: '10.0.0.0/8', country: 'HK', city: 'Central' }])).toThrow(/unknown field "city"/);
+    expect(() => parseNetworks([{ cidr: '10.0.0.0/8', country: 'HK', city: 'Central' }])).toThrow(
+      /unknown field "city"/,
+    );
   });
 });

@@ -56,7 +56,12 @@ function parseIpv6(text: string): bigint | null {
   if ([...left, ...right].some((g) => !/^[0-9A-Fa-f]{1,4}$/.test(g))) return null;
   const count = left.length + right.length + tail.length;
   if (halves.length === 1 ? count !== 8 : count > 7) return null;
-  const words = [...left.map((g) => BigInt(`0x${g}`)), ...Array<bigint>(8 - count).fill(0n), ...right.map((g) => BigInt(`0x${g}`)), ...tail];
+  const words = [
+    ...left.map((g) => BigInt(`0x${g}`)),
+    ...Array<bigint>(8 - count).fill(0n),
+    ...right.map((g) => BigInt(`0x${g}`)),
+    ...tail,
+  ];
   return words.reduce((n, w) => (n << 16n) | w, 0n);
 }
 
@@ -75,27 +80,42 @@ export function parseAddress(text: string): { v6: boolean; value: bigint } | nul
 
 /** Parse and check a networks table; throws an Error naming the first bad entry by its index. */
 export function parseNetworks(doc: unknown): NetworkTable {
-  const list = Array.isArray(doc) ? doc : doc && typeof doc === 'object' && Array.isArray((doc as { networks?: unknown }).networks) ? (doc as { networks: unknown[] }).networks : null;
+  const list = Array.isArray(doc)
+    ? doc
+    : doc && typeof doc === 'object' && Array.isArray((doc as { networks?: unknown }).networks)
+      ? (doc as { networks: unknown[] }).networks
+      : null;
   if (!list) throw new Error('expected an array of {"cidr","country","zone"?} entries (or {"networks": [...]})');
   const ranges: Range[] = list.map((raw, i) => {
     const where = `networks[${i}]`;
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${where}: expected an object {"cidr","country","zone"?}`);
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+      throw new Error(`${where}: expected an object {"cidr","country","zone"?}`);
     const e = raw as Record<string, unknown>;
-    for (const k of Object.keys(e)) if (!['cidr', 'country', 'zone'].includes(k)) throw new Error(`${where}: unknown field "${k}"`);
+    for (const k of Object.keys(e))
+      if (!['cidr', 'country', 'zone'].includes(k)) throw new Error(`${where}: unknown field "${k}"`);
     if (typeof e.cidr !== 'string') throw new Error(`${where}: "cidr" must be a string such as "203.0.113.0/24"`);
     const [addr, bits, extra] = e.cidr.split('/');
     const parsed = addr ? parseAddress(addr) : null;
     const max = parsed?.v6 ? 128 : 32;
     const prefix = Number(bits);
-    if (!parsed || extra !== undefined || bits === undefined || !/^\d{1,3}$/.test(bits) || prefix > max) throw new Error(`${where}: "${e.cidr}" is not a CIDR range such as "203.0.113.0/24" or "2001:db8::/32"`);
+    if (!parsed || extra !== undefined || bits === undefined || !/^\d{1,3}$/.test(bits) || prefix > max)
+      throw new Error(`${where}: "${e.cidr}" is not a CIDR range such as "203.0.113.0/24" or "2001:db8::/32"`);
     const hostBits = BigInt(max - prefix);
-    if ((parsed.value >> hostBits) << hostBits !== parsed.value) throw new Error(`${where}: "${e.cidr}" has bits set beyond its /${prefix} prefix`);
+    if ((parsed.value >> hostBits) << hostBits !== parsed.value)
+      throw new Error(`${where}: "${e.cidr}" has bits set beyond its /${prefix} prefix`);
     if (typeof e.country !== 'string' || !isIsoCountryCode(e.country)) {
       const hint = typeof e.country === 'string' ? suggestCountryCode(e.country) : undefined;
-      throw new Error(`${where}: "country" must be an ISO 3166-1 alpha-2 code${hint ? ` (did you mean "${hint}"?)` : ''}`);
+      throw new Error(
+        `${where}: "country" must be an ISO 3166-1 alpha-2 code${hint ? ` (did you mean "${hint}"?)` : ''}`,
+      );
     }
-    if (e.zone !== undefined && (typeof e.zone !== 'string' || !isZoneName(e.zone))) throw new Error(`${where}: "zone" must be 3 to 64 letters, digits, ".", "_" or "-"`);
-    const entry: NetworkEntry = { cidr: e.cidr, country: e.country, ...(e.zone === undefined ? {} : { zone: e.zone as string }) };
+    if (e.zone !== undefined && (typeof e.zone !== 'string' || !isZoneName(e.zone)))
+      throw new Error(`${where}: "zone" must be 3 to 64 letters, digits, ".", "_" or "-"`);
+    const entry: NetworkEntry = {
+      cidr: e.cidr,
+      country: e.country,
+      ...(e.zone === undefined ? {} : { zone: e.zone as string }),
+    };
     return { v6: parsed.v6, base: parsed.value, prefix, entry };
   });
   return new NetworkTable(ranges);

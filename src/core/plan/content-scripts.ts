@@ -4,7 +4,15 @@
  * these (src/core/plan/plan.ts) and answers the scripts' requests with them (handlers.ts), so a
  * script never runs on a page it would have nothing to do on (docs/enforcement.md, "Content scripts").
  */
-import { actionsByTool, ruleActiveAt, ruleTargets, subjectFor, type CompiledPolicy, type Decision, type Employee } from '../decide/decide.ts';
+import {
+  actionsByTool,
+  ruleActiveAt,
+  ruleTargets,
+  subjectFor,
+  type CompiledPolicy,
+  type Decision,
+  type Employee,
+} from '../decide/decide.ts';
 import { controlsActive, dataControlDetail, screenControls, type RejectedPattern } from '../decide/data-controls.ts';
 import type { ModelDef, ModelRule } from '../decide/model-match.ts';
 import { canBacktrackCatastrophically } from '../decide/regex-safety.ts';
@@ -25,34 +33,64 @@ export function hostMatchPatterns(domains: Iterable<string>): string[] {
 }
 
 /** The domains of every tool whose decision for this employee passes `keep`. */
-function domainsWhere(compiled: CompiledPolicy, employee: Employee, now: number, keep: (v: ReturnType<typeof actionsByTool> extends Map<string, infer V> ? V : never) => boolean): string[] {
+function domainsWhere(
+  compiled: CompiledPolicy,
+  employee: Employee,
+  now: number,
+  keep: (v: ReturnType<typeof actionsByTool> extends Map<string, infer V> ? V : never) => boolean,
+): string[] {
   const out: string[] = [];
-  for (const [toolId, v] of actionsByTool(compiled, employee, now)) if (keep(v)) out.push(...(compiled.tools.get(toolId)?.domains ?? []));
+  for (const [toolId, v] of actionsByTool(compiled, employee, now))
+    if (keep(v)) out.push(...(compiled.tools.get(toolId)?.domains ?? []));
   return out;
 }
 
 /** The banner (src/content/banner.ts): hosts of tools that are warned or monitored for this employee. */
 export function bannerMatches(compiled: CompiledPolicy, employee: Employee, now: number): string[] {
-  return hostMatchPatterns(domainsWhere(compiled, employee, now, ({ action }) => action === 'warn' || action === 'monitor'));
+  return hostMatchPatterns(
+    domainsWhere(compiled, employee, now, ({ action }) => action === 'warn' || action === 'monitor'),
+  );
 }
 
 /** The data-controls guard: hosts of every tool whose deciding rule (for this employee, now) has data controls. */
 export function guardMatches(compiled: CompiledPolicy, employee: Employee, now: number): string[] {
   // A blocked tool never loads (lint refuses dataControls on block rules anyway).
-  return hostMatchPatterns(domainsWhere(compiled, employee, now, ({ action, rule }) => action !== 'block' && controlsActive(rule?.dataControls)));
+  return hostMatchPatterns(
+    domainsWhere(
+      compiled,
+      employee,
+      now,
+      ({ action, rule }) => action !== 'block' && controlsActive(rule?.dataControls),
+    ),
+  );
 }
 
 /** The controls in force per tool: part of the guard's registration key, so a changed pattern reaches open tabs. */
 export function guardControlsKey(compiled: CompiledPolicy, employee: Employee, now: number): unknown[] {
-  return [...actionsByTool(compiled, employee, now)].filter(([, { rule }]) => controlsActive(rule?.dataControls)).map(([id, { rule }]) => [id, rule!.id, rule!.dataControls]);
+  return [...actionsByTool(compiled, employee, now)]
+    .filter(([, { rule }]) => controlsActive(rule?.dataControls))
+    .map(([id, { rule }]) => [id, rule!.id, rule!.dataControls]);
 }
 
 /** The model-level rules for this tool that target the employee and are in their window, in policy order. */
-function modelRulesFor(compiled: CompiledPolicy, employee: Employee, toolId: string, now: number, languages: readonly string[] = ['en']): ModelRule[] {
+function modelRulesFor(
+  compiled: CompiledPolicy,
+  employee: Employee,
+  toolId: string,
+  now: number,
+  languages: readonly string[] = ['en'],
+): ModelRule[] {
   const subject = subjectFor(compiled.policy, employee);
   return compiled.policy.rules
-    .filter((r, i) => r.models && compiled.ruleTools[i]!.includes(toolId) && ruleActiveAt(r, now) && ruleTargets(r, subject))
-    .map((r) => ({ id: r.id, action: r.action, models: [...r.models!], title: pickText(r.notice?.title, languages) || r.id }));
+    .filter(
+      (r, i) => r.models && compiled.ruleTools[i]!.includes(toolId) && ruleActiveAt(r, now) && ruleTargets(r, subject),
+    )
+    .map((r) => ({
+      id: r.id,
+      action: r.action,
+      models: [...r.models!],
+      title: pickText(r.notice?.title, languages) || r.id,
+    }));
 }
 
 /** The models script (src/content/models.ts): hosts of every tool with model rules for this employee. */
@@ -73,10 +111,15 @@ export interface PageModels {
 
 /** What the models script is told for its page. */
 export function modelsFor(
-  compiled: CompiledPolicy | null, employee: Employee | null, d: Decision, now: number, languages: readonly string[] = ['en'],
+  compiled: CompiledPolicy | null,
+  employee: Employee | null,
+  d: Decision,
+  now: number,
+  languages: readonly string[] = ['en'],
 ): PageModels {
   // A blocked page never shows the vendor; nothing to watch.
-  if (!compiled || !employee || !d.toolId || !d.tool?.models || d.action === 'block') return { tool: d.toolId, models: {}, rules: [] };
+  if (!compiled || !employee || !d.toolId || !d.tool?.models || d.action === 'block')
+    return { tool: d.toolId, models: {}, rules: [] };
   return { tool: d.toolId, models: d.tool.models, rules: modelRulesFor(compiled, employee, d.toolId, now, languages) };
 }
 
@@ -93,9 +136,13 @@ export interface PageControls {
  */
 export function dataControlsFor(d: Decision): { answer: PageControls; rejected: RejectedPattern[] } {
   const controls = d.action !== 'block' ? d.rule?.dataControls : undefined;
-  if (!controls || !controlsActive(controls)) return { answer: { ruleId: d.rule?.id ?? null, controls: null }, rejected: [] };
+  if (!controls || !controlsActive(controls))
+    return { answer: { ruleId: d.rule?.id ?? null, controls: null }, rejected: [] };
   const screened = screenControls(controls, canBacktrackCatastrophically);
-  return { answer: { ruleId: d.rule!.id, controls: controlsActive(screened.controls) ? screened.controls : null }, rejected: screened.rejected };
+  return {
+    answer: { ruleId: d.rule!.id, controls: controlsActive(screened.controls) ? screened.controls : null },
+    rejected: screened.rejected,
+  };
 }
 
 /** A guard's report of what it blocked or warned about (the `data-control-event` request). */

@@ -12,9 +12,23 @@ import { CATALOGUE } from '../catalogue/catalogue.ts';
 import { normalizeHost } from '../catalogue/hosts.ts';
 import type { ManagedConfig } from '../config/managed-config.ts';
 import { checkOffice, type OfficeProblem } from '../config/office-check.ts';
-import { actionsByTool, compilePolicy, decide, decideWithoutPolicy, nextRuleChange, type CompiledPolicy, type Decision, type Employee } from '../decide/decide.ts';
+import {
+  actionsByTool,
+  compilePolicy,
+  decide,
+  decideWithoutPolicy,
+  nextRuleChange,
+  type CompiledPolicy,
+  type Decision,
+  type Employee,
+} from '../decide/decide.ts';
 import { noticesFor } from '../decide/explain.ts';
-import { coveredByListed, discoveredDomain, withDiscoveredTools, type DiscoveredRegister } from '../discovery/discovery.ts';
+import {
+  coveredByListed,
+  discoveredDomain,
+  withDiscoveredTools,
+  type DiscoveredRegister,
+} from '../discovery/discovery.ts';
 import { compileDnrRules, compileFailClosedRules, type DnrRule } from '../dnr/dnr.ts';
 import { compileModelDnrRules } from '../dnr/dnr-models.ts';
 import { exceptionsFor, policyWithExceptions, type ExceptionsDoc } from '../exceptions/exceptions.ts';
@@ -108,7 +122,12 @@ export function discoveryEnabled(config: ManagedConfig | null): boolean {
 /** Who the rules are for: the configured employee, or the last one known while config is missing. */
 export function employeeOf(input: Pick<PlanInput, 'config' | 'lastEmployee' | 'location' | 'now'>): Employee | null {
   const { config } = input;
-  if (config) return { office: config.office, groups: config.groups, location: locationInForce(input.location, config, input.now) };
+  if (config)
+    return {
+      office: config.office,
+      groups: config.groups,
+      location: locationInForce(input.location, config, input.now),
+    };
   return input.lastEmployee;
 }
 
@@ -120,11 +139,31 @@ export function enforcementState(input: PlanInput): EnforcementState {
   const officeProblem = policy && employee ? checkOffice(policy, employee.office) : null;
   const current = !!policy && Date.parse(policy.expires) > now;
   const valid = current && !officeProblem;
-  const staleness = policy ? stalenessState(policy, input.confirmedAt, employee?.office ?? null, config?.failMode ?? 'closed', now) : null;
+  const staleness = policy
+    ? stalenessState(policy, input.confirmedAt, employee?.office ?? null, config?.failMode ?? 'closed', now)
+    : null;
   const staleClosed = !!staleness && isStaleClosed(staleness);
-  const mode: EnforcementMode = !config ? (policy ? 'enforcing' : 'waiting-config') : valid ? 'enforcing' : config.failMode === 'open' ? 'fail-open' : 'fail-closed';
+  const mode: EnforcementMode = !config
+    ? policy
+      ? 'enforcing'
+      : 'waiting-config'
+    : valid
+      ? 'enforcing'
+      : config.failMode === 'open'
+        ? 'fail-open'
+        : 'fail-closed';
   const enforced = signed && staleness ? enforcedPolicy(signed, staleness, input, employee) : null;
-  return { employee, mode, valid, officeProblem, staleness, staleClosed, signed, enforced, failMode: config?.failMode ?? null };
+  return {
+    employee,
+    mode,
+    valid,
+    officeProblem,
+    staleness,
+    staleClosed,
+    signed,
+    enforced,
+    failMode: config?.failMode ?? null,
+  };
 }
 
 /** The decision for a URL under what is in force. */
@@ -135,7 +174,10 @@ export function decideUnder(state: EnforcementState, url: string, now: number): 
 }
 
 /** The warn acknowledgements still running at `now` (an expired one warns again). */
-export function runningAcknowledgements(acknowledged: Readonly<Record<string, number>>, now: number): Record<string, number> {
+export function runningAcknowledgements(
+  acknowledged: Readonly<Record<string, number>>,
+  now: number,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [tool, until] of Object.entries(acknowledged)) if (until > now) out[tool] = until;
   return out;
@@ -150,7 +192,13 @@ export function planEnforcement(input: PlanInput, target: PlanTarget): Plan {
   const active = valid && enforced && employee ? { compiled: enforced.compiled, employee } : null;
   const decisions = active ? actionsByTool(active.compiled, active.employee, now) : null;
 
-  const opts = { blockPageUrl: target.pages.block, warnPageUrl: target.pages.warn, embeddedPageUrl: target.pages.embedded, browser: target.browser, acknowledged };
+  const opts = {
+    blockPageUrl: target.pages.block,
+    warnPageUrl: target.pages.warn,
+    embeddedPageUrl: target.pages.embedded,
+    browser: target.browser,
+    acknowledged,
+  };
   let rules: DnrRule[] | null;
   if (active && decisions) {
     rules = compileDnrRules(active.compiled, active.employee, now, opts);
@@ -158,7 +206,13 @@ export function planEnforcement(input: PlanInput, target: PlanTarget): Plan {
     if (active.compiled.policy.rules.some((x) => x.models)) {
       const blocked = new Set([...decisions].filter(([, v]) => v.action === 'block').map(([id]) => id));
       const firstId = rules.reduce((m, x) => Math.max(m, x.id), 0) + 1;
-      rules = [...rules, ...compileModelDnrRules(active.compiled, active.employee, now, firstId, { browser: target.browser, blockedTools: blocked })];
+      rules = [
+        ...rules,
+        ...compileModelDnrRules(active.compiled, active.employee, now, firstId, {
+          browser: target.browser,
+          blockedTools: blocked,
+        }),
+      ];
     }
   } else {
     // Without a valid configuration we cannot know better than what is installed: keep it.
@@ -174,9 +228,12 @@ export function planEnforcement(input: PlanInput, target: PlanTarget): Plan {
   const models = active ? modelMatches(active.compiled, active.employee, now) : [];
 
   const blockedTools: Plan['blockedTools'] = [];
-  const toolDomains = (id: string) => [...new Set(((enforced?.compiled.tools.get(id) ?? CATALOGUE[id])?.domains ?? []).map(normalizeHost).filter(Boolean))];
+  const toolDomains = (id: string) => [
+    ...new Set(((enforced?.compiled.tools.get(id) ?? CATALOGUE[id])?.domains ?? []).map(normalizeHost).filter(Boolean)),
+  ];
   if (decisions) {
-    for (const [id, { action }] of decisions) if (action === 'block') blockedTools.push({ id, domains: toolDomains(id) });
+    for (const [id, { action }] of decisions)
+      if (action === 'block') blockedTools.push({ id, domains: toolDomains(id) });
   } else if (input.config?.failMode === 'closed') {
     for (const id of Object.keys(CATALOGUE)) blockedTools.push({ id, domains: toolDomains(id) });
   }
@@ -193,16 +250,27 @@ export function planEnforcement(input: PlanInput, target: PlanTarget): Plan {
 
   // The same signed policy, enforced the same way, for the same employee, before the next rule
   // window: the same decisions, the same notice snapshot shards.
-  const snapshotKey = active && enforced && employee
-    ? JSON.stringify([input.payloadHash, enforced.key, employee.office, employee.groups ?? [], employee.location ?? null, nextRuleChange(enforced.policy, now)])
-    : '';
+  const snapshotKey =
+    active && enforced && employee
+      ? JSON.stringify([
+          input.payloadHash,
+          enforced.key,
+          employee.office,
+          employee.groups ?? [],
+          employee.location ?? null,
+          nextRuleChange(enforced.policy, now),
+        ])
+      : '';
 
   return {
     ...state,
     rules,
     scripts: {
       banner: { matches: banner, onDemand, key: `${onDemand ? 'on-demand ' : ''}${banner.join(' ')}` },
-      guard: { matches: guard, key: JSON.stringify([guard, active ? guardControlsKey(active.compiled, active.employee, now) : null]) },
+      guard: {
+        matches: guard,
+        key: JSON.stringify([guard, active ? guardControlsKey(active.compiled, active.employee, now) : null]),
+      },
       models: { matches: models, key: models.join(' ') },
     },
     blockedTools,
@@ -214,7 +282,10 @@ export function planEnforcement(input: PlanInput, target: PlanTarget): Plan {
 }
 
 /** Compiled enforced policies, per signed policy: recompiled only when what they derive from changed. */
-const enforcedMemo = new WeakMap<CompiledPolicy, { exceptions: ExceptionsDoc | null; key: string; value: EnforcedPolicy }>();
+const enforcedMemo = new WeakMap<
+  CompiledPolicy,
+  { exceptions: ExceptionsDoc | null; key: string; value: EnforcedPolicy }
+>();
 const discoveredMemo = new WeakMap<CompiledPolicy, { register: DiscoveredRegister; domains: string[] }>();
 
 /**
@@ -224,7 +295,12 @@ const discoveredMemo = new WeakMap<CompiledPolicy, { register: DiscoveredRegiste
  * become tools of a synthetic rule carrying `unlistedAiAction`. Network rules, content scripts,
  * alarms, open tabs and decisions all use this, so they agree.
  */
-function enforcedPolicy(signed: CompiledPolicy, staleness: StalenessState, input: PlanInput, employee: Employee | null): EnforcedPolicy {
+function enforcedPolicy(
+  signed: CompiledPolicy,
+  staleness: StalenessState,
+  input: PlanInput,
+  employee: Employee | null,
+): EnforcedPolicy {
   const { now } = input;
   const staleClosed = isStaleClosed(staleness);
   const office = employee?.office ?? null;
@@ -232,13 +308,20 @@ function enforcedPolicy(signed: CompiledPolicy, staleness: StalenessState, input
   const active = office ? exceptionsFor(input.exceptions, userId, office, now) : [];
   const discovered = discoveredToEnforce(signed, input);
   const key = JSON.stringify([staleClosed, active.map((e) => e.id), discovered]);
-  if (!staleClosed && active.length === 0 && discovered.length === 0) return { policy: signed.policy, compiled: signed, key };
+  if (!staleClosed && active.length === 0 && discovered.length === 0)
+    return { policy: signed.policy, compiled: signed, key };
   const cached = enforcedMemo.get(signed);
   if (cached && cached.exceptions === input.exceptions && cached.key === key) return cached.value;
   const stale = applyStaleness(signed.policy, staleness);
   const excepted = office ? policyWithExceptions(stale, input.exceptions, userId, office, now) : stale;
   // The unlisted tools' notice names tools this employee may use that have a link.
-  const approved = discovered.length && employee ? noticesFor(signed, employee, now).approved.filter((t) => t.url).slice(0, 5).map((t) => t.id) : [];
+  const approved =
+    discovered.length && employee
+      ? noticesFor(signed, employee, now)
+          .approved.filter((t) => t.url)
+          .slice(0, 5)
+          .map((t) => t.id)
+      : [];
   const policy = discovered.length ? withDiscoveredTools(excepted, discovered, signed.byDomain, approved) : excepted;
   const value = { policy, compiled: compilePolicy(policy), key };
   enforcedMemo.set(signed, { exceptions: input.exceptions, key, value });
@@ -255,7 +338,9 @@ function discoveredToEnforce(signed: CompiledPolicy, input: PlanInput): string[]
   const cached = discoveredMemo.get(signed);
   if (cached?.register === register) return cached.domains;
   // IP addresses and single-label hosts are remembered for the audit but cannot be a domain rule.
-  const domains = Object.keys(register).filter((d) => d && discoveredDomain(d) === d && !coveredByListed(d, signed.byDomain)).sort();
+  const domains = Object.keys(register)
+    .filter((d) => d && discoveredDomain(d) === d && !coveredByListed(d, signed.byDomain))
+    .sort();
   discoveredMemo.set(signed, { register, domains });
   return domains;
 }

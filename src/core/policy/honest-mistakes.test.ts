@@ -19,7 +19,11 @@ type Doc = Record<string, any>;
 /** What the compliance officer meant: the brief's scenario plus a path-scoped tool. */
 function intended(): Doc {
   return {
-    type: 'ai-geofence-policy', version: 1, serial: 7, issued: '2026-11-20T00:00:00Z', expires: '2027-11-20T00:00:00Z',
+    type: 'ai-geofence-policy',
+    version: 1,
+    serial: 7,
+    issued: '2026-11-20T00:00:00Z',
+    expires: '2027-11-20T00:00:00Z',
     offices: {
       HK: { name: 'Hong Kong', jurisdiction: 'HK', regions: ['greater-china', 'apac'] },
       NY: { name: 'New York', jurisdiction: 'US', regions: ['americas'] },
@@ -32,7 +36,13 @@ function intended(): Doc {
     },
     rules: [
       { id: 'HK-CLAUDE', tools: ['claude'], offices: ['HK'], action: 'block', notice: { title: 'Do not use' } },
-      { id: 'NON-US-CLAUDE', tools: ['claude'], exceptJurisdictions: ['US'], action: 'warn', notice: { title: 'Check first' } },
+      {
+        id: 'NON-US-CLAUDE',
+        tools: ['claude'],
+        exceptJurisdictions: ['US'],
+        action: 'warn',
+        notice: { title: 'Check first' },
+      },
       { id: 'APAC-STUDIO', tools: ['studio'], regions: ['apac'], action: 'block', notice: { title: 'Do not use' } },
       { id: 'NO-DEEPSEEK', tools: ['deepseek'], action: 'block', notice: { title: 'Do not use' } },
       { id: 'FIRM-OK', tools: ['firm-llm'], action: 'allow' },
@@ -43,10 +53,31 @@ function intended(): Doc {
 
 const OFFICES = ['HK', 'NY', 'LDN'];
 const URLS = [
-  'https://claude.ai/new', 'https://claude.com/', 'https://www.anthropic.com/x', 'https://chat.deepseek.com/', 'https://llm.bank.example/',
-  'https://studio.example/chat', 'https://studio.example/chat/1', 'https://studio.example/other',
+  'https://claude.ai/new',
+  'https://claude.com/',
+  'https://www.anthropic.com/x',
+  'https://chat.deepseek.com/',
+  'https://llm.bank.example/',
+  'https://studio.example/chat',
+  'https://studio.example/chat/1',
+  'https://studio.example/other',
 ];
-const PATH_SPELLINGS = ['/chat;x', '/chat%2Fx', '/%2Fchat', '/chat.', '/chat%20', '/chat%09', '/chat%3Bx', '/chat%23x', '/Chat', '/%63hat', '//chat', '/./chat', '/chat%2e', '/chat%00'];
+const PATH_SPELLINGS = [
+  '/chat;x',
+  '/chat%2Fx',
+  '/%2Fchat',
+  '/chat.',
+  '/chat%20',
+  '/chat%09',
+  '/chat%3Bx',
+  '/chat%23x',
+  '/Chat',
+  '/%63hat',
+  '//chat',
+  '/./chat',
+  '/chat%2e',
+  '/chat%00',
+];
 
 /** A mistake: the document (and office) as actually written, and where the culprit sits. */
 interface Mistake {
@@ -78,26 +109,48 @@ const mistakeArb: fc.Arbitrary<Mistake> = fc.oneof(
     return { kind: 'misspelt condition', doc, culprit: `$.rules[${i}].${wrong}` };
   }),
   // A condition from a newer policy format.
-  fc.tuple(fc.constantFrom(0, 1, 2, 3), fc.constantFrom('devices', 'networks', 'riskLevel', 'browsers', 'deviceTrust')).map(([i, field]) => {
-    const doc = intended();
-    doc.rules[i][field] = ['x'];
-    return { kind: 'newer-format condition', doc, culprit: `$.rules[${i}].${field}` };
-  }),
+  fc
+    .tuple(fc.constantFrom(0, 1, 2, 3), fc.constantFrom('devices', 'networks', 'riskLevel', 'browsers', 'deviceTrust'))
+    .map(([i, field]) => {
+      const doc = intended();
+      doc.rules[i][field] = ['x'];
+      return { kind: 'newer-format condition', doc, culprit: `$.rules[${i}].${field}` };
+    }),
   // A misspelt tool, office, notice or top-level field.
-  fc.constantFrom(
-    ['tools', 'studio', 'paths', 'path'], ['tools', 'claude', 'domains', 'domain'], ['offices', 'HK', 'regions', 'region'],
-    ['offices', 'HK', 'jurisdiction', 'jurisdictions'], ['', '', 'defaultAction', 'defaultActon'],
-  ).map(([group, id, field, wrong]) => {
-    const doc = intended();
-    const target = group ? doc[group][id] : doc;
-    target[wrong] = target[field] ?? 'allow';
-    if (group) delete target[field];
-    return { kind: 'misspelt field', doc, culprit: group ? `$.${group}.${id}.${wrong}` : `$.${wrong}` };
-  }),
+  fc
+    .constantFrom(
+      ['tools', 'studio', 'paths', 'path'],
+      ['tools', 'claude', 'domains', 'domain'],
+      ['offices', 'HK', 'regions', 'region'],
+      ['offices', 'HK', 'jurisdiction', 'jurisdictions'],
+      ['', '', 'defaultAction', 'defaultActon'],
+    )
+    .map(([group, id, field, wrong]) => {
+      const doc = intended();
+      const target = group ? doc[group][id] : doc;
+      target[wrong] = target[field] ?? 'allow';
+      if (group) delete target[field];
+      return { kind: 'misspelt field', doc, culprit: group ? `$.${group}.${id}.${wrong}` : `$.${wrong}` };
+    }),
   // The managed office in another spelling than the policy's key.
-  fc.tuple(fc.constantFrom('HK', 'NY', 'LDN'), fc.constantFrom<(o: string, name: string) => string>(
-    (o) => o.toLowerCase(), (o) => ` ${o}`, (o) => `${o} `, (_o, n) => n, (_o, n) => n.toUpperCase().replace(/ /g, ''), (o) => `${o}G`,
-  )).map(([o, f]) => ({ kind: 'office spelling', doc: intended(), office: f(o, intended().offices[o].name), culprit: 'office' })),
+  fc
+    .tuple(
+      fc.constantFrom('HK', 'NY', 'LDN'),
+      fc.constantFrom<(o: string, name: string) => string>(
+        (o) => o.toLowerCase(),
+        (o) => ` ${o}`,
+        (o) => `${o} `,
+        (_o, n) => n,
+        (_o, n) => n.toUpperCase().replace(/ /g, ''),
+        (o) => `${o}G`,
+      ),
+    )
+    .map(([o, f]) => ({
+      kind: 'office spelling',
+      doc: intended(),
+      office: f(o, intended().offices[o].name),
+      culprit: 'office',
+    })),
   // A rule naming a tool or office that does not exist (a typo in a value).
   fc.constantFrom(['tools', 'claud'], ['offices', 'hk'], ['offices', 'HKG']).map(([field, value]) => {
     const doc = intended();
@@ -112,13 +165,13 @@ const mistakeArb: fc.Arbitrary<Mistake> = fc.oneof(
     return { kind: 'empty condition list', doc, culprit: `$.rules[${i}].${field}` };
   }),
   // Instants and domains written the way people write them.
-  fc.constantFrom(
-    ['from', '2026-11-23T09:00:00'], ['until', '2027-01-01'], ['from', '23/11/2026 09:00'],
-  ).map(([field, value]) => {
-    const doc = intended();
-    doc.rules[0][field] = value;
-    return { kind: 'instant without a zone', doc, culprit: `$.rules[0].${field}` };
-  }),
+  fc
+    .constantFrom(['from', '2026-11-23T09:00:00'], ['until', '2027-01-01'], ['from', '23/11/2026 09:00'])
+    .map(([field, value]) => {
+      const doc = intended();
+      doc.rules[0][field] = value;
+      return { kind: 'instant without a zone', doc, culprit: `$.rules[0].${field}` };
+    }),
   fc.constantFrom('https://claude.ai', '*.claude.ai', 'claude.ai/chat', 'claude.ai:443').map((d) => {
     const doc = intended();
     doc.tools.claude.domains[0] = d;
@@ -147,13 +200,22 @@ const mistakeArb: fc.Arbitrary<Mistake> = fc.oneof(
     return { kind: 'catalogue tool given paths', doc, culprit: '' };
   }),
   // A new tool on a host and path another tool already claims, with its own allow rule after the others.
-  fc.tuple(fc.constantFrom(['studio.example', ['/chat']], ['studio.example', undefined], ['claude.ai', undefined], ['claude.ai', ['/new']])).map(([[domain, paths]]) => {
-    const doc = intended();
-    doc.tools.extra = { name: 'Extra', domains: [domain], ...(paths ? { paths } : {}) };
-    doc.tools = { extra: doc.tools.extra, ...doc.tools }; // listed first: it used to win the host
-    doc.rules.push({ id: 'EXTRA-OK', tools: ['extra'], action: 'allow' });
-    return { kind: 'overlapping tool', doc, culprit: '' };
-  }),
+  fc
+    .tuple(
+      fc.constantFrom(
+        ['studio.example', ['/chat']],
+        ['studio.example', undefined],
+        ['claude.ai', undefined],
+        ['claude.ai', ['/new']],
+      ),
+    )
+    .map(([[domain, paths]]) => {
+      const doc = intended();
+      doc.tools.extra = { name: 'Extra', domains: [domain], ...(paths ? { paths } : {}) };
+      doc.tools = { extra: doc.tools.extra, ...doc.tools }; // listed first: it used to win the host
+      doc.rules.push({ id: 'EXTRA-OK', tools: ['extra'], action: 'allow' });
+      return { kind: 'overlapping tool', doc, culprit: '' };
+    }),
 );
 
 function compileIntended() {
@@ -166,7 +228,10 @@ function compileIntended() {
 function answer(m: Mistake): 'refused' | 'reported' | 'not weaker' {
   const parsed = parsePolicy(m.doc);
   if (!parsed.ok) {
-    expect(parsed.issues.map((i) => i.path), m.kind).toContain(m.culprit);
+    expect(
+      parsed.issues.map((i) => i.path),
+      m.kind,
+    ).toContain(m.culprit);
     return 'refused';
   }
   if (m.office !== undefined) {
@@ -176,7 +241,8 @@ function answer(m: Mistake): 'refused' | 'reported' | 'not weaker' {
       return 'reported';
     }
   }
-  if (m.culprit && m.culprit !== 'office' && lintPolicy(m.doc, NOW).some((i) => i.path === m.culprit)) return 'reported';
+  if (m.culprit && m.culprit !== 'office' && lintPolicy(m.doc, NOW).some((i) => i.path === m.culprit))
+    return 'reported';
   // Accepted and not reported: every decision must be at least as strict as the intended one.
   const meant = compileIntended();
   const written = compilePolicy(parsed.policy);
@@ -184,7 +250,9 @@ function answer(m: Mistake): 'refused' | 'reported' | 'not weaker' {
     for (const url of URLS) {
       const want = decide(meant, { office }, url, NOW).action;
       const got = decide(written, { office: m.office ?? office }, url, NOW).action;
-      expect(STRICTNESS[got], `${m.kind}: ${office} ${url} meant ${want}, got ${got}`).toBeGreaterThanOrEqual(STRICTNESS[want]);
+      expect(STRICTNESS[got], `${m.kind}: ${office} ${url} meant ${want}, got ${got}`).toBeGreaterThanOrEqual(
+        STRICTNESS[want],
+      );
     }
   }
   return 'not weaker';

@@ -7,14 +7,22 @@ const NOW = Date.parse('2026-11-25T00:00:00Z');
 
 function policy(change: (doc: Record<string, any>) => void = () => {}): Policy {
   const doc: Record<string, any> = {
-    type: 'ai-geofence-policy', version: 1, serial: 9, issued: '2026-11-20T00:00:00Z', expires: '2026-12-20T00:00:00Z',
+    type: 'ai-geofence-policy',
+    version: 1,
+    serial: 9,
+    issued: '2026-11-20T00:00:00Z',
+    expires: '2026-12-20T00:00:00Z',
     offices: {
       HK: { name: 'Hong Kong', jurisdiction: 'HK', regions: ['apac'] },
       NY: { name: 'New York', jurisdiction: 'US', regions: ['americas'] },
     },
     tools: {
       'firm-llm': { name: 'Firm LLM', domains: ['llm.bank.example'] },
-      chatgpt: { name: 'ChatGPT', domains: ['chatgpt.com'], models: { o3: { name: 'o3', match: { query: { model: 'o3' } } } } },
+      chatgpt: {
+        name: 'ChatGPT',
+        domains: ['chatgpt.com'],
+        models: { o3: { name: 'o3', match: { query: { model: 'o3' } } } },
+      },
     },
     rules: [
       { id: 'ASIA-DEEPSEEK', tools: ['deepseek'], regions: ['apac'], action: 'block' },
@@ -33,7 +41,13 @@ const diff = (a: Policy, b: Policy, at = NOW) => diffPolicies(compilePolicy(a), 
 
 describe('diffPolicies', () => {
   it('finds nothing between identical versions', () => {
-    expect(diff(policy(), policy())).toMatchObject({ changes: [], offices: { added: [], removed: [] }, coverage: [], settings: [], upcoming: [] });
+    expect(diff(policy(), policy())).toMatchObject({
+      changes: [],
+      offices: { added: [], removed: [] },
+      coverage: [],
+      settings: [],
+      upcoming: [],
+    });
   });
 
   it('names every decision a dropped rule changes, for every group, and agrees with decide()', () => {
@@ -45,24 +59,37 @@ describe('diffPolicies', () => {
       'HK [group legal] · deepseek: block (ASIA-DEEPSEEK) → allow (no rule)',
       'HK [group quants] · deepseek: block (ASIA-DEEPSEEK) → allow (no rule)',
     ]);
-    expect(changes[0]).toEqual({ office: 'HK', groups: [], tool: 'deepseek', before: { action: 'block', rule: 'ASIA-DEEPSEEK' }, after: { action: 'allow', rule: null } });
+    expect(changes[0]).toEqual({
+      office: 'HK',
+      groups: [],
+      tool: 'deepseek',
+      before: { action: 'block', rule: 'ASIA-DEEPSEEK' },
+      after: { action: 'allow', rule: null },
+    });
     for (const c of changes) {
       const employee = { office: c.office, groups: c.groups };
       expect(decide(compilePolicy(before), employee, 'https://chat.deepseek.com/', NOW).action).toBe(c.before.action);
       expect(decide(compilePolicy(after), employee, 'https://chat.deepseek.com/', NOW).action).toBe(c.after.action);
     }
     // People read the office line once; a group is shown only where it differs.
-    expect(changesForPeople(changes).map(formatChange)).toEqual(['HK · deepseek: block (ASIA-DEEPSEEK) → allow (no rule)']);
+    expect(changesForPeople(changes).map(formatChange)).toEqual([
+      'HK · deepseek: block (ASIA-DEEPSEEK) → allow (no rule)',
+    ]);
   });
 
   it('shows a group row that differs from its office', () => {
     const after = policy((d) => (d.rules[1].exceptGroups = ['legal', 'quants']));
-    expect(changesForPeople(diff(policy(), after).changes).map(formatChange)).toEqual(['HK [group quants] · claude: block (HK-CLAUDE) → allow (no rule)']);
+    expect(changesForPeople(diff(policy(), after).changes).map(formatChange)).toEqual([
+      'HK [group quants] · claude: block (HK-CLAUDE) → allow (no rule)',
+    ]);
   });
 
   it('a rule that changes action or id is a change even when the action is the same', () => {
     const after = policy((d) => (d.rules[0].id = 'APAC-DEEPSEEK'));
-    expect(diff(policy(), after).changes[0]).toMatchObject({ before: { rule: 'ASIA-DEEPSEEK' }, after: { action: 'block', rule: 'APAC-DEEPSEEK' } });
+    expect(diff(policy(), after).changes[0]).toMatchObject({
+      before: { rule: 'ASIA-DEEPSEEK' },
+      after: { action: 'block', rule: 'APAC-DEEPSEEK' },
+    });
   });
 
   it('an office added or removed: the side without it fails closed and says why', () => {
@@ -77,14 +104,27 @@ describe('diffPolicies', () => {
     expect(ny.before).toEqual({ action: 'allow', rule: null });
     expect(ny.after).toMatchObject({ action: 'block', rule: null, note: expect.stringMatching(/office not defined/) });
     expect(changes.find((c) => c.office === 'NY' && c.tool === 'firm-llm')).toBeUndefined(); // not a catalogue tool: allowed either way
-    expect(changes.find((c) => c.office === 'LDN' && c.tool === 'deepseek')).toMatchObject({ before: { action: 'block' }, after: { action: 'allow', rule: null } });
+    expect(changes.find((c) => c.office === 'LDN' && c.tool === 'deepseek')).toMatchObject({
+      before: { action: 'block' },
+      after: { action: 'allow', rule: null },
+    });
   });
 
   it('decides at the given instant and lists windows that open or close later', () => {
-    const after = policy((d) => d.rules.push({ id: 'NY-DEEPSEEK', tools: ['deepseek'], offices: ['NY'], action: 'block', from: '2026-12-01T01:00:00Z' }));
+    const after = policy((d) =>
+      d.rules.push({
+        id: 'NY-DEEPSEEK',
+        tools: ['deepseek'],
+        offices: ['NY'],
+        action: 'block',
+        from: '2026-12-01T01:00:00Z',
+      }),
+    );
     const now = diff(policy(), after);
     expect(now.changes).toEqual([]);
-    expect(now.upcoming).toEqual([{ at: '2026-12-01T01:00:00.000Z', rule: 'NY-DEEPSEEK', version: 'after', edge: 'from' }]);
+    expect(now.upcoming).toEqual([
+      { at: '2026-12-01T01:00:00.000Z', rule: 'NY-DEEPSEEK', version: 'after', edge: 'from' },
+    ]);
     const later = diff(policy(), after, Date.parse('2026-12-02T00:00:00Z'));
     expect(later.changes.map(formatChange)).toContain('NY · deepseek: allow (no rule) → block (NY-DEEPSEEK)');
     expect(later.upcoming).toEqual([]);
@@ -102,7 +142,13 @@ describe('diffPolicies', () => {
       d.tools['firm-llm'] = { name: 'Firm LLM', domains: ['llm2.bank.example'], paths: ['/chat'] };
     });
     expect(diff(policy(), after).coverage).toEqual([
-      { tool: 'firm-llm', domainsAdded: ['llm2.bank.example'], domainsRemoved: ['llm.bank.example'], pathsBefore: null, pathsAfter: ['/chat'] },
+      {
+        tool: 'firm-llm',
+        domainsAdded: ['llm2.bank.example'],
+        domainsRemoved: ['llm.bank.example'],
+        pathsBefore: null,
+        pathsAfter: ['/chat'],
+      },
     ]);
   });
 
@@ -118,7 +164,9 @@ describe('diffPolicies', () => {
   });
 
   it('a model rule behind a block of its tool changes nothing for that model', () => {
-    const before = policy((d) => d.rules.unshift({ id: 'HK-CHATGPT', tools: ['chatgpt'], offices: ['HK'], action: 'block' }));
+    const before = policy((d) =>
+      d.rules.unshift({ id: 'HK-CHATGPT', tools: ['chatgpt'], offices: ['HK'], action: 'block' }),
+    );
     const after = policy((d) => {
       d.rules.unshift({ id: 'HK-CHATGPT', tools: ['chatgpt'], offices: ['HK'], action: 'block' });
       d.rules.splice(4, 1);
@@ -131,7 +179,9 @@ describe('diffPolicies', () => {
       d.tools.m365 = { name: 'M365 Chat', domains: ['m365.example'] };
       d.rules.push({ id: 'M365-BLOCK', tools: ['m365'], action: 'block' });
     });
-    const c = diff(policy(), after).changes.find((x) => x.tool === 'm365' && x.office === 'HK' && x.groups.length === 0)!;
+    const c = diff(policy(), after).changes.find(
+      (x) => x.tool === 'm365' && x.office === 'HK' && x.groups.length === 0,
+    )!;
     expect(formatChange(c)).toBe('HK · m365: allow (not a tool in this version) → block (M365-BLOCK)');
   });
 });

@@ -6,7 +6,14 @@
  * preview matrix's tool and group lists), so it cannot disagree with enforcement.
  */
 import { CATALOGUE } from '../catalogue/catalogue.ts';
-import { actionsByTool, ruleActiveAt, ruleTargets, subjectFor, type CompiledPolicy, type Employee } from '../decide/decide.ts';
+import {
+  actionsByTool,
+  ruleActiveAt,
+  ruleTargets,
+  subjectFor,
+  type CompiledPolicy,
+  type Employee,
+} from '../decide/decide.ts';
 import { normalizeHost } from '../catalogue/hosts.ts';
 import { namedTools, policyGroups } from '../decide/matrix.ts';
 import type { Action } from './policy-schema.ts';
@@ -106,7 +113,10 @@ function modelsByTool(...versions: CompiledPolicy[]): Map<string, string[]> {
 /** The first active model-level rule for `tool` and `model` that targets the employee, or null. */
 function modelRule(c: CompiledPolicy, employee: Employee, tool: string, model: string, now: number): DiffSide | null {
   const subject = subjectFor(c.policy, employee);
-  const rule = c.policy.rules.find((r, i) => r.models?.includes(model) && c.ruleTools[i]!.includes(tool) && ruleActiveAt(r, now) && ruleTargets(r, subject));
+  const rule = c.policy.rules.find(
+    (r, i) =>
+      r.models?.includes(model) && c.ruleTools[i]!.includes(tool) && ruleActiveAt(r, now) && ruleTargets(r, subject),
+  );
   return rule ? { action: rule.action, rule: rule.id } : null;
 }
 
@@ -122,7 +132,8 @@ function coverage(before: CompiledPolicy, after: CompiledPolicy): CoverageChange
     const pathsBefore = a?.paths?.length ? [...a.paths] : null;
     const pathsAfter = b?.paths?.length ? [...b.paths] : null;
     const pathsChanged = JSON.stringify(pathsBefore) !== JSON.stringify(pathsAfter);
-    if (domainsAdded.length || domainsRemoved.length || pathsChanged) out.push({ tool, domainsAdded, domainsRemoved, pathsBefore, pathsAfter });
+    if (domainsAdded.length || domainsRemoved.length || pathsChanged)
+      out.push({ tool, domainsAdded, domainsRemoved, pathsBefore, pathsAfter });
   }
   return out;
 }
@@ -132,7 +143,8 @@ function upcoming(c: CompiledPolicy, version: UpcomingEdge['version'], now: numb
   for (const r of c.policy.rules) {
     for (const edge of ['from', 'until'] as const) {
       const t = r[edge];
-      if (t !== undefined && Date.parse(t) > now) out.push({ at: new Date(Date.parse(t)).toISOString(), rule: r.id, version, edge });
+      if (t !== undefined && Date.parse(t) > now)
+        out.push({ at: new Date(Date.parse(t)).toISOString(), rule: r.id, version, edge });
     }
   }
   return out;
@@ -142,7 +154,8 @@ function upcoming(c: CompiledPolicy, version: UpcomingEdge['version'], now: numb
 export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy, now: number): PolicyDiff {
   const settings: SettingChange[] = [];
   for (const field of ['defaultAction', 'unlistedAiAction'] as const) {
-    if (before.policy[field] !== after.policy[field]) settings.push({ field, before: before.policy[field], after: after.policy[field] });
+    if (before.policy[field] !== after.policy[field])
+      settings.push({ field, before: before.policy[field], after: after.policy[field] });
   }
   // A changed defaultAction changes every tool no rule names: then every tool either knows counts.
   const tools = settings.some((s) => s.field === 'defaultAction')
@@ -172,7 +185,8 @@ export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy, now:
         if (!sameSide(b, a)) changes.push({ office, groups: [...employee.groups!], tool, before: b, after: a });
         for (const model of models.get(tool) ?? []) {
           // Model-level rules apply on top of the tool's own decision (never past a block: the tool does not load).
-          const onTop = (c: CompiledPolicy, known: boolean, own: DiffSide) => (known && own.action !== 'block' ? (modelRule(c, employee, tool, model, now) ?? own) : own);
+          const onTop = (c: CompiledPolicy, known: boolean, own: DiffSide) =>
+            known && own.action !== 'block' ? (modelRule(c, employee, tool, model, now) ?? own) : own;
           const mb = onTop(before, actionsBefore !== null, b);
           const ma = onTop(after, actionsAfter !== null, a);
           if (!sameSide(mb, ma) && !(sameSide(mb, b) && sameSide(ma, a))) {
@@ -191,13 +205,15 @@ export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy, now:
     },
     coverage: coverage(before, after),
     settings,
-    upcoming: [...upcoming(before, 'before', now), ...upcoming(after, 'after', now)].sort((x, y) => x.at.localeCompare(y.at)),
+    upcoming: [...upcoming(before, 'before', now), ...upcoming(after, 'after', now)].sort((x, y) =>
+      x.at.localeCompare(y.at),
+    ),
   };
 }
 
 /** `block (ASIA-DEEPSEEK)`, `allow (no rule)`, or the side's note. */
 function formatSide(s: DiffSide): string {
-  return `${s.action} (${s.rule ?? (s.note ?? 'no rule')})`;
+  return `${s.action} (${s.rule ?? s.note ?? 'no rule'})`;
 }
 
 /** One change as a compliance officer reads it: `HK · deepseek: block (ASIA-DEEPSEEK) → allow (no rule)`. */

@@ -4,10 +4,23 @@ import type { PolicySummary, Status } from '../status/status.ts';
 
 const AT = '2026-12-07T10:00:00.000Z';
 const summary = (serial: number, expired = false): PolicySummary => ({
-  serial, issuer: null, contact: null, issued: AT, expires: AT, payloadHash: 'h', signers: [], verifiedAt: AT, expired,
+  serial,
+  issuer: null,
+  contact: null,
+  issued: AT,
+  expires: AT,
+  payloadHash: 'h',
+  signers: [],
+  verifiedAt: AT,
+  expired,
 });
-const status = (over: Partial<Pick<Status, 'mode' | 'policy' | 'applied'>>): Pick<Status, 'mode' | 'policy' | 'applied'> => ({
-  mode: 'enforcing', policy: summary(43), applied: { serial: 43, error: null }, ...over,
+const status = (
+  over: Partial<Pick<Status, 'mode' | 'policy' | 'applied'>>,
+): Pick<Status, 'mode' | 'policy' | 'applied'> => ({
+  mode: 'enforcing',
+  policy: summary(43),
+  applied: { serial: 43, error: null },
+  ...over,
 });
 
 describe('policyInForce', () => {
@@ -16,7 +29,10 @@ describe('policyInForce', () => {
   });
 
   it('keeps naming the installed serial while a newer verified one is being installed', () => {
-    expect(policyInForce(status({ applied: { serial: 42, error: null } }))).toEqual({ serial: 42, pending: { serial: 43, error: null } });
+    expect(policyInForce(status({ applied: { serial: 42, error: null } }))).toEqual({
+      serial: 42,
+      pending: { serial: 43, error: null },
+    });
   });
 
   it('names no serial in force before the first rules are installed', () => {

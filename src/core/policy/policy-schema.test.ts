@@ -38,18 +38,48 @@ describe('parsePolicy', () => {
   });
 
   it.each<[string, (p: any) => void, string, RegExp]>([
-    ['wrong action', (p) => (p.rules[0].action = 'deny'), '$.rules[0].action', /expected one of "block", "warn", "monitor", "allow"/],
+    [
+      'wrong action',
+      (p) => (p.rules[0].action = 'deny'),
+      '$.rules[0].action',
+      /expected one of "block", "warn", "monitor", "allow"/,
+    ],
     ['missing rules', (p) => delete p.rules, '$.rules', /missing required property "rules"/],
     ['missing office name', (p) => (p.offices.HK = {}), '$.offices.HK.name', /missing required property "name"/],
-    ['tool id with a dash', (p) => (p.tools['firm-llm'].domains = ['https://x']), '$.tools["firm-llm"].domains[0]', /expected a domain name/],
+    [
+      'tool id with a dash',
+      (p) => (p.tools['firm-llm'].domains = ['https://x']),
+      '$.tools["firm-llm"].domains[0]',
+      /expected a domain name/,
+    ],
     ['rule without tools', (p) => (p.rules[0].tools = []), '$.rules[0].tools', /at least one tool/],
     ['bad instant', (p) => (p.issued = '2026-11-20'), '$.issued', /expected an ISO 8601 instant/],
-    ['instant Date.parse cannot read', (p) => (p.rules[0].from = '2026-11-20T00:00:00+08'), '$.rules[0].from', /expected an ISO 8601 instant/],
-    ['impossible calendar day', (p) => (p.expires = '2026-02-30T00:00:00Z'), '$.expires', /expected an ISO 8601 instant/],
+    [
+      'instant Date.parse cannot read',
+      (p) => (p.rules[0].from = '2026-11-20T00:00:00+08'),
+      '$.rules[0].from',
+      /expected an ISO 8601 instant/,
+    ],
+    [
+      'impossible calendar day',
+      (p) => (p.expires = '2026-02-30T00:00:00Z'),
+      '$.expires',
+      /expected an ISO 8601 instant/,
+    ],
     ['fractional serial', (p) => (p.serial = 1.5), '$.serial', /expected an integer/],
     ['unsafe serial', (p) => (p.serial = 2 ** 53), '$.serial', /2\^53/],
-    ['language map without en', (p) => (p.rules[0].notice.title = { fr: 'Ne pas utiliser' }), '$.rules[0].notice.title', /"en"/],
-    ['path prefix without slash', (p) => (p.tools['firm-llm'].paths = ['chat']), '$.tools["firm-llm"].paths[0]', /starts with "\/"/],
+    [
+      'language map without en',
+      (p) => (p.rules[0].notice.title = { fr: 'Ne pas utiliser' }),
+      '$.rules[0].notice.title',
+      /"en"/,
+    ],
+    [
+      'path prefix without slash',
+      (p) => (p.tools['firm-llm'].paths = ['chat']),
+      '$.tools["firm-llm"].paths[0]',
+      /starts with "\/"/,
+    ],
     ['wrong type', (p) => (p.type = 'policy'), '$.type', /expected "ai-geofence-policy"/],
     ['not a number', (p) => (p.serial = '1'), '$.serial', /expected an integer/],
   ])('%s: names the JSON path and what was expected', (_name, mutate, expectedPath, message) => {
@@ -66,7 +96,14 @@ describe('parsePolicy', () => {
   });
 
   it('every issue of a thoroughly broken document has a path and says what was expected', () => {
-    const r = parsePolicy({ type: 1, version: '1', serial: -1, offices: [], tools: { x: { domains: 'a' } }, rules: [{ tools: 'claude', action: 1, from: 5 }] });
+    const r = parsePolicy({
+      type: 1,
+      version: '1',
+      serial: -1,
+      offices: [],
+      tools: { x: { domains: 'a' } },
+      rules: [{ tools: 'claude', action: 1, from: 5 }],
+    });
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.issues.length).toBeGreaterThan(5);
@@ -78,17 +115,62 @@ describe('parsePolicy', () => {
   });
 
   it.each<[string, (p: any) => void, string, string]>([
-    ['a misspelt rule condition', (p) => (p.rules[0].exceptOffice = ['NY']), '$.rules[0].exceptOffice', 'unknown field "exceptOffice"; did you mean "exceptOffices"?'],
-    ['a condition from a newer format', (p) => (p.rules[0].devices = ['managed']), '$.rules[0].devices', 'unknown field "devices" (a field'],
+    [
+      'a misspelt rule condition',
+      (p) => (p.rules[0].exceptOffice = ['NY']),
+      '$.rules[0].exceptOffice',
+      'unknown field "exceptOffice"; did you mean "exceptOffices"?',
+    ],
+    [
+      'a condition from a newer format',
+      (p) => (p.rules[0].devices = ['managed']),
+      '$.rules[0].devices',
+      'unknown field "devices" (a field',
+    ],
     ['a top-level field', (p) => (p.defaultActon = 'block'), '$.defaultActon', 'did you mean "defaultAction"?'],
     ['an office field', (p) => (p.offices.HK.region = ['apac']), '$.offices.HK.region', 'did you mean "regions"?'],
-    ['a tool field', (p) => (p.tools['firm-llm'].path = ['/chat']), '$.tools["firm-llm"].path', 'did you mean "paths"?'],
-    ['a notice field', (p) => (p.rules[0].notice.alternative = ['firm-llm']), '$.rules[0].notice.alternative', 'did you mean "alternatives"?'],
-    ['a data-control field', (p) => (p.rules[0].dataControls = { paste: 'block', uploads: 'block' }), '$.rules[0].dataControls.uploads', 'did you mean "upload"?'],
-    ['a pattern field', (p) => (p.rules[0].dataControls = { patterns: [{ name: 'n', regex: 'x', minimum: 2 }] }), '$.rules[0].dataControls.patterns[0].minimum', 'unknown field "minimum"'],
-    ['a model field', (p) => (p.tools['firm-llm'].models = { m: { name: 'M', matches: {} } }), '$.tools["firm-llm"].models.m.matches', 'did you mean "match"?'],
-    ['a model match field', (p) => (p.tools['firm-llm'].models = { m: { name: 'M', match: { pathPrefix: ['/m'] } } }), '$.tools["firm-llm"].models.m.match.pathPrefix', 'did you mean "pathPrefixes"?'],
-    ['a catalogue flag in the wrong case', (p) => (p.tools['firm-llm'].replacecatalogue = true), '$.tools["firm-llm"].replacecatalogue', 'did you mean "replaceCatalogue"?'],
+    [
+      'a tool field',
+      (p) => (p.tools['firm-llm'].path = ['/chat']),
+      '$.tools["firm-llm"].path',
+      'did you mean "paths"?',
+    ],
+    [
+      'a notice field',
+      (p) => (p.rules[0].notice.alternative = ['firm-llm']),
+      '$.rules[0].notice.alternative',
+      'did you mean "alternatives"?',
+    ],
+    [
+      'a data-control field',
+      (p) => (p.rules[0].dataControls = { paste: 'block', uploads: 'block' }),
+      '$.rules[0].dataControls.uploads',
+      'did you mean "upload"?',
+    ],
+    [
+      'a pattern field',
+      (p) => (p.rules[0].dataControls = { patterns: [{ name: 'n', regex: 'x', minimum: 2 }] }),
+      '$.rules[0].dataControls.patterns[0].minimum',
+      'unknown field "minimum"',
+    ],
+    [
+      'a model field',
+      (p) => (p.tools['firm-llm'].models = { m: { name: 'M', matches: {} } }),
+      '$.tools["firm-llm"].models.m.matches',
+      'did you mean "match"?',
+    ],
+    [
+      'a model match field',
+      (p) => (p.tools['firm-llm'].models = { m: { name: 'M', match: { pathPrefix: ['/m'] } } }),
+      '$.tools["firm-llm"].models.m.match.pathPrefix',
+      'did you mean "pathPrefixes"?',
+    ],
+    [
+      'a catalogue flag in the wrong case',
+      (p) => (p.tools['firm-llm'].replacecatalogue = true),
+      '$.tools["firm-llm"].replacecatalogue',
+      'did you mean "replaceCatalogue"?',
+    ],
   ])('refuses %s, naming the field and its JSON path', (_name, mutate, expectedPath, message) => {
     const p = valid();
     mutate(p);
@@ -136,7 +218,9 @@ describe('what an employee reads', () => {
     const doc = (top: string, notice: string) => ({
       ...valid(),
       exceptionRequestUrl: top,
-      rules: [{ id: 'R', tools: ['claude'], action: 'block', notice: { title: 'Do not use', exceptionRequestUrl: notice } }],
+      rules: [
+        { id: 'R', tools: ['claude'], action: 'block', notice: { title: 'Do not use', exceptionRequestUrl: notice } },
+      ],
     });
     expect(parsePolicy(doc('https://it.bank.example/exceptions/new', 'http://127.0.0.1:8080/ask')).ok).toBe(true);
     for (const [bad, path] of [
@@ -146,7 +230,9 @@ describe('what an employee reads', () => {
       [doc('/relative', 'https://x.example/'), '$.exceptionRequestUrl'],
     ] as const) {
       const r = parsePolicy(bad);
-      expect(r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`)).toContain(`${path}: must be an https: URL (http: only for localhost)`);
+      expect(r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`)).toContain(
+        `${path}: must be an https: URL (http: only for localhost)`,
+      );
     }
   });
 });

@@ -130,7 +130,8 @@ const countryCode = v.pipe(
   v.check(isIsoCountryCode, 'expected an ISO 3166-1 alpha-2 country code such as "CN" (upper case)'),
 );
 const category = v.picklist(TOOL_CATEGORIES, `expected a category: ${TOOL_CATEGORIES.map((c) => `"${c}"`).join(', ')}`);
-const nonEmpty = <T extends v.GenericSchema>(item: T) => v.pipe(v.array(item), v.minLength(1, 'list at least one value'));
+const nonEmpty = <T extends v.GenericSchema>(item: T) =>
+  v.pipe(v.array(item), v.minLength(1, 'list at least one value'));
 
 /**
  * A rule's attribute selector (see src/core/catalogue/tool-attributes.ts). Strict: a misspelt attribute
@@ -213,7 +214,10 @@ export const ToolSchema = strictObject({
       v.pipe(
         v.string('expected a domain name string'),
         // A domain the matcher cannot use would silently enforce nothing: refuse it.
-        v.check((d) => normalizeHost(d) !== '', 'expected a domain name such as "claude.ai" (no scheme, path, port, wildcard or IP address)'),
+        v.check(
+          (d) => normalizeHost(d) !== '',
+          'expected a domain name such as "claude.ai" (no scheme, path, port, wildcard or IP address)',
+        ),
       ),
       'expected an array of domain names',
     ),
@@ -238,7 +242,9 @@ export const ToolSchema = strictObject({
   /** Vendors whose models the tool gives access to (its own included): "Anthropic", "OpenAI", … */
   modelVendors: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
   /** Chrome Web Store ids of the tool's browser extensions (sidebars, agents). */
-  extensionIds: v.optional(v.array(v.pipe(v.string(), v.regex(/^[a-p]{32}$/, 'expected a 32-letter extension id (a-p)')))),
+  extensionIds: v.optional(
+    v.array(v.pipe(v.string(), v.regex(/^[a-p]{32}$/, 'expected a 32-letter extension id (a-p)'))),
+  ),
 });
 export type Tool = v.InferOutput<typeof ToolSchema>;
 
@@ -301,15 +307,22 @@ export function formatJsonPath(keys: ReadonlyArray<string | number>): string {
 }
 
 function issuePath(issue: v.BaseIssue<unknown>): string {
-  return formatJsonPath((issue.path ?? []).map((item) => {
-    const key = (item as { key: unknown }).key;
-    return typeof key === 'number' ? key : String(key);
-  }));
+  return formatJsonPath(
+    (issue.path ?? []).map((item) => {
+      const key = (item as { key: unknown }).key;
+      return typeof key === 'number' ? key : String(key);
+    }),
+  );
 }
 
 /** valibot words a missing property as "Invalid key"; say plainly what is missing. */
 function issueMessage(issue: v.BaseIssue<unknown>): string {
-  if (issue.kind === 'schema' && issue.type === 'strict_object' && issue.input === undefined && issue.expected?.startsWith('"')) {
+  if (
+    issue.kind === 'schema' &&
+    issue.type === 'strict_object' &&
+    issue.input === undefined &&
+    issue.expected?.startsWith('"')
+  ) {
     return `missing required property ${issue.expected}`;
   }
   return issue.message;

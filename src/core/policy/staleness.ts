@@ -40,12 +40,21 @@ export function stalenessState(
 ): StalenessState {
   const expires = Date.parse(policy.expires);
   const maxHours = policy.maxStalenessHours;
-  let confirmed = typeof verifiedAtOrFetchedAt === 'string' ? Date.parse(verifiedAtOrFetchedAt) : (verifiedAtOrFetchedAt ?? Number.NaN);
+  let confirmed =
+    typeof verifiedAtOrFetchedAt === 'string'
+      ? Date.parse(verifiedAtOrFetchedAt)
+      : (verifiedAtOrFetchedAt ?? Number.NaN);
   // Unknown: assume the oldest it can be, the policy's own issue date (never fresher than the truth).
   if (!Number.isFinite(confirmed)) confirmed = Date.parse(policy.issued);
   const staleAt = maxHours === undefined ? null : confirmed + maxHours * HOUR_MS;
   if (expires <= now) {
-    return { stale: true, since: new Date(expires).toISOString(), staleAt, effectiveFailMode: managedFailMode, reason: 'expired' };
+    return {
+      stale: true,
+      since: new Date(expires).toISOString(),
+      staleAt,
+      effectiveFailMode: managedFailMode,
+      reason: 'expired',
+    };
   }
   const officeEntry = office !== null && Object.hasOwn(policy.offices, office) ? policy.offices[office] : undefined;
   const effectiveFailMode = officeEntry?.failMode ?? 'open';

@@ -4,12 +4,18 @@ import { MAX_JSON_DEPTH, parseStrictJson } from './strict-json.ts';
 
 describe('parseStrictJson', () => {
   it('parses ordinary JSON like JSON.parse', () => {
-    expect(parseStrictJson('{"a":[1,{"b":"x"}],"c":null}')).toEqual({ ok: true, value: { a: [1, { b: 'x' }], c: null } });
+    expect(parseStrictJson('{"a":[1,{"b":"x"}],"c":null}')).toEqual({
+      ok: true,
+      value: { a: [1, { b: 'x' }], c: null },
+    });
   });
 
   it('refuses duplicate keys, also when spelt with escapes', () => {
     expect(parseStrictJson('{"serial":1,"serial":2}')).toEqual({ ok: false, message: 'duplicate key "serial"' });
-    expect(parseStrictJson('{"serial":1,"s\\u0065rial":2}')).toMatchObject({ ok: false, message: 'duplicate key "serial"' });
+    expect(parseStrictJson('{"serial":1,"s\\u0065rial":2}')).toMatchObject({
+      ok: false,
+      message: 'duplicate key "serial"',
+    });
   });
 
   it('allows the same key in sibling objects and in arrays of objects', () => {
@@ -24,7 +30,10 @@ describe('parseStrictJson', () => {
   it('refuses nesting deeper than the limit before parsing', () => {
     const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
     expect(parseStrictJson(deep(MAX_JSON_DEPTH)).ok).toBe(true);
-    expect(parseStrictJson(deep(MAX_JSON_DEPTH + 1))).toEqual({ ok: false, message: `nesting deeper than ${MAX_JSON_DEPTH} levels` });
+    expect(parseStrictJson(deep(MAX_JSON_DEPTH + 1))).toEqual({
+      ok: false,
+      message: `nesting deeper than ${MAX_JSON_DEPTH} levels`,
+    });
     const started = performance.now();
     expect(parseStrictJson(deep(2_000_000)).ok).toBe(false);
     expect(performance.now() - started).toBeLessThan(500);
@@ -52,9 +61,14 @@ describe('parseStrictJson', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 4 }), key, fc.boolean(), (value, k, escaped) => {
         // An object with the key twice, the second time possibly written with \u escapes, nested in `value`.
-        const second = escaped ? `"${[...k].map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"` : JSON.stringify(k);
+        const second = escaped
+          ? `"${[...k].map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"`
+          : JSON.stringify(k);
         const dup = `{${JSON.stringify(k)}:${JSON.stringify(value)},${second}:1}`;
-        expect(parseStrictJson(`{"outer":[${JSON.stringify(value)},${dup}]}`)).toEqual({ ok: false, message: `duplicate key ${JSON.stringify(k)}` });
+        expect(parseStrictJson(`{"outer":[${JSON.stringify(value)},${dup}]}`)).toEqual({
+          ok: false,
+          message: `duplicate key ${JSON.stringify(k)}`,
+        });
       }),
       { numRuns: 300 },
     );
@@ -62,9 +76,15 @@ describe('parseStrictJson', () => {
 
   it('never throws on arbitrary text (property)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 200 }), fc.string({ unit: fc.constantFrom(...'{}[]",:\\ a1u'), maxLength: 200 })), (text) => {
-        parseStrictJson(text);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'grapheme', maxLength: 200 }),
+          fc.string({ unit: fc.constantFrom(...'{}[]",:\\ a1u'), maxLength: 200 }),
+        ),
+        (text) => {
+          parseStrictJson(text);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -1,48 +1,82 @@
 import fc from 'fast-check';
-import { base64url, CompactSign, exportJWK, GeneralSign, generateKeyPair, } from 'jose';
+import { base64url, CompactSign, exportJWK, GeneralSign, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compilePolicy, decide } from '../decide/decide.ts';
 import { lintPolicy } from '../lint/lint.ts';
 import { parsePolicy, POLICY_JWS_TYP } from './policy-schema.ts';
 import { makeSigner, payloadOf, type Signer } from './test-signing.ts';
-import { checkTrustedKey, CLOCK_SKEW_MS, MAX_POLICY_BYTES, sha256Hex, verifyPolicy, type VerifyOptions, type VerifyResult } from './verify.ts';
+import {
+  checkTrustedKey,
+  CLOCK_SKEW_MS,
+  MAX_POLICY_BYTES,
+  sha256Hex,
+  verifyPolicy,
+  type VerifyOptions,
+  type VerifyResult,
+} from './verify.ts';
 
 const NOW = Date.parse('2026-11-25T00:00:00Z');
 const enc = new TextEncoder();
 
-
-const bytesOf = (p: unknown) => (p instanceof Uint8Array ? p : enc.encode(typeof p === 'string' ? p : JSON.stringify(p)));
+const bytesOf = (p: unknown) =>
+  p instanceof Uint8Array ? p : enc.encode(typeof p === 'string' ? p : JSON.stringify(p));
 
 async function signCompact(payload: unknown, s: Signer, header: Record<string, unknown> = {}): Promise<string> {
-  return new CompactSign(bytesOf(payload)).setProtectedHeader({ alg: s.alg, kid: s.kid, typ: POLICY_JWS_TYP, ...header }).sign(s.privateKey);
+  return new CompactSign(bytesOf(payload))
+    .setProtectedHeader({ alg: s.alg, kid: s.kid, typ: POLICY_JWS_TYP, ...header })
+    .sign(s.privateKey);
 }
 
-async function signGeneral(payload: unknown, signers: Array<{ s: Signer; header?: Record<string, unknown>; unprotected?: Record<string, unknown> }>): Promise<string> {
+async function signGeneral(
+  payload: unknown,
+  signers: Array<{ s: Signer; header?: Record<string, unknown>; unprotected?: Record<string, unknown> }>,
+): Promise<string> {
   const g = new GeneralSign(bytesOf(payload));
   for (const { s, header, unprotected } of signers) {
-    const sig = g.addSignature(s.privateKey).setProtectedHeader({ alg: s.alg, kid: s.kid, typ: POLICY_JWS_TYP, ...header });
+    const sig = g
+      .addSignature(s.privateKey)
+      .setProtectedHeader({ alg: s.alg, kid: s.kid, typ: POLICY_JWS_TYP, ...header });
     if (unprotected) sig.setUnprotectedHeader(unprotected);
   }
   return JSON.stringify(await g.sign());
 }
 
 /** A compact JWS signed by hand, bypassing jose's own header checks (to build hostile documents). */
-async function signRaw(header: Record<string, unknown>, payload: unknown, sign: (input: Uint8Array) => Promise<Uint8Array>): Promise<string> {
+async function signRaw(
+  header: Record<string, unknown>,
+  payload: unknown,
+  sign: (input: Uint8Array) => Promise<Uint8Array>,
+): Promise<string> {
   const input = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(bytesOf(payload))}`;
   return `${input}.${base64url.encode(await sign(enc.encode(input)))}`;
 }
 const webSign = (s: Signer) => async (input: Uint8Array) =>
-  new Uint8Array(await crypto.subtle.sign(s.alg === 'EdDSA' ? { name: 'Ed25519' } : { name: 'ECDSA', hash: 'SHA-256' }, s.privateKey, input as BufferSource));
+  new Uint8Array(
+    await crypto.subtle.sign(
+      s.alg === 'EdDSA' ? { name: 'Ed25519' } : { name: 'ECDSA', hash: 'SHA-256' },
+      s.privateKey,
+      input as BufferSource,
+    ),
+  );
 
 let ed: Signer;
 let ec: Signer;
 let ed2: Signer;
 let outsider: Signer;
-const opts = (over: Partial<VerifyOptions> = {}): VerifyOptions => ({ trustedKeys: [ed.publicJwk, ec.publicJwk, ed2.publicJwk], now: NOW, ...over });
+const opts = (over: Partial<VerifyOptions> = {}): VerifyOptions => ({
+  trustedKeys: [ed.publicJwk, ec.publicJwk, ed2.publicJwk],
+  now: NOW,
+  ...over,
+});
 const refused = (r: VerifyResult) => (r.ok ? 'accepted' : r.code);
 
 beforeAll(async () => {
-  [ed, ec, ed2, outsider] = await Promise.all([makeSigner('EdDSA', 'ed-1'), makeSigner('ES256', 'ec-1'), makeSigner('EdDSA', 'ed-2'), makeSigner('EdDSA', 'ed-1')]);
+  [ed, ec, ed2, outsider] = await Promise.all([
+    makeSigner('EdDSA', 'ed-1'),
+    makeSigner('ES256', 'ec-1'),
+    makeSigner('EdDSA', 'ed-2'),
+    makeSigner('EdDSA', 'ed-1'),
+  ]);
 });
 
 describe('verifyPolicy: good documents', () => {
@@ -81,11 +115,15 @@ describe('verifyPolicy: threshold', () => {
     const alias = { ...ed.publicJwk, kid: 'ed-1-alias' };
     const aliasSigner = { ...ed, kid: 'ed-1-alias' };
     const doc = await signGeneral(payloadOf(), [{ s: ed }, { s: aliasSigner }]);
-    expect(refused(await verifyPolicy(doc, opts({ threshold: 2, trustedKeys: [ed.publicJwk, alias] })))).toBe('threshold-not-met');
+    expect(refused(await verifyPolicy(doc, opts({ threshold: 2, trustedKeys: [ed.publicJwk, alias] })))).toBe(
+      'threshold-not-met',
+    );
   });
 
   it('one valid signature is not enough for threshold 2', async () => {
-    expect(refused(await verifyPolicy(await signCompact(payloadOf(), ed), opts({ threshold: 2 })))).toBe('threshold-not-met');
+    expect(refused(await verifyPolicy(await signCompact(payloadOf(), ed), opts({ threshold: 2 })))).toBe(
+      'threshold-not-met',
+    );
   });
 });
 
@@ -98,8 +136,18 @@ describe('verifyPolicy: JWS pitfalls', () => {
 
   it('refuses HS256 keyed with the public key bytes', async () => {
     for (const secret of [base64url.decode(ed.publicJwk.x!), enc.encode(JSON.stringify(ed.publicJwk))]) {
-      const key = await crypto.subtle.importKey('raw', secret as BufferSource, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-      const doc = await signRaw({ alg: 'HS256', kid: 'ed-1', typ: POLICY_JWS_TYP }, payloadOf(), async (i) => new Uint8Array(await crypto.subtle.sign('HMAC', key, i as BufferSource)));
+      const key = await crypto.subtle.importKey(
+        'raw',
+        secret as BufferSource,
+        { name: 'HMAC', hash: 'SHA-256' },
+        false,
+        ['sign'],
+      );
+      const doc = await signRaw(
+        { alg: 'HS256', kid: 'ed-1', typ: POLICY_JWS_TYP },
+        payloadOf(),
+        async (i) => new Uint8Array(await crypto.subtle.sign('HMAC', key, i as BufferSource)),
+      );
       expect(refused(await verifyPolicy(doc, opts()))).toBe('alg-not-allowed');
     }
   });
@@ -110,20 +158,36 @@ describe('verifyPolicy: JWS pitfalls', () => {
   });
 
   it('refuses an unknown kid, a missing kid, and a known kid signed by another key', async () => {
-    expect(refused(await verifyPolicy(await signCompact(payloadOf(), { ...outsider, kid: 'stranger' }), opts()))).toBe('untrusted-key');
-    expect(refused(await verifyPolicy(await signRaw({ alg: 'EdDSA', typ: POLICY_JWS_TYP }, payloadOf(), webSign(ed)), opts()))).toBe('untrusted-key');
+    expect(refused(await verifyPolicy(await signCompact(payloadOf(), { ...outsider, kid: 'stranger' }), opts()))).toBe(
+      'untrusted-key',
+    );
+    expect(
+      refused(
+        await verifyPolicy(await signRaw({ alg: 'EdDSA', typ: POLICY_JWS_TYP }, payloadOf(), webSign(ed)), opts()),
+      ),
+    ).toBe('untrusted-key');
     expect(refused(await verifyPolicy(await signCompact(payloadOf(), outsider), opts()))).toBe('bad-signature');
   });
 
   it('refuses a wrong or missing typ', async () => {
     expect(refused(await verifyPolicy(await signCompact(payloadOf(), ed, { typ: 'JWT' }), opts()))).toBe('bad-header');
-    expect(refused(await verifyPolicy(await signRaw({ alg: 'EdDSA', kid: 'ed-1' }, payloadOf(), webSign(ed)), opts()))).toBe('bad-header');
+    expect(
+      refused(await verifyPolicy(await signRaw({ alg: 'EdDSA', kid: 'ed-1' }, payloadOf(), webSign(ed)), opts())),
+    ).toBe('bad-header');
   });
 
   it('refuses an unknown crit extension, and b64 even though jose knows it', async () => {
-    const crit = await signRaw({ alg: 'EdDSA', kid: 'ed-1', typ: POLICY_JWS_TYP, crit: ['exp'], exp: 1 }, payloadOf(), webSign(ed));
+    const crit = await signRaw(
+      { alg: 'EdDSA', kid: 'ed-1', typ: POLICY_JWS_TYP, crit: ['exp'], exp: 1 },
+      payloadOf(),
+      webSign(ed),
+    );
     expect(refused(await verifyPolicy(crit, opts()))).toBe('bad-header');
-    const b64 = await signRaw({ alg: 'EdDSA', kid: 'ed-1', typ: POLICY_JWS_TYP, crit: ['b64'], b64: false }, payloadOf(), webSign(ed));
+    const b64 = await signRaw(
+      { alg: 'EdDSA', kid: 'ed-1', typ: POLICY_JWS_TYP, crit: ['b64'], b64: false },
+      payloadOf(),
+      webSign(ed),
+    );
     expect(refused(await verifyPolicy(b64, opts()))).toBe('bad-header');
   });
 
@@ -148,14 +212,25 @@ describe('verifyPolicy: JWS pitfalls', () => {
 
   it('refuses a signature entry with no protected header', async () => {
     const doc = JSON.parse(await signGeneral(payloadOf(), [{ s: ed }]));
-    doc.signatures[0] = { header: { alg: 'EdDSA', kid: 'ed-1', typ: POLICY_JWS_TYP }, signature: doc.signatures[0].signature };
+    doc.signatures[0] = {
+      header: { alg: 'EdDSA', kid: 'ed-1', typ: POLICY_JWS_TYP },
+      signature: doc.signatures[0].signature,
+    };
     expect(refused(await verifyPolicy(JSON.stringify(doc), opts()))).toBe('malformed-jws');
   });
 
   it('never takes a key from jwk, jku or x5u headers', async () => {
-    const injected = await signCompact(payloadOf(), outsider, { jwk: outsider.publicJwk, jku: 'https://evil.example/jwks.json', x5u: 'https://evil.example/c' });
+    const injected = await signCompact(payloadOf(), outsider, {
+      jwk: outsider.publicJwk,
+      jku: 'https://evil.example/jwks.json',
+      x5u: 'https://evil.example/c',
+    });
     expect(refused(await verifyPolicy(injected, opts()))).toBe('bad-signature');
-    const unknownKid = await signCompact(payloadOf(), { ...outsider, kid: 'evil' }, { jwk: { ...outsider.publicJwk, kid: 'evil' } });
+    const unknownKid = await signCompact(
+      payloadOf(),
+      { ...outsider, kid: 'evil' },
+      { jwk: { ...outsider.publicJwk, kid: 'evil' } },
+    );
     expect(refused(await verifyPolicy(unknownKid, opts()))).toBe('untrusted-key');
   });
 
@@ -212,22 +287,39 @@ describe('verifyPolicy: freshness and rollback', () => {
     const text = JSON.stringify(payloadOf());
     const current = { serial: 42, payloadHash: await sha256Hex(text) };
     expect(refused(await verifyPolicy(await signCompact(text, ed), opts({ current })))).toBe('accepted');
-    expect(refused(await verifyPolicy(await signCompact(payloadOf({ rules: [] }), ed), opts({ current })))).toBe('rollback');
+    expect(refused(await verifyPolicy(await signCompact(payloadOf({ rules: [] }), ed), opts({ current })))).toBe(
+      'rollback',
+    );
   });
 
   it('accepts a higher serial', async () => {
-    expect(refused(await verifyPolicy(await signCompact(payloadOf({ serial: 43 }), ed), opts({ current: { serial: 42, payloadHash: 'x' } })))).toBe('accepted');
+    expect(
+      refused(
+        await verifyPolicy(
+          await signCompact(payloadOf({ serial: 43 }), ed),
+          opts({ current: { serial: 42, payloadHash: 'x' } }),
+        ),
+      ),
+    ).toBe('accepted');
   });
 
   it('refuses an expired policy (indefinite freeze)', async () => {
-    expect(refused(await verifyPolicy(await signCompact(payloadOf({ expires: '2026-11-24T23:59:59Z' }), ed), opts()))).toBe('expired');
-    expect(refused(await verifyPolicy(await signCompact(payloadOf({ expires: '2026-11-25T00:00:00Z' }), ed), opts()))).toBe('expired');
+    expect(
+      refused(await verifyPolicy(await signCompact(payloadOf({ expires: '2026-11-24T23:59:59Z' }), ed), opts())),
+    ).toBe('expired');
+    expect(
+      refused(await verifyPolicy(await signCompact(payloadOf({ expires: '2026-11-25T00:00:00Z' }), ed), opts())),
+    ).toBe('expired');
   });
 
   it('refuses a policy issued more than 5 minutes in the future, tolerates clock skew below that', async () => {
     const at = (ms: number) => new Date(NOW + ms).toISOString();
-    expect(refused(await verifyPolicy(await signCompact(payloadOf({ issued: at(CLOCK_SKEW_MS + 1000) }), ed), opts()))).toBe('not-yet-valid');
-    expect(refused(await verifyPolicy(await signCompact(payloadOf({ issued: at(CLOCK_SKEW_MS - 1000) }), ed), opts()))).toBe('accepted');
+    expect(
+      refused(await verifyPolicy(await signCompact(payloadOf({ issued: at(CLOCK_SKEW_MS + 1000) }), ed), opts())),
+    ).toBe('not-yet-valid');
+    expect(
+      refused(await verifyPolicy(await signCompact(payloadOf({ issued: at(CLOCK_SKEW_MS - 1000) }), ed), opts())),
+    ).toBe('accepted');
   });
 });
 
@@ -239,7 +331,9 @@ describe('verifyPolicy: payload hygiene (endless data, parser differentials)', (
   });
 
   it('refuses a payload that is not UTF-8', async () => {
-    expect(refused(await verifyPolicy(await signCompact(Uint8Array.of(0x7b, 0xff, 0xfe, 0x7d), ed), opts()))).toBe('bad-payload');
+    expect(refused(await verifyPolicy(await signCompact(Uint8Array.of(0x7b, 0xff, 0xfe, 0x7d), ed), opts()))).toBe(
+      'bad-payload',
+    );
   });
 
   it('refuses duplicate keys in the payload', async () => {
@@ -250,13 +344,19 @@ describe('verifyPolicy: payload hygiene (endless data, parser differentials)', (
   });
 
   it('refuses deep nesting in the payload', async () => {
-    const text = JSON.stringify(payloadOf({ issuer: 'x' })).replace('"issuer":"x"', `"issuer":${'['.repeat(100)}${']'.repeat(100)}`);
+    const text = JSON.stringify(payloadOf({ issuer: 'x' })).replace(
+      '"issuer":"x"',
+      `"issuer":${'['.repeat(100)}${']'.repeat(100)}`,
+    );
     const r = await verifyPolicy(await signCompact(text, ed), opts());
     expect(!r.ok && r.message).toMatch(/nesting/);
   });
 
   it('refuses a signed payload that is not a valid policy, naming the path', async () => {
-    const r = await verifyPolicy(await signCompact(payloadOf({ rules: [{ id: 'x', tools: ['claude'], action: 'deny' }] }), ed), opts());
+    const r = await verifyPolicy(
+      await signCompact(payloadOf({ rules: [{ id: 'x', tools: ['claude'], action: 'deny' }] }), ed),
+      opts(),
+    );
     expect(refused(r)).toBe('invalid-policy');
     expect(!r.ok && r.message).toContain('$.rules[0].action');
   });
@@ -265,7 +365,9 @@ describe('verifyPolicy: payload hygiene (endless data, parser differentials)', (
     payload.rules = [{ id: 'HK-BLOCK', tools: ['claude'], action: 'block', exceptOffice: ['NY'] }];
     const r = await verifyPolicy(await signCompact(payload, ed), opts());
     expect(refused(r)).toBe('invalid-policy');
-    expect(!r.ok && r.message).toContain('$.rules[0].exceptOffice: unknown field "exceptOffice"; did you mean "exceptOffices"?');
+    expect(!r.ok && r.message).toContain(
+      '$.rules[0].exceptOffice: unknown field "exceptOffice"; did you mean "exceptOffices"?',
+    );
   });
 });
 
@@ -283,7 +385,9 @@ describe('trusted keys', () => {
   it('a private JWK pushed as a trusted key is never used', async () => {
     const { privateKey } = await generateKeyPair('EdDSA', { extractable: true });
     const priv = { ...(await exportJWK(privateKey)), kid: 'ed-1' };
-    expect(refused(await verifyPolicy(await signCompact(payloadOf(), ed), opts({ trustedKeys: [priv] })))).toBe('no-trusted-keys');
+    expect(refused(await verifyPolicy(await signCompact(payloadOf(), ed), opts({ trustedKeys: [priv] })))).toBe(
+      'no-trusted-keys',
+    );
   });
 });
 
@@ -293,7 +397,13 @@ describe('malformed input never throws (property)', () => {
       fc.asyncProperty(
         fc.oneof(
           fc.jsonValue({ maxDepth: 4 }),
-          fc.record({ type: fc.constant('ai-geofence-policy'), version: fc.constant(1), rules: fc.jsonValue({ maxDepth: 3 }), offices: fc.jsonValue({ maxDepth: 3 }), tools: fc.jsonValue({ maxDepth: 3 }) }),
+          fc.record({
+            type: fc.constant('ai-geofence-policy'),
+            version: fc.constant(1),
+            rules: fc.jsonValue({ maxDepth: 3 }),
+            offices: fc.jsonValue({ maxDepth: 3 }),
+            tools: fc.jsonValue({ maxDepth: 3 }),
+          }),
           fc.constant(payloadOf()),
         ),
         async (value) => {
@@ -312,10 +422,13 @@ describe('malformed input never throws (property)', () => {
 
   it('out of verifyPolicy on arbitrary text', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom(...'{}[]":,.abcXYZ-_='), maxLength: 80 })), async (text) => {
-        const r = await verifyPolicy(text, opts());
-        expect(r.ok).toBe(false);
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom(...'{}[]":,.abcXYZ-_='), maxLength: 80 })),
+        async (text) => {
+          const r = await verifyPolicy(text, opts());
+          expect(r.ok).toBe(false);
+        },
+      ),
       { numRuns: 300 },
     );
   });

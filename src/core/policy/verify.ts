@@ -154,7 +154,8 @@ export async function verifySignatures(
   typ: string,
 ): Promise<{ ok: true; payload: Uint8Array; signers: string[] } | { ok: false; code: RefusalCode; message: string }> {
   if (typeof text !== 'string') return { ok: false, code: 'malformed-jws', message: 'the document is not text' };
-  if (isOversized(text)) return { ok: false, code: 'too-large', message: `the document is larger than ${MAX_POLICY_BYTES} bytes` };
+  if (isOversized(text))
+    return { ok: false, code: 'too-large', message: `the document is larger than ${MAX_POLICY_BYTES} bytes` };
   // Several entries may share a kid (key rotation mistakes); each is tried.
   const keys = new Map<string, PublicJwk[]>();
   for (const k of Array.isArray(trustedKeys) ? trustedKeys : []) {
@@ -162,7 +163,12 @@ export async function verifySignatures(
     const jwk = k as PublicJwk;
     keys.set(jwk.kid, [...(keys.get(jwk.kid) ?? []), jwk]);
   }
-  if (keys.size === 0) return { ok: false, code: 'no-trusted-keys', message: 'no usable trusted key is configured (managed "trustedKeys")' };
+  if (keys.size === 0)
+    return {
+      ok: false,
+      code: 'no-trusted-keys',
+      message: 'no usable trusted key is configured (managed "trustedKeys")',
+    };
   const split = splitJws(text);
   if (typeof split === 'string') return { ok: false, code: 'malformed-jws', message: split };
 
@@ -190,7 +196,10 @@ export async function verifySignatures(
     // We understand no extension; `crit` (RFC 7515 §4.1.11) and `b64` (RFC 7797) change how the
     // signature must be read, so a header naming them is refused rather than half-understood.
     if ('crit' in header || 'b64' in header) {
-      note('bad-header', `header ${'crit' in header ? `"crit" ${JSON.stringify(header.crit)}` : '"b64"'} names an extension this verifier does not support`);
+      note(
+        'bad-header',
+        `header ${'crit' in header ? `"crit" ${JSON.stringify(header.crit)}` : '"b64"'} names an extension this verifier does not support`,
+      );
       continue;
     }
     if (typeof header.kid !== 'string' || !keys.has(header.kid)) {
@@ -199,7 +208,10 @@ export async function verifySignatures(
     }
     const candidates = keys.get(header.kid)!.filter((k) => algForKey(k) === header.alg);
     if (candidates.length === 0) {
-      note('alg-not-allowed', `key "${header.kid}" is ${keys.get(header.kid)![0]!.crv}; it cannot sign with ${header.alg}`);
+      note(
+        'alg-not-allowed',
+        `key "${header.kid}" is ${keys.get(header.kid)![0]!.crv}; it cannot sign with ${header.alg}`,
+      );
       continue;
     }
     let verified = false;
@@ -258,7 +270,8 @@ async function verifyPolicyUnguarded(text: string, opts: VerifyOptions): Promise
   const parsed = parseStrictJson(payloadText);
   if (!parsed.ok) return fail('bad-payload', `the payload is not acceptable JSON: ${parsed.message}`);
   const checked = parsePolicy(parsed.value);
-  if (!checked.ok) return fail('invalid-policy', `the policy does not match the schema: ${formatIssues(checked.issues)}`);
+  if (!checked.ok)
+    return fail('invalid-policy', `the policy does not match the schema: ${formatIssues(checked.issues)}`);
   const policy = checked.policy;
   const payloadHash = await sha256Hex(payloadText);
   const fresh = checkFreshness(policy, payloadHash, opts.now, opts.current ?? null);
@@ -297,14 +310,28 @@ export function checkDocumentFreshness(
 ): { ok: false; code: RefusalCode; message: string } | null {
   const issued = Date.parse(doc.issued);
   const expires = Date.parse(doc.expires);
-  if (issued > now + CLOCK_SKEW_MS) return { ok: false, code: 'not-yet-valid', message: `issued ${doc.issued}, which is in the future (check the signing machine's clock)` };
-  if (expires <= now) return { ok: false, code: 'expired', message: `expired ${doc.expires}; publish a newly signed ${what}` };
+  if (issued > now + CLOCK_SKEW_MS)
+    return {
+      ok: false,
+      code: 'not-yet-valid',
+      message: `issued ${doc.issued}, which is in the future (check the signing machine's clock)`,
+    };
+  if (expires <= now)
+    return { ok: false, code: 'expired', message: `expired ${doc.expires}; publish a newly signed ${what}` };
   if (current) {
     if (doc.serial < current.serial) {
-      return { ok: false, code: 'rollback', message: `serial ${doc.serial} is older than serial ${current.serial} in force (rollback refused)` };
+      return {
+        ok: false,
+        code: 'rollback',
+        message: `serial ${doc.serial} is older than serial ${current.serial} in force (rollback refused)`,
+      };
     }
     if (doc.serial === current.serial && payloadHash !== current.payloadHash) {
-      return { ok: false, code: 'rollback', message: `serial ${doc.serial} is the one in force but the content differs; a changed ${what} needs a higher serial` };
+      return {
+        ok: false,
+        code: 'rollback',
+        message: `serial ${doc.serial} is the one in force but the content differs; a changed ${what} needs a higher serial`,
+      };
     }
   }
   return null;
@@ -321,7 +348,8 @@ export function decodeSignedJson(
     return { ok: false, code: 'bad-payload', message: 'the payload is not valid UTF-8' };
   }
   const parsed = parseStrictJson(text);
-  if (!parsed.ok) return { ok: false, code: 'bad-payload', message: `the payload is not acceptable JSON: ${parsed.message}` };
+  if (!parsed.ok)
+    return { ok: false, code: 'bad-payload', message: `the payload is not acceptable JSON: ${parsed.message}` };
   return { ok: true, text, value: parsed.value };
 }
 
@@ -350,6 +378,10 @@ export function parseJwsUnverified(text: string): { ok: true; jws: UnverifiedJws
   }
   return {
     ok: true,
-    jws: { payloadB64: split.payload, payload, signatures: split.signatures.map((s) => ({ ...s, header: decodeHeader(s.protected) })) },
+    jws: {
+      payloadB64: split.payload,
+      payload,
+      signatures: split.signatures.map((s) => ({ ...s, header: decodeHeader(s.protected) })),
+    },
   };
 }

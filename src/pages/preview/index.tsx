@@ -15,7 +15,9 @@ function PreviewApp() {
   const [answer, setAnswer] = useState<Answer | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    sendRequest({ type: 'get-matrix' }).then(setAnswer, (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+    sendRequest({ type: 'get-matrix' }).then(setAnswer, (e: unknown) =>
+      setError(e instanceof Error ? e.message : String(e)),
+    );
   }, []);
   if (error) return <p data-testid="preview-error">{error}</p>;
   if (!answer) return <p>Loading…</p>;
@@ -26,20 +28,34 @@ function PreviewApp() {
   return (
     <main>
       <h1>Policy preview</h1>
-      <p data-testid="policy-serial">Policy serial {m.serial}, as of {new Date(m.at).toLocaleString()}</p>
+      <p data-testid="policy-serial">
+        Policy serial {m.serial}, as of {new Date(m.at).toLocaleString()}
+      </p>
       <table data-testid="matrix">
         <thead>
           <tr>
             <th scope="col">Office</th>
             <th scope="col">Group</th>
             {away ? <th scope="col">Browser in</th> : null}
-            {m.tools.map((t) => <th scope="col" key={t.id} title={t.id}>{t.name}</th>)}
+            {m.tools.map((t) => (
+              <th scope="col" key={t.id} title={t.id}>
+                {t.name}
+              </th>
+            ))}
           </tr>
         </thead>
         <tbody>
           {m.rows.map((r) => (
-            <tr key={`${r.office}/${r.group ?? ''}/${r.location ?? ''}`} data-office={r.office} data-group={r.group ?? ''} data-location={r.location ?? ''} class={r.office === answer.office && r.location === null ? 'mine' : undefined}>
-              <th scope="row">{r.officeName} ({r.office})</th>
+            <tr
+              key={`${r.office}/${r.group ?? ''}/${r.location ?? ''}`}
+              data-office={r.office}
+              data-group={r.group ?? ''}
+              data-location={r.location ?? ''}
+              class={r.office === answer.office && r.location === null ? 'mine' : undefined}
+            >
+              <th scope="row">
+                {r.officeName} ({r.office})
+              </th>
               <td>{r.group ?? '—'}</td>
               {away ? <td>{r.location ?? 'the office'}</td> : null}
               {m.tools.map((t) => {
@@ -49,7 +65,12 @@ function PreviewApp() {
                   <td key={t.id} data-tool={t.id} class={`action-${c.action}`}>
                     <span data-testid="cell-action">{c.action}</span>
                     {c.rule ? <small> {c.rule}</small> : null}
-                    {c.modelRules.map((x) => <small key={x.rule}> · {x.action} for {x.models.join(', ')} ({x.rule})</small>)}
+                    {c.modelRules.map((x) => (
+                      <small key={x.rule}>
+                        {' '}
+                        · {x.action} for {x.models.join(', ')} ({x.rule})
+                      </small>
+                    ))}
                   </td>
                 );
               })}
