@@ -101,7 +101,8 @@ export async function reportDiscovered(pageUrl: string | undefined, rawSignals: 
     const domain = discoveredDomain(url.hostname);
     // No policy in force: nothing says what to do with unlisted tools; they are reported, allowed.
     const st = stateOf(r, now);
-    const action = st.valid && st.staleness ? applyStaleness(r.policy!.policy, st.staleness).unlistedAiAction : 'allow';
+    const action =
+      st.valid && st.staleness && r.policy ? applyStaleness(r.policy.policy, st.staleness).unlistedAiAction : 'allow';
     answer = { ok: true, listed: false, action };
     // An IP address or a single-label host can be reported but not made a domain rule.
     const key = domain || url.hostname;

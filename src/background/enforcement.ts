@@ -171,7 +171,9 @@ async function acceptOrRefuse(
   lastModified: string | null,
   at: string,
 ): Promise<void> {
-  const config = r.config!;
+  const config = r.config;
+  // Only a refresh under a managed configuration fetches a policy to accept or refuse.
+  if (!config) throw new Error('a policy was fetched without a managed configuration');
   const current =
     r.policy && r.state.policyRecord
       ? { serial: r.policy.policy.serial, payloadHash: r.state.policyRecord.payloadHash }

@@ -62,8 +62,9 @@ function redirectFor(r: Runtime, url: string): string | null {
 /** Tabs already open follow a change at once: a newly blocked tool's tab goes to the block page. */
 export async function followOpenTabs(r: Runtime): Promise<void> {
   for (const tab of await browser.tabs.query({})) {
-    const target = tab.id !== undefined && tab.url ? redirectFor(r, tab.url) : null;
-    if (target) await browser.tabs.update(tab.id!, { url: target }).catch(() => undefined);
+    if (tab.id === undefined || !tab.url) continue;
+    const target = redirectFor(r, tab.url);
+    if (target) await browser.tabs.update(tab.id, { url: target }).catch(() => undefined);
   }
 }
 

@@ -130,6 +130,7 @@ async function checkLocation(trigger: LocationTrigger): Promise<void> {
     return;
   }
   await scheduleRefresh(c.locationMinutes);
+  const locationUrl = c.locationUrl;
   const nonce = makeNonce();
   const started = performance.now();
   const fetched = await fetchAssertion(locationRequestUrl(c.locationUrl, nonce), LOCATION_TIMEOUT_MS);
@@ -150,7 +151,7 @@ async function checkLocation(trigger: LocationTrigger): Promise<void> {
         expires: verified.expires,
         verifiedAt: at,
         kid: verified.kid,
-        url: c.locationUrl!,
+        url: locationUrl,
         // Successive answers for the same place keep its "since".
         since: before && same(before, verified.location) && r.state.location ? r.state.location.since : at,
       };
@@ -159,7 +160,8 @@ async function checkLocation(trigger: LocationTrigger): Promise<void> {
       await saveState({ location: rec });
       await browser.alarms.create(LOCATION_EXPIRY_ALARM, { when: Date.parse(rec.expires) + 500 });
     } else {
-      const message = fetched.kind === 'error' ? fetched.message : `refused: ${verified!.ok ? '' : verified!.message}`;
+      const message =
+        fetched.kind === 'error' ? fetched.message : `refused: ${verified && !verified.ok ? verified.message : ''}`;
       done.outcome = { at, ok: false, message, ms };
       // A refused answer (forged, replayed, expired…) is evidence: someone may be tampering.
       if (verified && !verified.ok)

@@ -39,8 +39,10 @@ let writtenHead = '';
 let storedShards: number | null = null;
 
 async function removeFrom(count: number, head: boolean): Promise<void> {
-  if (head && (writtenHead !== '' || storedShards! > 0)) await browser.storage.local.remove(NOTICE_SNAPSHOT_KEY);
-  const stale = Array.from({ length: Math.max(0, storedShards! - count) }, (_, i) => shardKey(count + i));
+  // Callers read the stored head first (see below), so an unknown count is only ever none stored.
+  const shards = storedShards ?? 0;
+  if (head && (writtenHead !== '' || shards > 0)) await browser.storage.local.remove(NOTICE_SNAPSHOT_KEY);
+  const stale = Array.from({ length: Math.max(0, shards - count) }, (_, i) => shardKey(count + i));
   if (stale.length) await browser.storage.local.remove(stale);
   storedShards = count;
 }

@@ -111,7 +111,10 @@ export async function recordTransitions(r: Runtime, state: EnforcementState, now
     if (closed)
       await recordAudit({
         type: 'stale-closed-entered',
-        detail: { since: state.staleness!.since, maxStalenessHours: r.policy!.policy.maxStalenessHours ?? null },
+        detail: {
+          since: state.staleness?.since ?? null,
+          maxStalenessHours: r.policy?.policy.maxStalenessHours ?? null,
+        },
       });
     else await recordAudit({ type: 'stale-closed-left' });
     r.state.lastStaleClosed = closed;
@@ -134,7 +137,7 @@ export async function sendHeartbeat(r: Runtime): Promise<void> {
   await recordHeartbeat(
     heartbeatDetail({
       office: state.employee?.office ?? null,
-      policySerial: state.valid ? r.policy!.policy.serial : null,
+      policySerial: state.valid ? (r.policy?.policy.serial ?? null) : null,
       // Only while the policy counts: an expired one decides nothing, and coverage must not count it.
       policyHash: state.valid ? (r.state.policyRecord?.payloadHash ?? null) : null,
       rulesInstalled: r.ruleCount,

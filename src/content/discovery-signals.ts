@@ -32,7 +32,7 @@ function labelsOf(el: Element): string[] {
   const innerText = inner?.getAttribute('data-placeholder') ?? inner?.getAttribute('placeholder');
   if (innerText) out.push(innerText.trim());
   const labelledBy = el.getAttribute('aria-labelledby');
-  const label = labelledBy ? el.ownerDocument.getElementById(labelledBy.split(' ')[0]!)?.textContent : null;
+  const label = labelledBy ? el.ownerDocument.getElementById(labelledBy.split(' ')[0] ?? '')?.textContent : null;
   if (label) out.push(label.slice(0, 200).trim());
   return out;
 }
@@ -58,8 +58,8 @@ export function collectSignals(doc: Document, resources: readonly string[]): Set
   if (AI_NAME_RE.test(names)) s.add('name');
   if (resources.some(isAiEndpoint)) s.add('ai-endpoint');
   const editables = doc.querySelectorAll(EDITABLE);
-  for (let i = 0; i < editables.length && i < 20; i++) {
-    const el = editables[i]!;
+  // Indexed, not Array.from: a page may hold thousands of these and only the first few are read.
+  for (let i = 0, el = editables[0]; el && i < 20; el = editables[++i]) {
     if (el instanceof HTMLInputElement) continue;
     if (labelsOf(el).some((l) => PROMPT_LABEL_RE.test(l))) {
       s.add('chat-input');
@@ -68,8 +68,7 @@ export function collectSignals(doc: Document, resources: readonly string[]): Set
   }
   if (!s.has('chat-input')) return s;
   const buttons = doc.querySelectorAll('button, [role="button"], input[type="submit"]');
-  for (let i = 0; i < buttons.length && i < 200; i++) {
-    const b = buttons[i]!;
+  for (let i = 0, b = buttons[0]; b && i < 200; b = buttons[++i]) {
     const label = `${b.getAttribute('aria-label') ?? ''} ${b.getAttribute('data-testid') ?? ''} ${b.getAttribute('title') ?? ''} ${b.getAttribute('value') ?? ''} ${(b.textContent ?? '').slice(0, 40)}`;
     if (SEND_LABEL_RE.test(label)) {
       s.add('send-button');
@@ -77,8 +76,8 @@ export function collectSignals(doc: Document, resources: readonly string[]): Set
     }
   }
   const pickers = doc.querySelectorAll(PICKER);
-  for (let i = 0; i < pickers.length && i < 100; i++) {
-    if (MODEL_NAME_RE.test((pickers[i]!.textContent ?? '').slice(0, 120))) {
+  for (let i = 0, picker = pickers[0]; picker && i < 100; picker = pickers[++i]) {
+    if (MODEL_NAME_RE.test((picker.textContent ?? '').slice(0, 120))) {
       s.add('model-picker');
       break;
     }
