@@ -107,15 +107,20 @@ async function chatPage(browser: Browser, guard: string | null): Promise<Page> {
       (globalThis as { browser?: unknown }).browser = {
         runtime: {
           id: 'bench',
-          sendMessage: async (m: { type: string }) => ({
-            value: m.type === 'get-data-controls' ? { ruleId: 'BENCH', controls } : { ok: true },
-          }),
+          sendMessage: async (m: { type: string }) => {
+            if (m.type !== 'get-data-controls') return { value: { ok: true } };
+            // Seen by the wait below: the guard has its controls once this answer has been taken.
+            setTimeout(() => Object.assign(globalThis, { benchControlsAnswered: true }));
+            return { value: { ruleId: 'BENCH', controls } };
+          },
         },
         i18n: { getMessage: () => '' },
       };
     }, CONTROLS);
     await page.addScriptTag({ content: guard });
-    await page.waitForTimeout(50); // the controls answer arrives
+    await page.waitForFunction(
+      () => (globalThis as { benchControlsAnswered?: boolean }).benchControlsAnswered === true,
+    );
   }
   return page;
 }
